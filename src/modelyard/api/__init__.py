@@ -1,0 +1,1 @@
+"""HTTP edge shared by every domain: dependencies, problem documents, pagination."""

@@ -1,0 +1,75 @@
+"""RFC 9457 problem documents for every error the API returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from modelyard.errors import ModelyardError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger("modelyard.api")
+
+
+def problem(
+    request: Request, status: int, code: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://modelyard.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+        "request_id": getattr(request.state, "request_id", None),
+    }
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ModelyardError)
+    async def domain_error(request: Request, error: ModelyardError) -> JSONResponse:
+        if error.status >= 500:
+            log.error("api.error", code=error.code, detail=error.message, path=request.url.path)
+        return problem(request, error.status, error.code, error.title, error.message, **error.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_name(item.get("loc", ())), "message": item.get("msg", ""), "type": item.get("type")}
+            for item in error.errors()
+        ]
+        summary = "; ".join(f"{item['field']}: {item['message']}" for item in errors[:5])
+        return problem(
+            request, 422, "validation_error", "Request validation failed", f"fix these fields: {summary}", errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        detail = str(error.detail)
+        if error.status_code == 404 and detail == "Not Found":
+            detail = f"no API route {request.method} {request.url.path}; see /docs for the routes"
+        return problem(request, error.status_code, code, detail, detail)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        log.exception("api.unhandled", path=request.url.path)
+        return problem(
+            request,
+            500,
+            "internal_error",
+            "Internal error",
+            "the server failed unexpectedly; the request id identifies it in the server log",
+        )

@@ -1,0 +1,150 @@
+"""`modelyard job ...`"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from typing import Annotated, Any
+
+import typer
+
+from modelyard.cli.output import console, print_fields, print_json, print_table
+from modelyard.cli.state import client
+
+app = typer.Typer(help="Background jobs: list, follow, cancel.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("list")
+def list_jobs(
+    ctx: typer.Context,
+    project: Annotated[str | None, typer.Option(help="Only this project's jobs.")] = None,
+    type: Annotated[str | None, typer.Option("--type", help="Only this job type.")] = None,
+    status: Annotated[str | None, typer.Option(help="pending|running|cancelling|succeeded|failed|cancelled")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    json: JsonOption = False,
+) -> None:
+    """List jobs, newest first."""
+    page = client(ctx).jobs.list(project=project, type=type, status=status, limit=limit)
+    if json:
+        print_json(page.items)
+        return
+    print_table(
+        "jobs",
+        ["id", "type", "status", "progress", "step", "created"],
+        [(j.id, j.type, j.status, f"{j.progress:.0f}%", j.step, j.created_at) for j in page.items],
+    )
+
+
+@app.command("types")
+def types(ctx: typer.Context, json: JsonOption = False) -> None:
+    """Job types this installation knows."""
+    rows = client(ctx).request("GET", "/jobs/types").json()
+    if json:
+        print_json(rows)
+        return
+    print_table("job types", ["type", "description"], [(row["name"], row["description"]) for row in rows])
+
+
+@app.command("show")
+def show(ctx: typer.Context, job_id: str, json: JsonOption = False) -> None:
+    """Show a job."""
+    _show(client(ctx).jobs.get(job_id), json)
+
+
+@app.command("submit")
+def submit(
+    ctx: typer.Context,
+    job_type: str,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value (value parsed as JSON).")] = None,
+    project: Annotated[str | None, typer.Option(help="Project the job belongs to.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Follow progress until the job ends.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """Submit a job of a registered type."""
+    sdk = client(ctx, run_jobs=wait)
+    job = sdk.jobs.submit(job_type, _parse_params(param or []), project=project)
+    if wait:
+        job = follow(sdk, job.id)
+    _show(job, json)
+    if job.status in ("failed", "cancelled"):
+        raise typer.Exit(1)
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, job_id: str, json: JsonOption = False) -> None:
+    """Cancel a job: at once if pending, cooperatively then by signal if running."""
+    _show(client(ctx).jobs.cancel(job_id), json)
+
+
+@app.command("logs")
+def logs(
+    ctx: typer.Context,
+    job_id: str,
+    follow_log: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing until the job ends.")] = False,
+) -> None:
+    """Print a job's log."""
+    jobs = client(ctx).jobs
+    if not follow_log:
+        print(jobs.logs(job_id), end="")
+        return
+    for line in jobs.follow_logs(job_id):
+        print(line, flush=True)
+
+
+def follow(sdk: Any, job_id: str) -> Any:
+    """Show a progress bar until the job ends; returns its final state."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from modelyard.jobs.states import FINISHED_STATUSES
+
+    with Progress(
+        TextColumn("[bold]{task.fields[step]}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[message]}"),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("job", total=100, step="pending", message="")
+        while True:
+            job = sdk.jobs.get(job_id)
+            progress.update(task, completed=job.progress, step=job.step or job.status, message=job.message)
+            if job.status in FINISHED_STATUSES:
+                return job
+            sdk.poll(0.5)
+
+
+def _parse_params(pairs: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key:
+            raise typer.BadParameter(f"expected key=value, got {pair!r}", param_hint="--param")
+        try:
+            params[key] = jsonlib.loads(value)
+        except ValueError:
+            params[key] = value
+    return params
+
+
+def _show(job: Any, json: bool) -> None:
+    if json:
+        print_json(job)
+        return
+    print_fields(
+        {
+            "id": job.id,
+            "type": job.type,
+            "status": job.status + (f" ({job.reason})" if job.reason else ""),
+            "progress": f"{job.progress:.0f}% {job.step}",
+            "message": job.message or "-",
+            "error": job.error or "-",
+            "project": job.project_id,
+            "created": f"{job.created_at:%Y-%m-%d %H:%M:%S} by {job.created_by}",
+            "started": job.started_at,
+            "finished": job.finished_at,
+            "result": jsonlib.dumps(job.result) if job.result else "-",
+        }
+    )

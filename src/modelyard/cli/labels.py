@@ -1,0 +1,78 @@
+"""`modelyard label ...`"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelyard.cli.output import print_json, print_table
+from modelyard.cli.state import client
+
+app = typer.Typer(help="Labels of a project.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    project: str,
+    name: str,
+    color: Annotated[str | None, typer.Option(help="Hex RGB, e.g. '#ff8800'.")] = None,
+    hotkey: Annotated[str | None, typer.Option(help="e.g. '1' or 'ctrl+k'.")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Add a label to a project."""
+    _print_one(client(ctx).projects.add_label(project, name, color=color, hotkey=hotkey), json)
+
+
+@app.command("list")
+def list_labels(ctx: typer.Context, project: str, json: JsonOption = False) -> None:
+    """List a project's labels."""
+    labels = client(ctx).projects.labels(project)
+    if json:
+        print_json(labels)
+        return
+    _table(labels)
+
+
+@app.command("rename")
+def rename(ctx: typer.Context, project: str, label: str, new_name: str, json: JsonOption = False) -> None:
+    """Rename a label (by name or id)."""
+    _print_one(client(ctx).projects.update_label(project, label, name=new_name), json)
+
+
+@app.command("recolor")
+def recolor(ctx: typer.Context, project: str, label: str, color: str, json: JsonOption = False) -> None:
+    """Change a label's color."""
+    _print_one(client(ctx).projects.update_label(project, label, color=color), json)
+
+
+@app.command("hotkey")
+def hotkey(
+    ctx: typer.Context,
+    project: str,
+    label: str,
+    key: Annotated[str | None, typer.Argument(help="The hotkey; omit to clear it.")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Set or clear a label's hotkey."""
+    _print_one(client(ctx).projects.update_label(project, label, hotkey=key), json)
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, project: str, label: str) -> None:
+    """Delete a label."""
+    client(ctx).projects.delete_label(project, label)
+    print(f"deleted label {label} of project {project}")
+
+
+def _print_one(label, json: bool) -> None:  # noqa: ANN001
+    if json:
+        print_json(label)
+    else:
+        _table([label])
+
+
+def _table(labels) -> None:  # noqa: ANN001
+    print_table(None, ["name", "color", "hotkey", "id"], [(lb.name, lb.color, lb.hotkey, lb.id) for lb in labels])

@@ -1,0 +1,87 @@
+"""`modelyard`: the command line. Each command parses, calls the SDK, prints."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelyard import __version__
+from modelyard.cli import jobs, labels, projects, server
+from modelyard.cli.output import fail
+from modelyard.cli.state import CliState
+
+app = typer.Typer(
+    name="modelyard",
+    help="Manage computer-vision models: projects, datasets, training, export, registry.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(projects.app, name="project")
+app.add_typer(labels.app, name="label")
+app.add_typer(jobs.app, name="job")
+app.add_typer(server.db_app, name="db")
+app.command("serve")(server.serve)
+app.command("health")(server.health)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"modelyard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    server_url: Annotated[
+        str | None,
+        typer.Option("--server", envvar="MODELYARD_SERVER", help="URL of a running server; default: local data dir."),
+    ] = None,
+    token: Annotated[str | None, typer.Option(envvar="MODELYARD_TOKEN", help="Bearer token for the server.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(envvar="MODELYARD_DATA_DIR", help="Local data directory (no --server).")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    state = CliState(server=server_url, token=token, data_dir=data_dir)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+def main() -> None:
+    from modelyard.sdk.errors import ApiError
+
+    try:
+        app(standalone_mode=False)
+    except ApiError as error:
+        fail(error.detail)
+        sys.exit(1)
+    except _connection_errors() as error:
+        fail(f"cannot reach the modelyard server ({error}); is `modelyard serve` running at that URL?")
+        sys.exit(1)
+    except typer.Abort:
+        fail("aborted")
+        sys.exit(1)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except _click_errors() as error:
+        error.show()
+        sys.exit(error.exit_code if error.exit_code else 1)
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    import httpx
+
+    return (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+def _click_errors() -> tuple[type[BaseException], ...]:
+    import click
+
+    return (click.ClickException,)

@@ -1,0 +1,102 @@
+"""`modelyard project ...`"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelyard.cli.output import print_fields, print_json, print_table
+from modelyard.cli.state import client
+
+app = typer.Typer(help="Projects: a task type and its labels.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+TASKS = "multiclass_classification | multilabel_classification | detection | instance_segmentation"
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: str,
+    task: Annotated[str, typer.Option("--task", help=TASKS)],
+    label: Annotated[list[str] | None, typer.Option("--label", help="A label name; repeat for more.")] = None,
+    description: Annotated[str, typer.Option(help="What the project is about.")] = "",
+    json: JsonOption = False,
+) -> None:
+    """Create a project."""
+    project = client(ctx).projects.create(name, task, labels=list(label or []), description=description)
+    _show(project, json)
+
+
+@app.command("list")
+def list_projects(
+    ctx: typer.Context,
+    task: Annotated[str | None, typer.Option("--task", help="Only this task type.")] = None,
+    name: Annotated[str | None, typer.Option(help="Name contains (case-insensitive).")] = None,
+    sort: Annotated[str, typer.Option(help="name | created_at")] = "created_at",
+    order: Annotated[str, typer.Option(help="asc | desc")] = "asc",
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 1000,
+    json: JsonOption = False,
+) -> None:
+    """List projects."""
+    projects = []
+    for project in client(ctx).projects.iterate(task_type=task, name=name, sort=sort, order=order):
+        projects.append(project)
+        if len(projects) >= limit:
+            break
+    if json:
+        print_json(projects)
+        return
+    print_table(
+        "projects",
+        ["name", "task", "labels", "created", "id"],
+        [(p.name, p.task_type.value, ", ".join(label.name for label in p.labels), p.created_at, p.id) for p in projects],
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, project: str, json: JsonOption = False) -> None:
+    """Show a project (by name or id)."""
+    _show(client(ctx).projects.get(project), json)
+
+
+@app.command("rename")
+def rename(ctx: typer.Context, project: str, new_name: str, json: JsonOption = False) -> None:
+    """Rename a project."""
+    _show(client(ctx).projects.update(project, name=new_name), json)
+
+
+@app.command("describe")
+def describe(ctx: typer.Context, project: str, description: str, json: JsonOption = False) -> None:
+    """Set a project's description."""
+    _show(client(ctx).projects.update(project, description=description), json)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    project: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a project with everything under it (dataset, models, files)."""
+    if not yes:
+        typer.confirm(f"Delete project {project!r} and everything under it?", abort=True)
+    client(ctx).projects.delete(project)
+    print(f"deleted project {project}")
+
+
+def _show(project, json: bool) -> None:  # noqa: ANN001
+    if json:
+        print_json(project)
+        return
+    print_fields(
+        {
+            "name": project.name,
+            "id": project.id,
+            "task": project.task_type.value,
+            "description": project.description or "-",
+            "created": f"{project.created_at:%Y-%m-%d %H:%M:%S} by {project.created_by}",
+            "updated": f"{project.updated_at:%Y-%m-%d %H:%M:%S} by {project.updated_by}",
+        }
+    )
+    print_table(None, ["label", "color", "hotkey", "id"], [(lb.name, lb.color, lb.hotkey, lb.id) for lb in project.labels])

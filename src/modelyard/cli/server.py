@@ -1,0 +1,74 @@
+"""`modelyard serve`, `modelyard db upgrade`, `modelyard health`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelyard.cli.output import print_fields, print_json
+from modelyard.cli.state import client
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+def _settings(ctx: typer.Context, **overrides: object):  # noqa: ANN202 (Settings is imported lazily)
+    from modelyard.config import Settings
+
+    data_dir = overrides.pop("data_dir", None) or ctx.find_root().obj.data_dir
+    values = {key: value for key, value in overrides.items() if value is not None}
+    if data_dir:
+        values["data_dir"] = data_dir
+    return Settings(**values)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (MODELYARD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (MODELYARD_PORT).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory (MODELYARD_DATA_DIR).")] = None,
+    job_slots: Annotated[int | None, typer.Option(help="Jobs run at once (MODELYARD_JOB_SLOTS).")] = None,
+) -> None:
+    """Start the API server and the job runner (migrates the database first)."""
+    import uvicorn
+
+    from modelyard.app import create_app
+
+    settings = _settings(ctx, host=host, port=port, data_dir=data_dir, job_slots=job_slots)
+    app = create_app(settings)
+    print(f"modelyard serving http://{settings.host}:{settings.port} (data: {settings.data_dir}); API docs at /docs")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context, revision: str = "head") -> None:
+    """Apply the database migrations up to REVISION (default: the newest)."""
+    from modelyard.db import migrate
+    from modelyard.db.engine import Database
+
+    settings = _settings(ctx)
+    database = Database(settings)
+    try:
+        migrate.upgrade(database.engine, revision)
+        print(f"database at revision {migrate.current_revision(database.engine)} ({database.dialect})")
+    finally:
+        database.dispose()
+
+
+def health(ctx: typer.Context, json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Version, database, storage and job runner state."""
+    report = client(ctx).health()
+    if json:
+        print_json(report)
+        return
+    print_fields(
+        {
+            "status": report["status"],
+            "version": report["version"],
+            "database": f"{report['database'].get('dialect')} {report['database'].get('status')} "
+            f"(revision {report['database'].get('revision')})",
+            "storage": f"{report['storage'].get('data_dir')} {report['storage'].get('status')}",
+            "job runner": f"{report['jobs']['runner']} ({report['jobs']['active']}/{report['jobs']['slots']} slots)",
+        }
+    )

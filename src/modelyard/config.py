@@ -1,0 +1,59 @@
+"""The one Settings object. It is built once at the edge (CLI, server, worker) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class Settings(BaseSettings):
+    """Configuration of a modelyard installation; every field reads `MODELYARD_<FIELD>` or `.env`."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELYARD_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Folder that holds the database, files and logs.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; empty means SQLite at DATA_DIR/modelyard.db.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    job_slots: int = Field(default=1, ge=1, le=64, description="Jobs that run at the same time.")
+    job_poll_seconds: float = Field(default=0.5, gt=0)
+    job_heartbeat_seconds: float = Field(default=2.0, gt=0)
+    job_stale_seconds: float = Field(
+        default=30.0, gt=0, description="A running job with no heartbeat for this long is taken as interrupted."
+    )
+    job_cancel_grace_seconds: float = Field(
+        default=10.0, ge=0, description="Wait after a cooperative cancel before SIGTERM, and again before SIGKILL."
+    )
+    job_modules: list[str] = Field(
+        default_factory=list, description="Extra Python modules that register job types when imported."
+    )
+    log_level: LogLevel = "info"
+    log_json: bool = False
+    api_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="Bearer token -> user name. Empty: no authentication, every caller is 'local'.",
+    )
+    max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'modelyard.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

@@ -1,0 +1,27 @@
+"""What a running modelyard holds: settings, database, artifact store. Built once, passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from modelyard.config import Settings
+from modelyard.db.engine import Database
+from modelyard.jobs.registry import JobTypeRegistry
+from modelyard.storage.local import LocalArtifactStore
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database = field(init=False)
+    store: LocalArtifactStore = field(init=False)
+    job_types: JobTypeRegistry = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.settings)
+        self.store = LocalArtifactStore(self.settings.data_dir)
+        self.job_types = JobTypeRegistry.for_settings(self.settings)
+
+    def close(self) -> None:
+        self.db.dispose()

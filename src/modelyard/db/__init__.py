@@ -1,0 +1,1 @@
+"""Database layer: engine, sessions, declarative base and Alembic migrations."""

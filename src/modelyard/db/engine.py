@@ -1,0 +1,120 @@
+"""Engines and sessions. SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from modelyard.config import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_immediate)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun explicitly in _begin_immediate; pysqlite's own handling is turned off.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # A writing transaction takes the write lock up front (BEGIN IMMEDIATE), so concurrent writers
+    # wait on busy_timeout instead of failing with "database is locked" when a deferred read
+    # transaction tries to upgrade. Readers begin deferred and never block each other under WAL.
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY_OPTION = "modelyard_read_only"
+
+
+class Database:
+    """The engine with two session factories: one for units of work that write, one for reads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = make_engine(settings)
+        self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(
+            bind=self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def run_after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction commits; never if it rolls back.
+
+    Used for work outside the database that must follow a committed change only: removing files,
+    waking the job runner.
+    """
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+def run_after_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` if the session's transaction rolls back (undo files written for it)."""
+    session.info.setdefault("after_rollback", []).append(callback)
+
+
+def _fire(session: Session, name: str) -> None:
+    callbacks = session.info.pop(name, [])
+    for callback in callbacks:
+        callback()
+
+
+def _after_commit(session: Session) -> None:
+    session.info.pop("after_rollback", None)
+    _fire(session, "after_commit")
+
+
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is not None:
+        return  # a savepoint; the outer transaction decides
+    session.info.pop("after_commit", None)
+    _fire(session, "after_rollback")
+
+
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_soft_rollback", _after_rollback)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work outside a request (job runner, worker, CLI tools): commit on success."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

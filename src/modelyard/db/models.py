@@ -1,0 +1,10 @@
+"""Every ORM model, imported in one place so that Alembic and tests see the whole schema."""
+
+from __future__ import annotations
+
+from modelyard.db.base import Base
+from modelyard.jobs.models import Job  # noqa: F401
+from modelyard.projects.models import Label, Project  # noqa: F401
+from modelyard.storage.models import StoredFile  # noqa: F401
+
+metadata = Base.metadata

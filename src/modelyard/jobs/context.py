@@ -1,0 +1,57 @@
+"""What a job body gets: progress reporting, cancellation checks, a log, the database and files."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelyard.config import Settings
+from modelyard.db.engine import Database
+from modelyard.storage.local import LocalArtifactStore
+
+
+class JobCancelled(Exception):
+    """Raised inside a job body when its cancellation was asked for."""
+
+
+@dataclass
+class CleanupContext:
+    """Given to a job type's cleanup after a failed, cancelled or interrupted run."""
+
+    job_id: str
+    project_id: str | None
+    params: dict[str, Any]
+    settings: Settings
+    db: Database
+    store: LocalArtifactStore
+    reason: str
+
+
+@dataclass
+class JobContext:
+    job_id: str
+    project_id: str | None
+    actor: str
+    settings: Settings
+    db: Database
+    store: LocalArtifactStore
+    log: logging.Logger
+    work_dir: Path
+    _report: Any = field(repr=False)
+    _cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def progress(self, percent: float, step: str | None = None, message: str | None = None) -> None:
+        """Record progress (0-100) and the current step's name; also a cancellation point."""
+        self._report(max(0.0, min(100.0, percent)), step, message)
+        self.check_cancelled()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel_event.is_set()
+
+    def check_cancelled(self) -> None:
+        if self._cancel_event.is_set():
+            raise JobCancelled(f"job {self.job_id} was cancelled")

@@ -1,0 +1,139 @@
+"""HTTP for jobs: submit, list, get, cancel, and live status and log streams (Server-Sent Events)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import PlainTextResponse, StreamingResponse
+
+from modelyard.api.deps import Actor, Context, DbSession
+from modelyard.api.pagination import Order, Page, split_page
+from modelyard.context import AppContext
+from modelyard.db.engine import transaction
+from modelyard.jobs.paths import job_log_path
+from modelyard.jobs.schemas import JobCreate, JobRead, JobTypeRead
+from modelyard.jobs.service import JobService
+from modelyard.jobs.states import FINISHED_STATUSES, JobStatus
+from modelyard.projects.endpoints import project_service
+from modelyard.projects.service import ProjectService
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+STREAM_POLL_SECONDS = 0.25
+KEEPALIVE_SECONDS = 15.0
+
+
+def job_service(session: DbSession, context: Context, actor: Actor, request: Request) -> JobService:
+    runner = getattr(request.app.state, "runner", None)
+    return JobService(session, context.job_types, actor, runner.wake if runner else lambda: None)
+
+
+Service = Annotated[JobService, Depends(job_service)]
+Projects = Annotated[ProjectService, Depends(project_service)]
+
+
+@router.get("/types", response_model=list[JobTypeRead])
+def list_job_types(context: Context) -> list[JobTypeRead]:
+    return [
+        JobTypeRead(name=name, description=context.job_types.get(name).description) for name in context.job_types.names()
+    ]
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+def submit_job(body: JobCreate, service: Service, projects: Projects) -> JobRead:
+    project_id = projects.get(body.project).id if body.project else None
+    return JobRead.model_validate(service.submit(body.type, body.params, project_id))
+
+
+@router.get("", response_model=Page[JobRead])
+def list_jobs(
+    service: Service,
+    projects: Projects,
+    project: str | None = None,
+    type: str | None = None,
+    status: JobStatus | None = None,
+    order: Order = "desc",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: str | None = None,
+) -> Page[JobRead]:
+    project_id = projects.get(project).id if project else None
+    rows = service.page(project_id=project_id, job_type=type, status=status, order=order, limit=limit, cursor=cursor)
+    items, next_cursor = split_page(rows, limit, "created_at")
+    return Page[JobRead](items=[JobRead.model_validate(job) for job in items], next_cursor=next_cursor)
+
+
+@router.get("/{job_id}", response_model=JobRead)
+def get_job(job_id: str, service: Service) -> JobRead:
+    return JobRead.model_validate(service.get(job_id))
+
+
+@router.post("/{job_id}:cancel", response_model=JobRead)
+def cancel_job(job_id: str, service: Service) -> JobRead:
+    return JobRead.model_validate(service.cancel(service.get(job_id)))
+
+
+@router.get("/{job_id}/events", response_class=StreamingResponse)
+def job_events(job_id: str, service: Service, context: Context) -> StreamingResponse:
+    """Server-Sent Events: one `status` event per change, until the job finishes."""
+    service.get(job_id)
+    return StreamingResponse(_status_events(context, job_id), media_type="text/event-stream")
+
+
+@router.get("/{job_id}/logs", response_model=None)
+def job_logs(
+    job_id: str, service: Service, context: Context, follow: bool = True
+) -> StreamingResponse | PlainTextResponse:
+    """The job's log: plain text with `follow=false`, else a live tail as Server-Sent Events."""
+    service.get(job_id)
+    path = job_log_path(context.settings.data_dir, job_id)
+    if not follow:
+        text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+        return PlainTextResponse(text)
+    return StreamingResponse(_log_events(context, job_id), media_type="text/event-stream")
+
+
+def _current(context: AppContext, job_id: str) -> JobRead:
+    with transaction(context.db.read_sessions) as session:
+        return JobRead.model_validate(JobService(session, context.job_types, "local").get(job_id))
+
+
+def _status_events(context: AppContext, job_id: str) -> Iterator[str]:
+    last, last_sent = None, time.monotonic()
+    while True:
+        job = _current(context, job_id)
+        payload = job.model_dump_json()
+        if payload != last:
+            yield f"event: status\ndata: {payload}\n\n"
+            last, last_sent = payload, time.monotonic()
+        elif time.monotonic() - last_sent > KEEPALIVE_SECONDS:
+            yield ": keep-alive\n\n"
+            last_sent = time.monotonic()
+        if job.status in FINISHED_STATUSES:
+            return
+        time.sleep(STREAM_POLL_SECONDS)
+
+
+def _log_events(context: AppContext, job_id: str) -> Iterator[str]:
+    path = job_log_path(context.settings.data_dir, job_id)
+    position = 0
+    pending = ""
+    while True:
+        finished = _current(context, job_id).status in FINISHED_STATUSES
+        if path.exists():
+            with path.open("r", encoding="utf-8", errors="replace") as handle:
+                handle.seek(position)
+                chunk = handle.read()
+                position = handle.tell()
+            pending += chunk
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                yield f"event: log\ndata: {json.dumps(line)}\n\n"
+        if finished:
+            if pending:
+                yield f"event: log\ndata: {json.dumps(pending)}\n\n"
+            yield "event: end\ndata: {}\n\n"
+            return
+        time.sleep(STREAM_POLL_SECONDS)

@@ -1,0 +1,83 @@
+"""Job types by name. Modules declare `JOB_TYPES = [JobType(...)]`; the registry is built from a list
+of module names (the built-in ones plus `Settings.job_modules`), in the server and in each worker
+alike, so nothing depends on import side effects.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from modelyard.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from modelyard.config import Settings
+    from modelyard.jobs.context import CleanupContext, JobContext
+
+JobBody = Callable[["JobContext", dict[str, Any]], dict[str, Any] | None]
+JobCleanup = Callable[["CleanupContext"], None]
+
+BUILTIN_JOB_MODULES: tuple[str, ...] = ("modelyard.storage.jobs",)
+
+
+@dataclass(frozen=True)
+class JobType:
+    """A kind of background work: its body runs in a worker process; `cleanup` removes what a
+    failed, cancelled or interrupted run left half-done."""
+
+    name: str
+    body: JobBody
+    description: str = ""
+    params_model: type[BaseModel] | None = None
+    cleanup: JobCleanup | None = None
+
+
+class JobTypeRegistry:
+    def __init__(self, job_types: Iterable[JobType] = ()) -> None:
+        self._types: dict[str, JobType] = {}
+        for job_type in job_types:
+            self.add(job_type)
+
+    @classmethod
+    def from_modules(cls, modules: Iterable[str]) -> JobTypeRegistry:
+        registry = cls()
+        for module_name in modules:
+            module = importlib.import_module(module_name)
+            for job_type in getattr(module, "JOB_TYPES", ()):
+                registry.add(job_type)
+        return registry
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> JobTypeRegistry:
+        return cls.from_modules([*BUILTIN_JOB_MODULES, *settings.job_modules])
+
+    def add(self, job_type: JobType) -> None:
+        if job_type.name in self._types and self._types[job_type.name] is not job_type:
+            raise ValueError(f"job type {job_type.name!r} is registered twice")
+        self._types[job_type.name] = job_type
+
+    def get(self, name: str) -> JobType:
+        try:
+            return self._types[name]
+        except KeyError:
+            known = ", ".join(sorted(self._types)) or "none"
+            raise InvalidInput(f"unknown job type {name!r}; known types: {known}") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+    def validate_params(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        job_type = self.get(name)
+        if job_type.params_model is None:
+            return params
+        try:
+            return job_type.params_model.model_validate(params).model_dump(mode="json")
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in item['loc']) or 'params'}: {item['msg']}" for item in error.errors()
+            )
+            raise InvalidInput(f"invalid params for job type {name!r}: {problems}") from None

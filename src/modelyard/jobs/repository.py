@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from modelyard.api.pagination import Order, keyset_page
+from modelyard.jobs.models import Job
+from modelyard.jobs.states import ACTIVE_STATUSES
+
+
+class JobRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, job_id: str) -> Job | None:
+        return self.session.get(Job, job_id)
+
+    def add(self, job: Job) -> Job:
+        self.session.add(job)
+        self.session.flush()
+        return job
+
+    def page(
+        self,
+        *,
+        project_id: str | None,
+        job_type: str | None,
+        status: str | None,
+        order: Order,
+        limit: int,
+        cursor: str | None,
+    ) -> Sequence[Job]:
+        statement = select(Job)
+        if project_id:
+            statement = statement.where(Job.project_id == project_id)
+        if job_type:
+            statement = statement.where(Job.type == job_type)
+        if status:
+            statement = statement.where(Job.status == status)
+        statement = keyset_page(statement, Job.created_at, Job.id, order=order, limit=limit, cursor=cursor)
+        return self.session.scalars(statement).all()
+
+    def pending_ids(self, limit: int) -> list[str]:
+        return list(
+            self.session.scalars(
+                select(Job.id).where(Job.status == "pending").order_by(Job.created_at, Job.id).limit(limit)
+            )
+        )
+
+    def active(self) -> Sequence[Job]:
+        return self.session.scalars(select(Job).where(Job.status.in_(ACTIVE_STATUSES[1:]))).all()
+
+    def transition(self, job_id: str, from_statuses: Sequence[str], **values: Any) -> bool:
+        """Change a job only if it is still in one of `from_statuses` (atomic compare-and-set)."""
+        result = self.session.execute(
+            update(Job).where(Job.id == job_id, Job.status.in_(from_statuses)).values(**values)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def heartbeat(self, job_id: str, at: datetime) -> str | None:
+        self.session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=at))
+        return self.session.scalar(select(Job.status).where(Job.id == job_id))

@@ -1,0 +1,258 @@
+"""The job runner: claims pending jobs from the database and runs each in its own process.
+
+Jobs are rows, so a job submitted while no runner was up starts once one is. Claims are a
+compare-and-set on the row's status, safe with several runners on one database. Cancel is
+cooperative (the worker sees `cancelling`), then SIGTERM, then SIGKILL, each after a grace period.
+At start-up, and every few seconds after, running jobs whose process is gone or whose heartbeat
+stopped are marked failed with reason `interrupted`, and their half-done work is cleaned.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+import structlog
+
+from modelyard.context import AppContext
+from modelyard.db.base import new_id, utcnow
+from modelyard.db.engine import transaction
+from modelyard.jobs.context import CleanupContext
+from modelyard.jobs.models import Job
+from modelyard.jobs.paths import job_log_path, job_work_dir
+from modelyard.jobs.registry import JobTypeRegistry
+from modelyard.jobs.repository import JobRepository
+from modelyard.jobs.worker import PARENT_ENV, SETTINGS_ENV, run_cleanup
+
+log = structlog.get_logger("modelyard.jobs.runner")
+RECONCILE_EVERY_SECONDS = 5.0
+
+
+@dataclass
+class _Running:
+    job_id: str
+    process: subprocess.Popen[bytes]
+    log_file: IO[bytes]
+    terminated_at: float | None = None
+    killed: bool = False
+
+
+class JobRunner:
+    def __init__(self, context: AppContext, registry: JobTypeRegistry) -> None:
+        self.context = context
+        self.settings = context.settings
+        self.registry = registry
+        self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{new_id()[:8]}"
+        self.host = socket.gethostname()
+        self._running: dict[str, _Running] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_reconcile = 0.0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self.reconcile()
+        self._thread = threading.Thread(target=self._loop, name="job-runner", daemon=True)
+        self._thread.start()
+        log.info("jobs.runner.started", runner=self.runner_id, slots=self.settings.job_slots)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; running jobs are asked to cancel and their processes ended."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+        for running in list(self._running.values()):
+            if running.process.poll() is None:
+                running.process.terminate()
+        deadline = time.monotonic() + timeout
+        for running in list(self._running.values()):
+            try:
+                running.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                running.process.kill()
+                running.process.wait()
+        self._reap()
+        log.info("jobs.runner.stopped", runner=self.runner_id)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def active_job_ids(self) -> list[str]:
+        return list(self._running)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._tick()
+            except Exception:
+                log.exception("jobs.runner.tick_failed")
+            self._wake.wait(self.settings.job_poll_seconds)
+            self._wake.clear()
+
+    def _tick(self) -> None:
+        self._reap()
+        self._escalate_cancels()
+        if time.monotonic() - self._last_reconcile > RECONCILE_EVERY_SECONDS:
+            self.reconcile()
+        self._claim_and_start()
+
+    # -- claiming ----------------------------------------------------------------------------
+    def _claim_and_start(self) -> None:
+        free = self.settings.job_slots - len(self._running)
+        if free <= 0 or self._stop.is_set():
+            return
+        with transaction(self.context.db.read_sessions) as session:
+            candidates = JobRepository(session).pending_ids(free * 4)
+        for job_id in candidates:
+            if len(self._running) >= self.settings.job_slots:
+                return
+            if self._claim(job_id):
+                self._spawn(job_id)
+
+    def _claim(self, job_id: str) -> bool:
+        now = utcnow()
+        with transaction(self.context.db.sessions) as session:
+            return JobRepository(session).transition(
+                job_id,
+                ["pending"],
+                status="running",
+                started_at=now,
+                heartbeat_at=now,
+                runner_id=self.runner_id,
+                host=self.host,
+                step="starting",
+            )
+
+    def _spawn(self, job_id: str) -> None:
+        log_path = job_log_path(self.settings.data_dir, job_id)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = log_path.open("ab")
+        env = dict(os.environ)
+        env[SETTINGS_ENV] = self.settings.model_dump_json()
+        env[PARENT_ENV] = str(os.getpid())
+        # The worker imports job modules by name: give it the same import path as this process.
+        env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modelyard.jobs.worker", job_id],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=str(self.settings.data_dir),
+        )
+        self._running[job_id] = _Running(job_id, process, log_file)
+        with transaction(self.context.db.sessions) as session:
+            JobRepository(session).transition(job_id, ["running", "cancelling"], pid=process.pid)
+        log.info("jobs.job.started", job=job_id, pid=process.pid)
+
+    # -- watching ----------------------------------------------------------------------------
+    def _reap(self) -> None:
+        for job_id, running in list(self._running.items()):
+            code = running.process.poll()
+            if code is None:
+                continue
+            running.log_file.close()
+            del self._running[job_id]
+            # A worker that ended normally has already recorded its outcome; anything still
+            # `running` here means the process died (crash, OOM kill, signal).
+            with transaction(self.context.db.sessions) as session:
+                job = JobRepository(session).get(job_id)
+                if job is None or job.status not in ("running", "cancelling"):
+                    continue
+                was_cancelling = job.status == "cancelling"
+            if was_cancelling:
+                self._finish_abandoned(job_id, "cancelled", "cancelled", None)
+            else:
+                self._finish_abandoned(
+                    job_id, "failed", "crashed", f"the job process exited with code {code} before finishing"
+                )
+
+    def _escalate_cancels(self) -> None:
+        if not self._running:
+            return
+        with transaction(self.context.db.read_sessions) as session:
+            jobs = {job.id: job for job in JobRepository(session).active() if job.id in self._running}
+        grace = self.settings.job_cancel_grace_seconds
+        now = utcnow()
+        for job_id, job in jobs.items():
+            if job.status != "cancelling" or job.cancel_requested_at is None:
+                continue
+            running = self._running[job_id]
+            waited = (now - job.cancel_requested_at).total_seconds()
+            if running.terminated_at is None and waited >= grace:
+                log.info("jobs.job.sigterm", job=job_id)
+                running.process.send_signal(signal.SIGTERM)
+                running.terminated_at = time.monotonic()
+            elif running.terminated_at is not None and not running.killed and waited >= 2 * grace:
+                log.info("jobs.job.sigkill", job=job_id)
+                running.process.kill()
+                running.killed = True
+
+    def reconcile(self) -> None:
+        """Mark running jobs whose process is gone as failed (`interrupted`) and clean what they left."""
+        self._last_reconcile = time.monotonic()
+        stale_before = utcnow() - timedelta(seconds=self.settings.job_stale_seconds)
+        with transaction(self.context.db.read_sessions) as session:
+            jobs = [job for job in JobRepository(session).active() if job.id not in self._running]
+        for job in jobs:
+            if self._is_orphaned(job, stale_before):
+                status = "cancelled" if job.status == "cancelling" else "failed"
+                reason = "cancelled" if status == "cancelled" else "interrupted"
+                error = None if status == "cancelled" else "the job's process is gone (the server stopped or was killed)"
+                self._finish_abandoned(job.id, status, reason, error)
+
+    def _is_orphaned(self, job: Job, stale_before: object) -> bool:
+        if job.host == self.host and job.runner_id != self.runner_id:
+            return not _is_worker_process(job.pid, job.id)
+        return job.heartbeat_at is None or job.heartbeat_at < stale_before  # type: ignore[operator]
+
+    def _finish_abandoned(self, job_id: str, status: str, reason: str, error: str | None) -> None:
+        with transaction(self.context.db.sessions) as session:
+            repository = JobRepository(session)
+            job = repository.get(job_id)
+            if job is None or not repository.transition(
+                job_id, ["running", "cancelling"], status=status, reason=reason, error=error, finished_at=utcnow()
+            ):
+                return
+            project_id, params, job_type = job.project_id, dict(job.params), job.type
+        log.warning("jobs.job.abandoned", job=job_id, status=status, reason=reason)
+        _append_log(self.settings.data_dir, job_id, f"job marked {status} ({reason}) by runner {self.runner_id}")
+        cleanup = CleanupContext(
+            job_id, project_id, params, self.settings, self.context.db, self.context.store, reason=reason
+        )
+        run_cleanup(job_type, self.registry, cleanup, lambda detail: log.error("jobs.cleanup_failed", detail=detail))
+        shutil.rmtree(job_work_dir(self.settings.data_dir, job_id), ignore_errors=True)
+
+
+def _is_worker_process(pid: int | None, job_id: str) -> bool:
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"modelyard.jobs.worker" in cmdline and job_id.encode() in cmdline
+
+
+def _append_log(data_dir: Path, job_id: str, line: str) -> None:
+    path = job_log_path(data_dir, job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"{utcnow().isoformat()} {line}\n")

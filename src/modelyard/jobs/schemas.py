@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelyard.jobs.states import JobStatus
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(min_length=1, max_length=64)
+    project: str | None = Field(default=None, description="Project id or name the job belongs to.")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    type: str
+    project_id: str | None
+    params: dict[str, Any]
+    status: JobStatus
+    progress: float
+    step: str
+    message: str
+    error: str | None
+    reason: str | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    created_by: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    cancel_requested_at: datetime | None
+
+
+class JobTypeRead(BaseModel):
+    name: str
+    description: str

@@ -1,0 +1,166 @@
+"""A job's own process: `python -m modelyard.jobs.worker JOB_ID`, started by the runner.
+
+It dies with the runner (PR_SET_PDEATHSIG, and a parent check in the heartbeat thread), so killing
+the server never leaves a job running with nobody watching it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from modelyard.config import Settings
+from modelyard.db.base import utcnow
+from modelyard.db.engine import Database, transaction
+from modelyard.jobs.context import CleanupContext, JobCancelled, JobContext
+from modelyard.jobs.registry import JobTypeRegistry
+from modelyard.jobs.repository import JobRepository
+from modelyard.jobs.paths import job_log_path, job_work_dir
+from modelyard.storage.local import LocalArtifactStore
+
+SETTINGS_ENV = "MODELYARD_WORKER_SETTINGS"
+PARENT_ENV = "MODELYARD_WORKER_PARENT"
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass  # not Linux: the heartbeat thread's parent check still applies
+    if os.getppid() != parent_pid:
+        os._exit(3)
+
+
+def _job_logger(settings: Settings, job_id: str) -> logging.Logger:
+    path = job_log_path(settings.data_dir, job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger(f"modelyard.job.{job_id}")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.propagate = False
+    return logger
+
+
+class _Heartbeat(threading.Thread):
+    """Beats every few seconds, notices a cancel asked through the database, and a dead parent."""
+
+    def __init__(self, db: Database, job_id: str, interval: float, cancel: threading.Event, parent_pid: int):
+        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
+        self.db, self.job_id, self.interval = db, job_id, interval
+        self.cancel, self.parent_pid = cancel, parent_pid
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            if os.getppid() != self.parent_pid:
+                os._exit(3)
+            try:
+                with transaction(self.db.sessions) as session:
+                    status = JobRepository(session).heartbeat(self.job_id, utcnow())
+            except Exception:  # a busy database must not kill the job; the next beat retries
+                continue
+            if status == "cancelling":
+                self.cancel.set()
+
+
+def run(job_id: str, settings: Settings, parent_pid: int) -> int:
+    db = Database(settings)
+    store = LocalArtifactStore(settings.data_dir)
+    log = _job_logger(settings, job_id)
+    registry = JobTypeRegistry.for_settings(settings)
+    with transaction(db.read_sessions) as session:
+        job = JobRepository(session).get(job_id)
+        if job is None or job.status not in ("running", "cancelling"):
+            log.error("worker found job %s in state %s; nothing to run", job_id, job and job.status)
+            return 2
+        job_type_name, project_id, params, actor = job.type, job.project_id, dict(job.params), job.created_by
+
+    cancel = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: _raise_cancelled(cancel))
+    heartbeat = _Heartbeat(db, job_id, settings.job_heartbeat_seconds, cancel, parent_pid)
+    heartbeat.start()
+    work_dir = job_work_dir(settings.data_dir, job_id)
+    work_dir.mkdir(parents=True, exist_ok=True)
+
+    def report(percent: float, step: str | None, message: str | None) -> None:
+        values: dict[str, Any] = {"progress": percent, "heartbeat_at": utcnow()}
+        if step is not None:
+            values["step"] = step[:256]
+            log.info("step: %s (%.0f%%)", step, percent)
+        if message is not None:
+            values["message"] = message
+        with transaction(db.sessions) as session:
+            JobRepository(session).transition(job_id, ["running", "cancelling"], **values)
+
+    context = JobContext(job_id, project_id, actor, settings, db, store, log, work_dir, report, cancel)
+    outcome: dict[str, Any]
+    try:
+        job_type = registry.get(job_type_name)
+        log.info("job %s (%s) started in process %d", job_id, job_type_name, os.getpid())
+        result = job_type.body(context, params) or {}
+        outcome = {"status": "succeeded", "progress": 100.0, "result": result}
+        log.info("job %s succeeded", job_id)
+    except JobCancelled:
+        outcome = {"status": "cancelled", "reason": "cancelled"}
+        log.info("job %s cancelled", job_id)
+    except Exception as error:
+        outcome = {"status": "failed", "reason": "error", "error": f"{type(error).__name__}: {error}"}
+        log.error("job %s failed:\n%s", job_id, traceback.format_exc())
+    finally:
+        heartbeat.stopped.set()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    if outcome["status"] != "succeeded":
+        run_cleanup(job_type_name, registry, CleanupContext(
+            job_id, project_id, params, settings, db, store, reason=outcome["reason"]
+        ), log.error)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    with transaction(db.sessions) as session:
+        JobRepository(session).transition(job_id, ["running", "cancelling"], finished_at=utcnow(), **outcome)
+    db.dispose()
+    return 0 if outcome["status"] == "succeeded" else 1
+
+
+def run_cleanup(
+    job_type_name: str, registry: JobTypeRegistry, context: CleanupContext, report_error: Callable[[str], None]
+) -> None:
+    """Run the job type's cleanup; its failure is reported, never raised (the job already ended)."""
+    try:
+        job_type = registry.get(job_type_name)
+    except Exception:
+        return
+    if job_type.cleanup is None:
+        return
+    try:
+        job_type.cleanup(context)
+    except Exception:
+        report_error(f"cleanup of job {context.job_id} failed:\n{traceback.format_exc()}")
+
+
+def _raise_cancelled(cancel: threading.Event) -> None:
+    cancel.set()
+    raise JobCancelled("terminated")
+
+
+def main() -> None:
+    job_id = sys.argv[1]
+    parent_pid = int(os.environ.get(PARENT_ENV, os.getppid()))
+    _die_with_parent(parent_pid)
+    settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
+    sys.exit(run(job_id, settings, parent_pid))
+
+
+if __name__ == "__main__":
+    main()

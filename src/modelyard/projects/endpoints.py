@@ -1,0 +1,97 @@
+"""HTTP for projects and labels: translate requests, call the service, shape responses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from modelyard.api.deps import Actor, Context, DbSession
+from modelyard.api.pagination import Order, Page, split_page
+from modelyard.projects.schemas import (
+    LabelCreate,
+    LabelRead,
+    LabelUpdate,
+    ProjectCreate,
+    ProjectRead,
+    ProjectSort,
+    ProjectUpdate,
+)
+from modelyard.projects.service import ProjectService
+from modelyard.storage.service import FileService
+from modelyard.tasks import TaskType
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+def project_service(session: DbSession, context: Context, actor: Actor) -> ProjectService:
+    return ProjectService(session, FileService(session, context.store), actor)
+
+
+Service = Annotated[ProjectService, Depends(project_service)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectRead)
+def create_project(body: ProjectCreate, service: Service) -> ProjectRead:
+    return ProjectRead.model_validate(service.create(body))
+
+
+@router.get("", response_model=Page[ProjectRead])
+def list_projects(
+    service: Service,
+    task_type: TaskType | None = None,
+    name: Annotated[str | None, Query(description="Substring of the name, case-insensitive.")] = None,
+    sort: ProjectSort = "created_at",
+    order: Order = "asc",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: str | None = None,
+) -> Page[ProjectRead]:
+    rows = service.page(
+        task_type=task_type.value if task_type else None,
+        name_contains=name,
+        sort=sort,
+        order=order,
+        limit=limit,
+        cursor=cursor,
+    )
+    items, next_cursor = split_page(rows, limit, sort)
+    return Page[ProjectRead](items=[ProjectRead.model_validate(item) for item in items], next_cursor=next_cursor)
+
+
+@router.get("/{project}", response_model=ProjectRead)
+def get_project(project: str, service: Service) -> ProjectRead:
+    return ProjectRead.model_validate(service.get(project))
+
+
+@router.patch("/{project}", response_model=ProjectRead)
+def update_project(project: str, body: ProjectUpdate, service: Service) -> ProjectRead:
+    return ProjectRead.model_validate(service.update(service.get(project), body))
+
+
+@router.delete("/{project}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_project(project: str, service: Service) -> Response:
+    service.delete(service.get(project))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{project}/labels", response_model=list[LabelRead])
+def list_labels(project: str, service: Service) -> list[LabelRead]:
+    return [LabelRead.model_validate(label) for label in service.get(project).labels]
+
+
+@router.post("/{project}/labels", status_code=status.HTTP_201_CREATED, response_model=LabelRead)
+def add_label(project: str, body: LabelCreate, service: Service) -> LabelRead:
+    return LabelRead.model_validate(service.add_label(service.get(project), body))
+
+
+@router.patch("/{project}/labels/{label}", response_model=LabelRead)
+def update_label(project: str, label: str, body: LabelUpdate, service: Service) -> LabelRead:
+    found = service.get(project)
+    return LabelRead.model_validate(service.update_label(found, service.get_label(found, label), body))
+
+
+@router.delete("/{project}/labels/{label}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_label(project: str, label: str, service: Service) -> Response:
+    found = service.get(project)
+    service.delete_label(found, service.get_label(found, label))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from modelyard.api.pagination import Order, keyset_page
+from modelyard.projects.models import Label, Project
+
+
+class ProjectRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, project_id: str) -> Project | None:
+        return self.session.get(Project, project_id)
+
+    def get_by_name(self, name: str) -> Project | None:
+        return self.session.scalar(select(Project).where(Project.name == name))
+
+    def name_taken(self, name: str, *, excluding: str | None = None) -> bool:
+        statement = select(Project.id).where(func.lower(Project.name) == name.lower())
+        if excluding:
+            statement = statement.where(Project.id != excluding)
+        return self.session.scalar(statement) is not None
+
+    def page(
+        self,
+        *,
+        task_type: str | None,
+        name_contains: str | None,
+        sort: str,
+        order: Order,
+        limit: int,
+        cursor: str | None,
+    ) -> Sequence[Project]:
+        statement = select(Project)
+        if task_type:
+            statement = statement.where(Project.task_type == task_type)
+        if name_contains:
+            statement = statement.where(func.lower(Project.name).contains(name_contains.lower(), autoescape=True))
+        sort_column = Project.name if sort == "name" else Project.created_at
+        statement = keyset_page(statement, sort_column, Project.id, order=order, limit=limit, cursor=cursor)
+        return self.session.scalars(statement).all()
+
+    def add(self, project: Project) -> Project:
+        self.session.add(project)
+        self.session.flush()
+        return project
+
+    def delete(self, project: Project) -> None:
+        self.session.delete(project)
+        self.session.flush()
+
+
+class LabelRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, label: Label) -> Label:
+        self.session.add(label)
+        self.session.flush()
+        return label
+
+    def delete(self, label: Label) -> None:
+        self.session.delete(label)
+        self.session.flush()

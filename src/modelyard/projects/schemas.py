@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from modelyard.tasks import TaskType
+
+PROJECT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$"
+HOTKEY_PATTERN = re.compile(r"^((ctrl|alt|shift|meta)\+)*([a-z0-9]|f[1-9]|f1[0-2])$")
+COLOR_PATTERN = re.compile(r"^#([0-9a-f]{6}|[0-9a-f]{3})$")
+
+
+def _normalize_color(value: str) -> str:
+    value = value.strip().lower()
+    if not COLOR_PATTERN.match(value):
+        raise ValueError("color must be a hex RGB value such as '#ff8800' or '#f80'")
+    if len(value) == 4:
+        value = "#" + "".join(ch * 2 for ch in value[1:])
+    return value
+
+
+def _normalize_hotkey(value: str) -> str:
+    value = value.strip().lower().replace(" ", "")
+    if not HOTKEY_PATTERN.match(value):
+        raise ValueError("hotkey must be a key (a-z, 0-9, f1-f12) with optional ctrl+/alt+/shift+/meta+ modifiers")
+    return value
+
+
+ProjectName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=PROJECT_NAME_PATTERN)]
+LabelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+Color = Annotated[str, AfterValidator(_normalize_color)]
+Hotkey = Annotated[str, AfterValidator(_normalize_hotkey)]
+
+
+class LabelCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: LabelName
+    color: Color | None = Field(default=None, description="Hex RGB; a distinct color is picked when omitted.")
+    hotkey: Hotkey | None = None
+
+
+class LabelUpdate(BaseModel):
+    """Fields left out stay as they are; `hotkey: null` clears the hotkey."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: LabelName | None = None
+    color: Color | None = None
+    hotkey: Hotkey | None = None
+
+
+class LabelRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    color: str
+    hotkey: str | None
+    position: int
+    created_at: datetime
+    created_by: str
+
+
+class ProjectCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: ProjectName
+    task_type: TaskType
+    description: str = Field(default="", max_length=100_000)
+    labels: list[LabelCreate | LabelName] = Field(default_factory=list, max_length=10_000)
+
+
+class ProjectUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: ProjectName | None = None
+    description: str | None = Field(default=None, max_length=100_000)
+
+
+class ProjectRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    task_type: TaskType
+    description: str
+    labels: list[LabelRead]
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    updated_by: str
+
+
+ProjectSort = Literal["name", "created_at"]

@@ -1,0 +1,171 @@
+"""Projects and their labels: the rules. Flushes only; the request or job commits."""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from modelyard.api.pagination import Order
+from modelyard.db.base import utcnow
+from modelyard.errors import Conflict, NotFound
+from modelyard.jobs.models import Job
+from modelyard.jobs.states import ACTIVE_STATUSES
+from modelyard.projects.models import Label, Project
+from modelyard.projects.repository import LabelRepository, ProjectRepository
+from modelyard.projects.schemas import LabelCreate, LabelUpdate, ProjectCreate, ProjectUpdate
+from modelyard.storage.service import FileService
+
+log = structlog.get_logger("modelyard.projects")
+
+# Distinct, readable colors handed out in order to labels created without one.
+PALETTE = (
+    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
+    "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3",
+)  # fmt: skip
+
+
+def project_folder(project_id: str) -> str:
+    return f"projects/{project_id}"
+
+
+class ProjectService:
+    def __init__(self, session: Session, files: FileService, actor: str) -> None:
+        self.session = session
+        self.files = files
+        self.actor = actor
+        self.projects = ProjectRepository(session)
+        self.labels = LabelRepository(session)
+
+    # -- projects ----------------------------------------------------------------------------
+    def get(self, reference: str) -> Project:
+        """A project by id or by name."""
+        project = self.projects.get(reference) or self.projects.get_by_name(reference)
+        if project is None:
+            raise NotFound(f"project {reference!r} does not exist: list projects with `modelyard project list`")
+        return project
+
+    def create(self, request: ProjectCreate) -> Project:
+        if self.projects.name_taken(request.name):
+            raise Conflict(f"a project named {request.name!r} already exists: choose another name")
+        project = self.projects.add(
+            Project(
+                name=request.name,
+                task_type=request.task_type.value,
+                description=request.description,
+                created_by=self.actor,
+                updated_by=self.actor,
+            )
+        )
+        for label in request.labels:
+            self.add_label(project, label if isinstance(label, LabelCreate) else LabelCreate(name=label))
+        log.info("projects.project.created", project=project.id, name=project.name, task=project.task_type)
+        return project
+
+    def page(
+        self,
+        *,
+        task_type: str | None = None,
+        name_contains: str | None = None,
+        sort: str = "created_at",
+        order: Order = "asc",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> list[Project]:
+        return list(
+            self.projects.page(
+                task_type=task_type, name_contains=name_contains, sort=sort, order=order, limit=limit, cursor=cursor
+            )
+        )
+
+    def update(self, project: Project, request: ProjectUpdate) -> Project:
+        if request.name is not None and request.name != project.name:
+            if self.projects.name_taken(request.name, excluding=project.id):
+                raise Conflict(f"a project named {request.name!r} already exists: choose another name")
+            log.info("projects.project.renamed", project=project.id, before=project.name, after=request.name)
+            project.name = request.name
+        if request.description is not None:
+            project.description = request.description
+        self._touch(project)
+        return project
+
+    def delete(self, project: Project) -> None:
+        active = self.session.scalar(
+            select(func.count()).where(Job.project_id == project.id, Job.status.in_(ACTIVE_STATUSES))
+        )
+        if active:
+            raise Conflict(
+                f"project {project.name!r} has {active} active job(s): cancel them first "
+                "(`modelyard job list --project ...`, `modelyard job cancel ID`)"
+            )
+        self.files.delete_tree(project_folder(project.id))
+        self.projects.delete(project)
+        log.info("projects.project.deleted", project=project.id, name=project.name)
+
+    def _touch(self, project: Project) -> None:
+        project.updated_at = utcnow()
+        project.updated_by = self.actor
+        self.session.flush()
+
+    # -- labels ------------------------------------------------------------------------------
+    def get_label(self, project: Project, reference: str) -> Label:
+        for label in project.labels:
+            if label.id == reference or label.name == reference:
+                return label
+        raise NotFound(f"project {project.name!r} has no label {reference!r}")
+
+    def add_label(self, project: Project, request: LabelCreate) -> Label:
+        self._check_label_name(project, request.name)
+        if request.hotkey is not None:
+            self._check_hotkey(project, request.hotkey)
+        position = max((label.position for label in project.labels), default=-1) + 1
+        color = request.color or PALETTE[position % len(PALETTE)]
+        label = Label(
+            project_id=project.id,
+            name=request.name,
+            color=color,
+            hotkey=request.hotkey,
+            position=position,
+            created_by=self.actor,
+        )
+        project.labels.append(label)
+        self.labels.add(label)
+        self._touch(project)
+        log.info("projects.label.created", project=project.id, label=label.id, name=label.name)
+        return label
+
+    def update_label(self, project: Project, label: Label, request: LabelUpdate) -> Label:
+        fields = request.model_fields_set
+        if "name" in fields and request.name is not None and request.name != label.name:
+            self._check_label_name(project, request.name, excluding=label.id)
+            label.name = request.name
+        if "color" in fields and request.color is not None:
+            label.color = request.color
+        if "hotkey" in fields:
+            if request.hotkey is not None:
+                self._check_hotkey(project, request.hotkey, excluding=label.id)
+            label.hotkey = request.hotkey
+        label.updated_at = utcnow()
+        self._touch(project)
+        log.info("projects.label.updated", project=project.id, label=label.id)
+        return label
+
+    def delete_label(self, project: Project, label: Label) -> None:
+        project.labels.remove(label)
+        self.labels.delete(label)
+        self._touch(project)
+        log.info("projects.label.deleted", project=project.id, label=label.id, name=label.name)
+
+    def _check_label_name(self, project: Project, name: str, *, excluding: str | None = None) -> None:
+        for label in project.labels:
+            if label.id != excluding and label.name.lower() == name.lower():
+                raise Conflict(
+                    f"project {project.name!r} already has a label named {label.name!r}: choose another name"
+                )
+
+    def _check_hotkey(self, project: Project, hotkey: str, *, excluding: str | None = None) -> None:
+        for label in project.labels:
+            if label.id != excluding and label.hotkey == hotkey:
+                raise Conflict(
+                    f"hotkey {hotkey!r} is already used by label {label.name!r} in project {project.name!r}"
+                )

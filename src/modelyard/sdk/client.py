@@ -1,0 +1,133 @@
+"""The Python SDK: `modelyard.Client`, over httpx, with typed results.
+
+    client = Client()                                   # in-process, on the local data directory
+    client = Client("http://127.0.0.1:8000", token=...)  # a running server
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from modelyard.sdk.errors import ApiError
+
+T = TypeVar("T", bound=BaseModel)
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+LOCAL_BASE_URL = "http://modelyard.local"
+
+
+class Client:
+    """Entry point of the SDK; resources hang off it (`client.projects`, `client.jobs`, ...).
+
+    With no `base_url` (and no MODELYARD_SERVER), the API runs in this process on the local data
+    directory (`settings`, default from the environment); `run_jobs=True` then also runs a job
+    runner here for as long as the client is open.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        token: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        settings: Any = None,
+        run_jobs: bool = False,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    ) -> None:
+        base_url = base_url or os.environ.get("MODELYARD_SERVER") or None
+        self._owned_transport: httpx.BaseTransport | None = None
+        if transport is None and base_url is None:
+            transport = self._owned_transport = _local_transport(settings, run_jobs)
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url or LOCAL_BASE_URL
+        self._http = httpx.Client(
+            base_url=f"{self.base_url.rstrip('/')}/api/v1", headers=headers, transport=transport, timeout=timeout
+        )
+        from modelyard.sdk.resources import Jobs, Projects
+
+        self.projects = Projects(self)
+        self.jobs = Jobs(self)
+
+    @property
+    def is_local(self) -> bool:
+        return self._owned_transport is not None
+
+    def health(self) -> dict[str, Any]:
+        return self.request("GET", "/health", allow_statuses=(503,)).json()
+
+    # -- plumbing shared by the resources ----------------------------------------------------
+    def request(self, method: str, path: str, *, allow_statuses: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400 and response.status_code not in allow_statuses:
+            raise _api_error(response)
+        return response
+
+    def get_model(self, model: type[T], path: str, **kwargs: Any) -> T:
+        return model.model_validate(self.request("GET", path, **kwargs).json())
+
+    def send_model(self, model: type[T], method: str, path: str, **kwargs: Any) -> T:
+        return model.model_validate(self.request(method, path, **kwargs).json())
+
+    def stream_events(self, path: str, **params: Any) -> Iterator[tuple[str, Any]]:
+        """Server-Sent Events as (event, data) pairs."""
+        with self._http.stream("GET", path, params=params, timeout=None) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _api_error(response)
+            event, data = "message", []
+            for line in response.iter_lines():
+                if not line:
+                    if data:
+                        yield event, json.loads("\n".join(data))
+                    event, data = "message", []
+                elif line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].strip())
+
+    def poll(self, interval: float) -> None:
+        time.sleep(interval)
+
+    def close(self) -> None:
+        self._http.close()
+        if self._owned_transport is not None:
+            self._owned_transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _local_transport(settings: Any, run_jobs: bool) -> httpx.BaseTransport:
+    from modelyard.app import create_app
+    from modelyard.config import Settings
+    from modelyard.logging import configure_logging
+    from modelyard.sdk.transport import InProcessTransport
+
+    # In-process, the server's info logs would mix with the caller's output: keep warnings only.
+    configure_logging("warning")
+    app = create_app(settings or Settings(), run_jobs=run_jobs, configure_logs=False)
+    return InProcessTransport(app)
+
+
+def _api_error(response: httpx.Response) -> ApiError:
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = {"detail": response.text or response.reason_phrase}
+    if not isinstance(problem, dict):
+        problem = {"detail": str(problem)}
+    return ApiError(
+        response.status_code,
+        str(problem.get("code", "http_error")),
+        str(problem.get("detail") or problem.get("title") or response.reason_phrase),
+        problem,
+    )

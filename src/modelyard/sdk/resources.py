@@ -1,0 +1,132 @@
+"""SDK resources: thin, typed wrappers over the REST routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from modelyard.api.pagination import Page
+from modelyard.jobs.schemas import JobRead
+from modelyard.jobs.states import FINISHED_STATUSES
+from modelyard.projects.schemas import LabelRead, ProjectRead
+
+if TYPE_CHECKING:
+    from modelyard.sdk.client import Client
+
+
+def _drop_none(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+class Projects:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def create(
+        self, name: str, task_type: str, *, labels: list[str | dict[str, Any]] | None = None, description: str = ""
+    ) -> ProjectRead:
+        body = {"name": name, "task_type": task_type, "description": description, "labels": labels or []}
+        return self._client.send_model(ProjectRead, "POST", "/projects", json=body)
+
+    def list(
+        self,
+        *,
+        task_type: str | None = None,
+        name: str | None = None,
+        sort: str = "created_at",
+        order: str = "asc",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[ProjectRead]:
+        params = _drop_none(task_type=task_type, name=name, sort=sort, order=order, limit=limit, cursor=cursor)
+        return self._client.get_model(Page[ProjectRead], "/projects", params=params)
+
+    def iterate(self, **filters: Any) -> Iterator[ProjectRead]:
+        """Every project matching the filters, page after page."""
+        cursor = None
+        while True:
+            page = self.list(cursor=cursor, **filters)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def get(self, project: str) -> ProjectRead:
+        return self._client.get_model(ProjectRead, f"/projects/{project}")
+
+    def update(self, project: str, *, name: str | None = None, description: str | None = None) -> ProjectRead:
+        body = _drop_none(name=name, description=description)
+        return self._client.send_model(ProjectRead, "PATCH", f"/projects/{project}", json=body)
+
+    def delete(self, project: str) -> None:
+        self._client.request("DELETE", f"/projects/{project}")
+
+    # -- labels ------------------------------------------------------------------------------
+    def labels(self, project: str) -> list[LabelRead]:
+        response = self._client.request("GET", f"/projects/{project}/labels")
+        return [LabelRead.model_validate(item) for item in response.json()]
+
+    def add_label(self, project: str, name: str, *, color: str | None = None, hotkey: str | None = None) -> LabelRead:
+        body = _drop_none(name=name, color=color, hotkey=hotkey)
+        return self._client.send_model(LabelRead, "POST", f"/projects/{project}/labels", json=body)
+
+    def update_label(self, project: str, label: str, **changes: Any) -> LabelRead:
+        """Change `name`, `color` or `hotkey` (pass `hotkey=None` to clear it)."""
+        return self._client.send_model(LabelRead, "PATCH", f"/projects/{project}/labels/{label}", json=changes)
+
+    def delete_label(self, project: str, label: str) -> None:
+        self._client.request("DELETE", f"/projects/{project}/labels/{label}")
+
+
+class Jobs:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def submit(self, job_type: str, params: dict[str, Any] | None = None, *, project: str | None = None) -> JobRead:
+        body = {"type": job_type, "params": params or {}, "project": project}
+        return self._client.send_model(JobRead, "POST", "/jobs", json=body)
+
+    def list(
+        self,
+        *,
+        project: str | None = None,
+        type: str | None = None,
+        status: str | None = None,
+        order: str = "desc",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[JobRead]:
+        params = _drop_none(project=project, type=type, status=status, order=order, limit=limit, cursor=cursor)
+        return self._client.get_model(Page[JobRead], "/jobs", params=params)
+
+    def get(self, job_id: str) -> JobRead:
+        return self._client.get_model(JobRead, f"/jobs/{job_id}")
+
+    def cancel(self, job_id: str) -> JobRead:
+        return self._client.send_model(JobRead, "POST", f"/jobs/{job_id}:cancel")
+
+    def logs(self, job_id: str) -> str:
+        return self._client.request("GET", f"/jobs/{job_id}/logs", params={"follow": "false"}).text
+
+    def follow_logs(self, job_id: str) -> Iterator[str]:
+        for event, data in self._client.stream_events(f"/jobs/{job_id}/logs"):
+            if event == "log":
+                yield data
+
+    def events(self, job_id: str) -> Iterator[JobRead]:
+        for event, data in self._client.stream_events(f"/jobs/{job_id}/events"):
+            if event == "status":
+                yield JobRead.model_validate(data)
+
+    def wait(self, job_id: str, *, timeout: float | None = None, interval: float = 0.5) -> JobRead:
+        """Poll until the job finishes; returns its final state (raises TimeoutError past `timeout`)."""
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self.get(job_id)
+            if job.status in FINISHED_STATUSES:
+                return job
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job.status} after {timeout} s")
+            self._client.poll(interval)

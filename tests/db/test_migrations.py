@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from modelyard.context import AppContext
+from modelyard.db import migrate
+from modelyard.db.models import metadata
+
+
+def test_migrations_build_exactly_the_models_schema(context: AppContext) -> None:
+    with context.db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
+    assert migrate.current_revision(context.db.engine) == migrate.head_revision()
+
+
+def test_upgrade_twice_changes_nothing(context: AppContext) -> None:
+    before = set(inspect(context.db.engine).get_table_names())
+    migrate.upgrade(context.db.engine)
+    assert set(inspect(context.db.engine).get_table_names()) == before
+    assert {"projects", "labels", "jobs", "stored_files"} <= before
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(context: AppContext) -> None:
+    if context.db.dialect != "sqlite":
+        assert context.db.dialect == "postgresql"
+        return
+    with context.db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000

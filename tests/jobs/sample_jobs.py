@@ -1,0 +1,82 @@
+"""Small job types the tests register through `Settings.job_modules`."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from modelyard.jobs.context import CleanupContext, JobContext
+from modelyard.jobs.registry import JobType
+
+
+class CountParams(BaseModel):
+    steps: int = Field(default=3, ge=1, le=1000)
+    delay: float = Field(default=0.0, ge=0, le=60)
+
+
+def count(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Counts to `steps`, reporting progress; records each run in a marker file."""
+    marker = context.settings.data_dir / "runs" / context.job_id
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    with marker.open("a") as handle:
+        handle.write(f"{os.getpid()}\n")
+    for step in range(params["steps"]):
+        context.log.info("counting %d", step + 1)
+        context.progress(100.0 * (step + 1) / params["steps"], f"step {step + 1}", f"{step + 1}/{params['steps']}")
+        time.sleep(params["delay"])
+    return {"counted": params["steps"]}
+
+
+def fail(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    context.progress(10, "about to fail")
+    raise ValueError("this job always fails")
+
+
+def crash(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    context.progress(10, "about to crash")
+    os._exit(9)
+
+
+def leave_work(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Writes a half-done output, then runs until cancelled; cleanup removes the output."""
+    output = _output_path(context.settings.data_dir, context.job_id)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("half done")
+    (context.work_dir / "scratch.bin").write_bytes(b"\0" * 1024)
+    deadline = time.monotonic() + params.get("seconds", 60)
+    while time.monotonic() < deadline:
+        context.progress(50, "working")
+        time.sleep(0.05)
+    return {}
+
+
+def ignore_cancel(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Never checks for cancellation, so only SIGTERM (or SIGKILL) stops it."""
+    context.progress(5, "busy, not listening")
+    deadline = time.monotonic() + params.get("seconds", 60)
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+    return {}
+
+
+def _output_path(data_dir: Path, job_id: str) -> Path:
+    return data_dir / "outputs" / f"{job_id}.txt"
+
+
+def remove_output(context: CleanupContext) -> None:
+    path = _output_path(context.settings.data_dir, context.job_id)
+    path.unlink(missing_ok=True)
+    (context.settings.data_dir / "outputs" / f"{context.job_id}.cleaned").write_text(context.reason)
+
+
+JOB_TYPES = [
+    JobType("test.count", count, "Count with progress.", params_model=CountParams),
+    JobType("test.fail", fail, "Always fails."),
+    JobType("test.crash", crash, "Exits its process abruptly."),
+    JobType("test.leave_work", leave_work, "Leaves half-done output until cancelled.", cleanup=remove_output),
+    JobType("test.ignore_cancel", ignore_cancel, "Ignores cooperative cancellation."),
+]
