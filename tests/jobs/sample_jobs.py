@@ -63,6 +63,16 @@ def ignore_cancel(context: JobContext, params: dict[str, Any]) -> dict[str, Any]
     return {}
 
 
+def stubborn(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Ignores cancellation and SIGTERM alike: only SIGKILL ends it."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    context.progress(5, "deaf")
+    while True:
+        time.sleep(0.05)
+
+
 def _output_path(data_dir: Path, job_id: str) -> Path:
     return data_dir / "outputs" / f"{job_id}.txt"
 
@@ -79,4 +89,5 @@ JOB_TYPES = [
     JobType("test.crash", crash, "Exits its process abruptly."),
     JobType("test.leave_work", leave_work, "Leaves half-done output until cancelled.", cleanup=remove_output),
     JobType("test.ignore_cancel", ignore_cancel, "Ignores cooperative cancellation."),
+    JobType("test.stubborn", stubborn, "Ignores cancellation and SIGTERM."),
 ]

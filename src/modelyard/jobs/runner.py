@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -218,10 +218,12 @@ class JobRunner:
                 error = None if status == "cancelled" else "the job's process is gone (the server stopped or was killed)"
                 self._finish_abandoned(job.id, status, reason, error)
 
-    def _is_orphaned(self, job: Job, stale_before: object) -> bool:
-        if job.host == self.host and job.runner_id != self.runner_id:
-            return not _is_worker_process(job.pid, job.id)
-        return job.heartbeat_at is None or job.heartbeat_at < stale_before  # type: ignore[operator]
+    def _is_orphaned(self, job: Job, stale_before: datetime) -> bool:
+        # On this host a worker's death is certain at once; elsewhere (or before the claiming
+        # runner recorded the pid) only a heartbeat that stopped tells.
+        if job.host == self.host and job.pid and not _is_worker_process(job.pid, job.id):
+            return True
+        return job.heartbeat_at is None or job.heartbeat_at < stale_before
 
     def _finish_abandoned(self, job_id: str, status: str, reason: str, error: str | None) -> None:
         with transaction(self.context.db.sessions) as session:

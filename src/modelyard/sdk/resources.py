@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard.api.pagination import Page
 from modelyard.jobs.schemas import JobRead
 from modelyard.jobs.states import FINISHED_STATUSES
 from modelyard.projects.schemas import LabelRead, ProjectRead
+from modelyard.storage.schemas import StoredFileRead
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
@@ -130,3 +132,30 @@ class Jobs:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {job.status} after {timeout} s")
             self._client.poll(interval)
+
+
+class Files:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self, prefix: str = "", *, limit: int = 100, cursor: str | None = None) -> Page[StoredFileRead]:
+        params = _drop_none(prefix=prefix, limit=limit, cursor=cursor)
+        return self._client.get_model(Page[StoredFileRead], "/files", params=params)
+
+    def download(self, key: str, destination: Path) -> Path:
+        """Stream a stored file to `destination`, checking its sha256 on the way."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(destination.name + ".part")
+        with self._client.stream("GET", f"/files/{key}") as response, partial.open("wb") as out:
+            expected = response.headers.get("x-content-sha256")
+            for chunk in response.iter_bytes():
+                digest.update(chunk)
+                out.write(chunk)
+        if expected and digest.hexdigest() != expected:
+            partial.unlink(missing_ok=True)
+            raise IOError(f"download of {key} was corrupted in transit (sha256 mismatch)")
+        partial.replace(destination)
+        return destination

@@ -1,0 +1,47 @@
+"""HTTP for stored files: browse by folder, download with the integrity check done before serving."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from modelyard.api.deps import Context, DbSession
+from modelyard.api.pagination import Page, keyset_page, split_page
+from modelyard.storage.models import StoredFile
+from modelyard.storage.schemas import StoredFileRead
+from modelyard.storage.service import FileService
+
+router = APIRouter(prefix="/files", tags=["files"])
+
+
+@router.get("", response_model=Page[StoredFileRead])
+def list_files(
+    session: DbSession,
+    prefix: Annotated[str, Query(description="Folder-like key prefix, e.g. 'projects/<id>/'.")] = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> Page[StoredFileRead]:
+    statement = select(StoredFile)
+    if prefix:
+        statement = statement.where(StoredFile.key.startswith(prefix, autoescape=True))
+    rows = session.scalars(keyset_page(statement, StoredFile.key, StoredFile.id, order="asc", limit=limit, cursor=cursor)).all()
+    items, next_cursor = split_page(rows, limit, "key")
+    return Page[StoredFileRead](items=[StoredFileRead.model_validate(row) for row in items], next_cursor=next_cursor)
+
+
+@router.get("/{key:path}")
+def download_file(key: str, session: DbSession, context: Context) -> StreamingResponse:
+    """The file's bytes; refused with `integrity_error` if they no longer match the recorded sha256."""
+    files = FileService(session, context.store)
+    record = files.get(key)
+    chunks = files.open(record)  # verifies before the first byte is sent
+    headers = {
+        "content-length": str(record.size),
+        "etag": f'"{record.sha256}"',
+        "x-content-sha256": record.sha256,
+        "content-disposition": f'attachment; filename="{key.rsplit("/", 1)[-1]}"',
+    }
+    return StreamingResponse(chunks, media_type=record.media_type, headers=headers)

@@ -1,0 +1,99 @@
+"""The acceptance path through a real server process: health, docs, kill -9 while a job runs."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from modelyard.config import Settings
+from modelyard.sdk import Client
+from tests.server import ServerProcess
+
+
+@pytest.fixture
+def server(settings: Settings, tmp_path: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess(settings, tmp_path / "server.log")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "State:\tZ" not in status.read_text()
+
+
+def test_health_reports_version_database_storage_and_runner(server: ServerProcess, settings: Settings) -> None:
+    health = httpx.get(f"{server.url}/api/v1/health").json()
+    assert health["status"] == "ok"
+    assert health["version"] == "0.1.0"
+    assert health["database"]["status"] == "ok" and health["database"]["up_to_date"] is True
+    assert health["database"]["dialect"] == ("postgresql" if settings.database_url else "sqlite")
+    assert health["storage"]["data_dir"] == str(settings.data_dir)
+    assert health["jobs"]["runner"] == "running"
+    docs = httpx.get(f"{server.url}/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
+    assert {"/api/v1/projects", "/api/v1/jobs/{job_id}:cancel", "/api/v1/health"} <= set(paths)
+
+
+def test_sdk_and_local_mode_see_the_same_projects(server: ServerProcess, settings: Settings) -> None:
+    with Client(server.url) as remote:
+        remote.projects.create("shapes", "detection", labels=["circle", "square"])
+    with Client(settings=settings) as local:
+        assert [p.name for p in local.projects.list().items] == ["shapes"]
+
+
+def test_killed_server_leaves_running_job_interrupted_and_runs_jobs_submitted_while_down(
+    server: ServerProcess, settings: Settings
+) -> None:
+    with Client(server.url) as remote:
+        job = remote.jobs.submit("test.leave_work", {"seconds": 120})
+        output = settings.data_dir / "outputs" / f"{job.id}.txt"
+        deadline = time.monotonic() + 30
+        while not output.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        running = remote.jobs.get(job.id)
+    assert running.status == "running" and output.exists()
+
+    server.kill()
+    pid = _job_pid(settings, job.id)
+    deadline = time.monotonic() + 10
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _pid_alive(pid), "the job's worker outlived the killed server"
+
+    with Client(settings=settings) as local:  # the server is down: the job waits in the database
+        later = local.jobs.submit("test.count", {"steps": 2})
+        assert local.jobs.get(later.id).status == "pending"
+
+    server.start()
+    with Client(server.url) as remote:
+        interrupted = remote.jobs.get(job.id)
+        assert (interrupted.status, interrupted.reason) == ("failed", "interrupted")
+        assert not output.exists()
+        assert remote.jobs.wait(later.id, timeout=60).status == "succeeded"
+
+
+def _job_pid(settings: Settings, job_id: str) -> int:
+    from modelyard.context import AppContext
+    from modelyard.db.engine import transaction
+    from modelyard.jobs.models import Job
+
+    context = AppContext(settings)
+    with transaction(context.db.read_sessions) as session:
+        pid = session.get(Job, job_id).pid
+    context.close()
+    assert pid
+    return pid

@@ -1,0 +1,126 @@
+"""The CLI as a user runs it: a real `modelyard` process, on the local data directory or a server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modelyard.config import Settings
+from tests.server import REPO_ROOT, ServerProcess, server_env
+
+HEAVY_MODULES = ("torch", "torchvision", "openvino", "nncf", "datumaro")
+
+
+def modelyard(settings: Settings, *args: str, server: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = server_env(settings, 8000)
+    env.pop("MODELYARD_SERVER", None)
+    command = [sys.executable, "-m", "modelyard", *(["--server", server] if server else []), *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys; from modelyard.cli.main import app\n"
+        "from typer.testing import CliRunner\n"
+        "result = CliRunner().invoke(app, ['--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "src"))
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert output.stdout.strip() == "[]"
+
+
+def test_project_create_and_list_print_json(settings: Settings) -> None:
+    created = modelyard(settings, "project", "create", "shapes", "--task", "detection",
+                        "--label", "circle", "--label", "square", "--json")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    project = json.loads(created.stdout)
+    assert (project["name"], project["task_type"]) == ("shapes", "detection")
+    assert [label["name"] for label in project["labels"]] == ["circle", "square"]
+    listed = modelyard(settings, "project", "list", "--json")
+    assert [p["id"] for p in json.loads(listed.stdout)] == [project["id"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["project", "create", "x", "--task", "nope"], "task_type: Input should be"),
+        (["label", "add", "missing-project", "cat"], "project 'missing-project' does not exist"),
+        (["job", "show", "nope"], "job 'nope' does not exist"),
+    ],
+)
+def test_errors_are_one_line_and_exit_1(settings: Settings, args: list[str], message: str) -> None:
+    result = modelyard(settings, *args)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+
+
+def test_duplicate_label_through_the_cli_changes_nothing(settings: Settings) -> None:
+    modelyard(settings, "project", "create", "p", "--task", "multiclass_classification", "--label", "cat")
+    duplicate = modelyard(settings, "label", "add", "p", "cat")
+    assert duplicate.returncode == 1 and "already has a label named 'cat'" in duplicate.stderr
+    labels = json.loads(modelyard(settings, "label", "list", "p", "--json").stdout)
+    assert [label["name"] for label in labels] == ["cat"]
+
+
+def test_label_commands_rename_recolor_hotkey_delete(settings: Settings) -> None:
+    modelyard(settings, "project", "create", "p", "--task", "detection", "--label", "a", "--label", "b")
+    assert json.loads(modelyard(settings, "label", "rename", "p", "a", "apple", "--json").stdout)["name"] == "apple"
+    assert json.loads(modelyard(settings, "label", "recolor", "p", "apple", "#00ff00", "--json").stdout)["color"] == "#00ff00"
+    assert json.loads(modelyard(settings, "label", "hotkey", "p", "apple", "2", "--json").stdout)["hotkey"] == "2"
+    assert modelyard(settings, "label", "delete", "p", "b").returncode == 0
+    names = [label["name"] for label in json.loads(modelyard(settings, "label", "list", "p", "--json").stdout)]
+    assert names == ["apple"]
+
+
+def test_project_show_rename_delete(settings: Settings) -> None:
+    modelyard(settings, "project", "create", "p", "--task", "detection", "--description", "first")
+    shown = modelyard(settings, "project", "show", "p")
+    assert "first" in shown.stdout and "detection" in shown.stdout
+    assert json.loads(modelyard(settings, "project", "rename", "p", "q", "--json").stdout)["name"] == "q"
+    assert modelyard(settings, "project", "delete", "q", "--yes").returncode == 0
+    assert json.loads(modelyard(settings, "project", "list", "--json").stdout) == []
+
+
+def test_job_submit_wait_show_logs_in_local_mode(settings: Settings) -> None:
+    submitted = modelyard(settings, "job", "submit", "test.count", "-p", "steps=2", "--wait", "--json")
+    assert submitted.returncode == 0, submitted.stderr
+    job = json.loads(submitted.stdout[submitted.stdout.index("{"):])
+    assert (job["status"], job["result"]) == ("succeeded", {"counted": 2})
+    logs = modelyard(settings, "job", "logs", job["id"])
+    assert "counting 2" in logs.stdout
+    listed = json.loads(modelyard(settings, "job", "list", "--json").stdout)
+    assert [item["id"] for item in listed] == [job["id"]]
+
+
+def test_the_same_commands_work_against_a_server(settings: Settings, tmp_path: Path) -> None:
+    server = ServerProcess(settings, tmp_path / "server.log")
+    server.start()
+    try:
+        created = modelyard(settings, "project", "create", "shapes", "--task", "detection", "--label", "circle",
+                            "--json", server=server.url)  # fmt: skip
+        assert created.returncode == 0, created.stderr
+        remote = json.loads(modelyard(settings, "project", "list", "--json", server=server.url).stdout)
+        local = json.loads(modelyard(settings, "project", "list", "--json").stdout)
+        assert remote == local and [p["name"] for p in remote] == ["shapes"]
+        job = json.loads(modelyard(settings, "job", "submit", "test.count", "--json", server=server.url).stdout)
+        followed = modelyard(settings, "job", "logs", job["id"], "--follow", server=server.url)
+        assert "counting 3" in followed.stdout
+        health = json.loads(modelyard(settings, "health", "--json", server=server.url).stdout)
+        assert health["jobs"]["runner"] == "running"
+    finally:
+        server.stop()
+
+
+def test_unreachable_server_is_one_clear_line(settings: Settings) -> None:
+    result = modelyard(settings, "project", "list", server="http://127.0.0.1:9")
+    assert result.returncode == 1
+    assert "cannot reach the modelyard server" in result.stderr

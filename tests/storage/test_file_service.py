@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import func, select
+
+from modelyard.context import AppContext
+from modelyard.db.engine import transaction
+from modelyard.errors import IntegrityError
+from modelyard.storage.models import StoredFile
+from modelyard.storage.service import FileService
+
+
+def _save(context: AppContext, key: str, content: bytes) -> StoredFile:
+    with transaction(context.db.sessions) as session:
+        return FileService(session, context.store).save(key, iter([content]), actor="tester")
+
+
+def _count(context: AppContext) -> int:
+    with transaction(context.db.read_sessions) as session:
+        return session.scalar(select(func.count()).select_from(StoredFile)) or 0
+
+
+def test_saved_file_is_recorded_with_hash_size_and_actor(context: AppContext) -> None:
+    record = _save(context, "projects/p/file.txt", b"hello")
+    assert (record.size, record.created_by, record.media_type) == (5, "tester", "text/plain")
+    assert record.sha256 == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    with transaction(context.db.read_sessions) as session:
+        files = FileService(session, context.store)
+        assert b"".join(files.open(files.get("projects/p/file.txt"))) == b"hello"
+
+
+def test_delete_keeps_bytes_that_another_key_still_uses(context: AppContext) -> None:
+    _save(context, "a/weights.pt", b"shared weights")
+    _save(context, "b/weights.pt", b"shared weights")
+    with transaction(context.db.sessions) as session:
+        FileService(session, context.store).delete("a/weights.pt")
+    assert not context.store.path_of("a/weights.pt").exists()
+    assert context.store.path_of("b/weights.pt").read_bytes() == b"shared weights"
+    assert len(list(context.store.blobs.glob("*/*"))) == 1
+    with transaction(context.db.sessions) as session:
+        FileService(session, context.store).delete("b/weights.pt")
+    assert list(context.store.blobs.glob("*/*")) == []
+    assert _count(context) == 0
+
+
+def test_rolled_back_save_leaves_no_file_and_no_record(context: AppContext) -> None:
+    with pytest.raises(RuntimeError), transaction(context.db.sessions) as session:
+        FileService(session, context.store).save("a/new.bin", iter([b"new"]), actor="t")
+        raise RuntimeError("request failed after the upload")
+    assert not context.store.path_of("a/new.bin").exists()
+    assert _count(context) == 0
+
+
+def test_rolled_back_replace_restores_the_previous_bytes(context: AppContext) -> None:
+    _save(context, "a/model.bin", b"version one")
+    with pytest.raises(RuntimeError), transaction(context.db.sessions) as session:
+        FileService(session, context.store).save("a/model.bin", iter([b"version two"]), actor="t")
+        raise RuntimeError("failed")
+    assert context.store.path_of("a/model.bin").read_bytes() == b"version one"
+    with transaction(context.db.read_sessions) as session:
+        files = FileService(session, context.store)
+        assert b"".join(files.open(files.get("a/model.bin"))) == b"version one"
+
+
+def test_replace_reclaims_the_old_bytes_after_commit(context: AppContext) -> None:
+    _save(context, "a/model.bin", b"version one")
+    _save(context, "a/model.bin", b"version two")
+    assert context.store.path_of("a/model.bin").read_bytes() == b"version two"
+    assert len(list(context.store.blobs.glob("*/*"))) == 1
+    assert _count(context) == 1
+
+
+def test_rolled_back_delete_keeps_the_file(context: AppContext) -> None:
+    _save(context, "a/keep.bin", b"keep me")
+    with pytest.raises(RuntimeError), transaction(context.db.sessions) as session:
+        FileService(session, context.store).delete("a/keep.bin")
+        raise RuntimeError("failed")
+    assert context.store.path_of("a/keep.bin").read_bytes() == b"keep me"
+    assert _count(context) == 1
+
+
+def test_altered_file_fails_to_open(context: AppContext) -> None:
+    _save(context, "a/model.bin", b"good bytes")
+    path = context.store.path_of("a/model.bin")
+    os.chmod(path, 0o644)
+    path.write_bytes(b"evil bytes")
+    with transaction(context.db.read_sessions) as session:
+        files = FileService(session, context.store)
+        with pytest.raises(IntegrityError):
+            files.open(files.get("a/model.bin"))
+
+
+def test_garbage_collection_removes_only_unreferenced_content(context: AppContext) -> None:
+    _save(context, "a/kept.bin", b"kept")
+    orphan = context.store.put("a/orphan.bin", iter([b"orphan"]))  # bytes written, never recorded
+    context.store.remove_key(orphan.key)
+    with transaction(context.db.sessions) as session:
+        removed = FileService(session, context.store).collect_garbage()
+    assert removed == 1
+    assert not context.store.has_content(orphan.sha256)
+    assert context.store.path_of("a/kept.bin").read_bytes() == b"kept"
