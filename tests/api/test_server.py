@@ -97,3 +97,15 @@ def _job_pid(settings: Settings, job_id: str) -> int:
     context.close()
     assert pid
     return pid
+
+
+def test_status_and_log_streams_over_http_end_with_the_job(server: ServerProcess) -> None:
+    with Client(server.url) as remote:
+        job = remote.jobs.submit("test.count", {"steps": 3, "delay": 0.2})
+        states = list(remote.jobs.events(job.id))
+        assert states[-1].status == "succeeded" and states[-1].progress == 100.0
+        assert len(states) >= 2
+        lines = list(remote.jobs.follow_logs(job.id))
+        assert [line for line in lines if "counting" in line][-1].endswith("counting 3")
+        plain = httpx.get(f"{server.url}/api/v1/jobs/{job.id}/logs", params={"follow": "false"})
+        assert plain.headers["content-type"].startswith("text/plain") and "counting 2" in plain.text
