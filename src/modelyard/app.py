@@ -84,7 +84,7 @@ async def _request_context(request: Request, call_next: Callable[[Request], Awai
     finally:
         structlog.contextvars.unbind_contextvars("request_id")
     response.headers["x-request-id"] = request_id
-    log.debug(
+    log.info(
         "api.request",
         method=request.method,
         path=request.url.path,
