@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from modelyard.context import AppContext
+from modelyard.db.engine import transaction
 from modelyard.errors import Unauthorized
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -21,15 +22,8 @@ def get_context(request: Request) -> AppContext:
 def get_session(request: Request) -> Iterator[Session]:
     context: AppContext = request.app.state.context
     factory = context.db.read_sessions if request.method in READ_METHODS else context.db.sessions
-    session = factory()
-    try:
+    with transaction(factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_actor(request: Request) -> str:
