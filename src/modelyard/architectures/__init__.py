@@ -1,0 +1,1 @@
+"""Model architectures: YAML manifests and the pretrained-weights cache."""

@@ -1,0 +1,1 @@
+"""Metrics shared by validation during training and by evaluation of exported variants."""
