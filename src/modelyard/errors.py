@@ -6,7 +6,8 @@ ModelyardError
  ├── NotFound            404 not_found          the thing referred to does not exist
  ├── Conflict            409 conflict           the request clashes with what is stored (duplicates, states)
  ├── PayloadTooLarge     413 payload_too_large  an upload past the configured limit
- └── IntegrityError      500 integrity_error    a stored file no longer matches its recorded sha256/size
+ ├── IntegrityError      500 integrity_error    a stored file no longer matches its recorded sha256/size
+ └── ConfigurationError  500 configuration_error the installation's own files are wrong (e.g. a manifest)
 """
 
 from __future__ import annotations
@@ -61,3 +62,9 @@ class IntegrityError(ModelyardError):
     status = 500
     code = "integrity_error"
     title = "Stored file failed its integrity check"
+
+
+class ConfigurationError(ModelyardError):
+    status = 500
+    code = "configuration_error"
+    title = "Installation is misconfigured"

@@ -50,8 +50,9 @@ class Client:
         self._http = httpx.Client(
             base_url=f"{self.base_url.rstrip('/')}/api/v1", headers=headers, transport=transport, timeout=timeout
         )
-        from modelyard.sdk.resources import Files, Jobs, Projects
+        from modelyard.sdk.resources import Architectures, Files, Jobs, Projects
 
+        self.architectures = Architectures(self)
         self.projects = Projects(self)
         self.jobs = Jobs(self)
         self.files = Files(self)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard.api.pagination import Page
+from modelyard.architectures.schemas import ArchitectureRead, CachedWeightsRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.jobs.states import FINISHED_STATUSES
 from modelyard.projects.schemas import LabelRead, ProjectRead
@@ -183,3 +184,33 @@ class Files:
             raise IOError(f"download of {key} was corrupted in transit (sha256 mismatch)")
         partial.replace(destination)
         return destination
+
+
+class Architectures:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self, task: str | None = None) -> list[ArchitectureRead]:
+        response = self._client.request("GET", "/architectures", params=_drop_none(task=task))
+        return [ArchitectureRead.model_validate(item) for item in response.json()]
+
+    def get(self, architecture_id: str) -> ArchitectureRead:
+        return self._client.get_model(ArchitectureRead, f"/architectures/{architecture_id}")
+
+    def cached_weights(self) -> list[CachedWeightsRead]:
+        return [CachedWeightsRead.model_validate(item) for item in self._client.request("GET", "/weights").json()]
+
+    def import_weights(self, architecture_id: str, file: Path) -> CachedWeightsRead:
+        """Upload a weights file obtained elsewhere (offline installs); its hash must match the manifest."""
+        with file.open("rb") as handle:
+            return self._client.send_model(
+                CachedWeightsRead, "PUT", f"/architectures/{architecture_id}/weights", content=_file_chunks(handle)
+            )
+
+    def delete_weights(self, architecture_id: str) -> None:
+        self._client.request("DELETE", f"/architectures/{architecture_id}/weights")
+
+
+def _file_chunks(handle: Any, size: int = 1024 * 1024) -> Iterator[bytes]:
+    while chunk := handle.read(size):
+        yield chunk

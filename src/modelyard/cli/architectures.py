@@ -1,0 +1,99 @@
+"""`modelyard architectures ...` and `modelyard weights ...`"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelyard.cli.output import print_fields, print_json, print_table
+from modelyard.cli.state import client
+
+app = typer.Typer(help="Model architectures that can be trained.", no_args_is_help=True)
+weights_app = typer.Typer(help="Pretrained weights cache (download once, or import offline).", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("list")
+def list_architectures(
+    ctx: typer.Context,
+    task: Annotated[str | None, typer.Option("--task", help="Only architectures for this task type.")] = None,
+    json: JsonOption = False,
+) -> None:
+    """List architectures, optionally for one task."""
+    architectures = client(ctx).architectures.list(task)
+    if json:
+        print_json(architectures)
+        return
+    print_table(
+        "architectures",
+        ["id", "tasks", "params (M)", "GFLOPs", "weights", "status"],
+        [
+            (a.id, ", ".join(a.tasks), f"{a.stats['parameters'] / 1e6:.1f}", a.stats["gflops"],
+             "cached" if a.weights_cached else "-", a.support_status)
+            for a in architectures
+        ],
+    )  # fmt: skip
+
+
+@app.command("show")
+def show(ctx: typer.Context, architecture_id: str, json: JsonOption = False) -> None:
+    """Show an architecture: input, hyperparameters with defaults and bounds, weights, stats."""
+    architecture = client(ctx).architectures.get(architecture_id)
+    if json:
+        print_json(architecture)
+        return
+    print_fields(
+        {
+            "id": architecture.id,
+            "name": architecture.name,
+            "tasks": ", ".join(architecture.tasks),
+            "description": architecture.description,
+            "license": architecture.license,
+            "input": f"{architecture.input['size']} {architecture.input['channel_order']} ({architecture.input['resize']})",
+            "weights": (architecture.pretrained_weights or {}).get("url", "-"),
+            "cached": architecture.weights_cached,
+        }
+    )
+    rows = []
+    for name, spec in architecture.hyperparameters.items():
+        nested = spec if "type" not in spec else {name: spec}
+        for key, item in nested.items():
+            bounds = item.get("choices") or [item.get("min"), item.get("max")]
+            label = key if nested is not spec else f"{name}.{key}"
+            rows.append((label, item["type"], item["default"], bounds if item["type"] != "bool" else "-"))
+    print_table("hyperparameters", ["name", "type", "default", "bounds"], rows)
+
+
+@weights_app.command("list")
+def list_weights(ctx: typer.Context, json: JsonOption = False) -> None:
+    """Pretrained weights in the cache."""
+    cached = client(ctx).architectures.cached_weights()
+    if json:
+        print_json(cached)
+        return
+    print_table("cached weights", ["architecture", "size (MB)", "path"],
+                [(w.architecture_id, f"{w.size_bytes / 1e6:.1f}", w.path) for w in cached])  # fmt: skip
+
+
+@weights_app.command("import")
+def import_weights(
+    ctx: typer.Context,
+    architecture_id: str,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    json: JsonOption = False,
+) -> None:
+    """Import weights downloaded elsewhere; refused unless the file's sha256 matches the manifest."""
+    weights = client(ctx).architectures.import_weights(architecture_id, file)
+    if json:
+        print_json(weights)
+    else:
+        print(f"imported weights for {weights.architecture_id} ({weights.size_bytes} bytes) to {weights.path}")
+
+
+@weights_app.command("delete")
+def delete_weights(ctx: typer.Context, architecture_id: str) -> None:
+    """Remove an architecture's cached weights (they are downloaded or imported again when needed)."""
+    client(ctx).architectures.delete_weights(architecture_id)
+    print(f"deleted cached weights of {architecture_id}")
