@@ -63,12 +63,13 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
 
 
 def _api_router() -> APIRouter:
+    from modelyard.datasets.endpoints import router as datasets
     from modelyard.health.endpoints import router as health
     from modelyard.jobs.endpoints import router as jobs
     from modelyard.projects.endpoints import router as projects
 
     router = APIRouter()
-    for domain in (health, projects, jobs):
+    for domain in (health, projects, datasets, jobs):
         router.include_router(domain)
     return router
 
