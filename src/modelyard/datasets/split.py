@@ -4,8 +4,8 @@ Rule: only items without a subset are assigned, and never again. They are split 
 (70/20/10 by default), stratified on one key per item: the label for multiclass, the item's rarest
 label (by frequency among the new items) for multilabel, detection and segmentation, `<none>` for
 an item without labels. A subset with a non-zero ratio that would otherwise stay empty (counting
-the items assigned earlier) gets one item as long as the new items number at least as many as such
-subsets plus one, so every subset is non-empty once a project has 3 or more annotated items.
+the items assigned earlier) gets one item from the subset with the most new items, as long as that
+one keeps at least one, so every subset is non-empty once 3 or more items are split.
 Keys too rare to stratify on (one item) are pooled; when stratifying is impossible, the split is
 random. The same items and seed always give the same split.
 """
@@ -32,10 +32,11 @@ def target_counts(new: int, ratios: Mapping[str, float], existing: Mapping[str, 
     by_remainder = sorted(SUBSETS, key=lambda subset: (raw[subset] - counts[subset], ratios[subset]), reverse=True)
     for subset in by_remainder[: new - sum(counts.values())]:
         counts[subset] += 1
-    empty = [s for s in SUBSETS if ratios[s] > 0 and existing.get(s, 0) + counts[s] == 0]
-    if empty and new >= len(empty) + 1:
-        for subset in empty:
-            donor = max(SUBSETS, key=lambda s: counts[s])
+    for subset in SUBSETS:
+        if ratios[subset] > 0 and existing.get(subset, 0) + counts[subset] == 0:
+            donor = max(SUBSETS, key=lambda s: (counts[s], ratios[s]))
+            if counts[donor] < 2:
+                break  # too few new items: a donor never gives its last one
             counts[donor] -= 1
             counts[subset] += 1
     return counts
