@@ -104,6 +104,8 @@ def read_dataset(folder: Path, format: str) -> SourceDataset:
         for category in dataset.categories().get(AnnotationType.label, []):
             if category.name not in labels and category.name not in ignored:
                 labels.append(category.name)
+    if format == "imagenet":
+        labels.sort()  # class folders carry no order
 
     def items() -> Iterator[SourceItem]:
         for dataset, forced_subset in parts:
