@@ -69,6 +69,16 @@ class ExportItem:
     polygons: list[tuple[list[tuple[float, float]], str]] = field(default_factory=list)
 
 
+def _datumaro() -> Any:
+    try:
+        import datumaro
+    except ImportError:
+        raise RuntimeError(
+            "dataset import and export need Datumaro: install it with `pip install 'modelyard[datasets]'`"
+        ) from None
+    return datumaro
+
+
 def dataset_root(folder: Path) -> Path:
     """Descend through lone folders (a zip of `my_dataset/` holds everything in that one folder)."""
     while True:
@@ -81,7 +91,7 @@ def dataset_root(folder: Path) -> Path:
 
 def read_dataset(folder: Path, format: str) -> SourceDataset:
     """Open a dataset folder in one of our formats; raise ValueError saying what is wrong."""
-    import datumaro as dm
+    dm = _datumaro()
     from datumaro.components.annotation import AnnotationType
 
     root = dataset_root(folder)
@@ -141,7 +151,7 @@ def _source_item(item: Any, forced_subset: str | None, names: list[str]) -> Sour
 
 def write_dataset(items: list[ExportItem], labels: list[str], format: str, folder: Path) -> None:
     """Write items in one of our formats into `folder`, keeping their subsets."""
-    import datumaro as dm
+    dm = _datumaro()
     from datumaro.components.annotation import Bbox, Label, Polygon
     from datumaro.components.media import Image
 
