@@ -13,6 +13,7 @@ from modelyard.api.pagination import Order, keyset_page
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage
 
 ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
+BULK_CHUNK = 5000  # for bulk updates (SQLite >= 3.32 allows 32766 parameters, PostgreSQL 65535)
 
 
 def chunks(values: Sequence[Any], size: int = ID_CHUNK) -> Iterable[Sequence[Any]]:
@@ -129,6 +130,7 @@ class ItemRepository:
                 DatasetItem.height,
                 DatasetItem.subset,
                 DatasetItem.user_reviewed,
+                DatasetItem.in_revision,
                 DatasetItem.annotation,
             )
             .where(DatasetItem.project_id == project_id, DatasetItem.annotated.is_(True))
@@ -159,19 +161,18 @@ class ItemRepository:
             found.update(dict(self.session.execute(select(DatasetItem.id, DatasetItem.name).where(DatasetItem.id.in_(chunk))).all()))  # type: ignore[arg-type]
         return found
 
-    def freeze_subsets(self, assignments: dict[str, list[str]], included: Sequence[str]) -> None:
-        """Give new items their subset and mark every included item as part of a revision."""
+    def freeze_subsets(self, assignments: dict[str, list[str]], preset: Sequence[str]) -> None:
+        """Give new items their subset, and freeze it: `in_revision` on them and on the `preset`
+        items (subset set by hand or by an import) that a revision includes for the first time."""
         for subset, item_ids in assignments.items():
-            for chunk in chunks(item_ids):
+            for chunk in chunks(item_ids, BULK_CHUNK):
                 self.session.execute(
-                    update(DatasetItem).where(DatasetItem.id.in_(chunk)).values(subset=subset),
+                    update(DatasetItem).where(DatasetItem.id.in_(chunk)).values(subset=subset, in_revision=True),
                     execution_options={"synchronize_session": False},
                 )
-        for chunk in chunks(list(included)):
+        for chunk in chunks(list(preset), BULK_CHUNK):
             self.session.execute(
-                update(DatasetItem)
-                .where(DatasetItem.id.in_(chunk), DatasetItem.in_revision.is_(False))
-                .values(in_revision=True),
+                update(DatasetItem).where(DatasetItem.id.in_(chunk)).values(in_revision=True),
                 execution_options={"synchronize_session": False},
             )
 

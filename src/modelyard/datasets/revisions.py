@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.orm import Session
 
 from modelyard.datasets.annotations import LabelBook
@@ -127,7 +128,7 @@ class RevisionService:
                 f"{folder}/{PARQUET_NAME}", local, actor=self.actor, media_type="application/vnd.apache.parquet",
                 move=True,
             )
-        revision = self.revisions.add(
+        revision = self._add_revision(
             DatasetRevision(
                 id=revision_id,
                 project_id=project.id,
@@ -148,11 +149,21 @@ class RevisionService:
         for row in rows:
             if row.subset == "unassigned":
                 new_assignments.setdefault(subsets[row.id], []).append(row.id)
-        self.items.freeze_subsets(new_assignments, [row.id for row in rows])
+        preset = [row.id for row in rows if row.subset != "unassigned" and not row.in_revision]
+        self.items.freeze_subsets(new_assignments, preset)
         self.session.flush()
         self.session.expire_all()  # bulk updates bypassed the identity map
         log.info("datasets.revision.created", project=project.id, revision=revision_id, number=number, items=len(rows))
         return revision, False
+
+    def _add_revision(self, revision: DatasetRevision) -> DatasetRevision:
+        try:
+            with self.session.begin_nested():
+                return self.revisions.add(revision)
+        except sqlalchemy_exc.IntegrityError:
+            raise Conflict(
+                f"another dataset revision {revision.number} was created at the same time: try again"
+            ) from None
 
     def _subsets_with_new_items_assigned(self, rows: Sequence[Any], request: RevisionCreate) -> dict[str, str]:
         subsets = {row.id: row.subset for row in rows}
@@ -209,13 +220,9 @@ def _label_ids(annotation: dict[str, Any] | None) -> list[str]:
 
 
 def _fingerprint(rows: Sequence[Any], subsets: dict[str, str], book: LabelBook) -> str:
-    digest = hashlib.sha256()
-    digest.update(json.dumps(sorted(book.names_by_id.items())).encode())
-    for row in rows:
-        record = [row.id, row.sha256, subsets[row.id], bool(row.user_reviewed), row.annotation]
-        digest.update(json.dumps(record, sort_keys=True, separators=(",", ":")).encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
+    records = [[row.id, row.sha256, subsets[row.id], bool(row.user_reviewed), row.annotation] for row in rows]
+    payload = json.dumps([sorted(book.names_by_id.items()), records], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _columns(rows: Sequence[Any], subsets: dict[str, str], book: LabelBook, folder: str) -> dict[str, list[Any]]:
@@ -224,11 +231,16 @@ def _columns(rows: Sequence[Any], subsets: dict[str, str], book: LabelBook, fold
         "label_ids", "label_names", "boxes", "polygons",
     )}  # fmt: skip
     names = book.names_by_id
+    project_prefix = folder.split("dataset_revisions/", 1)[0]  # projects/<project>/
     for row in rows:
         annotation = row.annotation or {}
         label_ids = _label_ids(annotation)
         columns["item_id"].append(row.id)
-        columns["image_path"].append(posixpath.relpath(row.image_key, folder))
+        columns["image_path"].append(
+            "../../" + row.image_key[len(project_prefix):]
+            if row.image_key.startswith(project_prefix)
+            else posixpath.relpath(row.image_key, folder)
+        )
         columns["image_sha256"].append(row.sha256)
         columns["image_size"].append(row.size)
         columns["width"].append(row.width)
