@@ -135,3 +135,11 @@ def test_delete_one_and_many_items(client: Client, project: str) -> None:
     with pytest.raises(ApiError) as error:
         client.datasets.item(project, ids[0])
     assert error.value.status == 404
+
+
+def test_bmp_tiff_and_webp_are_accepted_and_gif_is_not(client: Client, project: str) -> None:
+    files = [(f"x.{ext}", image_bytes(i, (20, 10), fmt)) for i, (ext, fmt) in
+             enumerate([("bmp", "BMP"), ("tiff", "TIFF"), ("webp", "WEBP"), ("gif", "GIF")])]
+    body = _upload(client, project, files).json()
+    assert sorted(item["format"] for item in body["created"]) == ["BMP", "TIFF", "WEBP"]
+    assert body["rejected"][0]["name"] == "x.gif" and "GIF is not accepted" in body["rejected"][0]["reason"]

@@ -117,3 +117,43 @@ def test_bad_archive_truncated_jpeg_box_outside_and_unknown_label_are_refused_or
     after = {item.id: item.model_dump() for item in client.datasets.iterate_items("existing")}
     assert after[kept["id"]] == before[0]
     assert sorted(item["name"] for item in after.values()) == ["good.png", "kept.png"]
+
+
+def test_imagenet_folders_per_class_import_into_a_new_multiclass_project(running_client: Client, tmp_path: Path) -> None:
+    client = running_client
+    for subset, names in {"train": ["a", "b", "c"], "val": ["d"]}.items():
+        for index, name in enumerate(names):
+            label = "cat" if index % 2 == 0 else "dog"
+            folder = tmp_path / "imagenet" / subset / label
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.png").write_bytes(image_bytes(ord(name), SIZE))
+    job = client.jobs.wait(client.datasets.import_(tmp_path / "imagenet", "imagenet", new_project="animals",
+                                                   task_type="multiclass_classification").id, timeout=JOB_TIMEOUT)
+    assert job.status == "succeeded", job.error
+    assert job.result["imported"] == 4 and job.result["subsets"] == {"training": 3, "validation": 1}
+    assert [label.name for label in client.projects.labels("animals")] == ["cat", "dog"]
+    got = {item.name: (item.subset, [label.name for label in item.annotation.labels])
+           for item in client.datasets.iterate_items("animals")}
+    assert got == {"a.png": ("training", ["cat"]), "b.png": ("training", ["dog"]), "c.png": ("training", ["cat"]),
+                   "d.png": ("validation", ["cat"])}
+
+
+def test_segmentation_exports_to_coco_and_imports_back_with_its_polygons(running_client: Client, tmp_path: Path) -> None:
+    client = running_client
+    client.projects.create("shapes", "instance_segmentation", labels=["blob"])
+    files = [("files", (f"{seed}.png", image_bytes(seed, SIZE))) for seed in range(2)]
+    ids = [i["id"] for i in client.request("POST", "/projects/shapes/dataset/items", files=files).json()["created"]]
+    client.datasets.annotate("shapes", ids[0], polygons=[{"points": [[1, 1], [20, 1], [10, 15]], "label": "blob"}])
+    client.datasets.annotate("shapes", ids[1], polygons=[{"points": [[0, 0], [40, 0], [40, 30], [0, 30]],
+                                                          "label": "blob"}])
+    export = client.jobs.wait(client.datasets.export("shapes", "coco").id, timeout=JOB_TIMEOUT)
+    assert export.status == "succeeded", export.error
+    archive = client.datasets.download_export("shapes", export.id, tmp_path / "shapes.zip")
+    job = client.jobs.wait(client.datasets.import_(archive, "coco", new_project="shapes-again",
+                                                   task_type="instance_segmentation").id, timeout=JOB_TIMEOUT)
+    assert job.status == "succeeded", job.error
+    polygons = {item.sha256: [(p.points, p.label_name) for p in item.annotation.polygons]
+                for item in client.datasets.iterate_items("shapes-again")}
+    originals = {item.sha256: [(p.points, p.label_name) for p in item.annotation.polygons]
+                 for item in client.datasets.iterate_items("shapes")}
+    assert polygons == originals
