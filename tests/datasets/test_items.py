@@ -125,6 +125,8 @@ def test_list_filters_and_keyset_pagination(client: Client, project: str) -> Non
     assert first.next_cursor is not None and len(first.items) == 2
     later = items[0]["uploaded_at"]
     assert len(client.datasets.items(project, uploaded_before=later).items) == 0
+    naive = later.replace("+00:00", "").replace("Z", "")
+    assert len(client.datasets.items(project, uploaded_after=naive).items) == 5
 
 
 def test_delete_one_and_many_items(client: Client, project: str) -> None:

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -43,6 +43,11 @@ def dataset_folder(project_id: str) -> str:
 
 def archive_limits(settings: Settings) -> ArchiveLimits:
     return ArchiveLimits(settings.max_archive_bytes, settings.max_archive_ratio, settings.max_archive_members)
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """A time without a zone is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,7 @@ class DatasetService:
         cursor: str | None = None,
     ) -> list[DatasetItem]:
         label_id = LabelBook.of(project.labels).resolve(label) if label else None
+        uploaded_after, uploaded_before = _as_utc(uploaded_after), _as_utc(uploaded_before)
         return list(
             self.items.page(
                 project.id,
