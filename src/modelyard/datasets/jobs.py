@@ -24,7 +24,7 @@ from modelyard.datasets.schemas import AnnotationIn, BoxIn, ExportParams, Import
 from modelyard.datasets.service import DatasetService, archive_limits
 from modelyard.datasets.transfer import EXPORT_JOB, IMPORT_JOB
 from modelyard.db.engine import transaction
-from modelyard.errors import InvalidInput, ModelyardError
+from modelyard.errors import InvalidInput
 from modelyard.jobs.context import CleanupContext, JobContext
 from modelyard.jobs.registry import JobType
 from modelyard.projects.models import Project
@@ -52,7 +52,8 @@ def import_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
     request = ImportParams.model_validate(params)
     context.progress(1, "unpacking")
     with transaction(context.db.read_sessions) as session:
-        archive = FileService(session, context.store).local_path(FileService(session, context.store).get(request.archive_key))
+        files = FileService(session, context.store)
+        archive = files.local_path(files.get(request.archive_key))
     source_folder = context.work_dir / "source"
     extract_zip(archive, source_folder, archive_limits(context.settings), name="the import archive")
     context.progress(5, "reading", f"reading the {request.format} dataset")
@@ -291,4 +292,4 @@ JOB_TYPES = [
             params_model=ExportParams),
 ]
 
-__all__ = ["JOB_TYPES", "ModelyardError"]
+__all__ = ["JOB_TYPES", "export_dataset", "import_dataset"]
