@@ -145,3 +145,12 @@ def test_bmp_tiff_and_webp_are_accepted_and_gif_is_not(client: Client, project: 
     body = _upload(client, project, files).json()
     assert sorted(item["format"] for item in body["created"]) == ["BMP", "TIFF", "WEBP"]
     assert body["rejected"][0]["name"] == "x.gif" and "GIF is not accepted" in body["rejected"][0]["reason"]
+
+
+def test_upload_over_the_request_limit_is_refused_with_413(settings: Settings) -> None:
+    limited = settings.model_copy(update={"max_upload_bytes": 1000})
+    with Client(settings=limited) as client:
+        client.projects.create("tiny", "multiclass_classification", labels=["a"])
+        response = _upload(client, "tiny", [(f"{i}.png", image_bytes(i, (64, 64), "BMP")) for i in range(2)])
+        assert response.status_code == 413 and "MODELYARD_MAX_UPLOAD_BYTES" in response.json()["detail"]
+        assert client.datasets.items("tiny").items == []

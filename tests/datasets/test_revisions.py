@@ -149,3 +149,19 @@ def test_revision_needs_annotated_items(client: Client, project: str) -> None:
     with pytest.raises(ApiError) as error:
         client.datasets.create_revision(project)
     assert error.value.status == 400 and "no annotated items" in error.value.detail
+
+
+def test_deleting_files_of_a_needed_revision_is_refused_unless_forced(
+    client: Client, project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Model revisions arrive with the training issue; until then the blockers come from this seam.
+    import modelyard.datasets.revisions as revisions
+
+    _add_items(client, project, range(3), ["rose"])
+    revision = client.datasets.create_revision(project)
+    monkeypatch.setattr(revisions, "revision_file_blockers", lambda session, rev: ["model revision m1 (kept)"])
+    with pytest.raises(ApiError) as error:
+        client.datasets.delete_revision_files(project, revision.number)
+    assert error.value.status == 409 and "model revision m1 (kept)" in error.value.detail
+    assert client.datasets.revision(project, 1).files_deleted is False
+    assert client.datasets.delete_revision_files(project, 1, force=True).files_deleted is True
