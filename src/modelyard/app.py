@@ -64,13 +64,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
 
 def _api_router() -> APIRouter:
     from modelyard.architectures.endpoints import router as architectures
+    from modelyard.datasets.endpoints import router as datasets
     from modelyard.health.endpoints import router as health
     from modelyard.jobs.endpoints import router as jobs
     from modelyard.projects.endpoints import router as projects
     from modelyard.storage.endpoints import router as files
 
     router = APIRouter()
-    for domain in (health, projects, jobs, files, architectures):
+    for domain in (health, projects, datasets, jobs, files, architectures):
         router.include_router(domain)
     return router
 

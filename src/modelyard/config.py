@@ -42,6 +42,20 @@ class Settings(BaseSettings):
         description="Bearer token -> user name. Empty: no authentication, every caller is 'local'.",
     )
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+    max_image_bytes: int = Field(
+        default=100 * 1024**2, gt=0, description="Largest image file a dataset accepts (upload or import)."
+    )
+    max_image_pixels: int = Field(
+        default=200_000_000, gt=0, description="Largest image (width x height) a dataset accepts."
+    )
+    max_archive_bytes: int = Field(
+        default=20 * 1024**3, gt=0, description="Most bytes a zip may unpack to (upload or import)."
+    )
+    max_archive_ratio: float = Field(
+        default=200.0, gt=1, description="Highest unpacked/packed size ratio a zip may have (zip bombs)."
+    )
+    max_archive_members: int = Field(default=1_000_000, gt=0, description="Most files a zip may hold.")
+    thumbnail_size: int = Field(default=256, ge=32, le=1024, description="Longest side of item thumbnails, pixels.")
 
     @field_validator("data_dir")
     @classmethod

@@ -61,9 +61,16 @@ def hotkey(
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, project: str, label: str) -> None:
-    """Delete a label."""
-    client(ctx).projects.delete_label(project, label)
+def delete(
+    ctx: typer.Context,
+    project: str,
+    label: str,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also remove the annotation shapes that use it (refused otherwise).")
+    ] = False,
+) -> None:
+    """Delete a label (refused while annotations use it, unless --force)."""
+    client(ctx).projects.delete_label(project, label, force=force)
     print(f"deleted label {label} of project {project}")
 
 

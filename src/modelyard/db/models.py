@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelyard.db.base import Base
+from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage  # noqa: F401
 from modelyard.jobs.models import Job  # noqa: F401
 from modelyard.projects.models import Label, Project  # noqa: F401
 from modelyard.storage.models import StoredFile  # noqa: F401

@@ -91,7 +91,13 @@ def update_label(project: str, label: str, body: LabelUpdate, service: Service) 
 
 
 @router.delete("/{project}/labels/{label}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_label(project: str, label: str, service: Service) -> Response:
+def delete_label(
+    project: str,
+    label: str,
+    service: Service,
+    force: Annotated[bool, Query(description="Also remove the shapes and labels of annotations that use it.")] = False,
+) -> Response:
+    """Delete a label. Refused (409, naming how many) while annotations use it, unless `force`."""
     found = service.get(project)
-    service.delete_label(found, service.get_label(found, label))
+    service.delete_label(found, service.get_label(found, label), force=force)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

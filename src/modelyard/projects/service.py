@@ -15,6 +15,7 @@ from modelyard.projects.models import Label, Project
 from modelyard.projects.repository import LabelRepository, ProjectRepository
 from modelyard.projects.schemas import LabelCreate, LabelUpdate, ProjectCreate, ProjectUpdate
 from modelyard.storage.service import FileService
+from modelyard.tasks import TaskType
 
 log = structlog.get_logger("modelyard.projects")
 
@@ -150,7 +151,21 @@ class ProjectService:
         log.info("projects.label.updated", project=project.id, label=label.id)
         return label
 
-    def delete_label(self, project: Project, label: Label) -> None:
+    def delete_label(self, project: Project, label: Label, *, force: bool = False) -> None:
+        """Refused while annotations use the label, unless `force`, which removes those shapes."""
+        from modelyard.datasets.label_usage import label_usage, remove_label_from_annotations
+
+        items, shapes = label_usage(self.session, label.id)
+        if items and not force:
+            raise Conflict(
+                f"label {label.name!r} is used by {shapes} annotation shape(s)/label(s) on {items} dataset item(s): "
+                "change those annotations first, or delete with force=true (`--force`) to remove them",
+                items=items,
+                shapes=shapes,
+            )
+        if items:
+            changed = remove_label_from_annotations(self.session, TaskType(project.task_type), label.id)
+            log.info("projects.label.removed_from_annotations", project=project.id, label=label.id, items=changed)
         project.labels.remove(label)
         self.labels.delete(label)
         self._touch(project)

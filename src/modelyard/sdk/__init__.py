@@ -1,10 +1,13 @@
 """The modelyard Python SDK."""
 
 from modelyard.api.pagination import Page
+from modelyard.datasets.schemas import ItemRead as DatasetItem
+from modelyard.datasets.schemas import RevisionRead as DatasetRevision
+from modelyard.datasets.schemas import UploadResult
 from modelyard.jobs.schemas import JobRead as Job
 from modelyard.projects.schemas import LabelRead as Label
 from modelyard.projects.schemas import ProjectRead as Project
 from modelyard.sdk.client import Client
 from modelyard.sdk.errors import ApiError
 
-__all__ = ["ApiError", "Client", "Job", "Label", "Page", "Project"]
+__all__ = ["ApiError", "Client", "DatasetItem", "DatasetRevision", "Job", "Label", "Page", "Project", "UploadResult"]

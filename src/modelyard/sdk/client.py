@@ -24,7 +24,7 @@ LOCAL_BASE_URL = "http://modelyard.local"
 
 
 class Client:
-    """Entry point of the SDK; resources hang off it (`client.projects`, `client.jobs`, ...).
+    """Entry point of the SDK; resources hang off it (`client.projects`, `client.datasets`, `client.jobs`).
 
     With no `base_url` (and no MODELYARD_SERVER), the API runs in this process on the local data
     directory (`settings`, default from the environment); `run_jobs=True` then also runs a job
@@ -50,10 +50,12 @@ class Client:
         self._http = httpx.Client(
             base_url=f"{self.base_url.rstrip('/')}/api/v1", headers=headers, transport=transport, timeout=timeout
         )
+        from modelyard.sdk.datasets import Datasets
         from modelyard.sdk.resources import Architectures, Files, Jobs, Projects
 
         self.architectures = Architectures(self)
         self.projects = Projects(self)
+        self.datasets = Datasets(self)
         self.jobs = Jobs(self)
         self.files = Files(self)
 

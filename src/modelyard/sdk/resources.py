@@ -78,8 +78,10 @@ class Projects:
         """Change `name`, `color` or `hotkey` (pass `hotkey=None` to clear it)."""
         return self._client.send_model(LabelRead, "PATCH", f"/projects/{project}/labels/{label}", json=changes)
 
-    def delete_label(self, project: str, label: str) -> None:
-        self._client.request("DELETE", f"/projects/{project}/labels/{label}")
+    def delete_label(self, project: str, label: str, *, force: bool = False) -> None:
+        """Refused (409) while annotations use the label, unless `force` (removes those shapes)."""
+        params = {"force": "true"} if force else {}
+        self._client.request("DELETE", f"/projects/{project}/labels/{label}", params=params)
 
 
 class Jobs:

@@ -1,0 +1,202 @@
+"""Dataset speed: modelyard's import/export jobs side by side with Datumaro's own, and a large revision.
+
+    PYTHONPATH=src python bench/datasets.py [--images 5000] [--items 100000]
+
+1. Generates a COCO detection set (`--images` JPEGs of 64x48 px, 1-3 boxes each, 80/20 train/val).
+   Times modelyard's import job (upload of the zip, safe unpacking, Datumaro parsing, decoding and
+   hashing every image, thumbnails, storing, annotation checks) and export job (COCO zip), and
+   Datumaro's own import (parse, iterate every item and annotation) and export (COCO with images)
+   of the same files, in the same run.
+2. Inserts `--items` annotated detection items straight into the database and times creating a
+   dataset revision (split, fingerprint, data.parquet, records), a second call that reuses it,
+   and writing the same table with pyarrow alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from modelyard.config import Settings  # noqa: E402
+
+
+def make_coco(folder: Path, images: int, seed: int = 0) -> Path:
+    rng = random.Random(seed)
+    categories = ["car", "bus", "truck", "bike", "person"]
+    documents = {subset: {"images": [], "annotations": [], "categories": [
+        {"id": i + 1, "name": name, "supercategory": ""} for i, name in enumerate(categories)]}
+        for subset in ("train", "val")}
+    annotation_id = 1
+    for index in range(images):
+        subset = "train" if index % 5 else "val"
+        name = f"img{index:06d}.jpg"
+        (folder / "images" / subset).mkdir(parents=True, exist_ok=True)
+        image = Image.new("RGB", (64, 48), (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+        image.putpixel((index % 64, (index // 64) % 48), (255, 255, 255))
+        image.save(folder / "images" / subset / name, quality=90)
+        document = documents[subset]
+        image_id = len(document["images"]) + 1
+        document["images"].append({"id": image_id, "file_name": name, "width": 64, "height": 48})
+        for _ in range(rng.randint(1, 3)):
+            w, h = rng.randint(4, 30), rng.randint(4, 20)
+            x, y = rng.randint(0, 64 - w), rng.randint(0, 48 - h)
+            document["annotations"].append({"id": annotation_id, "image_id": image_id, "bbox": [x, y, w, h],
+                                            "category_id": rng.randint(1, 5), "area": w * h, "iscrowd": 0,
+                                            "segmentation": []})
+            annotation_id += 1
+    (folder / "annotations").mkdir(parents=True, exist_ok=True)
+    for subset, document in documents.items():
+        (folder / "annotations" / f"instances_{subset}.json").write_text(json.dumps(document))
+    return folder
+
+
+def timed(label: str, results: list[tuple[str, float, str]], note: str = ""):  # noqa: ANN201
+    class Timer:
+        def __enter__(self) -> Timer:
+            self.start = time.perf_counter()
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            seconds = time.perf_counter() - self.start
+            results.append((label, seconds, note))
+            print(f"  {label}: {seconds:.2f} s", flush=True)
+
+    return Timer()
+
+
+def bench_import_export(workdir: Path, images: int, results: list) -> None:  # noqa: ANN001
+    import datumaro as dm
+
+    from modelyard.sdk import Client
+
+    coco = make_coco(workdir / "coco", images)
+    archive = workdir / "coco.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as bundle:
+        for path in sorted(coco.rglob("*")):
+            if path.is_file():
+                bundle.write(path, path.relative_to(coco).as_posix())
+    print(f"COCO set: {images} images, {archive.stat().st_size / 1e6:.1f} MB zip", flush=True)
+
+    with timed(f"Datumaro import ({images} images: parse + iterate items/annotations)", results):
+        dataset = dm.Dataset.import_from(str(coco), "coco_instances")
+        shapes = sum(len(item.annotations) for item in dataset)
+    with timed("Datumaro export (COCO + images to a folder)", results):
+        dataset.export(str(workdir / "dm_export"), "coco_instances", save_media=True)
+    print(f"  ({len(dataset)} items, {shapes} boxes)")
+
+    settings = Settings(data_dir=workdir / "data", log_level="warning", job_poll_seconds=0.05)
+    with Client(settings=settings, run_jobs=True) as client:
+        client.health()
+        with timed("modelyard import job (upload zip, unpack, check, store, thumbnails)", results):
+            job = client.datasets.import_(archive, "coco", new_project="bench", task_type="detection")
+            job = client.jobs.wait(job.id, interval=0.1)
+        assert job.status == "succeeded", job.error
+        assert job.result["imported"] == images, job.result
+        with timed("modelyard export job (COCO zip of the dataset, stored)", results):
+            job = client.jobs.wait(client.datasets.export("bench", "coco").id, interval=0.1)
+        assert job.status == "succeeded", job.error
+        with timed("  download of the export zip", results):
+            client.datasets.download_export("bench", job.id, workdir / "export.zip")
+
+
+def bench_revision(workdir: Path, items: int, results: list) -> None:  # noqa: ANN001
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from sqlalchemy import insert
+
+    from modelyard.context import AppContext
+    from modelyard.datasets.models import DatasetItem
+    from modelyard.datasets.parquet import revision_schema
+    from modelyard.datasets.revisions import RevisionService
+    from modelyard.datasets.schemas import RevisionCreate
+    from modelyard.db import migrate
+    from modelyard.db.base import new_id, utcnow
+    from modelyard.db.engine import transaction
+    from modelyard.projects.schemas import ProjectCreate
+    from modelyard.projects.service import ProjectService
+    from modelyard.storage.service import FileService
+
+    context = AppContext(Settings(data_dir=workdir / "revision-data", log_level="warning"))
+    migrate.upgrade(context.db.engine)
+    rng = random.Random(1)
+    with transaction(context.db.sessions) as session:
+        project = ProjectService(session, FileService(session, context.store), "bench").create(
+            ProjectCreate(name="big", task_type="detection", labels=["car", "bus", "truck", "bike", "person"])
+        )
+        project_id, label_ids = project.id, [label.id for label in project.labels]
+    now = utcnow()
+    rows = []
+    for index in range(items):
+        item_id = new_id()
+        boxes = [{"x": float(rng.randint(0, 300)), "y": float(rng.randint(0, 200)), "width": 20.0, "height": 10.0,
+                  "label_id": rng.choice(label_ids)} for _ in range(rng.randint(1, 3))]
+        rows.append({"id": item_id, "project_id": project_id, "name": f"{index}.jpg",
+                     "image_key": f"projects/{project_id}/dataset/{item_id}.jpg", "thumbnail_key": None,
+                     "sha256": f"{index:064x}", "size": 5000, "width": 640, "height": 480, "format": "JPEG",
+                     "subset": "unassigned", "in_revision": False, "annotation": {"boxes": boxes},
+                     "annotated": True, "user_reviewed": False, "uploaded_at": now, "uploaded_by": "bench",
+                     "updated_at": now})
+    with timed(f"(setup) insert {items} annotated items", results):
+        with transaction(context.db.sessions) as session:
+            for start in range(0, items, 10_000):
+                session.execute(insert(DatasetItem), rows[start : start + 10_000])
+
+    def create() -> tuple:
+        with transaction(context.db.sessions) as session:
+            project = ProjectService(session, FileService(session, context.store), "bench").get(project_id)
+            revision, reused = RevisionService(session, FileService(session, context.store), "bench").create(
+                project, RevisionCreate()
+            )
+            return revision.parquet_key, revision.size, reused
+
+    with timed(f"modelyard revision of {items} items (split, Parquet, records, commit)", results):
+        key, size, reused = create()
+    assert not reused
+    with timed("modelyard revision again, nothing changed (reuses it)", results):
+        _, _, reused = create()
+    assert reused
+    table = pq.read_table(context.settings.data_dir / key)
+    columns = table.to_pydict()
+    with timed(f"pyarrow alone: same {items}-row table from Python lists + write_table", results):
+        pq.write_table(pa.Table.from_pydict(columns, schema=revision_schema()), workdir / "plain.parquet",
+                       compression="zstd")
+    print(f"  data.parquet: {size / 1e6:.1f} MB")
+    context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=5000)
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="modelyard-bench-"))
+    results: list[tuple[str, float, str]] = []
+    try:
+        print("== import / export")
+        bench_import_export(workdir, args.images, results)
+        print("== revision")
+        bench_revision(workdir, args.items, results)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print("\n| step | seconds |\n| --- | ---: |")
+    for label, seconds, _ in results:
+        print(f"| {label} | {seconds:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

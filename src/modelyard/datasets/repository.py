@@ -1,0 +1,248 @@
+"""Every dataset query: items, the labels their annotations use, revisions and the images they keep."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, exists, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from modelyard.api.pagination import Order, keyset_page
+from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage
+
+ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
+BULK_CHUNK = 5000  # for bulk updates (SQLite >= 3.32 allows 32766 parameters, PostgreSQL 65535)
+
+
+def chunks(values: Sequence[Any], size: int = ID_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class ItemRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, project_id: str, item_id: str) -> DatasetItem | None:
+        item = self.session.get(DatasetItem, item_id)
+        return item if item is not None and item.project_id == project_id else None
+
+    def by_sha256(self, project_id: str, sha256s: Sequence[str]) -> dict[str, str]:
+        """sha256 -> id of the item of the project that holds those bytes."""
+        found: dict[str, str] = {}
+        for chunk in chunks(list(sha256s)):
+            rows = self.session.execute(
+                select(DatasetItem.sha256, DatasetItem.id).where(
+                    DatasetItem.project_id == project_id, DatasetItem.sha256.in_(chunk)
+                )
+            )
+            found.update({sha256: item_id for sha256, item_id in rows})
+        return found
+
+    def page(
+        self,
+        project_id: str,
+        *,
+        annotated: bool | None,
+        label_id: str | None,
+        subset: str | None,
+        user_reviewed: bool | None,
+        uploaded_after: datetime | None,
+        uploaded_before: datetime | None,
+        order: Order,
+        limit: int,
+        cursor: str | None,
+    ) -> Sequence[DatasetItem]:
+        statement = select(DatasetItem).where(DatasetItem.project_id == project_id)
+        if annotated is not None:
+            statement = statement.where(DatasetItem.annotated == annotated)
+        if label_id is not None:
+            statement = statement.where(
+                exists().where(ItemLabel.item_id == DatasetItem.id, ItemLabel.label_id == label_id)
+            )
+        if subset is not None:
+            statement = statement.where(DatasetItem.subset == subset)
+        if user_reviewed is not None:
+            statement = statement.where(DatasetItem.user_reviewed == user_reviewed)
+        if uploaded_after is not None:
+            statement = statement.where(DatasetItem.uploaded_at >= uploaded_after)
+        if uploaded_before is not None:
+            statement = statement.where(DatasetItem.uploaded_at < uploaded_before)
+        statement = keyset_page(
+            statement, DatasetItem.uploaded_at, DatasetItem.id, order=order, limit=limit, cursor=cursor
+        )
+        return self.session.scalars(statement).all()
+
+    def many(self, project_id: str, item_ids: Sequence[str]) -> list[DatasetItem]:
+        items: list[DatasetItem] = []
+        for chunk in chunks(list(item_ids)):
+            items.extend(
+                self.session.scalars(
+                    select(DatasetItem).where(DatasetItem.project_id == project_id, DatasetItem.id.in_(chunk))
+                )
+            )
+        return items
+
+    def add(self, item: DatasetItem) -> DatasetItem:
+        self.session.add(item)
+        self.session.flush()
+        return item
+
+    def delete(self, item: DatasetItem) -> None:
+        self.session.delete(item)
+        self.session.flush()
+
+    def set_labels(self, item_id: str, shapes_per_label: dict[str, int]) -> None:
+        self.session.execute(delete(ItemLabel).where(ItemLabel.item_id == item_id))
+        if shapes_per_label:
+            self.session.execute(
+                insert(ItemLabel),
+                [{"item_id": item_id, "label_id": label_id, "shapes": n} for label_id, n in shapes_per_label.items()],
+            )
+
+    def label_usage(self, label_id: str) -> tuple[int, int]:
+        """(items whose annotation uses the label, shapes or classification labels of it)."""
+        items, shapes = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(ItemLabel.shapes), 0)).where(ItemLabel.label_id == label_id)
+        ).one()
+        return int(items), int(shapes)
+
+    def with_label(self, label_id: str) -> list[DatasetItem]:
+        return list(
+            self.session.scalars(
+                select(DatasetItem).join(ItemLabel, ItemLabel.item_id == DatasetItem.id).where(
+                    ItemLabel.label_id == label_id
+                )
+            )
+        )
+
+    def annotated_rows(self, project_id: str) -> Sequence[Row[Any]]:
+        """What a revision needs of every annotated item, in id order (no ORM objects: revisions are large)."""
+        return self.session.execute(
+            select(
+                DatasetItem.id,
+                DatasetItem.image_key,
+                DatasetItem.sha256,
+                DatasetItem.size,
+                DatasetItem.width,
+                DatasetItem.height,
+                DatasetItem.subset,
+                DatasetItem.user_reviewed,
+                DatasetItem.in_revision,
+                DatasetItem.annotation,
+            )
+            .where(DatasetItem.project_id == project_id, DatasetItem.annotated.is_(True))
+            .order_by(DatasetItem.id)
+        ).all()
+
+    def all_rows(self, project_id: str) -> Sequence[Row[Any]]:
+        """Every item, for exports of the current dataset."""
+        return self.session.execute(
+            select(
+                DatasetItem.id,
+                DatasetItem.name,
+                DatasetItem.image_key,
+                DatasetItem.sha256,
+                DatasetItem.size,
+                DatasetItem.width,
+                DatasetItem.height,
+                DatasetItem.subset,
+                DatasetItem.annotation,
+            )
+            .where(DatasetItem.project_id == project_id)
+            .order_by(DatasetItem.id)
+        ).all()
+
+    def names(self, item_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in chunks(list(item_ids)):
+            found.update(dict(self.session.execute(select(DatasetItem.id, DatasetItem.name).where(DatasetItem.id.in_(chunk))).all()))  # type: ignore[arg-type]
+        return found
+
+    def freeze_subsets(self, assignments: dict[str, list[str]], preset: Sequence[str]) -> None:
+        """Give new items their subset, and freeze it: `in_revision` on them and on the `preset`
+        items (subset set by hand or by an import) that a revision includes for the first time."""
+        for subset, item_ids in assignments.items():
+            for chunk in chunks(item_ids, BULK_CHUNK):
+                self.session.execute(
+                    update(DatasetItem).where(DatasetItem.id.in_(chunk)).values(subset=subset, in_revision=True),
+                    execution_options={"synchronize_session": False},
+                )
+        for chunk in chunks(list(preset), BULK_CHUNK):
+            self.session.execute(
+                update(DatasetItem).where(DatasetItem.id.in_(chunk)).values(in_revision=True),
+                execution_options={"synchronize_session": False},
+            )
+
+    def holding_key(self, image_key: str) -> bool:
+        return self.session.scalar(select(exists().where(DatasetItem.image_key == image_key))) or False
+
+
+class RevisionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def latest(self, project_id: str) -> DatasetRevision | None:
+        return self.session.scalar(
+            select(DatasetRevision)
+            .where(DatasetRevision.project_id == project_id)
+            .order_by(DatasetRevision.number.desc())
+            .limit(1)
+        )
+
+    def get(self, project_id: str, revision_id: str) -> DatasetRevision | None:
+        revision = self.session.get(DatasetRevision, revision_id)
+        return revision if revision is not None and revision.project_id == project_id else None
+
+    def by_number(self, project_id: str, number: int) -> DatasetRevision | None:
+        return self.session.scalar(
+            select(DatasetRevision).where(DatasetRevision.project_id == project_id, DatasetRevision.number == number)
+        )
+
+    def all(self, project_id: str) -> list[DatasetRevision]:
+        return list(
+            self.session.scalars(
+                select(DatasetRevision)
+                .where(DatasetRevision.project_id == project_id)
+                .order_by(DatasetRevision.number.desc())
+            )
+        )
+
+    def add(self, revision: DatasetRevision) -> DatasetRevision:
+        self.session.add(revision)
+        self.session.flush()
+        return revision
+
+    def add_images(self, revision_id: str, images: Sequence[tuple[str, str]]) -> None:
+        rows = [{"revision_id": revision_id, "item_id": item_id, "image_key": key} for item_id, key in images]
+        for chunk in chunks(rows, 5000):
+            self.session.execute(insert(RevisionImage), list(chunk))
+
+    def image_keys(self, revision_id: str) -> list[str]:
+        return list(self.session.scalars(select(RevisionImage.image_key).where(RevisionImage.revision_id == revision_id)))
+
+    def drop_images(self, revision_id: str) -> None:
+        self.session.execute(delete(RevisionImage).where(RevisionImage.revision_id == revision_id))
+
+    def keys_kept_by_revisions(self, image_keys: Sequence[str]) -> set[str]:
+        """Those of `image_keys` that a revision whose files still exist references."""
+        kept: set[str] = set()
+        for chunk in chunks(list(image_keys)):
+            kept.update(
+                self.session.scalars(
+                    select(RevisionImage.image_key)
+                    .join(DatasetRevision, DatasetRevision.id == RevisionImage.revision_id)
+                    .where(RevisionImage.image_key.in_(chunk), DatasetRevision.files_deleted.is_(False))
+                    .distinct()
+                )
+            )
+        return kept
+
+
+def keys_held_by_items(session: Session, image_keys: Sequence[str]) -> set[str]:
+    held: set[str] = set()
+    for chunk in chunks(list(image_keys)):
+        held.update(session.scalars(select(DatasetItem.image_key).where(DatasetItem.image_key.in_(chunk))))
+    return held

@@ -1,0 +1,282 @@
+"""Dataset revisions: freeze the annotated items (assigning new ones a subset once and for all) into
+one immutable data.parquet; list, browse, and delete a revision's files while keeping its record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import exc as sqlalchemy_exc
+from sqlalchemy.orm import Session
+
+from modelyard.datasets.annotations import LabelBook
+from modelyard.datasets.models import DatasetRevision
+from modelyard.datasets.parquet import (
+    FORMAT_VERSION,
+    PARQUET_NAME,
+    RevisionLabel,
+    RevisionMetadata,
+    read_revision_table,
+    write_revision,
+)
+from modelyard.datasets.repository import ItemRepository, RevisionRepository, keys_held_by_items
+from modelyard.datasets.schemas import LabelCount, RevisionCreate, RevisionItemRead
+from modelyard.datasets.split import SUBSETS, assign_missing_subsets
+from modelyard.db.base import new_id, utcnow
+from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.projects.models import Project
+from modelyard.storage.service import FileService
+
+log = structlog.get_logger("modelyard.datasets.revisions")
+
+
+def revision_folder(project_id: str, revision_id: str) -> str:
+    return f"projects/{project_id}/dataset_revisions/{revision_id}"
+
+
+def revision_file_blockers(session: Session, revision: DatasetRevision) -> list[str]:
+    """Why the revision's files must stay: one line per kept model revision that needs them to be
+    retrained or re-evaluated. Model revisions do not exist yet; the training issue fills this in."""
+    return []
+
+
+class RevisionService:
+    def __init__(self, session: Session, files: FileService, actor: str) -> None:
+        self.session = session
+        self.files = files
+        self.actor = actor
+        self.items = ItemRepository(session)
+        self.revisions = RevisionRepository(session)
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, project: Project, reference: str) -> DatasetRevision:
+        """A revision by id, by number, or `latest`."""
+        revision = None
+        if reference == "latest":
+            revision = self.revisions.latest(project.id)
+        elif reference.isdigit():
+            revision = self.revisions.by_number(project.id, int(reference))
+        else:
+            revision = self.revisions.get(project.id, reference)
+        if revision is None:
+            raise NotFound(
+                f"project {project.name!r} has no dataset revision {reference!r}: "
+                "list them with `modelyard dataset revisions PROJECT`"
+            )
+        return revision
+
+    def all(self, project: Project) -> list[DatasetRevision]:
+        return self.revisions.all(project.id)
+
+    def parquet_path(self, revision: DatasetRevision) -> Path:
+        """A verified local path of the revision's data.parquet (the training job reads it)."""
+        if revision.files_deleted:
+            raise Conflict(f"dataset revision {revision.number} had its files deleted; only its record is left")
+        return self.files.local_path(self.files.get(revision.parquet_key))
+
+    def browse(
+        self, revision: DatasetRevision, *, subset: str | None, offset: int, limit: int
+    ) -> tuple[list[RevisionItemRead], int | None]:
+        table = read_revision_table(self.parquet_path(revision), subset)
+        rows = table.slice(offset, limit).to_pylist()
+        for row in rows:
+            for polygon in row["polygons"]:
+                polygon["points"] = [(point["x"], point["y"]) for point in polygon["points"]]
+        next_offset = offset + limit if offset + limit < table.num_rows else None
+        return [RevisionItemRead.model_validate(row) for row in rows], next_offset
+
+    # -- create ------------------------------------------------------------------------------
+    def create(self, project: Project, request: RevisionCreate) -> tuple[DatasetRevision, bool]:
+        """Freeze the annotated items; returns (revision, reused). Reuses the latest revision when
+        nothing changed since (same items, annotations, subsets and label names)."""
+        rows = self.items.annotated_rows(project.id)
+        if not rows:
+            raise InvalidInput(
+                f"project {project.name!r} has no annotated items: annotate some before making a dataset revision"
+            )
+        book = LabelBook.of(project.labels)
+        subsets = self._subsets_with_new_items_assigned(rows, request)
+        fingerprint = _fingerprint(rows, subsets, book)
+        latest = self.revisions.latest(project.id)
+        if latest is not None and latest.fingerprint == fingerprint and not latest.files_deleted:
+            log.info("datasets.revision.reused", project=project.id, revision=latest.id, number=latest.number)
+            return latest, True
+
+        revision_id = new_id()
+        number = (latest.number + 1) if latest else 1
+        folder = revision_folder(project.id, revision_id)
+        columns = _columns(rows, subsets, book, folder)
+        metadata = RevisionMetadata(
+            FORMAT_VERSION,
+            project.id,
+            project.task_type,
+            revision_id,
+            number,
+            [RevisionLabel(label.id, label.name, label.color, label.position) for label in project.labels],
+        )
+        with tempfile.TemporaryDirectory(dir=self.files.store.tmp) as scratch:
+            local = Path(scratch) / PARQUET_NAME
+            write_revision(local, columns, metadata)
+            stored = self.files.save(
+                f"{folder}/{PARQUET_NAME}", local, actor=self.actor, media_type="application/vnd.apache.parquet",
+                move=True,
+            )
+        revision = self._add_revision(
+            DatasetRevision(
+                id=revision_id,
+                project_id=project.id,
+                number=number,
+                parquet_key=stored.key,
+                sha256=stored.sha256,
+                size=stored.size,
+                images_size=sum(row.size for row in rows),
+                item_count=len(rows),
+                subset_counts=dict(Counter(subsets[row.id] for row in rows)),
+                label_counts=[count.model_dump() for count in _label_counts(columns, book)],
+                fingerprint=fingerprint,
+                created_by=self.actor,
+            )
+        )
+        self.revisions.add_images(revision_id, [(row.id, row.image_key) for row in rows])
+        new_assignments: dict[str, list[str]] = {}
+        for row in rows:
+            if row.subset == "unassigned":
+                new_assignments.setdefault(subsets[row.id], []).append(row.id)
+        preset = [row.id for row in rows if row.subset != "unassigned" and not row.in_revision]
+        self.items.freeze_subsets(new_assignments, preset)
+        self.session.flush()
+        self.session.expire_all()  # bulk updates bypassed the identity map
+        log.info("datasets.revision.created", project=project.id, revision=revision_id, number=number, items=len(rows))
+        return revision, False
+
+    def _add_revision(self, revision: DatasetRevision) -> DatasetRevision:
+        try:
+            with self.session.begin_nested():
+                return self.revisions.add(revision)
+        except sqlalchemy_exc.IntegrityError:
+            raise Conflict(
+                f"another dataset revision {revision.number} was created at the same time: try again"
+            ) from None
+
+    def _subsets_with_new_items_assigned(self, rows: Sequence[Any], request: RevisionCreate) -> dict[str, str]:
+        subsets = {row.id: row.subset for row in rows}
+        new = [row for row in rows if row.subset == "unassigned"]
+        existing = Counter(row.subset for row in rows if row.subset != "unassigned")
+        assigned = assign_missing_subsets(
+            [row.id for row in new],
+            [sorted(_label_ids(row.annotation)) for row in new],
+            request.ratios.model_dump(),
+            existing,
+            request.seed,
+        )
+        for subset, item_ids in assigned.items():
+            for item_id in item_ids:
+                subsets[item_id] = subset
+        return subsets
+
+    # -- delete files ------------------------------------------------------------------------
+    def delete_files(self, project: Project, revision: DatasetRevision, *, force: bool = False) -> DatasetRevision:
+        """Delete the revision's data.parquet and the images only it still keeps; the record stays."""
+        if revision.files_deleted:
+            return revision
+        blockers = revision_file_blockers(self.session, revision)
+        if blockers and not force:
+            raise Conflict(
+                f"dataset revision {revision.number} is needed by: {'; '.join(blockers)}. "
+                "Delete those model revisions first, or pass force=true (`--force`)",
+                blockers=blockers,
+            )
+        self.files.delete(revision.parquet_key)
+        image_keys = self.revisions.image_keys(revision.id)
+        revision.files_deleted, revision.files_deleted_at = True, utcnow()
+        self.revisions.drop_images(revision.id)
+        self.session.flush()
+        still_needed = keys_held_by_items(self.session, image_keys) | self.revisions.keys_kept_by_revisions(image_keys)
+        orphans = [key for key in image_keys if key not in still_needed]
+        for key in orphans:
+            if self.files.files.get(key) is not None:
+                self.files.delete(key)
+        log.info("datasets.revision.files_deleted", project=project.id, revision=revision.id, images_removed=len(orphans))
+        return revision
+
+
+def _label_ids(annotation: dict[str, Any] | None) -> list[str]:
+    """The distinct labels of an annotation, in order of first appearance."""
+    if not annotation:
+        return []
+    if "labels" in annotation:
+        return list(annotation["labels"])
+    seen: dict[str, None] = {}
+    for shape in annotation.get("boxes", []) + annotation.get("polygons", []):
+        seen.setdefault(shape["label_id"], None)
+    return list(seen)
+
+
+def _fingerprint(rows: Sequence[Any], subsets: dict[str, str], book: LabelBook) -> str:
+    records = [[row.id, row.sha256, subsets[row.id], bool(row.user_reviewed), row.annotation] for row in rows]
+    payload = json.dumps([sorted(book.names_by_id.items()), records], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _columns(rows: Sequence[Any], subsets: dict[str, str], book: LabelBook, folder: str) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = {name: [] for name in (
+        "item_id", "image_path", "image_sha256", "image_size", "width", "height", "subset", "user_reviewed",
+        "label_ids", "label_names", "boxes", "polygons",
+    )}  # fmt: skip
+    names = book.names_by_id
+    project_prefix = folder.split("dataset_revisions/", 1)[0]  # projects/<project>/
+    for row in rows:
+        annotation = row.annotation or {}
+        label_ids = _label_ids(annotation)
+        columns["item_id"].append(row.id)
+        columns["image_path"].append(
+            "../../" + row.image_key[len(project_prefix):]
+            if row.image_key.startswith(project_prefix)
+            else posixpath.relpath(row.image_key, folder)
+        )
+        columns["image_sha256"].append(row.sha256)
+        columns["image_size"].append(row.size)
+        columns["width"].append(row.width)
+        columns["height"].append(row.height)
+        columns["subset"].append(subsets[row.id])
+        columns["user_reviewed"].append(bool(row.user_reviewed))
+        columns["label_ids"].append(label_ids)
+        columns["label_names"].append([names.get(label_id, label_id) for label_id in label_ids])
+        columns["boxes"].append(
+            [{**box, "label_name": names.get(box["label_id"], box["label_id"])} for box in annotation.get("boxes", [])]
+        )
+        columns["polygons"].append(
+            [
+                {
+                    "points": [{"x": x, "y": y} for x, y in polygon["points"]],
+                    "label_id": polygon["label_id"],
+                    "label_name": names.get(polygon["label_id"], polygon["label_id"]),
+                }
+                for polygon in annotation.get("polygons", [])
+            ]
+        )
+    return columns
+
+
+def _label_counts(columns: dict[str, list[Any]], book: LabelBook) -> list[LabelCount]:
+    items, shapes = Counter[str](), Counter[str]()
+    for label_ids, boxes, polygons in zip(columns["label_ids"], columns["boxes"], columns["polygons"], strict=True):
+        items.update(label_ids)
+        if boxes or polygons:
+            shapes.update(shape["label_id"] for shape in boxes + polygons)
+        else:
+            shapes.update(label_ids)
+    return [
+        LabelCount(label_id=label_id, label_name=name, items=items[label_id], shapes=shapes[label_id])
+        for label_id, name in book.names_by_id.items()
+    ]
+
+
+__all__ = ["SUBSETS", "RevisionService", "revision_file_blockers", "revision_folder"]

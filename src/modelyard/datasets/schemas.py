@@ -1,0 +1,245 @@
+"""API models of datasets: items, annotations, revisions, uploads, import and export requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from modelyard.tasks import TaskType
+
+Subset = Literal["unassigned", "training", "validation", "testing"]
+AssignedSubset = Literal["training", "validation", "testing"]
+DatasetFormat = Literal["coco", "voc", "yolo", "imagenet", "datumaro"]
+ItemSort = Literal["uploaded_at"]
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+
+
+# -- annotations -------------------------------------------------------------------------------
+class BoxIn(BaseModel):
+    """A rectangle in pixels: top-left corner, width and height."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    x: Coordinate
+    y: Coordinate
+    width: Coordinate
+    height: Coordinate
+    label: str = Field(min_length=1, description="Label id or name.")
+
+
+class PolygonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    points: list[tuple[Coordinate, Coordinate]] = Field(description="[[x, y], ...] in pixels, 3 or more.")
+    label: str = Field(min_length=1, description="Label id or name.")
+
+
+class AnnotationIn(BaseModel):
+    """Give the field of the project's task: `labels` for classification (exactly one for
+    multiclass; any set, `[]` included, for multilabel), `boxes` for detection, `polygons` for
+    instance segmentation (`[]` says the image shows no object)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[str] | None = None
+    boxes: list[BoxIn] | None = None
+    polygons: list[PolygonIn] | None = None
+    user_reviewed: bool | None = Field(default=None, description="Also set the item's user_reviewed flag.")
+
+
+class LabelRef(BaseModel):
+    id: str
+    name: str
+
+
+class BoxRead(BaseModel):
+    x: float
+    y: float
+    width: float
+    height: float
+    label_id: str
+    label_name: str
+
+
+class PolygonRead(BaseModel):
+    points: list[tuple[float, float]]
+    label_id: str
+    label_name: str
+
+
+class AnnotationRead(BaseModel):
+    labels: list[LabelRef] = Field(default_factory=list)
+    boxes: list[BoxRead] = Field(default_factory=list)
+    polygons: list[PolygonRead] = Field(default_factory=list)
+
+
+# -- items -------------------------------------------------------------------------------------
+class ItemRead(BaseModel):
+    id: str
+    project_id: str
+    name: str
+    sha256: str
+    size: int
+    width: int
+    height: int
+    format: str
+    subset: Subset
+    in_revision: bool
+    annotated: bool
+    annotation: AnnotationRead | None
+    user_reviewed: bool
+    uploaded_at: datetime
+    uploaded_by: str
+    updated_at: datetime
+
+
+class ItemUpdate(BaseModel):
+    """`subset` may be set by hand only before the item's first dataset revision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_reviewed: bool | None = None
+    subset: Subset | None = None
+
+
+class ItemsDelete(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class ItemsDeleted(BaseModel):
+    deleted: int
+
+
+class RejectedFile(BaseModel):
+    name: str
+    reason: str
+
+
+class DuplicateFile(BaseModel):
+    name: str
+    item_id: str = Field(description="The item that already holds these bytes.")
+
+
+class UploadResult(BaseModel):
+    created: list[ItemRead] = Field(default_factory=list)
+    duplicates: list[DuplicateFile] = Field(default_factory=list)
+    rejected: list[RejectedFile] = Field(default_factory=list)
+
+
+# -- revisions ---------------------------------------------------------------------------------
+class SplitRatios(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    training: float = Field(default=0.7, ge=0, le=1)
+    validation: float = Field(default=0.2, ge=0, le=1)
+    testing: float = Field(default=0.1, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> SplitRatios:
+        total = self.training + self.validation + self.testing
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"split ratios must add up to 1, they add up to {total:g}")
+        return self
+
+
+class RevisionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ratios: SplitRatios = Field(default_factory=SplitRatios)
+    seed: int = Field(default=0, description="Random seed of the split of new items.")
+
+
+class LabelCount(BaseModel):
+    label_id: str
+    label_name: str
+    items: int
+    shapes: int
+
+
+class RevisionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    project_id: str
+    number: int
+    parquet_key: str
+    sha256: str
+    size: int
+    images_size: int
+    item_count: int
+    subset_counts: dict[str, int]
+    label_counts: list[LabelCount]
+    fingerprint: str
+    files_deleted: bool
+    files_deleted_at: datetime | None
+    created_at: datetime
+    created_by: str
+    reused: bool = Field(default=False, description="True when nothing changed and the latest revision was returned.")
+
+
+class RevisionItemRead(BaseModel):
+    item_id: str
+    image_path: str
+    image_sha256: str
+    width: int
+    height: int
+    subset: str
+    user_reviewed: bool
+    label_ids: list[str]
+    label_names: list[str]
+    boxes: list[BoxRead]
+    polygons: list[PolygonRead]
+
+
+# -- import and export -------------------------------------------------------------------------
+class NewProject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=256)
+    task_type: TaskType
+
+
+class ImportParams(BaseModel):
+    """Params of the `dataset.import` job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    archive_key: str = Field(description="Stored zip to import (uploaded through the import endpoint).")
+    format: DatasetFormat
+    project_id: str | None = None
+    new_project: NewProject | None = None
+    unknown_labels: Literal["create", "refuse"] = Field(
+        default="create",
+        description="Labels the project lacks: `create` them, or `refuse` them (items using them are skipped).",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ImportParams:
+        if (self.project_id is None) == (self.new_project is None):
+            raise ValueError("give exactly one of project_id (existing project) or new_project (name and task_type)")
+        return self
+
+
+class ExportParams(BaseModel):
+    """Params of the `dataset.export` job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: str
+    format: DatasetFormat
+    revision_id: str | None = Field(default=None, description="Export this revision; default: the current dataset.")
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: DatasetFormat
+    revision: str | None = Field(default=None, description="Revision id or number; default: the current dataset.")
+
+
+def label_counts_json(counts: list[LabelCount]) -> list[dict[str, Any]]:
+    return [count.model_dump() for count in counts]

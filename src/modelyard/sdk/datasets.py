@@ -1,0 +1,195 @@
+"""SDK resource `client.datasets`: items, annotations, revisions, import and export."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelyard.api.pagination import Page
+from modelyard.datasets.schemas import AnnotationRead, ItemRead, RevisionItemRead, RevisionRead, UploadResult
+from modelyard.jobs.schemas import JobRead
+
+if TYPE_CHECKING:
+    from modelyard.sdk.client import Client
+
+
+def _drop_none(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+class Datasets:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    # -- items -------------------------------------------------------------------------------
+    def upload(self, project: str, paths: Sequence[str | Path], *, atomic: bool = False) -> UploadResult:
+        """Upload image files and/or zips. Rejected files are listed in the result (with
+        `atomic=True` a rejected file fails the whole upload: ApiError, nothing stored)."""
+        with ExitStack() as stack:
+            files = [("files", (Path(p).name, stack.enter_context(open(p, "rb")))) for p in paths]
+            response = self._client.request(
+                "POST",
+                f"/projects/{project}/dataset/items",
+                files=files,
+                params={"atomic": str(atomic).lower()},
+                allow_statuses=() if atomic else (400,),
+            )
+        body = response.json()
+        if response.status_code == 400 and "rejected" not in body:
+            from modelyard.sdk.client import _api_error
+
+            raise _api_error(response)
+        return UploadResult.model_validate(body)
+
+    def items(
+        self,
+        project: str,
+        *,
+        annotated: bool | None = None,
+        label: str | None = None,
+        subset: str | None = None,
+        user_reviewed: bool | None = None,
+        uploaded_after: str | None = None,
+        uploaded_before: str | None = None,
+        order: str = "asc",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[ItemRead]:
+        params = _drop_none(
+            annotated=annotated, label=label, subset=subset, user_reviewed=user_reviewed,
+            uploaded_after=uploaded_after, uploaded_before=uploaded_before, order=order, limit=limit, cursor=cursor,
+        )  # fmt: skip
+        return self._client.get_model(Page[ItemRead], f"/projects/{project}/dataset/items", params=params)
+
+    def iterate_items(self, project: str, **filters: Any) -> Iterator[ItemRead]:
+        cursor = None
+        while True:
+            page = self.items(project, cursor=cursor, **filters)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def item(self, project: str, item: str) -> ItemRead:
+        return self._client.get_model(ItemRead, f"/projects/{project}/dataset/items/{item}")
+
+    def update_item(
+        self, project: str, item: str, *, user_reviewed: bool | None = None, subset: str | None = None
+    ) -> ItemRead:
+        body = _drop_none(user_reviewed=user_reviewed, subset=subset)
+        return self._client.send_model(ItemRead, "PATCH", f"/projects/{project}/dataset/items/{item}", json=body)
+
+    def delete_items(self, project: str, items: Sequence[str]) -> int:
+        response = self._client.request("POST", f"/projects/{project}/dataset/items:delete", json={"ids": list(items)})
+        return int(response.json()["deleted"])
+
+    def image(self, project: str, item: str, *, thumbnail: bool = False) -> bytes:
+        kind = "thumbnail" if thumbnail else "image"
+        return self._client.request("GET", f"/projects/{project}/dataset/items/{item}/{kind}").content
+
+    # -- annotations -------------------------------------------------------------------------
+    def annotation(self, project: str, item: str) -> AnnotationRead | None:
+        body = self._client.request("GET", f"/projects/{project}/dataset/items/{item}/annotation").json()
+        return AnnotationRead.model_validate(body) if body is not None else None
+
+    def annotate(
+        self,
+        project: str,
+        item: str,
+        *,
+        labels: list[str] | None = None,
+        boxes: list[dict[str, Any]] | None = None,
+        polygons: list[dict[str, Any]] | None = None,
+        user_reviewed: bool | None = None,
+    ) -> ItemRead:
+        """Set (replace) an item's annotation. Boxes: {x, y, width, height, label}; polygons:
+        {points: [[x, y], ...], label}; labels by name or id."""
+        body = _drop_none(labels=labels, boxes=boxes, polygons=polygons, user_reviewed=user_reviewed)
+        return self._client.send_model(ItemRead, "PUT", f"/projects/{project}/dataset/items/{item}/annotation", json=body)
+
+    def delete_annotation(self, project: str, item: str) -> ItemRead:
+        return self._client.send_model(ItemRead, "DELETE", f"/projects/{project}/dataset/items/{item}/annotation")
+
+    # -- revisions ---------------------------------------------------------------------------
+    def create_revision(
+        self, project: str, *, ratios: dict[str, float] | None = None, seed: int = 0
+    ) -> RevisionRead:
+        body: dict[str, Any] = {"seed": seed}
+        if ratios:
+            body["ratios"] = ratios
+        return self._client.send_model(RevisionRead, "POST", f"/projects/{project}/dataset/revisions", json=body)
+
+    def revisions(self, project: str) -> list[RevisionRead]:
+        response = self._client.request("GET", f"/projects/{project}/dataset/revisions")
+        return [RevisionRead.model_validate(item) for item in response.json()]
+
+    def revision(self, project: str, revision: str | int) -> RevisionRead:
+        return self._client.get_model(RevisionRead, f"/projects/{project}/dataset/revisions/{revision}")
+
+    def revision_items(
+        self, project: str, revision: str | int, *, subset: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[RevisionItemRead]:
+        params = _drop_none(subset=subset, limit=limit, cursor=cursor)
+        return self._client.get_model(
+            Page[RevisionItemRead], f"/projects/{project}/dataset/revisions/{revision}/items", params=params
+        )
+
+    def download_revision(self, project: str, revision: str | int, path: str | Path) -> Path:
+        response = self._client.request("GET", f"/projects/{project}/dataset/revisions/{revision}/data.parquet")
+        Path(path).write_bytes(response.content)
+        return Path(path)
+
+    def delete_revision_files(self, project: str, revision: str | int, *, force: bool = False) -> RevisionRead:
+        return self._client.send_model(
+            RevisionRead, "DELETE", f"/projects/{project}/dataset/revisions/{revision}/files",
+            params={"force": str(force).lower()},
+        )  # fmt: skip
+
+    # -- import and export -------------------------------------------------------------------
+    def import_(
+        self,
+        path: str | Path,
+        format: str,
+        *,
+        project: str | None = None,
+        new_project: str | None = None,
+        task_type: str | None = None,
+        unknown_labels: str = "create",
+    ) -> JobRead:
+        """Start an import job from a dataset folder (zipped on the fly) or a zip."""
+        data = _drop_none(
+            format=format, project=project, new_project=new_project, task_type=task_type, unknown_labels=unknown_labels
+        )
+        source = Path(path)
+        with ExitStack() as stack:
+            if source.is_dir():
+                handle = stack.enter_context(tempfile.TemporaryFile())
+                _zip_into(source, handle)
+                handle.seek(0)
+                name = f"{source.name}.zip"
+            else:
+                handle, name = stack.enter_context(open(source, "rb")), source.name
+            return self._client.send_model(
+                JobRead, "POST", "/dataset-imports", files={"file": (name, handle)}, data=data
+            )
+
+    def export(self, project: str, format: str, *, revision: str | int | None = None) -> JobRead:
+        body = _drop_none(format=format, revision=str(revision) if revision is not None else None)
+        return self._client.send_model(JobRead, "POST", f"/projects/{project}/dataset/exports", json=body)
+
+    def download_export(self, project: str, job_id: str, path: str | Path) -> Path:
+        response = self._client.request("GET", f"/projects/{project}/dataset/exports/{job_id}/download")
+        Path(path).write_bytes(response.content)
+        return Path(path)
+
+
+def _zip_into(folder: Path, handle: io.IOBase | Any) -> None:
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as bundle:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                bundle.write(path, path.relative_to(folder).as_posix())
