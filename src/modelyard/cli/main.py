@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from modelyard import __version__
-from modelyard.cli import architectures, datasets, jobs, labels, projects, server
+from modelyard.cli import architectures, datasets, jobs, labels, models, projects, server
 from modelyard.cli.output import fail
 from modelyard.cli.state import CliState
 
@@ -24,6 +24,8 @@ app.add_typer(projects.app, name="project")
 app.add_typer(labels.app, name="label")
 app.add_typer(datasets.app, name="dataset")
 app.command("annotate")(datasets.annotate)
+app.command("train")(models.train)
+app.add_typer(models.app, name="models")
 app.add_typer(jobs.app, name="job")
 app.add_typer(architectures.app, name="architectures")
 app.add_typer(architectures.weights_app, name="weights")

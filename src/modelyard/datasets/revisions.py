@@ -42,9 +42,14 @@ def revision_folder(project_id: str, revision_id: str) -> str:
 
 
 def revision_file_blockers(session: Session, revision: DatasetRevision) -> list[str]:
-    """Why the revision's files must stay: one line per kept model revision that needs them to be
-    retrained or re-evaluated. Model revisions do not exist yet; the training issue fills this in."""
-    return []
+    """Why the revision's files must stay: one line per kept model revision (weights available) that
+    needs them to be retrained or re-evaluated."""
+    from modelyard.revisions.repository import ModelRevisionRepository
+
+    return [
+        f"model revision {model.number} ({model.name}, {model.id}) was trained on it"
+        for model in ModelRevisionRepository(session).kept_on_dataset_revision(revision.id)
+    ]
 
 
 class RevisionService:

@@ -6,6 +6,7 @@ from modelyard.db.base import Base
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage  # noqa: F401
 from modelyard.jobs.models import Job  # noqa: F401
 from modelyard.projects.models import Label, Project  # noqa: F401
+from modelyard.revisions.models import ModelRevision, TrainingConfiguration  # noqa: F401
 from modelyard.storage.models import StoredFile  # noqa: F401
 
 metadata = Base.metadata

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 JobBody = Callable[["JobContext", dict[str, Any]], dict[str, Any] | None]
 JobCleanup = Callable[["CleanupContext"], None]
 
-BUILTIN_JOB_MODULES: tuple[str, ...] = ("modelyard.storage.jobs", "modelyard.datasets.jobs")
+BUILTIN_JOB_MODULES: tuple[str, ...] = (
+    "modelyard.storage.jobs",
+    "modelyard.datasets.jobs",
+    "modelyard.revisions.training_job",
+)
 
 
 @dataclass(frozen=True)

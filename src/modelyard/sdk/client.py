@@ -51,11 +51,13 @@ class Client:
             base_url=f"{self.base_url.rstrip('/')}/api/v1", headers=headers, transport=transport, timeout=timeout
         )
         from modelyard.sdk.datasets import Datasets
+        from modelyard.sdk.models import Models
         from modelyard.sdk.resources import Architectures, Files, Jobs, Projects
 
         self.architectures = Architectures(self)
         self.projects = Projects(self)
         self.datasets = Datasets(self)
+        self.models = Models(self)
         self.jobs = Jobs(self)
         self.files = Files(self)
 

@@ -82,6 +82,7 @@ class TrainingResult:
 
 ProgressCallback = Callable[[TrainingProgress], None]
 StopCallback = Callable[[], bool]
+EpochCallback = Callable[[EpochRecord], None]
 
 
 def seed_everything(seed: int) -> None:
@@ -107,6 +108,7 @@ def train_model(
     cache_dir: Path | None = None,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
+    on_epoch: EpochCallback | None = None,
 ) -> TrainingResult:
     """Fine-tune ``manifest``'s network on the samples; the best epoch is chosen on the validation samples."""
     seed_everything(config.seed)
@@ -123,6 +125,7 @@ def train_model(
         config,
         progress=progress,
         should_stop=should_stop,
+        on_epoch=on_epoch,
     )
 
 
@@ -134,6 +137,7 @@ def fit(
     config: TrainingConfig,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
+    on_epoch: EpochCallback | None = None,
 ) -> TrainingResult:
     """Train for up to ``config.epochs``, keeping the weights of the epoch with the best monitored value."""
     if len(training) == 0:
@@ -155,6 +159,8 @@ def fit(
         records.append(EpochRecord(epoch, loss, monitor.name, value, time.perf_counter() - epoch_started,
                                    optimizer.param_groups[0]["lr"]))
         monitor.update(epoch, value, model)
+        if on_epoch is not None:
+            on_epoch(records[-1])
         if 0 < config.early_stopping_patience <= epoch - monitor.best_epoch:
             break
     model.load_state_dict(monitor.best_state)

@@ -1,0 +1,159 @@
+"""`modelyard train` and `modelyard models ...`"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from typing import Annotated, Any
+
+import typer
+
+from modelyard.cli.jobs import follow
+from modelyard.cli.output import print_fields, print_json, print_table
+from modelyard.cli.state import client
+
+app = typer.Typer(help="Model revisions: what training produced.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def train(
+    ctx: typer.Context,
+    project: str,
+    arch: Annotated[str, typer.Option("--arch", help="Architecture id (`modelyard architectures list`).")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Hyperparameter key=value, e.g. epochs=5 or "
+                                                   "augmentations.horizontal_flip=false.")] = None,  # fmt: skip
+    base: Annotated[str, typer.Option(help="pretrained | scratch | a model revision id to fine-tune.")] = "pretrained",
+    dataset_revision: Annotated[str | None, typer.Option(help="Dataset revision id or number.")] = None,
+    name: Annotated[str | None, typer.Option(help="Name of the new revision.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Show progress until the training ends.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """Fine-tune an architecture on the project's data (a durable background job)."""
+    sdk = client(ctx, run_jobs=wait)
+    job = sdk.models.train(project, arch, overrides=parse_overrides(set_ or []), base=base,
+                           dataset_revision=dataset_revision, name=name)  # fmt: skip
+    if not wait:
+        print_json(job) if json else print(f"training queued as job {job.id}; follow it with `modelyard job show {job.id}`")
+        return
+    job = follow(sdk, job.id)
+    if json:
+        print_json(job)
+    if job.status != "succeeded":
+        raise typer.Exit(_report_failure(job))
+    revision = sdk.models.get(job.result["revision_id"])
+    if not json:
+        _show(revision)
+
+
+def _report_failure(job: Any) -> int:
+    from modelyard.cli.output import fail
+
+    fail(f"training {job.status}: {job.error or job.reason}")
+    return 1
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """`a.b=1` -> {"a": {"b": 1}}; values are JSON when they parse as JSON, else strings."""
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, raw = pair.partition("=")
+        if not separator or not key:
+            raise typer.BadParameter(f"expected key=value, got {pair!r}", param_hint="--set")
+        try:
+            value = jsonlib.loads(raw)
+        except ValueError:
+            value = raw
+        target = overrides
+        *parents, leaf = key.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+    return overrides
+
+
+@app.command("list")
+def list_revisions(
+    ctx: typer.Context,
+    project: str,
+    arch: Annotated[str | None, typer.Option("--arch", help="Only this architecture.")] = None,
+    status: Annotated[str | None, typer.Option(help="running|succeeded|failed|cancelled")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    json: JsonOption = False,
+) -> None:
+    """List a project's model revisions, newest first."""
+    page = client(ctx).models.list(project, architecture=arch, status=status, limit=limit)
+    if json:
+        print_json(page.items)
+        return
+    print_table(
+        "model revisions",
+        ["#", "name", "architecture", "status", "metric", "weights", "parent", "id"],
+        [(r.number, r.name, r.architecture_id, r.status, _metric(r), r.weights_status, r.parent_id, r.id)
+         for r in page.items],
+    )  # fmt: skip
+
+
+@app.command("show")
+def show(ctx: typer.Context, revision: str, json: JsonOption = False) -> None:
+    """Show a model revision."""
+    found = client(ctx).models.get(revision)
+    print_json(found) if json else _show(found)
+
+
+@app.command("metrics")
+def metrics(ctx: typer.Context, revision: str, json: JsonOption = False) -> None:
+    """Per-epoch training metrics."""
+    records = client(ctx).models.metrics(revision)
+    if json:
+        print_json(records)
+        return
+    print_table("training metrics", ["epoch", "train loss", "metric", "value", "seconds"],
+                [(r["epoch"], r["train_loss"], r["metric_name"], r["metric_value"], r["seconds"]) for r in records])  # fmt: skip
+
+
+@app.command("logs")
+def logs(ctx: typer.Context, revision: str) -> None:
+    """The revision's training log."""
+    print(client(ctx).models.log(revision), end="")
+
+
+@app.command("lineage")
+def lineage(ctx: typer.Context, revision: str, json: JsonOption = False) -> None:
+    """Parents and children of a revision."""
+    found = client(ctx).models.lineage(revision)
+    if json:
+        print_json(found)
+        return
+    rows = [("ancestor", r.number, r.name, r.id) for r in reversed(found.ancestors)]
+    rows.append(("this", found.revision.number, found.revision.name, found.revision.id))
+    rows += [("descendant", r.number, r.name, r.id) for r in found.descendants]
+    print_table("lineage", ["relation", "#", "name", "id"], rows)
+
+
+@app.command("rename")
+def rename(ctx: typer.Context, revision: str, name: str, json: JsonOption = False) -> None:
+    """Rename a revision."""
+    found = client(ctx).models.rename(revision, name)
+    print_json(found) if json else _show(found)
+
+
+def _metric(revision: Any) -> str:
+    return "-" if revision.best_metric is None else f"{revision.metric_name} {revision.best_metric:.4f}"
+
+
+def _show(revision: Any) -> None:
+    print_fields(
+        {
+            "revision": f"#{revision.number} {revision.name} ({revision.id})",
+            "architecture": revision.architecture_id,
+            "status": revision.status + (f" ({revision.reason})" if revision.reason else ""),
+            "error": revision.error or "-",
+            "best": f"{_metric(revision)} at epoch {revision.best_epoch} of {revision.epochs_trained}",
+            "weights": revision.weights_status,
+            "base": revision.base + (f" {revision.parent_id}" if revision.parent_id else ""),
+            "dataset revision": revision.dataset_revision_id,
+            "labels": ", ".join(label.name for label in revision.labels),
+            "device": revision.training_device,
+            "started": revision.started_at,
+            "finished": revision.finished_at,
+        }
+    )

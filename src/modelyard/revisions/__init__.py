@@ -1,0 +1,1 @@
+"""Model revisions: what training produced, with its lineage, files and status."""

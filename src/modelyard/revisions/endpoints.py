@@ -1,0 +1,114 @@
+"""HTTP for training and model revisions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import PlainTextResponse
+
+from modelyard.api.deps import Actor, Context, DbSession
+from modelyard.api.pagination import Order, Page, split_page
+from modelyard.architectures.service import ArchitectureCatalog
+from modelyard.jobs.endpoints import job_service
+from modelyard.jobs.schemas import JobRead
+from modelyard.jobs.service import JobService
+from modelyard.projects.endpoints import project_service
+from modelyard.projects.service import ProjectService
+from modelyard.revisions.schemas import (
+    Lineage,
+    ModelRevisionRead,
+    RevisionStatus,
+    RevisionUpdate,
+    TrainingConfigurationRead,
+    TrainingConfigurationUpdate,
+    TrainRequest,
+)
+from modelyard.revisions.service import ModelRevisionService
+from modelyard.storage.service import FileService
+
+router = APIRouter(tags=["models"])
+
+
+def revision_service(session: DbSession, context: Context, actor: Actor) -> ModelRevisionService:
+    return ModelRevisionService(session, FileService(session, context.store), ArchitectureCatalog(context.settings), actor)
+
+
+Service = Annotated[ModelRevisionService, Depends(revision_service)]
+Projects = Annotated[ProjectService, Depends(project_service)]
+Jobs = Annotated[JobService, Depends(job_service)]
+
+
+@router.post("/projects/{project}/models:train", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+def train(project: str, body: TrainRequest, service: Service, projects: Projects, jobs: Jobs) -> JobRead:
+    """Queue a training job; its result names the model revision it produced."""
+    return JobRead.model_validate(service.start_training(projects.get(project), body, jobs))
+
+
+@router.get("/projects/{project}/models", response_model=Page[ModelRevisionRead])
+def list_revisions(
+    project: str,
+    service: Service,
+    projects: Projects,
+    architecture: str | None = None,
+    status: RevisionStatus | None = None,
+    dataset_revision: str | None = None,
+    parent: str | None = None,
+    order: Order = "desc",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: str | None = None,
+) -> Page[ModelRevisionRead]:
+    rows = service.page(
+        projects.get(project), architecture=architecture, status=status, dataset_revision_id=dataset_revision,
+        parent_id=parent, order=order, limit=limit, cursor=cursor,
+    )  # fmt: skip
+    items, next_cursor = split_page(rows, limit, "created_at")
+    return Page[ModelRevisionRead](items=[ModelRevisionRead.model_validate(r) for r in items], next_cursor=next_cursor)
+
+
+@router.get("/projects/{project}/training-configurations/{architecture}", response_model=TrainingConfigurationRead)
+def get_configuration(project: str, architecture: str, service: Service, projects: Projects) -> TrainingConfigurationRead:
+    overrides, resolved = service.configuration(projects.get(project), architecture)
+    return TrainingConfigurationRead(architecture_id=architecture, overrides=overrides, hyperparameters=resolved)
+
+
+@router.put("/projects/{project}/training-configurations/{architecture}", response_model=TrainingConfigurationRead)
+def set_configuration(
+    project: str, architecture: str, body: TrainingConfigurationUpdate, service: Service, projects: Projects
+) -> TrainingConfigurationRead:
+    found = projects.get(project)
+    service.set_configuration(found, architecture, body.overrides)
+    overrides, resolved = service.configuration(found, architecture)
+    return TrainingConfigurationRead(architecture_id=architecture, overrides=overrides, hyperparameters=resolved)
+
+
+@router.get("/models/{revision_id}", response_model=ModelRevisionRead)
+def get_revision(revision_id: str, service: Service) -> ModelRevisionRead:
+    return ModelRevisionRead.model_validate(service.get(revision_id))
+
+
+@router.patch("/models/{revision_id}", response_model=ModelRevisionRead)
+def rename_revision(revision_id: str, body: RevisionUpdate, service: Service) -> ModelRevisionRead:
+    return ModelRevisionRead.model_validate(service.rename(service.get(revision_id), body.name))
+
+
+@router.get("/models/{revision_id}/metrics")
+def training_metrics(revision_id: str, service: Service) -> list[dict]:
+    """Per-epoch training records: train loss, validation metric, seconds, learning rate."""
+    return service.training_metrics(service.get(revision_id))
+
+
+@router.get("/models/{revision_id}/log", response_class=PlainTextResponse)
+def training_log(revision_id: str, service: Service) -> PlainTextResponse:
+    return PlainTextResponse(service.training_log(service.get(revision_id)))
+
+
+@router.get("/models/{revision_id}/lineage", response_model=Lineage)
+def lineage(revision_id: str, service: Service) -> Lineage:
+    revision = service.get(revision_id)
+    ancestors, descendants = service.lineage(revision)
+    return Lineage(
+        revision=ModelRevisionRead.model_validate(revision),
+        ancestors=[ModelRevisionRead.model_validate(r) for r in ancestors],
+        descendants=[ModelRevisionRead.model_validate(r) for r in descendants],
+    )

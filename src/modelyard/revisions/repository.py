@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from modelyard.api.pagination import Order, keyset_page
+from modelyard.revisions.models import ModelRevision, TrainingConfiguration
+
+
+class ModelRevisionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, revision_id: str) -> ModelRevision | None:
+        return self.session.get(ModelRevision, revision_id)
+
+    def by_job(self, job_id: str) -> ModelRevision | None:
+        return self.session.scalar(select(ModelRevision).where(ModelRevision.job_id == job_id))
+
+    def next_number(self, project_id: str) -> int:
+        current = self.session.scalar(
+            select(func.max(ModelRevision.number)).where(ModelRevision.project_id == project_id)
+        )
+        return (current or 0) + 1
+
+    def page(
+        self,
+        project_id: str,
+        *,
+        architecture: str | None,
+        status: str | None,
+        dataset_revision_id: str | None,
+        parent_id: str | None,
+        order: Order,
+        limit: int,
+        cursor: str | None,
+    ) -> Sequence[ModelRevision]:
+        statement = select(ModelRevision).where(ModelRevision.project_id == project_id)
+        for column, value in (
+            (ModelRevision.architecture_id, architecture),
+            (ModelRevision.status, status),
+            (ModelRevision.dataset_revision_id, dataset_revision_id),
+            (ModelRevision.parent_id, parent_id),
+        ):
+            if value is not None:
+                statement = statement.where(column == value)
+        statement = keyset_page(statement, ModelRevision.created_at, ModelRevision.id, order=order, limit=limit,
+                                cursor=cursor)  # fmt: skip
+        return self.session.scalars(statement).all()
+
+    def children(self, revision_id: str) -> Sequence[ModelRevision]:
+        return self.session.scalars(
+            select(ModelRevision).where(ModelRevision.parent_id == revision_id).order_by(ModelRevision.created_at)
+        ).all()
+
+    def kept_on_dataset_revision(self, dataset_revision_id: str) -> Sequence[ModelRevision]:
+        return self.session.scalars(
+            select(ModelRevision).where(
+                ModelRevision.dataset_revision_id == dataset_revision_id,
+                ModelRevision.weights_status == "available",
+            )
+        ).all()
+
+    def add(self, revision: ModelRevision) -> ModelRevision:
+        self.session.add(revision)
+        self.session.flush()
+        return revision
+
+
+class TrainingConfigurationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, project_id: str, architecture_id: str) -> TrainingConfiguration | None:
+        return self.session.scalar(
+            select(TrainingConfiguration).where(
+                TrainingConfiguration.project_id == project_id,
+                TrainingConfiguration.architecture_id == architecture_id,
+            )
+        )
+
+    def add(self, configuration: TrainingConfiguration) -> TrainingConfiguration:
+        self.session.add(configuration)
+        self.session.flush()
+        return configuration

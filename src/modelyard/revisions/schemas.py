@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RevisionStatus = Literal["running", "succeeded", "failed", "cancelled"]
+WeightsStatus = Literal["pending", "available", "deleted", "none"]
+
+
+class TrainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    architecture: str = Field(description="Architecture id, e.g. mobilenet_v3_small.")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="Hyperparameters over the stored configuration, e.g. {'epochs': 5}."
+    )
+    base: str = Field(
+        default="pretrained",
+        description="'pretrained' (published weights), 'scratch' (random init) or a model revision id to fine-tune.",
+    )
+    dataset_revision: str | None = Field(
+        default=None, description="Dataset revision id or number; default: made from the current dataset (or reused)."
+    )
+    name: str | None = Field(default=None, max_length=256)
+
+
+class RevisionLabel(BaseModel):
+    index: int
+    id: str
+    name: str
+    color: str | None = None
+
+
+class ModelRevisionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    project_id: str
+    number: int
+    name: str
+    architecture_id: str
+    task_type: str
+    status: RevisionStatus
+    reason: str | None
+    error: str | None
+    base: str
+    dataset_revision_id: str
+    parent_id: str | None
+    job_id: str | None
+    configuration: dict[str, Any]
+    labels: list[RevisionLabel]
+    training_device: str | None
+    metric_name: str | None
+    best_metric: float | None
+    best_epoch: int | None
+    epochs_trained: int | None
+    weights_status: WeightsStatus
+    started_at: datetime | None
+    finished_at: datetime | None
+    created_at: datetime
+    created_by: str
+
+
+class RevisionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=256)
+
+
+class Lineage(BaseModel):
+    revision: ModelRevisionRead
+    ancestors: list[ModelRevisionRead] = Field(description="Parent first, then its parent, and so on.")
+    descendants: list[ModelRevisionRead] = Field(description="Every revision fine-tuned from it, at any depth.")
+
+
+class TrainingConfigurationRead(BaseModel):
+    architecture_id: str
+    overrides: dict[str, Any]
+    hyperparameters: dict[str, Any] = Field(description="The manifest's defaults with the overrides applied.")
+
+
+class TrainingConfigurationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    overrides: dict[str, Any]

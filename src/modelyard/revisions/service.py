@@ -1,0 +1,162 @@
+"""Model revisions: starting trainings, reading what they produced, lineage, configurations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session
+
+from modelyard.api.pagination import Order
+from modelyard.architectures.service import ArchitectureCatalog
+from modelyard.datasets.revisions import RevisionService
+from modelyard.db.base import utcnow
+from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.jobs.models import Job
+from modelyard.jobs.service import JobService
+from modelyard.projects.models import Project
+from modelyard.revisions.models import ModelRevision, TrainingConfiguration
+from modelyard.revisions.paths import revision_file
+from modelyard.revisions.repository import ModelRevisionRepository, TrainingConfigurationRepository
+from modelyard.revisions.schemas import TrainRequest
+from modelyard.storage.service import FileService
+
+log = structlog.get_logger("modelyard.revisions")
+TRAIN_JOB = "train"
+
+
+class ModelRevisionService:
+    def __init__(
+        self, session: Session, files: FileService, catalog: ArchitectureCatalog, actor: str
+    ) -> None:
+        self.session = session
+        self.files = files
+        self.catalog = catalog
+        self.actor = actor
+        self.revisions = ModelRevisionRepository(session)
+        self.configurations = TrainingConfigurationRepository(session)
+
+    # -- training ----------------------------------------------------------------------------
+    def start_training(self, project: Project, request: TrainRequest, jobs: JobService) -> Job:
+        """Check everything that can be checked now, then queue the training job."""
+        manifest = self.catalog.for_task(request.architecture, project.task_type)
+        stored = self.configurations.get(project.id, manifest.id)
+        overrides = _merge(stored.overrides if stored else {}, request.overrides)
+        hyperparameters = self.catalog.resolve(manifest, overrides)
+        parent_id = None
+        if request.base not in ("pretrained", "scratch"):
+            parent = self.get(request.base)
+            self._check_can_fine_tune(project, parent, manifest.id)
+            parent_id = parent.id
+        elif request.base == "pretrained" and manifest.pretrained_weights is None:
+            raise InvalidInput(f"architecture {manifest.id} has no pretrained weights; use base 'scratch'")
+        dataset_revision_id = None
+        if request.dataset_revision is not None:
+            datasets = RevisionService(self.session, self.files, self.actor)
+            dataset_revision = datasets.get(project, request.dataset_revision)
+            if dataset_revision.files_deleted:
+                raise Conflict(f"dataset revision {dataset_revision.number} had its files deleted; it cannot be trained on")
+            dataset_revision_id = dataset_revision.id
+        params = {
+            "project_id": project.id,
+            "architecture": manifest.id,
+            "hyperparameters": hyperparameters,
+            "base": "revision" if parent_id else request.base,
+            "parent_id": parent_id,
+            "dataset_revision_id": dataset_revision_id,
+            "name": request.name,
+        }
+        job = jobs.submit(TRAIN_JOB, params, project.id)
+        log.info("revisions.training.queued", project=project.id, job=job.id, architecture=manifest.id)
+        return job
+
+    def _check_can_fine_tune(self, project: Project, parent: ModelRevision, architecture_id: str) -> None:
+        if parent.project_id != project.id:
+            raise InvalidInput(f"model revision {parent.id} belongs to another project")
+        if parent.architecture_id != architecture_id:
+            raise InvalidInput(
+                f"model revision {parent.id} is a {parent.architecture_id}; fine-tune it with that architecture"
+            )
+        if parent.status != "succeeded":
+            raise Conflict(f"model revision {parent.id} is {parent.status}; only succeeded revisions can be a base")
+        if parent.weights_status != "available":
+            raise Conflict(f"model revision {parent.id} had its weights deleted; it cannot be fine-tuned")
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, revision_id: str) -> ModelRevision:
+        revision = self.revisions.get(revision_id)
+        if revision is None:
+            raise NotFound(f"model revision {revision_id!r} does not exist: list them with `modelyard models list PROJECT`")
+        return revision
+
+    def page(self, project: Project, *, order: Order = "desc", limit: int = 50, cursor: str | None = None,
+             **filters: str | None) -> list[ModelRevision]:  # fmt: skip
+        return list(self.revisions.page(project.id, order=order, limit=limit, cursor=cursor, **filters))
+
+    def rename(self, revision: ModelRevision, name: str) -> ModelRevision:
+        revision.name = name
+        revision.updated_at = utcnow()
+        self.session.flush()
+        return revision
+
+    def training_metrics(self, revision: ModelRevision) -> list[dict[str, Any]]:
+        record = self._file(revision, "training_metrics.json")
+        return json.loads(b"".join(self.files.open(record)))
+
+    def training_log(self, revision: ModelRevision) -> str:
+        record = self._file(revision, "training.log")
+        return b"".join(self.files.open(record)).decode("utf-8", errors="replace")
+
+    def _file(self, revision: ModelRevision, name: str):  # noqa: ANN202
+        record = self.files.files.get(revision_file(revision.project_id, revision.id, name))
+        if record is None:
+            raise NotFound(f"model revision {revision.id} has no {name} (it is {revision.status})")
+        return record
+
+    def lineage(self, revision: ModelRevision) -> tuple[list[ModelRevision], list[ModelRevision]]:
+        ancestors, seen = [], {revision.id}
+        current = revision
+        while current.parent_id and current.parent_id not in seen:
+            parent = self.revisions.get(current.parent_id)
+            if parent is None:
+                break
+            ancestors.append(parent)
+            seen.add(parent.id)
+            current = parent
+        descendants, frontier = [], [revision.id]
+        while frontier:
+            children = [child for parent_id in frontier for child in self.revisions.children(parent_id)]
+            descendants.extend(children)
+            frontier = [child.id for child in children]
+        return ancestors, descendants
+
+    # -- configurations ----------------------------------------------------------------------
+    def configuration(self, project: Project, architecture_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(stored overrides, resolved hyperparameters) of a project for an architecture."""
+        manifest = self.catalog.for_task(architecture_id, project.task_type)
+        stored = self.configurations.get(project.id, manifest.id)
+        overrides = stored.overrides if stored else {}
+        return overrides, self.catalog.resolve(manifest, overrides)
+
+    def set_configuration(self, project: Project, architecture_id: str, overrides: dict[str, Any]) -> None:
+        manifest = self.catalog.for_task(architecture_id, project.task_type)
+        self.catalog.resolve(manifest, overrides)  # refuse out-of-bounds values before storing
+        stored = self.configurations.get(project.id, manifest.id)
+        if stored is None:
+            self.configurations.add(TrainingConfiguration(
+                project_id=project.id, architecture_id=manifest.id, overrides=overrides, created_by=self.actor))
+        else:
+            stored.overrides = overrides
+            stored.updated_at = utcnow()
+            self.session.flush()
+
+
+def _merge(stored: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(stored)
+    for key, value in request.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged

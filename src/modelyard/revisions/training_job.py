@@ -1,0 +1,315 @@
+"""The `train` job: dataset revision -> weights -> revision record -> training -> files -> succeeded.
+
+Runs in a job worker process. The database is touched in short transactions between the steps; the
+training itself is the pure core (`modelyard.training`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from modelyard.architectures.manifest import ArchitectureManifest
+from modelyard.architectures.service import ArchitectureCatalog
+from modelyard.datasets.parquet import RevisionItem, read_revision, read_revision_metadata
+from modelyard.datasets.revisions import RevisionService
+from modelyard.datasets.schemas import RevisionCreate
+from modelyard.db.base import utcnow
+from modelyard.db.engine import transaction
+from modelyard.jobs.context import CleanupContext, JobCancelled, JobContext
+from modelyard.jobs.registry import JobType
+from modelyard.projects.service import ProjectService
+from modelyard.revisions.models import ModelRevision
+from modelyard.revisions.paths import revision_file, revision_folder
+from modelyard.revisions.repository import ModelRevisionRepository
+from modelyard.storage.service import FileService
+
+# Progress bands of the steps (percent of the whole job).
+WEIGHTS_AT, RECORD_AT, TRAINING_FROM, TRAINING_TO, FILES_AT = 3.0, 6.0, 8.0, 92.0, 94.0
+
+
+class TrainParams(BaseModel):
+    project_id: str
+    architecture: str
+    hyperparameters: dict[str, Any]
+    base: str
+    parent_id: str | None = None
+    dataset_revision_id: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class _Data:
+    dataset_revision_id: str
+    dataset_revision_number: int
+    task: str
+    labels: list[dict[str, Any]]
+    training: list[RevisionItem]
+    validation: list[RevisionItem]
+
+
+class _TrainingLog:
+    """Lines for the revision's training.log, mirrored into the job log."""
+
+    def __init__(self, context: JobContext) -> None:
+        self.context = context
+        self.path = context.work_dir / "training.log"
+
+    def __call__(self, line: str) -> None:
+        self.context.log.info(line)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(f"{utcnow().isoformat(timespec='seconds')} {line}\n")
+
+
+def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
+    params = TrainParams.model_validate(raw_params)
+    emit = _TrainingLog(context)
+    context.progress(1, "dataset revision")
+    data = _dataset(context, params, emit)
+    manifest = ArchitectureCatalog(context.settings).get(params.architecture)
+    context.progress(WEIGHTS_AT, "weights")
+    weights, keep_head = _initial_weights(context, params, manifest, data, emit)
+    context.progress(RECORD_AT, "revision record")
+    revision_id = _create_record(context, params, data)
+    try:
+        result, device = _run_training(context, params, manifest, data, weights, keep_head, emit)
+        context.progress(FILES_AT, "files")
+        _store_outcome(context, params, manifest, data, revision_id, result, device, emit)
+    except JobCancelled:
+        _close_record(context, revision_id, "cancelled", "cancelled", None)
+        raise
+    except Exception as error:
+        emit(f"training failed: {type(error).__name__}: {error}")
+        _close_record(context, revision_id, "failed", "error", f"{type(error).__name__}: {error}")
+        raise
+    context.progress(100, "succeeded")
+    return {
+        "revision_id": revision_id,
+        "dataset_revision_id": data.dataset_revision_id,
+        "metric_name": result.metric_name,
+        "best_metric": result.best_metric,
+        "best_epoch": result.best_epoch,
+    }
+
+
+def _dataset(context: JobContext, params: TrainParams, emit: _TrainingLog) -> _Data:
+    with transaction(context.db.sessions) as session:
+        files = FileService(session, context.store)
+        project = ProjectService(session, files, context.actor).get(params.project_id)
+        datasets = RevisionService(session, files, context.actor)
+        if params.dataset_revision_id:
+            revision, reused = datasets.get(project, params.dataset_revision_id), True
+        else:
+            revision, reused = datasets.create(project, RevisionCreate())
+        parquet = datasets.parquet_path(revision)
+        revision_id, number = revision.id, revision.number
+    emit(f"dataset revision {number} ({'reused' if reused else 'new'}, id {revision_id})")
+    metadata = read_revision_metadata(parquet)
+    labels = [
+        {"index": index, "id": label.id, "name": label.name, "color": label.color}
+        for index, label in enumerate(sorted(metadata.labels, key=lambda label: label.position))
+    ]
+    items = read_revision(parquet)
+    data = _Data(
+        revision_id, number, metadata.task_type, labels,
+        [item for item in items if item.subset == "training"],
+        [item for item in items if item.subset == "validation"],
+    )  # fmt: skip
+    emit(f"{len(data.training)} training and {len(data.validation)} validation images, {len(labels)} labels")
+    if not data.training:
+        raise ValueError("the dataset revision has no training images: annotate more images and train again")
+    if data.task.endswith("classification") and len(labels) < 2:
+        raise ValueError("classification needs at least two labels: add labels and annotate images with them")
+    return data
+
+
+def _initial_weights(
+    context: JobContext, params: TrainParams, manifest: ArchitectureManifest, data: _Data, emit: _TrainingLog
+) -> tuple[Path | None, bool]:
+    """The file to start from, and whether its head fits the current labels as it is."""
+    from modelyard.architectures.weights import ensure_weights
+
+    if params.base == "scratch":
+        emit("training from scratch (random initialisation)")
+        return None, False
+    if params.base == "pretrained":
+        path = ensure_weights(manifest, context.settings.data_dir)
+        emit(f"pretrained weights: {path}")
+        return path, False
+    with transaction(context.db.read_sessions) as session:
+        parent = ModelRevisionRepository(session).get(params.parent_id or "")
+        if parent is None or parent.weights_status != "available":
+            raise ValueError(f"parent revision {params.parent_id} is gone or has no weights")
+        files = FileService(session, context.store)
+        path = files.local_path(files.get(revision_file(parent.project_id, parent.id, "model.pt")))
+        parent_labels, parent_number = parent.labels, parent.number
+    same_labels = [label["id"] for label in parent_labels] == [label["id"] for label in data.labels]
+    emit(f"fine-tuning from revision {parent_number} ({params.parent_id})")
+    if not same_labels:
+        before = {label["id"]: label["name"] for label in parent_labels}
+        after = {label["id"]: label["name"] for label in data.labels}
+        added = [name for key, name in after.items() if key not in before]
+        removed = [name for key, name in before.items() if key not in after]
+        emit(f"labels changed since the parent (added {added}, removed {removed}, or reordered): "
+             "the head is rebuilt for the new label set, the rest of the network is kept")  # fmt: skip
+    return path, same_labels
+
+
+def _create_record(context: JobContext, params: TrainParams, data: _Data) -> str:
+    with transaction(context.db.sessions) as session:
+        project = ProjectService(session, FileService(session, context.store), context.actor).get(params.project_id)
+        session.refresh(project, with_for_update=True)  # serialise numbering on PostgreSQL
+        revisions = ModelRevisionRepository(session)
+        number = revisions.next_number(project.id)
+        revision = revisions.add(ModelRevision(
+            project_id=project.id, number=number, name=params.name or f"{params.architecture} #{number}",
+            architecture_id=params.architecture, task_type=data.task, status="running", base=params.base,
+            dataset_revision_id=data.dataset_revision_id, parent_id=params.parent_id, job_id=context.job_id,
+            configuration=params.hyperparameters, labels=data.labels, weights_status="pending",
+            started_at=utcnow(), created_by=context.actor,
+        ))  # fmt: skip
+        return revision.id
+
+
+def _run_training(
+    context: JobContext,
+    params: TrainParams,
+    manifest: ArchitectureManifest,
+    data: _Data,
+    weights: Path | None,
+    keep_head: bool,
+    emit: _TrainingLog,
+) -> tuple[Any, str]:
+    """The TrainingResult and the device it ran on."""
+    from modelyard.training.config import TrainingConfig
+    from modelyard.training.loop import TrainingCancelled, resolve_device, train_model
+
+    config = TrainingConfig.from_hyperparameters(data.task, params.hyperparameters)
+    device = resolve_device(config.device).type
+    emit(f"architecture {manifest.id} on {device}; hyperparameters {json.dumps(params.hyperparameters, sort_keys=True)}")
+    started = time.monotonic()
+    band = TRAINING_TO - TRAINING_FROM
+    last_report = 0.0
+
+    def progress(step: Any) -> None:
+        nonlocal last_report
+        if time.monotonic() - last_report < 1.0 and step.step != step.steps_per_epoch:
+            return  # the database hears about progress at most once a second
+        last_report = time.monotonic()
+        fraction = step.fraction
+        eta = (time.monotonic() - started) * (1 - fraction) / max(fraction, 1e-9)
+        context.progress(TRAINING_FROM + band * fraction, f"training epoch {step.epoch}/{step.epochs}",
+                         f"loss {step.train_loss:.4f}, ETA {eta:.0f} s")  # fmt: skip
+
+    def on_epoch(record: Any) -> None:
+        emit(f"epoch {record.epoch}: train loss {record.train_loss:.4f}, {record.metric_name} "
+             f"{record.metric_value:.4f}, {record.seconds:.1f} s")  # fmt: skip
+
+    labels = [label["name"] for label in data.labels]
+    index = {label["id"]: label["index"] for label in data.labels}
+    try:
+        result = train_model(
+            manifest, config, labels,
+            [_sample(item, data.task, index) for item in data.training],
+            [_sample(item, data.task, index) for item in data.validation],
+            pretrained_weights=weights, keep_head=keep_head,
+            cache_dir=context.settings.data_dir / "cache" / "decoded" / data.dataset_revision_id,
+            progress=progress, should_stop=lambda: context.cancel_requested, on_epoch=on_epoch,
+        )  # fmt: skip
+    except TrainingCancelled as cancelled:
+        emit(str(cancelled))
+        raise JobCancelled(str(cancelled)) from None
+    emit(f"best epoch {result.best_epoch}: {result.metric_name} {result.best_metric:.4f}"
+         f"{' (stopped early)' if result.stopped_early else ''}; {result.images_per_second:.1f} images/s")  # fmt: skip
+    return result, device
+
+
+def _sample(item: RevisionItem, task: str, index: dict[str, int]) -> Any:
+    from modelyard.training.data import TrainingSample
+
+    if task == "detection":
+        return TrainingSample(item.image_path, item.width, item.height, tuple(index[b.label_id] for b in item.boxes),
+                              boxes=tuple((b.x, b.y, b.x + b.width, b.y + b.height) for b in item.boxes))
+    if task == "instance_segmentation":
+        return TrainingSample(item.image_path, item.width, item.height,
+                              tuple(index[p.label_id] for p in item.polygons),
+                              polygons=tuple(tuple(c for point in p.points for c in point) for p in item.polygons))
+    return TrainingSample(item.image_path, item.width, item.height, tuple(index[i] for i in item.label_ids))  # fmt: skip
+
+
+def _store_outcome(
+    context: JobContext,
+    params: TrainParams,
+    manifest: ArchitectureManifest,
+    data: _Data,
+    revision_id: str,
+    result: Any,
+    device: str,
+    emit: _TrainingLog,
+) -> None:
+    from modelyard.training.checkpoint import LabelEntry, save_checkpoint
+    from modelyard.training.config import TrainingConfig
+
+    work = context.work_dir
+    labels = [LabelEntry(label["index"], label["id"], label["name"]) for label in data.labels]
+    config = TrainingConfig.from_hyperparameters(data.task, params.hyperparameters)
+    metadata = {"revision_id": revision_id, "project_id": params.project_id, "parent_id": params.parent_id,
+                "dataset_revision_id": data.dataset_revision_id, "best_epoch": result.best_epoch,
+                result.metric_name: result.best_metric}  # fmt: skip
+    save_checkpoint(work / "model.pt", result.model, manifest, data.task, labels, config, metadata)
+    (work / "training_metrics.json").write_text(json.dumps([record.to_dict() for record in result.records], indent=2))
+    (work / "hyperparameters.yaml").write_text(yaml.safe_dump(
+        {"architecture": manifest.id, "task": data.task, "base": params.base, "parent": params.parent_id,
+         "dataset_revision": data.dataset_revision_id, "hyperparameters": params.hyperparameters}, sort_keys=False))
+    emit("files written: model.pt, training_metrics.json, hyperparameters.yaml, training.log")
+    with transaction(context.db.sessions) as session:
+        files = FileService(session, context.store)
+        revision = ModelRevisionRepository(session).get(revision_id)
+        assert revision is not None
+        for name in ("model.pt", "training_metrics.json", "hyperparameters.yaml", "training.log"):
+            files.save(revision_file(revision.project_id, revision.id, name), work / name, actor=context.actor,
+                       move=True)
+        revision.status, revision.weights_status, revision.finished_at = "succeeded", "available", utcnow()
+        revision.training_device = device
+        revision.metric_name, revision.best_metric = result.metric_name, result.best_metric
+        revision.best_epoch, revision.epochs_trained = result.best_epoch, len(result.records)
+
+
+def _close_record(context: JobContext, revision_id: str, status: str, reason: str, error: str | None) -> None:
+    """Mark the revision finished without weights and remove whatever files it got."""
+    with transaction(context.db.sessions) as session:
+        revision = ModelRevisionRepository(session).get(revision_id)
+        if revision is None or revision.status != "running":
+            return
+        _finish_without_weights(session, FileService(session, context.store), revision, status, reason, error)
+
+
+def _finish_without_weights(
+    session: Any, files: FileService, revision: ModelRevision, status: str, reason: str, error: str | None
+) -> None:
+    revision.status, revision.reason, revision.error = status, reason, error
+    revision.weights_status, revision.finished_at = "none", utcnow()
+    files.delete_tree(revision_folder(revision.project_id, revision.id))
+    session.flush()
+
+
+def cleanup(context: CleanupContext) -> None:
+    """After an interrupted or crashed run: the revision it left `running` becomes failed (or cancelled)."""
+    with transaction(context.db.sessions) as session:
+        revision = ModelRevisionRepository(session).by_job(context.job_id)
+        if revision is None or revision.status != "running":
+            return
+        status = "cancelled" if context.reason == "cancelled" else "failed"
+        error = None if status == "cancelled" else f"the training job ended abruptly ({context.reason})"
+        _finish_without_weights(session, FileService(session, context.store), revision, status, context.reason, error)
+
+
+JOB_TYPES = [
+    JobType("train", train, "Fine-tune an architecture on a dataset revision.", TrainParams, cleanup),
+]
