@@ -94,11 +94,15 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
     work_dir = job_work_dir(settings.data_dir, job_id)
     work_dir.mkdir(parents=True, exist_ok=True)
 
+    last_step: list[str | None] = [None]
+
     def report(percent: float, step: str | None, message: str | None) -> None:
         values: dict[str, Any] = {"progress": percent, "heartbeat_at": utcnow()}
         if step is not None:
             values["step"] = step[:256]
-            log.info("step: %s (%.0f%%)", step, percent)
+            if step != last_step[0]:
+                log.info("step: %s (%.0f%%)", step, percent)
+                last_step[0] = step
         if message is not None:
             values["message"] = message
         with transaction(db.sessions) as session:

@@ -196,6 +196,7 @@ def _run_training(
     started = time.monotonic()
     band = TRAINING_TO - TRAINING_FROM
     last_report = 0.0
+    last_metric = ""
 
     def progress(step: Any) -> None:
         nonlocal last_report
@@ -205,11 +206,14 @@ def _run_training(
         fraction = step.fraction
         eta = (time.monotonic() - started) * (1 - fraction) / max(fraction, 1e-9)
         context.progress(TRAINING_FROM + band * fraction, f"training epoch {step.epoch}/{step.epochs}",
-                         f"loss {step.train_loss:.4f}, ETA {eta:.0f} s")  # fmt: skip
+                         f"loss {step.train_loss:.4f}{last_metric}, ETA {eta:.0f} s")  # fmt: skip
 
     def on_epoch(record: Any) -> None:
+        nonlocal last_metric
+        last_metric = f", {record.metric_name} {record.metric_value:.4f}"
+        details = "".join(f", {name} {value:.4f}" for name, value in record.details.items())
         emit(f"epoch {record.epoch}: train loss {record.train_loss:.4f}, {record.metric_name} "
-             f"{record.metric_value:.4f}, {record.seconds:.1f} s")  # fmt: skip
+             f"{record.metric_value:.4f}{details}, {record.seconds:.1f} s")  # fmt: skip
 
     labels = [label["name"] for label in data.labels]
     index = {label["id"]: label["index"] for label in data.labels}

@@ -22,14 +22,33 @@ def _drop_none(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+UPLOAD_BATCH = 200
+
+
 class Datasets:
     def __init__(self, client: Client) -> None:
         self._client = client
 
     # -- items -------------------------------------------------------------------------------
-    def upload(self, project: str, paths: Sequence[str | Path], *, atomic: bool = False) -> UploadResult:
+    def upload(
+        self, project: str, paths: Sequence[str | Path], *, atomic: bool = False, batch_size: int = UPLOAD_BATCH
+    ) -> UploadResult:
         """Upload image files and/or zips. Rejected files are listed in the result (with
-        `atomic=True` a rejected file fails the whole upload: ApiError, nothing stored)."""
+        `atomic=True` a rejected file fails the whole upload: ApiError, nothing stored).
+
+        Many files go in requests of `batch_size` files each (a request carries at most 1,000
+        parts); `atomic=True` sends them in one request, so that it stays all or nothing."""
+        paths = list(paths)
+        if atomic or len(paths) <= batch_size:
+            return self._upload_batch(project, paths, atomic)
+        results = [self._upload_batch(project, paths[i : i + batch_size], False) for i in range(0, len(paths), batch_size)]
+        return UploadResult(
+            created=[item for result in results for item in result.created],
+            duplicates=[item for result in results for item in result.duplicates],
+            rejected=[item for result in results for item in result.rejected],
+        )
+
+    def _upload_batch(self, project: str, paths: Sequence[str | Path], atomic: bool) -> UploadResult:
         with ExitStack() as stack:
             files = [("files", (Path(p).name, stack.enter_context(open(p, "rb")))) for p in paths]
             response = self._client.request(

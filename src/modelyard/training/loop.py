@@ -10,7 +10,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,8 @@ class EpochRecord:
     metric_value: float
     seconds: float
     learning_rate: float
+    details: dict[str, float] = field(default_factory=dict)
+    """Further validation figures the task reports (detection: map_50, map_75)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -156,8 +158,9 @@ def fit(
         training_seconds += time.perf_counter() - epoch_started
         images_seen += images
         value = loss if validation is None else _validate(model, adapter, validation, device)
+        details = dict(getattr(adapter, "details", {})) if validation is not None else {}
         records.append(EpochRecord(epoch, loss, monitor.name, value, time.perf_counter() - epoch_started,
-                                   optimizer.param_groups[0]["lr"]))
+                                   optimizer.param_groups[0]["lr"], details))
         monitor.update(epoch, value, model)
         if on_epoch is not None:
             on_epoch(records[-1])

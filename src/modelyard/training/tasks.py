@@ -6,7 +6,7 @@ The loop in ``loop.py`` is shared by every task and only talks to a ``TaskAdapte
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import torch
@@ -88,6 +88,8 @@ class ObjectAdapter:
 
     task: str
     label_names: list[str]
+    details: dict[str, float] = field(default_factory=dict)
+    """The other COCO figures of the last validation (map_50, map_75), recorded beside the metric."""
 
     @property
     def metric_name(self) -> str:
@@ -110,7 +112,9 @@ class ObjectAdapter:
                 truths.append(annotations_from_target(image_id, width, height, target))
                 predictions.append(predictions_from_output(image_id, output))
         iou_type = "segm" if self.task == "instance_segmentation" else "bbox"
-        return coco_metrics(truths, predictions, self.label_names, iou_type).map
+        metrics = coco_metrics(truths, predictions, self.label_names, iou_type)
+        self.details = {"map_50": metrics.map_50, "map_75": metrics.map_75}
+        return metrics.map
 
 
 def _detector_inputs(images: torch.Tensor, device: torch.device) -> list[torch.Tensor]:
