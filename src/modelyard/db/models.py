@@ -5,6 +5,17 @@ from __future__ import annotations
 from modelyard.db.base import Base
 from modelyard.jobs.models import Job  # noqa: F401
 from modelyard.projects.models import Label, Project  # noqa: F401
+from modelyard.registry.models import (  # noqa: F401
+    ModelAlias,
+    ModelVersion,
+    ModelVersionFile,
+    ModelVersionMetric,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelLabel,
+    RegisteredModelTag,
+    RegistryEvent,
+)
 from modelyard.storage.models import StoredFile  # noqa: F401
 
 metadata = Base.metadata
