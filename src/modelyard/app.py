@@ -66,9 +66,10 @@ def _api_router() -> APIRouter:
     from modelyard.health.endpoints import router as health
     from modelyard.jobs.endpoints import router as jobs
     from modelyard.projects.endpoints import router as projects
+    from modelyard.registry.endpoints import router as registry
 
     router = APIRouter()
-    for domain in (health, projects, jobs):
+    for domain in (health, projects, jobs, registry):
         router.include_router(domain)
     return router
 

@@ -10,6 +10,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -49,10 +50,12 @@ class Client:
         self._http = httpx.Client(
             base_url=f"{self.base_url.rstrip('/')}/api/v1", headers=headers, transport=transport, timeout=timeout
         )
+        from modelyard.sdk.registry import Registry
         from modelyard.sdk.resources import Jobs, Projects
 
         self.projects = Projects(self)
         self.jobs = Jobs(self)
+        self.registry = Registry(self)
 
     @property
     def is_local(self) -> bool:
@@ -73,6 +76,15 @@ class Client:
 
     def send_model(self, model: type[T], method: str, path: str, **kwargs: Any) -> T:
         return model.model_validate(self.request(method, path, **kwargs).json())
+
+    @contextmanager
+    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A streamed response (large downloads); problem documents raise ApiError."""
+        with self._http.stream(method, path, **kwargs) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _api_error(response)
+            yield response
 
     def stream_events(self, path: str, **params: Any) -> Iterator[tuple[str, Any]]:
         """Server-Sent Events as (event, data) pairs."""
