@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from modelyard import __version__
-from modelyard.cli import jobs, labels, projects, server
+from modelyard.cli import jobs, labels, projects, registry, server
 from modelyard.cli.output import fail
 from modelyard.cli.state import CliState
 
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(projects.app, name="project")
 app.add_typer(labels.app, name="label")
 app.add_typer(jobs.app, name="job")
+app.add_typer(registry.app, name="registry")
 app.add_typer(server.db_app, name="db")
 app.command("serve")(server.serve)
 app.command("health")(server.health)

@@ -96,7 +96,7 @@ class Registry:
                 return
             cursor = page.next_cursor
 
-    def update(self, name: str, **changes: Any) -> ModelRead:
+    def update(self, name: str, /, **changes: Any) -> ModelRead:
         """Change `name`, `description`, `add_metadata`, `remove_metadata`, `set_tags`, `remove_tags`,
         `add_labels`, `remove_labels`, `archived` (with an optional `comment`)."""
         return self._client.send_model(ModelRead, "PATCH", f"/registry/models/{quote(name)}", json=changes)
@@ -121,6 +121,7 @@ class Registry:
     def register(
         self,
         name: str,
+        /,
         *,
         revision_id: str | None = None,
         files: list[Path | str] | dict[str, Path | str] | None = None,
@@ -186,7 +187,7 @@ class Registry:
     def version(self, reference: str) -> VersionRead:
         return self._client.get_model(VersionRead, _version_path(reference))
 
-    def update_version(self, reference: str, **changes: Any) -> VersionRead:
+    def update_version(self, reference: str, /, **changes: Any) -> VersionRead:
         """Change `name`, `description`, `set_labels`, `remove_labels`, `set_parameters`, `runtime`, ..."""
         return self._client.send_model(VersionRead, "PATCH", _version_path(reference), json=changes)
 
