@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -12,24 +13,40 @@ from modelyard.context import AppContext
 from modelyard.errors import Unauthorized
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_END_THREADS = 64
 
 
 def get_context(request: Request) -> AppContext:
     return request.app.state.context
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request, committed once after the endpoint returns.
+
+    Commit, rollback and close run on worker threads of their own limiter, not of the pool that
+    runs sync endpoints: when every endpoint thread waits for a lock (SQLite's write lock, a
+    PostgreSQL row lock), the request holding it must still be able to commit and release it.
+    Sharing one pool deadlocks as soon as more requests wait than the pool has threads.
+    """
     context: AppContext = request.app.state.context
     factory = context.db.read_sessions if request.method in READ_METHODS else context.db.sessions
+    limiter = _session_end_limiter(request)
     session = factory()
     try:
         yield session
-        session.commit()
+        await anyio.to_thread.run_sync(session.commit, limiter=limiter)
     except BaseException:
-        session.rollback()
+        await anyio.to_thread.run_sync(session.rollback, limiter=limiter)
         raise
     finally:
-        session.close()
+        await anyio.to_thread.run_sync(session.close, limiter=limiter)
+
+
+def _session_end_limiter(request: Request) -> anyio.CapacityLimiter:
+    limiter = getattr(request.app.state, "session_end_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.session_end_limiter = anyio.CapacityLimiter(SESSION_END_THREADS)
+    return limiter
 
 
 def get_actor(request: Request) -> str:

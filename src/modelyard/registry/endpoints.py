@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from modelyard.api.deps import Actor, Context, DbSession
 from modelyard.api.pagination import Order, Page
@@ -80,6 +81,16 @@ def _metric_filter(value: str | None) -> MetricFilter | None:
     return MetricFilter(name=match["name"].strip(), operator=match["op"], value=float(match["value"]))  # type: ignore[arg-type]
 
 
+def respond(model: BaseModel, status_code: int = status.HTTP_200_OK) -> Response:
+    """Serialize here, in the endpoint's thread, and hand FastAPI a finished response.
+
+    FastAPI validates a returned model on a worker thread *before* the request's session commits.
+    Under load every worker thread may be waiting for the write lock that this very request holds,
+    and it could never commit: writes therefore return a Response, which FastAPI passes through.
+    """
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
 def _utc(at: datetime | None) -> datetime | None:
     if at is not None and at.tzinfo is None:
         return at.replace(tzinfo=UTC)
@@ -88,8 +99,8 @@ def _utc(at: datetime | None) -> datetime | None:
 
 # -- registered models ---------------------------------------------------------------------------
 @router.post("/models", status_code=status.HTTP_201_CREATED, response_model=ModelRead)
-def create_model(body: ModelCreate, service: Service) -> ModelRead:
-    return model_read(service.create_model(body))
+def create_model(body: ModelCreate, service: Service) -> Response:
+    return respond(model_read(service.create_model(body)), status.HTTP_201_CREATED)
 
 
 @router.get("/models", response_model=Page[ModelRead])
@@ -138,8 +149,8 @@ def describe_model(name: str, service: Service) -> ModelDescription:
 
 
 @router.patch("/models/{name}", response_model=ModelRead)
-def update_model(name: str, body: ModelUpdate, service: Service) -> ModelRead:
-    return model_read(service.update_model(service.get_model(name), body))
+def update_model(name: str, body: ModelUpdate, service: Service) -> Response:
+    return respond(model_read(service.update_model(service.get_model(name), body)))
 
 
 @router.delete("/models/{name}", status_code=status.HTTP_204_NO_CONTENT)
@@ -150,12 +161,12 @@ def delete_model(name: str, service: Service, comment: str = "") -> Response:
 
 # -- versions ------------------------------------------------------------------------------------
 @router.post("/models/{name}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
-def register_version(name: str, body: VersionCreate, service: Service) -> VersionRead:
-    return version_read(service.register(name, body))
+def register_version(name: str, body: VersionCreate, service: Service) -> Response:
+    return respond(version_read(service.register(name, body)), status.HTTP_201_CREATED)
 
 
 @router.post("/models/{name}/versions:best", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
-def register_best(name: str, body: BestRequest, service: Service, projects: Projects) -> VersionRead:
+def register_best(name: str, body: BestRequest, service: Service, projects: Projects) -> Response:
     project = projects.get(body.project)
     candidates = lookup_evaluations(service.session, project.id, body.metric)
     version = service.register_best(
@@ -167,7 +178,7 @@ def register_best(name: str, body: BestRequest, service: Service, projects: Proj
         create_model=body.create_model,
         comment=body.comment,
     )
-    return version_read(version)
+    return respond(version_read(version), status.HTTP_201_CREATED)
 
 
 @router.get("/models/{name}/versions", response_model=Page[VersionRead])
@@ -211,9 +222,9 @@ def get_version(name: str, selector: str, service: Service) -> VersionRead:
 
 
 @router.patch("/models/{name}/versions/{selector}", response_model=VersionRead)
-def update_version(name: str, selector: str, body: VersionUpdate, service: Service) -> VersionRead:
+def update_version(name: str, selector: str, body: VersionUpdate, service: Service) -> Response:
     version = service.get_version(service.get_model(name), selector)
-    return version_read(service.update_version(version, body))
+    return respond(version_read(service.update_version(version, body)))
 
 
 @router.delete("/models/{name}/versions/{selector}", status_code=status.HTTP_204_NO_CONTENT)
@@ -223,25 +234,25 @@ def delete_version(name: str, selector: str, service: Service, comment: str = ""
 
 
 @router.post("/models/{name}/versions/{selector}/stage", response_model=VersionRead)
-def change_stage(name: str, selector: str, body: StageChange, service: Service) -> VersionRead:
+def change_stage(name: str, selector: str, body: StageChange, service: Service) -> Response:
     version = service.get_version(service.get_model(name), selector)
-    return version_read(PromotionService(service).change_stage(version, body))
+    return respond(version_read(PromotionService(service).change_stage(version, body)))
 
 
 @router.post("/models/{name}/versions/{selector}/transfer", response_model=VersionRead)
-def transfer_version(name: str, selector: str, body: TransferRequest, service: Service) -> VersionRead:
+def transfer_version(name: str, selector: str, body: TransferRequest, service: Service) -> Response:
     version = service.get_version(service.get_model(name), selector)
     moved = service.transfer_version(
         version, body.target_model, create_model=body.create_model, comment=body.comment
     )
-    return version_read(moved)
+    return respond(version_read(moved))
 
 
 @router.post("/models/{name}/versions/{selector}/copy", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
-def copy_version(name: str, selector: str, body: TransferRequest, service: Service) -> VersionRead:
+def copy_version(name: str, selector: str, body: TransferRequest, service: Service) -> Response:
     version = service.get_version(service.get_model(name), selector)
     copied = service.copy_version(version, body.target_model, create_model=body.create_model, comment=body.comment)
-    return version_read(copied)
+    return respond(version_read(copied), status.HTTP_201_CREATED)
 
 
 # -- files ---------------------------------------------------------------------------------------
@@ -259,12 +270,12 @@ def upload_file(
     file: Annotated[UploadFile, File(description="The file's bytes (multipart field `file`).")],
     service: Service,
     context: Context,
-) -> FileRead:
+) -> Response:
     limit = context.settings.max_upload_bytes
     if file.size is not None and file.size > limit:
         raise PayloadTooLarge(f"file is {file.size} bytes, the limit is {limit} (MODELYARD_MAX_UPLOAD_BYTES)")
     version = service.get_version(service.get_model(name), selector)
-    return file_read(VersionFiles(service).upload(version, file_name, file.file))
+    return respond(file_read(VersionFiles(service).upload(version, file_name, file.file)))
 
 
 @router.get("/models/{name}/versions/{selector}/files/{file_name:path}")
@@ -310,8 +321,8 @@ def get_alias(
 
 
 @router.put("/models/{name}/aliases/{alias}", response_model=VersionRead)
-def set_alias(name: str, alias: str, body: AliasSet, service: Service) -> VersionRead:
-    return version_read(PromotionService(service).set_alias(service.get_model(name), alias, body))
+def set_alias(name: str, alias: str, body: AliasSet, service: Service) -> Response:
+    return respond(version_read(PromotionService(service).set_alias(service.get_model(name), alias, body)))
 
 
 @router.delete("/models/{name}/aliases/{alias}", status_code=status.HTTP_204_NO_CONTENT)
