@@ -16,7 +16,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_END_THREADS = 64
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
     return request.app.state.context
 
 
@@ -31,15 +31,37 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     context: AppContext = request.app.state.context
     factory = context.db.read_sessions if request.method in READ_METHODS else context.db.sessions
     limiter = _session_end_limiter(request)
+    read_only = factory is context.db.read_sessions
     session = factory()
     try:
         yield session
-        await anyio.to_thread.run_sync(session.commit, limiter=limiter)
     except BaseException:
-        await anyio.to_thread.run_sync(session.rollback, limiter=limiter)
+        await _end(session, limiter, commit=False, read_only=read_only)
         raise
+    await _end(session, limiter, commit=True, read_only=read_only)
+
+
+async def _end(session: Session, limiter: anyio.CapacityLimiter, *, commit: bool, read_only: bool) -> None:
+    if not session.in_transaction() or read_only:
+        # Nothing written, no lock held: ending a read transaction costs less than a thread hop.
+        _finish(session, commit)
+        return
+    await anyio.to_thread.run_sync(_finish, session, commit, limiter=limiter)
+
+
+def _finish(session: Session, commit: bool) -> None:
+    """Commit (or roll back) and close, in one worker-thread hop."""
+    try:
+        if commit:
+            try:
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        else:
+            session.rollback()
     finally:
-        await anyio.to_thread.run_sync(session.close, limiter=limiter)
+        session.close()
 
 
 def _session_end_limiter(request: Request) -> anyio.CapacityLimiter:
@@ -49,7 +71,7 @@ def _session_end_limiter(request: Request) -> anyio.CapacityLimiter:
     return limiter
 
 
-def get_actor(request: Request) -> str:
+async def get_actor(request: Request) -> str:
     """The caller's identity: the user a bearer token maps to, or `local` when no tokens are set."""
     tokens = request.app.state.context.settings.api_tokens
     if not tokens:

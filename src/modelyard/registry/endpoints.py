@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from modelyard.api.deps import Actor, Context, DbSession
 from modelyard.api.pagination import Order, Page
@@ -53,7 +54,7 @@ METRIC_FILTER = re.compile(r"^(?P<name>[^<>=]+?)\s*(?P<op>>=|<=|>|<|=)\s*(?P<val
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-def registry_service(session: DbSession, context: Context, actor: Actor) -> RegistryService:
+async def registry_service(session: DbSession, context: Context, actor: Actor) -> RegistryService:
     return RegistryService(session, FileService(session, context.store), actor)
 
 
@@ -81,14 +82,16 @@ def _metric_filter(value: str | None) -> MetricFilter | None:
     return MetricFilter(name=match["name"].strip(), operator=match["op"], value=float(match["value"]))  # type: ignore[arg-type]
 
 
-def respond(model: BaseModel, status_code: int = status.HTTP_200_OK) -> Response:
+def respond(value: BaseModel | list[Any] | dict[str, Any], status_code: int = status.HTTP_200_OK) -> Response:
     """Serialize here, in the endpoint's thread, and hand FastAPI a finished response.
 
-    FastAPI validates a returned model on a worker thread *before* the request's session commits.
-    Under load every worker thread may be waiting for the write lock that this very request holds,
-    and it could never commit: writes therefore return a Response, which FastAPI passes through.
+    FastAPI would validate the returned model again on another worker thread *before* the
+    request's session commits. Under load every worker thread may be waiting for the write lock
+    that this very request holds, so it could never commit; and the second validation costs as
+    much as the query. `response_model` stays on the routes for the OpenAPI document.
     """
-    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+    body = value.model_dump_json() if isinstance(value, BaseModel) else to_json(value)
+    return Response(body, status_code=status_code, media_type="application/json")
 
 
 def _utc(at: datetime | None) -> datetime | None:
@@ -115,7 +118,7 @@ def list_models(
     order: Order = "asc",
     limit: Limit = 50,
     cursor: str | None = None,
-) -> Page[ModelRead]:
+) -> Response:
     rows = service.page_models(
         name_contains=name,
         description_contains=description,
@@ -128,24 +131,24 @@ def list_models(
         cursor=cursor,
     )
     items, next_cursor = split_rows(rows, limit, lambda model: (model_sort_value(model, sort), model.id))
-    return Page[ModelRead](items=[model_read(model) for model in items], next_cursor=next_cursor)
+    return respond(Page[ModelRead](items=[model_read(model) for model in items], next_cursor=next_cursor))
 
 
 @router.get("/labels", response_model=list[LabelInUse])
-def labels_in_use(service: Service) -> list[LabelInUse]:
-    return [LabelInUse(label=label, models=count) for label, count in service.labels_in_use()]
+def labels_in_use(service: Service) -> Response:
+    return respond([LabelInUse(label=label, models=count) for label, count in service.labels_in_use()])
 
 
 @router.get("/models/{name}", response_model=ModelRead)
-def get_model(name: str, service: Service) -> ModelRead:
-    return model_read(service.get_model(name))
+def get_model(name: str, service: Service) -> Response:
+    return respond(model_read(service.get_model(name)))
 
 
 @router.get("/models/{name}/describe", response_model=ModelDescription)
-def describe_model(name: str, service: Service) -> ModelDescription:
+def describe_model(name: str, service: Service) -> Response:
     model = service.get_model(name)
     latest = service.latest_version(model)
-    return ModelDescription(model=model_read(model), latest_version=version_read(latest) if latest else None)
+    return respond(ModelDescription(model=model_read(model), latest_version=version_read(latest) if latest else None))
 
 
 @router.patch("/models/{name}", response_model=ModelRead)
@@ -189,13 +192,13 @@ def list_versions(
     order: Order = "desc",
     limit: Limit = 50,
     cursor: str | None = None,
-) -> Page[VersionRead]:
+) -> Response:
     model = service.get_model(name)
     rows = service.page_versions(
         model, stage=stage.value if stage else None, order=order, limit=limit, cursor=cursor
     )
     items, next_cursor = split_rows(rows, limit, lambda version: (version.number, version.id))
-    return Page[VersionRead](items=[version_read(version) for version in items], next_cursor=next_cursor)
+    return respond(Page[VersionRead](items=[version_read(version) for version in items], next_cursor=next_cursor))
 
 
 @router.get("/versions", response_model=Page[VersionRead])
@@ -207,18 +210,18 @@ def search_versions(
     order: Order = "desc",
     limit: Limit = 50,
     cursor: str | None = None,
-) -> Page[VersionRead]:
+) -> Response:
     found = service.get_model(model) if model else None
     rows = service.search_versions(
         model=found, tags=_tag_filters(tag), metric=_metric_filter(metric), order=order, limit=limit, cursor=cursor
     )
     items, next_cursor = split_rows(rows, limit, lambda row: (row[1], row[0].id))
-    return Page[VersionRead](items=[version_read(version) for version, _ in items], next_cursor=next_cursor)
+    return respond(Page[VersionRead](items=[version_read(version) for version, _ in items], next_cursor=next_cursor))
 
 
 @router.get("/models/{name}/versions/{selector}", response_model=VersionRead)
-def get_version(name: str, selector: str, service: Service) -> VersionRead:
-    return version_read(service.get_version(service.get_model(name), selector))
+def get_version(name: str, selector: str, service: Service) -> Response:
+    return respond(version_read(service.find_version(name, selector)))
 
 
 @router.patch("/models/{name}/versions/{selector}", response_model=VersionRead)
@@ -257,9 +260,9 @@ def copy_version(name: str, selector: str, body: TransferRequest, service: Servi
 
 # -- files ---------------------------------------------------------------------------------------
 @router.get("/models/{name}/versions/{selector}/files", response_model=list[FileRead])
-def list_files(name: str, selector: str, service: Service) -> list[FileRead]:
+def list_files(name: str, selector: str, service: Service) -> Response:
     version = service.get_version(service.get_model(name), selector)
-    return [file_read(file) for file in version.files]
+    return respond([file_read(file) for file in version.files])
 
 
 @router.put("/models/{name}/versions/{selector}/files/{file_name:path}", response_model=FileRead)
@@ -302,8 +305,8 @@ def delete_file(name: str, selector: str, file_name: str, service: Service, comm
 
 # -- aliases and stages --------------------------------------------------------------------------
 @router.get("/models/{name}/aliases", response_model=dict[str, int])
-def list_aliases(name: str, service: Service) -> dict[str, int]:
-    return PromotionService(service).aliases(service.get_model(name))
+def list_aliases(name: str, service: Service) -> Response:
+    return respond(PromotionService(service).aliases(service.get_model(name)))
 
 
 @router.get("/models/{name}/aliases/{alias}", response_model=AliasRead)
@@ -312,12 +315,12 @@ def get_alias(
     alias: str,
     service: Service,
     at: Annotated[datetime | None, Query(description="Who held it at this time (from the history).")] = None,
-) -> AliasRead:
+) -> Response:
     model = service.get_model(name)
     at = _utc(at)
     if at is not None:
-        return AliasRead(alias=alias, version=PromotionService(service).alias_at(model, alias, at), at=at)
-    return AliasRead(alias=alias, version=service.get_version(model, f"@{alias}").number)
+        return respond(AliasRead(alias=alias, version=PromotionService(service).alias_at(model, alias, at), at=at))
+    return respond(AliasRead(alias=alias, version=service.get_version(model, f"@{alias}").number))
 
 
 @router.put("/models/{name}/aliases/{alias}", response_model=VersionRead)
@@ -341,17 +344,17 @@ def stage_holders(
     stage: Stage,
     service: Service,
     at: Annotated[datetime | None, Query(description="Who was in the stage at this time.")] = None,
-) -> StageHolders:
+) -> Response:
     at = _utc(at)
     versions = PromotionService(service).stage_holders(service.get_model(name), stage.value, at)
-    return StageHolders(stage=stage, versions=versions, at=at)
+    return respond(StageHolders(stage=stage, versions=versions, at=at))
 
 
 # -- history -------------------------------------------------------------------------------------
-def _events_page(service: RegistryService, limit: int, **filters: Any) -> Page[EventRead]:
+def _events_page(service: RegistryService, limit: int, **filters: Any) -> Response:
     rows = service.history.page(limit=limit, **filters)
     items, next_cursor = split_rows(rows, limit, lambda event: (event.id, event.id))
-    return Page[EventRead](items=[EventRead.model_validate(event) for event in items], next_cursor=next_cursor)
+    return respond(Page[EventRead](items=[EventRead.model_validate(e) for e in items], next_cursor=next_cursor))
 
 
 @router.get("/models/{name}/events", response_model=Page[EventRead])
@@ -363,7 +366,7 @@ def model_events(
     order: Order = "asc",
     limit: Limit = 100,
     cursor: str | None = None,
-) -> Page[EventRead]:
+) -> Response:
     model = service.get_model(name)
     return _events_page(
         service, limit, model_id=model.id, action=action, version_number=version, order=order, cursor=cursor
@@ -379,7 +382,7 @@ def events(
     order: Order = "asc",
     limit: Limit = 100,
     cursor: str | None = None,
-) -> Page[EventRead]:
+) -> Response:
     return _events_page(
         service, limit, model_name=model, action=action, version_number=version, order=order, cursor=cursor
     )

@@ -58,11 +58,12 @@ class RegisteredModel(IdMixin, TimestampsMixin, Base):
     num_versions: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     updated_by: Mapped[str] = mapped_column(String(128), nullable=False, default="local")
 
+    # Loaded on access (pages load them with selectinload): version lookups do not pay for them.
     tags: Mapped[list[RegisteredModelTag]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, lazy="selectin", order_by="RegisteredModelTag.key"
+        cascade="all, delete-orphan", passive_deletes=True, order_by="RegisteredModelTag.key"
     )
     labels: Mapped[list[RegisteredModelLabel]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, lazy="selectin", order_by="RegisteredModelLabel.label"
+        cascade="all, delete-orphan", passive_deletes=True, order_by="RegisteredModelLabel.label"
     )
 
     __table_args__ = (
@@ -123,6 +124,8 @@ class ModelVersion(TimestampsMixin, Base):
     files: Mapped[list[ModelVersionFile]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin", order_by="ModelVersionFile.name"
     )
+    # Written with the version (the unit of work then inserts the version first); never loaded.
+    metric_rows: Mapped[list[ModelVersionMetric]] = relationship(passive_deletes=True, lazy="noload")
     aliases: Mapped[list[ModelAlias]] = relationship(
         lazy="selectin", order_by="ModelAlias.alias", viewonly=True
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from modelyard.api.pagination import MAX_LIMIT, Order, decode_cursor, encode_cursor
 from modelyard.errors import InvalidInput
@@ -91,9 +91,17 @@ class ModelRepository:
             # PostgreSQL: concurrent registrations of one model queue here; SQLite writers are
             # already serialized by BEGIN IMMEDIATE.
             statement = statement.with_for_update().execution_options(populate_existing=True)
-        return self.session.scalar(statement)
+        model = self.session.scalar(statement)
+        if lock and model is not None:
+            self.session.info.setdefault("locked_models", set()).add(model.id)
+        return model
 
     def lock(self, model: RegisteredModel) -> RegisteredModel:
+        """Lock the model's row for this transaction (once), reading its counters fresh."""
+        locked: set[str] = self.session.info.setdefault("locked_models", set())
+        if model.id in locked:
+            return model
+        locked.add(model.id)
         statement = (
             select(RegisteredModel)
             .where(RegisteredModel.id == model.id)
@@ -121,7 +129,9 @@ class ModelRepository:
         limit: int,
         cursor: str | None,
     ) -> Sequence[RegisteredModel]:
-        statement = select(RegisteredModel)
+        statement = select(RegisteredModel).options(
+            selectinload(RegisteredModel.tags), selectinload(RegisteredModel.labels)
+        )
         if name_contains:
             statement = statement.where(
                 func.lower(RegisteredModel.name).contains(name_contains.lower(), autoescape=True)
@@ -196,6 +206,27 @@ class VersionRepository:
             .where(ModelAlias.model_id == model_id, ModelAlias.alias == alias)
         )
 
+    def by_model_name(self, model_name: str, *, number: int | None = None, alias: str | None = None,
+                      stage: str | None = None) -> ModelVersion | None:
+        """A version of the model named `model_name` in one query: by number, alias, or newest
+        (in a stage)."""
+        statement = select(ModelVersion).join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+        statement = statement.where(RegisteredModel.name == model_name)
+        if number is not None:
+            statement = statement.where(ModelVersion.number == number)
+        elif alias is not None:
+            statement = statement.join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
+            statement = statement.where(ModelAlias.alias == alias)
+        else:
+            if stage is not None:
+                statement = statement.where(ModelVersion.stage == stage)
+            statement = statement.order_by(ModelVersion.number.desc()).limit(1)
+        # One row per (tag, file, alias) of one version: cheaper than three more queries.
+        statement = statement.options(
+            joinedload(ModelVersion.tags), joinedload(ModelVersion.files), joinedload(ModelVersion.aliases)
+        )
+        return self.session.scalars(statement).unique().one_or_none()
+
     def page_of_model(
         self, model_id: str, *, stage: str | None, order: Order, limit: int, cursor: str | None
     ) -> Sequence[ModelVersion]:
@@ -261,15 +292,16 @@ class VersionRepository:
         self.session.delete(version)
         self.session.flush()
 
-    def replace_metrics(self, version: ModelVersion) -> None:
-        """Mirror `version.metrics` into the searchable metrics table."""
+    def replace_metrics(self, version: ModelVersion, *, new: bool = False) -> None:
+        """Mirror `version.metrics` into the searchable metrics table (flushed with the version)."""
+        rows = [ModelVersionMetric(name=name, value=float(value)) for name, value in version.metrics.items()]
+        if new:
+            version.metric_rows = rows
+            return
         self.session.execute(delete(ModelVersionMetric).where(ModelVersionMetric.version_id == version.id))
-        if version.metrics:
-            self.session.add_all(
-                ModelVersionMetric(version_id=version.id, name=name, value=float(value))
-                for name, value in version.metrics.items()
-            )
-        self.session.flush()
+        for row in rows:
+            row.version_id = version.id
+        self.session.add_all(rows)
 
     # -- aliases -----------------------------------------------------------------------------
     def alias(self, model_id: str, alias: str) -> ModelAlias | None:

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy.exc
 import structlog
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from modelyard.api.pagination import Order
 from modelyard.db.base import utcnow
@@ -25,6 +26,7 @@ from modelyard.registry.models import (
     RegisteredModel,
     RegisteredModelLabel,
     RegisteredModelTag,
+    new_ordered_id,
 )
 from modelyard.registry.references import parse_selector
 from modelyard.registry.repository import ModelRepository, VersionRepository
@@ -96,8 +98,8 @@ class RegistryService:
         return model
 
     def model_for_registration(self, name: str, *, create: bool) -> RegisteredModel:
-        """The model to register into, created only when asked."""
-        model = self.models.get_by_name(name)
+        """The model to register into (its row locked for numbering), created only when asked."""
+        model = self.models.get_by_name(name, lock=True)
         if model is None and create:
             model = self._insert_model(ModelCreate(name=name))
             if model is None:
@@ -251,6 +253,16 @@ class RegistryService:
                 f"registered model {model.name!r} has no version {selector}: "
                 f"list them with `modelyard registry versions {model.name}`"
             )
+        return version
+
+    def find_version(self, model_name: str, selector: str) -> ModelVersion:
+        """`get_version(get_model(name), selector)` in one query (the hot read path)."""
+        parsed = parse_selector(selector)
+        version = self.versions.by_model_name(
+            model_name, number=parsed.number, alias=parsed.alias, stage=parsed.stage
+        )
+        if version is None:
+            return self.get_version(self.get_model(model_name), selector)  # raises the right NotFound
         return version
 
     def latest_version(self, model: RegisteredModel) -> ModelVersion | None:
@@ -407,6 +419,7 @@ class RegistryService:
         self.ensure_writable(model)
         number = self._allocate_number(model)
         version = ModelVersion(
+            id=new_ordered_id(),  # known before the flush: the event and metrics refer to it
             model_id=model.id,
             number=number,
             created_by=self.actor,
@@ -415,8 +428,13 @@ class RegistryService:
             **fields,
         )
         version.model = model
-        self.versions.add(version)
-        self.versions.replace_metrics(version)
+        self.session.add(version)
+        # A new version has no files or aliases yet: say so instead of querying for them.
+        set_committed_value(version, "aliases", [])
+        if "files" not in version.__dict__:
+            set_committed_value(version, "files", [])
+        self.versions.replace_metrics(version, new=True)
+        self.session.flush()  # one flush for the version, its tags and metrics
         return version
 
     def _record_registered(self, model: RegisteredModel, version: ModelVersion, comment: str) -> None:
