@@ -110,13 +110,13 @@ def fill(settings: Settings, models: int, versions: int) -> dict[str, object]:
     flush()
     with engine.connect() as connection:
         deep_id = connection.scalar(
-            select(ModelVersion.id).order_by(ModelVersion.id.desc()).offset(5_000 * 20 - 20 - 1).limit(1)
+            select(ModelVersion.id).order_by(ModelVersion.id.desc()).offset(4_999 * 20 - 1).limit(1)
         ) if versions >= 100_000 else None
         model_deep = connection.execute(
             select(ModelVersion.number, ModelVersion.id)
             .where(ModelVersion.model_id == model_rows[0]["id"])
             .order_by(ModelVersion.number.desc())
-            .offset(50 * 20 - 1)
+            .offset(49 * 20 - 1)
             .limit(1)
         ).first()
     engine.dispose()

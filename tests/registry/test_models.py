@@ -72,6 +72,9 @@ def test_archived_models_refuse_new_versions_until_unarchived(registry: Registry
     with pytest.raises(ApiError) as refused:
         registry.register("m")
     assert refused.value.status == 409 and "unarchive" in refused.value.detail
+    with pytest.raises(ApiError) as frozen:
+        registry.update("m", description="changed while archived")
+    assert frozen.value.status == 409
 
     registry.archive("m", archived=False)
     assert registry.register("m").number == 1

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from modelyard.db.base import Base, IdMixin, JSONType, TimestampsMixin, UTCDateTime, utcnow
 
@@ -125,7 +125,7 @@ class ModelVersion(TimestampsMixin, Base):
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin", order_by="ModelVersionFile.name"
     )
     # Written with the version (the unit of work then inserts the version first); never loaded.
-    metric_rows: Mapped[list[ModelVersionMetric]] = relationship(passive_deletes=True, lazy="noload")
+    metric_rows: WriteOnlyMapped[ModelVersionMetric] = relationship(passive_deletes=True)
     aliases: Mapped[list[ModelAlias]] = relationship(
         lazy="selectin", order_by="ModelAlias.alias", viewonly=True
     )

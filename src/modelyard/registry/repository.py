@@ -210,17 +210,24 @@ class VersionRepository:
                       stage: str | None = None) -> ModelVersion | None:
         """A version of the model named `model_name` in one query: by number, alias, or newest
         (in a stage)."""
-        statement = select(ModelVersion).join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
-        statement = statement.where(RegisteredModel.name == model_name)
-        if number is not None:
-            statement = statement.where(ModelVersion.number == number)
-        elif alias is not None:
-            statement = statement.join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
-            statement = statement.where(ModelAlias.alias == alias)
+        if alias is not None:
+            # From the alias's own unique index, not through the model's versions.
+            holder = (
+                select(ModelAlias.version_id)
+                .join(RegisteredModel, RegisteredModel.id == ModelAlias.model_id)
+                .where(RegisteredModel.name == model_name, ModelAlias.alias == alias)
+                .scalar_subquery()
+            )
+            statement = select(ModelVersion).where(ModelVersion.id == holder)
         else:
-            if stage is not None:
-                statement = statement.where(ModelVersion.stage == stage)
-            statement = statement.order_by(ModelVersion.number.desc()).limit(1)
+            statement = select(ModelVersion).join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+            statement = statement.where(RegisteredModel.name == model_name)
+            if number is not None:
+                statement = statement.where(ModelVersion.number == number)
+            else:
+                if stage is not None:
+                    statement = statement.where(ModelVersion.stage == stage)
+                statement = statement.order_by(ModelVersion.number.desc()).limit(1)
         # One row per (tag, file, alias) of one version: cheaper than three more queries.
         statement = statement.options(
             joinedload(ModelVersion.tags), joinedload(ModelVersion.files), joinedload(ModelVersion.aliases)

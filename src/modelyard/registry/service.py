@@ -142,8 +142,8 @@ class RegistryService:
         return self.models.labels_in_use()
 
     def update_model(self, model: RegisteredModel, request: ModelUpdate) -> RegisteredModel:
-        if request.archived is None or request.archived:
-            self.ensure_writable(model, allow_archiving=True)
+        if model.archived and request.archived is not False and request.model_fields_set - {"archived", "comment"}:
+            self.ensure_writable(model)  # an archived model only changes by being unarchived
         before = self._model_fields(model)
         if request.name is not None and request.name != model.name:
             if self.models.name_taken(request.name, excluding=model.id):
@@ -215,8 +215,8 @@ class RegistryService:
         self.models.delete(model)
         log.info("registry.model.deleted", model=model.id, name=model.name, versions=len(versions))
 
-    def ensure_writable(self, model: RegisteredModel, *, allow_archiving: bool = False) -> None:
-        if model.archived and not allow_archiving:
+    def ensure_writable(self, model: RegisteredModel) -> None:
+        if model.archived:
             raise Conflict(
                 f"registered model {model.name!r} is archived: unarchive it first "
                 f"(`modelyard registry archive {model.name} --undo`)"
