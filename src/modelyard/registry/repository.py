@@ -42,14 +42,19 @@ class Keyset:
     def apply(self, statement: Select[Any], limit: int, cursor: str | None) -> Select[Any]:
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+        # A sort key that is unique by itself (an id, a version number within a model) needs no
+        # tie-breaker: the plain comparison lets the planner walk the index.
+        alone = self.sort is self.unique
         if cursor:
             value, last_id = decode_cursor(cursor)
-            key = tuple_(self.sort, self.unique)
-            statement = statement.where(key > (value, last_id) if self.order == "asc" else key < (value, last_id))
+            key = self.sort if alone else tuple_(self.sort, self.unique)
+            after = value if alone else (value, last_id)
+            statement = statement.where(key > after if self.order == "asc" else key < after)
+        columns = [self.sort] if alone else [self.sort, self.unique]
         if self.order == "asc":
-            statement = statement.order_by(self.sort.asc(), self.unique.asc())
+            statement = statement.order_by(*(column.asc() for column in columns))
         else:
-            statement = statement.order_by(self.sort.desc(), self.unique.desc())
+            statement = statement.order_by(*(column.desc() for column in columns))
         return statement.limit(limit + 1)
 
 
@@ -240,7 +245,7 @@ class VersionRepository:
         statement = select(ModelVersion).where(ModelVersion.model_id == model_id)
         if stage is not None:
             statement = statement.where(ModelVersion.stage == stage)
-        keyset = Keyset(ModelVersion.number, ModelVersion.id, order)
+        keyset = Keyset(ModelVersion.number, ModelVersion.number, order)  # unique within the model
         return self.session.scalars(keyset.apply(statement, limit, cursor)).all()
 
     def search(
