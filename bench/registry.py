@@ -133,14 +133,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MODELYARD_DATA_DIR": str(data_dir), "MODELYARD_LOG_LEVEL": "warning"}
     env.pop("MODELYARD_DATABASE_URL", None)
-    if workers == 1:
-        command = [sys.executable, "-m", "modelyard", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    else:  # `modelyard serve` runs one process; uvicorn can run several on the same app factory
-        command = [sys.executable, "-m", "uvicorn", "--factory", "modelyard.app:create_app", "--host", "127.0.0.1",
-                   "--port", str(port), "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
+    command = [sys.executable, "-m", "modelyard", "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -199,7 +195,6 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="Timed requests per measurement.")
     parser.add_argument("--clients", type=int, default=8, help="Concurrent clients for registration.")
     parser.add_argument("--registrations", type=int, default=2_000)
-    parser.add_argument("--workers", type=int, default=1, help="Server processes (uvicorn --workers).")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="modelyard-bench-"))
@@ -208,7 +203,7 @@ def main() -> None:
         info = fill(Settings(data_dir=data_dir), args.models, args.versions)
         print(f"filled {args.models} models, {args.versions} versions in {time.perf_counter() - started:.1f} s")
         port = free_port()
-        server = start_server(data_dir, port, args.workers)
+        server = start_server(data_dir, port)
         base = f"http://127.0.0.1:{port}/api/v1"
         names: list[str] = info["names"]  # type: ignore[assignment]
         rng = random.Random(1)
@@ -244,8 +239,7 @@ def main() -> None:
         print("| --- | ---: | ---: | ---: |")
         for row in rows:
             print("| " + " | ".join(row) + " |")
-        print(f"| registration, {args.clients} concurrent clients, {args.registrations} versions, "
-              f"{args.workers} server process(es) | "
+        print(f"| registration, {args.clients} concurrent clients, {args.registrations} versions | "
               f"{throughput:.0f} versions/s | | |")  # fmt: skip
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
