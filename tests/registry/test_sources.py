@@ -151,3 +151,21 @@ def test_copy_duplicates_content_and_records_the_origin(client: Client) -> None:
     copied_in = registry.events("b", action="version.copied_in").items[0]
     assert copied_in.before["model"] == "a" and copied_in.before["number"] == 1
     assert registry.events("a", action="version.copied_out").items[0].after["model"] == "b"
+
+
+def test_a_session_reused_across_transactions_locks_the_model_row_again(context: AppContext) -> None:
+    from modelyard.registry.schemas import VersionCreate
+
+    session = context.db.sessions()
+    try:
+        service = RegistryService(session, FileService(session, context.store), "tester")
+        first = service.register("m", VersionCreate(create_model=True)).number
+        assert session.info["locked_models"] == {service.get_model("m").id}
+        session.commit()
+        assert "locked_models" not in session.info  # the lock ended with the transaction
+        second = service.register("m", VersionCreate()).number
+        assert "locked_models" in session.info
+        session.commit()
+    finally:
+        session.close()
+    assert (first, second) == (1, 2)

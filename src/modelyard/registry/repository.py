@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from modelyard.api.pagination import MAX_LIMIT, Order, decode_cursor, encode_cursor
+from modelyard.db.engine import run_after_commit, run_after_rollback
 from modelyard.errors import InvalidInput
 from modelyard.registry.models import (
     ModelAlias,
@@ -98,15 +99,24 @@ class ModelRepository:
             statement = statement.with_for_update().execution_options(populate_existing=True)
         model = self.session.scalar(statement)
         if lock and model is not None:
-            self.session.info.setdefault("locked_models", set()).add(model.id)
+            self._locked().add(model.id)
         return model
+
+    def _locked(self) -> set[str]:
+        """Models whose row this transaction holds locked; forgotten when it ends."""
+        locked = self.session.info.get("locked_models")
+        if locked is None:
+            locked = self.session.info["locked_models"] = set()
+            forget = lambda: self.session.info.pop("locked_models", None)  # noqa: E731
+            run_after_commit(self.session, forget)
+            run_after_rollback(self.session, forget)
+        return locked
 
     def lock(self, model: RegisteredModel) -> RegisteredModel:
         """Lock the model's row for this transaction (once), reading its counters fresh."""
-        locked: set[str] = self.session.info.setdefault("locked_models", set())
-        if model.id in locked:
+        if model.id in self._locked():
             return model
-        locked.add(model.id)
+        self._locked().add(model.id)
         statement = (
             select(RegisteredModel)
             .where(RegisteredModel.id == model.id)
