@@ -105,3 +105,31 @@ def test_file_names_cannot_escape_the_version_folder(registry: Registry, make_fi
         registry.upload("m/1", make_file("x", b"x"), name="../escape")
     assert refused.value.status in (400, 404)
     assert registry.files("m/1") == []
+
+
+def test_an_upload_past_the_configured_limit_is_refused(settings: Settings, make_file) -> None:  # noqa: ANN001
+    from modelyard.sdk import Client
+
+    with Client(settings=settings.model_copy(update={"max_upload_bytes": 10})) as small:
+        small.registry.register("m", create_model=True)
+        with pytest.raises(ApiError) as refused:
+            small.registry.upload("m/1", make_file("big.bin", b"x" * 11))
+        assert refused.value.status == 413 and "MODELYARD_MAX_UPLOAD_BYTES" in refused.value.detail
+        assert small.registry.files("m/1") == []
+
+
+def test_deleting_a_file_removes_it_from_the_version_and_the_disk(
+    registry: Registry, make_file, settings: Settings  # noqa: ANN001
+) -> None:
+    version = registry.register("m", create_model=True, files=[make_file("a.txt", b"a"), make_file("b.txt", b"b")])
+
+    registry.delete_file("m/1", "a.txt")
+
+    assert [f.name for f in registry.files("m/1")] == ["b.txt"]
+    assert not _stored_path(settings, version.id, "a.txt").exists()
+    assert len(_blobs(settings)) == 1
+    deleted = registry.events("m", action="file.deleted").items
+    assert [(e.subject, e.before["size"]) for e in deleted] == [("a.txt", 1)]
+    with pytest.raises(ApiError) as gone:
+        registry.download_file("m/1", "a.txt", settings.data_dir.parent / "a")
+    assert gone.value.status == 404

@@ -119,3 +119,17 @@ def test_the_event_log_cannot_be_edited_through_the_api(registry: Registry, clie
             client.request(method, f"/registry/events/{event.id}")
         assert refused.value.status in (404, 405)
     assert registry.events("m").items[0] == event
+
+
+def test_events_page_with_a_cursor_in_both_orders(registry: Registry) -> None:
+    registry.create("m")
+    for _ in range(4):
+        registry.register("m")
+
+    first = registry.events("m", limit=3)
+    second = registry.events("m", limit=3, cursor=first.next_cursor)
+    newest_first = registry.events("m", order="desc", limit=10)
+
+    actions = [e.action for e in first.items + second.items]
+    assert actions == ["model.created"] + ["version.registered"] * 4 and second.next_cursor is None
+    assert [e.version_number for e in newest_first.items] == [4, 3, 2, 1, None]
