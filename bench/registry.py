@@ -164,11 +164,11 @@ def measure(http: httpx.Client, make_path: Callable[[int], str], requests: int) 
     return statistics.median(timings), timings[int(len(timings) * 0.99) - 1], items
 
 
-def registration_throughput(base: str, names: list[str], clients: int, total: int) -> float:
+def registration_throughput(bases: list[str], names: list[str], clients: int, total: int) -> float:
     counter = iter(range(total))
     lock = threading.Lock()
 
-    def work() -> None:
+    def work(base: str) -> None:
         with httpx.Client(base_url=base, timeout=60) as http:
             while True:
                 with lock:
@@ -179,7 +179,7 @@ def registration_throughput(base: str, names: list[str], clients: int, total: in
                         "tags": {"dataset": "ds-new", "owner": "bench"}, "label_map": {0: "ok", 1: "scratch"}}  # fmt: skip
                 http.post(f"/registry/models/{names[index % len(names)]}/versions", json=body).raise_for_status()
 
-    threads = [threading.Thread(target=work) for _ in range(clients)]
+    threads = [threading.Thread(target=work, args=(bases[index % len(bases)],)) for index in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -195,6 +195,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="Timed requests per measurement.")
     parser.add_argument("--clients", type=int, default=8, help="Concurrent clients for registration.")
     parser.add_argument("--registrations", type=int, default=2_000)
+    parser.add_argument(
+        "--servers", type=int, default=1, help="Server processes on the same data directory for registration."
+    )
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="modelyard-bench-"))
@@ -202,9 +205,10 @@ def main() -> None:
         started = time.perf_counter()
         info = fill(Settings(data_dir=data_dir), args.models, args.versions)
         print(f"filled {args.models} models, {args.versions} versions in {time.perf_counter() - started:.1f} s")
-        port = free_port()
-        server = start_server(data_dir, port)
-        base = f"http://127.0.0.1:{port}/api/v1"
+        ports = [free_port() for _ in range(args.servers)]
+        servers = [start_server(data_dir, port) for port in ports]
+        bases = [f"http://127.0.0.1:{port}/api/v1" for port in ports]
+        base = bases[0]
         names: list[str] = info["names"]  # type: ignore[assignment]
         rng = random.Random(1)
         picks = [rng.choice(names) for _ in range(args.requests + 20)]
@@ -230,16 +234,19 @@ def main() -> None:
                         continue  # a smaller registry than the default has no such page
                     p50, p99, items = measure(http, make_path, args.requests)
                     rows.append((label, f"{p50:.2f}", f"{p99:.2f}", str(items)))
-            throughput = registration_throughput(base, names, args.clients, args.registrations)
+            throughput = registration_throughput(bases, names, args.clients, args.registrations)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(timeout=30)
         print()
         print(f"| measurement ({args.requests} sequential requests each) | p50 ms | p99 ms | items |")
         print("| --- | ---: | ---: | ---: |")
         for row in rows:
             print("| " + " | ".join(row) + " |")
-        print(f"| registration, {args.clients} concurrent clients, {args.registrations} versions | "
+        print(f"| registration, {args.clients} concurrent clients, {args.registrations} versions, "
+              f"{args.servers} server process(es) | "
               f"{throughput:.0f} versions/s | | |")  # fmt: skip
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
