@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from modelyard import __version__
-from modelyard.cli import architectures, datasets, jobs, labels, models, projects, server
+from modelyard.cli import architectures, datasets, jobs, labels, models, projects, registry, server
 from modelyard.cli.output import fail
 from modelyard.cli.state import CliState
 
@@ -29,6 +29,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(jobs.app, name="job")
 app.add_typer(architectures.app, name="architectures")
 app.add_typer(architectures.weights_app, name="weights")
+app.add_typer(registry.app, name="registry")
 app.add_typer(server.db_app, name="db")
 app.command("serve")(server.serve)
 app.command("health")(server.health)

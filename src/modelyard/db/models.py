@@ -6,6 +6,17 @@ from modelyard.db.base import Base
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage  # noqa: F401
 from modelyard.jobs.models import Job  # noqa: F401
 from modelyard.projects.models import Label, Project  # noqa: F401
+from modelyard.registry.models import (  # noqa: F401
+    ModelAlias,
+    ModelVersion,
+    ModelVersionFile,
+    ModelVersionMetric,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelLabel,
+    RegisteredModelTag,
+    RegistryEvent,
+)
 from modelyard.revisions.models import ModelRevision, TrainingConfiguration  # noqa: F401
 from modelyard.storage.models import StoredFile  # noqa: F401
 

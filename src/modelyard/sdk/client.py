@@ -52,6 +52,7 @@ class Client:
         )
         from modelyard.sdk.datasets import Datasets
         from modelyard.sdk.models import Models
+        from modelyard.sdk.registry import Registry
         from modelyard.sdk.resources import Architectures, Files, Jobs, Projects
 
         self.architectures = Architectures(self)
@@ -60,6 +61,7 @@ class Client:
         self.models = Models(self)
         self.jobs = Jobs(self)
         self.files = Files(self)
+        self.registry = Registry(self)
 
     @property
     def is_local(self) -> bool:

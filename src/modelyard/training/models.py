@@ -87,7 +87,22 @@ def create_model(
     model = builder.build(builder.function, manifest, num_labels, pretrained_weights is not None)
     if pretrained_weights is not None:
         load_body_weights(model, read_state_dict(pretrained_weights), builder.head_prefixes, keep_head=keep_head)
+    else:
+        speed_up_norm_statistics(model)
     return model
+
+
+# Some torchvision networks (MobileNetV3, EfficientNet) keep batch-norm running statistics with momentum
+# 0.01, tuned for long ImageNet runs from pretrained statistics. From random initialisation on a small
+# dataset that takes hundreds of steps to forget the initial statistics, and until then evaluation-mode
+# predictions are constant. PyTorch's default 0.1 catches up within an epoch.
+SCRATCH_NORM_MOMENTUM = 0.1
+
+
+def speed_up_norm_statistics(model: nn.Module) -> None:
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.momentum is not None:
+            module.momentum = max(module.momentum, SCRATCH_NORM_MOMENTUM)
 
 
 def rebuild_head(model: nn.Module, manifest: ArchitectureManifest, num_labels: int, task: str) -> nn.Module:

@@ -1,7 +1,7 @@
 """Datasets: items, the labels their annotations use, revisions and the images revisions keep.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-25
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from modelyard.db.base import JSONType, UTCDateTime
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,94 @@
+"""Files of a version: streamed uploads with sha256 and size, verified downloads, atomic replace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+import structlog
+
+from modelyard.db.base import utcnow
+from modelyard.errors import InvalidInput, NotFound
+from modelyard.registry.models import ModelVersion, ModelVersionFile
+from modelyard.registry.service import RegistryService, version_file_key
+from modelyard.storage.base import Source
+
+log = structlog.get_logger("modelyard.registry")
+MAX_FILE_NAME = 512
+
+
+def check_file_name(name: str) -> str:
+    path = PurePosixPath(name)
+    if (
+        not name
+        or len(name) > MAX_FILE_NAME
+        or name.startswith("/")
+        or "\\" in name
+        or any(part in ("", ".", "..") for part in name.split("/"))
+    ):
+        raise InvalidInput(
+            f"file name {name!r} is not valid: use a relative path like 'model.pt' or 'openvino/model.xml'"
+        )
+    return str(path)
+
+
+class VersionFiles:
+    def __init__(self, registry: RegistryService) -> None:
+        self.registry = registry
+        self.session = registry.session
+        self.files = registry.files
+        self.history = registry.history
+        self.actor = registry.actor
+
+    def get(self, version: ModelVersion, name: str) -> ModelVersionFile:
+        for file in version.files:
+            if file.name == name:
+                return file
+        raise NotFound(
+            f"version {version.number} of {version.model.name!r} has no file {name!r}: "
+            f"list them with `modelyard registry files {version.model.name}/{version.number}`"
+        )
+
+    def upload(self, version: ModelVersion, name: str, source: Source) -> ModelVersionFile:
+        """Store a file, replacing one of the same name atomically: readers see the old bytes until
+        the new ones are stored whole and committed."""
+        name = check_file_name(name)
+        self.registry.ensure_writable(version.model)
+        stored = self.files.save(version_file_key(version.id, name), source, actor=self.actor)
+        existing = next((file for file in version.files if file.name == name), None)
+        before = {"sha256": existing.sha256, "size": existing.size} if existing else None
+        if existing is None:
+            existing = ModelVersionFile(name=name, key=stored.key, size=stored.size, sha256=stored.sha256)
+            version.files.append(existing)
+        existing.size, existing.sha256 = stored.size, stored.sha256
+        existing.created_at, existing.created_by = utcnow(), self.actor
+        self.session.flush()
+        self.history.record(
+            version.model,
+            "file.replaced" if before else "file.uploaded",
+            version=version,
+            subject=name,
+            before=before,
+            after={"sha256": stored.sha256, "size": stored.size},
+        )
+        log.info("registry.file.stored", version=version.id, name=name, size=stored.size)
+        return existing
+
+    def delete(self, version: ModelVersion, name: str, *, comment: str = "") -> None:
+        self.registry.ensure_writable(version.model)
+        file = self.get(version, name)
+        self.files.delete(file.key)
+        version.files.remove(file)
+        self.session.flush()
+        self.history.record(
+            version.model,
+            "file.deleted",
+            version=version,
+            subject=name,
+            before={"sha256": file.sha256, "size": file.size},
+            comment=comment,
+        )
+
+    def open(self, file: ModelVersionFile) -> Iterator[bytes]:
+        """Verify the bytes against the recorded sha256 (IntegrityError if altered), then stream."""
+        return self.files.open(self.files.get(file.key))

@@ -1,0 +1,59 @@
+"""Version references: `name/3`, `name/latest`, `name/production` (newest in a stage), `name@champion`.
+
+A reference splits into the model name and a *selector* that the REST routes take in place of a
+version number: `3`, `latest`, a stage name, or `@alias`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelyard.errors import InvalidInput
+
+LATEST = "latest"
+STAGES = ("none", "staging", "production", "archived")
+
+
+@dataclass(frozen=True)
+class VersionSelector:
+    number: int | None = None
+    alias: str | None = None
+    stage: str | None = None
+    latest: bool = False
+
+    def __str__(self) -> str:
+        if self.number is not None:
+            return str(self.number)
+        if self.alias is not None:
+            return f"@{self.alias}"
+        return self.stage or LATEST
+
+
+def parse_selector(text: str) -> VersionSelector:
+    text = text.strip()
+    if text.startswith("@") and len(text) > 1:
+        return VersionSelector(alias=text[1:])
+    if text.isdigit():
+        return VersionSelector(number=int(text))
+    if text == LATEST:
+        return VersionSelector(latest=True)
+    if text in STAGES:
+        return VersionSelector(stage=text)
+    raise InvalidInput(
+        f"version {text!r} is not a number, 'latest', a stage ({', '.join(STAGES)}) or '@alias'"
+    )
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """`name@alias` -> (name, '@alias'); `name/3` -> (name, '3'); `name` -> (name, 'latest')."""
+    if "@" in reference:
+        name, _, alias = reference.partition("@")
+        selector = f"@{alias}"
+    elif "/" in reference:
+        name, _, selector = reference.partition("/")
+    else:
+        name, selector = reference, LATEST
+    if not name or not selector.strip("@"):
+        raise InvalidInput(f"model reference {reference!r} is not valid: use name/3, name/latest or name@alias")
+    parse_selector(selector)
+    return name, selector

@@ -1,0 +1,390 @@
+"""Every registry query. Pages are keyset pages over an index: page 5,000 costs what page 1 does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select, tuple_
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from modelyard.api.pagination import MAX_LIMIT, Order, decode_cursor, encode_cursor
+from modelyard.db.engine import run_after_commit, run_after_rollback
+from modelyard.errors import InvalidInput
+from modelyard.registry.models import (
+    ModelAlias,
+    ModelVersion,
+    ModelVersionMetric,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelLabel,
+    RegisteredModelTag,
+    RegistryEvent,
+)
+from modelyard.registry.schemas import MetricFilter
+
+DESCRIPTION_SORT_CHARS = 200
+METRIC_OPERATORS = {
+    ">": lambda column, value: column > value,
+    ">=": lambda column, value: column >= value,
+    "<": lambda column, value: column < value,
+    "<=": lambda column, value: column <= value,
+    "=": lambda column, value: column == value,
+}
+
+
+class Keyset:
+    """Order by (sort expression, unique id) and continue after a cursor with one row comparison."""
+
+    def __init__(self, sort: ColumnElement[Any], unique: ColumnElement[Any], order: Order) -> None:
+        self.sort, self.unique, self.order = sort, unique, order
+
+    def apply(self, statement: Select[Any], limit: int, cursor: str | None) -> Select[Any]:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+        # A sort key that is unique by itself (an id, a version number within a model) needs no
+        # tie-breaker: the plain comparison lets the planner walk the index.
+        alone = self.sort is self.unique
+        if cursor:
+            value, last_id = decode_cursor(cursor)
+            key = self.sort if alone else tuple_(self.sort, self.unique)
+            after = value if alone else (value, last_id)
+            statement = statement.where(key > after if self.order == "asc" else key < after)
+        columns = [self.sort] if alone else [self.sort, self.unique]
+        if self.order == "asc":
+            statement = statement.order_by(*(column.asc() for column in columns))
+        else:
+            statement = statement.order_by(*(column.desc() for column in columns))
+        return statement.limit(limit + 1)
+
+
+def split_rows(rows: Sequence[Any], limit: int, cursor_of: Any) -> tuple[list[Any], str | None]:
+    """Cut the extra row off; the next cursor comes from the last row kept."""
+    items = list(rows[:limit])
+    if len(rows) <= limit or not items:
+        return items, None
+    value, row_id = cursor_of(items[-1])
+    return items, encode_cursor(value, row_id)
+
+
+MODEL_SORT_COLUMNS: dict[str, Any] = {
+    "name": RegisteredModel.name,
+    "description": func.substr(RegisteredModel.description, 1, DESCRIPTION_SORT_CHARS),
+    "creation_time": RegisteredModel.created_at,
+    "last_updated_time": RegisteredModel.updated_at,
+    "num_versions": RegisteredModel.num_versions,
+}
+
+
+def model_sort_value(model: RegisteredModel, sort: str) -> Any:
+    return {
+        "name": model.name,
+        "description": model.description[:DESCRIPTION_SORT_CHARS],
+        "creation_time": model.created_at,
+        "last_updated_time": model.updated_at,
+        "num_versions": model.num_versions,
+    }[sort]
+
+
+class ModelRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_by_name(self, name: str, *, lock: bool = False) -> RegisteredModel | None:
+        statement = select(RegisteredModel).where(RegisteredModel.name == name)
+        if lock:
+            # PostgreSQL: concurrent registrations of one model queue here; SQLite writers are
+            # already serialized by BEGIN IMMEDIATE.
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        model = self.session.scalar(statement)
+        if lock and model is not None:
+            self._locked().add(model.id)
+        return model
+
+    def _locked(self) -> set[str]:
+        """Models whose row this transaction holds locked; forgotten when it ends."""
+        locked = self.session.info.get("locked_models")
+        if locked is None:
+            locked = self.session.info["locked_models"] = set()
+            forget = lambda: self.session.info.pop("locked_models", None)  # noqa: E731
+            run_after_commit(self.session, forget)
+            run_after_rollback(self.session, forget)
+        return locked
+
+    def lock(self, model: RegisteredModel) -> RegisteredModel:
+        """Lock the model's row for this transaction (once), reading its counters fresh."""
+        if model.id in self._locked():
+            return model
+        self._locked().add(model.id)
+        statement = (
+            select(RegisteredModel)
+            .where(RegisteredModel.id == model.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return self.session.scalars(statement).one()
+
+    def name_taken(self, name: str, *, excluding: str | None = None) -> bool:
+        statement = select(RegisteredModel.id).where(RegisteredModel.name == name)
+        if excluding:
+            statement = statement.where(RegisteredModel.id != excluding)
+        return self.session.scalar(statement) is not None
+
+    def page(
+        self,
+        *,
+        name_contains: str | None,
+        description_contains: str | None,
+        tags: dict[str, str | None],
+        labels: list[str],
+        archived: bool | None,
+        sort: str,
+        order: Order,
+        limit: int,
+        cursor: str | None,
+    ) -> Sequence[RegisteredModel]:
+        statement = select(RegisteredModel).options(
+            selectinload(RegisteredModel.tags), selectinload(RegisteredModel.labels)
+        )
+        if name_contains:
+            statement = statement.where(
+                func.lower(RegisteredModel.name).contains(name_contains.lower(), autoescape=True)
+            )
+        if description_contains:
+            statement = statement.where(
+                func.lower(RegisteredModel.description).contains(description_contains.lower(), autoescape=True)
+            )
+        for key, value in tags.items():
+            condition = and_(RegisteredModelTag.model_id == RegisteredModel.id, RegisteredModelTag.key == key)
+            if value is not None:
+                condition = and_(condition, RegisteredModelTag.value == value)
+            statement = statement.where(exists().where(condition))
+        for label in labels:
+            statement = statement.where(
+                exists().where(RegisteredModelLabel.model_id == RegisteredModel.id, RegisteredModelLabel.label == label)
+            )
+        if archived is not None:
+            statement = statement.where(RegisteredModel.archived == archived)
+        keyset = Keyset(MODEL_SORT_COLUMNS[sort], RegisteredModel.id, order)
+        return self.session.scalars(keyset.apply(statement, limit, cursor)).all()
+
+    def labels_in_use(self) -> list[tuple[str, int]]:
+        rows = self.session.execute(
+            select(RegisteredModelLabel.label, func.count())
+            .group_by(RegisteredModelLabel.label)
+            .order_by(RegisteredModelLabel.label)
+        ).all()
+        return [(label, count) for label, count in rows]
+
+    def add(self, model: RegisteredModel) -> RegisteredModel:
+        self.session.add(model)
+        self.session.flush()
+        return model
+
+    def delete(self, model: RegisteredModel) -> None:
+        self.session.delete(model)
+        self.session.flush()
+
+
+class VersionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_number(self, model_id: str, number: int) -> ModelVersion | None:
+        return self.session.scalar(
+            select(ModelVersion).where(ModelVersion.model_id == model_id, ModelVersion.number == number)
+        )
+
+    def latest(self, model_id: str, *, stage: str | None = None) -> ModelVersion | None:
+        statement = select(ModelVersion).where(ModelVersion.model_id == model_id)
+        if stage is not None:
+            statement = statement.where(ModelVersion.stage == stage)
+        return self.session.scalar(statement.order_by(ModelVersion.number.desc()).limit(1))
+
+    def in_stage(self, model_id: str, stage: str) -> Sequence[ModelVersion]:
+        return self.session.scalars(
+            select(ModelVersion)
+            .where(ModelVersion.model_id == model_id, ModelVersion.stage == stage)
+            .order_by(ModelVersion.number)
+        ).all()
+
+    def all_of(self, model_id: str) -> Sequence[ModelVersion]:
+        return self.session.scalars(
+            select(ModelVersion).where(ModelVersion.model_id == model_id).order_by(ModelVersion.number)
+        ).all()
+
+    def by_alias(self, model_id: str, alias: str) -> ModelVersion | None:
+        return self.session.scalar(
+            select(ModelVersion)
+            .join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
+            .where(ModelAlias.model_id == model_id, ModelAlias.alias == alias)
+        )
+
+    def by_model_name(self, model_name: str, *, number: int | None = None, alias: str | None = None,
+                      stage: str | None = None) -> ModelVersion | None:
+        """A version of the model named `model_name` in one query: by number, alias, or newest
+        (in a stage)."""
+        if alias is not None:
+            # From the alias's own unique index, not through the model's versions.
+            holder = (
+                select(ModelAlias.version_id)
+                .join(RegisteredModel, RegisteredModel.id == ModelAlias.model_id)
+                .where(RegisteredModel.name == model_name, ModelAlias.alias == alias)
+                .scalar_subquery()
+            )
+            statement = select(ModelVersion).where(ModelVersion.id == holder)
+        else:
+            statement = select(ModelVersion).join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+            statement = statement.where(RegisteredModel.name == model_name)
+            if number is not None:
+                statement = statement.where(ModelVersion.number == number)
+            else:
+                if stage is not None:
+                    statement = statement.where(ModelVersion.stage == stage)
+                statement = statement.order_by(ModelVersion.number.desc()).limit(1)
+        # One row per (tag, file, alias) of one version: cheaper than three more queries.
+        statement = statement.options(
+            joinedload(ModelVersion.tags), joinedload(ModelVersion.files), joinedload(ModelVersion.aliases)
+        )
+        return self.session.scalars(statement).unique().one_or_none()
+
+    def page_of_model(
+        self, model_id: str, *, stage: str | None, order: Order, limit: int, cursor: str | None
+    ) -> Sequence[ModelVersion]:
+        statement = select(ModelVersion).where(ModelVersion.model_id == model_id)
+        if stage is not None:
+            statement = statement.where(ModelVersion.stage == stage)
+        keyset = Keyset(ModelVersion.number, ModelVersion.number, order)  # unique within the model
+        return self.session.scalars(keyset.apply(statement, limit, cursor)).all()
+
+    def search(
+        self,
+        *,
+        model_id: str | None,
+        tags: dict[str, str | None],
+        metric: MetricFilter | None,
+        order: Order,
+        limit: int,
+        cursor: str | None,
+    ) -> list[tuple[ModelVersion, Any]]:
+        """Versions across models; with a metric, best first by it, otherwise newest first.
+
+        Returns (version, sort value) pairs for the cursor. The first tag or the metric drives the
+        query through its index, ordered by that index, so a deep page is a range scan.
+        """
+        statement = select(ModelVersion)
+        remaining = dict(tags)
+        if metric is not None:
+            statement = statement.add_columns(ModelVersionMetric.value).join(
+                ModelVersionMetric, ModelVersionMetric.version_id == ModelVersion.id
+            )
+            statement = statement.where(
+                ModelVersionMetric.name == metric.name,
+                METRIC_OPERATORS[metric.operator](ModelVersionMetric.value, metric.value),
+            )
+            keyset = Keyset(ModelVersionMetric.value, ModelVersionMetric.version_id, order)
+        elif remaining and next(iter(remaining.values())) is not None:
+            key = next(iter(remaining))
+            value = remaining.pop(key)
+            statement = statement.add_columns(ModelVersionTag.version_id).join(
+                ModelVersionTag, ModelVersionTag.version_id == ModelVersion.id
+            )
+            statement = statement.where(ModelVersionTag.key == key, ModelVersionTag.value == value)
+            keyset = Keyset(ModelVersionTag.version_id, ModelVersionTag.version_id, order)
+        else:
+            statement = statement.add_columns(ModelVersion.id)
+            keyset = Keyset(ModelVersion.id, ModelVersion.id, order)
+        for key, value in remaining.items():
+            condition = and_(ModelVersionTag.version_id == ModelVersion.id, ModelVersionTag.key == key)
+            if value is not None:
+                condition = and_(condition, ModelVersionTag.value == value)
+            statement = statement.where(exists().where(condition))
+        if model_id is not None:
+            statement = statement.where(ModelVersion.model_id == model_id)
+        rows = self.session.execute(keyset.apply(statement, limit, cursor)).all()
+        return [(row[0], row[1]) for row in rows]
+
+    def add(self, version: ModelVersion) -> ModelVersion:
+        self.session.add(version)
+        self.session.flush()
+        return version
+
+    def delete(self, version: ModelVersion) -> None:
+        self.session.delete(version)
+        self.session.flush()
+
+    def replace_metrics(self, version: ModelVersion, *, new: bool = False) -> None:
+        """Mirror `version.metrics` into the searchable metrics table (flushed with the version)."""
+        rows = [ModelVersionMetric(name=name, value=float(value)) for name, value in version.metrics.items()]
+        if new:
+            version.metric_rows = rows
+            return
+        self.session.execute(delete(ModelVersionMetric).where(ModelVersionMetric.version_id == version.id))
+        for row in rows:
+            row.version_id = version.id
+        self.session.add_all(rows)
+
+    # -- aliases -----------------------------------------------------------------------------
+    def alias(self, model_id: str, alias: str) -> ModelAlias | None:
+        return self.session.scalar(
+            select(ModelAlias).where(ModelAlias.model_id == model_id, ModelAlias.alias == alias)
+        )
+
+    def aliases_of_model(self, model_id: str) -> Sequence[ModelAlias]:
+        return self.session.scalars(
+            select(ModelAlias).where(ModelAlias.model_id == model_id).order_by(ModelAlias.alias)
+        ).all()
+
+    def aliases_of_version(self, version_id: str) -> Sequence[ModelAlias]:
+        return self.session.scalars(
+            select(ModelAlias).where(ModelAlias.version_id == version_id).order_by(ModelAlias.alias)
+        ).all()
+
+    def add_alias(self, alias: ModelAlias) -> ModelAlias:
+        self.session.add(alias)
+        self.session.flush()
+        return alias
+
+    def delete_alias(self, alias: ModelAlias) -> None:
+        self.session.delete(alias)
+        self.session.flush()
+
+
+class EventRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, event: RegistryEvent) -> None:
+        self.session.add(event)
+
+    def page(
+        self,
+        *,
+        model_id: str | None,
+        model_name: str | None,
+        action: str | None,
+        version_number: int | None,
+        order: Order,
+        limit: int,
+        cursor: str | None,
+    ) -> Sequence[RegistryEvent]:
+        statement = select(RegistryEvent)
+        if model_id is not None:
+            statement = statement.where(RegistryEvent.model_id == model_id)
+        elif model_name is not None:
+            statement = statement.where(RegistryEvent.model_name == model_name)
+        if action:
+            statement = statement.where(RegistryEvent.action == action)
+        if version_number is not None:
+            statement = statement.where(RegistryEvent.version_number == version_number)
+        keyset = Keyset(RegistryEvent.id, RegistryEvent.id, order)
+        return self.session.scalars(keyset.apply(statement, limit, cursor)).all()
+
+    def until(self, model_id: str, actions: Sequence[str], at: datetime) -> Sequence[RegistryEvent]:
+        """The model's events of these kinds up to `at`, oldest first (to replay)."""
+        return self.session.scalars(
+            select(RegistryEvent)
+            .where(RegistryEvent.model_id == model_id, RegistryEvent.action.in_(actions), RegistryEvent.at <= at)
+            .order_by(RegistryEvent.at, RegistryEvent.id)
+        ).all()

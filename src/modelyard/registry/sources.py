@@ -1,0 +1,103 @@
+"""Where registered versions come from, as the registry sees it: plain dataclasses.
+
+The registry does not read the tables of training or evaluation. Those domains answer through the
+two lookups below, which are the only places to change when model revisions and evaluations land.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from modelyard.errors import Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class RevisionFile:
+    name: str
+    """File name inside the version (`model.pt`, `openvino/model.xml`)."""
+    key: str
+    """Key of the stored file in the artifact store; its bytes are linked, never copied."""
+
+
+@dataclass(frozen=True)
+class RevisionSource:
+    """A model revision as the registry needs it."""
+
+    revision_id: str
+    project_id: str
+    dataset_revision_id: str | None
+    configuration: dict[str, Any]
+    """The training configuration (architecture, hyperparameters)."""
+    label_map: dict[int, str]
+    parameters: dict[str, Any]
+    metrics: dict[str, float]
+    files: list[RevisionFile]
+    framework: str = "pytorch"
+    task_type: str | None = None
+    status: str = "succeeded"
+
+    def lineage(self) -> dict[str, Any]:
+        return {
+            "kind": "model_revision",
+            "revision_id": self.revision_id,
+            "project_id": self.project_id,
+            "dataset_revision_id": self.dataset_revision_id,
+            "configuration": self.configuration,
+        }
+
+
+@dataclass(frozen=True)
+class EvaluationSource:
+    """One evaluation of a revision: the candidate of `register_best`."""
+
+    revision: RevisionSource
+    metric_value: float
+    dataset_revision_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def lookup_revision_source(session: Session, revision_id: str) -> RevisionSource:
+    """The revision `revision_id` of any project, with the stored files a version links to."""
+    from modelyard.revisions.models import ModelRevision
+    from modelyard.revisions.paths import REVISION_FILES, revision_file
+    from modelyard.storage.repository import StoredFileRepository
+
+    revision = session.get(ModelRevision, revision_id)
+    if revision is None:
+        raise NotFound(
+            f"model revision {revision_id!r} does not exist: list a project's revisions with `modelyard models list`"
+        )
+    if revision.status != "succeeded" or revision.weights_status != "available":
+        raise Conflict(
+            f"model revision {revision_id} is {revision.status} with weights {revision.weights_status}; "
+            "only a succeeded revision that still has its weights can be registered"
+        )
+    stored = StoredFileRepository(session)
+    files = [
+        RevisionFile(name, key)
+        for name in REVISION_FILES
+        if stored.get(key := revision_file(revision.project_id, revision.id, name)) is not None
+    ]
+    metrics = {} if revision.best_metric is None else {f"validation_{revision.metric_name}": revision.best_metric}
+    return RevisionSource(
+        revision_id=revision.id,
+        project_id=revision.project_id,
+        dataset_revision_id=revision.dataset_revision_id,
+        configuration={"architecture": revision.architecture_id, "hyperparameters": revision.configuration,
+                       "base": revision.base, "parent_revision_id": revision.parent_id},  # fmt: skip
+        label_map={label["index"]: label["name"] for label in revision.labels},
+        parameters=dict(revision.configuration),
+        metrics=metrics,
+        files=files,
+        framework="pytorch",
+        task_type=revision.task_type,
+        status=revision.status,
+    )
+
+
+def lookup_evaluations(session: Session, project_id: str, metric: str) -> list[EvaluationSource]:
+    """Evaluations of `metric` for the succeeded revisions of a project. Implemented by the evaluation issue."""
+    return []

@@ -1,0 +1,357 @@
+"""`client.registry`: registered models, versions, files, aliases, stages and history.
+
+References name a version: `name/3`, `name/latest`, `name/production` (newest in that stage),
+`name@champion` (an alias); a bare `name` means its latest version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from modelyard.api.pagination import Page
+from modelyard.registry.references import split_reference
+from modelyard.registry.schemas import (
+    AliasRead,
+    EventRead,
+    FileRead,
+    LabelInUse,
+    ModelDescription,
+    ModelRead,
+    StageHolders,
+    VersionRead,
+)
+from modelyard.sdk.errors import ApiError
+
+if TYPE_CHECKING:
+    from modelyard.sdk.client import Client
+
+CHUNK_SIZE = 1024 * 1024
+_UNSET: Any = object()
+
+
+def _drop_none(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _version_path(reference: str) -> str:
+    name, selector = split_reference(reference)
+    return f"/registry/models/{quote(name)}/versions/{quote(selector)}"
+
+
+class Registry:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    # -- registered models -------------------------------------------------------------------
+    def create(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        metadata: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
+        labels: list[str] | None = None,
+    ) -> ModelRead:
+        body = {"name": name, "description": description, "metadata": metadata or {}, "tags": tags or {},
+                "labels": labels or []}  # fmt: skip
+        return self._client.send_model(ModelRead, "POST", "/registry/models", json=body)
+
+    def get(self, name: str) -> ModelRead:
+        return self._client.get_model(ModelRead, f"/registry/models/{quote(name)}")
+
+    def describe(self, name: str) -> ModelDescription:
+        """The model with its latest version."""
+        return self._client.get_model(ModelDescription, f"/registry/models/{quote(name)}/describe")
+
+    def list(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        labels: list[str] | None = None,
+        archived: bool | None = None,
+        sort: str = "name",
+        order: str = "asc",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[ModelRead]:
+        params = _drop_none(name=name, description=description, tag=tags, label=labels, archived=archived,
+                            sort=sort, order=order, limit=limit, cursor=cursor)  # fmt: skip
+        return self._client.get_model(Page[ModelRead], "/registry/models", params=params)
+
+    def iterate(self, **filters: Any) -> Iterator[ModelRead]:
+        cursor = None
+        while True:
+            page = self.list(cursor=cursor, **filters)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def update(self, name: str, /, **changes: Any) -> ModelRead:
+        """Change `name`, `description`, `add_metadata`, `remove_metadata`, `set_tags`, `remove_tags`,
+        `add_labels`, `remove_labels`, `archived` (with an optional `comment`)."""
+        return self._client.send_model(ModelRead, "PATCH", f"/registry/models/{quote(name)}", json=changes)
+
+    def add_metadata(self, name: str, metadata: dict[str, Any]) -> ModelRead:
+        """Merge top-level keys; a nested value replaces the stored one whole."""
+        return self.update(name, add_metadata=metadata)
+
+    def remove_metadata(self, name: str, keys: list[str]) -> ModelRead:
+        return self.update(name, remove_metadata=keys)
+
+    def archive(self, name: str, *, archived: bool = True) -> ModelRead:
+        return self.update(name, archived=archived)
+
+    def delete(self, name: str, *, comment: str = "") -> None:
+        self._client.request("DELETE", f"/registry/models/{quote(name)}", params={"comment": comment})
+
+    def labels(self) -> list[LabelInUse]:
+        return [LabelInUse.model_validate(item) for item in self._client.request("GET", "/registry/labels").json()]
+
+    # -- versions ----------------------------------------------------------------------------
+    def register(
+        self,
+        name: str,
+        /,
+        *,
+        revision_id: str | None = None,
+        files: list[Path | str] | dict[str, Path | str] | None = None,
+        create_model: bool = False,
+        **fields: Any,
+    ) -> VersionRead:
+        """Register a model revision (`revision_id`), or a version from files (any framework):
+        `framework`, `task_type`, `label_map`, `parameters`, `runtime`, `metrics`, `tags`, ..."""
+        body = {**fields, "create_model": create_model}
+        if revision_id is not None:
+            body["revision_id"] = revision_id
+        version = self._client.send_model(VersionRead, "POST", f"/registry/models/{quote(name)}/versions", json=body)
+        if files:
+            named = files if isinstance(files, dict) else {Path(path).name: path for path in files}
+            for file_name, path in named.items():
+                self.upload(f"{name}/{version.number}", path, name=file_name)
+            version = self.version(f"{name}/{version.number}")
+        return version
+
+    def register_best(
+        self,
+        name: str,
+        *,
+        project: str,
+        metric: str,
+        mode: str = "max",
+        dataset_revision_id: str | None = None,
+        create_model: bool = True,
+    ) -> VersionRead:
+        body = _drop_none(project=project, metric=metric, mode=mode, dataset_revision_id=dataset_revision_id,
+                          create_model=create_model)  # fmt: skip
+        return self._client.send_model(VersionRead, "POST", f"/registry/models/{quote(name)}/versions:best", json=body)
+
+    def versions(
+        self, name: str, *, stage: str | None = None, order: str = "desc", limit: int = 50, cursor: str | None = None
+    ) -> Page[VersionRead]:
+        params = _drop_none(stage=stage, order=order, limit=limit, cursor=cursor)
+        return self._client.get_model(Page[VersionRead], f"/registry/models/{quote(name)}/versions", params=params)
+
+    def iterate_versions(self, name: str, **filters: Any) -> Iterator[VersionRead]:
+        cursor = None
+        while True:
+            page = self.versions(name, cursor=cursor, **filters)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def search_versions(
+        self,
+        *,
+        model: str | None = None,
+        tags: list[str] | None = None,
+        metric: str | None = None,
+        order: str = "desc",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[VersionRead]:
+        """Versions by tag (`key:value`) and/or metric (`accuracy>=0.9`, best first)."""
+        params = _drop_none(model=model, tag=tags, metric=metric, order=order, limit=limit, cursor=cursor)
+        return self._client.get_model(Page[VersionRead], "/registry/versions", params=params)
+
+    def version(self, reference: str) -> VersionRead:
+        return self._client.get_model(VersionRead, _version_path(reference))
+
+    def update_version(self, reference: str, /, **changes: Any) -> VersionRead:
+        """Change `name`, `description`, `set_labels`, `remove_labels`, `set_parameters`, `runtime`, ..."""
+        return self._client.send_model(VersionRead, "PATCH", _version_path(reference), json=changes)
+
+    def delete_version(self, reference: str, *, comment: str = "") -> None:
+        self._client.request("DELETE", _version_path(reference), params={"comment": comment})
+
+    def transfer(self, reference: str, target_model: str, *, create_model: bool = False, comment: str = "") -> VersionRead:
+        body = {"target_model": target_model, "create_model": create_model, "comment": comment}
+        return self._client.send_model(VersionRead, "POST", f"{_version_path(reference)}/transfer", json=body)
+
+    def copy(self, reference: str, target_model: str, *, create_model: bool = False, comment: str = "") -> VersionRead:
+        body = {"target_model": target_model, "create_model": create_model, "comment": comment}
+        return self._client.send_model(VersionRead, "POST", f"{_version_path(reference)}/copy", json=body)
+
+    # -- aliases and stages ------------------------------------------------------------------
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        expected_version: int | None = _UNSET,
+        force: bool = False,
+        comment: str = "",
+    ) -> VersionRead:
+        """Point `alias` at `version`. With `expected_version` (None: expected unset) it is a
+        compare-and-set: a different current holder raises ApiError 409 naming it."""
+        body: dict[str, Any] = {"version": version, "force": force, "comment": comment}
+        if expected_version is not _UNSET:
+            body["expected_version"] = expected_version
+        return self._client.send_model(
+            VersionRead, "PUT", f"/registry/models/{quote(name)}/aliases/{quote(alias)}", json=body
+        )
+
+    def remove_alias(self, name: str, alias: str, *, expected_version: int | None = None, comment: str = "") -> None:
+        params = _drop_none(expected_version=expected_version, comment=comment)
+        self._client.request("DELETE", f"/registry/models/{quote(name)}/aliases/{quote(alias)}", params=params)
+
+    def aliases(self, name: str) -> dict[str, int]:
+        return self._client.request("GET", f"/registry/models/{quote(name)}/aliases").json()
+
+    def alias(self, name: str, alias: str, *, at: datetime | None = None) -> AliasRead:
+        """Who holds `alias` now, or held it at `at` (from the history)."""
+        params = _drop_none(at=at.isoformat() if at else None)
+        return self._client.get_model(AliasRead, f"/registry/models/{quote(name)}/aliases/{quote(alias)}", params=params)
+
+    def stage(self, reference: str, stage: str, *, comment: str = "", archive_existing: bool = False) -> VersionRead:
+        body = {"stage": stage, "comment": comment, "archive_existing": archive_existing}
+        return self._client.send_model(VersionRead, "POST", f"{_version_path(reference)}/stage", json=body)
+
+    def stage_holders(self, name: str, stage: str, *, at: datetime | None = None) -> StageHolders:
+        params = _drop_none(at=at.isoformat() if at else None)
+        return self._client.get_model(StageHolders, f"/registry/models/{quote(name)}/stages/{stage}", params=params)
+
+    # -- history -----------------------------------------------------------------------------
+    def events(
+        self,
+        name: str | None = None,
+        *,
+        action: str | None = None,
+        version: int | None = None,
+        order: str = "asc",
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[EventRead]:
+        """A model's history (`name`), or every event (no name)."""
+        params = _drop_none(action=action, version=version, order=order, limit=limit, cursor=cursor)
+        path = f"/registry/models/{quote(name)}/events" if name else "/registry/events"
+        return self._client.get_model(Page[EventRead], path, params=params)
+
+    # -- files -------------------------------------------------------------------------------
+    def files(self, reference: str) -> list[FileRead]:
+        response = self._client.request("GET", f"{_version_path(reference)}/files")
+        return [FileRead.model_validate(item) for item in response.json()]
+
+    def upload(self, reference: str, path: Path | str, *, name: str | None = None) -> FileRead:
+        """Stream a file into a version; a file of the same name is replaced atomically."""
+        path = Path(path)
+        file_name = name or path.name
+        with path.open("rb") as handle:
+            return self._client.send_model(
+                FileRead,
+                "PUT",
+                f"{_version_path(reference)}/files/{quote(file_name)}",
+                files={"file": (path.name, handle, "application/octet-stream")},
+            )
+
+    def delete_file(self, reference: str, name: str) -> None:
+        self._client.request("DELETE", f"{_version_path(reference)}/files/{quote(name)}")
+
+    def download_file(self, reference: str, name: str, target: Path | str) -> Path:
+        """Download one file to `target` (a file path), checking its sha256 on the way."""
+        return self._download(f"{_version_path(reference)}/files/{quote(name)}", Path(target))
+
+    def download(self, reference: str, folder: Path | str) -> list[Path]:
+        """Every file of a version into `folder`, each checked against its recorded sha256."""
+        folder = Path(folder)
+        version = self.version(reference)
+        base = f"/registry/models/{quote(version.model)}/versions/{version.number}"
+        paths = []
+        for file in version.files:
+            paths.append(self._download(f"{base}/files/{quote(file.name)}", folder / file.name, expected=file.sha256))
+        return paths
+
+    def _download(self, path: str, target: Path, *, expected: str | None = None) -> Path:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as out, self._client.stream("GET", path) as response:
+                expected = expected or response.headers.get("x-sha256")
+                for chunk in response.iter_bytes(CHUNK_SIZE):
+                    digest.update(chunk)
+                    out.write(chunk)
+            if expected and digest.hexdigest() != expected:
+                raise ApiError(
+                    500,
+                    "integrity_error",
+                    f"downloaded {target.name} does not match its recorded sha256: download it again",
+                    {},
+                )
+            os.replace(partial, target)
+        finally:
+            Path(partial).unlink(missing_ok=True)
+        return target
+
+    # -- load --------------------------------------------------------------------------------
+    def load(self, reference: str, *, folder: Path | str | None = None, device: str = "CPU") -> Any:
+        """Something that predicts: a PyTorch module (or the saved state) for a PyTorch version,
+        a compiled OpenVINO model for an OpenVINO version. Files go to `folder` (default: a
+        temporary folder), hashes checked."""
+        version = self.version(reference)
+        folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix=f"modelyard-{version.model}-"))
+        paths = self.download(f"{version.model}/{version.number}", folder)
+        if version.framework == "pytorch":
+            return _load_pytorch(paths)
+        if version.framework == "openvino":
+            return _load_openvino(paths, device)
+        raise ValueError(
+            f"cannot load a {version.framework} version in Python; its files are in {folder} (download())"
+        )
+
+
+def _pick(paths: list[Path], suffixes: tuple[str, ...], what: str) -> Path:
+    matches = [path for path in paths if path.suffix.lower() in suffixes]
+    if not matches:
+        raise ValueError(f"the version has no {what} file ({', '.join(suffixes)})")
+    return matches[0]
+
+
+def _load_pytorch(paths: list[Path]) -> Any:
+    import torch
+
+    weights = _pick(paths, (".pt", ".pth"), "PyTorch")
+    # A whole module was saved with torch.save(module): unpickling it needs weights_only=False.
+    # The bytes were just checked against the registry's sha256.
+    loaded = torch.load(weights, map_location="cpu", weights_only=False)
+    if isinstance(loaded, torch.nn.Module):
+        loaded.eval()
+    return loaded
+
+
+def _load_openvino(paths: list[Path], device: str) -> Any:
+    import openvino
+
+    model_xml = _pick(paths, (".xml",), "OpenVINO IR")
+    return openvino.Core().compile_model(str(model_xml), device)
