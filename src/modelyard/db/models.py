@@ -17,7 +17,9 @@ from modelyard.registry.models import (  # noqa: F401
     RegisteredModelTag,
     RegistryEvent,
 )
-from modelyard.revisions.models import ModelRevision, TrainingConfiguration  # noqa: F401
+from modelyard.evaluations.models import Evaluation  # noqa: F401
+from modelyard.pipelines.models import Pipeline  # noqa: F401
+from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant  # noqa: F401
 from modelyard.storage.models import StoredFile  # noqa: F401
 
 metadata = Base.metadata

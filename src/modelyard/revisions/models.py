@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modelyard.db.base import Base, IdMixin, JSONType, TimestampsMixin, UTCDateTime
+from modelyard.db.base import Base, IdMixin, JSONType, TimestampsMixin, UTCDateTime, utcnow
 
 
 class ModelRevision(IdMixin, TimestampsMixin, Base):
@@ -57,3 +57,29 @@ class TrainingConfiguration(IdMixin, TimestampsMixin, Base):
     overrides: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
 
     __table_args__ = (UniqueConstraint("project_id", "architecture_id"),)
+
+
+class Variant(IdMixin, Base):
+    """One exported form of a revision: format x precision, with its files, parity and speed."""
+
+    __tablename__ = "model_variants"
+
+    revision_id: Mapped[str] = mapped_column(ForeignKey("model_revisions.id", ondelete="CASCADE"), nullable=False)
+    format: Mapped[str] = mapped_column(String(16), nullable=False)
+    precision: Mapped[str] = mapped_column(String(8), nullable=False)
+    folder: Mapped[str] = mapped_column(String(1024), nullable=False)
+    """Storage key of the folder that holds the variant's files."""
+    model_file: Mapped[str] = mapped_column(String(256), nullable=False)
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    parity: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    speed: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), nullable=False, default="local")
+
+    __table_args__ = (UniqueConstraint("revision_id", "format", "precision"),)
+
+    @property
+    def name(self) -> str:
+        return f"{self.format}-{self.precision}"

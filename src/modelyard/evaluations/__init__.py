@@ -1,0 +1,1 @@
+"""Evaluations: a variant measured on a subset of a dataset revision with the task's standard metrics."""

@@ -1,0 +1,1 @@
+"""The per-project inference pipeline: one enabled variant answering prediction requests."""
