@@ -157,3 +157,109 @@ def _show(revision: Any) -> None:
             "finished": revision.finished_at,
         }
     )
+
+
+def _wait_for(ctx: typer.Context, submit: Any, wait: bool, json: bool) -> Any:
+    sdk = client(ctx, run_jobs=wait)
+    job = submit(sdk)
+    if not wait:
+        print_json(job) if json else print(f"queued job {job.id}; follow it with `modelyard job show {job.id}`")
+        return None
+    job = follow(sdk, job.id)
+    if job.status != "succeeded":
+        raise typer.Exit(_report_failure(job))
+    return sdk, job
+
+
+WaitOption = Annotated[bool, typer.Option("--wait", help="Show progress until the job ends.")]
+
+
+def export(
+    ctx: typer.Context,
+    revision: str,
+    format: Annotated[str, typer.Option("--format", help="openvino | onnx")] = "openvino",
+    precision: Annotated[str, typer.Option(help="fp16 | fp32 (ONNX: fp32)")] = "fp16",
+    wait: WaitOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Export a revision to a variant (parity-checked against PyTorch, benchmarked, evaluated)."""
+    done = _wait_for(ctx, lambda sdk: sdk.models.export(revision, format, precision), wait, json)
+    if done:
+        sdk, job = done
+        variant = next(v for v in sdk.models.variants(revision) if v.id == job.result["variant_id"])
+        print_json(variant) if json else _variants([variant])
+
+
+def evaluate(
+    ctx: typer.Context,
+    revision: str,
+    variant: Annotated[str, typer.Option(help="pytorch-fp32 | openvino-fp16 | openvino-fp32 | onnx-fp32 | openvino-int8")] = "openvino-fp16",
+    dataset_revision: Annotated[str | None, typer.Option(help="Dataset revision id or number.")] = None,
+    subset: Annotated[str, typer.Option(help="training | validation | testing")] = "testing",
+    wait: WaitOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Evaluate a variant with the task's standard metrics."""
+    done = _wait_for(ctx, lambda sdk: sdk.models.evaluate(revision, variant, dataset_revision=dataset_revision,
+                                                          subset=subset), wait, json)  # fmt: skip
+    if done:
+        sdk, job = done
+        found = [e for e in sdk.models.evaluations(revision) if e.id == job.result["evaluation_id"]]
+        print_json(found[0]) if json else _evaluations(found)
+
+
+def optimize(
+    ctx: typer.Context,
+    revision: str,
+    max_drop: Annotated[float | None, typer.Option(help="Accuracy-controlled: largest absolute accuracy drop.")] = None,
+    wait: WaitOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Quantize the OpenVINO variant to INT8 (NNCF), then evaluate and benchmark it beside FP16."""
+    done = _wait_for(ctx, lambda sdk: sdk.models.optimize(revision, max_drop), wait, json)
+    if done:
+        sdk, _ = done
+        variants = [v for v in sdk.models.variants(revision) if v.name in ("openvino-fp16", "openvino-int8")]
+        print_json(variants) if json else _variants(variants)
+
+
+@app.command("variants")
+def variants(ctx: typer.Context, revision: str, json: JsonOption = False) -> None:
+    """A revision's variants with size, parity and speed."""
+    found = client(ctx).models.variants(revision)
+    print_json(found) if json else _variants(found)
+
+
+@app.command("evaluations")
+def evaluations(ctx: typer.Context, revision: str, json: JsonOption = False) -> None:
+    """A revision's evaluations."""
+    found = client(ctx).models.evaluations(revision)
+    print_json(found) if json else _evaluations(found)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    revision: str,
+    weights_only: Annotated[bool, typer.Option("--weights-only", help="Keep the record, metrics and evaluations.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a revision, or only its weights."""
+    what = "the weights of revision" if weights_only else "revision"
+    if not yes:
+        typer.confirm(f"Delete {what} {revision}?", abort=True)
+    client(ctx).models.delete(revision, weights_only=weights_only)
+    print(f"deleted {what} {revision}")
+
+
+def _variants(rows: list[Any]) -> None:
+    print_table("variants", ["variant", "size (MB)", "parity", "p50 ms", "p95 ms", "images/s"], [
+        (v.name, f"{v.size_bytes / 1e6:.2f}", "-" if not v.parity else ("ok" if v.parity.get("passed") else "off"),
+         *(("-", "-", "-") if not v.speed else (f"{v.speed['latency_p50_ms']:.2f}", f"{v.speed['latency_p95_ms']:.2f}",
+                                                 f"{v.speed['throughput_fps']:.1f}")))
+        for v in rows])  # fmt: skip
+
+
+def _evaluations(rows: list[Any]) -> None:
+    print_table("evaluations", ["variant", "subset", "images", "metric", "value", "id"],
+                [(e.variant, e.subset, e.item_count, e.metric_name, f"{e.metric_value:.4f}", e.id) for e in rows])  # fmt: skip

@@ -100,6 +100,32 @@ def _save(model: Any, metadata: VariantMetadata, output_dir: Path, settings: dic
     )
     # NNCF copies rt_info, but write the entries again so the IR is right whatever NNCF's version does.
     embed_model_info(model, model_api_info(quantized_metadata))
+    _float_weights_to_fp16(model)
     output_dir.mkdir(parents=True, exist_ok=True)
     ov.save_model(model, output_dir / IR_MODEL_FILE)
     return finish_variant(output_dir, quantized_metadata, [IR_MODEL_FILE, "model.bin"])
+
+
+# Weights NNCF leaves in floating point (squeeze-and-excitation blocks, first and last layers) are kept
+# as FP32 by save_model once a model holds quantized parts; stored as FP16 they take half the space,
+# as they do in the FP16 variant, and are converted back when the model is compiled.
+_WEIGHT_CONSUMERS = {"Convolution", "GroupConvolution", "MatMul"}
+_SMALLEST_COMPRESSED_BYTES = 1024
+
+
+def _float_weights_to_fp16(model: Any) -> None:
+    import numpy as np
+    import openvino.opset13 as ops
+
+    for node in model.get_ops():
+        if node.get_type_name() != "Constant" or str(node.get_element_type()) != "<Type: 'float32'>":
+            continue
+        if node.get_byte_size() < _SMALLEST_COMPRESSED_BYTES:
+            continue
+        targets = list(node.output(0).get_target_inputs())
+        if not targets or any(t.get_node().get_type_name() not in _WEIGHT_CONSUMERS for t in targets):
+            continue
+        half = ops.constant(node.get_data().astype(np.float16))
+        restored = ops.convert(half, "f32")
+        for target in targets:
+            target.replace_source_output(restored.output(0))

@@ -25,6 +25,7 @@ BUILTIN_JOB_MODULES: tuple[str, ...] = (
     "modelyard.storage.jobs",
     "modelyard.datasets.jobs",
     "modelyard.revisions.training_job",
+    "modelyard.revisions.variant_jobs",
 )
 
 

@@ -99,5 +99,31 @@ def lookup_revision_source(session: Session, revision_id: str) -> RevisionSource
 
 
 def lookup_evaluations(session: Session, project_id: str, metric: str) -> list[EvaluationSource]:
-    """Evaluations of `metric` for the succeeded revisions of a project. Implemented by the evaluation issue."""
-    return []
+    """Evaluations carrying `metric` (e.g. `accuracy`, `map_50`) of the project's revisions that
+    still have their weights; the evaluation's dataset revision is what `dataset_revision_id` filters."""
+    from sqlalchemy import select
+
+    from modelyard.evaluations.models import Evaluation
+    from modelyard.revisions.models import ModelRevision
+
+    rows = session.execute(
+        select(Evaluation, ModelRevision)
+        .join(ModelRevision, ModelRevision.id == Evaluation.revision_id)
+        .where(Evaluation.project_id == project_id, ModelRevision.status == "succeeded",
+               ModelRevision.weights_status == "available")
+        .order_by(Evaluation.created_at)
+    ).all()  # fmt: skip
+    sources: dict[str, RevisionSource] = {}
+    candidates = []
+    for evaluation, revision in rows:
+        value = evaluation.metrics.get(metric, evaluation.metric_value if evaluation.metric_name == metric else None)
+        if value is None:
+            continue
+        if revision.id not in sources:
+            sources[revision.id] = lookup_revision_source(session, revision.id)
+        candidates.append(EvaluationSource(
+            revision=sources[revision.id], metric_value=float(value),
+            dataset_revision_id=evaluation.dataset_revision_id,
+            extra={"evaluation_id": evaluation.id, "variant": evaluation.variant, "subset": evaluation.subset},
+        ))  # fmt: skip
+    return candidates

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
 from modelyard.api.deps import Actor, Context, DbSession
@@ -15,14 +15,19 @@ from modelyard.jobs.schemas import JobRead
 from modelyard.jobs.service import JobService
 from modelyard.projects.endpoints import project_service
 from modelyard.projects.service import ProjectService
+from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead
+from modelyard.evaluations.service import EvaluationService
 from modelyard.revisions.schemas import (
+    ExportRequest,
     Lineage,
     ModelRevisionRead,
+    OptimizeRequest,
     RevisionStatus,
     RevisionUpdate,
     TrainingConfigurationRead,
     TrainingConfigurationUpdate,
     TrainRequest,
+    VariantRead,
 )
 from modelyard.revisions.service import ModelRevisionService
 from modelyard.storage.service import FileService
@@ -112,3 +117,57 @@ def lineage(revision_id: str, service: Service) -> Lineage:
         ancestors=[ModelRevisionRead.model_validate(r) for r in ancestors],
         descendants=[ModelRevisionRead.model_validate(r) for r in descendants],
     )
+
+
+@router.get("/models/{revision_id}/variants", response_model=list[VariantRead])
+def list_variants(revision_id: str, service: Service) -> list[VariantRead]:
+    return [VariantRead.model_validate(variant) for variant in service.variants(service.get(revision_id))]
+
+
+@router.post("/models/{revision_id}/variants", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+def export_variant(revision_id: str, body: ExportRequest, service: Service, jobs: Jobs) -> JobRead:
+    """Queue an export job (parity-checked, benchmarked, then evaluated on the testing subset)."""
+    return JobRead.model_validate(service.submit_export(service.get(revision_id), body.format, body.precision, jobs))
+
+
+@router.post("/models/{revision_id}:optimize", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+def optimize(revision_id: str, body: OptimizeRequest, service: Service, jobs: Jobs) -> JobRead:
+    """Queue INT8 quantization with NNCF (accuracy-controlled when `max_drop` is given)."""
+    return JobRead.model_validate(service.submit_optimization(service.get(revision_id), body.max_drop, jobs))
+
+
+@router.post("/models/{revision_id}:evaluate", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+def evaluate(revision_id: str, body: EvaluateRequest, service: Service, jobs: Jobs) -> JobRead:
+    revision = service.get(revision_id)
+    return JobRead.model_validate(service.submit_evaluation(revision, body.variant, body.dataset_revision, body.subset, jobs))
+
+
+@router.get("/models/{revision_id}/evaluations", response_model=list[EvaluationRead])
+def revision_evaluations(revision_id: str, service: Service, session: DbSession) -> list[EvaluationRead]:
+    revision = service.get(revision_id)
+    return [EvaluationRead.model_validate(row) for row in EvaluationService(session).of_revision(revision.id)]
+
+
+@router.get("/projects/{project}/evaluations", response_model=list[EvaluationRead])
+def compare_evaluations(
+    project: str,
+    projects: Projects,
+    session: DbSession,
+    subset: str = "testing",
+    dataset_revision: str | None = None,
+    metric: str | None = None,
+    variant: str | None = None,
+) -> list[EvaluationRead]:
+    """Evaluations of the project's revisions side by side (same subset and dataset revision), best first."""
+    found = projects.get(project)
+    evaluations = EvaluationService(session)
+    dataset_id = evaluations.dataset_revision(found, dataset_revision).id if dataset_revision else None
+    rows = evaluations.compare(found.id, dataset_id, subset, metric, variant)
+    return [EvaluationRead.model_validate(row) for row in rows]
+
+
+@router.delete("/models/{revision_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_revision(revision_id: str, service: Service, weights_only: bool = False) -> Response:
+    """Delete a revision, or with `weights_only=true` only its weights (record, metrics, evaluations stay)."""
+    service.delete(service.get(revision_id), weights_only=weights_only)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -85,3 +85,33 @@ class TrainingConfigurationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     overrides: dict[str, Any]
+
+
+class VariantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    revision_id: str
+    name: str
+    format: str
+    precision: str
+    folder: str
+    model_file: str
+    files: list[dict[str, Any]]
+    size_bytes: int
+    parity: dict[str, Any] | None
+    speed: dict[str, Any] | None
+    created_at: datetime
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["openvino", "onnx"] = "openvino"
+    precision: Literal["fp32", "fp16"] = "fp16"
+
+
+class OptimizeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_drop: float | None = Field(default=None, gt=0, le=1, description="Accuracy-controlled: largest absolute drop.")

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelyard.api.pagination import Order
@@ -16,7 +17,10 @@ from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.jobs.models import Job
 from modelyard.jobs.service import JobService
 from modelyard.projects.models import Project
-from modelyard.revisions.models import ModelRevision, TrainingConfiguration
+from modelyard.pipelines.models import Pipeline
+from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant
+from modelyard.revisions.paths import revision_folder
+from modelyard.revisions.variants import find_variant, parse_variant, require_weights, variants_of
 from modelyard.revisions.paths import revision_file
 from modelyard.revisions.repository import ModelRevisionRepository, TrainingConfigurationRepository
 from modelyard.revisions.schemas import TrainRequest
@@ -130,6 +134,56 @@ class ModelRevisionService:
             descendants.extend(children)
             frontier = [child.id for child in children]
         return ancestors, descendants
+
+    # -- variants, evaluations, deletion -----------------------------------------------------
+    def submit_export(self, revision: ModelRevision, format_: str, precision: str, jobs: JobService) -> Job:
+        require_weights(revision)
+        parse_variant(f"{format_}-{precision}")
+        return jobs.submit("export", {"revision_id": revision.id, "format": format_, "precision": precision},
+                           revision.project_id)  # fmt: skip
+
+    def submit_evaluation(self, revision: ModelRevision, variant: str, dataset_revision: str | None, subset: str,
+                          jobs: JobService) -> Job:  # fmt: skip
+        require_weights(revision)
+        find_variant(self.session, revision, variant)
+        params = {"revision_id": revision.id, "variant": variant, "dataset_revision": dataset_revision, "subset": subset}
+        return jobs.submit("evaluate", params, revision.project_id)
+
+    def submit_optimization(self, revision: ModelRevision, max_drop: float | None, jobs: JobService) -> Job:
+        require_weights(revision)
+        return jobs.submit("optimize", {"revision_id": revision.id, "max_drop": max_drop}, revision.project_id)
+
+    def variants(self, revision: ModelRevision) -> list[Variant]:
+        return variants_of(self.session, revision.id)
+
+    def delete(self, revision: ModelRevision, *, weights_only: bool) -> ModelRevision | None:
+        """Delete a revision (record and files) or only its weights (record, metrics, evaluations stay)."""
+        if revision.status == "running":
+            raise Conflict(f"model revision {revision.id} is still training: cancel its job {revision.job_id} first")
+        enabled = self.session.scalar(select(Pipeline).where(Pipeline.revision_id == revision.id))
+        if enabled is not None:
+            raise Conflict(
+                f"model revision {revision.id} is enabled in the project's pipeline: "
+                "disable it (`modelyard pipeline disable PROJECT`) or enable another revision first"
+            )
+        folder = revision_folder(revision.project_id, revision.id)
+        if not weights_only:
+            self.files.delete_tree(folder)
+            self.session.delete(revision)
+            self.session.flush()
+            log.info("revisions.revision.deleted", revision=revision.id)
+            return None
+        if revision.weights_status != "available":
+            raise Conflict(f"model revision {revision.id} has no weights to delete (weights {revision.weights_status})")
+        for variant in variants_of(self.session, revision.id):
+            for entry in variant.files:
+                self.files.delete(f"{variant.folder}/{entry['name']}")
+            self.session.delete(variant)
+        revision.weights_status = "deleted"
+        revision.updated_at = utcnow()
+        self.session.flush()
+        log.info("revisions.weights.deleted", revision=revision.id)
+        return revision
 
     # -- configurations ----------------------------------------------------------------------
     def configuration(self, project: Project, architecture_id: str) -> tuple[dict[str, Any], dict[str, Any]]:

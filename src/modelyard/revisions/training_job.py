@@ -31,7 +31,8 @@ from modelyard.revisions.repository import ModelRevisionRepository
 from modelyard.storage.service import FileService
 
 # Progress bands of the steps (percent of the whole job).
-WEIGHTS_AT, RECORD_AT, TRAINING_FROM, TRAINING_TO, FILES_AT = 3.0, 6.0, 8.0, 92.0, 94.0
+WEIGHTS_AT, RECORD_AT, TRAINING_FROM, TRAINING_TO, FILES_AT = 3.0, 6.0, 8.0, 88.0, 89.0
+VARIANTS_AT, EVALUATION_AT = 90.0, 96.0
 
 
 class TrainParams(BaseModel):
@@ -88,14 +89,42 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
         emit(f"training failed: {type(error).__name__}: {error}")
         _close_record(context, revision_id, "failed", "error", f"{type(error).__name__}: {error}")
         raise
+    variants = _make_variants(context, revision_id, emit)
     context.progress(100, "succeeded")
     return {
         "revision_id": revision_id,
+        "variants": variants,
         "dataset_revision_id": data.dataset_revision_id,
         "metric_name": result.metric_name,
         "best_metric": result.best_metric,
         "best_epoch": result.best_epoch,
     }
+
+
+def _make_variants(context: JobContext, revision_id: str, emit: _TrainingLog) -> dict[str, str | None]:
+    """PyTorch FP32 (the weights), OpenVINO FP16 and ONNX FP32, each evaluated on the testing subset.
+
+    A variant that fails to export or to pass its parity check is logged and left out; the revision
+    itself stays succeeded, and the variant can be made again with `modelyard export`."""
+    from modelyard.revisions.variant_jobs import evaluate_if_possible
+    from modelyard.revisions.variants import AUTOMATIC_VARIANTS, export_variant, record_pytorch_variant
+
+    context.progress(VARIANTS_AT, "variants")
+    record_pytorch_variant(context, revision_id)
+    made = ["pytorch-fp32"]
+    for format_, precision in AUTOMATIC_VARIANTS:
+        try:
+            export_variant(context, revision_id, format_, precision)
+            made.append(f"{format_}-{precision}")
+        except Exception as error:  # noqa: BLE001 - one failed export must not lose the trained revision
+            emit(f"variant {format_}-{precision} was not made: {type(error).__name__}: {error}")
+    evaluations: dict[str, str | None] = {}
+    for position, name in enumerate(made):
+        context.progress(EVALUATION_AT + position, f"evaluating {name}")
+        evaluations[name] = evaluate_if_possible(context, revision_id, name)
+    emit(f"variants: {', '.join(made)}; evaluated on the testing subset: "
+         f"{', '.join(name for name, found in evaluations.items() if found) or 'none (no testing images)'}")  # fmt: skip
+    return evaluations
 
 
 def _dataset(context: JobContext, params: TrainParams, emit: _TrainingLog) -> _Data:

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from modelyard.api.pagination import Page
 from modelyard.jobs.schemas import JobRead
-from modelyard.revisions.schemas import Lineage, ModelRevisionRead, TrainingConfigurationRead
+from modelyard.evaluations.schemas import EvaluationRead
+from modelyard.revisions.schemas import Lineage, ModelRevisionRead, TrainingConfigurationRead, VariantRead
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
@@ -77,3 +78,34 @@ class Models:
             TrainingConfigurationRead, "PUT", f"/projects/{project}/training-configurations/{architecture}",
             json={"overrides": overrides},
         )  # fmt: skip
+
+    # -- variants, evaluations, deletion -----------------------------------------------------
+    def variants(self, revision: str) -> list[VariantRead]:
+        return [VariantRead.model_validate(v) for v in self._client.request("GET", f"/models/{revision}/variants").json()]
+
+    def export(self, revision: str, format: str = "openvino", precision: str = "fp16") -> JobRead:
+        body = {"format": format, "precision": precision}
+        return self._client.send_model(JobRead, "POST", f"/models/{revision}/variants", json=body)
+
+    def optimize(self, revision: str, max_drop: float | None = None) -> JobRead:
+        return self._client.send_model(JobRead, "POST", f"/models/{revision}:optimize", json={"max_drop": max_drop})
+
+    def evaluate(self, revision: str, variant: str = "openvino-fp16", *, dataset_revision: str | int | None = None,
+                 subset: str = "testing") -> JobRead:  # fmt: skip
+        body = {"variant": variant, "subset": subset,
+                "dataset_revision": None if dataset_revision is None else str(dataset_revision)}  # fmt: skip
+        return self._client.send_model(JobRead, "POST", f"/models/{revision}:evaluate", json=body)
+
+    def evaluations(self, revision: str) -> list[EvaluationRead]:
+        response = self._client.request("GET", f"/models/{revision}/evaluations")
+        return [EvaluationRead.model_validate(row) for row in response.json()]
+
+    def compare(self, project: str, *, subset: str = "testing", dataset_revision: str | int | None = None,
+                metric: str | None = None, variant: str | None = None) -> list[EvaluationRead]:  # fmt: skip
+        params = {key: value for key, value in {"subset": subset, "dataset_revision": dataset_revision,
+                                                "metric": metric, "variant": variant}.items() if value is not None}  # fmt: skip
+        response = self._client.request("GET", f"/projects/{project}/evaluations", params=params)
+        return [EvaluationRead.model_validate(row) for row in response.json()]
+
+    def delete(self, revision: str, *, weights_only: bool = False) -> None:
+        self._client.request("DELETE", f"/models/{revision}", params={"weights_only": str(weights_only).lower()})

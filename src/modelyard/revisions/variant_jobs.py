@@ -1,0 +1,112 @@
+"""Jobs on a trained revision: `export` a variant, `evaluate` a variant, `optimize` to INT8."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from modelyard.datasets.parquet import read_revision
+from modelyard.db.engine import transaction
+from modelyard.evaluations.service import run_evaluation
+from modelyard.jobs.context import JobContext
+from modelyard.jobs.registry import JobType
+from modelyard.revisions.models import ModelRevision
+from modelyard.revisions.variants import export_variant, quantize_variant
+
+MAX_CALIBRATION_IMAGES = 300
+
+
+class ExportParams(BaseModel):
+    revision_id: str
+    format: Literal["openvino", "onnx"]
+    precision: Literal["fp32", "fp16"] = "fp16"
+    evaluate: bool = True
+
+
+class EvaluateParams(BaseModel):
+    revision_id: str
+    variant: str = "openvino-fp16"
+    dataset_revision: str | None = None
+    subset: str = "testing"
+
+
+class OptimizeParams(BaseModel):
+    revision_id: str
+    max_drop: float | None = Field(default=None, gt=0, le=1)
+
+
+def export(context: JobContext, raw: dict[str, Any]) -> dict[str, Any]:
+    params = ExportParams.model_validate(raw)
+    name = f"{params.format}-{params.precision}"
+    context.progress(5, f"exporting {name}")
+    variant_id = export_variant(context, params.revision_id, params.format, params.precision)
+    result: dict[str, Any] = {"variant_id": variant_id, "variant": name}
+    if params.evaluate:
+        context.progress(70, f"evaluating {name}")
+        result["evaluation_id"] = evaluate_if_possible(context, params.revision_id, name)
+    return result
+
+
+def evaluate(context: JobContext, raw: dict[str, Any]) -> dict[str, Any]:
+    params = EvaluateParams.model_validate(raw)
+    context.progress(5, f"evaluating {params.variant} on {params.subset}")
+    evaluation_id = run_evaluation(context, params.revision_id, params.variant, params.dataset_revision, params.subset)
+    return {"evaluation_id": evaluation_id}
+
+
+def optimize(context: JobContext, raw: dict[str, Any]) -> dict[str, Any]:
+    """INT8 post-training quantization, calibrated on up to 300 training images."""
+    params = OptimizeParams.model_validate(raw)
+    context.progress(5, "calibration images")
+    calibration, validation = _calibration_and_validation(context, params)
+    context.progress(15, "quantizing" if params.max_drop is None else f"quantizing (max drop {params.max_drop})")
+    variant_id = quantize_variant(context, params.revision_id, calibration, params.max_drop, validation)
+    context.progress(75, "evaluating openvino-int8")
+    evaluation_id = evaluate_if_possible(context, params.revision_id, "openvino-int8")
+    return {"variant_id": variant_id, "variant": "openvino-int8", "evaluation_id": evaluation_id}
+
+
+def evaluate_if_possible(context: JobContext, revision_id: str, variant: str, subset: str = "testing") -> str | None:
+    """Evaluate on the revision's own testing subset; None (and a log line) when it has no testing images."""
+    try:
+        return run_evaluation(context, revision_id, variant, None, subset)
+    except ValueError as error:
+        context.log.info("no evaluation of %s: %s", variant, error)
+        return None
+
+
+def _calibration_and_validation(context: JobContext, params: OptimizeParams) -> tuple[list[Any], Any]:
+    from modelyard.datasets.revisions import RevisionService
+    from modelyard.projects.models import Project
+    from modelyard.storage.service import FileService
+
+    with transaction(context.db.read_sessions) as session:
+        revision = session.get(ModelRevision, params.revision_id)
+        if revision is None:
+            raise ValueError(f"model revision {params.revision_id} does not exist")
+        files = FileService(session, context.store)
+        datasets = RevisionService(session, files, context.actor)
+        parquet = datasets.parquet_path(datasets.get(session.get(Project, revision.project_id), revision.dataset_revision_id))
+        task, label_ids = revision.task_type, [label["id"] for label in revision.labels]
+    training = read_revision(parquet, "training")[:MAX_CALIBRATION_IMAGES]
+    calibration = [item.image_path for item in training]
+    if not calibration:
+        raise ValueError("the dataset revision has no training images to calibrate with")
+    if params.max_drop is None:
+        return calibration, None
+    if task != "multiclass_classification":
+        raise ValueError("accuracy-controlled quantization (max_drop) is available for multiclass classification")
+    validation = read_revision(parquet, "validation")
+    if not validation:
+        raise ValueError("accuracy-controlled quantization needs validation images")
+    index = {label_id: position for position, label_id in enumerate(label_ids)}
+    return calibration, [(item.image_path, index[item.label_ids[0]]) for item in validation]
+
+
+JOB_TYPES = [
+    JobType("export", export, "Export a revision to an OpenVINO or ONNX variant (parity-checked, benchmarked).",
+            ExportParams),
+    JobType("evaluate", evaluate, "Evaluate a variant on a subset of a dataset revision.", EvaluateParams),
+    JobType("optimize", optimize, "Quantize a revision's OpenVINO variant to INT8 with NNCF.", OptimizeParams),
+]  # fmt: skip

@@ -1,0 +1,205 @@
+"""Variants of a revision: record the PyTorch weights, export OpenVINO and ONNX, quantize to INT8.
+
+Called from job bodies (training, export, optimize). The exporting itself is the pure core in
+`modelyard.export`; this module stores what it produced and records it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from modelyard.db.engine import transaction
+from modelyard.errors import Conflict, NotFound
+from modelyard.jobs.context import JobContext
+from modelyard.revisions.models import ModelRevision, Variant
+from modelyard.revisions.paths import revision_file, revision_folder
+from modelyard.storage.service import FileService
+
+VARIANT_NAMES = ("pytorch-fp32", "openvino-fp16", "openvino-fp32", "onnx-fp32", "openvino-int8")
+AUTOMATIC_VARIANTS = (("openvino", "fp16"), ("onnx", "fp32"))
+SPEED_SECONDS = 1.0
+
+
+def parse_variant(name: str) -> tuple[str, str]:
+    if name not in VARIANT_NAMES:
+        raise NotFound(f"unknown variant {name!r}; variants are named {', '.join(VARIANT_NAMES)}")
+    format_, precision = name.split("-")
+    return format_, precision
+
+
+def find_variant(session: Session, revision: ModelRevision, name: str) -> Variant:
+    format_, precision = parse_variant(name)
+    variant = session.scalar(
+        select(Variant).where(Variant.revision_id == revision.id, Variant.format == format_,
+                              Variant.precision == precision)
+    )  # fmt: skip
+    if variant is None:
+        have = ", ".join(v.name for v in variants_of(session, revision.id)) or "none"
+        raise Conflict(f"model revision {revision.id} has no {name} variant (it has: {have}); "
+                       f"make it with `modelyard export {revision.id} --format {format_} --precision {precision}`")  # fmt: skip
+    return variant
+
+
+def variants_of(session: Session, revision_id: str) -> list[Variant]:
+    return list(session.scalars(select(Variant).where(Variant.revision_id == revision_id).order_by(Variant.created_at)))
+
+
+def local_variant_path(files: FileService, variant: Variant) -> Path:
+    """The variant's model file on local disk, after every one of its files passed its hash check."""
+    for entry in variant.files:
+        files.local_path(files.get(f"{variant.folder}/{entry['name']}"))
+    return files.local_path(files.get(f"{variant.folder}/{variant.model_file}"))
+
+
+def require_weights(revision: ModelRevision) -> None:
+    if revision.status != "succeeded" or revision.weights_status != "available":
+        raise Conflict(
+            f"model revision {revision.id} is {revision.status} with weights {revision.weights_status}: "
+            "only a succeeded revision whose weights are kept can be exported, evaluated or enabled"
+        )
+
+
+def record_pytorch_variant(context: JobContext, revision_id: str) -> str:
+    """The trained model.pt is the PyTorch FP32 variant: recorded, not copied."""
+    with transaction(context.db.sessions) as session:
+        revision = _revision(session, revision_id)
+        files = FileService(session, context.store)
+        stored = files.get(revision_file(revision.project_id, revision.id, "model.pt"))
+        variant = Variant(
+            revision_id=revision.id, format="pytorch", precision="fp32",
+            folder=revision_folder(revision.project_id, revision.id), model_file="model.pt",
+            files=[{"name": "model.pt", "size": stored.size, "sha256": stored.sha256}], size_bytes=stored.size,
+            job_id=context.job_id, created_by=context.actor,
+        )  # fmt: skip
+        session.add(variant)
+        session.flush()
+        return variant.id
+
+
+def export_variant(context: JobContext, revision_id: str, format_: str, precision: str) -> str:
+    """Export, check parity against PyTorch, measure speed, store and record one variant."""
+    from modelyard.export import check_parity, export_onnx, export_openvino
+
+    checkpoint = _checkpoint(context, revision_id)
+    output = context.work_dir / f"{format_}-{precision}"
+    context.log.info("exporting %s %s", format_, precision)
+    if format_ == "openvino":
+        exported = export_openvino(checkpoint, output, precision)  # type: ignore[arg-type]
+    elif format_ == "onnx":
+        exported = export_onnx(checkpoint, output)
+    else:
+        raise ValueError(f"cannot export to {format_}")
+    parity = check_parity(checkpoint, exported.model_path)
+    context.log.info("parity of %s-%s: %s", format_, precision, _report(parity))
+    return _store_variant(context, revision_id, format_, precision, exported, parity)
+
+
+def quantize_variant(context: JobContext, revision_id: str, calibration: list[Path], max_drop: float | None,
+                     validation: list[tuple[Path, int]] | None = None) -> str:  # fmt: skip
+    """INT8 with NNCF from an FP32 IR, calibrated on `calibration`; with `max_drop`, accuracy-controlled
+    against `validation` (image, label index) pairs."""
+    from modelyard.export import ParityError, check_parity, export_openvino, quantize_ir, quantize_with_accuracy_control
+
+    checkpoint = _checkpoint(context, revision_id)
+    fp32 = export_openvino(checkpoint, context.work_dir / "openvino-fp32-source", "fp32")
+    output = context.work_dir / "openvino-int8"
+    if max_drop is None:
+        exported = quantize_ir(fp32.model_path, calibration, output)
+    else:
+        exported = quantize_with_accuracy_control(
+            fp32.model_path, calibration, validation or [], top1_accuracy(fp32.metadata), output, max_drop=max_drop
+        )
+    # INT8 is judged by its evaluation against FP16 (accuracy within `max_drop`), not by output parity:
+    # quantization error on individual scores is expected. The parity figures are recorded all the same.
+    try:
+        parity = check_parity(checkpoint, exported.model_path)
+    except ParityError as error:
+        parity = error.report
+    context.log.info("parity of openvino-int8: %s", _report(parity))
+    return _store_variant(context, revision_id, "openvino", "int8", exported, parity)
+
+
+def top1_accuracy(metadata: Any) -> Any:
+    """NNCF's validation function for a classifier: top-1 accuracy on (image, label index) pairs."""
+
+    def accuracy(compiled_model: Any, items: Any) -> float:
+        import numpy as np
+
+        from modelyard.inference.preprocess import prepare_image
+
+        correct = total = 0
+        for image, label in items:
+            prepared = prepare_image(image, metadata.input_spec, metadata.input_scaling)
+            scores = compiled_model(prepared.pixels[np.newaxis])[0]
+            correct += int(int(np.argmax(scores)) == label)
+            total += 1
+        return correct / max(total, 1)
+
+    return accuracy
+
+
+def _store_variant(context: JobContext, revision_id: str, format_: str, precision: str, exported: Any,
+                   parity: Any) -> str:  # fmt: skip
+    from modelyard.export import measure_speed
+
+    speed = measure_speed(exported.model_path, duration_s=SPEED_SECONDS)
+    context.log.info("speed of %s-%s: p50 %.2f ms, %.1f images/s at batch %d", format_, precision,
+                     speed.latency_p50_ms, speed.throughput_fps, speed.best_batch)  # fmt: skip
+    with transaction(context.db.sessions) as session:
+        revision = _revision(session, revision_id)
+        files = FileService(session, context.store)
+        folder = f"{revision_folder(revision.project_id, revision.id)}/{format_}-{precision}"
+        names = sorted(path.name for path in exported.folder.iterdir() if path.is_file())
+        entries = []
+        for name in names:
+            record = files.save(f"{folder}/{name}", exported.folder / name, actor=context.actor, move=True)
+            entries.append({"name": name, "size": record.size, "sha256": record.sha256})
+        existing = session.scalar(select(Variant).where(
+            Variant.revision_id == revision.id, Variant.format == format_, Variant.precision == precision))  # fmt: skip
+        if existing is not None:
+            session.delete(existing)
+            session.flush()
+        variant = Variant(
+            revision_id=revision.id, format=format_, precision=precision, folder=folder,
+            model_file=exported.model_path.name, files=entries, size_bytes=sum(e["size"] for e in entries),
+            parity=_report(parity), speed=_plain(asdict(speed)), job_id=context.job_id, created_by=context.actor,
+        )  # fmt: skip
+        session.add(variant)
+        session.flush()
+        return variant.id
+
+
+def _checkpoint(context: JobContext, revision_id: str) -> Path:
+    with transaction(context.db.read_sessions) as session:
+        revision = _revision(session, revision_id)
+        require_weights(revision)
+        files = FileService(session, context.store)
+        return files.local_path(files.get(revision_file(revision.project_id, revision.id, "model.pt")))
+
+
+def _revision(session: Session, revision_id: str) -> ModelRevision:
+    revision = session.get(ModelRevision, revision_id)
+    if revision is None:
+        raise NotFound(f"model revision {revision_id!r} does not exist")
+    return revision
+
+
+def _report(parity: Any) -> dict[str, Any]:
+    report = _plain(asdict(parity))
+    report["passed"] = parity.passed
+    return report
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
