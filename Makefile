@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_BIN ?= /usr/lib/postgresql/15/bin
 
-.PHONY: serve test install install-dev postgres clean
+.PHONY: serve test install install-ml install-dev postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +16,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[ml,dev]'
-	touch $(VENV)/.installed $@
+	touch $(VENV)/.installed $(VENV)/.installed-ml $@
 
 install: $(VENV)/.installed
+
+$(VENV)/.installed-ml: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[ml]'
+	touch $(VENV)/.installed $(VENV)/.installed-ml $@
+
+install-ml: $(VENV)/.installed-ml
 
 install-dev: $(VENV)/.installed-dev
 
 # Start modelyard on its embedded default: SQLite and ./data (MODELYARD_* variables or .env override).
-serve: install
+serve: install-ml
 	$(BIN)/modelyard db upgrade
 	$(BIN)/modelyard serve
 

@@ -124,3 +124,10 @@ def test_unreachable_server_is_one_clear_line(settings: Settings) -> None:
     result = modelyard(settings, "project", "list", server="http://127.0.0.1:9")
     assert result.returncode == 1
     assert "cannot reach the modelyard server" in result.stderr
+
+
+def test_usage_errors_are_one_line_and_exit_1(settings: Settings) -> None:
+    result = modelyard(settings, "project", "create")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Missing argument" in lines[0] and "--help" in lines[0]

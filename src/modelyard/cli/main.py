@@ -81,8 +81,10 @@ def main() -> None:
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except _click_errors() as error:
-        error.show()
-        sys.exit(error.exit_code if error.exit_code else 1)
+        context = getattr(error, "ctx", None)
+        hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+        fail(f"{error.format_message()}{hint}")
+        sys.exit(1)
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
@@ -92,6 +94,18 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
 
 
 def _click_errors() -> tuple[type[BaseException], ...]:
-    import click
+    """Usage errors: Typer raises its own bundled copy of click's exceptions, or click's."""
+    errors: list[type[BaseException]] = []
+    try:
+        from typer._click.exceptions import ClickException as BundledClickException
 
-    return (click.ClickException,)
+        errors.append(BundledClickException)
+    except ImportError:
+        pass
+    try:
+        import click
+
+        errors.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(errors)
