@@ -55,7 +55,7 @@ def main() -> None:
         prepared = time.monotonic()
         job = client.models.train("digits", "mobilenet_v3_small", base="scratch", overrides={
             "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-            "early_stopping_patience": 0})  # fmt: skip
+            "early_stopping_patience": 0, "augmentations": {"horizontal_flip": False}})  # fmt: skip
         done = client.jobs.wait(job.id, timeout=3600)
         trained = time.monotonic()
         if done.status != "succeeded":

@@ -154,7 +154,7 @@ def test_revision_needs_annotated_items(client: Client, project: str) -> None:
 def test_deleting_files_of_a_needed_revision_is_refused_unless_forced(
     client: Client, project: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Model revisions arrive with the training issue; until then the blockers come from this seam.
+    # The blockers are the kept model revisions trained on it; the seam is replaced so that no training is needed.
     import modelyard.datasets.revisions as revisions
 
     _add_items(client, project, range(3), ["rose"])
