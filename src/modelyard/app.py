@@ -67,13 +67,15 @@ def _api_router() -> APIRouter:
     from modelyard.datasets.endpoints import router as datasets
     from modelyard.health.endpoints import router as health
     from modelyard.jobs.endpoints import router as jobs
+    from modelyard.pipelines.deploy_endpoints import router as deployment
+    from modelyard.pipelines.endpoints import router as pipelines
     from modelyard.projects.endpoints import router as projects
     from modelyard.registry.endpoints import router as registry
     from modelyard.revisions.endpoints import router as models
     from modelyard.storage.endpoints import router as files
 
     router = APIRouter()
-    for domain in (health, projects, datasets, models, registry, jobs, files, architectures):
+    for domain in (health, projects, datasets, models, registry, jobs, files, architectures, pipelines, deployment):
         router.include_router(domain)
     return router
 

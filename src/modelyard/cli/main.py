@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from modelyard import __version__
-from modelyard.cli import architectures, datasets, jobs, labels, models, projects, registry, server
+from modelyard.cli import architectures, datasets, jobs, labels, models, pipeline, projects, registry, server
 from modelyard.cli.output import fail
 from modelyard.cli.state import CliState
 
@@ -29,6 +29,8 @@ app.command("export")(models.export)
 app.command("evaluate")(models.evaluate)
 app.command("optimize")(models.optimize)
 app.add_typer(models.app, name="models")
+app.add_typer(pipeline.app, name="pipeline")
+app.command("deploy")(pipeline.deploy)
 app.add_typer(jobs.app, name="job")
 app.add_typer(architectures.app, name="architectures")
 app.add_typer(architectures.weights_app, name="weights")

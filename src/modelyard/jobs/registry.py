@@ -26,6 +26,7 @@ BUILTIN_JOB_MODULES: tuple[str, ...] = (
     "modelyard.datasets.jobs",
     "modelyard.revisions.training_job",
     "modelyard.revisions.variant_jobs",
+    "modelyard.pipelines.jobs",
 )
 
 

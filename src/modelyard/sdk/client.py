@@ -52,6 +52,7 @@ class Client:
         )
         from modelyard.sdk.datasets import Datasets
         from modelyard.sdk.models import Models
+        from modelyard.sdk.pipelines import Pipelines
         from modelyard.sdk.registry import Registry
         from modelyard.sdk.resources import Architectures, Files, Jobs, Projects
 
@@ -62,6 +63,7 @@ class Client:
         self.jobs = Jobs(self)
         self.files = Files(self)
         self.registry = Registry(self)
+        self.pipelines = Pipelines(self)
 
     @property
     def is_local(self) -> bool:

@@ -1,0 +1,353 @@
+"""Pipelines: which variant a project serves, answering predictions with it, batch jobs, deployment packages."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from sqlalchemy.orm import Session
+
+from modelyard.context import AppContext
+from modelyard.db.base import utcnow
+from modelyard.db.engine import run_after_commit, transaction
+from modelyard.errors import Conflict, InvalidInput, ModelyardError, NotFound
+from modelyard.inference import ImageInputError, Predictor
+from modelyard.jobs.models import Job
+from modelyard.jobs.service import JobService
+from modelyard.pipelines.models import Pipeline
+from modelyard.pipelines.repository import PipelineRepository, VariantRepository
+from modelyard.pipelines.runtime import ActivePipeline, PipelineKey, PipelineRuntime
+from modelyard.pipelines.schemas import (
+    BATCH_PREDICT_JOB,
+    BatchPredictRequest,
+    FilePrediction,
+    PipelineEnable,
+    PipelineStatus,
+    PredictionsRead,
+)
+from modelyard.projects.models import Project
+from modelyard.projects.service import ProjectService
+from modelyard.revisions.models import ModelRevision, Variant
+from modelyard.revisions.repository import ModelRevisionRepository
+from modelyard.storage.service import FileService
+
+log = structlog.get_logger("modelyard.pipelines")
+FORMATS = ("pytorch", "openvino", "onnx")
+PRECISIONS = ("fp32", "fp16", "int8")
+PACKAGE_FORMATS = ("openvino", "onnx")
+
+
+def parse_variant_name(name: str) -> tuple[str, str]:
+    """`openvino-fp16` -> ("openvino", "fp16")."""
+    format, _, precision = name.strip().lower().partition("-")
+    if format not in FORMATS or precision not in PRECISIONS:
+        raise InvalidInput(
+            f"{name!r} is not a variant name: use FORMAT-PRECISION with FORMAT one of {', '.join(FORMATS)} "
+            f"and PRECISION one of {', '.join(PRECISIONS)} (e.g. openvino-fp16)"
+        )
+    return format, precision
+
+
+class VariantFiles:
+    """A variant's stored files as verified local paths (they sit together in one folder of the data directory)."""
+
+    def __init__(self, files: FileService) -> None:
+        self.files = files
+
+    def names(self, variant: Variant) -> list[str]:
+        names = [entry["name"] for entry in variant.files]
+        return names if variant.model_file in names else [*names, variant.model_file]
+
+    def local_paths(self, variant: Variant) -> dict[str, Path]:
+        """Every file of the variant, each checked against its recorded sha256 and size."""
+        folder = variant.folder.rstrip("/")
+        paths = {}
+        for name in self.names(variant):
+            record = self.files.files.get(f"{folder}/{name}")
+            if record is None:
+                raise Conflict(
+                    f"variant {variant.name} of model revision {variant.revision_id} is missing its file {name}: "
+                    "export the variant again"
+                )
+            paths[name] = self.files.local_path(record)
+        return paths
+
+    def model_path(self, variant: Variant) -> Path:
+        return self.local_paths(variant)[variant.model_file]
+
+    def stage(self, variant: Variant, folder: Path) -> Path:
+        """Link the verified files into `folder` with the files.json that describes them; returns `folder`."""
+        import json
+
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, path in self.local_paths(variant).items():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copyfile(path, target)
+        entries = [entry for entry in variant.files if entry["name"] != "files.json"]
+        content = {"files": [{"name": e["name"], "size": e["size"], "sha256": e["sha256"]} for e in entries]}
+        (folder / "files.json").write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+        return folder
+
+
+def load_predictor(model_path: Path, variant: Variant, confidence_threshold: float | None = None) -> Predictor:
+    """Open a variant's predictor; a variant that cannot be loaded is a conflict the caller can act on."""
+    try:
+        return Predictor.open(model_path, confidence_threshold=confidence_threshold)
+    except ModelyardError:
+        raise
+    except (ValueError, RuntimeError, OSError) as error:
+        raise Conflict(
+            f"variant {variant.name} of model revision {variant.revision_id} cannot be loaded ({error}): "
+            "export it again"
+        ) from error
+
+
+class RevisionVariants:
+    """Finding a revision and one of its variants, with the checks that serving or packaging it needs."""
+
+    def __init__(self, session: Session) -> None:
+        self.revisions = ModelRevisionRepository(session)
+        self.variants = VariantRepository(session)
+
+    def revision(self, revision_id: str) -> ModelRevision:
+        revision = self.revisions.get(revision_id)
+        if revision is None:
+            raise NotFound(
+                f"model revision {revision_id!r} does not exist: list them with `modelyard models list PROJECT`"
+            )
+        return revision
+
+    def usable_variant(self, revision: ModelRevision, name: str) -> Variant:
+        format, precision = parse_variant_name(name)
+        if revision.weights_status != "available":
+            raise Conflict(
+                f"model revision #{revision.number} ({revision.id}) has its weights {revision.weights_status}, "
+                "so it cannot serve predictions: choose a revision whose weights are available "
+                "(`modelyard models list PROJECT`) or train again",
+                code="weights_unavailable",
+            )
+        variant = self.variants.find(revision.id, format, precision)
+        if variant is None:
+            available = [found.name for found in self.variants.of_revision(revision.id)]
+            has = f"it has {', '.join(available)}" if available else "it has no variants yet"
+            raise Conflict(
+                f"model revision #{revision.number} ({revision.id}) has no {format}-{precision} variant; {has}. "
+                f"Pick one of those, or create it first (`modelyard export`, or `modelyard optimize` for int8)",
+                code="variant_not_found",
+                available_variants=available,
+            )
+        return variant
+
+
+class PipelineService:
+    def __init__(self, session: Session, files: FileService, runtime: PipelineRuntime, actor: str) -> None:
+        self.session = session
+        self.files = files
+        self.runtime = runtime
+        self.actor = actor
+        self.pipelines = PipelineRepository(session)
+        self.lookup = RevisionVariants(session)
+        self.variant_files = VariantFiles(files)
+
+    def project(self, reference: str) -> Project:
+        return ProjectService(self.session, self.files, self.actor).get(reference)
+
+    # -- enable / disable / status -------------------------------------------------------------
+    def enable(self, project: Project, request: PipelineEnable) -> PipelineStatus:
+        """Point the project's pipeline at a variant; it is loaded now, and serves once this commits."""
+        revision = self.lookup.revision(request.revision)
+        if revision.project_id != project.id:
+            raise InvalidInput(f"model revision {revision.id} belongs to another project, not {project.name}")
+        if revision.status != "succeeded":
+            raise Conflict(f"model revision #{revision.number} is {revision.status}; only succeeded revisions serve")
+        variant = self.lookup.usable_variant(revision, request.variant)
+        threshold = request.confidence_threshold
+        predictor = self.runtime.predictor(variant.id, threshold, lambda: self._load(variant))
+        pipeline = self.pipelines.get(project.id)
+        if pipeline is None:
+            pipeline = Pipeline(project_id=project.id)
+            self.session.add(pipeline)
+        pipeline.revision_id, pipeline.variant_id = revision.id, variant.id
+        pipeline.confidence_threshold, pipeline.enabled_at, pipeline.enabled_by = threshold, utcnow(), self.actor
+        self.session.flush()
+        entry = ActivePipeline(_key(pipeline), revision.id, variant.name, predictor)
+        run_after_commit(self.session, lambda: self.runtime.install(entry))
+        log.info("pipelines.pipeline.enabled", project=project.id, revision=revision.id, variant=variant.name,
+                 threshold=threshold)  # fmt: skip
+        return self._status(project, pipeline, revision, variant, entry)
+
+    def disable(self, project: Project) -> PipelineStatus:
+        pipeline = self.pipelines.get(project.id)
+        if pipeline is not None:
+            self.pipelines.delete(pipeline)
+            project_id = project.id
+            run_after_commit(self.session, lambda: self.runtime.deactivate(project_id))
+            log.info("pipelines.pipeline.disabled", project=project.id, variant=pipeline.variant_id)
+        return PipelineStatus(project_id=project.id, enabled=False)
+
+    def status(self, project: Project) -> PipelineStatus:
+        pipeline = self.pipelines.get(project.id)
+        if pipeline is None:
+            return PipelineStatus(project_id=project.id, enabled=False)
+        revision = self.lookup.revision(pipeline.revision_id)
+        variant = self.lookup.variants.get(pipeline.variant_id)
+        assert variant is not None  # a foreign key
+        return self._status(project, pipeline, revision, variant, self.runtime.current(_key(pipeline)))
+
+    def _status(self, project: Project, pipeline: Pipeline, revision: ModelRevision, variant: Variant,
+                active: ActivePipeline | None) -> PipelineStatus:  # fmt: skip
+        return PipelineStatus(
+            project_id=project.id,
+            enabled=True,
+            revision_id=revision.id,
+            revision_number=revision.number,
+            revision_name=revision.name,
+            variant=variant.name,
+            variant_id=variant.id,
+            confidence_threshold=pipeline.confidence_threshold,
+            enabled_at=pipeline.enabled_at,
+            enabled_by=pipeline.enabled_by,
+            loaded=active is not None,
+            metrics=active.metrics.snapshot() if active is not None else None,
+        )
+
+    # -- serving -------------------------------------------------------------------------------
+    def serving(self, project: Project) -> ActivePipeline:
+        """The project's active pipeline, loaded in this process (409 when it is disabled)."""
+        pipeline = self.require_enabled(project)
+        key = _key(pipeline)
+        active = self.runtime.current(key)
+        if active is not None:
+            return active
+        revision = self.lookup.revision(pipeline.revision_id)
+        variant = self.lookup.variants.get(pipeline.variant_id)
+        assert variant is not None
+        if revision.weights_status != "available":
+            raise Conflict(
+                f"the pipeline of {project.name} serves model revision #{revision.number}, whose weights are "
+                f"{revision.weights_status}: enable another revision",
+                code="weights_unavailable",
+            )
+        return self.runtime.serve(key, revision.id, variant.name, lambda: self._load(variant))
+
+    def require_enabled(self, project: Project) -> Pipeline:
+        pipeline = self.pipelines.get(project.id)
+        if pipeline is None:
+            raise Conflict(
+                f"the pipeline of project {project.name} is disabled: enable a model first with "
+                f"`modelyard pipeline enable {project.name} REVISION`",
+                code="pipeline_disabled",
+            )
+        return pipeline
+
+    def _load(self, variant: Variant) -> Predictor:
+        started = time.perf_counter()
+        predictor = load_predictor(self.variant_files.model_path(variant), variant)
+        log.info("pipelines.variant.loaded", variant=variant.id, name=variant.name,
+                 ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
+        return predictor
+
+    # -- batch ---------------------------------------------------------------------------------
+    def start_batch(self, project: Project, request: BatchPredictRequest, jobs: JobService) -> Job:
+        """Queue a batch prediction over a folder on the server with the pipeline's current variant."""
+        self.require_enabled(project)
+        input_folder, output_folder = Path(request.input_folder), Path(request.output_folder)
+        for path in (input_folder, output_folder):
+            if not path.is_absolute():
+                raise InvalidInput(f"{path} is relative: give absolute paths on the server")
+        if not input_folder.is_dir():
+            raise InvalidInput(f"input folder {input_folder} does not exist on the server (or is not a folder)")
+        data_dir = self.files.store.root.resolve()
+        if output_folder.resolve().is_relative_to(data_dir):
+            raise InvalidInput(f"output folder {output_folder} is inside the data directory {data_dir}: "
+                               "write predictions somewhere else")  # fmt: skip
+        params = {"project_id": project.id, "input_folder": str(input_folder), "output_folder": str(output_folder)}
+        job = jobs.submit(BATCH_PREDICT_JOB, params, project.id)
+        log.info("pipelines.batch.queued", project=project.id, job=job.id)
+        return job
+
+
+def _key(pipeline: Pipeline) -> PipelineKey:
+    return PipelineKey(pipeline.project_id, pipeline.variant_id, pipeline.confidence_threshold, pipeline.enabled_at)
+
+
+def open_serving(context: AppContext, runtime: PipelineRuntime, project_reference: str) -> ActivePipeline:
+    """The project's active pipeline, looked up in a short read transaction (none is held while predicting)."""
+    with transaction(context.db.read_sessions) as session:
+        service = PipelineService(session, FileService(session, context.store), runtime, "local")
+        return service.serving(service.project(project_reference))
+
+
+@dataclass(frozen=True)
+class ReceivedImage:
+    name: str
+    path: Path
+
+
+def predict_images(active: ActivePipeline, images: Sequence[ReceivedImage]) -> PredictionsRead:
+    """Run the active pipeline on each image; an unreadable one fails the request, naming the file."""
+    started = time.perf_counter()
+    predictions = []
+    for image in images:
+        try:
+            prediction = active.predictor.predict(image.path)
+        except (ImageInputError, OSError, ValueError) as error:  # the decoder's errors on a bad file
+            active.metrics.record_failure()
+            reason = str(error).replace(str(image.path), image.name)
+            raise InvalidInput(f"{image.name} cannot be read as an image ({reason}); send JPEG, PNG, BMP, TIFF or "
+                               "WebP files", code="prediction_image_invalid", file=image.name) from None  # fmt: skip
+        predictions.append(FilePrediction.model_validate({"file": image.name, **prediction.to_dict()}))
+    active.metrics.record(len(images), time.perf_counter() - started)
+    return PredictionsRead(
+        project_id=active.key.project_id,
+        revision_id=active.revision_id,
+        variant=active.variant,
+        confidence_threshold=active.key.confidence_threshold,
+        predictions=predictions,
+    )
+
+
+# -- deployment packages ---------------------------------------------------------------------------
+class DeploymentPackages:
+    def __init__(self, session: Session, files: FileService) -> None:
+        self.lookup = RevisionVariants(session)
+        self.variant_files = VariantFiles(files)
+        self.scratch_root = files.store.tmp
+
+    def build(self, revision_id: str, variant_name: str) -> tuple[Path, str]:
+        """A zip (in the data directory's scratch folder; the caller deletes it) and its download name."""
+        from modelyard.deploy import build_deployment_package
+        from modelyard.export import ExportError
+
+        revision = self.lookup.revision(revision_id)
+        variant = self.lookup.usable_variant(revision, variant_name)
+        if variant.format not in PACKAGE_FORMATS:
+            raise Conflict(f"a deployment package needs an OpenVINO or ONNX variant, not {variant.name}: "
+                           "ask for openvino-fp16, openvino-int8 or onnx-fp32")  # fmt: skip
+        staging = Path(tempfile.mkdtemp(prefix="package-", dir=self.scratch_root))
+        handle, zip_name = tempfile.mkstemp(prefix="package-", suffix=".zip", dir=self.scratch_root)
+        os.close(handle)
+        try:
+            self.variant_files.stage(variant, staging / "variant")
+            build_deployment_package(staging / "variant", Path(zip_name))
+        except ExportError as error:
+            Path(zip_name).unlink(missing_ok=True)
+            message = f"variant {variant.name} of model revision {revision.id} cannot be packaged: {error}"
+            raise Conflict(message) from None
+        except BaseException:
+            Path(zip_name).unlink(missing_ok=True)
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        log.info("pipelines.package.built", revision=revision.id, variant=variant.name)
+        return Path(zip_name), f"{revision.architecture_id}-{revision.number}-{variant.name}.zip"
