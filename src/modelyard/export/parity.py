@@ -24,6 +24,7 @@ from modelyard.export.variant import Precision, read_variant_metadata
 
 IOU_MATCH = 0.9
 DEFAULT_SCORE_THRESHOLD = 0.3
+TIE_MARGIN = 1e-3
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,11 @@ def match_detections(
 ) -> tuple[int, int, float]:
     """(matched, compared, largest score difference) of ``boxes`` (K, 5) above the threshold among candidates."""
     kept = boxes[:, 4] >= score_threshold
+    if len(candidates):
+        # Detectors keep their top-K boxes: a box scoring no higher than the other side's lowest kept box may
+        # have been cut there, where near-equal scores break ties differently across runtimes. Only boxes
+        # clearly above that floor are expected on the other side.
+        kept &= boxes[:, 4] > candidates[:, 4].min() + TIE_MARGIN
     boxes, labels = boxes[kept], labels[kept]
     if len(boxes) == 0:
         return 0, 0, 0.0

@@ -1,0 +1,69 @@
+"""The whole life of a model, as a user walks it: project -> dataset -> train -> variants -> evaluation ->
+pipeline -> deployment package -> registry. Real jobs, real PyTorch and OpenVINO, tiny data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from modelyard.config import Settings
+from modelyard.sdk import Client
+from tests.revisions.factories import detection_project
+
+THRESHOLD = 0.05
+
+
+def _package_predictions(package: Path, folder: Path, images: list[Path]) -> list[dict]:
+    """Run the package's predict.py where modelyard cannot be imported."""
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(folder)
+    blocker = folder.parent / "blocker" / "modelyard"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('predict.py must not import modelyard')\n")
+    completed = subprocess.run(
+        [sys.executable, str(folder / "predict.py"), *map(str, images), "--threshold", str(THRESHOLD)],
+        cwd=folder, env={**os.environ, "PYTHONPATH": str(blocker.parent)}, capture_output=True, text=True,
+        check=True, timeout=120,
+    )  # fmt: skip
+    return [json.loads(line) for line in completed.stdout.splitlines()]
+
+
+def test_detection_model_from_images_to_deployment(running_client: Client, settings: Settings, tmp_path: Path) -> None:
+    project = detection_project(running_client, tmp_path / "shapes", count=14)
+    job = running_client.models.train(project, "ssdlite320_mobilenet_v3_large", base="scratch",
+                                      overrides={"epochs": 1, "batch_size": 4, "warmup_epochs": 0})  # fmt: skip
+    trained = running_client.jobs.wait(job.id, timeout=300)
+    assert trained.status == "succeeded", trained.error
+    revision_id = trained.result["revision_id"]
+    assert {v.name for v in running_client.models.variants(revision_id)} == {"pytorch-fp32", "openvino-fp16", "onnx-fp32"}
+    evaluations = running_client.models.evaluations(revision_id)
+    assert {e.variant for e in evaluations} == {"pytorch-fp32", "openvino-fp16", "onnx-fp32"}
+    assert all(e.metric_name == "map" and "map_50" in e.metrics for e in evaluations)
+
+    running_client.pipelines.enable(project, revision_id, variant="openvino-fp16", confidence_threshold=THRESHOLD)
+    images = sorted((tmp_path / "shapes").glob("shape-*.png"))[:3]
+    served = running_client.pipelines.predict(project, images).predictions
+    assert [p.file for p in served] == [image.name for image in images]
+
+    package = running_client.pipelines.deploy(revision_id, "openvino-fp16", tmp_path / "shapes.zip")
+    packaged = _package_predictions(package, tmp_path / "package", images)
+    assert len(packaged) == len(served)
+    for ours, theirs in zip(served, packaged, strict=True):
+        assert [o.label.name for o in ours.objects] == [o["label"]["name"] for o in theirs["objects"]]
+        if ours.objects:
+            mine = np.array([o.box for o in ours.objects])
+            other = np.array([o["box"] for o in theirs["objects"]])
+            assert np.abs(mine - other).max() < 1e-3
+            assert np.abs(np.array([o.label.score for o in ours.objects])
+                          - np.array([o["label"]["score"] for o in theirs["objects"]])).max() < 1e-4  # fmt: skip
+
+    version = running_client.registry.register("shapes-detector", revision_id=revision_id, create_model=True)
+    assert version.number == 1 and version.source["revision_id"] == revision_id
+    running_client.registry.set_alias("shapes-detector", "production", 1)
+    assert running_client.registry.version("shapes-detector@production").number == 1
