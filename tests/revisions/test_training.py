@@ -34,7 +34,10 @@ def test_classification_trains_to_a_self_describing_revision(
     assert revision.training_device == "cpu"
     assert revision.configuration["epochs"] == 2 and revision.configuration["learning_rate"] == 0.001
     folder = settings.data_dir / "projects" / revision.project_id / "models" / revision.id
-    assert {path.name for path in folder.iterdir()} == REVISION_FILES
+    assert {path.name for path in folder.iterdir() if path.is_file()} == REVISION_FILES
+    assert {path.name for path in folder.iterdir() if path.is_dir()} == {"openvino-fp16", "onnx-fp32", "evaluations"}
+    assert {path.name for path in (folder / "openvino-fp16").iterdir()} == {
+        "model.xml", "model.bin", "variant.json", "files.json"}
     metrics = running_client.models.metrics(revision.id)
     assert [record["epoch"] for record in metrics] == [1, 2]
     assert all(record["metric_name"] == "accuracy" for record in metrics)

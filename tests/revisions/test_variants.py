@@ -71,7 +71,7 @@ def test_trained_revision_gets_variants_evaluations_int8_and_can_lose_its_weight
     # An evaluation on demand, on another subset.
     on_training = _done(running_client, running_client.models.evaluate(revision_id, "pytorch-fp32", subset="training"))
     found = [e for e in running_client.models.evaluations(revision_id) if e.id == on_training.result["evaluation_id"]]
-    assert found[0].subset == "training" and found[0].item_count > testing_count(evaluations)
+    assert found[0].subset == "training" and found[0].item_count > _testing_count(evaluations)
     compared = running_client.models.compare(project, subset="testing", metric="accuracy")
     assert {e.variant for e in compared} == {"pytorch-fp32", "openvino-fp16", "onnx-fp32", "openvino-int8"}
 
@@ -102,5 +102,5 @@ def test_trained_revision_gets_variants_evaluations_int8_and_can_lose_its_weight
     assert not folder.exists()
 
 
-def testing_count(evaluations: dict) -> int:
+def _testing_count(evaluations: dict) -> int:
     return next(iter(evaluations.values())).item_count
