@@ -1,7 +1,8 @@
 """Acceptance run: scikit-learn's digits as PNG files, trained from scratch with mobilenet_v3_small.
 
 Builds a multiclass project through the SDK (upload, annotate, dataset revision), trains with the real
-job runner, and prints the validation accuracy per epoch and the wall time.
+job runner, prints the validation accuracy per epoch and the wall time, then quantizes to INT8 and prints
+every variant's size, testing accuracy and speed.
 
     .venv/bin/python bench/digits.py [--epochs 12] [--size 32] [--data-dir /tmp/digits]
 """
@@ -67,7 +68,22 @@ def main() -> None:
         for record in client.models.metrics(revision.id):
             print(f"| {record['epoch']} | {record['train_loss']:.4f} | {record['metric_value']:.4f} | {record['seconds']:.1f} |")
         print(f"best validation accuracy {revision.best_metric:.4f} (epoch {revision.best_epoch}); "
-              f"training job {trained - prepared:.1f} s wall time on {revision.training_device}")  # fmt: skip
+              f"training job {trained - prepared:.1f} s wall time on {revision.training_device} "
+              "(variants and their evaluations included)")  # fmt: skip
+        optimized = client.jobs.wait(client.models.optimize(revision.id).id, timeout=3600)
+        if optimized.status != "succeeded":
+            raise SystemExit(f"quantization {optimized.status}: {optimized.error}")
+        accuracy = {e.variant: e for e in client.models.evaluations(revision.id) if e.subset == "testing"}
+        print()
+        print("| variant | size (MB) | testing accuracy | latency p50 ms | throughput images/s |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for variant in client.models.variants(revision.id):
+            evaluation = accuracy.get(variant.name)
+            speed = variant.speed or {}
+            print(f"| {variant.name} | {variant.size_bytes / 1e6:.2f} | "
+                  f"{evaluation.metric_value if evaluation else float('nan'):.4f} | "
+                  f"{speed.get('latency_p50_ms', float('nan')):.2f} | {speed.get('throughput_fps', float('nan')):.1f} |")  # fmt: skip
+        print(f"testing images: {next(iter(accuracy.values())).item_count}")
     if args.data_dir is None:
         shutil.rmtree(data_dir, ignore_errors=True)
         shutil.rmtree(data_dir.parent / f"{data_dir.name}-images", ignore_errors=True)

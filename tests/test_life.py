@@ -3,11 +3,6 @@ pipeline -> deployment package -> registry. Real jobs, real PyTorch and OpenVINO
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,23 +10,9 @@ import numpy as np
 from modelyard.config import Settings
 from modelyard.sdk import Client
 from tests.revisions.factories import detection_project
+from tests.packages import run_deployment_package
 
 THRESHOLD = 0.05
-
-
-def _package_predictions(package: Path, folder: Path, images: list[Path]) -> list[dict]:
-    """Run the package's predict.py where modelyard cannot be imported."""
-    with zipfile.ZipFile(package) as archive:
-        archive.extractall(folder)
-    blocker = folder.parent / "blocker" / "modelyard"
-    blocker.mkdir(parents=True)
-    (blocker / "__init__.py").write_text("raise ImportError('predict.py must not import modelyard')\n")
-    completed = subprocess.run(
-        [sys.executable, str(folder / "predict.py"), *map(str, images), "--threshold", str(THRESHOLD)],
-        cwd=folder, env={**os.environ, "PYTHONPATH": str(blocker.parent)}, capture_output=True, text=True,
-        check=True, timeout=120,
-    )  # fmt: skip
-    return [json.loads(line) for line in completed.stdout.splitlines()]
 
 
 def test_detection_model_from_images_to_deployment(running_client: Client, settings: Settings, tmp_path: Path) -> None:
@@ -52,7 +33,7 @@ def test_detection_model_from_images_to_deployment(running_client: Client, setti
     assert [p.file for p in served] == [image.name for image in images]
 
     package = running_client.pipelines.deploy(revision_id, "openvino-fp16", tmp_path / "shapes.zip")
-    packaged = _package_predictions(package, tmp_path / "package", images)
+    packaged = run_deployment_package(package, tmp_path / "package", images, "--threshold", str(THRESHOLD))
     assert len(packaged) == len(served)
     for ours, theirs in zip(served, packaged, strict=True):
         assert [o.label.name for o in ours.objects] == [o["label"]["name"] for o in theirs["objects"]]

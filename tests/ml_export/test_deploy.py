@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,26 +13,7 @@ from export_factories import write_rgb_image
 from modelyard.deploy import build_deployment_package
 from modelyard.export import ExportedVariant
 from modelyard.inference import Predictor
-
-
-def _run_package(package: Path, folder: Path, images: list[Path]) -> list[dict]:
-    with zipfile.ZipFile(package) as archive:
-        archive.extractall(folder)
-    # The venv has modelyard installed; a package that shadows it and refuses to import (first on PYTHONPATH,
-    # src absent) proves predict.py never needs it.
-    blocker = folder.parent / "blocker" / "modelyard"
-    blocker.mkdir(parents=True)
-    (blocker / "__init__.py").write_text("raise ImportError('predict.py must not import modelyard')\n")
-    environment = {**os.environ, "PYTHONPATH": str(blocker.parent)}
-    completed = subprocess.run(
-        [sys.executable, "-c", "import modelyard"], cwd=folder, env=environment, capture_output=True
-    )
-    assert completed.returncode != 0, completed.stderr
-    completed = subprocess.run(
-        [sys.executable, str(folder / "predict.py"), *map(str, images)],
-        cwd=folder, env=environment, capture_output=True, text=True, check=True, timeout=120,
-    )
-    return [json.loads(line) for line in completed.stdout.splitlines()]
+from tests.packages import run_deployment_package
 
 
 @pytest.mark.parametrize("variant", ["classifier_fp16", "detector_fp32"])
@@ -46,7 +24,7 @@ def test_package_predictions_equal_the_predictor(variant: str, request: pytest.F
     assert package.members == ["README.md", "config.json", "model.bin", "model.xml", "predict.py",
                                "requirements.txt"]
     images = [write_rgb_image(tmp_path / f"{seed}.png", 90, 70, seed) for seed in range(2)]
-    printed = _run_package(package.path, tmp_path / "unpacked", images)
+    printed = run_deployment_package(package.path, tmp_path / "unpacked", images)
     predictor = Predictor.open(exported.folder)
     for output, image in zip(printed, images, strict=True):
         expected = predictor.predict(image)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -15,21 +11,7 @@ import pytest
 from modelyard.sdk import Client
 from modelyard.sdk.errors import ApiError
 from tests.pipelines.factories import ServedModel
-
-
-def _run_package(package: Path, folder: Path, images: list[Path]) -> list[dict]:
-    with zipfile.ZipFile(package) as archive:
-        archive.extractall(folder)
-    # modelyard is installed in the venv: a shadowing package that refuses to import proves predict.py needs none.
-    blocker = folder.parent / "blocker" / "modelyard"
-    blocker.mkdir(parents=True)
-    (blocker / "__init__.py").write_text("raise ImportError('predict.py must not import modelyard')\n")
-    environment = {**os.environ, "PYTHONPATH": str(blocker.parent)}
-    completed = subprocess.run(
-        [sys.executable, str(folder / "predict.py"), *map(str, images)],
-        cwd=folder, env=environment, capture_output=True, text=True, check=True, timeout=120,
-    )  # fmt: skip
-    return [json.loads(line) for line in completed.stdout.splitlines()]
+from tests.packages import run_deployment_package
 
 
 def test_downloaded_package_predicts_what_the_pipeline_predicts(app_client: Client, served: ServedModel,
@@ -43,7 +25,7 @@ def test_downloaded_package_predicts_what_the_pipeline_predicts(app_client: Clie
     with zipfile.ZipFile(package) as archive:
         assert sorted(archive.namelist()) == ["README.md", "config.json", "model.bin", "model.xml", "predict.py",
                                               "requirements.txt"]  # fmt: skip
-    printed = _run_package(package, tmp_path / "unpacked", served.images)
+    printed = run_deployment_package(package, tmp_path / "unpacked", served.images)
     for output, expected in zip(printed, served_predictions, strict=True):
         assert (output["width"], output["height"]) == (expected.width, expected.height)
         assert [label["index"] for label in output["labels"]] == [label.index for label in expected.labels]

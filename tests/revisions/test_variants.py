@@ -87,6 +87,9 @@ def test_trained_revision_gets_variants_evaluations_int8_and_can_lose_its_weight
     assert len(running_client.models.evaluations(revision_id)) == 5
     assert len(running_client.models.metrics(revision_id)) == 2
     assert not (folder / "model.pt").exists() and not (folder / "openvino-fp16").exists()
+    with pytest.raises(ApiError) as caught:
+        running_client.pipelines.enable(project, revision_id)
+    assert caught.value.status == 409 and "weights" in caught.value.detail
     assert "weights deleted" in _conflict(lambda: running_client.models.export(revision_id))
     assert "weights deleted" in _conflict(lambda: running_client.models.evaluate(revision_id, "pytorch-fp32"))
     assert "weights deleted" in _conflict(

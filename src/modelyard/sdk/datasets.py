@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from modelyard.api.pagination import Page
 from modelyard.datasets.schemas import AnnotationRead, ItemRead, RevisionItemRead, RevisionRead, UploadResult
 from modelyard.jobs.schemas import JobRead
+from modelyard.sdk.paging import iterate_pages
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
@@ -86,13 +87,7 @@ class Datasets:
         return self._client.get_model(Page[ItemRead], f"/projects/{project}/dataset/items", params=params)
 
     def iterate_items(self, project: str, **filters: Any) -> Iterator[ItemRead]:
-        cursor = None
-        while True:
-            page = self.items(project, cursor=cursor, **filters)
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return iterate_pages(self.items, project, **filters)
 
     def item(self, project: str, item: str) -> ItemRead:
         return self._client.get_model(ItemRead, f"/projects/{project}/dataset/items/{item}")

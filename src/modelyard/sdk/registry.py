@@ -28,6 +28,7 @@ from modelyard.registry.schemas import (
     VersionRead,
 )
 from modelyard.sdk.errors import ApiError
+from modelyard.sdk.paging import iterate_pages
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
@@ -88,13 +89,7 @@ class Registry:
         return self._client.get_model(Page[ModelRead], "/registry/models", params=params)
 
     def iterate(self, **filters: Any) -> Iterator[ModelRead]:
-        cursor = None
-        while True:
-            page = self.list(cursor=cursor, **filters)
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return iterate_pages(self.list, **filters)
 
     def update(self, name: str, /, **changes: Any) -> ModelRead:
         """Change `name`, `description`, `add_metadata`, `remove_metadata`, `set_tags`, `remove_tags`,
@@ -162,13 +157,7 @@ class Registry:
         return self._client.get_model(Page[VersionRead], f"/registry/models/{quote(name)}/versions", params=params)
 
     def iterate_versions(self, name: str, **filters: Any) -> Iterator[VersionRead]:
-        cursor = None
-        while True:
-            page = self.versions(name, cursor=cursor, **filters)
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return iterate_pages(self.versions, name, **filters)
 
     def search_versions(
         self,

@@ -13,6 +13,7 @@ from modelyard.jobs.schemas import JobRead
 from modelyard.jobs.states import FINISHED_STATUSES
 from modelyard.projects.schemas import LabelRead, ProjectRead
 from modelyard.storage.schemas import StoredFileRead
+from modelyard.sdk.paging import iterate_pages
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
@@ -47,13 +48,7 @@ class Projects:
 
     def iterate(self, **filters: Any) -> Iterator[ProjectRead]:
         """Every project matching the filters, page after page."""
-        cursor = None
-        while True:
-            page = self.list(cursor=cursor, **filters)
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return iterate_pages(self.list, **filters)
 
     def get(self, project: str) -> ProjectRead:
         return self._client.get_model(ProjectRead, f"/projects/{project}")
