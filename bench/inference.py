@@ -50,8 +50,9 @@ def benchmark_app(xml: Path, seconds: float) -> tuple[float, float]:
          "-hint", "latency", "-infer_precision", "f32"],
         capture_output=True, text=True, check=True,
     )
-    throughput = float(re.search(r"Throughput:\s+([\d.]+)\s+FPS", completed.stdout).group(1))
-    median = float(re.search(r"Median:\s+([\d.]+)\s+ms", completed.stdout).group(1))
+    report = completed.stdout + completed.stderr  # benchmark_app logs its results to either, by version
+    throughput = float(re.search(r"Throughput:\s+([\d.]+)\s+FPS", report).group(1))
+    median = float(re.search(r"Median:\s+([\d.]+)\s+ms", report).group(1))
     return throughput, median
 
 

@@ -68,6 +68,12 @@ def test_trained_revision_gets_variants_evaluations_int8_and_can_lose_its_weight
     assert variants["openvino-int8"].size_bytes < variants["openvino-fp16"].size_bytes
     assert optimized.result["evaluation_id"] in {e.id for e in running_client.models.evaluations(revision_id)}
 
+    # Accuracy-controlled quantization against the validation subset replaces the INT8 variant.
+    controlled = _done(running_client, running_client.models.optimize(revision_id, max_drop=0.5))
+    assert controlled.result["variant"] == "openvino-int8"
+    int8 = {v.name: v for v in running_client.models.variants(revision_id)}["openvino-int8"]
+    assert int8.id == controlled.result["variant_id"]
+
     # An evaluation on demand, on another subset.
     on_training = _done(running_client, running_client.models.evaluate(revision_id, "pytorch-fp32", subset="training"))
     found = [e for e in running_client.models.evaluations(revision_id) if e.id == on_training.result["evaluation_id"]]
@@ -84,7 +90,7 @@ def test_trained_revision_gets_variants_evaluations_int8_and_can_lose_its_weight
     kept = running_client.models.get(revision_id)
     assert kept.weights_status == "deleted" and kept.status == "succeeded"
     assert running_client.models.variants(revision_id) == []
-    assert len(running_client.models.evaluations(revision_id)) == 5
+    assert len(running_client.models.evaluations(revision_id)) == 6
     assert len(running_client.models.metrics(revision_id)) == 2
     assert not (folder / "model.pt").exists() and not (folder / "openvino-fp16").exists()
     with pytest.raises(ApiError) as caught:
