@@ -52,7 +52,10 @@ def benchmark_app(xml: Path, seconds: float) -> tuple[float, float]:
     )
     report = completed.stdout + completed.stderr  # benchmark_app logs its results to either, by version
     throughput = float(re.search(r"Throughput:\s+([\d.]+)\s+FPS", report).group(1))
-    median = float(re.search(r"Median:\s+([\d.]+)\s+ms", report).group(1))
+    median_match = re.search(r"Median:\s+([\d.]+)\s+(ms|us)", report)  # fast models are reported in us
+    if median_match is None:
+        raise RuntimeError(f"benchmark_app printed no median latency:\n{report[-2000:]}")
+    median = float(median_match.group(1)) / (1000.0 if median_match.group(2) == "us" else 1.0)
     return throughput, median
 
 
