@@ -47,6 +47,7 @@ from modelyard.registry.schemas import (
 from modelyard.registry.service import RegistryService
 from modelyard.registry.sources import lookup_evaluations
 from modelyard.registry.views import file_read, model_read, version_read
+from modelyard.registry import moves
 from modelyard.storage.service import FileService
 
 router = APIRouter(prefix="/registry", tags=["registry"])
@@ -245,8 +246,8 @@ def change_stage(name: str, selector: str, body: StageChange, service: Service) 
 @router.post("/models/{name}/versions/{selector}/transfer", response_model=VersionRead)
 def transfer_version(name: str, selector: str, body: TransferRequest, service: Service) -> Response:
     version = service.get_version(service.get_model(name), selector)
-    moved = service.transfer_version(
-        version, body.target_model, create_model=body.create_model, comment=body.comment
+    moved = moves.transfer_version(
+        service, version, body.target_model, create_model=body.create_model, comment=body.comment
     )
     return respond(version_read(moved))
 
@@ -254,7 +255,9 @@ def transfer_version(name: str, selector: str, body: TransferRequest, service: S
 @router.post("/models/{name}/versions/{selector}/copy", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
 def copy_version(name: str, selector: str, body: TransferRequest, service: Service) -> Response:
     version = service.get_version(service.get_model(name), selector)
-    copied = service.copy_version(version, body.target_model, create_model=body.create_model, comment=body.comment)
+    copied = moves.copy_version(
+        service, version, body.target_model, create_model=body.create_model, comment=body.comment
+    )
     return respond(version_read(copied), status.HTTP_201_CREATED)
 
 
