@@ -48,3 +48,10 @@ def test_detection_model_from_images_to_deployment(running_client: Client, setti
     assert version.number == 1 and version.source["revision_id"] == revision_id
     running_client.registry.set_alias("shapes-detector", "production", 1)
     assert running_client.registry.version("shapes-detector@production").number == 1
+    module = running_client.registry.load("shapes-detector@production")
+    import torch
+
+    assert isinstance(module, torch.nn.Module) and not module.training
+    with torch.no_grad():
+        outputs = module([torch.rand(3, 64, 64)])
+    assert set(outputs[0]) >= {"boxes", "scores", "labels"}

@@ -19,7 +19,7 @@ from modelyard.jobs.context import JobContext
 from modelyard.projects.models import Project
 from modelyard.revisions.models import ModelRevision
 from modelyard.revisions.paths import revision_folder
-from modelyard.revisions.variants import find_variant, local_variant_path, require_weights
+from modelyard.revisions.variants import VariantFiles, find_variant, require_weights
 from modelyard.storage.service import FileService
 
 
@@ -36,7 +36,7 @@ def run_evaluation(
         require_weights(revision)
         files = FileService(session, context.store)
         variant = find_variant(session, revision, variant_name)
-        model_path = local_variant_path(files, variant)
+        model_path = VariantFiles(files).model_path(variant)
         project = session.get(Project, revision.project_id)
         datasets = RevisionService(session, files, context.actor)
         data = datasets.get(project, dataset_revision or revision.dataset_revision_id)

@@ -25,6 +25,7 @@ from modelyard.export.variant import Precision, read_variant_metadata
 IOU_MATCH = 0.9
 DEFAULT_SCORE_THRESHOLD = 0.3
 TIE_MARGIN = 1e-3
+NMS_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,12 @@ def match_detections(
     best = iou.argmax(axis=1)
     found = iou[np.arange(len(boxes)), best] >= IOU_MATCH
     differences = np.abs(boxes[found, 4] - candidates[best[found], 4])
-    return int(found.sum()), len(boxes), float(differences.max()) if found.any() else 0.0
+    # Non-maximum suppression keeps one of two overlapping boxes of (nearly) equal score, and which one
+    # depends on the order of ties, which differs between runtimes. Such a box is the same detection as
+    # the rival the other side kept: same label, overlap at NMS level, equal score.
+    tied = (iou >= NMS_OVERLAP) & (np.abs(boxes[:, None, 4] - candidates[None, :, 4]) <= TIE_MARGIN)
+    found |= tied.any(axis=1)
+    return int(found.sum()), len(boxes), float(differences.max()) if differences.size else 0.0
 
 
 def box_iou(first: np.ndarray, second: np.ndarray) -> np.ndarray:

@@ -11,7 +11,8 @@ from modelyard.jobs.context import JobContext
 from modelyard.jobs.registry import JobType
 from modelyard.pipelines.repository import PipelineRepository
 from modelyard.pipelines.schemas import BATCH_PREDICT_JOB, BatchPredictParams
-from modelyard.pipelines.service import RevisionVariants, VariantFiles, load_predictor
+from modelyard.pipelines.service import RevisionVariants, load_predictor
+from modelyard.revisions.variants import VariantFiles
 from modelyard.storage.service import FileService
 
 

@@ -35,68 +35,11 @@ from modelyard.projects.models import Project
 from modelyard.projects.service import ProjectService
 from modelyard.revisions.models import ModelRevision, Variant
 from modelyard.revisions.repository import ModelRevisionRepository
+from modelyard.revisions.variants import VariantFiles, parse_variant
 from modelyard.storage.service import FileService
 
 log = structlog.get_logger("modelyard.pipelines")
-FORMATS = ("pytorch", "openvino", "onnx")
-PRECISIONS = ("fp32", "fp16", "int8")
 PACKAGE_FORMATS = ("openvino", "onnx")
-
-
-def parse_variant_name(name: str) -> tuple[str, str]:
-    """`openvino-fp16` -> ("openvino", "fp16")."""
-    format, _, precision = name.strip().lower().partition("-")
-    if format not in FORMATS or precision not in PRECISIONS:
-        raise InvalidInput(
-            f"{name!r} is not a variant name: use FORMAT-PRECISION with FORMAT one of {', '.join(FORMATS)} "
-            f"and PRECISION one of {', '.join(PRECISIONS)} (e.g. openvino-fp16)"
-        )
-    return format, precision
-
-
-class VariantFiles:
-    """A variant's stored files as verified local paths (they sit together in one folder of the data directory)."""
-
-    def __init__(self, files: FileService) -> None:
-        self.files = files
-
-    def names(self, variant: Variant) -> list[str]:
-        names = [entry["name"] for entry in variant.files]
-        return names if variant.model_file in names else [*names, variant.model_file]
-
-    def local_paths(self, variant: Variant) -> dict[str, Path]:
-        """Every file of the variant, each checked against its recorded sha256 and size."""
-        folder = variant.folder.rstrip("/")
-        paths = {}
-        for name in self.names(variant):
-            record = self.files.files.get(f"{folder}/{name}")
-            if record is None:
-                raise Conflict(
-                    f"variant {variant.name} of model revision {variant.revision_id} is missing its file {name}: "
-                    "export the variant again"
-                )
-            paths[name] = self.files.local_path(record)
-        return paths
-
-    def model_path(self, variant: Variant) -> Path:
-        return self.local_paths(variant)[variant.model_file]
-
-    def stage(self, variant: Variant, folder: Path) -> Path:
-        """Link the verified files into `folder` with the files.json that describes them; returns `folder`."""
-        import json
-
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, path in self.local_paths(variant).items():
-            target = folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(path, target)
-            except OSError:
-                shutil.copyfile(path, target)
-        entries = [entry for entry in variant.files if entry["name"] != "files.json"]
-        content = {"files": [{"name": e["name"], "size": e["size"], "sha256": e["sha256"]} for e in entries]}
-        (folder / "files.json").write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
-        return folder
 
 
 def load_predictor(model_path: Path, variant: Variant, confidence_threshold: float | None = None) -> Predictor:
@@ -128,7 +71,7 @@ class RevisionVariants:
         return revision
 
     def usable_variant(self, revision: ModelRevision, name: str) -> Variant:
-        format, precision = parse_variant_name(name)
+        format, precision = parse_variant(name)
         if revision.weights_status != "available":
             raise Conflict(
                 f"model revision #{revision.number} ({revision.id}) has its weights {revision.weights_status}, "

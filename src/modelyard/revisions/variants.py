@@ -6,6 +6,8 @@ Called from job bodies (training, export, optimize). The exporting itself is the
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelyard.db.engine import transaction
-from modelyard.errors import Conflict, NotFound
+from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.jobs.context import JobContext
 from modelyard.revisions.models import ModelRevision, Variant
 from modelyard.revisions.paths import revision_file, revision_folder
@@ -26,8 +28,9 @@ SPEED_SECONDS = 1.0
 
 
 def parse_variant(name: str) -> tuple[str, str]:
+    """`openvino-fp16` -> ("openvino", "fp16")."""
     if name not in VARIANT_NAMES:
-        raise NotFound(f"unknown variant {name!r}; variants are named {', '.join(VARIANT_NAMES)}")
+        raise InvalidInput(f"{name!r} is not a variant name: use FORMAT-PRECISION, one of {', '.join(VARIANT_NAMES)}")
     format_, precision = name.split("-")
     return format_, precision
 
@@ -49,11 +52,49 @@ def variants_of(session: Session, revision_id: str) -> list[Variant]:
     return list(session.scalars(select(Variant).where(Variant.revision_id == revision_id).order_by(Variant.created_at)))
 
 
-def local_variant_path(files: FileService, variant: Variant) -> Path:
-    """The variant's model file on local disk, after every one of its files passed its hash check."""
-    for entry in variant.files:
-        files.local_path(files.get(f"{variant.folder}/{entry['name']}"))
-    return files.local_path(files.get(f"{variant.folder}/{variant.model_file}"))
+class VariantFiles:
+    """A variant's stored files as verified local paths (they sit together in one folder of the data directory)."""
+
+    def __init__(self, files: FileService) -> None:
+        self.files = files
+
+    def names(self, variant: Variant) -> list[str]:
+        names = [entry["name"] for entry in variant.files]
+        return names if variant.model_file in names else [*names, variant.model_file]
+
+    def local_paths(self, variant: Variant) -> dict[str, Path]:
+        """Every file of the variant, each checked against its recorded sha256 and size."""
+        folder = variant.folder.rstrip("/")
+        paths = {}
+        for name in self.names(variant):
+            record = self.files.files.get(f"{folder}/{name}")
+            if record is None:
+                raise Conflict(
+                    f"variant {variant.name} of model revision {variant.revision_id} is missing its file {name}: "
+                    "export the variant again"
+                )
+            paths[name] = self.files.local_path(record)
+        return paths
+
+    def model_path(self, variant: Variant) -> Path:
+        return self.local_paths(variant)[variant.model_file]
+
+    def stage(self, variant: Variant, folder: Path) -> Path:
+        """Link the verified files into `folder` with the files.json that describes them; returns `folder`."""
+        import json
+
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, path in self.local_paths(variant).items():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copyfile(path, target)
+        entries = [entry for entry in variant.files if entry["name"] != "files.json"]
+        content = {"files": [{"name": e["name"], "size": e["size"], "sha256": e["sha256"]} for e in entries]}
+        (folder / "files.json").write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+        return folder
 
 
 def require_weights(revision: ModelRevision) -> None:

@@ -331,12 +331,29 @@ def _load_pytorch(paths: list[Path]) -> Any:
     import torch
 
     weights = _pick(paths, (".pt", ".pth"), "PyTorch")
+    if _is_modelyard_checkpoint(weights):
+        # A registered model revision: its model.pt describes the network, which is rebuilt from it.
+        from modelyard.training.checkpoint import load_model
+
+        return load_model(weights).model.eval()
     # A whole module was saved with torch.save(module): unpickling it needs weights_only=False.
     # The bytes were just checked against the registry's sha256.
     loaded = torch.load(weights, map_location="cpu", weights_only=False)
     if isinstance(loaded, torch.nn.Module):
         loaded.eval()
     return loaded
+
+
+def _is_modelyard_checkpoint(path: Path) -> bool:
+    import pickle
+
+    import torch
+
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, ValueError):
+        return False  # a pickled module or another format: not plain tensors
+    return isinstance(content, dict) and "architecture_id" in content and "state_dict" in content
 
 
 def _load_openvino(paths: list[Path], device: str) -> Any:
