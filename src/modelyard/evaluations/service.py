@@ -66,8 +66,9 @@ def run_evaluation(
 
 
 class EvaluationService:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, files: FileService) -> None:
         self.session = session
+        self.files = files
 
     def of_revision(self, revision_id: str) -> Sequence[Evaluation]:
         return self.session.scalars(
@@ -87,4 +88,4 @@ class EvaluationService:
         return self.session.scalars(statement.order_by(Evaluation.metric_value.desc(), Evaluation.created_at)).all()
 
     def dataset_revision(self, project: Project, reference: str) -> DatasetRevision:
-        return RevisionService(self.session, None, "local").get(project, reference)  # type: ignore[arg-type]
+        return RevisionService(self.session, self.files, "local").get(project, reference)

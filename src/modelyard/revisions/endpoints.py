@@ -143,16 +143,17 @@ def evaluate(revision_id: str, body: EvaluateRequest, service: Service, jobs: Jo
 
 
 @router.get("/models/{revision_id}/evaluations", response_model=list[EvaluationRead])
-def revision_evaluations(revision_id: str, service: Service, session: DbSession) -> list[EvaluationRead]:
+def revision_evaluations(revision_id: str, service: Service) -> list[EvaluationRead]:
     revision = service.get(revision_id)
-    return [EvaluationRead.model_validate(row) for row in EvaluationService(session).of_revision(revision.id)]
+    evaluations = EvaluationService(service.session, service.files)
+    return [EvaluationRead.model_validate(row) for row in evaluations.of_revision(revision.id)]
 
 
 @router.get("/projects/{project}/evaluations", response_model=list[EvaluationRead])
 def compare_evaluations(
     project: str,
     projects: Projects,
-    session: DbSession,
+    service: Service,
     subset: str = "testing",
     dataset_revision: str | None = None,
     metric: str | None = None,
@@ -160,7 +161,7 @@ def compare_evaluations(
 ) -> list[EvaluationRead]:
     """Evaluations of the project's revisions side by side (same subset and dataset revision), best first."""
     found = projects.get(project)
-    evaluations = EvaluationService(session)
+    evaluations = EvaluationService(service.session, service.files)
     dataset_id = evaluations.dataset_revision(found, dataset_revision).id if dataset_revision else None
     rows = evaluations.compare(found.id, dataset_id, subset, metric, variant)
     return [EvaluationRead.model_validate(row) for row in rows]
