@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 import json as jsonlib
 from pathlib import Path
 from typing import Annotated, Any
@@ -67,13 +69,10 @@ def items(
     json: JsonOption = False,
 ) -> None:
     """List a project's dataset items."""
-    found = []
-    for item in client(ctx).datasets.iterate_items(
+    items = client(ctx).datasets.iterate_items(
         project, subset=subset, annotated=annotated, label=label, user_reviewed=reviewed, limit=min(limit, 1000)
-    ):
-        found.append(item)
-        if len(found) >= limit:
-            break
+    )
+    found = list(islice(items, limit))
     if json:
         print_json(found)
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 from typing import Annotated
 
 import typer
@@ -39,11 +41,8 @@ def list_projects(
     json: JsonOption = False,
 ) -> None:
     """List projects."""
-    projects = []
-    for project in client(ctx).projects.iterate(task_type=task, name=name, sort=sort, order=order):
-        projects.append(project)
-        if len(projects) >= limit:
-            break
+    matching = client(ctx).projects.iterate(task_type=task, name=name, sort=sort, order=order)
+    projects = list(islice(matching, limit))
     if json:
         print_json(projects)
         return

@@ -5,6 +5,8 @@ Versions are named by references: `name/3`, `name/latest`, `name/production`, `n
 
 from __future__ import annotations
 
+from itertools import islice
+
 import json as jsonlib
 from datetime import datetime
 from pathlib import Path
@@ -92,14 +94,11 @@ def list_models(
     json: JsonOption = False,
 ) -> None:
     """List registered models."""
-    models = []
-    for model in client(ctx).registry.iterate(
+    matching = client(ctx).registry.iterate(
         name=name, description=description, tags=tag, labels=label, archived=archived, sort=sort_by, order=order_by,
         limit=min(limit, 1000),
-    ):  # fmt: skip
-        models.append(model)
-        if len(models) >= limit:
-            break
+    )  # fmt: skip
+    models = list(islice(matching, limit))
     if json:
         print_json(models)
         return
@@ -240,11 +239,8 @@ def versions(
     json: JsonOption = False,
 ) -> None:
     """List a model's versions, newest first."""
-    found = []
-    for version in client(ctx).registry.iterate_versions(name, stage=stage, order=order_by, limit=min(limit, 1000)):
-        found.append(version)
-        if len(found) >= limit:
-            break
+    versions = client(ctx).registry.iterate_versions(name, stage=stage, order=order_by, limit=min(limit, 1000))
+    found = list(islice(versions, limit))
     if json:
         print_json(found)
         return

@@ -179,15 +179,7 @@ class RegistryService:
         return model
 
     def _change_model_tags(self, model: RegisteredModel, set_tags: dict[str, str], remove: list[str]) -> None:
-        existing = {tag.key: tag for tag in model.tags}
-        for key in remove:
-            if key in existing:
-                model.tags.remove(existing.pop(key))
-        for key, value in set_tags.items():
-            if key in existing:
-                existing[key].value = value
-            else:
-                model.tags.append(RegisteredModelTag(key=key, value=value))
+        _change_tags(model.tags, RegisteredModelTag, set_tags, remove)
         self.session.flush()
 
     def _change_model_labels(self, model: RegisteredModel, add: list[str], remove: list[str]) -> None:
@@ -497,15 +489,7 @@ class RegistryService:
         return version
 
     def _change_version_tags(self, version: ModelVersion, set_tags: dict[str, str], remove: list[str]) -> None:
-        existing = {tag.key: tag for tag in version.tags}
-        for key in remove:
-            if key in existing:
-                version.tags.remove(existing.pop(key))
-        for key, value in set_tags.items():
-            if key in existing:
-                existing[key].value = value
-            else:
-                version.tags.append(ModelVersionTag(key=key, value=value))
+        _change_tags(version.tags, ModelVersionTag, set_tags, remove)
         self.session.flush()
 
     @staticmethod
@@ -558,6 +542,19 @@ class RegistryService:
             )
             self.versions.delete_alias(alias)
         self.session.expire(version, ["aliases"])
+
+
+def _change_tags(tags: list[Any], tag_type: type, set_tags: dict[str, str], remove: list[str]) -> None:
+    """Remove the `remove` keys, then set (add or overwrite) the `set_tags` values of a tag collection."""
+    existing = {tag.key: tag for tag in tags}
+    for key in remove:
+        if key in existing:
+            tags.remove(existing.pop(key))
+    for key, value in set_tags.items():
+        if key in existing:
+            existing[key].value = value
+        else:
+            tags.append(tag_type(key=key, value=value))
 
 
 def _merged(current: dict[str, Any], set_values: dict[str, Any] | None, remove: list[str] | None) -> dict[str, Any]:
