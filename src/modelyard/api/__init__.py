@@ -1,1 +1,1 @@
-"""HTTP edge shared by every domain: dependencies, problem documents, pagination."""
+"""HTTP edge shared by every domain: dependencies and problem documents."""

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, Up
 from fastapi.responses import FileResponse, JSONResponse
 
 from modelyard.api.deps import Actor, Context, DbSession
-from modelyard.api.pagination import Order, Page, split_page
 from modelyard.api.problems import problem
 from modelyard.datasets.annotations import LabelBook
 from modelyard.datasets.revisions import RevisionService
@@ -39,6 +38,8 @@ from modelyard.errors import PayloadTooLarge
 from modelyard.jobs.endpoints import job_service
 from modelyard.jobs.schemas import JobRead
 from modelyard.jobs.service import JobService
+from modelyard.kit.page import Page
+from modelyard.kit.pagination import Order, split_page
 from modelyard.projects.endpoints import project_service
 from modelyard.projects.service import ProjectService
 from modelyard.storage.service import FileService

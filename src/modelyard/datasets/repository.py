@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Row, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from modelyard.api.pagination import Order, keyset_page
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage
+from modelyard.kit.pagination import Order, keyset_page
 
 ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 BULK_CHUNK = 5000  # for bulk updates (SQLite >= 3.32 allows 32766 parameters, PostgreSQL 65535)

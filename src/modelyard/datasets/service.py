@@ -12,7 +12,6 @@ from pathlib import Path
 import structlog
 from sqlalchemy.orm import Session
 
-from modelyard.api.pagination import Order
 from modelyard.config import Settings
 from modelyard.datasets.annotations import LabelBook, check_annotation, render_annotation
 from modelyard.datasets.archives import ArchiveLimits, extract_zip, is_zip
@@ -29,6 +28,7 @@ from modelyard.datasets.schemas import (
 )
 from modelyard.db.base import new_id, utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.kit.pagination import Order
 from modelyard.projects.models import Project
 from modelyard.storage.service import FileService
 from modelyard.tasks import TaskType

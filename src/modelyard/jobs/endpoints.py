@@ -11,13 +11,14 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from modelyard.api.deps import Actor, Context, DbSession
-from modelyard.api.pagination import Order, Page, split_page
 from modelyard.context import AppContext
 from modelyard.db.engine import transaction
 from modelyard.jobs.paths import job_log_path
 from modelyard.jobs.schemas import JobCreate, JobRead, JobTypeRead
 from modelyard.jobs.service import JobService
 from modelyard.jobs.states import FINISHED_STATUSES, JobStatus
+from modelyard.kit.page import Page
+from modelyard.kit.pagination import Order, split_page
 from modelyard.projects.endpoints import project_service
 from modelyard.projects.service import ProjectService
 

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from modelyard.api.pagination import Order, keyset_page
 from modelyard.jobs.models import Job
 from modelyard.jobs.states import ACTIVE_STATUSES
+from modelyard.kit.pagination import Order, keyset_page
 
 
 class JobRepository:

@@ -8,7 +8,6 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from modelyard.api.pagination import Order
 from modelyard.db.base import utcnow
 from modelyard.db.engine import run_after_commit
 from modelyard.errors import Conflict, NotFound
@@ -16,6 +15,7 @@ from modelyard.jobs.models import Job
 from modelyard.jobs.registry import JobTypeRegistry
 from modelyard.jobs.repository import JobRepository
 from modelyard.jobs.states import FINISHED_STATUSES
+from modelyard.kit.pagination import Order
 
 log = structlog.get_logger("modelyard.jobs")
 

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from modelyard.api.deps import Actor, Context, DbSession
-from modelyard.api.pagination import Order, Page, split_page
+from modelyard.kit.page import Page
+from modelyard.kit.pagination import Order, split_page
 from modelyard.projects.schemas import (
     LabelCreate,
     LabelRead,

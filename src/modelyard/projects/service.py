@@ -6,11 +6,11 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from modelyard.api.pagination import Order
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, NotFound
 from modelyard.jobs.models import Job
 from modelyard.jobs.states import ACTIVE_STATUSES
+from modelyard.kit.pagination import Order
 from modelyard.projects.models import Label, Project
 from modelyard.projects.repository import LabelRepository, ProjectRepository
 from modelyard.projects.schemas import LabelCreate, LabelUpdate, ProjectCreate, ProjectUpdate

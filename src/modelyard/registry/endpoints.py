@@ -16,13 +16,14 @@ from pydantic import BaseModel
 from pydantic_core import to_json
 
 from modelyard.api.deps import Actor, Context, DbSession
-from modelyard.api.pagination import Order, Page
 from modelyard.errors import InvalidInput, PayloadTooLarge
+from modelyard.kit.page import Page
+from modelyard.kit.pagination import Order, split_rows
 from modelyard.projects.endpoints import project_service
 from modelyard.projects.service import ProjectService
 from modelyard.registry.files import VersionFiles
 from modelyard.registry.promotion import PromotionService
-from modelyard.registry.repository import model_sort_value, split_rows
+from modelyard.registry.repository import model_sort_value
 from modelyard.registry.schemas import (
     AliasRead,
     AliasSet,

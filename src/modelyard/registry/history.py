@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from modelyard.api.pagination import Order
 from modelyard.db.base import utcnow
+from modelyard.kit.pagination import Order
 from modelyard.registry.models import ModelVersion, RegisteredModel, RegistryEvent
 from modelyard.registry.repository import EventRepository
 

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select, tuple_
+from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from modelyard.api.pagination import MAX_LIMIT, Order, decode_cursor, encode_cursor
 from modelyard.db.engine import run_after_commit, run_after_rollback
-from modelyard.errors import InvalidInput
+from modelyard.kit.pagination import Keyset, Order
 from modelyard.registry.models import (
     ModelAlias,
     ModelVersion,
@@ -32,40 +31,6 @@ METRIC_OPERATORS = {
     "<=": lambda column, value: column <= value,
     "=": lambda column, value: column == value,
 }
-
-
-class Keyset:
-    """Order by (sort expression, unique id) and continue after a cursor with one row comparison."""
-
-    def __init__(self, sort: ColumnElement[Any], unique: ColumnElement[Any], order: Order) -> None:
-        self.sort, self.unique, self.order = sort, unique, order
-
-    def apply(self, statement: Select[Any], limit: int, cursor: str | None) -> Select[Any]:
-        if not 1 <= limit <= MAX_LIMIT:
-            raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-        # A sort key that is unique by itself (an id, a version number within a model) needs no
-        # tie-breaker: the plain comparison lets the planner walk the index.
-        alone = self.sort is self.unique
-        if cursor:
-            value, last_id = decode_cursor(cursor)
-            key = self.sort if alone else tuple_(self.sort, self.unique)
-            after = value if alone else (value, last_id)
-            statement = statement.where(key > after if self.order == "asc" else key < after)
-        columns = [self.sort] if alone else [self.sort, self.unique]
-        if self.order == "asc":
-            statement = statement.order_by(*(column.asc() for column in columns))
-        else:
-            statement = statement.order_by(*(column.desc() for column in columns))
-        return statement.limit(limit + 1)
-
-
-def split_rows(rows: Sequence[Any], limit: int, cursor_of: Any) -> tuple[list[Any], str | None]:
-    """Cut the extra row off; the next cursor comes from the last row kept."""
-    items = list(rows[:limit])
-    if len(rows) <= limit or not items:
-        return items, None
-    value, row_id = cursor_of(items[-1])
-    return items, encode_cursor(value, row_id)
 
 
 MODEL_SORT_COLUMNS: dict[str, Any] = {

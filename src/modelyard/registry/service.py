@@ -15,9 +15,9 @@ import structlog
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from modelyard.api.pagination import Order
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.kit.pagination import Order
 from modelyard.registry.history import EventLog
 from modelyard.registry.models import (
     ModelVersion,

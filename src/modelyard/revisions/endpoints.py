@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
 from modelyard.api.deps import Actor, Context, DbSession
-from modelyard.api.pagination import Order, Page, split_page
 from modelyard.architectures.service import ArchitectureCatalog
 from modelyard.jobs.endpoints import job_service
 from modelyard.jobs.schemas import JobRead
 from modelyard.jobs.service import JobService
+from modelyard.kit.page import Page
+from modelyard.kit.pagination import Order, split_page
 from modelyard.projects.endpoints import project_service
 from modelyard.projects.service import ProjectService
 from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from modelyard.api.pagination import Order, keyset_page
+from modelyard.kit.pagination import Order, keyset_page
 from modelyard.revisions.models import ModelRevision, TrainingConfiguration
 
 

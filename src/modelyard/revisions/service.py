@@ -9,13 +9,13 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from modelyard.api.pagination import Order
 from modelyard.architectures.service import ArchitectureCatalog
 from modelyard.datasets.revisions import RevisionService
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.jobs.models import Job
 from modelyard.jobs.service import JobService
+from modelyard.kit.pagination import Order
 from modelyard.projects.models import Project
 from modelyard.pipelines.models import Pipeline
 from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant

@@ -1,10 +1,10 @@
 """The modelyard Python SDK."""
 
-from modelyard.api.pagination import Page
 from modelyard.datasets.schemas import ItemRead as DatasetItem
 from modelyard.datasets.schemas import RevisionRead as DatasetRevision
 from modelyard.datasets.schemas import UploadResult
 from modelyard.jobs.schemas import JobRead as Job
+from modelyard.kit.page import Page
 from modelyard.projects.schemas import LabelRead as Label
 from modelyard.projects.schemas import ProjectRead as Project
 from modelyard.registry.schemas import EventRead as RegistryEvent

@@ -10,9 +10,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelyard.api.pagination import Page
 from modelyard.datasets.schemas import AnnotationRead, ItemRead, RevisionItemRead, RevisionRead, UploadResult
 from modelyard.jobs.schemas import JobRead
+from modelyard.kit.page import Page
 from modelyard.sdk.paging import iterate_pages
 
 if TYPE_CHECKING:

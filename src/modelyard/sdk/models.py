@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from modelyard.api.pagination import Page
-from modelyard.jobs.schemas import JobRead
 from modelyard.evaluations.schemas import EvaluationRead
+from modelyard.jobs.schemas import JobRead
+from modelyard.kit.page import Page
 from modelyard.revisions.schemas import Lineage, ModelRevisionRead, TrainingConfigurationRead, VariantRead
 
 if TYPE_CHECKING:

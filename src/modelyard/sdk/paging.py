@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from modelyard.api.pagination import Page
+from modelyard.kit.page import Page
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from modelyard.api.pagination import Page
+from modelyard.kit.page import Page
 from modelyard.registry.references import split_reference
 from modelyard.registry.schemas import (
     AliasRead,

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelyard.api.pagination import Page
 from modelyard.architectures.schemas import ArchitectureRead, CachedWeightsRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.jobs.states import FINISHED_STATUSES
+from modelyard.kit.page import Page
 from modelyard.projects.schemas import LabelRead, ProjectRead
 from modelyard.storage.schemas import StoredFileRead
 from modelyard.sdk.paging import iterate_pages

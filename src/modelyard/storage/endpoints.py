@@ -9,7 +9,8 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from modelyard.api.deps import Context, DbSession
-from modelyard.api.pagination import Page, keyset_page, split_page
+from modelyard.kit.page import Page
+from modelyard.kit.pagination import keyset_page, split_page
 from modelyard.storage.models import StoredFile
 from modelyard.storage.schemas import StoredFileRead
 from modelyard.storage.service import FileService
