@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelyard.datasets.models import DatasetRevision
@@ -13,13 +12,14 @@ from modelyard.datasets.parquet import read_revision
 from modelyard.datasets.revisions import RevisionService
 from modelyard.db.base import new_id
 from modelyard.db.engine import transaction
-from modelyard.errors import NotFound
 from modelyard.evaluations.models import Evaluation
+from modelyard.evaluations.repository import EvaluationRepository
 from modelyard.jobs.context import JobContext
 from modelyard.projects.models import Project
-from modelyard.revisions.models import ModelRevision
+from modelyard.projects.repository import ProjectRepository
 from modelyard.revisions.paths import revision_folder
-from modelyard.revisions.variants import VariantFiles, find_variant, require_weights
+from modelyard.revisions.usable import require_usable
+from modelyard.revisions.variants import VariantFiles, require_variant
 from modelyard.storage.service import FileService
 
 
@@ -30,14 +30,12 @@ def run_evaluation(
     from modelyard.evaluation.runner import evaluate_variant
 
     with transaction(context.db.read_sessions) as session:
-        revision = session.get(ModelRevision, revision_id)
-        if revision is None:
-            raise NotFound(f"model revision {revision_id!r} does not exist")
-        require_weights(revision)
+        revision = require_usable(session, revision_id)
         files = FileService(session, context.store)
-        variant = find_variant(session, revision, variant_name)
+        variant = require_variant(session, revision, variant_name)
         model_path = VariantFiles(files).model_path(variant)
-        project = session.get(Project, revision.project_id)
+        project = ProjectRepository(session).get(revision.project_id)
+        assert project is not None  # the revision's foreign key cascades from its project
         datasets = RevisionService(session, files, context.actor)
         data = datasets.get(project, dataset_revision or revision.dataset_revision_id)
         parquet = datasets.parquet_path(data)
@@ -55,7 +53,7 @@ def run_evaluation(
         FileService(session, context.store).save(
             key, iter([json.dumps(result.predictions).encode()]), actor=context.actor, media_type="application/json"
         )
-        session.add(Evaluation(
+        EvaluationRepository(session).add(Evaluation(
             id=evaluation_id, project_id=project_id, revision_id=revision_id, variant_id=variant_id,
             variant=variant_name, dataset_revision_id=data_id, subset=subset, item_count=len(items),
             metric_name=result.metric_name, metric_value=result.metric_value, metrics=result.metrics,
@@ -71,21 +69,14 @@ class EvaluationService:
         self.files = files
 
     def of_revision(self, revision_id: str) -> Sequence[Evaluation]:
-        return self.session.scalars(
-            select(Evaluation).where(Evaluation.revision_id == revision_id).order_by(Evaluation.created_at)
-        ).all()
+        return EvaluationRepository(self.session).of_revision(revision_id)
 
     def compare(self, project_id: str, dataset_revision_id: str | None, subset: str, metric: str | None,
                 variant: str | None) -> Sequence[Evaluation]:  # fmt: skip
         """Evaluations side by side: same subset (and dataset revision, when given), best first."""
-        statement = select(Evaluation).where(Evaluation.project_id == project_id, Evaluation.subset == subset)
-        if dataset_revision_id:
-            statement = statement.where(Evaluation.dataset_revision_id == dataset_revision_id)
-        if metric:
-            statement = statement.where(Evaluation.metric_name == metric)
-        if variant:
-            statement = statement.where(Evaluation.variant == variant)
-        return self.session.scalars(statement.order_by(Evaluation.metric_value.desc(), Evaluation.created_at)).all()
+        return EvaluationRepository(self.session).compare(
+            project_id, dataset_revision_id=dataset_revision_id, subset=subset, metric=metric, variant=variant
+        )
 
     def dataset_revision(self, project: Project, reference: str) -> DatasetRevision:
         return RevisionService(self.session, self.files, "local").get(project, reference)

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from modelyard.context import AppContext
 from modelyard.db.base import utcnow
 from modelyard.db.engine import run_after_commit, transaction
-from modelyard.errors import Conflict, InvalidInput, ModelyardError, NotFound
+from modelyard.errors import Conflict, InvalidInput, ModelyardError
 from modelyard.inference import ImageInputError, Predictor
 from modelyard.jobs.models import Job
 from modelyard.jobs.service import JobService
 from modelyard.pipelines.models import Pipeline
-from modelyard.pipelines.repository import PipelineRepository, VariantRepository
+from modelyard.pipelines.repository import PipelineRepository
 from modelyard.pipelines.runtime import ActivePipeline, PipelineKey, PipelineRuntime
 from modelyard.pipelines.schemas import (
     BATCH_PREDICT_JOB,
@@ -34,8 +34,10 @@ from modelyard.pipelines.schemas import (
 from modelyard.projects.models import Project
 from modelyard.projects.service import ProjectService
 from modelyard.revisions.models import ModelRevision, Variant
-from modelyard.revisions.repository import ModelRevisionRepository
-from modelyard.revisions.variants import VariantFiles, parse_variant
+from modelyard.revisions.repository import VariantRepository
+from modelyard.revisions.states import WeightsStatus
+from modelyard.revisions.usable import ensure_usable, require_revision
+from modelyard.revisions.variants import VariantFiles, parse_variant, require_variant
 from modelyard.storage.service import FileService
 
 log = structlog.get_logger("modelyard.pipelines")
@@ -59,37 +61,16 @@ class RevisionVariants:
     """Finding a revision and one of its variants, with the checks that serving or packaging it needs."""
 
     def __init__(self, session: Session) -> None:
-        self.revisions = ModelRevisionRepository(session)
+        self.session = session
         self.variants = VariantRepository(session)
 
     def revision(self, revision_id: str) -> ModelRevision:
-        revision = self.revisions.get(revision_id)
-        if revision is None:
-            raise NotFound(
-                f"model revision {revision_id!r} does not exist: list them with `modelyard models list PROJECT`"
-            )
-        return revision
+        return require_revision(self.session, revision_id)
 
     def usable_variant(self, revision: ModelRevision, name: str) -> Variant:
-        format, precision = parse_variant(name)
-        if revision.weights_status != "available":
-            raise Conflict(
-                f"model revision #{revision.number} ({revision.id}) has its weights {revision.weights_status}, "
-                "so it cannot serve predictions: choose a revision whose weights are available "
-                "(`modelyard models list PROJECT`) or train again",
-                code="weights_unavailable",
-            )
-        variant = self.variants.find(revision.id, format, precision)
-        if variant is None:
-            available = [found.name for found in self.variants.of_revision(revision.id)]
-            has = f"it has {', '.join(available)}" if available else "it has no variants yet"
-            raise Conflict(
-                f"model revision #{revision.number} ({revision.id}) has no {format}-{precision} variant; {has}. "
-                f"Pick one of those, or create it first (`modelyard export`, or `modelyard optimize` for int8)",
-                code="variant_not_found",
-                available_variants=available,
-            )
-        return variant
+        parse_variant(name)  # a malformed name is the caller's typo: say so before anything else
+        ensure_usable(revision)
+        return require_variant(self.session, revision, name)
 
 
 class PipelineService:
@@ -111,8 +92,6 @@ class PipelineService:
         revision = self.lookup.revision(request.revision)
         if revision.project_id != project.id:
             raise InvalidInput(f"model revision {revision.id} belongs to another project, not {project.name}")
-        if revision.status != "succeeded":
-            raise Conflict(f"model revision #{revision.number} is {revision.status}; only succeeded revisions serve")
         variant = self.lookup.usable_variant(revision, request.variant)
         threshold = request.confidence_threshold
         predictor = self.runtime.predictor(variant.id, threshold, lambda: self._load(variant))
@@ -175,7 +154,7 @@ class PipelineService:
         revision = self.lookup.revision(pipeline.revision_id)
         variant = self.lookup.variants.get(pipeline.variant_id)
         assert variant is not None
-        if revision.weights_status != "available":
+        if revision.weights_status != WeightsStatus.AVAILABLE:
             raise Conflict(
                 f"the pipeline of {project.name} serves model revision #{revision.number}, whose weights are "
                 f"{revision.weights_status}: enable another revision",

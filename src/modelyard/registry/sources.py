@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from modelyard.errors import Conflict, NotFound
+from modelyard.revisions.states import RevisionStatus
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class RevisionSource:
     files: list[RevisionFile]
     framework: str = "pytorch"
     task_type: str | None = None
-    status: str = "succeeded"
+    status: str = RevisionStatus.SUCCEEDED
 
     def lineage(self) -> dict[str, Any]:
         return {
@@ -61,20 +61,11 @@ class EvaluationSource:
 
 def lookup_revision_source(session: Session, revision_id: str) -> RevisionSource:
     """The revision `revision_id` of any project, with the stored files a version links to."""
-    from modelyard.revisions.models import ModelRevision
     from modelyard.revisions.paths import REVISION_FILES, revision_file
+    from modelyard.revisions.usable import require_usable
     from modelyard.storage.repository import StoredFileRepository
 
-    revision = session.get(ModelRevision, revision_id)
-    if revision is None:
-        raise NotFound(
-            f"model revision {revision_id!r} does not exist: list a project's revisions with `modelyard models list`"
-        )
-    if revision.status != "succeeded" or revision.weights_status != "available":
-        raise Conflict(
-            f"model revision {revision_id} is {revision.status} with weights {revision.weights_status}; "
-            "only a succeeded revision that still has its weights can be registered"
-        )
+    revision = require_usable(session, revision_id)
     stored = StoredFileRepository(session)
     files = [
         RevisionFile(name, key)
@@ -101,18 +92,9 @@ def lookup_revision_source(session: Session, revision_id: str) -> RevisionSource
 def lookup_evaluations(session: Session, project_id: str, metric: str) -> list[EvaluationSource]:
     """Evaluations carrying `metric` (e.g. `accuracy`, `map_50`) of the project's revisions that
     still have their weights; the evaluation's dataset revision is what `dataset_revision_id` filters."""
-    from sqlalchemy import select
+    from modelyard.evaluations.repository import EvaluationRepository
 
-    from modelyard.evaluations.models import Evaluation
-    from modelyard.revisions.models import ModelRevision
-
-    rows = session.execute(
-        select(Evaluation, ModelRevision)
-        .join(ModelRevision, ModelRevision.id == Evaluation.revision_id)
-        .where(Evaluation.project_id == project_id, ModelRevision.status == "succeeded",
-               ModelRevision.weights_status == "available")
-        .order_by(Evaluation.created_at)
-    ).all()  # fmt: skip
+    rows = EvaluationRepository(session).of_usable_revisions(project_id)
     sources: dict[str, RevisionSource] = {}
     candidates = []
     for evaluation, revision in rows:

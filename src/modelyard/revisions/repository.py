@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modelyard.kit.pagination import Order, keyset_page
-from modelyard.revisions.models import ModelRevision, TrainingConfiguration
+from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant
+from modelyard.revisions.states import WeightsStatus
 
 
 class ModelRevisionRepository:
@@ -59,7 +60,7 @@ class ModelRevisionRepository:
         return self.session.scalars(
             select(ModelRevision).where(
                 ModelRevision.dataset_revision_id == dataset_revision_id,
-                ModelRevision.weights_status == "available",
+                ModelRevision.weights_status == WeightsStatus.AVAILABLE,
             )
         ).all()
 
@@ -67,6 +68,10 @@ class ModelRevisionRepository:
         self.session.add(revision)
         self.session.flush()
         return revision
+
+    def delete(self, revision: ModelRevision) -> None:
+        self.session.delete(revision)
+        self.session.flush()
 
 
 class TrainingConfigurationRepository:
@@ -85,3 +90,35 @@ class TrainingConfigurationRepository:
         self.session.add(configuration)
         self.session.flush()
         return configuration
+
+
+class VariantRepository:
+    """Every variant query: by id, by (revision, format, precision), and a revision's variants."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, variant_id: str) -> Variant | None:
+        return self.session.get(Variant, variant_id)
+
+    def find(self, revision_id: str, format_: str, precision: str) -> Variant | None:
+        return self.session.scalar(
+            select(Variant).where(
+                Variant.revision_id == revision_id, Variant.format == format_, Variant.precision == precision
+            )
+        )
+
+    def of_revision(self, revision_id: str) -> Sequence[Variant]:
+        """Oldest first (the PyTorch variant the training recorded leads)."""
+        return self.session.scalars(
+            select(Variant).where(Variant.revision_id == revision_id).order_by(Variant.created_at)
+        ).all()
+
+    def add(self, variant: Variant) -> Variant:
+        self.session.add(variant)
+        self.session.flush()
+        return variant
+
+    def delete(self, variant: Variant) -> None:
+        self.session.delete(variant)
+        self.session.flush()

@@ -5,8 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RevisionStatus = Literal["running", "succeeded", "failed", "cancelled"]
-WeightsStatus = Literal["pending", "available", "deleted", "none"]
+from modelyard.revisions.states import RevisionStatus, WeightsStatus
 
 
 class TrainRequest(BaseModel):

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelyard.architectures.service import ArchitectureCatalog
@@ -17,13 +16,19 @@ from modelyard.jobs.models import Job
 from modelyard.jobs.service import JobService
 from modelyard.kit.pagination import Order
 from modelyard.projects.models import Project
-from modelyard.pipelines.models import Pipeline
+from modelyard.pipelines.repository import PipelineRepository
 from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant
 from modelyard.revisions.paths import revision_folder
-from modelyard.revisions.variants import find_variant, parse_variant, require_weights, variants_of
 from modelyard.revisions.paths import revision_file
-from modelyard.revisions.repository import ModelRevisionRepository, TrainingConfigurationRepository
+from modelyard.revisions.repository import (
+    ModelRevisionRepository,
+    TrainingConfigurationRepository,
+    VariantRepository,
+)
 from modelyard.revisions.schemas import TrainRequest
+from modelyard.revisions.states import RevisionStatus, WeightsStatus
+from modelyard.revisions.usable import ensure_usable, require_revision
+from modelyard.revisions.variants import parse_variant, require_variant
 from modelyard.storage.service import FileService
 
 log = structlog.get_logger("modelyard.revisions")
@@ -82,17 +87,11 @@ class ModelRevisionService:
             raise InvalidInput(
                 f"model revision {parent.id} is a {parent.architecture_id}; fine-tune it with that architecture"
             )
-        if parent.status != "succeeded":
-            raise Conflict(f"model revision {parent.id} is {parent.status}; only succeeded revisions can be a base")
-        if parent.weights_status != "available":
-            raise Conflict(f"model revision {parent.id} had its weights deleted; it cannot be fine-tuned")
+        ensure_usable(parent)
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, revision_id: str) -> ModelRevision:
-        revision = self.revisions.get(revision_id)
-        if revision is None:
-            raise NotFound(f"model revision {revision_id!r} does not exist: list them with `modelyard models list PROJECT`")
-        return revision
+        return require_revision(self.session, revision_id)
 
     def page(self, project: Project, *, order: Order = "desc", limit: int = 50, cursor: str | None = None,
              **filters: str | None) -> list[ModelRevision]:  # fmt: skip
@@ -137,31 +136,30 @@ class ModelRevisionService:
 
     # -- variants, evaluations, deletion -----------------------------------------------------
     def submit_export(self, revision: ModelRevision, format_: str, precision: str, jobs: JobService) -> Job:
-        require_weights(revision)
+        ensure_usable(revision)
         parse_variant(f"{format_}-{precision}")
         return jobs.submit("export", {"revision_id": revision.id, "format": format_, "precision": precision},
                            revision.project_id)  # fmt: skip
 
     def submit_evaluation(self, revision: ModelRevision, variant: str, dataset_revision: str | None, subset: str,
                           jobs: JobService) -> Job:  # fmt: skip
-        require_weights(revision)
-        find_variant(self.session, revision, variant)
+        ensure_usable(revision)
+        require_variant(self.session, revision, variant)
         params = {"revision_id": revision.id, "variant": variant, "dataset_revision": dataset_revision, "subset": subset}
         return jobs.submit("evaluate", params, revision.project_id)
 
     def submit_optimization(self, revision: ModelRevision, max_drop: float | None, jobs: JobService) -> Job:
-        require_weights(revision)
+        ensure_usable(revision)
         return jobs.submit("optimize", {"revision_id": revision.id, "max_drop": max_drop}, revision.project_id)
 
     def variants(self, revision: ModelRevision) -> list[Variant]:
-        return variants_of(self.session, revision.id)
+        return list(VariantRepository(self.session).of_revision(revision.id))
 
     def delete(self, revision: ModelRevision, *, weights_only: bool) -> ModelRevision | None:
         """Delete a revision (record and files) or only its weights (record, metrics, evaluations stay)."""
-        if revision.status == "running":
+        if revision.status == RevisionStatus.RUNNING:
             raise Conflict(f"model revision {revision.id} is still training: cancel its job {revision.job_id} first")
-        enabled = self.session.scalar(select(Pipeline).where(Pipeline.revision_id == revision.id))
-        if enabled is not None:
+        if PipelineRepository(self.session).using_revision(revision.id):
             raise Conflict(
                 f"model revision {revision.id} is enabled in the project's pipeline: "
                 "disable it (`modelyard pipeline disable PROJECT`) or enable another revision first"
@@ -169,17 +167,17 @@ class ModelRevisionService:
         folder = revision_folder(revision.project_id, revision.id)
         if not weights_only:
             self.files.delete_tree(folder)
-            self.session.delete(revision)
-            self.session.flush()
+            self.revisions.delete(revision)
             log.info("revisions.revision.deleted", revision=revision.id)
             return None
-        if revision.weights_status != "available":
+        if revision.weights_status != WeightsStatus.AVAILABLE:
             raise Conflict(f"model revision {revision.id} has no weights to delete (weights {revision.weights_status})")
-        for variant in variants_of(self.session, revision.id):
+        variants = VariantRepository(self.session)
+        for variant in variants.of_revision(revision.id):
             for entry in variant.files:
                 self.files.delete(f"{variant.folder}/{entry['name']}")
-            self.session.delete(variant)
-        revision.weights_status = "deleted"
+            variants.delete(variant)
+        revision.weights_status = WeightsStatus.DELETED
         revision.updated_at = utcnow()
         self.session.flush()
         log.info("revisions.weights.deleted", revision=revision.id)

@@ -28,6 +28,7 @@ from modelyard.projects.service import ProjectService
 from modelyard.revisions.models import ModelRevision
 from modelyard.revisions.paths import revision_file, revision_folder
 from modelyard.revisions.repository import ModelRevisionRepository
+from modelyard.revisions.states import RevisionStatus, WeightsStatus
 from modelyard.storage.service import FileService
 
 # Progress bands of the steps (percent of the whole job).
@@ -83,11 +84,11 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
         context.progress(FILES_AT, "files")
         _store_outcome(context, params, manifest, data, revision_id, result, device, emit)
     except JobCancelled:
-        _close_record(context, revision_id, "cancelled", "cancelled", None)
+        _close_record(context, revision_id, RevisionStatus.CANCELLED, "cancelled", None)
         raise
     except Exception as error:
         emit(f"training failed: {type(error).__name__}: {error}")
-        _close_record(context, revision_id, "failed", "error", f"{type(error).__name__}: {error}")
+        _close_record(context, revision_id, RevisionStatus.FAILED, "error", f"{type(error).__name__}: {error}")
         raise
     variants = _make_variants(context, revision_id, emit)
     context.progress(100, "succeeded")
@@ -173,7 +174,7 @@ def _initial_weights(
         return path, False
     with transaction(context.db.read_sessions) as session:
         parent = ModelRevisionRepository(session).get(params.parent_id or "")
-        if parent is None or parent.weights_status != "available":
+        if parent is None or parent.weights_status != WeightsStatus.AVAILABLE:
             raise ValueError(f"parent revision {params.parent_id} is gone or has no weights")
         files = FileService(session, context.store)
         path = files.local_path(files.get(revision_file(parent.project_id, parent.id, "model.pt")))
@@ -198,9 +199,9 @@ def _create_record(context: JobContext, params: TrainParams, data: _Data) -> str
         number = revisions.next_number(project.id)
         revision = revisions.add(ModelRevision(
             project_id=project.id, number=number, name=params.name or f"{params.architecture} #{number}",
-            architecture_id=params.architecture, task_type=data.task, status="running", base=params.base,
+            architecture_id=params.architecture, task_type=data.task, status=RevisionStatus.RUNNING, base=params.base,
             dataset_revision_id=data.dataset_revision_id, parent_id=params.parent_id, job_id=context.job_id,
-            configuration=params.hyperparameters, labels=data.labels, weights_status="pending",
+            configuration=params.hyperparameters, labels=data.labels, weights_status=WeightsStatus.PENDING,
             started_at=utcnow(), created_by=context.actor,
         ))  # fmt: skip
         return revision.id
@@ -308,26 +309,29 @@ def _store_outcome(
         for name in ("model.pt", "training_metrics.json", "hyperparameters.yaml", "training.log"):
             files.save(revision_file(revision.project_id, revision.id, name), work / name, actor=context.actor,
                        move=True)
-        revision.status, revision.weights_status, revision.finished_at = "succeeded", "available", utcnow()
+        revision.status, revision.weights_status = RevisionStatus.SUCCEEDED, WeightsStatus.AVAILABLE
+        revision.finished_at = utcnow()
         revision.training_device = device
         revision.metric_name, revision.best_metric = result.metric_name, result.best_metric
         revision.best_epoch, revision.epochs_trained = result.best_epoch, len(result.records)
 
 
-def _close_record(context: JobContext, revision_id: str, status: str, reason: str, error: str | None) -> None:
+def _close_record(
+    context: JobContext, revision_id: str, status: RevisionStatus, reason: str, error: str | None
+) -> None:
     """Mark the revision finished without weights and remove whatever files it got."""
     with transaction(context.db.sessions) as session:
         revision = ModelRevisionRepository(session).get(revision_id)
-        if revision is None or revision.status != "running":
+        if revision is None or revision.status != RevisionStatus.RUNNING:
             return
         _finish_without_weights(session, FileService(session, context.store), revision, status, reason, error)
 
 
 def _finish_without_weights(
-    session: Any, files: FileService, revision: ModelRevision, status: str, reason: str, error: str | None
+    session: Any, files: FileService, revision: ModelRevision, status: RevisionStatus, reason: str, error: str | None
 ) -> None:
     revision.status, revision.reason, revision.error = status, reason, error
-    revision.weights_status, revision.finished_at = "none", utcnow()
+    revision.weights_status, revision.finished_at = WeightsStatus.NONE, utcnow()
     files.delete_tree(revision_folder(revision.project_id, revision.id))
     session.flush()
 
@@ -336,10 +340,10 @@ def cleanup(context: CleanupContext) -> None:
     """After an interrupted or crashed run: the revision it left `running` becomes failed (or cancelled)."""
     with transaction(context.db.sessions) as session:
         revision = ModelRevisionRepository(session).by_job(context.job_id)
-        if revision is None or revision.status != "running":
+        if revision is None or revision.status != RevisionStatus.RUNNING:
             return
-        status = "cancelled" if context.reason == "cancelled" else "failed"
-        error = None if status == "cancelled" else f"the training job ended abruptly ({context.reason})"
+        status = RevisionStatus.CANCELLED if context.reason == "cancelled" else RevisionStatus.FAILED
+        error = None if status == RevisionStatus.CANCELLED else f"the training job ended abruptly ({context.reason})"
         _finish_without_weights(session, FileService(session, context.store), revision, status, context.reason, error)
 
 

@@ -11,7 +11,7 @@ from modelyard.db.engine import transaction
 from modelyard.evaluations.service import run_evaluation
 from modelyard.jobs.context import JobContext
 from modelyard.jobs.registry import JobType
-from modelyard.revisions.models import ModelRevision
+from modelyard.revisions.usable import require_usable
 from modelyard.revisions.variants import export_variant, quantize_variant
 
 MAX_CALIBRATION_IMAGES = 300
@@ -78,16 +78,16 @@ def evaluate_if_possible(context: JobContext, revision_id: str, variant: str, su
 
 def _calibration_and_validation(context: JobContext, params: OptimizeParams) -> tuple[list[Any], Any]:
     from modelyard.datasets.revisions import RevisionService
-    from modelyard.projects.models import Project
+    from modelyard.projects.repository import ProjectRepository
     from modelyard.storage.service import FileService
 
     with transaction(context.db.read_sessions) as session:
-        revision = session.get(ModelRevision, params.revision_id)
-        if revision is None:
-            raise ValueError(f"model revision {params.revision_id} does not exist")
+        revision = require_usable(session, params.revision_id)
+        project = ProjectRepository(session).get(revision.project_id)
+        assert project is not None  # the revision's foreign key cascades from its project
         files = FileService(session, context.store)
         datasets = RevisionService(session, files, context.actor)
-        parquet = datasets.parquet_path(datasets.get(session.get(Project, revision.project_id), revision.dataset_revision_id))
+        parquet = datasets.parquet_path(datasets.get(project, revision.dataset_revision_id))
         task, label_ids = revision.task_type, [label["id"] for label in revision.labels]
     training = read_revision(parquet, "training")[:MAX_CALIBRATION_IMAGES]
     calibration = [item.image_path for item in training]

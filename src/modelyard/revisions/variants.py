@@ -12,14 +12,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelyard.db.engine import transaction
-from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.errors import Conflict, InvalidInput
 from modelyard.jobs.context import JobContext
 from modelyard.revisions.models import ModelRevision, Variant
 from modelyard.revisions.paths import revision_file, revision_folder
+from modelyard.revisions.repository import VariantRepository
+from modelyard.revisions.usable import require_revision, require_usable
 from modelyard.storage.service import FileService
 
 VARIANT_NAMES = ("pytorch-fp32", "openvino-fp16", "openvino-fp32", "onnx-fp32", "openvino-int8")
@@ -35,21 +36,22 @@ def parse_variant(name: str) -> tuple[str, str]:
     return format_, precision
 
 
-def find_variant(session: Session, revision: ModelRevision, name: str) -> Variant:
+def require_variant(session: Session, revision: ModelRevision, name: str) -> Variant:
+    """The revision's variant `name` (e.g. `openvino-fp16`); a conflict listing the ones it has otherwise."""
     format_, precision = parse_variant(name)
-    variant = session.scalar(
-        select(Variant).where(Variant.revision_id == revision.id, Variant.format == format_,
-                              Variant.precision == precision)
-    )  # fmt: skip
+    variants = VariantRepository(session)
+    variant = variants.find(revision.id, format_, precision)
     if variant is None:
-        have = ", ".join(v.name for v in variants_of(session, revision.id)) or "none"
-        raise Conflict(f"model revision {revision.id} has no {name} variant (it has: {have}); "
-                       f"make it with `modelyard export {revision.id} --format {format_} --precision {precision}`")  # fmt: skip
+        available = sorted(found.name for found in variants.of_revision(revision.id))
+        has = f"it has {', '.join(available)}" if available else "it has no variants yet"
+        make = "`modelyard optimize`" if precision == "int8" else f"`modelyard export {revision.id} --format {format_}`"
+        raise Conflict(
+            f"model revision #{revision.number} ({revision.id}) has no {name} variant; {has}. "
+            f"Pick one of those, or make it first with {make}",
+            code="variant_not_found",
+            available_variants=available,
+        )
     return variant
-
-
-def variants_of(session: Session, revision_id: str) -> list[Variant]:
-    return list(session.scalars(select(Variant).where(Variant.revision_id == revision_id).order_by(Variant.created_at)))
 
 
 class VariantFiles:
@@ -97,18 +99,10 @@ class VariantFiles:
         return folder
 
 
-def require_weights(revision: ModelRevision) -> None:
-    if revision.status != "succeeded" or revision.weights_status != "available":
-        raise Conflict(
-            f"model revision {revision.id} is {revision.status} with weights {revision.weights_status}: "
-            "only a succeeded revision whose weights are kept can be exported, evaluated or enabled"
-        )
-
-
 def record_pytorch_variant(context: JobContext, revision_id: str) -> str:
     """The trained model.pt is the PyTorch FP32 variant: recorded, not copied."""
     with transaction(context.db.sessions) as session:
-        revision = _revision(session, revision_id)
+        revision = require_revision(session, revision_id)
         files = FileService(session, context.store)
         stored = files.get(revision_file(revision.project_id, revision.id, "model.pt"))
         variant = Variant(
@@ -117,8 +111,7 @@ def record_pytorch_variant(context: JobContext, revision_id: str) -> str:
             files=[{"name": "model.pt", "size": stored.size, "sha256": stored.sha256}], size_bytes=stored.size,
             job_id=context.job_id, created_by=context.actor,
         )  # fmt: skip
-        session.add(variant)
-        session.flush()
+        VariantRepository(session).add(variant)
         return variant.id
 
 
@@ -192,7 +185,7 @@ def _store_variant(context: JobContext, revision_id: str, format_: str, precisio
     context.log.info("speed of %s-%s: p50 %.2f ms, %.1f images/s at batch %d", format_, precision,
                      speed.latency_p50_ms, speed.throughput_fps, speed.best_batch)  # fmt: skip
     with transaction(context.db.sessions) as session:
-        revision = _revision(session, revision_id)
+        revision = require_revision(session, revision_id)
         files = FileService(session, context.store)
         folder = f"{revision_folder(revision.project_id, revision.id)}/{format_}-{precision}"
         names = sorted(path.name for path in exported.folder.iterdir() if path.is_file())
@@ -200,34 +193,24 @@ def _store_variant(context: JobContext, revision_id: str, format_: str, precisio
         for name in names:
             record = files.save(f"{folder}/{name}", exported.folder / name, actor=context.actor, move=True)
             entries.append({"name": name, "size": record.size, "sha256": record.sha256})
-        existing = session.scalar(select(Variant).where(
-            Variant.revision_id == revision.id, Variant.format == format_, Variant.precision == precision))  # fmt: skip
+        variants = VariantRepository(session)
+        existing = variants.find(revision.id, format_, precision)
         if existing is not None:
-            session.delete(existing)
-            session.flush()
+            variants.delete(existing)
         variant = Variant(
             revision_id=revision.id, format=format_, precision=precision, folder=folder,
             model_file=exported.model_path.name, files=entries, size_bytes=sum(e["size"] for e in entries),
             parity=_report(parity), speed=_plain(asdict(speed)), job_id=context.job_id, created_by=context.actor,
         )  # fmt: skip
-        session.add(variant)
-        session.flush()
+        VariantRepository(session).add(variant)
         return variant.id
 
 
 def _checkpoint(context: JobContext, revision_id: str) -> Path:
     with transaction(context.db.read_sessions) as session:
-        revision = _revision(session, revision_id)
-        require_weights(revision)
+        revision = require_usable(session, revision_id)
         files = FileService(session, context.store)
         return files.local_path(files.get(revision_file(revision.project_id, revision.id, "model.pt")))
-
-
-def _revision(session: Session, revision_id: str) -> ModelRevision:
-    revision = session.get(ModelRevision, revision_id)
-    if revision is None:
-        raise NotFound(f"model revision {revision_id!r} does not exist")
-    return revision
 
 
 def _report(parity: Any) -> dict[str, Any]:
