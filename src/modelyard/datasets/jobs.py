@@ -28,6 +28,7 @@ from modelyard.errors import InvalidInput
 from modelyard.jobs.context import CleanupContext, JobContext
 from modelyard.jobs.registry import JobType
 from modelyard.projects.models import Project
+from modelyard.projects.repository import ProjectRepository
 from modelyard.projects.schemas import LabelCreate, ProjectCreate
 from modelyard.projects.service import ProjectService
 from modelyard.storage.service import FileService
@@ -73,7 +74,7 @@ def import_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
         with transaction(context.db.sessions) as session:
             files = FileService(session, context.store)
             service = DatasetService(session, files, context.settings, context.actor)
-            project = session.get(Project, project_id)
+            project = ProjectRepository(session).get(project_id)
             assert project is not None
             for item in batch:
                 try:
@@ -212,7 +213,7 @@ def export_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
     context.progress(1, "collecting items")
     with transaction(context.db.read_sessions) as session:
         files = FileService(session, context.store)
-        project = session.get(Project, request.project_id)
+        project = ProjectRepository(session).get(request.project_id)
         if project is None:
             raise InvalidInput(f"project {request.project_id} no longer exists")
         labels = [label.name for label in project.labels]

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from modelyard.jobs.models import Job
@@ -50,6 +50,12 @@ class JobRepository:
                 select(Job.id).where(Job.status == "pending").order_by(Job.created_at, Job.id).limit(limit)
             )
         )
+
+    def count_active_in_project(self, project_id: str) -> int:
+        """Jobs of the project still pending, running or cancelling."""
+        return self.session.scalar(
+            select(func.count()).where(Job.project_id == project_id, Job.status.in_(ACTIVE_STATUSES))
+        ) or 0
 
     def active(self) -> Sequence[Job]:
         return self.session.scalars(select(Job).where(Job.status.in_(ACTIVE_STATUSES[1:]))).all()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, NotFound
-from modelyard.jobs.models import Job
-from modelyard.jobs.states import ACTIVE_STATUSES
+from modelyard.jobs.repository import JobRepository
 from modelyard.kit.pagination import Order
 from modelyard.projects.models import Label, Project
 from modelyard.projects.repository import LabelRepository, ProjectRepository
@@ -91,9 +89,7 @@ class ProjectService:
         return project
 
     def delete(self, project: Project) -> None:
-        active = self.session.scalar(
-            select(func.count()).where(Job.project_id == project.id, Job.status.in_(ACTIVE_STATUSES))
-        )
+        active = JobRepository(self.session).count_active_in_project(project.id)
         if active:
             raise Conflict(
                 f"project {project.name!r} has {active} active job(s): cancel them first "

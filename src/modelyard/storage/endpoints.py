@@ -6,12 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 
 from modelyard.api.deps import Context, DbSession
 from modelyard.kit.page import Page
-from modelyard.kit.pagination import keyset_page, split_page
-from modelyard.storage.models import StoredFile
+from modelyard.kit.pagination import split_page
 from modelyard.storage.schemas import StoredFileRead
 from modelyard.storage.service import FileService
 
@@ -21,14 +19,12 @@ router = APIRouter(prefix="/files", tags=["files"])
 @router.get("", response_model=Page[StoredFileRead])
 def list_files(
     session: DbSession,
+    context: Context,
     prefix: Annotated[str, Query(description="Folder-like key prefix, e.g. 'projects/<id>/'.")] = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: str | None = None,
 ) -> Page[StoredFileRead]:
-    statement = select(StoredFile)
-    if prefix:
-        statement = statement.where(StoredFile.key.startswith(prefix, autoescape=True))
-    rows = session.scalars(keyset_page(statement, StoredFile.key, StoredFile.id, order="asc", limit=limit, cursor=cursor)).all()
+    rows = FileService(session, context.store).page(prefix, limit=limit, cursor=cursor)
     items, next_cursor = split_page(rows, limit, "key")
     return Page[StoredFileRead](items=[StoredFileRead.model_validate(row) for row in items], next_cursor=next_cursor)
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
 from modelyard.db.engine import transaction
 from modelyard.errors import IntegrityError
 from modelyard.jobs.context import JobContext
 from modelyard.jobs.registry import JobType
-from modelyard.storage.models import StoredFile
+from modelyard.storage.repository import StoredFileRepository
 from modelyard.storage.service import FileService
 
 VERIFY_BATCH = 500
@@ -19,17 +17,12 @@ VERIFY_BATCH = 500
 def verify_files(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Re-hash every stored file; list those missing or changed on disk."""
     with transaction(context.db.read_sessions) as session:
-        total = session.scalar(select(func.count()).select_from(StoredFile)) or 0
+        total = StoredFileRepository(session).count()
     checked, damaged = 0, []
     last_key = ""
     while True:
         with transaction(context.db.read_sessions) as session:
-            batch = session.execute(
-                select(StoredFile.key, StoredFile.sha256, StoredFile.size)
-                .where(StoredFile.key > last_key)
-                .order_by(StoredFile.key)
-                .limit(VERIFY_BATCH)
-            ).all()
+            batch = StoredFileRepository(session).fingerprints_after(last_key, VERIFY_BATCH)
         if not batch:
             break
         for key, sha256, size in batch:

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from modelyard.kit.pagination import keyset_page
 from modelyard.storage.models import StoredFile
 
 
@@ -19,6 +20,27 @@ class StoredFileRepository:
         return self.session.scalars(
             select(StoredFile).where(StoredFile.key.startswith(prefix, autoescape=True)).order_by(StoredFile.key)
         ).all()
+
+    def page(self, prefix: str, *, limit: int, cursor: str | None) -> Sequence[StoredFile]:
+        """Records under a key prefix in key order, `limit + 1` of them (the extra row says a next page exists)."""
+        statement = select(StoredFile)
+        if prefix:
+            statement = statement.where(StoredFile.key.startswith(prefix, autoescape=True))
+        statement = keyset_page(statement, StoredFile.key, StoredFile.id, order="asc", limit=limit, cursor=cursor)
+        return self.session.scalars(statement).all()
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(StoredFile)) or 0
+
+    def fingerprints_after(self, last_key: str, limit: int) -> list[tuple[str, str, int]]:
+        """(key, sha256, size) of up to `limit` records whose key sorts after `last_key`, in key order."""
+        rows = self.session.execute(
+            select(StoredFile.key, StoredFile.sha256, StoredFile.size)
+            .where(StoredFile.key > last_key)
+            .order_by(StoredFile.key)
+            .limit(limit)
+        ).all()
+        return [(key, sha256, size) for key, sha256, size in rows]
 
     def add(self, record: StoredFile) -> StoredFile:
         self.session.add(record)

@@ -7,7 +7,7 @@ again if it rolls back); removals happen after the commit, so a rolled-back requ
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -81,6 +81,10 @@ class FileService:
         if record is None:
             raise NotFound(f"no stored file {key!r}")
         return record
+
+    def page(self, prefix: str, *, limit: int, cursor: str | None) -> Sequence[StoredFile]:
+        """Records under a key prefix in key order: a keyset page plus one row that says whether more follow."""
+        return self.files.page(prefix, limit=limit, cursor=cursor)
 
     def open(self, record: StoredFile) -> Iterator[bytes]:
         return self.store.open(record.key, record.sha256, record.size)
