@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
+from modelyard.config import Settings
 from modelyard.context import AppContext
 from modelyard.db import migrate
 from modelyard.db.models import metadata
+from modelyard.jobs.models import Job
 
 
 def test_migrations_build_exactly_the_models_schema(context: AppContext) -> None:
@@ -31,3 +33,21 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(context: AppCo
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+
+
+def test_job_types_stored_before_namespacing_are_renamed(settings: Settings) -> None:
+    app_context = AppContext(settings)
+    try:
+        engine = app_context.db.engine
+        migrate.upgrade(engine, "0005")
+        old_types = {"j1": "train", "j2": "export", "j3": "evaluate", "j4": "optimize", "j5": "storage.gc"}
+        with engine.begin() as connection:
+            for job_id, job_type in old_types.items():
+                connection.execute(Job.__table__.insert().values(id=job_id, type=job_type, params={}))
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            stored = dict(connection.execute(select(Job.__table__.c.id, Job.__table__.c.type)).all())
+    finally:
+        app_context.close()
+    assert stored == {"j1": "revision.train", "j2": "revision.export", "j3": "revision.evaluate",
+                      "j4": "revision.optimize", "j5": "storage.gc"}  # fmt: skip

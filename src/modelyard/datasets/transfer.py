@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session
 from modelyard.datasets.archives import is_zip
 from modelyard.datasets.interchange import FORMAT_TASKS
 from modelyard.datasets.models import DatasetRevision
+from modelyard.datasets.schemas import ExportParams, ImportParams
 from modelyard.datasets.service import IncomingFile
 from modelyard.db.base import new_id
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.jobs.models import Job
+from modelyard.jobs.registry import build_params
 from modelyard.jobs.service import JobService
 from modelyard.projects.models import Project
 from modelyard.projects.repository import ProjectRepository
@@ -61,20 +63,23 @@ class TransferService:
             raise InvalidInput(f"{archive.name} is not a zip archive: zip the dataset folder and send that")
         stored = self.files.save(import_archive_key(new_id()), archive.path, actor=self.actor, move=True,
                                  media_type="application/zip")
-        params = {
-            "archive_key": stored.key,
-            "format": format,
-            "project_id": project.id if project else None,
-            "new_project": {"name": new_project, "task_type": task_type.value} if new_project and task_type else None,
-            "unknown_labels": unknown_labels,
-        }
+        params = build_params(
+            ImportParams,
+            IMPORT_JOB,
+            archive_key=stored.key,
+            format=format,
+            project_id=project.id if project else None,
+            new_project={"name": new_project, "task_type": task_type.value} if new_project and task_type else None,
+            unknown_labels=unknown_labels,
+        )
         return self.jobs.submit(IMPORT_JOB, params, project.id if project else None)
 
     def submit_export(self, project: Project, format: str, revision: DatasetRevision | None) -> Job:
         check_format_fits_task(format, TaskType(project.task_type))
         if revision is not None and revision.files_deleted:
             raise Conflict(f"dataset revision {revision.number} had its files deleted: export another revision")
-        params = {"project_id": project.id, "format": format, "revision_id": revision.id if revision else None}
+        params = build_params(ExportParams, EXPORT_JOB, project_id=project.id, format=format,
+                              revision_id=revision.id if revision else None)  # fmt: skip
         return self.jobs.submit(EXPORT_JOB, params, project.id)
 
     def export_file(self, project: Project, job_id: str) -> tuple[Path, str]:

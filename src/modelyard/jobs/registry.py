@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from modelyard.config import Settings
     from modelyard.jobs.context import CleanupContext, JobContext
 
+P = TypeVar("P", bound=BaseModel)
 JobBody = Callable[["JobContext", dict[str, Any]], dict[str, Any] | None]
 JobCleanup = Callable[["CleanupContext"], None]
 
@@ -76,14 +77,24 @@ class JobTypeRegistry:
     def names(self) -> list[str]:
         return sorted(self._types)
 
-    def validate_params(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    def validate_params(self, name: str, params: BaseModel | dict[str, Any]) -> dict[str, Any]:
+        """The params as stored: a job's own parameter model, or a dict checked against it."""
         job_type = self.get(name)
+        if isinstance(params, BaseModel):
+            if job_type.params_model is not None and not isinstance(params, job_type.params_model):
+                raise TypeError(f"job type {name!r} takes {job_type.params_model.__name__}, not {type(params).__name__}")
+            return params.model_dump(mode="json")
         if job_type.params_model is None:
             return params
-        try:
-            return job_type.params_model.model_validate(params).model_dump(mode="json")
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in item['loc']) or 'params'}: {item['msg']}" for item in error.errors()
-            )
-            raise InvalidInput(f"invalid params for job type {name!r}: {problems}") from None
+        return build_params(job_type.params_model, name, **params).model_dump(mode="json")
+
+
+def build_params(model: type[P], job_name: str, **values: Any) -> P:
+    """`model(**values)`, with values that do not fit it refused as invalid input (a 400, never a 500)."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'params'}: {item['msg']}" for item in error.errors()
+        )
+        raise InvalidInput(f"invalid params for job type {job_name!r}: {problems}") from None

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from modelyard.db.base import utcnow
@@ -34,8 +35,11 @@ class JobService:
         self.wake_runner = wake_runner
         self.jobs = JobRepository(session)
 
-    def submit(self, job_type: str, params: dict[str, Any], project_id: str | None = None) -> Job:
-        """Record a pending job; the runner is woken only once the transaction has committed."""
+    def submit(self, job_type: str, params: BaseModel | dict[str, Any], project_id: str | None = None) -> Job:
+        """Record a pending job; the runner is woken only once the transaction has committed.
+
+        Code submits a job as its parameter model; a dict (the generic HTTP endpoint) is checked against it.
+        """
         params = self.registry.validate_params(job_type, params)
         job = self.jobs.add(Job(type=job_type, project_id=project_id, params=params, created_by=self.actor))
         run_after_commit(self.session, self.wake_runner)

@@ -19,12 +19,14 @@ from modelyard.db.engine import run_after_commit, transaction
 from modelyard.errors import Conflict, InvalidInput, ModelyardError
 from modelyard.inference import ImageInputError, Predictor
 from modelyard.jobs.models import Job
+from modelyard.jobs.registry import build_params
 from modelyard.jobs.service import JobService
 from modelyard.pipelines.models import Pipeline
 from modelyard.pipelines.repository import PipelineRepository
 from modelyard.pipelines.runtime import ActivePipeline, PipelineKey, PipelineRuntime
 from modelyard.pipelines.schemas import (
     BATCH_PREDICT_JOB,
+    BatchPredictParams,
     BatchPredictRequest,
     FilePrediction,
     PipelineEnable,
@@ -193,7 +195,8 @@ class PipelineService:
         if output_folder.resolve().is_relative_to(data_dir):
             raise InvalidInput(f"output folder {output_folder} is inside the data directory {data_dir}: "
                                "write predictions somewhere else")  # fmt: skip
-        params = {"project_id": project.id, "input_folder": str(input_folder), "output_folder": str(output_folder)}
+        params = build_params(BatchPredictParams, BATCH_PREDICT_JOB, project_id=project.id,
+                              input_folder=str(input_folder), output_folder=str(output_folder))  # fmt: skip
         job = jobs.submit(BATCH_PREDICT_JOB, params, project.id)
         log.info("pipelines.batch.queued", project=project.id, job=job.id)
         return job

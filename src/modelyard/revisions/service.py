@@ -13,10 +13,21 @@ from modelyard.datasets.revisions import RevisionService
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.jobs.models import Job
+from modelyard.jobs.registry import build_params
 from modelyard.jobs.service import JobService
 from modelyard.kit.pagination import Order
 from modelyard.projects.models import Project
 from modelyard.pipelines.repository import PipelineRepository
+from modelyard.revisions.job_params import (
+    EVALUATE_JOB,
+    EXPORT_JOB,
+    OPTIMIZE_JOB,
+    TRAIN_JOB,
+    EvaluateParams,
+    ExportParams,
+    OptimizeParams,
+    TrainParams,
+)
 from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant
 from modelyard.revisions.paths import revision_folder
 from modelyard.revisions.paths import revision_file
@@ -32,7 +43,6 @@ from modelyard.revisions.variants import parse_variant, require_variant
 from modelyard.storage.service import FileService
 
 log = structlog.get_logger("modelyard.revisions")
-TRAIN_JOB = "train"
 
 
 class ModelRevisionService:
@@ -67,15 +77,17 @@ class ModelRevisionService:
             if dataset_revision.files_deleted:
                 raise Conflict(f"dataset revision {dataset_revision.number} had its files deleted; it cannot be trained on")
             dataset_revision_id = dataset_revision.id
-        params = {
-            "project_id": project.id,
-            "architecture": manifest.id,
-            "hyperparameters": hyperparameters,
-            "base": "revision" if parent_id else request.base,
-            "parent_id": parent_id,
-            "dataset_revision_id": dataset_revision_id,
-            "name": request.name,
-        }
+        params = build_params(
+            TrainParams,
+            TRAIN_JOB,
+            project_id=project.id,
+            architecture=manifest.id,
+            hyperparameters=hyperparameters,
+            base="revision" if parent_id else request.base,
+            parent_id=parent_id,
+            dataset_revision_id=dataset_revision_id,
+            name=request.name,
+        )
         job = jobs.submit(TRAIN_JOB, params, project.id)
         log.info("revisions.training.queued", project=project.id, job=job.id, architecture=manifest.id)
         return job
@@ -138,19 +150,21 @@ class ModelRevisionService:
     def submit_export(self, revision: ModelRevision, format_: str, precision: str, jobs: JobService) -> Job:
         ensure_usable(revision)
         parse_variant(f"{format_}-{precision}")
-        return jobs.submit("export", {"revision_id": revision.id, "format": format_, "precision": precision},
-                           revision.project_id)  # fmt: skip
+        params = build_params(ExportParams, EXPORT_JOB, revision_id=revision.id, format=format_, precision=precision)
+        return jobs.submit(EXPORT_JOB, params, revision.project_id)
 
     def submit_evaluation(self, revision: ModelRevision, variant: str, dataset_revision: str | None, subset: str,
                           jobs: JobService) -> Job:  # fmt: skip
         ensure_usable(revision)
         require_variant(self.session, revision, variant)
-        params = {"revision_id": revision.id, "variant": variant, "dataset_revision": dataset_revision, "subset": subset}
-        return jobs.submit("evaluate", params, revision.project_id)
+        params = build_params(EvaluateParams, EVALUATE_JOB, revision_id=revision.id, variant=variant,
+                              dataset_revision=dataset_revision, subset=subset)  # fmt: skip
+        return jobs.submit(EVALUATE_JOB, params, revision.project_id)
 
     def submit_optimization(self, revision: ModelRevision, max_drop: float | None, jobs: JobService) -> Job:
         ensure_usable(revision)
-        return jobs.submit("optimize", {"revision_id": revision.id, "max_drop": max_drop}, revision.project_id)
+        params = build_params(OptimizeParams, OPTIMIZE_JOB, revision_id=revision.id, max_drop=max_drop)
+        return jobs.submit(OPTIMIZE_JOB, params, revision.project_id)
 
     def variants(self, revision: ModelRevision) -> list[Variant]:
         return list(VariantRepository(self.session).of_revision(revision.id))

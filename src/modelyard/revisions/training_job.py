@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
 
 from modelyard.architectures.manifest import ArchitectureManifest
 from modelyard.architectures.service import ArchitectureCatalog
@@ -25,6 +24,7 @@ from modelyard.db.engine import transaction
 from modelyard.jobs.context import CleanupContext, JobCancelled, JobContext
 from modelyard.jobs.registry import JobType
 from modelyard.projects.service import ProjectService
+from modelyard.revisions.job_params import TRAIN_JOB, TrainParams
 from modelyard.revisions.models import ModelRevision
 from modelyard.revisions.paths import revision_file, revision_folder
 from modelyard.revisions.repository import ModelRevisionRepository
@@ -34,16 +34,6 @@ from modelyard.storage.service import FileService
 # Progress bands of the steps (percent of the whole job).
 WEIGHTS_AT, RECORD_AT, TRAINING_FROM, TRAINING_TO, FILES_AT = 3.0, 6.0, 8.0, 88.0, 89.0
 VARIANTS_AT, EVALUATION_AT = 90.0, 96.0
-
-
-class TrainParams(BaseModel):
-    project_id: str
-    architecture: str
-    hyperparameters: dict[str, Any]
-    base: str
-    parent_id: str | None = None
-    dataset_revision_id: str | None = None
-    name: str | None = None
 
 
 @dataclass
@@ -348,5 +338,5 @@ def cleanup(context: CleanupContext) -> None:
 
 
 JOB_TYPES = [
-    JobType("train", train, "Fine-tune an architecture on a dataset revision.", TrainParams, cleanup),
+    JobType(TRAIN_JOB, train, "Fine-tune an architecture on a dataset revision.", TrainParams, cleanup),
 ]

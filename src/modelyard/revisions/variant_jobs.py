@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
 
 from modelyard.datasets.parquet import read_revision
 from modelyard.db.engine import transaction
 from modelyard.evaluations.service import run_evaluation
 from modelyard.jobs.context import JobContext
 from modelyard.jobs.registry import JobType
+from modelyard.revisions.job_params import (
+    EVALUATE_JOB,
+    EXPORT_JOB,
+    OPTIMIZE_JOB,
+    EvaluateParams,
+    ExportParams,
+    OptimizeParams,
+)
 from modelyard.revisions.usable import require_usable
 from modelyard.revisions.variants import export_variant, quantize_variant
 
 MAX_CALIBRATION_IMAGES = 300
-
-
-class ExportParams(BaseModel):
-    revision_id: str
-    format: Literal["openvino", "onnx"]
-    precision: Literal["fp32", "fp16"] = "fp16"
-    evaluate: bool = True
-
-
-class EvaluateParams(BaseModel):
-    revision_id: str
-    variant: str = "openvino-fp16"
-    dataset_revision: str | None = None
-    subset: str = "testing"
-
-
-class OptimizeParams(BaseModel):
-    revision_id: str
-    max_drop: float | None = Field(default=None, gt=0, le=1)
 
 
 def export(context: JobContext, raw: dict[str, Any]) -> dict[str, Any]:
@@ -105,8 +93,8 @@ def _calibration_and_validation(context: JobContext, params: OptimizeParams) -> 
 
 
 JOB_TYPES = [
-    JobType("export", export, "Export a revision to an OpenVINO or ONNX variant (parity-checked, benchmarked).",
+    JobType(EXPORT_JOB, export, "Export a revision to an OpenVINO or ONNX variant (parity-checked, benchmarked).",
             ExportParams),
-    JobType("evaluate", evaluate, "Evaluate a variant on a subset of a dataset revision.", EvaluateParams),
-    JobType("optimize", optimize, "Quantize a revision's OpenVINO variant to INT8 with NNCF.", OptimizeParams),
+    JobType(EVALUATE_JOB, evaluate, "Evaluate a variant on a subset of a dataset revision.", EvaluateParams),
+    JobType(OPTIMIZE_JOB, optimize, "Quantize a revision's OpenVINO variant to INT8 with NNCF.", OptimizeParams),
 ]  # fmt: skip

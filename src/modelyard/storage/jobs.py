@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from modelyard.db.engine import transaction
 from modelyard.errors import IntegrityError
 from modelyard.jobs.context import JobContext
@@ -12,6 +14,14 @@ from modelyard.storage.repository import StoredFileRepository
 from modelyard.storage.service import FileService
 
 VERIFY_BATCH = 500
+VERIFY_JOB = "storage.verify"
+GC_JOB = "storage.gc"
+
+
+class StorageJobParams(BaseModel):
+    """Params of `storage.verify` and `storage.gc`: none; anything given is refused rather than ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def verify_files(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +56,7 @@ def collect_garbage(context: JobContext, params: dict[str, Any]) -> dict[str, An
 
 
 JOB_TYPES = [
-    JobType("storage.verify", verify_files, "Check every stored file's sha256 and size against its record."),
-    JobType("storage.gc", collect_garbage, "Remove stored bytes that no record refers to."),
+    JobType(VERIFY_JOB, verify_files, "Check every stored file's sha256 and size against its record.",
+            StorageJobParams),
+    JobType(GC_JOB, collect_garbage, "Remove stored bytes that no record refers to.", StorageJobParams),
 ]

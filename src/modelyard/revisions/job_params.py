@@ -1,0 +1,60 @@
+"""The jobs of a model revision: one name each, and the parameter model each is submitted as.
+
+Kept apart from the job bodies so the service can submit a job without importing what runs it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TRAIN_JOB = "revision.train"
+EXPORT_JOB = "revision.export"
+EVALUATE_JOB = "revision.evaluate"
+OPTIMIZE_JOB = "revision.optimize"
+
+
+class TrainParams(BaseModel):
+    """Params of the `revision.train` job: what start_training checked, resolved."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: str
+    architecture: str
+    hyperparameters: dict[str, Any]
+    base: str = Field(description="`pretrained`, `scratch` or `revision` (then `parent_id` names it).")
+    parent_id: str | None = None
+    dataset_revision_id: str | None = None
+    name: str | None = None
+
+
+class ExportParams(BaseModel):
+    """Params of the `revision.export` job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    revision_id: str
+    format: Literal["openvino", "onnx"]
+    precision: Literal["fp32", "fp16"] = "fp16"
+    evaluate: bool = True
+
+
+class EvaluateParams(BaseModel):
+    """Params of the `revision.evaluate` job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    revision_id: str
+    variant: str = "openvino-fp16"
+    dataset_revision: str | None = None
+    subset: str = "testing"
+
+
+class OptimizeParams(BaseModel):
+    """Params of the `revision.optimize` job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    revision_id: str
+    max_drop: float | None = Field(default=None, gt=0, le=1)
