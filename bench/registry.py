@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert, select
 
-from modelyard.api.pagination import encode_cursor
+from modelyard.kit.pagination import encode_cursor
 from modelyard.config import Settings
 from modelyard.db import migrate
 from modelyard.db.engine import make_engine

@@ -1,4 +1,6 @@
-"""Request dependencies: the session (committed once, at the edge), the caller, the app context."""
+"""Request dependencies: the session (committed once, at the edge), the caller, the app context, and the
+services endpoints receive, each through a typed alias (`service: Projects`).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +11,18 @@ import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from modelyard.architectures.service import ArchitectureCatalog
 from modelyard.context import AppContext
+from modelyard.datasets.revisions import RevisionService
+from modelyard.datasets.service import DatasetService
+from modelyard.datasets.transfer import TransferService
 from modelyard.errors import Unauthorized
+from modelyard.jobs.service import JobService
+from modelyard.pipelines.runtime import PipelineRuntime
+from modelyard.pipelines.service import DeploymentPackages, PipelineService
+from modelyard.projects.service import ProjectService
+from modelyard.revisions.service import ModelRevisionService
+from modelyard.storage.service import FileService
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_END_THREADS = 64
@@ -86,3 +98,72 @@ async def get_actor(request: Request) -> str:
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Actor = Annotated[str, Depends(get_actor)]
 Context = Annotated[AppContext, Depends(get_context)]
+
+
+# -- services ----------------------------------------------------------------------------------
+def file_service(session: DbSession, context: Context) -> FileService:
+    return FileService(session, context.store)
+
+
+Files = Annotated[FileService, Depends(file_service)]
+
+
+def project_service(session: DbSession, files: Files, actor: Actor) -> ProjectService:
+    return ProjectService(session, files, actor)
+
+
+def job_service(session: DbSession, context: Context, actor: Actor, request: Request) -> JobService:
+    runner = getattr(request.app.state, "runner", None)
+    return JobService(session, context.job_types, actor, runner.wake if runner else lambda: None)
+
+
+def architecture_catalog(context: Context) -> ArchitectureCatalog:
+    return ArchitectureCatalog(context.settings)
+
+
+Projects = Annotated[ProjectService, Depends(project_service)]
+Jobs = Annotated[JobService, Depends(job_service)]
+Catalog = Annotated[ArchitectureCatalog, Depends(architecture_catalog)]
+
+
+def dataset_service(session: DbSession, files: Files, context: Context, actor: Actor) -> DatasetService:
+    return DatasetService(session, files, context.settings, actor)
+
+
+def dataset_revision_service(session: DbSession, files: Files, actor: Actor) -> RevisionService:
+    return RevisionService(session, files, actor)
+
+
+def dataset_transfer_service(session: DbSession, files: Files, jobs: Jobs, actor: Actor) -> TransferService:
+    return TransferService(session, files, jobs, actor)
+
+
+def model_revision_service(session: DbSession, files: Files, catalog: Catalog, actor: Actor) -> ModelRevisionService:
+    return ModelRevisionService(session, files, catalog, actor)
+
+
+async def pipeline_runtime(request: Request) -> PipelineRuntime:
+    """The app's runtime, created on first use (dependencies run on the event loop: no race)."""
+    runtime = getattr(request.app.state, "pipeline_runtime", None)
+    if runtime is None:
+        runtime = request.app.state.pipeline_runtime = PipelineRuntime()
+    return runtime
+
+
+Runtime = Annotated[PipelineRuntime, Depends(pipeline_runtime)]
+
+
+def pipeline_service(session: DbSession, files: Files, runtime: Runtime, actor: Actor) -> PipelineService:
+    return PipelineService(session, files, runtime, actor)
+
+
+def deployment_packages(session: DbSession, files: Files) -> DeploymentPackages:
+    return DeploymentPackages(session, files)
+
+
+DatasetItems = Annotated[DatasetService, Depends(dataset_service)]
+DatasetRevisions = Annotated[RevisionService, Depends(dataset_revision_service)]
+DatasetTransfers = Annotated[TransferService, Depends(dataset_transfer_service)]
+ModelRevisions = Annotated[ModelRevisionService, Depends(model_revision_service)]
+Pipelines = Annotated[PipelineService, Depends(pipeline_service)]
+Packages = Annotated[DeploymentPackages, Depends(deployment_packages)]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from modelyard.api.deps import Actor, Context
+from modelyard.api.deps import Actor, Catalog, Context
 from modelyard.architectures.schemas import ArchitectureRead, CachedWeightsRead
 from modelyard.architectures.service import ArchitectureCatalog
 from modelyard.architectures.weights import CachedWeights
@@ -16,13 +15,6 @@ from modelyard.errors import PayloadTooLarge
 from modelyard.tasks import TaskType
 
 router = APIRouter(tags=["architectures"])
-
-
-def catalog(context: Context) -> ArchitectureCatalog:
-    return ArchitectureCatalog(context.settings)
-
-
-Catalog = Annotated[ArchitectureCatalog, Depends(catalog)]
 
 
 def _read(catalog: ArchitectureCatalog, manifest) -> ArchitectureRead:  # noqa: ANN001

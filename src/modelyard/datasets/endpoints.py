@@ -10,13 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse, JSONResponse
 
-from modelyard.api.deps import Actor, Context, DbSession
+from modelyard.api.deps import Context, DatasetItems, DatasetRevisions, DatasetTransfers, Projects
 from modelyard.api.problems import problem
 from modelyard.datasets.annotations import LabelBook
-from modelyard.datasets.revisions import RevisionService
 from modelyard.datasets.schemas import (
     AnnotationIn,
     AnnotationRead,
@@ -32,40 +31,16 @@ from modelyard.datasets.schemas import (
     Subset,
     UploadResult,
 )
-from modelyard.datasets.service import DatasetService, IncomingFile
-from modelyard.datasets.transfer import TransferService
+from modelyard.datasets.service import IncomingFile
 from modelyard.errors import PayloadTooLarge
-from modelyard.jobs.endpoints import job_service
 from modelyard.jobs.schemas import JobRead
-from modelyard.jobs.service import JobService
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_page
-from modelyard.projects.endpoints import project_service
-from modelyard.projects.service import ProjectService
-from modelyard.storage.service import FileService
 from modelyard.tasks import TaskType
 
 router = APIRouter(tags=["datasets"])
 
 
-def dataset_service(session: DbSession, context: Context, actor: Actor) -> DatasetService:
-    return DatasetService(session, FileService(session, context.store), context.settings, actor)
-
-
-def revision_service(session: DbSession, context: Context, actor: Actor) -> RevisionService:
-    return RevisionService(session, FileService(session, context.store), actor)
-
-
-def transfer_service(
-    session: DbSession, context: Context, actor: Actor, jobs: Annotated[JobService, Depends(job_service)]
-) -> TransferService:
-    return TransferService(session, FileService(session, context.store), jobs, actor)
-
-
-Datasets = Annotated[DatasetService, Depends(dataset_service)]
-Revisions = Annotated[RevisionService, Depends(revision_service)]
-Transfers = Annotated[TransferService, Depends(transfer_service)]
-Projects = Annotated[ProjectService, Depends(project_service)]
 ITEMS = "/projects/{project}/dataset/items"
 REVISIONS = "/projects/{project}/dataset/revisions"
 
@@ -105,7 +80,7 @@ def upload_items(
     request: Request,
     context: Context,
     projects: Projects,
-    datasets: Datasets,
+    datasets: DatasetItems,
     files: Annotated[list[UploadFile], File(description="Images (JPEG, PNG, BMP, TIFF, WebP) and/or zips of them.")],
     atomic: Annotated[
         bool, Query(description="true: any rejected file fails the whole upload and nothing is stored.")
@@ -134,7 +109,7 @@ def upload_items(
 def list_items(
     project: str,
     projects: Projects,
-    datasets: Datasets,
+    datasets: DatasetItems,
     annotated: bool | None = None,
     label: Annotated[str | None, Query(description="Label id or name used by the annotation.")] = None,
     subset: Subset | None = None,
@@ -156,19 +131,19 @@ def list_items(
 
 
 @router.post(f"{ITEMS}:delete", response_model=ItemsDeleted)
-def delete_items(project: str, body: ItemsDelete, projects: Projects, datasets: Datasets) -> ItemsDeleted:
+def delete_items(project: str, body: ItemsDelete, projects: Projects, datasets: DatasetItems) -> ItemsDeleted:
     """Delete several items at once (all or none)."""
     return ItemsDeleted(deleted=datasets.delete_items(projects.get(project), body.ids))
 
 
 @router.get(ITEMS + "/{item}", response_model=ItemRead)
-def get_item(project: str, item: str, projects: Projects, datasets: Datasets) -> ItemRead:
+def get_item(project: str, item: str, projects: Projects, datasets: DatasetItems) -> ItemRead:
     found = projects.get(project)
     return datasets.read(datasets.get(found, item), LabelBook.of(found.labels))
 
 
 @router.patch(ITEMS + "/{item}", response_model=ItemRead)
-def update_item(project: str, item: str, body: ItemUpdate, projects: Projects, datasets: Datasets) -> ItemRead:
+def update_item(project: str, item: str, body: ItemUpdate, projects: Projects, datasets: DatasetItems) -> ItemRead:
     """Set `user_reviewed`, or the subset by hand (only before the item's first revision: else 409)."""
     found = projects.get(project)
     updated = datasets.update(found, datasets.get(found, item), body)
@@ -176,32 +151,32 @@ def update_item(project: str, item: str, body: ItemUpdate, projects: Projects, d
 
 
 @router.delete(ITEMS + "/{item}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_item(project: str, item: str, projects: Projects, datasets: Datasets) -> Response:
+def delete_item(project: str, item: str, projects: Projects, datasets: DatasetItems) -> Response:
     datasets.delete_items(projects.get(project), [item])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(ITEMS + "/{item}/image", response_class=FileResponse)
-def get_image(project: str, item: str, projects: Projects, datasets: Datasets) -> FileResponse:
+def get_image(project: str, item: str, projects: Projects, datasets: DatasetItems) -> FileResponse:
     found = datasets.get(projects.get(project), item)
     return FileResponse(datasets.image_file(found), filename=found.name)
 
 
 @router.get(ITEMS + "/{item}/thumbnail", response_class=FileResponse)
-def get_thumbnail(project: str, item: str, projects: Projects, datasets: Datasets) -> FileResponse:
+def get_thumbnail(project: str, item: str, projects: Projects, datasets: DatasetItems) -> FileResponse:
     found = datasets.get(projects.get(project), item)
     return FileResponse(datasets.image_file(found, thumbnail=True), media_type="image/jpeg")
 
 
 @router.get(ITEMS + "/{item}/annotation", response_model=AnnotationRead | None)
-def get_annotation(project: str, item: str, projects: Projects, datasets: Datasets) -> AnnotationRead | None:
+def get_annotation(project: str, item: str, projects: Projects, datasets: DatasetItems) -> AnnotationRead | None:
     """The item's annotation; null when it has none."""
     found = projects.get(project)
     return datasets.read(datasets.get(found, item), LabelBook.of(found.labels)).annotation
 
 
 @router.put(ITEMS + "/{item}/annotation", response_model=ItemRead)
-def set_annotation(project: str, item: str, body: AnnotationIn, projects: Projects, datasets: Datasets) -> ItemRead:
+def set_annotation(project: str, item: str, body: AnnotationIn, projects: Projects, datasets: DatasetItems) -> ItemRead:
     """Set or replace the item's annotation, checked against the task, the labels and the image size."""
     found = projects.get(project)
     updated = datasets.set_annotation(found, datasets.get(found, item), body)
@@ -209,7 +184,7 @@ def set_annotation(project: str, item: str, body: AnnotationIn, projects: Projec
 
 
 @router.delete(ITEMS + "/{item}/annotation", response_model=ItemRead)
-def delete_annotation(project: str, item: str, projects: Projects, datasets: Datasets) -> ItemRead:
+def delete_annotation(project: str, item: str, projects: Projects, datasets: DatasetItems) -> ItemRead:
     found = projects.get(project)
     return datasets.read(datasets.delete_annotation(datasets.get(found, item)), LabelBook.of(found.labels))
 
@@ -223,7 +198,11 @@ def _revision_read(revision, reused: bool = False) -> RevisionRead:  # noqa: ANN
 
 @router.post(REVISIONS, status_code=status.HTTP_201_CREATED, response_model=RevisionRead)
 def create_revision(
-    project: str, projects: Projects, revisions: Revisions, response: Response, body: RevisionCreate | None = None
+    project: str,
+    projects: Projects,
+    revisions: DatasetRevisions,
+    response: Response,
+    body: RevisionCreate | None = None,
 ) -> RevisionRead:
     """Freeze the annotated items into a new revision (201), or return the latest one when nothing
     changed since (200, `reused: true`). New items get their subset here, once and for all."""
@@ -234,13 +213,13 @@ def create_revision(
 
 
 @router.get(REVISIONS, response_model=list[RevisionRead])
-def list_revisions(project: str, projects: Projects, revisions: Revisions) -> list[RevisionRead]:
+def list_revisions(project: str, projects: Projects, revisions: DatasetRevisions) -> list[RevisionRead]:
     """Every revision of the project, newest first."""
     return [_revision_read(revision) for revision in revisions.all(projects.get(project))]
 
 
 @router.get(REVISIONS + "/{revision}", response_model=RevisionRead)
-def get_revision(project: str, revision: str, projects: Projects, revisions: Revisions) -> RevisionRead:
+def get_revision(project: str, revision: str, projects: Projects, revisions: DatasetRevisions) -> RevisionRead:
     """A revision by id, number or `latest`."""
     return _revision_read(revisions.get(projects.get(project), revision))
 
@@ -250,7 +229,7 @@ def browse_revision(
     project: str,
     revision: str,
     projects: Projects,
-    revisions: Revisions,
+    revisions: DatasetRevisions,
     subset: Annotated[str | None, Query(pattern="^(training|validation|testing)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
@@ -263,7 +242,7 @@ def browse_revision(
 
 
 @router.get(REVISIONS + "/{revision}/data.parquet", response_class=FileResponse)
-def download_revision(project: str, revision: str, projects: Projects, revisions: Revisions) -> FileResponse:
+def download_revision(project: str, revision: str, projects: Projects, revisions: DatasetRevisions) -> FileResponse:
     found = revisions.get(projects.get(project), revision)
     return FileResponse(
         revisions.parquet_path(found), media_type="application/vnd.apache.parquet", filename="data.parquet"
@@ -275,7 +254,7 @@ def delete_revision_files(
     project: str,
     revision: str,
     projects: Projects,
-    revisions: Revisions,
+    revisions: DatasetRevisions,
     force: Annotated[bool, Query(description="Delete even while kept model revisions need it.")] = False,
 ) -> RevisionRead:
     """Delete a revision's data.parquet and the images only it keeps; its record stays. Refused
@@ -289,7 +268,7 @@ def delete_revision_files(
 def import_dataset(
     context: Context,
     projects: Projects,
-    transfers: Transfers,
+    transfers: DatasetTransfers,
     file: Annotated[UploadFile, File(description="A zip of the dataset folder.")],
     format: Annotated[DatasetFormat, Form()],
     project: Annotated[str | None, Form(description="Import into this existing project.")] = None,
@@ -309,7 +288,7 @@ def import_dataset(
 
 @router.post("/projects/{project}/dataset/exports", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
 def export_dataset(
-    project: str, body: ExportRequest, projects: Projects, revisions: Revisions, transfers: Transfers
+    project: str, body: ExportRequest, projects: Projects, revisions: DatasetRevisions, transfers: DatasetTransfers
 ) -> JobRead:
     """Start a `dataset.export` job: the current dataset, or a revision, as a zip in a format."""
     found = projects.get(project)
@@ -318,6 +297,6 @@ def export_dataset(
 
 
 @router.get("/projects/{project}/dataset/exports/{job_id}/download", response_class=FileResponse)
-def download_export(project: str, job_id: str, projects: Projects, transfers: Transfers) -> FileResponse:
+def download_export(project: str, job_id: str, projects: Projects, transfers: DatasetTransfers) -> FileResponse:
     path, name = transfers.export_file(projects.get(project), job_id)
     return FileResponse(path, media_type="application/zip", filename=name)

@@ -7,10 +7,10 @@ import time
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from modelyard.api.deps import Actor, Context, DbSession
+from modelyard.api.deps import Context, Jobs, Projects
 from modelyard.context import AppContext
 from modelyard.db.engine import transaction
 from modelyard.jobs.paths import job_log_path
@@ -19,21 +19,10 @@ from modelyard.jobs.service import JobService
 from modelyard.jobs.states import FINISHED_STATUSES, JobStatus
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_page
-from modelyard.projects.endpoints import project_service
-from modelyard.projects.service import ProjectService
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 STREAM_POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
-
-
-def job_service(session: DbSession, context: Context, actor: Actor, request: Request) -> JobService:
-    runner = getattr(request.app.state, "runner", None)
-    return JobService(session, context.job_types, actor, runner.wake if runner else lambda: None)
-
-
-Service = Annotated[JobService, Depends(job_service)]
-Projects = Annotated[ProjectService, Depends(project_service)]
 
 
 @router.get("/types", response_model=list[JobTypeRead])
@@ -44,14 +33,14 @@ def list_job_types(context: Context) -> list[JobTypeRead]:
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
-def submit_job(body: JobCreate, service: Service, projects: Projects) -> JobRead:
+def submit_job(body: JobCreate, service: Jobs, projects: Projects) -> JobRead:
     project_id = projects.get(body.project).id if body.project else None
     return JobRead.model_validate(service.submit(body.type, body.params, project_id))
 
 
 @router.get("", response_model=Page[JobRead])
 def list_jobs(
-    service: Service,
+    service: Jobs,
     projects: Projects,
     project: str | None = None,
     type: str | None = None,
@@ -67,17 +56,17 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobRead)
-def get_job(job_id: str, service: Service) -> JobRead:
+def get_job(job_id: str, service: Jobs) -> JobRead:
     return JobRead.model_validate(service.get(job_id))
 
 
 @router.post("/{job_id}:cancel", response_model=JobRead)
-def cancel_job(job_id: str, service: Service) -> JobRead:
+def cancel_job(job_id: str, service: Jobs) -> JobRead:
     return JobRead.model_validate(service.cancel(service.get(job_id)))
 
 
 @router.get("/{job_id}/events", response_class=StreamingResponse)
-def job_events(job_id: str, service: Service, context: Context) -> StreamingResponse:
+def job_events(job_id: str, service: Jobs, context: Context) -> StreamingResponse:
     """Server-Sent Events: one `status` event per change, until the job finishes."""
     service.get(job_id)
     return StreamingResponse(_status_events(context, job_id), media_type="text/event-stream")
@@ -85,7 +74,7 @@ def job_events(job_id: str, service: Service, context: Context) -> StreamingResp
 
 @router.get("/{job_id}/logs", response_model=None)
 def job_logs(
-    job_id: str, service: Service, context: Context, follow: bool = True
+    job_id: str, service: Jobs, context: Context, follow: bool = True
 ) -> StreamingResponse | PlainTextResponse:
     """The job's log: plain text with `follow=false`, else a live tail as Server-Sent Events."""
     service.get(job_id)

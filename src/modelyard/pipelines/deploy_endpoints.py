@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from modelyard.api.deps import Context, DbSession
-from modelyard.pipelines.service import DeploymentPackages
-from modelyard.storage.service import FileService
+from modelyard.api.deps import Packages
 
 router = APIRouter(tags=["deployment"])
-
-
-def deployment_packages(session: DbSession, context: Context) -> DeploymentPackages:
-    return DeploymentPackages(session, FileService(session, context.store))
-
-
-Packages = Annotated[DeploymentPackages, Depends(deployment_packages)]
 
 
 @router.get(

@@ -9,55 +9,32 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile, status
+from fastapi import APIRouter, File, UploadFile, status
 
-from modelyard.api.deps import Actor, Context, DbSession
+from modelyard.api.deps import Context, Jobs, Pipelines, Runtime
 from modelyard.errors import InvalidInput, PayloadTooLarge
-from modelyard.jobs.endpoints import job_service
 from modelyard.jobs.schemas import JobRead
-from modelyard.jobs.service import JobService
-from modelyard.pipelines.runtime import PipelineRuntime
 from modelyard.pipelines.schemas import BatchPredictRequest, PipelineEnable, PipelineStatus, PredictionsRead
-from modelyard.pipelines.service import PipelineService, ReceivedImage, open_serving, predict_images
-from modelyard.storage.service import FileService
+from modelyard.pipelines.service import ReceivedImage, open_serving, predict_images
 
 router = APIRouter(tags=["pipelines"])
 PIPELINE = "/projects/{project}/pipeline"
 
 
-async def pipeline_runtime(request: Request) -> PipelineRuntime:
-    """The app's runtime, created on first use (dependencies run on the event loop: no race)."""
-    runtime = getattr(request.app.state, "pipeline_runtime", None)
-    if runtime is None:
-        runtime = request.app.state.pipeline_runtime = PipelineRuntime()
-    return runtime
-
-
-Runtime = Annotated[PipelineRuntime, Depends(pipeline_runtime)]
-
-
-def pipeline_service(session: DbSession, context: Context, runtime: Runtime, actor: Actor) -> PipelineService:
-    return PipelineService(session, FileService(session, context.store), runtime, actor)
-
-
-Service = Annotated[PipelineService, Depends(pipeline_service)]
-Jobs = Annotated[JobService, Depends(job_service)]
-
-
 @router.get(PIPELINE, response_model=PipelineStatus)
-def get_status(project: str, service: Service) -> PipelineStatus:
+def get_status(project: str, service: Pipelines) -> PipelineStatus:
     """What the project serves, and this server process's metrics since it was enabled."""
     return service.status(service.project(project))
 
 
 @router.put(PIPELINE, response_model=PipelineStatus)
-def enable(project: str, body: PipelineEnable, service: Service) -> PipelineStatus:
+def enable(project: str, body: PipelineEnable, service: Pipelines) -> PipelineStatus:
     """Serve predictions with a variant of a revision. Swapping variants fails no request in flight."""
     return service.enable(service.project(project), body)
 
 
 @router.delete(PIPELINE, response_model=PipelineStatus)
-def disable(project: str, service: Service) -> PipelineStatus:
+def disable(project: str, service: Pipelines) -> PipelineStatus:
     """Stop serving predictions (idempotent)."""
     return service.disable(service.project(project))
 
@@ -76,7 +53,7 @@ def predict(
 
 
 @router.post(PIPELINE + ":batch-predict", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
-def batch_predict(project: str, body: BatchPredictRequest, service: Service, jobs: Jobs) -> JobRead:
+def batch_predict(project: str, body: BatchPredictRequest, service: Pipelines, jobs: Jobs) -> JobRead:
     """Queue a job predicting every image of a folder on the server; it writes predictions.json there."""
     return JobRead.model_validate(service.start_batch(service.project(project), body, jobs))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from modelyard.api.deps import Actor, Context, DbSession
+from modelyard.api.deps import Projects
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_page
 from modelyard.projects.schemas import (
@@ -18,28 +18,19 @@ from modelyard.projects.schemas import (
     ProjectSort,
     ProjectUpdate,
 )
-from modelyard.projects.service import ProjectService
-from modelyard.storage.service import FileService
 from modelyard.tasks import TaskType
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
 
-def project_service(session: DbSession, context: Context, actor: Actor) -> ProjectService:
-    return ProjectService(session, FileService(session, context.store), actor)
-
-
-Service = Annotated[ProjectService, Depends(project_service)]
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectRead)
-def create_project(body: ProjectCreate, service: Service) -> ProjectRead:
+def create_project(body: ProjectCreate, service: Projects) -> ProjectRead:
     return ProjectRead.model_validate(service.create(body))
 
 
 @router.get("", response_model=Page[ProjectRead])
 def list_projects(
-    service: Service,
+    service: Projects,
     task_type: TaskType | None = None,
     name: Annotated[str | None, Query(description="Substring of the name, case-insensitive.")] = None,
     sort: ProjectSort = "created_at",
@@ -60,33 +51,33 @@ def list_projects(
 
 
 @router.get("/{project}", response_model=ProjectRead)
-def get_project(project: str, service: Service) -> ProjectRead:
+def get_project(project: str, service: Projects) -> ProjectRead:
     return ProjectRead.model_validate(service.get(project))
 
 
 @router.patch("/{project}", response_model=ProjectRead)
-def update_project(project: str, body: ProjectUpdate, service: Service) -> ProjectRead:
+def update_project(project: str, body: ProjectUpdate, service: Projects) -> ProjectRead:
     return ProjectRead.model_validate(service.update(service.get(project), body))
 
 
 @router.delete("/{project}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_project(project: str, service: Service) -> Response:
+def delete_project(project: str, service: Projects) -> Response:
     service.delete(service.get(project))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{project}/labels", response_model=list[LabelRead])
-def list_labels(project: str, service: Service) -> list[LabelRead]:
+def list_labels(project: str, service: Projects) -> list[LabelRead]:
     return [LabelRead.model_validate(label) for label in service.get(project).labels]
 
 
 @router.post("/{project}/labels", status_code=status.HTTP_201_CREATED, response_model=LabelRead)
-def add_label(project: str, body: LabelCreate, service: Service) -> LabelRead:
+def add_label(project: str, body: LabelCreate, service: Projects) -> LabelRead:
     return LabelRead.model_validate(service.add_label(service.get(project), body))
 
 
 @router.patch("/{project}/labels/{label}", response_model=LabelRead)
-def update_label(project: str, label: str, body: LabelUpdate, service: Service) -> LabelRead:
+def update_label(project: str, label: str, body: LabelUpdate, service: Projects) -> LabelRead:
     found = service.get(project)
     return LabelRead.model_validate(service.update_label(found, service.get_label(found, label), body))
 
@@ -95,7 +86,7 @@ def update_label(project: str, label: str, body: LabelUpdate, service: Service) 
 def delete_label(
     project: str,
     label: str,
-    service: Service,
+    service: Projects,
     force: Annotated[bool, Query(description="Also remove the shapes and labels of annotations that use it.")] = False,
 ) -> Response:
     """Delete a label. Refused (409, naming how many) while annotations use it, unless `force`."""

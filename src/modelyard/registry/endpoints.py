@@ -15,11 +15,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from pydantic_core import to_json
 
-from modelyard.api.deps import Actor, Context, DbSession
+from modelyard.api.deps import Actor, Context, DbSession, project_service
 from modelyard.errors import InvalidInput, PayloadTooLarge
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_rows
-from modelyard.projects.endpoints import project_service
 from modelyard.projects.service import ProjectService
 from modelyard.registry.files import VersionFiles
 from modelyard.registry.promotion import PromotionService

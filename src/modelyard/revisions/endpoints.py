@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
-from modelyard.api.deps import Actor, Context, DbSession
-from modelyard.architectures.service import ArchitectureCatalog
-from modelyard.jobs.endpoints import job_service
+from modelyard.api.deps import Jobs, ModelRevisions, Projects
 from modelyard.jobs.schemas import JobRead
-from modelyard.jobs.service import JobService
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_page
-from modelyard.projects.endpoints import project_service
-from modelyard.projects.service import ProjectService
 from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead
 from modelyard.evaluations.service import EvaluationService
 from modelyard.revisions.schemas import (
@@ -30,23 +25,12 @@ from modelyard.revisions.schemas import (
     TrainRequest,
     VariantRead,
 )
-from modelyard.revisions.service import ModelRevisionService
-from modelyard.storage.service import FileService
 
 router = APIRouter(tags=["models"])
 
 
-def revision_service(session: DbSession, context: Context, actor: Actor) -> ModelRevisionService:
-    return ModelRevisionService(session, FileService(session, context.store), ArchitectureCatalog(context.settings), actor)
-
-
-Service = Annotated[ModelRevisionService, Depends(revision_service)]
-Projects = Annotated[ProjectService, Depends(project_service)]
-Jobs = Annotated[JobService, Depends(job_service)]
-
-
 @router.post("/projects/{project}/models:train", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
-def train(project: str, body: TrainRequest, service: Service, projects: Projects, jobs: Jobs) -> JobRead:
+def train(project: str, body: TrainRequest, service: ModelRevisions, projects: Projects, jobs: Jobs) -> JobRead:
     """Queue a training job; its result names the model revision it produced."""
     return JobRead.model_validate(service.start_training(projects.get(project), body, jobs))
 
@@ -54,7 +38,7 @@ def train(project: str, body: TrainRequest, service: Service, projects: Projects
 @router.get("/projects/{project}/models", response_model=Page[ModelRevisionRead])
 def list_revisions(
     project: str,
-    service: Service,
+    service: ModelRevisions,
     projects: Projects,
     architecture: str | None = None,
     status: RevisionStatus | None = None,
@@ -73,14 +57,16 @@ def list_revisions(
 
 
 @router.get("/projects/{project}/training-configurations/{architecture}", response_model=TrainingConfigurationRead)
-def get_configuration(project: str, architecture: str, service: Service, projects: Projects) -> TrainingConfigurationRead:
+def get_configuration(
+    project: str, architecture: str, service: ModelRevisions, projects: Projects
+) -> TrainingConfigurationRead:
     overrides, resolved = service.configuration(projects.get(project), architecture)
     return TrainingConfigurationRead(architecture_id=architecture, overrides=overrides, hyperparameters=resolved)
 
 
 @router.put("/projects/{project}/training-configurations/{architecture}", response_model=TrainingConfigurationRead)
 def set_configuration(
-    project: str, architecture: str, body: TrainingConfigurationUpdate, service: Service, projects: Projects
+    project: str, architecture: str, body: TrainingConfigurationUpdate, service: ModelRevisions, projects: Projects
 ) -> TrainingConfigurationRead:
     found = projects.get(project)
     service.set_configuration(found, architecture, body.overrides)
@@ -89,28 +75,28 @@ def set_configuration(
 
 
 @router.get("/models/{revision_id}", response_model=ModelRevisionRead)
-def get_revision(revision_id: str, service: Service) -> ModelRevisionRead:
+def get_revision(revision_id: str, service: ModelRevisions) -> ModelRevisionRead:
     return ModelRevisionRead.model_validate(service.get(revision_id))
 
 
 @router.patch("/models/{revision_id}", response_model=ModelRevisionRead)
-def rename_revision(revision_id: str, body: RevisionUpdate, service: Service) -> ModelRevisionRead:
+def rename_revision(revision_id: str, body: RevisionUpdate, service: ModelRevisions) -> ModelRevisionRead:
     return ModelRevisionRead.model_validate(service.rename(service.get(revision_id), body.name))
 
 
 @router.get("/models/{revision_id}/metrics")
-def training_metrics(revision_id: str, service: Service) -> list[dict]:
+def training_metrics(revision_id: str, service: ModelRevisions) -> list[dict]:
     """Per-epoch training records: train loss, validation metric, seconds, learning rate."""
     return service.training_metrics(service.get(revision_id))
 
 
 @router.get("/models/{revision_id}/log", response_class=PlainTextResponse)
-def training_log(revision_id: str, service: Service) -> PlainTextResponse:
+def training_log(revision_id: str, service: ModelRevisions) -> PlainTextResponse:
     return PlainTextResponse(service.training_log(service.get(revision_id)))
 
 
 @router.get("/models/{revision_id}/lineage", response_model=Lineage)
-def lineage(revision_id: str, service: Service) -> Lineage:
+def lineage(revision_id: str, service: ModelRevisions) -> Lineage:
     revision = service.get(revision_id)
     ancestors, descendants = service.lineage(revision)
     return Lineage(
@@ -121,30 +107,30 @@ def lineage(revision_id: str, service: Service) -> Lineage:
 
 
 @router.get("/models/{revision_id}/variants", response_model=list[VariantRead])
-def list_variants(revision_id: str, service: Service) -> list[VariantRead]:
+def list_variants(revision_id: str, service: ModelRevisions) -> list[VariantRead]:
     return [VariantRead.model_validate(variant) for variant in service.variants(service.get(revision_id))]
 
 
 @router.post("/models/{revision_id}/variants", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
-def export_variant(revision_id: str, body: ExportRequest, service: Service, jobs: Jobs) -> JobRead:
+def export_variant(revision_id: str, body: ExportRequest, service: ModelRevisions, jobs: Jobs) -> JobRead:
     """Queue an export job (parity-checked, benchmarked, then evaluated on the testing subset)."""
     return JobRead.model_validate(service.submit_export(service.get(revision_id), body.format, body.precision, jobs))
 
 
 @router.post("/models/{revision_id}:optimize", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
-def optimize(revision_id: str, body: OptimizeRequest, service: Service, jobs: Jobs) -> JobRead:
+def optimize(revision_id: str, body: OptimizeRequest, service: ModelRevisions, jobs: Jobs) -> JobRead:
     """Queue INT8 quantization with NNCF (accuracy-controlled when `max_drop` is given)."""
     return JobRead.model_validate(service.submit_optimization(service.get(revision_id), body.max_drop, jobs))
 
 
 @router.post("/models/{revision_id}:evaluate", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
-def evaluate(revision_id: str, body: EvaluateRequest, service: Service, jobs: Jobs) -> JobRead:
+def evaluate(revision_id: str, body: EvaluateRequest, service: ModelRevisions, jobs: Jobs) -> JobRead:
     revision = service.get(revision_id)
     return JobRead.model_validate(service.submit_evaluation(revision, body.variant, body.dataset_revision, body.subset, jobs))
 
 
 @router.get("/models/{revision_id}/evaluations", response_model=list[EvaluationRead])
-def revision_evaluations(revision_id: str, service: Service) -> list[EvaluationRead]:
+def revision_evaluations(revision_id: str, service: ModelRevisions) -> list[EvaluationRead]:
     revision = service.get(revision_id)
     evaluations = EvaluationService(service.session, service.files)
     return [EvaluationRead.model_validate(row) for row in evaluations.of_revision(revision.id)]
@@ -154,7 +140,7 @@ def revision_evaluations(revision_id: str, service: Service) -> list[EvaluationR
 def compare_evaluations(
     project: str,
     projects: Projects,
-    service: Service,
+    service: ModelRevisions,
     subset: str = "testing",
     dataset_revision: str | None = None,
     metric: str | None = None,
@@ -169,7 +155,7 @@ def compare_evaluations(
 
 
 @router.delete("/models/{revision_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_revision(revision_id: str, service: Service, weights_only: bool = False) -> Response:
+def delete_revision(revision_id: str, service: ModelRevisions, weights_only: bool = False) -> Response:
     """Delete a revision, or with `weights_only=true` only its weights (record, metrics, evaluations stay)."""
     service.delete(service.get(revision_id), weights_only=weights_only)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,32 +7,29 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from modelyard.api.deps import Context, DbSession
+from modelyard.api.deps import Files
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import split_page
 from modelyard.storage.schemas import StoredFileRead
-from modelyard.storage.service import FileService
 
 router = APIRouter(prefix="/files", tags=["files"])
 
 
 @router.get("", response_model=Page[StoredFileRead])
 def list_files(
-    session: DbSession,
-    context: Context,
+    files: Files,
     prefix: Annotated[str, Query(description="Folder-like key prefix, e.g. 'projects/<id>/'.")] = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: str | None = None,
 ) -> Page[StoredFileRead]:
-    rows = FileService(session, context.store).page(prefix, limit=limit, cursor=cursor)
+    rows = files.page(prefix, limit=limit, cursor=cursor)
     items, next_cursor = split_page(rows, limit, "key")
     return Page[StoredFileRead](items=[StoredFileRead.model_validate(row) for row in items], next_cursor=next_cursor)
 
 
 @router.get("/{key:path}")
-def download_file(key: str, session: DbSession, context: Context) -> StreamingResponse:
+def download_file(key: str, files: Files) -> StreamingResponse:
     """The file's bytes; refused with `integrity_error` if they no longer match the recorded sha256."""
-    files = FileService(session, context.store)
     record = files.get(key)
     chunks = files.open(record)  # verifies before the first byte is sent
     headers = {
