@@ -17,6 +17,7 @@ from modelyard.datasets.revisions import RevisionService
 from modelyard.datasets.service import DatasetService
 from modelyard.datasets.transfer import TransferService
 from modelyard.errors import Unauthorized
+from modelyard.evaluations.service import EvaluationService
 from modelyard.jobs.service import JobService
 from modelyard.pipelines.runtime import PipelineRuntime
 from modelyard.pipelines.service import DeploymentPackages, PipelineService
@@ -142,6 +143,10 @@ def model_revision_service(session: DbSession, files: Files, catalog: Catalog, a
     return ModelRevisionService(session, files, catalog, actor)
 
 
+def evaluation_service(session: DbSession, files: Files) -> EvaluationService:
+    return EvaluationService(session, files)
+
+
 async def pipeline_runtime(request: Request) -> PipelineRuntime:
     """The app's runtime, created on first use (dependencies run on the event loop: no race)."""
     runtime = getattr(request.app.state, "pipeline_runtime", None)
@@ -165,5 +170,6 @@ DatasetItems = Annotated[DatasetService, Depends(dataset_service)]
 DatasetRevisions = Annotated[RevisionService, Depends(dataset_revision_service)]
 DatasetTransfers = Annotated[TransferService, Depends(dataset_transfer_service)]
 ModelRevisions = Annotated[ModelRevisionService, Depends(model_revision_service)]
+Evaluations = Annotated[EvaluationService, Depends(evaluation_service)]
 Pipelines = Annotated[PipelineService, Depends(pipeline_service)]
 Packages = Annotated[DeploymentPackages, Depends(deployment_packages)]

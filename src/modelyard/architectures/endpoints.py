@@ -38,9 +38,10 @@ def list_weights(catalog: Catalog) -> list[CachedWeightsRead]:
 
 
 @router.put("/architectures/{architecture_id}/weights", response_model=CachedWeightsRead)
-async def import_weights(architecture_id: str, request: Request, context: Context, actor: Actor) -> CachedWeightsRead:
+async def import_weights(
+    architecture_id: str, request: Request, catalog: Catalog, context: Context, actor: Actor
+) -> CachedWeightsRead:
     """Upload pretrained weights (the raw file as the body); refused unless the hash matches the manifest."""
-    catalog = ArchitectureCatalog(context.settings)
     staged = catalog.staging_file()
     try:
         await _stream_to(request, staged, context.settings.max_upload_bytes)

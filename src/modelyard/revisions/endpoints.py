@@ -7,12 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
-from modelyard.api.deps import Jobs, ModelRevisions, Projects
+from modelyard.api.deps import Evaluations, Jobs, ModelRevisions, Projects
 from modelyard.jobs.schemas import JobRead
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_page
 from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead
-from modelyard.evaluations.service import EvaluationService
 from modelyard.revisions.schemas import (
     ExportRequest,
     Lineage,
@@ -130,9 +129,8 @@ def evaluate(revision_id: str, body: EvaluateRequest, service: ModelRevisions, j
 
 
 @router.get("/models/{revision_id}/evaluations", response_model=list[EvaluationRead])
-def revision_evaluations(revision_id: str, service: ModelRevisions) -> list[EvaluationRead]:
+def revision_evaluations(revision_id: str, service: ModelRevisions, evaluations: Evaluations) -> list[EvaluationRead]:
     revision = service.get(revision_id)
-    evaluations = EvaluationService(service.session, service.files)
     return [EvaluationRead.model_validate(row) for row in evaluations.of_revision(revision.id)]
 
 
@@ -140,7 +138,7 @@ def revision_evaluations(revision_id: str, service: ModelRevisions) -> list[Eval
 def compare_evaluations(
     project: str,
     projects: Projects,
-    service: ModelRevisions,
+    evaluations: Evaluations,
     subset: str = "testing",
     dataset_revision: str | None = None,
     metric: str | None = None,
@@ -148,7 +146,6 @@ def compare_evaluations(
 ) -> list[EvaluationRead]:
     """Evaluations of the project's revisions side by side (same subset and dataset revision), best first."""
     found = projects.get(project)
-    evaluations = EvaluationService(service.session, service.files)
     dataset_id = evaluations.dataset_revision(found, dataset_revision).id if dataset_revision else None
     rows = evaluations.compare(found.id, dataset_id, subset, metric, variant)
     return [EvaluationRead.model_validate(row) for row in rows]
