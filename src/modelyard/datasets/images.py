@@ -7,8 +7,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
-from modelyard.storage.base import CHUNK_SIZE
+from typing import Any
 
 # Pillow's format name -> the extension stored files get.
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp", "TIFF": "tiff", "WEBP": "webp"}
@@ -35,8 +34,37 @@ class CheckedImage:
 
 def check_image(path: Path, *, max_bytes: int, max_pixels: int) -> CheckedImage:
     """Decode the whole file to be sure it is a readable image; raise UnreadableImage otherwise."""
-    from PIL import Image
+    return _checked(path, max_bytes=max_bytes, max_pixels=max_pixels, thumbnail=None)[0]
 
+
+@dataclass(frozen=True)
+class ThumbnailedImage:
+    image: CheckedImage
+    thumbnail: Path
+    thumbnail_sha256: str
+
+
+def check_image_with_thumbnail(
+    path: Path, thumbnail: Path, *, max_bytes: int, max_pixels: int, longest_side: int
+) -> ThumbnailedImage | str:
+    """`check_image`, and a thumbnail written to the file `thumbnail` from the same full decode.
+
+    Runs in worker processes: returns the reason as a string instead of raising UnreadableImage,
+    so nothing but plain values crosses the process boundary.
+    """
+    try:
+        image, thumbnail_sha256 = _checked(
+            path, max_bytes=max_bytes, max_pixels=max_pixels, thumbnail=(thumbnail, longest_side)
+        )
+    except UnreadableImage as error:
+        return str(error)
+    return ThumbnailedImage(image, thumbnail, thumbnail_sha256)
+
+
+def _checked(
+    path: Path, *, max_bytes: int, max_pixels: int, thumbnail: tuple[Path, int] | None
+) -> tuple[CheckedImage, str]:
+    """The checked image, and the sha256 of the thumbnail written when one is asked for ("" otherwise)."""
     size = path.stat().st_size
     if size > max_bytes:
         raise UnreadableImage(
@@ -44,10 +72,24 @@ def check_image(path: Path, *, max_bytes: int, max_pixels: int) -> CheckedImage:
         )
     if size == 0:
         raise UnreadableImage("file is empty")
+    data = path.read_bytes()  # one read serves the hash, the check, the decode and the thumbnail
+    width, height, image_format, small = _decode(data, max_pixels=max_pixels, thumbnail_side=thumbnail and thumbnail[1])
+    thumbnail_sha256 = ""
+    if thumbnail is not None and small is not None:
+        thumbnail[0].write_bytes(small)
+        thumbnail_sha256 = hashlib.sha256(small).hexdigest()
+    return CheckedImage(path, hashlib.sha256(data).hexdigest(), len(data), width, height, image_format), thumbnail_sha256
+
+
+def _decode(data: bytes, *, max_pixels: int, thumbnail_side: int | None) -> tuple[int, int, str, bytes | None]:
+    """Width, height and format of a fully decoded image, and its thumbnail's JPEG bytes if asked for."""
+    from PIL import Image
+
+    small = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(io.BytesIO(data)) as image:
                 image_format = image.format or ""
                 width, height = image.size
                 if image_format not in ACCEPTED_FORMATS:
@@ -58,31 +100,36 @@ def check_image(path: Path, *, max_bytes: int, max_pixels: int) -> CheckedImage:
                         "(setting MODELYARD_MAX_IMAGE_PIXELS)"
                     )
                 image.verify()
-            with Image.open(path) as image:
+            with Image.open(io.BytesIO(data)) as image:
                 image.load()
+                if thumbnail_side is not None:
+                    small = _thumbnail_bytes(image, thumbnail_side)
     except UnreadableImage:
         raise
     except Exception as error:  # Pillow raises many types for broken files
         raise UnreadableImage(f"not a readable image ({type(error).__name__}: {error}); use {ACCEPTED_HINT}") from None
-    return CheckedImage(path, sha256_of(path), size, width, height, image_format)
+    return width, height, image_format, small
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def make_thumbnail(path: Path, longest_side: int) -> bytes:
     """A JPEG no larger than `longest_side` on either side."""
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     with Image.open(path) as image:
         image.draft("RGB", (longest_side, longest_side))
-        thumbnail = ImageOps.exif_transpose(image).convert("RGB")
-        thumbnail.thumbnail((longest_side, longest_side))
-        buffer = io.BytesIO()
-        thumbnail.save(buffer, format="JPEG", quality=85)
+        return _thumbnail_bytes(image, longest_side)
+
+
+def _thumbnail_bytes(image: Any, longest_side: int) -> bytes:
+    from PIL import ImageOps
+
+    thumbnail = ImageOps.exif_transpose(image).convert("RGB")
+    thumbnail.thumbnail((longest_side, longest_side))
+    buffer = io.BytesIO()
+    thumbnail.save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from modelyard.datasets.annotations import LabelBook, check_annotation
 from modelyard.datasets.archives import extract_zip
-from modelyard.datasets.images import UnreadableImage
+from modelyard.datasets.image_pool import MISSING, ImagePool
+from modelyard.datasets.image_pool import results as image_results
+from modelyard.datasets.images import ThumbnailedImage
 from modelyard.datasets.interchange import (
     ExportItem,
     SourceDataset,
@@ -21,7 +26,7 @@ from modelyard.datasets.parquet import read_revision
 from modelyard.datasets.repository import ItemRepository
 from modelyard.datasets.revisions import RevisionService
 from modelyard.datasets.schemas import AnnotationIn, BoxIn, ExportParams, ImportParams, PolygonIn
-from modelyard.datasets.service import DatasetService, archive_limits
+from modelyard.datasets.service import DatasetService, NewItem, archive_limits
 from modelyard.datasets.transfer import EXPORT_JOB, IMPORT_JOB
 from modelyard.db.engine import transaction
 from modelyard.errors import InvalidInput
@@ -35,6 +40,7 @@ from modelyard.storage.service import FileService
 from modelyard.tasks import TaskType
 
 BATCH = 200  # items per transaction: keeps the database's write lock short for other users
+LOOKAHEAD = 2  # batches being checked by the workers while one is stored
 MAX_REPORTED_SKIPS = 1000
 
 
@@ -49,6 +55,8 @@ def import_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
     Nothing is stored before the archive and the dataset are found sound. Items that cannot be
     imported (unreadable image, shape outside the image, unknown label refused...) are skipped
     and reported with the reason. Batches already committed stay if the job fails later.
+    Images are decoded, hashed and thumbnailed by worker processes while the previous batch is
+    stored and committed.
     """
     request = ImportParams.model_validate(params)
     context.progress(1, "unpacking")
@@ -64,48 +72,98 @@ def import_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
         raise InvalidInput(str(error)) from None
     project_id, created_labels = _prepare_project(context, request, source)
 
-    imported, skipped, ignored_shapes = 0, [], Counter[str]()
-    subsets = Counter[str]()
-    batch: list[SourceItem] = []
-    done = 0
-
-    def flush() -> None:
-        nonlocal imported
-        with transaction(context.db.sessions) as session:
-            files = FileService(session, context.store)
-            service = DatasetService(session, files, context.settings, context.actor)
-            project = ProjectRepository(session).get(project_id)
-            assert project is not None
-            for item in batch:
-                try:
-                    subset = _import_item(service, project, item, ignored_shapes)
-                except Skip as reason:
-                    skipped.append({"item": item.name, "reason": str(reason)})
-                    continue
-                imported += 1
-                subsets[subset] += 1
-        batch.clear()
-
-    for item in source.items:
-        batch.append(item)
-        done += 1
-        if len(batch) >= BATCH:
-            flush()
-            context.progress(5 + 90 * done / max(source.size, 1), "importing", f"{done}/{source.size} items read")
-    if batch:
-        flush()
+    tally = _Tally()
+    settings = context.settings
+    pool = ImagePool(context.work_dir / "thumbnails", max_bytes=settings.max_image_bytes,
+                     max_pixels=settings.max_image_pixels, longest_side=settings.thumbnail_size, images=source.size)
+    with pool:
+        pending: deque[tuple[list[SourceItem], list[Any]]] = deque()
+        for batch in _batches(source.items, BATCH):
+            pending.append((batch, pool.check([item.image for item in batch])))
+            if len(pending) > LOOKAHEAD:
+                _store_batch(context, project_id, *pending.popleft(), tally)
+                context.progress(5 + 90 * tally.done / max(source.size, 1), "importing",
+                                 f"{tally.done}/{source.size} items read")
+        while pending:
+            _store_batch(context, project_id, *pending.popleft(), tally)
     _delete_archive(context.db, context.store, request.archive_key)
-    for entry in skipped[:50]:
+    for entry in tally.skipped[:50]:
         context.log.warning("skipped %s: %s", entry["item"], entry["reason"])
     return {
         "project_id": project_id,
-        "imported": imported,
-        "skipped_count": len(skipped),
-        "skipped": skipped[:MAX_REPORTED_SKIPS],
+        "imported": tally.imported,
+        "skipped_count": len(tally.skipped),
+        "skipped": tally.skipped[:MAX_REPORTED_SKIPS],
         "labels_created": created_labels,
-        "subsets": dict(subsets),
-        "ignored_shapes": dict(ignored_shapes),
+        "subsets": dict(tally.subsets),
+        "ignored_shapes": dict(tally.ignored_shapes),
     }
+
+
+@dataclass
+class _Tally:
+    done: int = 0
+    imported: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    subsets: Counter[str] = field(default_factory=Counter)
+    ignored_shapes: Counter[str] = field(default_factory=Counter)
+
+
+def _batches(items: Iterator[SourceItem], size: int) -> Iterator[list[SourceItem]]:
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+def _store_batch(
+    context: JobContext, project_id: str, batch: list[SourceItem], checks: list[Any], tally: _Tally
+) -> None:
+    """Add one batch's items in one transaction: duplicates and bad annotations are skipped."""
+    checked = image_results(checks)
+    with transaction(context.db.sessions) as session:
+        service = DatasetService(session, FileService(session, context.store), context.settings, context.actor)
+        project = ProjectRepository(session).get(project_id)
+        assert project is not None
+        task, book = TaskType(project.task_type), LabelBook.of(project.labels)
+        known = service.items.by_sha256(project.id, [r.image.sha256 for r in checked if not isinstance(r, str)])
+        accepted: list[NewItem] = []
+        for item, result in zip(batch, checked, strict=True):
+            try:
+                accepted.append(_new_item(item, result, known, task, book, tally.ignored_shapes))
+            except Skip as reason:
+                tally.skipped.append({"item": item.name, "reason": str(reason)})
+                continue
+            known[accepted[-1].image.image.sha256] = accepted[-1].id
+        service.add_many(project, accepted)
+    tally.done += len(batch)
+    tally.imported += len(accepted)
+    tally.subsets.update(new.subset for new in accepted)
+
+
+def _new_item(
+    item: SourceItem,
+    result: ThumbnailedImage | str,
+    known: dict[str, str],
+    task: TaskType,
+    book: LabelBook,
+    ignored_shapes: Counter[str],
+) -> NewItem:
+    if result == MISSING:
+        raise Skip(MISSING)
+    if isinstance(result, str):
+        raise Skip(f"unreadable image: {result}")
+    duplicate = known.get(result.image.sha256)
+    if duplicate:
+        raise Skip(f"duplicate of item {duplicate} (same bytes)")
+    annotation = _annotation_of(item, task, ignored_shapes)
+    stored, shapes = None, None
+    if annotation is not None:
+        try:
+            checked = check_annotation(task, book, annotation, result.image.width, result.image.height)
+        except InvalidInput as error:
+            reason = "unknown label" if error.code == "unknown_label" else "invalid annotation"
+            raise Skip(f"{reason}: {error.message}") from None
+        stored, shapes = checked.stored, checked.shapes_per_label
+    return NewItem(item.name, item.subset, result, stored, shapes)
 
 
 def _prepare_project(context: JobContext, request: ImportParams, source: SourceDataset) -> tuple[str, list[str]]:
@@ -126,36 +184,6 @@ def _prepare_project(context: JobContext, request: ImportParams, source: SourceD
                 projects.add_label(project, LabelCreate(name=name))
             return project.id, missing
         return project.id, []
-
-
-def _import_item(
-    service: DatasetService,
-    project: Project,
-    item: SourceItem,
-    ignored_shapes: Counter[str],
-) -> str:
-    if item.image is None or not item.image.is_file():
-        raise Skip("image file missing from the archive")
-    try:
-        image = service.check(item.image)
-    except UnreadableImage as error:
-        raise Skip(f"unreadable image: {error}") from None
-    duplicate = service.items.by_sha256(project.id, [image.sha256]).get(image.sha256)
-    if duplicate:
-        raise Skip(f"duplicate of item {duplicate} (same bytes)")
-    task = TaskType(project.task_type)
-    annotation = _annotation_of(item, task, ignored_shapes)
-    stored, shapes = None, None
-    if annotation is not None:
-        book = LabelBook.of(project.labels)
-        try:
-            checked = check_annotation(task, book, annotation, image.width, image.height)
-        except InvalidInput as error:
-            reason = "unknown label" if error.code == "unknown_label" else "invalid annotation"
-            raise Skip(f"{reason}: {error.message}") from None
-        stored, shapes = checked.stored, checked.shapes_per_label
-    service.add_image(project, item.name, image, annotation=stored, shapes_per_label=shapes, subset=item.subset)
-    return item.subset
 
 
 def _annotation_of(item: SourceItem, task: TaskType, ignored: Counter[str]) -> AnnotationIn | None:

@@ -90,6 +90,13 @@ class ItemRepository:
         self.session.flush()
         return item
 
+    def add_many(self, items: Sequence[dict[str, Any]], labels: Sequence[dict[str, Any]]) -> None:
+        """Insert item rows and their label rows (`item_id`, `label_id`, `shapes`) in bulk."""
+        if items:
+            self.session.execute(insert(DatasetItem), list(items))
+        if labels:
+            self.session.execute(insert(ItemLabel), list(labels))
+
     def delete(self, item: DatasetItem) -> None:
         self.session.delete(item)
         self.session.flush()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from modelyard.config import Settings
 from modelyard.datasets.annotations import LabelBook, check_annotation, render_annotation
 from modelyard.datasets.archives import ArchiveLimits, extract_zip, is_zip
-from modelyard.datasets.images import CheckedImage, UnreadableImage, check_image, make_thumbnail
+from modelyard.datasets.images import CheckedImage, ThumbnailedImage, UnreadableImage, check_image, make_thumbnail
 from modelyard.datasets.models import DatasetItem
 from modelyard.datasets.repository import ItemRepository, RevisionRepository
 from modelyard.datasets.schemas import (
@@ -54,6 +55,18 @@ def _as_utc(moment: datetime | None) -> datetime | None:
 class IncomingFile:
     name: str
     path: Path
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """A checked image (with its thumbnail made) and its checked annotation, ready to be stored."""
+
+    name: str
+    subset: str
+    image: ThumbnailedImage
+    annotation: dict[str, Any] | None
+    shapes_per_label: dict[str, int] | None
+    id: str = field(default_factory=new_id)
 
 
 class DatasetService:
@@ -166,6 +179,29 @@ class DatasetService:
         if shapes_per_label:
             self.items.set_labels(item.id, shapes_per_label)
         return item
+
+    def add_many(self, project: Project, new_items: Sequence[NewItem]) -> None:
+        """Store checked images (moving their files and thumbnails) as new items, in bulk."""
+        folder = dataset_folder(project.id)
+        files: list[tuple[str, Path, str]] = []
+        rows, labels = [], []
+        for new in new_items:
+            item_id = new.id
+            image, thumbnail_key = new.image.image, f"{folder}/{item_id}.thumb.jpg"
+            image_key = f"{folder}/{item_id}.{image.extension}"
+            files += [(image_key, image.path, image.sha256), (thumbnail_key, new.image.thumbnail, new.image.thumbnail_sha256)]
+            now = utcnow()  # one per item: listings by upload time keep the order they came in
+            rows.append({
+                "id": item_id, "project_id": project.id, "name": new.name[-512:], "image_key": image_key,
+                "thumbnail_key": thumbnail_key, "sha256": image.sha256, "size": image.size, "width": image.width,
+                "height": image.height, "format": image.format, "subset": new.subset, "in_revision": False,
+                "annotation": new.annotation, "annotated": new.annotation is not None, "user_reviewed": False,
+                "uploaded_at": now, "uploaded_by": self.actor, "updated_at": now,
+            })  # fmt: skip
+            labels += [{"item_id": item_id, "label_id": label_id, "shapes": count}
+                       for label_id, count in (new.shapes_per_label or {}).items()]
+        self.files.save_new_files(files, actor=self.actor)
+        self.items.add_many(rows, labels)
 
     # -- items -------------------------------------------------------------------------------
     def get(self, project: Project, item_id: str) -> DatasetItem:

@@ -16,6 +16,12 @@ class StoredFileRepository:
     def get(self, key: str) -> StoredFile | None:
         return self.session.scalar(select(StoredFile).where(StoredFile.key == key))
 
+    def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            found.update(self.session.scalars(select(StoredFile.key).where(StoredFile.key.in_(keys[start : start + 500]))))
+        return found
+
     def under(self, prefix: str) -> Sequence[StoredFile]:
         return self.session.scalars(
             select(StoredFile).where(StoredFile.key.startswith(prefix, autoescape=True)).order_by(StoredFile.key)

@@ -10,8 +10,10 @@ import mimetypes
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from modelyard.db.base import new_id, utcnow
 from modelyard.db.engine import run_after_commit, run_after_rollback
 from modelyard.errors import NotFound
 from modelyard.storage.base import Source
@@ -40,6 +42,32 @@ class FileService:
         stored = self.store.put(key, source, move=move)
         self._undo_on_rollback(key, previous.sha256 if previous else None)
         return self._record(key, stored.sha256, stored.size, actor, media_type, previous)
+
+    def save_new_files(self, entries: Sequence[tuple[str, Path, str]], *, actor: str) -> None:
+        """Store many files under keys that hold nothing yet, as (key, file, sha256): the files are
+        moved in (the caller owns them and hashed them) and recorded with one bulk insert."""
+        if not entries:
+            return
+        keys = [key for key, _, _ in entries]
+        taken = self.files.existing_keys(keys)
+        if taken:
+            raise ValueError(f"save_new_files is for new keys only; already stored: {sorted(taken)[:3]}")
+
+        def undo() -> None:
+            for key in keys:
+                self.store.remove_key(key)
+
+        run_after_rollback(self.session, undo)
+        stored = self.store.put_files(entries)
+        now = utcnow()
+        self.session.execute(
+            insert(StoredFile),
+            [
+                {"id": new_id(), "key": item.key, "sha256": item.sha256, "size": item.size, "created_at": now,
+                 "media_type": mimetypes.guess_type(item.key)[0] or "application/octet-stream", "created_by": actor}
+                for item in stored
+            ],
+        )
 
     def save_same_content(self, key: str, sha256: str, *, actor: str, media_type: str | None = None) -> StoredFile:
         """Give `key` the bytes already stored as `sha256` (no second copy)."""

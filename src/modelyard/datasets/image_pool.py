@@ -1,0 +1,72 @@
+"""Checking many images at once: decode, hash and thumbnail in worker processes, one per usable core."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+
+from modelyard.datasets.images import ThumbnailedImage, check_image_with_thumbnail
+
+CHUNK = 16  # images per task: amortises the inter-process round trip, keeps the workers evenly fed
+MISSING = "image file missing from the archive"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask, or a container's cpuset), not the host's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity call on this platform (macOS)
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_chunk(
+    tasks: Sequence[tuple[Path | None, Path]], *, max_bytes: int, max_pixels: int, longest_side: int
+) -> list[ThumbnailedImage | str]:
+    results: list[ThumbnailedImage | str] = []
+    for image, thumbnail in tasks:
+        if image is None or not image.is_file():
+            results.append(MISSING)
+        else:
+            results.append(check_image_with_thumbnail(
+                image, thumbnail, max_bytes=max_bytes, max_pixels=max_pixels, longest_side=longest_side
+            ))
+    return results
+
+
+class ImagePool:
+    """Worker processes that check images; `check` returns futures whose results keep the order asked.
+
+    Each result is a ThumbnailedImage (its thumbnail written under `scratch`) or the reason the image
+    is refused. Processes are spawned, not forked: the job process has threads and open connections.
+    """
+
+    def __init__(self, scratch: Path, *, max_bytes: int, max_pixels: int, longest_side: int, images: int) -> None:
+        import multiprocessing
+
+        self.scratch = scratch
+        scratch.mkdir(parents=True, exist_ok=True)
+        self.workers = max(1, min(usable_cores(), -(-images // CHUNK)))
+        self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._check = partial(_check_chunk, max_bytes=max_bytes, max_pixels=max_pixels, longest_side=longest_side)
+        self._counter = 0
+
+    def check(self, images: Sequence[Path | None]) -> list[Future[list[ThumbnailedImage | str]]]:
+        tasks = []
+        for image in images:
+            tasks.append((image, self.scratch / f"{self._counter}.thumb.jpg"))
+            self._counter += 1
+        return [self._executor.submit(self._check, tasks[start : start + CHUNK]) for start in range(0, len(tasks), CHUNK)]
+
+    def __enter__(self) -> ImagePool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def results(futures: Sequence[Future[list[ThumbnailedImage | str]]]) -> list[ThumbnailedImage | str]:
+    return [result for future in futures for result in future.result()]
