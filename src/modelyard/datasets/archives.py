@@ -104,13 +104,19 @@ def _too_big(label: str, limits: ArchiveLimits) -> str:
     )
 
 
+# Formats that are compressed already: deflating them again costs time and saves nothing.
+COMPRESSED_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".zip", ".gz", ".parquet"}
+
+
 def zip_folder(folder: Path, archive: Path) -> Path:
     """Zip the contents of `folder` (paths relative to it) into `archive`."""
     archive.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as bundle:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
-                bundle.write(path, path.relative_to(folder).as_posix())
+                stored = path.suffix.lower() in COMPRESSED_SUFFIXES
+                bundle.write(path, path.relative_to(folder).as_posix(),
+                             compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
     return archive
 
 

@@ -8,6 +8,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from modelyard.datasets.images import ThumbnailedImage, check_image_with_thumbnail
 
@@ -61,7 +62,7 @@ class ImagePool:
             self._counter += 1
         return [self._executor.submit(self._check, tasks[start : start + CHUNK]) for start in range(0, len(tasks), CHUNK)]
 
-    def __enter__(self) -> ImagePool:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:

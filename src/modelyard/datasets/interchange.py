@@ -64,6 +64,7 @@ class ExportItem:
     name: str
     subset: str  # ours
     image: Path
+    size: tuple[int, int] | None = None  # (height, width) when known: spares reading it from the file
     labels: list[str] = field(default_factory=list)
     boxes: list[tuple[float, float, float, float, str]] = field(default_factory=list)
     polygons: list[tuple[list[tuple[float, float]], str]] = field(default_factory=list)
@@ -169,7 +170,7 @@ def write_dataset(items: list[ExportItem], labels: list[str], format: str, folde
             dm.DatasetItem(
                 id=_unique_id(item.name, taken),
                 subset=SUBSET_TO_EXPORT[item.subset],
-                media=Image.from_file(str(item.image)),
+                media=Image.from_file(str(item.image), size=item.size),
                 annotations=annotations,
             )
         )

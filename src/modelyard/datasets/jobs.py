@@ -276,11 +276,12 @@ def export_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
 
 def _current_export_items(session: Any, files: FileService, project: Project) -> list[ExportItem]:
     book = LabelBook.of(project.labels)
-    items = []
-    for row in ItemRepository(session).all_rows(project.id):
-        path = files.local_path(files.get(row.image_key))
-        items.append(_export_item(row.name, row.subset, path, row.annotation or {}, book))
-    return items
+    rows = ItemRepository(session).all_rows(project.id)
+    paths = files.local_paths([row.image_key for row in rows])
+    return [
+        _export_item(row.name, row.subset, path, row.annotation or {}, book, (row.height, row.width))
+        for row, path in zip(rows, paths, strict=True)
+    ]
 
 
 def _revision_export_items(session: Any, parquet: Path) -> list[ExportItem]:
@@ -291,6 +292,7 @@ def _revision_export_items(session: Any, parquet: Path) -> list[ExportItem]:
             name=names.get(row.item_id, row.item_id) + ("" if row.item_id in names else row.image_path.suffix),
             subset=row.subset,
             image=row.image_path,
+            size=(row.height, row.width),
             labels=list(row.label_names) if not (row.boxes or row.polygons) else [],
             boxes=[(box.x, box.y, box.width, box.height, box.label_name) for box in row.boxes],
             polygons=[(polygon.points, polygon.label_name) for polygon in row.polygons],
@@ -299,11 +301,14 @@ def _revision_export_items(session: Any, parquet: Path) -> list[ExportItem]:
     ]
 
 
-def _export_item(name: str, subset: str, path: Path, stored: dict[str, Any], book: LabelBook) -> ExportItem:
+def _export_item(
+    name: str, subset: str, path: Path, stored: dict[str, Any], book: LabelBook, size: tuple[int, int]
+) -> ExportItem:
     return ExportItem(
         name=name,
         subset=subset,
         image=path,
+        size=size,
         labels=[book.name(label_id) for label_id in stored.get("labels", [])],
         boxes=[(b["x"], b["y"], b["width"], b["height"], book.name(b["label_id"])) for b in stored.get("boxes", [])],
         polygons=[([tuple(p) for p in poly["points"]], book.name(poly["label_id"])) for poly in stored.get("polygons", [])],

@@ -23,6 +23,7 @@ and the label map (id, name, color, position) as it was when the revision was ma
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,8 +111,9 @@ class RevisionMetadata:
     labels: list[RevisionLabel]
 
 
-def write_revision(path: Path, columns: dict[str, list[Any]], metadata: RevisionMetadata) -> None:
-    """Write the columns (names and shapes as in the module docstring) as one Parquet file."""
+def write_revision(path: Path, columns: Mapping[str, Any], metadata: RevisionMetadata) -> None:
+    """Write the columns (Python lists or pyarrow arrays; names and shapes as in the module docstring)
+    as one Parquet file."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, exists, func, insert, select, update
+from sqlalchemy import Row, Text, cast, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage
@@ -126,7 +126,8 @@ class ItemRepository:
         )
 
     def annotated_rows(self, project_id: str) -> Sequence[Row[Any]]:
-        """What a revision needs of every annotated item, in id order (no ORM objects: revisions are large)."""
+        """What a revision needs of every annotated item, in id order, the annotation last and as JSON
+        text (no ORM objects, no per-row JSON decoding: revisions are large; the caller parses it at once)."""
         return self.session.execute(
             select(
                 DatasetItem.id,
@@ -138,7 +139,7 @@ class ItemRepository:
                 DatasetItem.subset,
                 DatasetItem.user_reviewed,
                 DatasetItem.in_revision,
-                DatasetItem.annotation,
+                cast(DatasetItem.annotation, Text),
             )
             .where(DatasetItem.project_id == project_id, DatasetItem.annotated.is_(True))
             .order_by(DatasetItem.id)
@@ -224,8 +225,8 @@ class RevisionRepository:
 
     def add_images(self, revision_id: str, images: Sequence[tuple[str, str]]) -> None:
         rows = [{"revision_id": revision_id, "item_id": item_id, "image_key": key} for item_id, key in images]
-        for chunk in chunks(rows, 5000):
-            self.session.execute(insert(RevisionImage), list(chunk))
+        for chunk in chunks(rows, BULK_CHUNK):
+            self.session.execute(insert(RevisionImage.__table__), list(chunk))  # Core: no ORM bookkeeping per row
 
     def image_keys(self, revision_id: str) -> list[str]:
         return list(self.session.scalars(select(RevisionImage.image_key).where(RevisionImage.revision_id == revision_id)))

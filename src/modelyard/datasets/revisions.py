@@ -3,14 +3,10 @@ one immutable data.parquet; list, browse, and delete a revision's files while ke
 
 from __future__ import annotations
 
-import hashlib
-import json
-import posixpath
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import structlog
 from sqlalchemy import exc as sqlalchemy_exc
@@ -27,7 +23,9 @@ from modelyard.datasets.parquet import (
     write_revision,
 )
 from modelyard.datasets.repository import ItemRepository, RevisionRepository, keys_held_by_items
-from modelyard.datasets.schemas import LabelCount, RevisionCreate, RevisionItemRead
+from modelyard.datasets.revision_table import RevisionRows, label_counts, revision_table
+from modelyard.datasets.revision_table import fingerprint as revision_fingerprint
+from modelyard.datasets.schemas import RevisionCreate, RevisionItemRead
 from modelyard.datasets.split import SUBSETS, assign_missing_subsets
 from modelyard.db.base import new_id, utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
@@ -101,14 +99,14 @@ class RevisionService:
     def create(self, project: Project, request: RevisionCreate) -> tuple[DatasetRevision, bool]:
         """Freeze the annotated items; returns (revision, reused). Reuses the latest revision when
         nothing changed since (same items, annotations, subsets and label names)."""
-        rows = self.items.annotated_rows(project.id)
-        if not rows:
+        rows = RevisionRows.from_rows(self.items.annotated_rows(project.id))
+        if not len(rows):
             raise InvalidInput(
                 f"project {project.name!r} has no annotated items: annotate some before making a dataset revision"
             )
         book = LabelBook.of(project.labels)
         subsets = self._subsets_with_new_items_assigned(rows, request)
-        fingerprint = _fingerprint(rows, subsets, book)
+        fingerprint = revision_fingerprint(rows, subsets, book)
         latest = self.revisions.latest(project.id)
         if latest is not None and latest.fingerprint == fingerprint and not latest.files_deleted:
             log.info("datasets.revision.reused", project=project.id, revision=latest.id, number=latest.number)
@@ -117,7 +115,6 @@ class RevisionService:
         revision_id = new_id()
         number = (latest.number + 1) if latest else 1
         folder = revision_folder(project.id, revision_id)
-        columns = _columns(rows, subsets, book, folder)
         metadata = RevisionMetadata(
             FORMAT_VERSION,
             project.id,
@@ -128,7 +125,7 @@ class RevisionService:
         )
         with tempfile.TemporaryDirectory(dir=self.files.store.tmp) as scratch:
             local = Path(scratch) / PARQUET_NAME
-            write_revision(local, columns, metadata)
+            write_revision(local, revision_table(rows, subsets, book, folder), metadata)
             stored = self.files.save(
                 f"{folder}/{PARQUET_NAME}", local, actor=self.actor, media_type="application/vnd.apache.parquet",
                 move=True,
@@ -141,25 +138,30 @@ class RevisionService:
                 parquet_key=stored.key,
                 sha256=stored.sha256,
                 size=stored.size,
-                images_size=sum(row.size for row in rows),
+                images_size=sum(rows.sizes),
                 item_count=len(rows),
-                subset_counts=dict(Counter(subsets[row.id] for row in rows)),
-                label_counts=[count.model_dump() for count in _label_counts(columns, book)],
+                subset_counts=dict(Counter(subsets)),
+                label_counts=[count.model_dump() for count in label_counts(rows, book)],
                 fingerprint=fingerprint,
                 created_by=self.actor,
             )
         )
-        self.revisions.add_images(revision_id, [(row.id, row.image_key) for row in rows])
+        self.revisions.add_images(revision_id, list(zip(rows.ids, rows.image_keys, strict=True)))
+        self._freeze(rows, subsets)
+        log.info("datasets.revision.created", project=project.id, revision=revision_id, number=number, items=len(rows))
+        return revision, False
+
+    def _freeze(self, rows: RevisionRows, subsets: Sequence[str]) -> None:
         new_assignments: dict[str, list[str]] = {}
-        for row in rows:
-            if row.subset == "unassigned":
-                new_assignments.setdefault(subsets[row.id], []).append(row.id)
-        preset = [row.id for row in rows if row.subset != "unassigned" and not row.in_revision]
+        preset = []
+        for item_id, stored, assigned, frozen in zip(rows.ids, rows.subsets, subsets, rows.in_revision, strict=True):
+            if stored == "unassigned":
+                new_assignments.setdefault(assigned, []).append(item_id)
+            elif not frozen:
+                preset.append(item_id)
         self.items.freeze_subsets(new_assignments, preset)
         self.session.flush()
         self.session.expire_all()  # bulk updates bypassed the identity map
-        log.info("datasets.revision.created", project=project.id, revision=revision_id, number=number, items=len(rows))
-        return revision, False
 
     def _add_revision(self, revision: DatasetRevision) -> DatasetRevision:
         try:
@@ -170,20 +172,22 @@ class RevisionService:
                 f"another dataset revision {revision.number} was created at the same time: try again"
             ) from None
 
-    def _subsets_with_new_items_assigned(self, rows: Sequence[Any], request: RevisionCreate) -> dict[str, str]:
-        subsets = {row.id: row.subset for row in rows}
-        new = [row for row in rows if row.subset == "unassigned"]
-        existing = Counter(row.subset for row in rows if row.subset != "unassigned")
+    def _subsets_with_new_items_assigned(self, rows: RevisionRows, request: RevisionCreate) -> list[str]:
+        """Every item's subset, in row order, new items given theirs by the stratified split."""
+        subsets = list(rows.subsets)
+        new = [index for index, subset in enumerate(subsets) if subset == "unassigned"]
+        existing = Counter(subset for subset in subsets if subset != "unassigned")
         assigned = assign_missing_subsets(
-            [row.id for row in new],
-            [sorted(_label_ids(row.annotation)) for row in new],
+            [rows.ids[index] for index in new],
+            [sorted(rows.label_ids[index]) for index in new],
             request.ratios.model_dump(),
             existing,
             request.seed,
         )
+        position = {rows.ids[index]: index for index in new}
         for subset, item_ids in assigned.items():
             for item_id in item_ids:
-                subsets[item_id] = subset
+                subsets[position[item_id]] = subset
         return subsets
 
     # -- delete files ------------------------------------------------------------------------
@@ -210,78 +214,6 @@ class RevisionService:
                 self.files.delete(key)
         log.info("datasets.revision.files_deleted", project=project.id, revision=revision.id, images_removed=len(orphans))
         return revision
-
-
-def _label_ids(annotation: dict[str, Any] | None) -> list[str]:
-    """The distinct labels of an annotation, in order of first appearance."""
-    if not annotation:
-        return []
-    if "labels" in annotation:
-        return list(annotation["labels"])
-    seen: dict[str, None] = {}
-    for shape in annotation.get("boxes", []) + annotation.get("polygons", []):
-        seen.setdefault(shape["label_id"], None)
-    return list(seen)
-
-
-def _fingerprint(rows: Sequence[Any], subsets: dict[str, str], book: LabelBook) -> str:
-    records = [[row.id, row.sha256, subsets[row.id], bool(row.user_reviewed), row.annotation] for row in rows]
-    payload = json.dumps([sorted(book.names_by_id.items()), records], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _columns(rows: Sequence[Any], subsets: dict[str, str], book: LabelBook, folder: str) -> dict[str, list[Any]]:
-    columns: dict[str, list[Any]] = {name: [] for name in (
-        "item_id", "image_path", "image_sha256", "image_size", "width", "height", "subset", "user_reviewed",
-        "label_ids", "label_names", "boxes", "polygons",
-    )}  # fmt: skip
-    names = book.names_by_id
-    project_prefix = folder.split("dataset_revisions/", 1)[0]  # projects/<project>/
-    for row in rows:
-        annotation = row.annotation or {}
-        label_ids = _label_ids(annotation)
-        columns["item_id"].append(row.id)
-        columns["image_path"].append(
-            "../../" + row.image_key[len(project_prefix):]
-            if row.image_key.startswith(project_prefix)
-            else posixpath.relpath(row.image_key, folder)
-        )
-        columns["image_sha256"].append(row.sha256)
-        columns["image_size"].append(row.size)
-        columns["width"].append(row.width)
-        columns["height"].append(row.height)
-        columns["subset"].append(subsets[row.id])
-        columns["user_reviewed"].append(bool(row.user_reviewed))
-        columns["label_ids"].append(label_ids)
-        columns["label_names"].append([names.get(label_id, label_id) for label_id in label_ids])
-        columns["boxes"].append(
-            [{**box, "label_name": names.get(box["label_id"], box["label_id"])} for box in annotation.get("boxes", [])]
-        )
-        columns["polygons"].append(
-            [
-                {
-                    "points": [{"x": x, "y": y} for x, y in polygon["points"]],
-                    "label_id": polygon["label_id"],
-                    "label_name": names.get(polygon["label_id"], polygon["label_id"]),
-                }
-                for polygon in annotation.get("polygons", [])
-            ]
-        )
-    return columns
-
-
-def _label_counts(columns: dict[str, list[Any]], book: LabelBook) -> list[LabelCount]:
-    items, shapes = Counter[str](), Counter[str]()
-    for label_ids, boxes, polygons in zip(columns["label_ids"], columns["boxes"], columns["polygons"], strict=True):
-        items.update(label_ids)
-        if boxes or polygons:
-            shapes.update(shape["label_id"] for shape in boxes + polygons)
-        else:
-            shapes.update(label_ids)
-    return [
-        LabelCount(label_id=label_id, label_name=name, items=items[label_id], shapes=shapes[label_id])
-        for label_id, name in book.names_by_id.items()
-    ]
 
 
 __all__ = ["SUBSETS", "RevisionService", "revision_file_blockers", "revision_folder"]

@@ -17,9 +17,14 @@ class StoredFileRepository:
         return self.session.scalar(select(StoredFile).where(StoredFile.key == key))
 
     def existing_keys(self, keys: Sequence[str]) -> set[str]:
-        found: set[str] = set()
+        return set(self.many(keys))
+
+    def many(self, keys: Sequence[str]) -> dict[str, StoredFile]:
+        """The records of those of `keys` that exist, by key (500 keys a query)."""
+        found: dict[str, StoredFile] = {}
         for start in range(0, len(keys), 500):
-            found.update(self.session.scalars(select(StoredFile.key).where(StoredFile.key.in_(keys[start : start + 500]))))
+            chunk = keys[start : start + 500]
+            found.update((record.key, record) for record in self.session.scalars(select(StoredFile).where(StoredFile.key.in_(chunk))))
         return found
 
     def under(self, prefix: str) -> Sequence[StoredFile]:
