@@ -98,25 +98,16 @@ class LocalArtifactStore:
         before it gets a real name (a crash leaves no half file under one), and every folder a name
         was added to is synced once, after all of them, before this returns.
         """
-        folders: set[Path] = set()
-        lock = threading.Lock()
-
-        def place(entry: tuple[str, Path, str]) -> StoredObject:
-            key, file, sha256 = entry
-            target = self.path_of(key)
-            size = file.stat().st_size
-            _fsync_file(file)
-            blob = self._blob_path(sha256)
-            self._adopt(file, sha256, sync=False)
-            self._link_key(target, blob, sync=False)
-            with lock:
-                folders.update((blob.parent, target.parent))
-            return StoredObject(key=key, sha256=sha256, size=size)
-
+        sizes = [file.stat().st_size for _, file, _ in entries]
+        firsts = list({sha256: file for _, file, sha256 in reversed(entries)}.items())  # one file per content
+        targets = [(self.path_of(key), self._blob_path(sha256)) for key, _, sha256 in entries]
         with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
-            stored = list(pool.map(place, entries))
+            list(pool.map(_fsync_file, [file for _, file in firsts]))
+            list(pool.map(lambda first: self._adopt(first[1], first[0], sync=False), firsts))
+            list(pool.map(lambda target: self._link_key(*target, sync=False), targets))
+            folders = {blob.parent for _, blob in targets} | {target.parent for target, _ in targets}
             list(pool.map(_fsync_dir, sorted(folders)))
-        return stored
+        return [StoredObject(key=key, sha256=sha256, size=size) for (key, _, sha256), size in zip(entries, sizes, strict=True)]
 
     def _adopt(self, file: Path, sha256: str, *, sync: bool = True) -> None:
         """Move a complete file into the blob area, or drop it if that content is already there."""
