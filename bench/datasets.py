@@ -232,7 +232,8 @@ def verdicts(results: list[tuple[str, float, str]], images: int, items: int) -> 
                  _miss(ours, EXPORT_AIM_RATIO * anchor), why))
     ours, anchor = seconds_of(results, "modelyard revision of"), seconds_of(results, "pyarrow alone")
     why = ("beyond the Parquet write, the database work: reading the rows, then writing one image reference per "
-           "item and updating every new item's row to freeze its subset (about half the time on SQLite), "
+           "item and updating every new item's row to freeze its subset (with the read, about half the time on "
+           "SQLite), "
            "besides the split and the fingerprint; " + busy) if ours > REVISION_AIM_S else ""
     rows.append((f"dataset revision, {items} items", ours, f"pyarrow alone {anchor:.2f} s", ours / anchor,
                  f"<= {REVISION_AIM_S:g} s", _miss(ours, REVISION_AIM_S), why))
