@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
+from typing import cast as cast_type
 
-from sqlalchemy import Row, Text, cast, delete, exists, func, insert, select, update
+from sqlalchemy import Row, Table, Text, cast, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage
@@ -125,7 +126,7 @@ class ItemRepository:
             )
         )
 
-    def annotated_rows(self, project_id: str) -> Sequence[Row[Any]]:
+    def annotated_rows(self, project_id: str) -> Sequence[Sequence[Any]]:
         """What a revision needs of every annotated item, in id order, the annotation last and as JSON
         text (no ORM objects, no per-row JSON decoding: revisions are large; the caller parses it at once)."""
         return self.session.execute(
@@ -226,7 +227,7 @@ class RevisionRepository:
     def add_images(self, revision_id: str, images: Sequence[tuple[str, str]]) -> None:
         rows = [{"revision_id": revision_id, "item_id": item_id, "image_key": key} for item_id, key in images]
         for chunk in chunks(rows, BULK_CHUNK):
-            self.session.execute(insert(RevisionImage.__table__), list(chunk))  # Core: no ORM bookkeeping per row
+            self.session.execute(insert(cast_type(Table, RevisionImage.__table__)), list(chunk))  # Core: no ORM work per row
 
     def image_keys(self, revision_id: str) -> list[str]:
         return list(self.session.scalars(select(RevisionImage.image_key).where(RevisionImage.revision_id == revision_id)))
