@@ -122,7 +122,7 @@ def bench_import_export(workdir: Path, images: int, results: list) -> None:  # n
             job = client.datasets.import_(archive, "coco", new_project="bench", task_type="detection")
             job = client.jobs.wait(job.id, interval=0.1)
         assert job.status == "succeeded", job.error
-        assert job.result["imported"] == images, job.result
+        assert job.result is not None and job.result["imported"] == images, job.result
         with timed("modelyard export job (COCO zip of the dataset, stored)", results, job=True):
             job = client.jobs.wait(client.datasets.export("bench", "coco").id, interval=0.1)
         assert job.status == "succeeded", job.error

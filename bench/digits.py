@@ -61,6 +61,7 @@ def main() -> None:
         trained = time.monotonic()
         if done.status != "succeeded":
             raise SystemExit(f"training {done.status}: {done.error}")
+        assert done.result is not None  # a succeeded job carries its result
         revision = client.models.get(done.result["revision_id"])
         print(f"{len(uploaded.created)} images, dataset prepared in {prepared - started:.1f} s")
         print("| epoch | train loss | validation accuracy | seconds |")

@@ -51,7 +51,10 @@ def benchmark_app(xml: Path, seconds: float) -> tuple[float, float]:
         capture_output=True, text=True, check=True,
     )
     report = completed.stdout + completed.stderr  # benchmark_app logs its results to either, by version
-    throughput = float(re.search(r"Throughput:\s+([\d.]+)\s+FPS", report).group(1))
+    throughput_match = re.search(r"Throughput:\s+([\d.]+)\s+FPS", report)
+    if throughput_match is None:
+        raise RuntimeError(f"benchmark_app printed no throughput:\n{report[-2000:]}")
+    throughput = float(throughput_match.group(1))
     median_match = re.search(r"Median:\s+([\d.]+)\s+(ms|us)", report)  # fast models are reported in us
     if median_match is None:
         raise RuntimeError(f"benchmark_app printed no median latency:\n{report[-2000:]}")

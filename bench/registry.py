@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import insert, select
@@ -61,14 +62,18 @@ def fill(settings: Settings, models: int, versions: int) -> dict[str, object]:
         for index in range(models)
     ]  # fmt: skip
     with engine.begin() as connection:
-        connection.execute(insert(RegisteredModel.__table__), model_rows)
-    version_rows, tag_rows, metric_rows, event_rows, alias_rows = [], [], [], [], []
+        connection.execute(insert(RegisteredModel), model_rows)
+    version_rows: list[dict[str, Any]] = []
+    tag_rows: list[dict[str, Any]] = []
+    metric_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    alias_rows: list[dict[str, Any]] = []
 
     def flush() -> None:
         with engine.begin() as connection:
-            for table, rows in ((ModelVersion.__table__, version_rows), (ModelVersionTag.__table__, tag_rows),
-                                (ModelVersionMetric.__table__, metric_rows), (RegistryEvent.__table__, event_rows),
-                                (ModelAlias.__table__, alias_rows)):  # fmt: skip
+            for table, rows in ((ModelVersion, version_rows), (ModelVersionTag, tag_rows),
+                                (ModelVersionMetric, metric_rows), (RegistryEvent, event_rows),
+                                (ModelAlias, alias_rows)):  # fmt: skip
                 if rows:
                     connection.execute(insert(table), rows)
                     rows.clear()

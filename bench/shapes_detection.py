@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -23,7 +24,7 @@ from modelyard.config import Settings
 SHAPES = {"square": (200, 40, 40), "circle": (40, 40, 200), "triangle": (40, 160, 40)}
 
 
-def draw_scene(rng: random.Random, size: int) -> tuple[Image.Image, list[dict]]:
+def draw_scene(rng: random.Random, size: int) -> tuple[Image.Image, list[dict[str, Any]]]:
     image = Image.new("RGB", (size, size), tuple(rng.randint(200, 250) for _ in range(3)))
     draw = ImageDraw.Draw(image)
     boxes = []
@@ -52,7 +53,8 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="modelyard-shapes-"))
     rng = random.Random(11)
-    annotations, paths = {}, []
+    annotations: dict[str, list[dict[str, Any]]] = {}
+    paths: list[Path] = []
     (root / "images").mkdir()
     for index in range(args.images):
         image, boxes = draw_scene(rng, args.size)
@@ -70,6 +72,7 @@ def main() -> None:
         done = client.jobs.wait(job.id, timeout=3600)
         if done.status != "succeeded":
             raise SystemExit(f"training {done.status}: {done.error}")
+        assert done.result is not None  # a succeeded job carries its result
         revision = client.models.get(done.result["revision_id"])
         print("| epoch | train loss | val mAP@[.5:.95] | val mAP@.5 | seconds |")
         print("| ---: | ---: | ---: | ---: | ---: |")

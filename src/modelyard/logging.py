@@ -9,7 +9,7 @@ import structlog
 
 
 def configure_logging(level: str = "info", json: bool = False) -> None:
-    shared = [
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ SHIPPED = {
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Client:
+def client(tmp_path: Path) -> Iterator[Client]:
     # The catalog reads files only: one database is enough here.
     with Client(settings=Settings(data_dir=tmp_path / "data", log_level="warning")) as sdk:
         yield sdk

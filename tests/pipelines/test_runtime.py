@@ -33,7 +33,11 @@ def test_a_request_that_read_the_old_row_does_not_undo_a_swap() -> None:
     loads: list[str] = []
 
     def loader(name: str) -> Any:
-        return lambda: loads.append(name) or _Loaded(name)
+        def load() -> _Loaded:
+            loads.append(name)
+            return _Loaded(name)
+
+        return load
 
     now = utcnow()
     old = PipelineKey("project", "variant-old", 0.5, now)

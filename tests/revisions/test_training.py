@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from modelyard.config import Settings
-from modelyard.sdk import ApiError, Client
+from modelyard.revisions.schemas import ModelRevisionRead
+from modelyard.sdk import ApiError, Client, Job
 from tests.revisions.factories import classification_project, detection_project
 
 FAST = {"epochs": 2, "batch_size": 4, "warmup_epochs": 0, "early_stopping_patience": 0}
 REVISION_FILES = {"model.pt", "training_metrics.json", "training.log", "hyperparameters.yaml"}
 
 
-def _train(client: Client, project: str, **kwargs) -> tuple[object, object]:  # noqa: ANN003
+def _train(client: Client, project: str, **kwargs: Any) -> tuple[Job, ModelRevisionRead | None]:
     job = client.models.train(project, kwargs.pop("architecture", "mobilenet_v3_small"), **kwargs)
     done = client.jobs.wait(job.id, timeout=300)
     return done, (client.models.get(done.result["revision_id"]) if done.status == "succeeded" else None)

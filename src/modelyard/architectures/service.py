@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 import shutil
 import tempfile
@@ -68,7 +69,7 @@ class ArchitectureCatalog:
             raise InvalidInput(str(error), code=error.code, field=error.field) from None
 
     # -- pretrained weights ------------------------------------------------------------------
-    def cached_weights(self) -> list[CachedWeights]:
+    def cached_weights(self) -> builtins.list[CachedWeights]:
         return list_cached(self.settings.data_dir)
 
     def staging_file(self) -> Path:

@@ -85,7 +85,7 @@ def main() -> None:
     except _click_errors() as error:
         context = getattr(error, "ctx", None)
         hint = f" (see `{context.command_path} --help`)" if context is not None else ""
-        fail(f"{error.format_message()}{hint}")
+        fail(f"{error.format_message()}{hint}")  # type: ignore[attr-defined]  # both click copies define it
         sys.exit(1)
 
 

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from modelyard.cli.output import print_fields, print_json
 from modelyard.cli.state import client
 
+if TYPE_CHECKING:
+    from modelyard.config import Settings
+
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
-def _settings(ctx: typer.Context, **overrides: object):  # noqa: ANN202 (Settings is imported lazily)
+def _settings(ctx: typer.Context, **overrides: object) -> Settings:
     from modelyard.config import Settings
 
     data_dir = overrides.pop("data_dir", None) or ctx.find_root().obj.data_dir
-    values = {key: value for key, value in overrides.items() if value is not None}
+    values: dict[str, Any] = {key: value for key, value in overrides.items() if value is not None}
     if data_dir:
         values["data_dir"] = data_dir
     return Settings(**values)

@@ -205,15 +205,15 @@ def _annotation_of(item: SourceItem, task: TaskType, ignored: Counter[str]) -> A
             return None
         if task == TaskType.MULTICLASS_CLASSIFICATION and len(shapes) > 1:
             raise Skip(f"{len(shapes)} labels on an item of a multiclass project, which takes exactly one")
-        return AnnotationIn(labels=[shape.label for shape in shapes])  # type: ignore[misc]
+        return AnnotationIn(labels=[shape.label for shape in shapes])
     if wanted == "box":
         return AnnotationIn(
-            boxes=[BoxIn(x=s.values[0], y=s.values[1], width=s.values[2], height=s.values[3], label=s.label)  # type: ignore[arg-type]
+            boxes=[BoxIn(x=s.values[0], y=s.values[1], width=s.values[2], height=s.values[3], label=s.label)
                    for s in shapes]
         )
     return AnnotationIn(
         polygons=[
-            PolygonIn(points=list(zip(s.values[0::2], s.values[1::2], strict=True)), label=s.label)  # type: ignore[arg-type]
+            PolygonIn(points=list(zip(s.values[0::2], s.values[1::2], strict=True)), label=s.label)
             for s in shapes
         ]
     )

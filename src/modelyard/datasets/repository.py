@@ -167,7 +167,7 @@ class ItemRepository:
     def names(self, item_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for chunk in chunks(list(item_ids)):
-            found.update(dict(self.session.execute(select(DatasetItem.id, DatasetItem.name).where(DatasetItem.id.in_(chunk))).all()))  # type: ignore[arg-type]
+            found.update(dict(self.session.execute(select(DatasetItem.id, DatasetItem.name).where(DatasetItem.id.in_(chunk))).all()))
         return found
 
     def freeze_subsets(self, assignments: dict[str, list[str]], preset: Sequence[str]) -> None:

@@ -253,7 +253,7 @@ class DatasetService:
             width=item.width,
             height=item.height,
             format=item.format,
-            subset=item.subset,  # type: ignore[arg-type]
+            subset=item.subset,
             in_revision=item.in_revision,
             annotated=item.annotated,
             annotation=render_annotation(item.annotation, book),

@@ -70,7 +70,7 @@ class Database:
         self.engine.dispose()
 
 
-def run_after_commit(session: Session, callback: Callable[[], None]) -> None:
+def run_after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run `callback` once the session's transaction commits; never if it rolls back.
 
     Used for work outside the database that must follow a committed change only: removing files,

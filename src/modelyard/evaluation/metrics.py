@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -167,11 +167,11 @@ def coco_datasets(
     predictions: Sequence[ObjectPredictions],
     label_names: Sequence[str],
     iou_type: IouType,
-) -> tuple[dict, list[dict]]:
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The in-memory COCO ground-truth dataset and result list; label index i becomes category id i + 1."""
     images = [{"id": item.image_id, "width": item.width, "height": item.height} for item in ground_truth]
     categories = [{"id": index + 1, "name": name} for index, name in enumerate(label_names)]
-    annotations = []
+    annotations: list[dict[str, Any]] = []
     for item in ground_truth:
         for record in _object_records(item.boxes, item.labels, item.masks, iou_type):
             record.update(id=len(annotations) + 1, image_id=item.image_id, iscrowd=0)
@@ -187,7 +187,7 @@ def coco_datasets(
 
 def _object_records(
     boxes: np.ndarray, labels: np.ndarray, masks: np.ndarray | None, iou_type: IouType
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     from faster_coco_eval.core import mask as mask_utils
 
     if iou_type == "segm" and masks is None:
@@ -195,7 +195,7 @@ def _object_records(
     records = []
     for index, (box, label) in enumerate(zip(np.asarray(boxes, dtype=float).reshape(-1, 4), labels, strict=True)):
         x_min, y_min, x_max, y_max = (float(value) for value in box)
-        record: dict = {"category_id": int(label) + 1, "bbox": [x_min, y_min, x_max - x_min, y_max - y_min]}
+        record: dict[str, Any] = {"category_id": int(label) + 1, "bbox": [x_min, y_min, x_max - x_min, y_max - y_min]}
         record["area"] = (x_max - x_min) * (y_max - y_min)
         if iou_type == "segm":
             assert masks is not None
@@ -241,7 +241,7 @@ def _per_label_ap(precision: np.ndarray, label_names: Sequence[str]) -> dict[str
     return figures
 
 
-def _no_predictions(gt_dataset: dict, label_names: Sequence[str]) -> CocoMetrics:
+def _no_predictions(gt_dataset: dict[str, Any], label_names: Sequence[str]) -> CocoMetrics:
     annotations = gt_dataset["annotations"]
     present = {annotation["category_id"] - 1 for annotation in annotations}
 

@@ -149,7 +149,7 @@ def _plain(value: Any) -> Any:
     """Metric objects (dataclasses, numpy numbers) as JSON-ready values."""
     import dataclasses
 
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _plain(dataclasses.asdict(value))
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}

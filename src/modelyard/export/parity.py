@@ -196,6 +196,10 @@ def box_iou(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     top_left = np.maximum(first[:, None, :2], second[None, :, :2])
     bottom_right = np.minimum(first[:, None, 2:], second[None, :, 2:])
     intersection = np.prod(np.clip(bottom_right - top_left, 0, None), axis=2)
-    area = lambda boxes: np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=1)  # noqa: E731
+
+    def area(boxes: np.ndarray) -> np.ndarray:
+        areas: np.ndarray = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=1)
+        return areas
+
     union = area(first)[:, None] + area(second)[None, :] - intersection
     return np.where(union > 0, intersection / np.maximum(union, 1e-12), 0.0)

@@ -17,7 +17,7 @@ unrolls that loop, so a traced detector only ever accepts the batch size it was 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -67,7 +67,7 @@ class MaskRCNNOutputs(nn.Module):
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         from torchvision.models.detection.transform import resize_boxes
 
-        model = self.model
+        model: Any = self.model  # torchvision ships no types for Mask R-CNN's parts
         image_list, _ = model.transform(list(images))
         features = model.backbone(image_list.tensors)
         proposals, _ = model.rpn(image_list, features)

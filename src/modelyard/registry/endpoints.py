@@ -80,7 +80,7 @@ def _metric_filter(value: str | None) -> MetricFilter | None:
     match = METRIC_FILTER.match(value.strip())
     if match is None:
         raise InvalidInput(f"metric filter {value!r} is not valid: use e.g. 'accuracy>=0.9' (>, >=, <, <=, =)")
-    return MetricFilter(name=match["name"].strip(), operator=match["op"], value=float(match["value"]))  # type: ignore[arg-type]
+    return MetricFilter(name=match["name"].strip(), operator=match["op"], value=float(match["value"]))
 
 
 def respond(value: BaseModel | list[Any] | dict[str, Any], status_code: int = status.HTTP_200_OK) -> Response:

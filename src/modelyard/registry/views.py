@@ -68,13 +68,13 @@ def version_read(version: ModelVersion) -> VersionRead:
         number=version.number,
         name=version.name,
         description=version.description,
-        framework=version.framework,  # type: ignore[arg-type]
+        framework=version.framework,
         task_type=version.task_type,
         label_map={int(index): name for index, name in version.label_map.items()},
         parameters=version.parameters,
         runtime=Runtime.model_validate(version.runtime or {}),
         metrics=version.metrics,
-        stage=version.stage,  # type: ignore[arg-type]
+        stage=version.stage,
         aliases=sorted(alias.alias for alias in version.aliases),
         tags={tag.key: tag.value for tag in sorted(version.tags, key=lambda tag: tag.key)},
         files=[file_read(file) for file in sorted(version.files, key=lambda file: file.name)],

@@ -70,7 +70,8 @@ class Client:
         return self._owned_transport is not None
 
     def health(self) -> dict[str, Any]:
-        return self.request("GET", "/health", allow_statuses=(503,)).json()
+        health: dict[str, Any] = self.request("GET", "/health", allow_statuses=(503,)).json()
+        return health
 
     # -- plumbing shared by the resources ----------------------------------------------------
     def request(self, method: str, path: str, *, allow_statuses: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
@@ -97,7 +98,8 @@ class Client:
     def stream_events(self, path: str, **params: Any) -> Iterator[tuple[str, Any]]:
         """Server-Sent Events as (event, data) pairs."""
         with self.stream("GET", path, params=params, timeout=None) as response:
-            event, data = "message", []
+            event = "message"
+            data: list[str] = []
             for line in response.iter_lines():
                 if not line:
                     if data:

@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from modelyard.datasets.schemas import AnnotationRead, ItemRead, RevisionItemRead, RevisionRead, UploadResult
 from modelyard.jobs.schemas import JobRead
@@ -181,6 +181,7 @@ class Datasets:
         )
         source = Path(path)
         with ExitStack() as stack:
+            handle: IO[bytes]
             if source.is_dir():
                 handle = stack.enter_context(tempfile.TemporaryFile())
                 _zip_into(source, handle)

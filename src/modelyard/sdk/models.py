@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any
 
 from modelyard.evaluations.schemas import EvaluationRead
@@ -58,8 +59,9 @@ class Models:
     def rename(self, revision: str, name: str) -> ModelRevisionRead:
         return self._client.send_model(ModelRevisionRead, "PATCH", f"/models/{revision}", json={"name": name})
 
-    def metrics(self, revision: str) -> list[dict[str, Any]]:
-        return self._client.request("GET", f"/models/{revision}/metrics").json()
+    def metrics(self, revision: str) -> builtins.list[dict[str, Any]]:
+        metrics: builtins.list[dict[str, Any]] = self._client.request("GET", f"/models/{revision}/metrics").json()
+        return metrics
 
     def log(self, revision: str) -> str:
         return self._client.request("GET", f"/models/{revision}/log").text
@@ -80,7 +82,7 @@ class Models:
         )  # fmt: skip
 
     # -- variants, evaluations, deletion -----------------------------------------------------
-    def variants(self, revision: str) -> list[VariantRead]:
+    def variants(self, revision: str) -> builtins.list[VariantRead]:
         return [VariantRead.model_validate(v) for v in self._client.request("GET", f"/models/{revision}/variants").json()]
 
     def export(self, revision: str, format: str = "openvino", precision: str = "fp16") -> JobRead:
@@ -96,12 +98,12 @@ class Models:
                 "dataset_revision": None if dataset_revision is None else str(dataset_revision)}  # fmt: skip
         return self._client.send_model(JobRead, "POST", f"/models/{revision}:evaluate", json=body)
 
-    def evaluations(self, revision: str) -> list[EvaluationRead]:
+    def evaluations(self, revision: str) -> builtins.list[EvaluationRead]:
         response = self._client.request("GET", f"/models/{revision}/evaluations")
         return [EvaluationRead.model_validate(row) for row in response.json()]
 
     def compare(self, project: str, *, subset: str = "testing", dataset_revision: str | int | None = None,
-                metric: str | None = None, variant: str | None = None) -> list[EvaluationRead]:  # fmt: skip
+                metric: str | None = None, variant: str | None = None) -> builtins.list[EvaluationRead]:  # fmt: skip
         params = {key: value for key, value in {"subset": subset, "dataset_revision": dataset_revision,
                                                 "metric": metric, "variant": variant}.items() if value is not None}  # fmt: skip
         response = self._client.request("GET", f"/projects/{project}/evaluations", params=params)

@@ -6,6 +6,7 @@ References name a version: `name/3`, `name/latest`, `name/production` (newest in
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import os
 import tempfile
@@ -100,7 +101,7 @@ class Registry:
         """Merge top-level keys; a nested value replaces the stored one whole."""
         return self.update(name, add_metadata=metadata)
 
-    def remove_metadata(self, name: str, keys: list[str]) -> ModelRead:
+    def remove_metadata(self, name: str, keys: builtins.list[str]) -> ModelRead:
         return self.update(name, remove_metadata=keys)
 
     def archive(self, name: str, *, archived: bool = True) -> ModelRead:
@@ -109,7 +110,7 @@ class Registry:
     def delete(self, name: str, *, comment: str = "") -> None:
         self._client.request("DELETE", f"/registry/models/{quote(name)}", params={"comment": comment})
 
-    def labels(self) -> list[LabelInUse]:
+    def labels(self) -> builtins.list[LabelInUse]:
         return [LabelInUse.model_validate(item) for item in self._client.request("GET", "/registry/labels").json()]
 
     # -- versions ----------------------------------------------------------------------------
@@ -119,7 +120,7 @@ class Registry:
         /,
         *,
         revision_id: str | None = None,
-        files: list[Path | str] | dict[str, Path | str] | None = None,
+        files: builtins.list[Path | str] | dict[str, Path | str] | None = None,
         create_model: bool = False,
         **fields: Any,
     ) -> VersionRead:
@@ -163,7 +164,7 @@ class Registry:
         self,
         *,
         model: str | None = None,
-        tags: list[str] | None = None,
+        tags: builtins.list[str] | None = None,
         metric: str | None = None,
         order: str = "desc",
         limit: int = 50,
@@ -216,7 +217,8 @@ class Registry:
         self._client.request("DELETE", f"/registry/models/{quote(name)}/aliases/{quote(alias)}", params=params)
 
     def aliases(self, name: str) -> dict[str, int]:
-        return self._client.request("GET", f"/registry/models/{quote(name)}/aliases").json()
+        aliases: dict[str, int] = self._client.request("GET", f"/registry/models/{quote(name)}/aliases").json()
+        return aliases
 
     def alias(self, name: str, alias: str, *, at: datetime | None = None) -> AliasRead:
         """Who holds `alias` now, or held it at `at` (from the history)."""
@@ -248,7 +250,7 @@ class Registry:
         return self._client.get_model(Page[EventRead], path, params=params)
 
     # -- files -------------------------------------------------------------------------------
-    def files(self, reference: str) -> list[FileRead]:
+    def files(self, reference: str) -> builtins.list[FileRead]:
         response = self._client.request("GET", f"{_version_path(reference)}/files")
         return [FileRead.model_validate(item) for item in response.json()]
 
@@ -271,7 +273,7 @@ class Registry:
         """Download one file to `target` (a file path), checking its sha256 on the way."""
         return self._download(f"{_version_path(reference)}/files/{quote(name)}", Path(target))
 
-    def download(self, reference: str, folder: Path | str) -> list[Path]:
+    def download(self, reference: str, folder: Path | str) -> builtins.list[Path]:
         """Every file of a version into `folder`, each checked against its recorded sha256."""
         folder = Path(folder)
         version = self.version(reference)

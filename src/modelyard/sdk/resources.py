@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,7 +62,7 @@ class Projects:
         self._client.request("DELETE", f"/projects/{project}")
 
     # -- labels ------------------------------------------------------------------------------
-    def labels(self, project: str) -> list[LabelRead]:
+    def labels(self, project: str) -> builtins.list[LabelRead]:
         response = self._client.request("GET", f"/projects/{project}/labels")
         return [LabelRead.model_validate(item) for item in response.json()]
 
@@ -194,7 +195,7 @@ class Architectures:
     def get(self, architecture_id: str) -> ArchitectureRead:
         return self._client.get_model(ArchitectureRead, f"/architectures/{architecture_id}")
 
-    def cached_weights(self) -> list[CachedWeightsRead]:
+    def cached_weights(self) -> builtins.list[CachedWeightsRead]:
         return [CachedWeightsRead.model_validate(item) for item in self._client.request("GET", "/weights").json()]
 
     def import_weights(self, architecture_id: str, file: Path) -> CachedWeightsRead:

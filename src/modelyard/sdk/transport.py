@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+from contextlib import AbstractContextManager
 from typing import Any
 
 import anyio
@@ -32,7 +33,7 @@ class InProcessTransport(httpx.BaseTransport):
         self._thread.start()
         ready.wait()
         assert self._portal is not None
-        self._lifespan = self._portal.wrap_async_context_manager(app.router.lifespan_context(app))
+        self._lifespan: AbstractContextManager[Any] = self._portal.wrap_async_context_manager(app.router.lifespan_context(app))
         self._lifespan.__enter__()
         atexit.register(self.close)
 

@@ -207,7 +207,7 @@ def _chunks(source: Source) -> Iterable[bytes]:
         while chunk := reader.read(CHUNK_SIZE):
             yield chunk
     else:
-        yield from source  # type: ignore[misc]
+        yield from source
 
 
 def _read_chunks(path: Path) -> Iterator[bytes]:

@@ -73,7 +73,11 @@ class DetectionTarget:
     masks: torch.Tensor | None = None
 
 
-class TrainingDataset(Dataset):
+ImageAndTarget = tuple[torch.Tensor, torch.Tensor | DetectionTarget]
+"""One sample as the dataset hands it to the loader: the image and its label tensor or boxes."""
+
+
+class TrainingDataset(Dataset[ImageAndTarget]):
     """Samples over images decoded once; augmentations are applied per access when ``config`` asks for them."""
 
     def __init__(
@@ -97,7 +101,7 @@ class TrainingDataset(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor | DetectionTarget]:
+    def __getitem__(self, index: int) -> ImageAndTarget:
         sample = self.samples[index]
         # copy: the cached pixels are shared (and may be a read-only memory map); augmentations must not touch them.
         image = torch.from_numpy(np.array(self.images[index], copy=True)).permute(2, 0, 1)
@@ -191,7 +195,8 @@ def _build_augmentations(config: TrainingConfig, spec: InputSpec) -> Callable[[A
     if config.color_jitter > 0:
         strength = config.color_jitter
         steps.append(v2.ColorJitter(brightness=strength, contrast=strength, saturation=strength))
-    return v2.Compose(steps)
+    composed: Callable[[Any], Any] = v2.Compose(steps)
+    return composed
 
 
 def collate_classification(batch: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -214,7 +219,9 @@ def choose_num_workers(config: TrainingConfig) -> int:
     return min(4, cores // 2) if config.augments and cores >= 4 else 0
 
 
-def make_loader(dataset: TrainingDataset, config: TrainingConfig, shuffle: bool, seed: int) -> DataLoader:
+def make_loader(
+    dataset: TrainingDataset, config: TrainingConfig, shuffle: bool, seed: int
+) -> DataLoader[ImageAndTarget]:
     workers = choose_num_workers(config) if shuffle else 0
     generator = torch.Generator().manual_seed(seed)
     classification = dataset.task in CLASSIFICATION_TASKS

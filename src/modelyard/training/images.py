@@ -112,10 +112,13 @@ class DecodedImages:
         return len(self._array) if self._array is not None else len(self._paths or [])
 
     def __getitem__(self, index: int) -> np.ndarray:
+        image: np.ndarray
         if self._array is not None:
-            return self._array[index]
+            image = self._array[index]
+            return image
         assert self._paths is not None
-        return np.load(self._paths[index], mmap_mode="r")
+        image = np.load(self._paths[index], mmap_mode="r")
+        return image
 
 
 def _decode_all_in_memory(images: Sequence[tuple[Path, int, int]], spec: InputSpec, threads: int) -> np.ndarray:

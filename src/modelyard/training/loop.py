@@ -134,8 +134,8 @@ def train_model(
 def fit(
     model: nn.Module,
     adapter: TaskAdapter,
-    training: DataLoader,
-    validation: DataLoader | None,
+    training: DataLoader[Any],
+    validation: DataLoader[Any] | None,
     config: TrainingConfig,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
@@ -178,7 +178,7 @@ def fit(
 def _train_one_epoch(
     model: nn.Module,
     adapter: TaskAdapter,
-    loader: DataLoader,
+    loader: DataLoader[Any],
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     config: TrainingConfig,
@@ -197,7 +197,7 @@ def _train_one_epoch(
             raise TrainingDiverged(f"the loss became {loss.item()} in epoch {epoch}, step {step}; "
                                    "lower the learning rate or enable gradient clipping")
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
         if config.gradient_clip_norm > 0:
             nn.utils.clip_grad_norm_(model.parameters(), config.gradient_clip_norm)
         optimizer.step()
@@ -209,7 +209,7 @@ def _train_one_epoch(
     return total_loss / len(loader), images
 
 
-def _validate(model: nn.Module, adapter: TaskAdapter, loader: DataLoader, device: torch.device) -> float:
+def _validate(model: nn.Module, adapter: TaskAdapter, loader: DataLoader[Any], device: torch.device) -> float:
     model.eval()
     return adapter.validation_metric(model, loader, device)
 
@@ -234,7 +234,8 @@ class _Monitor:
 
 
 def build_optimizer(model: nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
-    decayed, not_decayed = [], []
+    decayed: list[nn.Parameter] = []
+    not_decayed: list[nn.Parameter] = []
     for parameter in model.parameters():
         if parameter.requires_grad:
             # Decaying biases and normalisation scales only fights the normalisation; decay true weights only.

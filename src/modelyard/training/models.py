@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -128,7 +129,9 @@ def load_body_weights(
     model: nn.Module, state_dict: Mapping[str, torch.Tensor], head_prefixes: tuple[str, ...], keep_head: bool
 ) -> None:
     """Load every weight outside the head; fail loudly if anything else is missing, surplus or misshapen."""
-    is_head = lambda key: key.startswith(head_prefixes)  # noqa: E731
+    def is_head(key: str) -> bool:
+        return key.startswith(head_prefixes)
+
     wanted = {key: value for key, value in state_dict.items() if keep_head or not is_head(key)}
     expected = model.state_dict()
     misshapen = [key for key, value in wanted.items() if key in expected and expected[key].shape != value.shape]
@@ -149,7 +152,9 @@ def _torchvision_classifier(function: str, manifest: ArchitectureManifest, num_l
     import torchvision.models
 
     # The same module serves multiclass (softmax) and multilabel (sigmoid): only the loss and decoding differ.
-    return getattr(torchvision.models, function)(weights=None, num_classes=num_labels, **manifest.builder.kwargs)
+    build = getattr(torchvision.models, function)
+    model: nn.Module = build(weights=None, num_classes=num_labels, **manifest.builder.kwargs)
+    return model
 
 
 register_builder("resnet18", "resnet34", "resnet50", family="classification", head_prefixes=("fc.",))(
@@ -171,8 +176,8 @@ def _build_ssdlite(function: str, manifest: ArchitectureManifest, num_labels: in
     import torchvision.models.detection as detection
 
     # Class 0 is the background in torchvision detectors, hence the +1.
-    model = getattr(detection, function)(weights=None, weights_backbone=None, num_classes=num_labels + 1,
-                                         **manifest.builder.kwargs)
+    model: nn.Module = getattr(detection, function)(weights=None, weights_backbone=None, num_classes=num_labels + 1,
+                                                    **manifest.builder.kwargs)
     _configure_transform(model, manifest, resizes=False)
     return model
 
@@ -201,12 +206,12 @@ def _build_mask_rcnn(function: str, manifest: ArchitectureManifest, num_labels: 
 def _build_rcnn(function: str, manifest: ArchitectureManifest, num_labels: int, pretrained: bool) -> nn.Module:
     import torchvision.models.detection as detection
 
-    model = getattr(detection, function)(weights=None, weights_backbone=None, num_classes=num_labels + 1,
-                                         **manifest.builder.kwargs)
+    model: nn.Module = getattr(detection, function)(weights=None, weights_backbone=None, num_classes=num_labels + 1,
+                                                    **manifest.builder.kwargs)
     if pretrained:
         # torchvision fine-tunes R-CNNs with frozen batch-norm statistics: detection batches are too small to
         # estimate them, and the published COCO weights were saved from FrozenBatchNorm2d layers.
-        _freeze_batch_norms(model.backbone)
+        _freeze_batch_norms(model.get_submodule("backbone"))
     _configure_transform(model, manifest, resizes=True)
     return model
 
@@ -214,7 +219,7 @@ def _build_rcnn(function: str, manifest: ArchitectureManifest, num_labels: int, 
 def _configure_transform(model: nn.Module, manifest: ArchitectureManifest, resizes: bool) -> None:
     # The data pipeline already resized to the manifest's size; make the model's own transform agree with it
     # (normalisation from the manifest, and no second resize for the R-CNNs whose input size is free).
-    transform = model.transform
+    transform: Any = model.transform  # torchvision ships no types for GeneralizedRCNNTransform
     transform.image_mean = list(manifest.input.mean)
     transform.image_std = list(manifest.input.std)
     if resizes:

@@ -14,6 +14,7 @@ from torch import nn
 
 from modelyard.architectures.manifest import InputSpec
 from modelyard.evaluation.metrics import (
+    IouType,
     ObjectAnnotations,
     ObjectPredictions,
     coco_metrics,
@@ -27,8 +28,9 @@ MASK_THRESHOLD = 0.5
 
 
 class TaskAdapter(Protocol):
-    metric_name: str
-    """Validation metric that decides the best epoch; higher is better."""
+    @property
+    def metric_name(self) -> str:
+        """Validation metric that decides the best epoch; higher is better."""
 
     def training_loss(self, model: nn.Module, batch: Any, device: torch.device) -> torch.Tensor: ...
 
@@ -98,7 +100,8 @@ class ObjectAdapter:
     def training_loss(self, model: nn.Module, batch: Any, device: torch.device) -> torch.Tensor:
         images, targets = batch
         losses = model(_detector_inputs(images, device), [_detector_target(target, device) for target in targets])
-        return sum(losses.values())  # type: ignore[return-value]
+        total: torch.Tensor = sum(losses.values())
+        return total
 
     @torch.no_grad()
     def validation_metric(self, model: nn.Module, batches: Iterable[Any], device: torch.device) -> float:
@@ -111,7 +114,7 @@ class ObjectAdapter:
                 image_id = len(truths) + 1
                 truths.append(annotations_from_target(image_id, width, height, target))
                 predictions.append(predictions_from_output(image_id, output))
-        iou_type = "segm" if self.task == "instance_segmentation" else "bbox"
+        iou_type: IouType = "segm" if self.task == "instance_segmentation" else "bbox"
         metrics = coco_metrics(truths, predictions, self.label_names, iou_type)
         self.details = {"map_50": metrics.map_50, "map_75": metrics.map_75}
         return metrics.map
