@@ -95,7 +95,7 @@ def timed(label: str, results: list[tuple[str, float, str]], note: str = "", job
     return Timer()
 
 
-def bench_import_export(workdir: Path, images: int, results: list) -> None:  # noqa: ANN001
+def bench_import_export(workdir: Path, images: int, results: list) -> None:
     import datumaro as dm
 
     from modelyard.sdk import Client
@@ -130,7 +130,7 @@ def bench_import_export(workdir: Path, images: int, results: list) -> None:  # n
             client.datasets.download_export("bench", job.id, workdir / "export.zip")
 
 
-def bench_revision(workdir: Path, items: int, results: list) -> None:  # noqa: ANN001
+def bench_revision(workdir: Path, items: int, results: list) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
     from sqlalchemy import insert

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,7 @@ def main() -> None:
             for variant in (fp16, int8):
                 app_fps, app_ms = benchmark_app(variant.model_path, options.seconds)
                 predictor = Predictor.open(variant.folder, concurrency=1)
-                ours_fps, ours_ms = timed_loop(lambda: predictor.predict(image), options.seconds)
+                ours_fps, ours_ms = timed_loop(partial(predictor.predict, image), options.seconds)
                 rows.append((architecture, variant.metadata.precision, app_fps, app_ms, ours_fps, ours_ms,
                              ours_fps / app_fps, torch_fps, torch_ms))
     finally:

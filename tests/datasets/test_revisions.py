@@ -42,7 +42,7 @@ def test_revision_assigns_every_new_item_a_subset_and_counts(client: Client, pro
         assert Counter_of(items, chosen) == {"rose": len(chosen) // 2, "tulip": len(chosen) // 2}
 
 
-def Counter_of(items, chosen):  # noqa: ANN001, ANN201, N802
+def Counter_of(items, chosen):  # noqa: ANN001, ANN201
     from collections import Counter
 
     return Counter(items[i].annotation.labels[0].name for i in chosen)

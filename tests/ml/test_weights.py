@@ -40,7 +40,7 @@ def served_folder(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -18,10 +18,10 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ml"))
 
-from ml_factories import SHIPPED, tiny_config, tiny_manifest  # noqa: E402
+from ml_factories import SHIPPED, tiny_config, tiny_manifest
 
-from modelyard.training.checkpoint import LabelEntry, save_checkpoint  # noqa: E402
-from modelyard.training.models import create_model  # noqa: E402
+from modelyard.training.checkpoint import LabelEntry, save_checkpoint
+from modelyard.training.models import create_model
 
 LABELS = [LabelEntry(0, "label-cat", "cat"), LabelEntry(1, "label-dog", "hot dog")]
 ARCHITECTURE_FOR_TASK = {

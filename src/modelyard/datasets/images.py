@@ -106,7 +106,7 @@ def _decode(data: bytes, *, max_pixels: int, thumbnail_side: int | None) -> tupl
                     small = _thumbnail_bytes(image, thumbnail_side)
     except UnreadableImage:
         raise
-    except Exception as error:  # Pillow raises many types for broken files
+    except Exception as error:  # noqa: BLE001 - Pillow raises many types for broken files
         raise UnreadableImage(f"not a readable image ({type(error).__name__}: {error}); use {ACCEPTED_HINT}") from None
     return width, height, image_format, small
 

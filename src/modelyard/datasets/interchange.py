@@ -104,7 +104,7 @@ def read_dataset(folder: Path, format: str) -> SourceDataset:
             parts = [(dm.Dataset.import_from(str(d), "imagenet"), d.name.lower()) for d in sorted(subset_dirs)]
         else:
             parts = [(dm.Dataset.import_from(str(root), IMPORT_FORMATS[format]), None)]
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - Datumaro raises many types for a folder it cannot read
         raise ValueError(
             f"the folder is not a readable {format} dataset ({type(error).__name__}: {error}); "
             "check the format and the folder layout"

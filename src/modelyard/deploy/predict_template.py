@@ -85,7 +85,7 @@ def detect(outputs: list[np.ndarray], config: dict, threshold: float, width: int
     original = np.clip(boxes[keep, :4] / scale, 0, limits)
     masks = outputs[2][0][keep] if len(outputs) > 2 else None
     objects = []
-    for position, (box, index, score) in enumerate(zip(original, labels[keep], boxes[keep, 4])):
+    for position, (box, index, score) in enumerate(zip(original, labels[keep], boxes[keep, 4], strict=True)):
         x_min, y_min, x_max, y_max = (float(value) for value in box)
         found = {"label": label(config, int(index), score), "box": [x_min, y_min, x_max - x_min, y_max - y_min]}
         if masks is not None:

@@ -23,7 +23,7 @@ def health(context: Context, request: Request) -> JSONResponse:
             connection.execute(text("SELECT 1"))
         revision = current_revision(context.db.engine)
         database.update(status="ok", revision=revision, up_to_date=revision == head_revision())
-    except Exception as error:  # health reports the failure instead of failing itself
+    except Exception as error:  # noqa: BLE001 - health reports any failure instead of failing itself
         database.update(status="error", error=str(error))
 
     storage: dict[str, Any] = {"backend": "local", "data_dir": str(context.settings.data_dir)}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -16,7 +16,7 @@ from PIL import Image, ImageOps
 from modelyard.architectures.manifest import InputSpec
 from modelyard.training.images import ImageGeometry, decode_resized, geometry_for
 
-ImageInput = Union[str, Path, Image.Image, np.ndarray]
+ImageInput = str | Path | Image.Image | np.ndarray
 """A file path, a PIL image, or an RGB uint8 array of shape (height, width, 3)."""
 
 

@@ -17,9 +17,12 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from modelyard.config import Settings
 from modelyard.db.base import utcnow
 from modelyard.db.engine import Database, transaction
+from modelyard.errors import InvalidInput
 from modelyard.jobs.context import CleanupContext, JobCancelled, JobContext
 from modelyard.jobs.registry import JobTypeRegistry
 from modelyard.jobs.repository import JobRepository
@@ -69,7 +72,7 @@ class _Heartbeat(threading.Thread):
             try:
                 with transaction(self.db.sessions) as session:
                     status = JobRepository(session).heartbeat(self.job_id, utcnow())
-            except Exception:  # a busy database must not kill the job; the next beat retries
+            except DBAPIError:  # a busy or unreachable database must not kill the job; the next beat retries
                 continue
             if status == "cancelling":
                 self.cancel.set()
@@ -119,7 +122,7 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
     except JobCancelled:
         outcome = {"status": "cancelled", "reason": "cancelled"}
         log.info("job %s cancelled", job_id)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - any failure of the body fails the job, traceback in its log
         outcome = {"status": "failed", "reason": "error", "error": f"{type(error).__name__}: {error}"}
         log.error("job %s failed:\n%s", job_id, traceback.format_exc())
     finally:
@@ -143,13 +146,13 @@ def run_cleanup(
     """Run the job type's cleanup; its failure is reported, never raised (the job already ended)."""
     try:
         job_type = registry.get(job_type_name)
-    except Exception:
+    except InvalidInput:  # a job type no longer registered has nothing to clean up
         return
     if job_type.cleanup is None:
         return
     try:
         job_type.cleanup(context)
-    except Exception:
+    except Exception:  # noqa: BLE001 - reported, never raised: the job has already ended
         report_error(f"cleanup of job {context.job_id} failed:\n{traceback.format_exc()}")
 
 
