@@ -67,7 +67,8 @@ def main() -> None:
         print("| epoch | train loss | validation accuracy | seconds |")
         print("| ---: | ---: | ---: | ---: |")
         for record in client.models.metrics(revision.id):
-            print(f"| {record['epoch']} | {record['train_loss']:.4f} | {record['metric_value']:.4f} | {record['seconds']:.1f} |")
+            print(f"| {record['epoch']} | {record['train_loss']:.4f} | {record['metric_value']:.4f} "
+                  f"| {record['seconds']:.1f} |")  # fmt: skip
         print(f"best validation accuracy {revision.best_metric:.4f} (epoch {revision.best_epoch}); "
               f"training job {trained - prepared:.1f} s wall time on {revision.training_device} "
               "(variants and their evaluations included)")  # fmt: skip
@@ -83,7 +84,8 @@ def main() -> None:
             speed = variant.speed or {}
             print(f"| {variant.name} | {variant.size_bytes / 1e6:.2f} | "
                   f"{evaluation.metric_value if evaluation else float('nan'):.4f} | "
-                  f"{speed.get('latency_p50_ms', float('nan')):.2f} | {speed.get('throughput_fps', float('nan')):.1f} |")  # fmt: skip
+                  f"{speed.get('latency_p50_ms', float('nan')):.2f} | "
+                  f"{speed.get('throughput_fps', float('nan')):.1f} |")  # fmt: skip
         print(f"testing images: {next(iter(accuracy.values())).item_count}")
     if args.data_dir is None:
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -95,8 +95,10 @@ def fill(settings: Settings, models: int, versions: int) -> dict[str, object]:
             })  # fmt: skip
             tag_rows += [
                 {"id": new_ordered_id(), "version_id": version_id, "key": "dataset", "value": f"ds-{number % 10}"},
-                {"id": new_ordered_id(), "version_id": version_id, "key": "owner", "value": f"user-{rng.randrange(20)}"},
-                {"id": new_ordered_id(), "version_id": version_id, "key": "commit", "value": f"{rng.getrandbits(40):010x}"},
+                {"id": new_ordered_id(), "version_id": version_id, "key": "owner",
+                 "value": f"user-{rng.randrange(20)}"},
+                {"id": new_ordered_id(), "version_id": version_id, "key": "commit",
+                 "value": f"{rng.getrandbits(40):010x}"},
             ]  # fmt: skip
             metric_rows += [
                 {"version_id": version_id, "name": "accuracy", "value": accuracy},
@@ -181,7 +183,8 @@ def registration_throughput(bases: list[str], names: list[str], clients: int, to
                 if index is None:
                     return
                 body = {"framework": "pytorch", "metrics": {"accuracy": 0.5, "f1": 0.5},
-                        "tags": {"dataset": "ds-new", "owner": "bench"}, "label_map": {0: "ok", 1: "scratch"}}  # fmt: skip
+                        "tags": {"dataset": "ds-new", "owner": "bench"},
+                        "label_map": {0: "ok", 1: "scratch"}}  # fmt: skip
                 http.post(f"/registry/models/{names[index % len(names)]}/versions", json=body).raise_for_status()
 
     threads = [threading.Thread(target=work, args=(bases[index % len(bases)],)) for index in range(clients)]
@@ -221,11 +224,14 @@ def main() -> None:
             ("get by alias (name@production)", lambda i: f"/registry/models/{picks[i]}/versions/@production"),
             ("get latest (name/latest)", lambda i: f"/registry/models/{picks[i]}/versions/latest"),
             ("list models, first page (50)", lambda i: "/registry/models?limit=50"),
-            ("list models by last update, first page", lambda i: "/registry/models?limit=50&sort=last_updated_time&order=desc"),
+            ("list models by last update, first page",
+             lambda i: "/registry/models?limit=50&sort=last_updated_time&order=desc"),
             ("all versions, first page (20)", lambda i: "/registry/versions?limit=20"),
-            ("all versions, page 5,000 (20/page)", lambda i: f"/registry/versions?limit=20&cursor={info['deep_cursor']}"),
+            ("all versions, page 5,000 (20/page)",
+             lambda i: f"/registry/versions?limit=20&cursor={info['deep_cursor']}"),
             ("a model's versions, first page (20)", lambda i: f"/registry/models/{names[0]}/versions?limit=20"),
-            ("a model's versions, page 50 (20/page)", lambda i: f"/registry/models/{names[0]}/versions?limit=20&cursor={info['model_deep_cursor']}"),
+            ("a model's versions, page 50 (20/page)",
+             lambda i: f"/registry/models/{names[0]}/versions?limit=20&cursor={info['model_deep_cursor']}"),
             ("search versions by tag (dataset:ds-3)", lambda i: "/registry/versions?tag=dataset:ds-3&limit=20"),
             ("search versions by metric (accuracy>=0.9)", lambda i: "/registry/versions?metric=accuracy>=0.9&limit=20"),
         ]  # fmt: skip

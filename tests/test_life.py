@@ -22,7 +22,11 @@ def test_detection_model_from_images_to_deployment(running_client: Client, setti
     trained = running_client.jobs.wait(job.id, timeout=300)
     assert trained.status == "succeeded", trained.error
     revision_id = trained.result["revision_id"]
-    assert {v.name for v in running_client.models.variants(revision_id)} == {"pytorch-fp32", "openvino-fp16", "onnx-fp32"}
+    assert {v.name for v in running_client.models.variants(revision_id)} == {
+        "pytorch-fp32",
+        "openvino-fp16",
+        "onnx-fp32",
+    }
     evaluations = running_client.models.evaluations(revision_id)
     assert {e.variant for e in evaluations} == {"pytorch-fp32", "openvino-fp16", "onnx-fp32"}
     assert all(e.metric_name == "map" and "map_50" in e.metrics for e in evaluations)

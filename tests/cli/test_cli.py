@@ -74,7 +74,10 @@ def test_duplicate_label_through_the_cli_changes_nothing(settings: Settings) -> 
 def test_label_commands_rename_recolor_hotkey_delete(settings: Settings) -> None:
     modelyard(settings, "project", "create", "p", "--task", "detection", "--label", "a", "--label", "b")
     assert json.loads(modelyard(settings, "label", "rename", "p", "a", "apple", "--json").stdout)["name"] == "apple"
-    assert json.loads(modelyard(settings, "label", "recolor", "p", "apple", "#00ff00", "--json").stdout)["color"] == "#00ff00"
+    assert (
+        json.loads(modelyard(settings, "label", "recolor", "p", "apple", "#00ff00", "--json").stdout)["color"]
+        == "#00ff00"
+    )
     assert json.loads(modelyard(settings, "label", "hotkey", "p", "apple", "2", "--json").stdout)["hotkey"] == "2"
     assert modelyard(settings, "label", "delete", "p", "b").returncode == 0
     names = [label["name"] for label in json.loads(modelyard(settings, "label", "list", "p", "--json").stdout)]

@@ -33,7 +33,9 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
 
 
 def zip_folder(folder: Path) -> bytes:
-    return zip_bytes({p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()})
+    return zip_bytes(
+        {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    )
 
 
 def write_coco(

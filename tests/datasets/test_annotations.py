@@ -63,8 +63,8 @@ def test_segmentation_polygons_need_three_points_inside_and_an_area(client: Clie
         project, item, polygons=[{"points": [[0, 0], [5, 5]], "label": "cat"}])).detail
     assert "degenerate" in _refused(lambda: client.datasets.annotate(
         project, item, polygons=[{"points": [[0, 0], [5, 5], [10, 10]], "label": "cat"}])).detail
-    assert _refused(lambda: client.datasets.annotate(
-        project, item, polygons=[{"points": [[0, 0], [50, 0], [10, 10]], "label": "cat"}])).code == "shape_outside_image"
+    outside = [{"points": [[0, 0], [50, 0], [10, 10]], "label": "cat"}]
+    assert _refused(lambda: client.datasets.annotate(project, item, polygons=outside)).code == "shape_outside_image"
     result = client.datasets.annotate(project, item, polygons=[{"points": [[0, 0], [10, 0], [5, 8]], "label": "dog"}])
     assert result.annotation.polygons[0].points == [(0, 0), (10, 0), (5, 8)]
     assert result.annotation.polygons[0].label_name == "dog"

@@ -130,7 +130,9 @@ def test_list_filters_and_keyset_pagination(client: Client, project: str) -> Non
 
 
 def test_delete_one_and_many_items(client: Client, project: str) -> None:
-    ids = [i["id"] for i in _upload(client, project, [(f"{i}.png", image_bytes(i)) for i in range(4)]).json()["created"]]
+    ids = [
+        i["id"] for i in _upload(client, project, [(f"{i}.png", image_bytes(i)) for i in range(4)]).json()["created"]
+    ]
     client.request("DELETE", f"/projects/{project}/dataset/items/{ids[0]}")
     assert client.datasets.delete_items(project, ids[1:3]) == 2
     assert [i.id for i in client.datasets.items(project).items] == [ids[3]]

@@ -32,7 +32,11 @@ def test_split_is_stratified_and_deterministic() -> None:
     labels = [["cat"] if n < 50 else ["dog"] for n in range(100)]
     first = assign_missing_subsets(ids, labels, RATIOS, {}, seed=3)
     assert first == assign_missing_subsets(ids, labels, RATIOS, {}, seed=3)
-    assert {subset: len(chosen) for subset, chosen in first.items()} == {"training": 70, "validation": 20, "testing": 10}
+    assert {subset: len(chosen) for subset, chosen in first.items()} == {
+        "training": 70,
+        "validation": 20,
+        "testing": 10,
+    }
     for subset, expected in (("validation", 10), ("testing", 5)):
         per_label = Counter("cat" if int(item[1:]) < 50 else "dog" for item in first[subset])
         assert per_label == {"cat": expected, "dog": expected}

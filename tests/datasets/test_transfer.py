@@ -66,8 +66,8 @@ def test_coco_imports_with_labels_and_subsets_and_round_trips_through_yolo(
         names = set(bundle.namelist())
     assert {"obj.names", "obj_train_data/t0.png", "obj_val_data/v0.png"} <= names
 
-    again = client.jobs.wait(client.datasets.import_(archive, "yolo", new_project="yolo-pets", task_type="detection").id,
-                             timeout=JOB_TIMEOUT)
+    imported = client.datasets.import_(archive, "yolo", new_project="yolo-pets", task_type="detection")
+    again = client.jobs.wait(imported.id, timeout=JOB_TIMEOUT)
     assert again.status == "succeeded", again.error
     assert again.result["imported"] == 6
     assert [label.name for label in client.projects.labels("yolo-pets")] == ["cat", "dog"]
@@ -119,7 +119,9 @@ def test_bad_archive_truncated_jpeg_box_outside_and_unknown_label_are_refused_or
     assert sorted(item["name"] for item in after.values()) == ["good.png", "kept.png"]
 
 
-def test_imagenet_folders_per_class_import_into_a_new_multiclass_project(running_client: Client, tmp_path: Path) -> None:
+def test_imagenet_folders_per_class_import_into_a_new_multiclass_project(
+    running_client: Client, tmp_path: Path
+) -> None:
     client = running_client
     for subset, names in {"train": ["a", "b", "c"], "val": ["d"]}.items():
         for index, name in enumerate(names):
@@ -138,7 +140,9 @@ def test_imagenet_folders_per_class_import_into_a_new_multiclass_project(running
                    "d.png": ("validation", ["cat"])}
 
 
-def test_segmentation_exports_to_coco_and_imports_back_with_its_polygons(running_client: Client, tmp_path: Path) -> None:
+def test_segmentation_exports_to_coco_and_imports_back_with_its_polygons(
+    running_client: Client, tmp_path: Path
+) -> None:
     client = running_client
     client.projects.create("shapes", "instance_segmentation", labels=["blob"])
     files = [("files", (f"{seed}.png", image_bytes(seed, SIZE))) for seed in range(2)]

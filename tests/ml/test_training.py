@@ -66,7 +66,9 @@ class ScriptedValidation(ClassificationAdapter):
     """Real loss, scripted validation figures; snapshots the weights each validation sees."""
 
     def __init__(self, figures: list[float]) -> None:
-        super().__init__("multiclass_classification", tiny_manifest(SHIPPED["mobilenet_v3_small"], 32).input, ["a", "b"])
+        super().__init__(
+            "multiclass_classification", tiny_manifest(SHIPPED["mobilenet_v3_small"], 32).input, ["a", "b"]
+        )
         self.figures = list(figures)
         self.snapshots: list[dict[str, torch.Tensor]] = []
 

@@ -44,7 +44,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _manifest_with(base: ArchitectureManifest, url: str, sha256: str | None, prefix: str | None = None) -> ArchitectureManifest:
+def _manifest_with(
+    base: ArchitectureManifest, url: str, sha256: str | None, prefix: str | None = None
+) -> ArchitectureManifest:
     weights = PretrainedWeights(url=url, file_name="weights.pth", sha256=sha256, sha256_prefix=prefix)
     return base.model_copy(update={"pretrained_weights": weights})
 

@@ -106,7 +106,9 @@ def test_out_of_bound_overrides_are_a_400_naming_field_and_bound(client: Client,
 
 def test_stored_configuration_is_the_default_of_later_trainings(client: Client, tmp_path: Path) -> None:
     project = classification_project(client, tmp_path / "images", per_label=2)
-    configured = client.models.configure(project, "resnet18", {"epochs": 3, "augmentations": {"horizontal_flip": False}})
+    configured = client.models.configure(
+        project, "resnet18", {"epochs": 3, "augmentations": {"horizontal_flip": False}}
+    )
     assert configured.hyperparameters["epochs"] == 3
     assert configured.hyperparameters["augmentations"]["horizontal_flip"] is False
     job = client.models.train(project, "resnet18", overrides={"batch_size": 2}, base="scratch")
@@ -167,8 +169,8 @@ def test_cancelled_training_leaves_a_cancelled_revision_without_files(
     import time
 
     project = classification_project(running_client, tmp_path / "images", per_label=4)
-    job = running_client.models.train(project, "mobilenet_v3_small", base="scratch",
-                                      overrides={"epochs": 200, "batch_size": 2, "early_stopping_patience": 0})  # fmt: skip
+    slow = {"epochs": 200, "batch_size": 2, "early_stopping_patience": 0}
+    job = running_client.models.train(project, "mobilenet_v3_small", base="scratch", overrides=slow)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not running_client.jobs.get(job.id).step.startswith("training epoch"):
         time.sleep(0.2)

@@ -38,7 +38,9 @@ def test_trained_revision_gets_variants_evaluations_int8_and_can_lose_its_weight
     assert {f["name"] for f in variants["openvino-fp16"].files} >= {"model.xml", "model.bin", "variant.json"}
     assert variants["openvino-fp16"].parity["passed"] is True
     assert variants["onnx-fp32"].parity["max_probability_difference"] < 1e-3
-    assert variants["openvino-fp16"].speed["latency_p50_ms"] > 0 and variants["openvino-fp16"].speed["throughput_fps"] > 0
+    assert (
+        variants["openvino-fp16"].speed["latency_p50_ms"] > 0 and variants["openvino-fp16"].speed["throughput_fps"] > 0
+    )
     folder = settings.data_dir / "projects" / trained.project_id / "models" / revision_id
     assert (folder / "openvino-fp16" / "model.xml").exists() and (folder / "onnx-fp32" / "model.onnx").exists()
 

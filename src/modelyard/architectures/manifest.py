@@ -208,7 +208,8 @@ class PretrainedWeights(_Strict):
 
     @model_validator(mode="after")
     def _has_a_hash(self) -> PretrainedWeights:
-        for name, digest, lengths in (("sha256", self.sha256, (64, 64)), ("sha256_prefix", self.sha256_prefix, (8, 64))):
+        checks = (("sha256", self.sha256, (64, 64)), ("sha256_prefix", self.sha256_prefix, (8, 64)))
+        for name, digest, lengths in checks:
             if digest is not None and (not _HEX.match(digest) or not lengths[0] <= len(digest) <= lengths[1]):
                 raise ValueError(f"{name} must be {lengths[0]}-{lengths[1]} lowercase hex digits")
         if self.sha256 is None and self.sha256_prefix is None:
@@ -326,7 +327,9 @@ def _resolve_group(group: BaseModel, overrides: Mapping[str, Any], prefix: str) 
     known = type(group).model_fields
     for name in overrides:
         if name not in known:
-            raise HyperparameterError(f"{prefix}{name}", f"is not a hyperparameter of this architecture; known: {', '.join(known)}")
+            raise HyperparameterError(
+                f"{prefix}{name}", f"is not a hyperparameter of this architecture; known: {', '.join(known)}"
+            )
     resolved: dict[str, Any] = {}
     for name in known:
         spec = getattr(group, name)

@@ -44,6 +44,7 @@ def show(ctx: typer.Context, architecture_id: str, json: JsonOption = False) -> 
     if json:
         print_json(architecture)
         return
+    image_input = architecture.input
     print_fields(
         {
             "id": architecture.id,
@@ -51,7 +52,7 @@ def show(ctx: typer.Context, architecture_id: str, json: JsonOption = False) -> 
             "tasks": ", ".join(architecture.tasks),
             "description": architecture.description,
             "license": architecture.license,
-            "input": f"{architecture.input['size']} {architecture.input['channel_order']} ({architecture.input['resize']})",
+            "input": f"{image_input['size']} {image_input['channel_order']} ({image_input['resize']})",
             "weights": (architecture.pretrained_weights or {}).get("url", "-"),
             "cached": architecture.weights_cached,
         }

@@ -38,7 +38,9 @@ def upload(
     if json:
         print_json(result)
     else:
-        console.print(f"stored {len(result.created)}, duplicates {len(result.duplicates)}, rejected {len(result.rejected)}")
+        console.print(
+            f"stored {len(result.created)}, duplicates {len(result.duplicates)}, rejected {len(result.rejected)}"
+        )
         for duplicate in result.duplicates:
             console.print(f"  duplicate: {duplicate.name} (same bytes as item {duplicate.item_id})", highlight=False)
         for rejected in result.rejected:
@@ -267,7 +269,9 @@ def annotate(
     polygon: Annotated[
         list[str] | None, typer.Option("--polygon", help="x1,y1,x2,y2,x3,y3,...,label (segmentation); repeat.")
     ] = None,
-    empty: Annotated[bool, typer.Option("--empty", help="An explicit empty annotation (no label / no object).")] = False,
+    empty: Annotated[
+        bool, typer.Option("--empty", help="An explicit empty annotation (no label / no object).")
+    ] = False,
     reviewed: Annotated[bool | None, typer.Option("--reviewed/--not-reviewed", help="Set user_reviewed.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Delete the item's annotation.")] = False,
     json: JsonOption = False,

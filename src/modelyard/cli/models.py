@@ -32,7 +32,9 @@ def train(
     job = sdk.models.train(project, arch, overrides=parse_overrides(set_ or []), base=base,
                            dataset_revision=dataset_revision, name=name)  # fmt: skip
     if not wait:
-        print_json(job) if json else print(f"training queued as job {job.id}; follow it with `modelyard job show {job.id}`")
+        print_json(job) if json else print(
+            f"training queued as job {job.id}; follow it with `modelyard job show {job.id}`"
+        )
         return
     job = follow(sdk, job.id)
     if json:
@@ -107,7 +109,8 @@ def metrics(ctx: typer.Context, revision: str, json: JsonOption = False) -> None
         print_json(records)
         return
     print_table("training metrics", ["epoch", "train loss", "metric", "value", "seconds"],
-                [(r["epoch"], r["train_loss"], r["metric_name"], r["metric_value"], r["seconds"]) for r in records])  # fmt: skip
+                [(r["epoch"], r["train_loss"], r["metric_name"], r["metric_value"], r["seconds"])
+                 for r in records])  # fmt: skip
 
 
 @app.command("logs")
@@ -193,7 +196,9 @@ def export(
 def evaluate(
     ctx: typer.Context,
     revision: str,
-    variant: Annotated[str, typer.Option(help="pytorch-fp32 | openvino-fp16 | openvino-fp32 | onnx-fp32 | openvino-int8")] = "openvino-fp16",
+    variant: Annotated[
+        str, typer.Option(help="pytorch-fp32 | openvino-fp16 | openvino-fp32 | onnx-fp32 | openvino-int8")
+    ] = "openvino-fp16",
     dataset_revision: Annotated[str | None, typer.Option(help="Dataset revision id or number.")] = None,
     subset: Annotated[str, typer.Option(help="training | validation | testing")] = "testing",
     wait: WaitOption = False,
@@ -241,7 +246,9 @@ def evaluations(ctx: typer.Context, revision: str, json: JsonOption = False) -> 
 def delete(
     ctx: typer.Context,
     revision: str,
-    weights_only: Annotated[bool, typer.Option("--weights-only", help="Keep the record, metrics and evaluations.")] = False,
+    weights_only: Annotated[
+        bool, typer.Option("--weights-only", help="Keep the record, metrics and evaluations.")
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a revision, or only its weights."""
@@ -262,4 +269,5 @@ def _variants(rows: list[Any]) -> None:
 
 def _evaluations(rows: list[Any]) -> None:
     print_table("evaluations", ["variant", "subset", "images", "metric", "value", "id"],
-                [(e.variant, e.subset, e.item_count, e.metric_name, f"{e.metric_value:.4f}", e.id) for e in rows])  # fmt: skip
+                [(e.variant, e.subset, e.item_count, e.metric_name, f"{e.metric_value:.4f}", e.id)
+                 for e in rows])  # fmt: skip

@@ -49,7 +49,10 @@ def list_projects(
     print_table(
         "projects",
         ["name", "task", "labels", "created", "id"],
-        [(p.name, p.task_type.value, ", ".join(label.name for label in p.labels), p.created_at, p.id) for p in projects],
+        [
+            (p.name, p.task_type.value, ", ".join(label.name for label in p.labels), p.created_at, p.id)
+            for p in projects
+        ],
     )
 
 
@@ -98,4 +101,6 @@ def _show(project, json: bool) -> None:  # noqa: ANN001
             "updated": f"{project.updated_at:%Y-%m-%d %H:%M:%S} by {project.updated_by}",
         }
     )
-    print_table(None, ["label", "color", "hotkey", "id"], [(lb.name, lb.color, lb.hotkey, lb.id) for lb in project.labels])
+    print_table(
+        None, ["label", "color", "hotkey", "id"], [(lb.name, lb.color, lb.hotkey, lb.id) for lb in project.labels]
+    )

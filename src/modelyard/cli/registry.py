@@ -17,7 +17,9 @@ import typer
 from modelyard.cli.output import print_fields, print_json, print_table
 from modelyard.cli.state import client
 
-app = typer.Typer(help="Model registry: named models, numbered versions, aliases, stages, history.", no_args_is_help=True)
+app = typer.Typer(
+    help="Model registry: named models, numbered versions, aliases, stages, history.", no_args_is_help=True
+)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CommentOption = Annotated[str, typer.Option("--comment", "-m", help="Why; kept in the history.")]
 SORTS = "name | description | creation_time | last_updated_time | num_versions"

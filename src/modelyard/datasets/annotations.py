@@ -102,7 +102,9 @@ def _check_boxes(labels: LabelBook, annotation: AnnotationIn, width: int, height
     for index, box in enumerate(annotation.boxes or []):
         label_id = labels.resolve(box.label)
         if box.width <= 0 or box.height <= 0:
-            raise InvalidInput(f"box {index} has no area ({box.width:g} x {box.height:g}): width and height must be > 0")
+            raise InvalidInput(
+                f"box {index} has no area ({box.width:g} x {box.height:g}): width and height must be > 0"
+            )
         if (
             box.x < -EDGE_TOLERANCE
             or box.y < -EDGE_TOLERANCE
@@ -172,7 +174,10 @@ def render_annotation(stored: Mapping[str, Any] | None, labels: LabelBook) -> An
     return AnnotationRead(
         labels=[LabelRef(id=label_id, name=labels.name(label_id)) for label_id in stored.get("labels", [])],
         boxes=[
-            BoxRead(**{k: box[k] for k in ("x", "y", "width", "height", "label_id")}, label_name=labels.name(box["label_id"]))
+            BoxRead(
+                **{k: box[k] for k in ("x", "y", "width", "height", "label_id")},
+                label_name=labels.name(box["label_id"]),
+            )
             for box in stored.get("boxes", [])
         ],
         polygons=[

@@ -13,7 +13,13 @@ from typing import Any
 from modelyard.tasks import TaskType
 
 # Our format names -> Datumaro's, for reading and for writing.
-IMPORT_FORMATS = {"coco": "coco_instances", "voc": "voc", "yolo": "yolo", "imagenet": "imagenet", "datumaro": "datumaro"}
+IMPORT_FORMATS = {
+    "coco": "coco_instances",
+    "voc": "voc",
+    "yolo": "yolo",
+    "imagenet": "imagenet",
+    "datumaro": "datumaro",
+}
 EXPORT_FORMATS = {
     "coco": "coco_instances",
     "voc": "voc_detection",

@@ -254,7 +254,8 @@ def export_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
         else:
             suffix = ""
             items = _current_export_items(session, files, project)
-    if task in (TaskType.MULTICLASS_CLASSIFICATION, TaskType.MULTILABEL_CLASSIFICATION) and request.format == "imagenet":
+    classification = task in (TaskType.MULTICLASS_CLASSIFICATION, TaskType.MULTILABEL_CLASSIFICATION)
+    if classification and request.format == "imagenet":
         items = [item for item in items if item.labels]  # a folder per class: unlabelled images have no place
     context.progress(20, "writing", f"{len(items)} items as {request.format}")
     output = context.work_dir / "export"
@@ -311,7 +312,9 @@ def _export_item(
         size=size,
         labels=[book.name(label_id) for label_id in stored.get("labels", [])],
         boxes=[(b["x"], b["y"], b["width"], b["height"], book.name(b["label_id"])) for b in stored.get("boxes", [])],
-        polygons=[([tuple(p) for p in poly["points"]], book.name(poly["label_id"])) for poly in stored.get("polygons", [])],
+        polygons=[
+            ([tuple(p) for p in poly["points"]], book.name(poly["label_id"])) for poly in stored.get("polygons", [])
+        ],
     )
 
 

@@ -167,7 +167,13 @@ class ItemRepository:
     def names(self, item_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for chunk in chunks(list(item_ids)):
-            found.update(dict(self.session.execute(select(DatasetItem.id, DatasetItem.name).where(DatasetItem.id.in_(chunk))).all()))
+            found.update(
+                dict(
+                    self.session.execute(
+                        select(DatasetItem.id, DatasetItem.name).where(DatasetItem.id.in_(chunk))
+                    ).all()
+                )
+            )
         return found
 
     def freeze_subsets(self, assignments: dict[str, list[str]], preset: Sequence[str]) -> None:
@@ -230,7 +236,9 @@ class RevisionRepository:
             self.session.execute(insert(cast_type(Table, RevisionImage.__table__)), list(chunk))  # Core: no ORM work per row
 
     def image_keys(self, revision_id: str) -> list[str]:
-        return list(self.session.scalars(select(RevisionImage.image_key).where(RevisionImage.revision_id == revision_id)))
+        return list(
+            self.session.scalars(select(RevisionImage.image_key).where(RevisionImage.revision_id == revision_id))
+        )
 
     def drop_images(self, revision_id: str) -> None:
         self.session.execute(delete(RevisionImage).where(RevisionImage.revision_id == revision_id))

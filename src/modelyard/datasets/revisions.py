@@ -212,7 +212,9 @@ class RevisionService:
         for key in orphans:
             if self.files.files.get(key) is not None:
                 self.files.delete(key)
-        log.info("datasets.revision.files_deleted", project=project.id, revision=revision.id, images_removed=len(orphans))
+        log.info(
+            "datasets.revision.files_deleted", project=project.id, revision=revision.id, images_removed=len(orphans)
+        )
         return revision
 
 

@@ -66,7 +66,7 @@ def readme(metadata: VariantMetadata) -> str:
     spec = metadata.input_spec
     label_rows = "\n".join(f"| {label.index} | {label.name} | {label.id} |" for label in metadata.labels)
     output = {
-        "multiclass_classification": '`labels` (the top label with its score) and `scores` (every label\'s probability)',
+        "multiclass_classification": "`labels` (the top label with its score) and `scores` (every label's probability)",
         "multilabel_classification": "`labels` (every label scoring at least the threshold) and `scores`",
         "detection": "`objects`, each a `label` with its score and a `box` [x, y, width, height] in image pixels",
         "instance_segmentation": "`objects` as for detection plus `mask_rle`, the mask as COCO uncompressed RLE",

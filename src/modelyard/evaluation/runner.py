@@ -58,7 +58,9 @@ def evaluate_variant(
         "instance_segmentation": _objects,
     }[task]
     result = scorer(items, predictions, index, list(label_names), task)
-    result.predictions = [{"item_id": item.item_id, **prediction.to_dict()} for item, prediction in zip(items, predictions, strict=True)]
+    result.predictions = [
+        {"item_id": item.item_id, **prediction.to_dict()} for item, prediction in zip(items, predictions, strict=True)
+    ]
     result.seconds = time.perf_counter() - started
     return result
 
@@ -109,7 +111,8 @@ def _objects(items: Sequence[RevisionItem], predictions: list[Any], index: dict[
             gt_boxes = [(b.x, b.y, b.x + b.width, b.y + b.height) for b in item.boxes]
             gt_labels = [index[b.label_id] for b in item.boxes]
             gt_masks = None
-        truths.append(ObjectAnnotations(image_id, item.width, item.height, np.array(gt_boxes, dtype=np.float64).reshape(-1, 4),
+        truths.append(ObjectAnnotations(image_id, item.width, item.height,
+                                        np.array(gt_boxes, dtype=np.float64).reshape(-1, 4),
                                         np.array(gt_labels, dtype=np.int64), gt_masks))  # fmt: skip
         objects = prediction.objects
         boxes = np.array([(o.box[0], o.box[1], o.box[0] + o.box[2], o.box[1] + o.box[3]) for o in objects],
@@ -119,10 +122,12 @@ def _objects(items: Sequence[RevisionItem], predictions: list[Any], index: dict[
             masks = np.array([_union([_mask(outline, size) for outline in o.polygons], size) for o in objects],
                              dtype=bool).reshape(-1, *size)  # fmt: skip
         found.append(ObjectPredictions(image_id, boxes, np.array([o.label.index for o in objects], dtype=np.int64),
-                                       np.array([o.label.score for o in objects], dtype=np.float64), masks))  # fmt: skip
+                                       np.array([o.label.score for o in objects], dtype=np.float64),
+                                       masks))  # fmt: skip
     metrics = coco_metrics(truths, found, names, "segm" if segmentation else "bbox")
     figures = {"map": metrics.map, "map_50": metrics.map_50, "map_75": metrics.map_75, "map_small": metrics.map_small,
-               "map_medium": metrics.map_medium, "map_large": metrics.map_large, "mar_100": metrics.mar_100}  # fmt: skip
+               "map_medium": metrics.map_medium, "map_large": metrics.map_large,
+               "mar_100": metrics.mar_100}  # fmt: skip
     name = "mask_map" if segmentation else "map"
     return EvaluationResult(name, metrics.map, figures, {"ap": dict(metrics.per_label_ap)}, None, [])
 

@@ -11,7 +11,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from modelyard.export.openvino_ir import IR_MODEL_FILE, ExportedVariant, embed_model_info, finish_variant, model_api_info
+from modelyard.export.openvino_ir import (
+    IR_MODEL_FILE,
+    ExportedVariant,
+    embed_model_info,
+    finish_variant,
+    model_api_info,
+)
 from modelyard.export.variant import ExportError, VariantMetadata, read_variant_metadata
 from modelyard.inference.preprocess import ImageInput, prepare_image
 
@@ -94,7 +100,9 @@ def _subset(subset_size: int, images: Sequence[ImageInput]) -> int:
     return max(1, min(subset_size, MAX_CALIBRATION_IMAGES, len(images)))
 
 
-def _save(model: Any, metadata: VariantMetadata, output_dir: Path, settings: dict[str, Any], ov: Any) -> ExportedVariant:
+def _save(
+    model: Any, metadata: VariantMetadata, output_dir: Path, settings: dict[str, Any], ov: Any
+) -> ExportedVariant:
     quantized_metadata = metadata.with_changes(
         precision="int8", extra={**metadata.extra, "quantization": settings, "source_precision": metadata.precision}
     )

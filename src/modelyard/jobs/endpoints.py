@@ -27,9 +27,8 @@ KEEPALIVE_SECONDS = 15.0
 
 @router.get("/types", response_model=list[JobTypeRead])
 def list_job_types(context: Context) -> list[JobTypeRead]:
-    return [
-        JobTypeRead(name=name, description=context.job_types.get(name).description) for name in context.job_types.names()
-    ]
+    types = context.job_types
+    return [JobTypeRead(name=name, description=types.get(name).description) for name in types.names()]
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)

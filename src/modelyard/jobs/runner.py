@@ -215,7 +215,9 @@ class JobRunner:
             if self._is_orphaned(job, stale_before):
                 status = "cancelled" if job.status == "cancelling" else "failed"
                 reason = "cancelled" if status == "cancelled" else "interrupted"
-                error = None if status == "cancelled" else "the job's process is gone (the server stopped or was killed)"
+                error = (
+                    None if status == "cancelled" else "the job's process is gone (the server stopped or was killed)"
+                )
                 self._finish_abandoned(job.id, status, reason, error)
 
     def _is_orphaned(self, job: Job, stale_before: datetime) -> bool:

@@ -29,7 +29,9 @@ def _normalize_hotkey(value: str) -> str:
     return value
 
 
-ProjectName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=PROJECT_NAME_PATTERN)]
+ProjectName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=PROJECT_NAME_PATTERN)
+]
 LabelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 Color = Annotated[str, AfterValidator(_normalize_color)]
 Hotkey = Annotated[str, AfterValidator(_normalize_hotkey)]

@@ -125,7 +125,9 @@ def optimize(revision_id: str, body: OptimizeRequest, service: ModelRevisions, j
 @router.post("/models/{revision_id}:evaluate", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
 def evaluate(revision_id: str, body: EvaluateRequest, service: ModelRevisions, jobs: Jobs) -> JobRead:
     revision = service.get(revision_id)
-    return JobRead.model_validate(service.submit_evaluation(revision, body.variant, body.dataset_revision, body.subset, jobs))
+    return JobRead.model_validate(
+        service.submit_evaluation(revision, body.variant, body.dataset_revision, body.subset, jobs)
+    )
 
 
 @router.get("/models/{revision_id}/evaluations", response_model=list[EvaluationRead])

@@ -75,7 +75,9 @@ class ModelRevisionService:
             datasets = RevisionService(self.session, self.files, self.actor)
             dataset_revision = datasets.get(project, request.dataset_revision)
             if dataset_revision.files_deleted:
-                raise Conflict(f"dataset revision {dataset_revision.number} had its files deleted; it cannot be trained on")
+                raise Conflict(
+                    f"dataset revision {dataset_revision.number} had its files deleted; it cannot be trained on"
+                )
             dataset_revision_id = dataset_revision.id
         params = build_params(
             TrainParams,

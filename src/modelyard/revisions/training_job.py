@@ -113,8 +113,8 @@ def _make_variants(context: JobContext, revision_id: str, emit: _TrainingLog) ->
     for position, name in enumerate(made):
         context.progress(EVALUATION_AT + position, f"evaluating {name}")
         evaluations[name] = evaluate_if_possible(context, revision_id, name)
-    emit(f"variants: {', '.join(made)}; evaluated on the testing subset: "
-         f"{', '.join(name for name, found in evaluations.items() if found) or 'none (no testing images)'}")  # fmt: skip
+    evaluated = ", ".join(name for name, found in evaluations.items() if found) or "none (no testing images)"
+    emit(f"variants: {', '.join(made)}; evaluated on the testing subset: {evaluated}")
     return evaluations
 
 
@@ -212,7 +212,9 @@ def _run_training(
 
     config = TrainingConfig.from_hyperparameters(data.task, params.hyperparameters)
     device = resolve_device(config.device).type
-    emit(f"architecture {manifest.id} on {device}; hyperparameters {json.dumps(params.hyperparameters, sort_keys=True)}")
+    emit(
+        f"architecture {manifest.id} on {device}; hyperparameters {json.dumps(params.hyperparameters, sort_keys=True)}"
+    )
     started = time.monotonic()
     band = TRAINING_TO - TRAINING_FROM
     last_report = 0.0
@@ -264,7 +266,7 @@ def _sample(item: RevisionItem, task: str, index: dict[str, int]) -> Any:
         return TrainingSample(item.image_path, item.width, item.height,
                               tuple(index[p.label_id] for p in item.polygons),
                               polygons=tuple(tuple(c for point in p.points for c in point) for p in item.polygons))
-    return TrainingSample(item.image_path, item.width, item.height, tuple(index[i] for i in item.label_ids))  # fmt: skip
+    return TrainingSample(item.image_path, item.width, item.height, tuple(index[i] for i in item.label_ids))
 
 
 def _store_outcome(

@@ -42,7 +42,9 @@ class Datasets:
         paths = list(paths)
         if atomic or len(paths) <= batch_size:
             return self._upload_batch(project, paths, atomic)
-        results = [self._upload_batch(project, paths[i : i + batch_size], False) for i in range(0, len(paths), batch_size)]
+        results = [
+            self._upload_batch(project, paths[i : i + batch_size], False) for i in range(0, len(paths), batch_size)
+        ]
         return UploadResult(
             created=[item for result in results for item in result.created],
             duplicates=[item for result in results for item in result.duplicates],
@@ -124,7 +126,9 @@ class Datasets:
         """Set (replace) an item's annotation. Boxes: {x, y, width, height, label}; polygons:
         {points: [[x, y], ...], label}; labels by name or id."""
         body = _drop_none(labels=labels, boxes=boxes, polygons=polygons, user_reviewed=user_reviewed)
-        return self._client.send_model(ItemRead, "PUT", f"/projects/{project}/dataset/items/{item}/annotation", json=body)
+        return self._client.send_model(
+            ItemRead, "PUT", f"/projects/{project}/dataset/items/{item}/annotation", json=body
+        )
 
     def delete_annotation(self, project: str, item: str) -> ItemRead:
         return self._client.send_model(ItemRead, "DELETE", f"/projects/{project}/dataset/items/{item}/annotation")
@@ -146,7 +150,13 @@ class Datasets:
         return self._client.get_model(RevisionRead, f"/projects/{project}/dataset/revisions/{revision}")
 
     def revision_items(
-        self, project: str, revision: str | int, *, subset: str | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        project: str,
+        revision: str | int,
+        *,
+        subset: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> Page[RevisionItemRead]:
         params = _drop_none(subset=subset, limit=limit, cursor=cursor)
         return self._client.get_model(

@@ -83,7 +83,9 @@ class Models:
 
     # -- variants, evaluations, deletion -----------------------------------------------------
     def variants(self, revision: str) -> builtins.list[VariantRead]:
-        return [VariantRead.model_validate(v) for v in self._client.request("GET", f"/models/{revision}/variants").json()]
+        return [
+            VariantRead.model_validate(v) for v in self._client.request("GET", f"/models/{revision}/variants").json()
+        ]
 
     def export(self, revision: str, format: str = "openvino", precision: str = "fp16") -> JobRead:
         body = {"format": format, "precision": precision}
@@ -104,8 +106,8 @@ class Models:
 
     def compare(self, project: str, *, subset: str = "testing", dataset_revision: str | int | None = None,
                 metric: str | None = None, variant: str | None = None) -> builtins.list[EvaluationRead]:  # fmt: skip
-        params = {key: value for key, value in {"subset": subset, "dataset_revision": dataset_revision,
-                                                "metric": metric, "variant": variant}.items() if value is not None}  # fmt: skip
+        filters = {"subset": subset, "dataset_revision": dataset_revision, "metric": metric, "variant": variant}
+        params = {key: value for key, value in filters.items() if value is not None}
         response = self._client.request("GET", f"/projects/{project}/evaluations", params=params)
         return [EvaluationRead.model_validate(row) for row in response.json()]
 

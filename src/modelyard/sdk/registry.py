@@ -184,7 +184,9 @@ class Registry:
     def delete_version(self, reference: str, *, comment: str = "") -> None:
         self._client.request("DELETE", _version_path(reference), params={"comment": comment})
 
-    def transfer(self, reference: str, target_model: str, *, create_model: bool = False, comment: str = "") -> VersionRead:
+    def transfer(
+        self, reference: str, target_model: str, *, create_model: bool = False, comment: str = ""
+    ) -> VersionRead:
         body = {"target_model": target_model, "create_model": create_model, "comment": comment}
         return self._client.send_model(VersionRead, "POST", f"{_version_path(reference)}/transfer", json=body)
 
@@ -223,7 +225,9 @@ class Registry:
     def alias(self, name: str, alias: str, *, at: datetime | None = None) -> AliasRead:
         """Who holds `alias` now, or held it at `at` (from the history)."""
         params = _drop_none(at=at.isoformat() if at else None)
-        return self._client.get_model(AliasRead, f"/registry/models/{quote(name)}/aliases/{quote(alias)}", params=params)
+        return self._client.get_model(
+            AliasRead, f"/registry/models/{quote(name)}/aliases/{quote(alias)}", params=params
+        )
 
     def stage(self, reference: str, stage: str, *, comment: str = "", archive_existing: bool = False) -> VersionRead:
         body = {"stage": stage, "comment": comment, "archive_existing": archive_existing}

@@ -91,7 +91,9 @@ class FileService:
     ) -> StoredFile:
         media_type = media_type or mimetypes.guess_type(key)[0] or "application/octet-stream"
         if previous is None:
-            return self.files.add(StoredFile(key=key, sha256=sha256, size=size, media_type=media_type, created_by=actor))
+            return self.files.add(
+                StoredFile(key=key, sha256=sha256, size=size, media_type=media_type, created_by=actor)
+            )
         old_sha256 = previous.sha256
         previous.sha256, previous.size, previous.media_type, previous.created_by = sha256, size, media_type, actor
         self.session.flush()

@@ -148,7 +148,9 @@ def load_body_weights(
 # --- classification ---------------------------------------------------------------------------------------------
 
 
-def _torchvision_classifier(function: str, manifest: ArchitectureManifest, num_labels: int, pretrained: bool) -> nn.Module:
+def _torchvision_classifier(
+    function: str, manifest: ArchitectureManifest, num_labels: int, pretrained: bool
+) -> nn.Module:
     import torchvision.models
 
     # The same module serves multiclass (softmax) and multilabel (sigmoid): only the loss and decoding differ.
