@@ -1,10 +1,10 @@
-# The two set-up commands of the README: `make serve` and `make test`.
+# The two set-up commands of the README: `make serve` and `make test` (`make lint` runs the linters alone).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_BIN ?= /usr/lib/postgresql/15/bin
 
-.PHONY: serve test install install-ml install-dev postgres clean
+.PHONY: serve lint test install install-ml install-dev postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,17 @@ postgres:
 		echo "installing PostgreSQL 15 server binaries (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
 
-# The whole test suite, every database test on SQLite and on PostgreSQL.
-test: install-dev postgres
+# Linters, type checks, import contracts and dead code, configured in pyproject.toml; any finding fails the build.
+# lint-imports analyses the package found on the path, hence src first (an editable install may point elsewhere).
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src tests bench
+	PYTHONPATH=src $(BIN)/lint-imports
+	$(BIN)/vulture
+
+# The whole test suite after the linters, every database test on SQLite and on PostgreSQL.
+test: lint postgres
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

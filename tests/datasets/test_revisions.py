@@ -159,7 +159,7 @@ def test_deleting_files_of_a_needed_revision_is_refused_unless_forced(
 
     _add_items(client, project, range(3), ["rose"])
     revision = client.datasets.create_revision(project)
-    monkeypatch.setattr(revisions, "revision_file_blockers", lambda session, rev: ["model revision m1 (kept)"])
+    monkeypatch.setattr(revisions, "revision_file_blockers", lambda session, _revision: ["model revision m1 (kept)"])
     with pytest.raises(ApiError) as error:
         client.datasets.delete_revision_files(project, revision.number)
     assert error.value.status == 409 and "model revision m1 (kept)" in error.value.detail

@@ -111,6 +111,15 @@ def test_latest_is_reserved_and_aliases_can_be_removed(registry: Registry) -> No
     assert [(e.subject, e.before, e.comment) for e in removed] == [("champion", {"version": 1}, "retired")]
 
 
+@pytest.mark.parametrize("alias", ["9lives", "has space", "a+b", "x" * 257])
+def test_an_alias_outside_the_alias_pattern_is_refused(registry: Registry, alias: str) -> None:
+    registry.register("m", create_model=True)
+    with pytest.raises(ApiError) as refused:
+        registry.set_alias("m", alias, 1)
+    assert refused.value.status == 422 and "alias" in refused.value.detail
+    assert registry.aliases("m") == {}
+
+
 def test_the_event_log_cannot_be_edited_through_the_api(registry: Registry, client) -> None:  # noqa: ANN001
     registry.create("m")
     event = registry.events("m").items[0]

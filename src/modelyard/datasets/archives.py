@@ -7,7 +7,6 @@ limits. Extraction then re-counts the bytes it writes, so a lying header cannot 
 
 from __future__ import annotations
 
-import shutil
 import stat
 import zipfile
 from dataclasses import dataclass
@@ -118,7 +117,3 @@ def zip_folder(folder: Path, archive: Path) -> Path:
                 bundle.write(path, path.relative_to(folder).as_posix(),
                              compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
     return archive
-
-
-def remove_folder(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)

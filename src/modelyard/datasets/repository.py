@@ -191,9 +191,6 @@ class ItemRepository:
                 execution_options={"synchronize_session": False},
             )
 
-    def holding_key(self, image_key: str) -> bool:
-        return self.session.scalar(select(exists().where(DatasetItem.image_key == image_key))) or False
-
 
 class RevisionRepository:
     def __init__(self, session: Session) -> None:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modelyard.tasks import TaskType
 
 Subset = Literal["unassigned", "training", "validation", "testing"]
-AssignedSubset = Literal["training", "validation", "testing"]
 DatasetFormat = Literal["coco", "voc", "yolo", "imagenet", "datumaro"]
-ItemSort = Literal["uploaded_at"]
 Coordinate = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -239,7 +237,3 @@ class ExportRequest(BaseModel):
 
     format: DatasetFormat
     revision: str | None = Field(default=None, description="Revision id or number; default: the current dataset.")
-
-
-def label_counts_json(counts: list[LabelCount]) -> list[dict[str, Any]]:
-    return [count.model_dump() for count in counts]

@@ -17,12 +17,6 @@ from modelyard.datasets.parquet import RevisionItem
 
 # COCO mAP integrates over every score, so detectors are evaluated without a confidence cut.
 EVALUATION_SCORE_THRESHOLD = 0.001
-MAIN_METRIC = {
-    "multiclass_classification": "accuracy",
-    "multilabel_classification": "mean_average_precision",
-    "detection": "map",
-    "instance_segmentation": "mask_map",
-}
 
 
 @dataclass

@@ -17,11 +17,6 @@ class PipelineRepository:
     def get(self, project_id: str) -> Pipeline | None:
         return self.session.get(Pipeline, project_id)
 
-    def add(self, pipeline: Pipeline) -> Pipeline:
-        self.session.add(pipeline)
-        self.session.flush()
-        return pipeline
-
     def delete(self, pipeline: Pipeline) -> None:
         self.session.delete(pipeline)
         self.session.flush()

@@ -24,6 +24,7 @@ from modelyard.registry.files import VersionFiles
 from modelyard.registry.promotion import PromotionService
 from modelyard.registry.repository import model_sort_value
 from modelyard.registry.schemas import (
+    AliasName,
     AliasRead,
     AliasSet,
     BestRequest,
@@ -327,7 +328,7 @@ def get_alias(
 
 
 @router.put("/models/{name}/aliases/{alias}", response_model=VersionRead)
-def set_alias(name: str, alias: str, body: AliasSet, service: Service) -> Response:
+def set_alias(name: str, alias: AliasName, body: AliasSet, service: Service) -> Response:
     return respond(version_read(PromotionService(service).set_alias(service.get_model(name), alias, body)))
 
 

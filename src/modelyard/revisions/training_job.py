@@ -39,7 +39,6 @@ VARIANTS_AT, EVALUATION_AT = 90.0, 96.0
 @dataclass
 class _Data:
     dataset_revision_id: str
-    dataset_revision_number: int
     task: str
     labels: list[dict[str, Any]]
     training: list[RevisionItem]
@@ -137,7 +136,7 @@ def _dataset(context: JobContext, params: TrainParams, emit: _TrainingLog) -> _D
     ]
     items = read_revision(parquet)
     data = _Data(
-        revision_id, number, metadata.task_type, labels,
+        revision_id, metadata.task_type, labels,
         [item for item in items if item.subset == "training"],
         [item for item in items if item.subset == "validation"],
     )  # fmt: skip

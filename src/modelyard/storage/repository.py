@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 

@@ -99,7 +99,6 @@ class DecodedImages:
         cache_dir: Path | None = None,
         threads: int | None = None,
     ) -> None:
-        self._spec = spec
         self._paths: list[Path] | None = None
         self._array: np.ndarray | None = None
         threads = threads or min(8, os.cpu_count() or 1)
