@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 from modelyard.config import Settings
 from modelyard.db.base import utcnow
@@ -72,7 +72,7 @@ class _Heartbeat(threading.Thread):
             try:
                 with transaction(self.db.sessions) as session:
                     status = JobRepository(session).heartbeat(self.job_id, utcnow())
-            except DBAPIError:  # a busy or unreachable database must not kill the job; the next beat retries
+            except SQLAlchemyError:  # a busy or unreachable database must not kill the job; the next beat retries
                 continue
             if status == "cancelling":
                 self.cancel.set()
