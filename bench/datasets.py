@@ -214,7 +214,11 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def verdicts(results: list[tuple[str, float, str]], images: int, items: int) -> list[tuple[str, ...]]:
+Verdict = tuple[str, float, str, float, str, str, str]
+"""(path, ours, anchor, ratio, aim, verdict, why) of one row of the table."""
+
+
+def verdicts(results: list[tuple[str, float, str]], images: int, items: int) -> list[Verdict]:
     """Per path: ours, the anchor, ours/anchor, the aim, and whether (and why) it is missed."""
     cores, load = usable_cores(), os.getloadavg()[0]
     busy = f"the {cores} usable core(s) were shared (load {load:.1f} at the end)"
@@ -228,8 +232,8 @@ def verdicts(results: list[tuple[str, float, str]], images: int, items: int) -> 
     why = ("the job runs in its own process, which starts and imports Datumaro (about 1 s of CPU at any size), "
            "then verifies every image's sha256, runs the same Datumaro export, zips and stores the archive; "
            + busy) if ours > EXPORT_AIM_RATIO * anchor else ""
-    rows.append(("COCO export", ours, f"Datumaro export {anchor:.2f} s", ours / anchor, f"<= {EXPORT_AIM_RATIO:g}x Datumaro",
-                 _miss(ours, EXPORT_AIM_RATIO * anchor), why))
+    rows.append(("COCO export", ours, f"Datumaro export {anchor:.2f} s", ours / anchor,
+                 f"<= {EXPORT_AIM_RATIO:g}x Datumaro", _miss(ours, EXPORT_AIM_RATIO * anchor), why))
     ours, anchor = seconds_of(results, "modelyard revision of"), seconds_of(results, "pyarrow alone")
     why = ("beyond the Parquet write, the database work: reading the rows, then writing one image reference per "
            "item and updating every new item's row to freeze its subset (with the read, about half the time on "

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from modelyard.config import Settings
 from modelyard.context import AppContext
@@ -43,7 +43,7 @@ def test_job_types_stored_before_namespacing_are_renamed(settings: Settings) -> 
         old_types = {"j1": "train", "j2": "export", "j3": "evaluate", "j4": "optimize", "j5": "storage.gc"}
         with engine.begin() as connection:
             for job_id, job_type in old_types.items():
-                connection.execute(Job.__table__.insert().values(id=job_id, type=job_type, params={}))
+                connection.execute(insert(Job).values(id=job_id, type=job_type, params={}))
         migrate.upgrade(engine)
         with engine.connect() as connection:
             stored = dict(connection.execute(select(Job.__table__.c.id, Job.__table__.c.type)).all())

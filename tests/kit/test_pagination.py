@@ -44,7 +44,9 @@ def _walk(engine: Engine, table: Table, keyset: Keyset, cursor_of: Callable[[Any
 
 
 @pytest.mark.parametrize("order", ["asc", "desc"])
-def test_tied_sort_values_continue_by_id_without_gaps_or_repeats(rows_table: tuple[Engine, Table], order: Order) -> None:
+def test_tied_sort_values_continue_by_id_without_gaps_or_repeats(
+    rows_table: tuple[Engine, Table], order: Order
+) -> None:
     engine, table = rows_table
     seen = _walk(engine, table, Keyset(table.c.score, table.c.id, order), lambda row: (row.score, row.id))
     expected = sorted(ROWS, key=lambda row: (row["score"], row["id"]), reverse=order == "desc")
@@ -64,7 +66,7 @@ def test_unique_sort_key_is_compared_alone(rows_table: tuple[Engine, Table]) -> 
     statement = keyset.apply(select(table), 4, encode_cursor("r10", "r10"))
     assert "(keyset_rows.id, keyset_rows.id)" not in str(statement)
     seen = _walk(engine, table, keyset, lambda row: (row.id, row.id))
-    assert seen == sorted((row["id"] for row in ROWS), reverse=True)
+    assert seen == sorted((str(row["id"]) for row in ROWS), reverse=True)
 
 
 def test_bad_cursor_and_limit_are_invalid_input() -> None:
@@ -75,6 +77,9 @@ def test_bad_cursor_and_limit_are_invalid_input() -> None:
 
 
 def test_sdk_import_loads_neither_sqlalchemy_nor_the_http_edge() -> None:
-    probe = "import modelyard.sdk, sys; print(sorted(m for m in ('sqlalchemy', 'modelyard.api', 'fastapi') if m in sys.modules))"
+    probe = (
+        "import modelyard.sdk, sys; "
+        "print(sorted(m for m in ('sqlalchemy', 'modelyard.api', 'fastapi') if m in sys.modules))"
+    )
     output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"

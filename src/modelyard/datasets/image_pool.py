@@ -63,12 +63,16 @@ class ImagePool:
         for image in images:
             tasks.append((image, self.scratch / f"{self._counter}.thumb.jpg"))
             self._counter += 1
-        return [self._executor.submit(self._check, tasks[start : start + CHUNK]) for start in range(0, len(tasks), CHUNK)]
+        return [
+            self._executor.submit(self._check, tasks[start : start + CHUNK]) for start in range(0, len(tasks), CHUNK)
+        ]
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _trace: TracebackType | None
+    ) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 

@@ -78,7 +78,8 @@ def _checked(
     if thumbnail is not None and small is not None:
         thumbnail[0].write_bytes(small)
         thumbnail_sha256 = hashlib.sha256(small).hexdigest()
-    return CheckedImage(path, hashlib.sha256(data).hexdigest(), len(data), width, height, image_format), thumbnail_sha256
+    checked = CheckedImage(path, hashlib.sha256(data).hexdigest(), len(data), width, height, image_format)
+    return checked, thumbnail_sha256
 
 
 def _decode(data: bytes, *, max_pixels: int, thumbnail_side: int | None) -> tuple[int, int, str, bytes | None]:

@@ -230,7 +230,8 @@ class RevisionRepository:
     def add_images(self, revision_id: str, images: Sequence[tuple[str, str]]) -> None:
         rows = [{"revision_id": revision_id, "item_id": item_id, "image_key": key} for item_id, key in images]
         for chunk in chunks(rows, BULK_CHUNK):
-            self.session.execute(insert(cast_type(Table, RevisionImage.__table__)), list(chunk))  # Core: no ORM work per row
+            # Core: no ORM work per row.
+            self.session.execute(insert(cast_type(Table, RevisionImage.__table__)), list(chunk))
 
     def image_keys(self, revision_id: str) -> list[str]:
         return list(

@@ -140,7 +140,10 @@ def _polygons(annotations: Sequence[Mapping[str, Any] | None], names: Mapping[st
     points_type = struct_type.field("points").type
     points = list(chain.from_iterable(polygon["points"] for polygon in polygons))
     xy = pa.StructArray.from_arrays(
-        [pa.array([point[0] for point in points], pa.float64()), pa.array([point[1] for point in points], pa.float64())],
+        [
+            pa.array([point[0] for point in points], pa.float64()),
+            pa.array([point[1] for point in points], pa.float64()),
+        ],
         fields=list(points_type.value_type),
     )
     label_ids = [polygon["label_id"] for polygon in polygons]
@@ -165,7 +168,9 @@ def label_counts(rows: RevisionRows, book: LabelBook) -> list[LabelCount]:
         if "labels" in annotation:
             shapes.update(annotation["labels"])
         else:
-            shapes.update(shape["label_id"] for shape in chain(annotation.get("boxes", ()), annotation.get("polygons", ())))
+            shapes.update(
+                shape["label_id"] for shape in chain(annotation.get("boxes", ()), annotation.get("polygons", ()))
+            )
     return [
         LabelCount(label_id=label_id, label_name=name, items=items[label_id], shapes=shapes[label_id])
         for label_id, name in book.names_by_id.items()

@@ -189,7 +189,10 @@ class DatasetService:
             item_id = new.id
             image, thumbnail_key = new.image.image, f"{folder}/{item_id}.thumb.jpg"
             image_key = f"{folder}/{item_id}.{image.extension}"
-            files += [(image_key, image.path, image.sha256), (thumbnail_key, new.image.thumbnail, new.image.thumbnail_sha256)]
+            files += [
+                (image_key, image.path, image.sha256),
+                (thumbnail_key, new.image.thumbnail, new.image.thumbnail_sha256),
+            ]
             now = utcnow()  # one per item: listings by upload time keep the order they came in
             rows.append({
                 "id": item_id, "project_id": project.id, "name": new.name[-512:], "image_key": image_key,

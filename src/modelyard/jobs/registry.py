@@ -82,7 +82,9 @@ class JobTypeRegistry:
         job_type = self.get(name)
         if isinstance(params, BaseModel):
             if job_type.params_model is not None and not isinstance(params, job_type.params_model):
-                raise TypeError(f"job type {name!r} takes {job_type.params_model.__name__}, not {type(params).__name__}")
+                raise TypeError(
+                    f"job type {name!r} takes {job_type.params_model.__name__}, not {type(params).__name__}"
+                )
             return params.model_dump(mode="json")
         if job_type.params_model is None:
             return params

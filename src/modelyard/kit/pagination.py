@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import Select, SQLColumnExpression, tuple_
 
 from modelyard.errors import InvalidInput
 
@@ -46,7 +46,7 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
 class Keyset:
     """Order by (sort key, unique id) and continue after a cursor with one comparison."""
 
-    def __init__(self, sort: ColumnElement[Any], unique: ColumnElement[Any], order: Order) -> None:
+    def __init__(self, sort: SQLColumnExpression[Any], unique: SQLColumnExpression[Any], order: Order) -> None:
         self.sort, self.unique, self.order = sort, unique, order
 
     def apply(self, statement: Select[Any], limit: int, cursor: str | None) -> Select[Any]:
@@ -71,8 +71,8 @@ class Keyset:
 
 def keyset_page(
     statement: Select[Any],
-    sort_column: ColumnElement[Any],
-    id_column: ColumnElement[Any],
+    sort_column: SQLColumnExpression[Any],
+    id_column: SQLColumnExpression[Any],
     *,
     order: Order,
     limit: int,

@@ -107,7 +107,10 @@ class LocalArtifactStore:
             list(pool.map(lambda target: self._link_key(*target, sync=False), targets))
             folders = {blob.parent for _, blob in targets} | {target.parent for target, _ in targets}
             list(pool.map(_fsync_dir, sorted(folders)))
-        return [StoredObject(key=key, sha256=sha256, size=size) for (key, _, sha256), size in zip(entries, sizes, strict=True)]
+        return [
+            StoredObject(key=key, sha256=sha256, size=size)
+            for (key, _, sha256), size in zip(entries, sizes, strict=True)
+        ]
 
     def _adopt(self, file: Path, sha256: str, *, sync: bool = True) -> None:
         """Move a complete file into the blob area, or drop it if that content is already there."""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -22,13 +24,11 @@ class StoredFileRepository:
         found: dict[str, StoredFile] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
-            found.update((record.key, record) for record in self.session.scalars(select(StoredFile).where(StoredFile.key.in_(chunk))))
+            found.update(
+                (record.key, record)
+                for record in self.session.scalars(select(StoredFile).where(StoredFile.key.in_(chunk)))
+            )
         return found
-
-    def under(self, prefix: str) -> Sequence[StoredFile]:
-        return self.session.scalars(
-            select(StoredFile).where(StoredFile.key.startswith(prefix, autoescape=True)).order_by(StoredFile.key)
-        ).all()
 
     def page(self, prefix: str, *, limit: int, cursor: str | None) -> Sequence[StoredFile]:
         """Records under a key prefix in key order, `limit + 1` of them (the extra row says a next page exists)."""

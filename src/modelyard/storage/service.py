@@ -132,7 +132,9 @@ class FileService:
         records = self.files.many(keys)
         missing = [key for key in keys if key not in records]
         if missing:
-            raise NotFound(f"no stored file {missing[0]!r}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            raise NotFound(
+                f"no stored file {missing[0]!r}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
         wanted = [(records[key].key, records[key].sha256, records[key].size) for key in keys]
         with ThreadPoolExecutor(max_workers=VERIFY_THREADS) as pool:
             return list(pool.map(lambda entry: self.store.local_path(*entry), wanted))
