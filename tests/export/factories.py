@@ -8,20 +8,18 @@ and give heads seeded random weights, which spreads the scores the way training 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 from PIL import Image
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ml"))
-
-from ml_factories import SHIPPED, tiny_config, tiny_manifest  # noqa: E402
-
-from modelyard.training.checkpoint import LabelEntry, save_checkpoint  # noqa: E402
-from modelyard.training.models import create_model  # noqa: E402
+from modelyard.export import ExportedVariant
+from modelyard.training.checkpoint import LabelEntry, save_checkpoint
+from modelyard.training.models import create_model
+from tests.training.factories import SHIPPED, TINY_SIZE, tiny_config, tiny_manifest
 
 LABELS = [LabelEntry(0, "label-cat", "cat"), LabelEntry(1, "label-dog", "hot dog")]
 ARCHITECTURE_FOR_TASK = {
@@ -30,11 +28,20 @@ ARCHITECTURE_FOR_TASK = {
     "detection": "ssdlite320_mobilenet_v3_large",
     "instance_segmentation": "maskrcnn_resnet50_fpn",
 }
+# Every shipped architecture with its first task: export, parity, INT8 and evaluation do not depend on which of
+# a classifier's two tasks it was trained for beyond the final activation, which the classifier tests cover.
+REGISTERED_ARCHITECTURES = [(key, manifest.tasks[0]) for key, manifest in SHIPPED.items()]
+# The smallest side each network takes: 32 px leaves the classifiers' stride-32 bodies one feature and the R-CNNs'
+# coarsest pyramid level one cell. SSDlite resizes every input to 320 itself and the two networks the older
+# tests share stay at the size those tests assert.
+SMALLEST_SIZE = {"mobilenet_v3_small": TINY_SIZE, "ssdlite320_mobilenet_v3_large": TINY_SIZE}
+CALIBRATION_IMAGES = 3
 
 
-def make_checkpoint(folder: Path, task: str, size: int = 64, seed: int = 0) -> Path:
+def make_checkpoint(folder: Path, task: str, size: int = TINY_SIZE, seed: int = 0,
+                    architecture: str | None = None) -> Path:  # fmt: skip
     torch.manual_seed(seed)
-    manifest = tiny_manifest(SHIPPED[ARCHITECTURE_FOR_TASK[task]], size=size)
+    manifest = tiny_manifest(SHIPPED[architecture or ARCHITECTURE_FOR_TASK[task]], size=size)
     model = create_model(manifest, len(LABELS), task, None)
     _spread_head_scores(model)
     _estimate_batch_norm_statistics(model, manifest.family, size)
@@ -43,9 +50,17 @@ def make_checkpoint(folder: Path, task: str, size: int = 64, seed: int = 0) -> P
 
 
 def _spread_head_scores(model: nn.Module) -> None:
-    head = getattr(model, "head", None) or getattr(model, "roi_heads", None) or model.classifier[-1]
+    roi_heads = getattr(model, "roi_heads", None)
+    if roi_heads is not None:
+        # Only the R-CNN class scores: random box-head layers or box regressions would push every proposal to the
+        # background or off the image, leaving nothing to compare.
+        head: nn.Module = roi_heads.box_predictor.cls_score
+        std = 1.0
+    else:
+        head = getattr(model, "head", None) or getattr(model, "fc", None) or model.classifier[-1]
+        std = 0.3
     for parameter in head.parameters():
-        nn.init.normal_(parameter, 0.0, 0.3)
+        nn.init.normal_(parameter, 0.0, std)
 
 
 def _estimate_batch_norm_statistics(model: nn.Module, family: str, size: int) -> None:
@@ -71,3 +86,56 @@ def write_rgb_image(path: Path, width: int, height: int, seed: int) -> Path:
     coarse = generator.integers(0, 256, (max(2, height // 8), max(2, width // 8), 3), dtype=np.uint8)
     Image.fromarray(coarse).resize((width, height), Image.Resampling.BILINEAR).save(path)
     return path
+
+
+class TinyModels:
+    """One tiny checkpoint per (architecture, task) and its variants, each made on first use and kept for the
+    session, because an export costs seconds on two cores (a Mask R-CNN's, tens of seconds).
+
+    A checkpoint lives at ``root/<architecture>-<task>/model.pt`` with its variants in folders beside it, so a
+    test finds a variant's checkpoint at ``variant.folder.parent / "model.pt"``.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._checkpoints: dict[tuple[str, str], Path] = {}
+        self._variants: dict[tuple[str, ...], ExportedVariant] = {}
+
+    def checkpoint(self, architecture: str, task: str) -> Path:
+        key = (architecture, task)
+        if key not in self._checkpoints:
+            size = SMALLEST_SIZE.get(architecture, 32)
+            self._checkpoints[key] = make_checkpoint(self.root / f"{architecture}-{task}", task, size,
+                                                     architecture=architecture)  # fmt: skip
+        return self._checkpoints[key]
+
+    def openvino(self, architecture: str, task: str, precision: Literal["fp16", "fp32"]) -> ExportedVariant:
+        from modelyard.export import export_openvino
+
+        key = ("openvino", architecture, task, precision)
+        if key not in self._variants:
+            checkpoint = self.checkpoint(architecture, task)
+            self._variants[key] = export_openvino(checkpoint, checkpoint.parent / f"openvino_{precision}", precision)
+        return self._variants[key]
+
+    def onnx(self, architecture: str, task: str) -> ExportedVariant:
+        from modelyard.export import export_onnx
+
+        key = ("onnx", architecture, task)
+        if key not in self._variants:
+            checkpoint = self.checkpoint(architecture, task)
+            self._variants[key] = export_onnx(checkpoint, checkpoint.parent / "onnx_fp32")
+        return self._variants[key]
+
+    def int8(self, architecture: str, task: str) -> ExportedVariant:
+        """Quantized from the FP32 IR, as the variant job does, on a few calibration images of the input size."""
+        from modelyard.export import quantize_ir
+
+        key = ("int8", architecture, task)
+        if key not in self._variants:
+            fp32 = self.openvino(architecture, task, "fp32")
+            height, width = fp32.metadata.input_spec.size
+            images = [write_rgb_image(fp32.folder.parent / f"calibration-{seed}.png", width, height, seed)
+                      for seed in range(CALIBRATION_IMAGES)]  # fmt: skip
+            self._variants[key] = quantize_ir(fp32.model_path, images, fp32.folder.parent / "openvino_int8")
+        return self._variants[key]
