@@ -1,8 +1,8 @@
 """`__all__` of modelyard and of each of its packages that declares one says exactly what the package exports."""
 
 from __future__ import annotations
-
 import __future__
+
 import importlib
 import importlib.metadata
 import inspect

@@ -1,9 +1,9 @@
 """Tiny checkpoints for the export tests: random weights made to behave like trained ones.
 
 Freshly initialised networks are degenerate in ways trained ones are not: batch-norm statistics of 0/1 blow
-activations up or kill them, and near-zero heads give every class (and in SSD every anchor) the same score, so the order of tied
-boxes (and with it any parity check) is arbitrary. The factories estimate batch-norm statistics on random images
-and give heads seeded random weights, which spreads the scores the way training does.
+activations up or kill them, and near-zero heads give every class (and in SSD every anchor) the same score, so
+the order of tied boxes (and with it any parity check) is arbitrary. The factories estimate batch-norm statistics
+on random images and give heads seeded random weights, which spreads the scores the way training does.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ import importlib
 import inspect
 import pkgutil
 import typing
-from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -14,7 +13,7 @@ from pydantic import BaseModel
 import modelyard.sdk
 
 
-def _collect_models(annotation: Any, found: set[type[BaseModel]]) -> None:
+def _collect_models(annotation: object, found: set[type[BaseModel]]) -> None:
     for argument in typing.get_args(annotation):
         _collect_models(argument, found)
     if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
