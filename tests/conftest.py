@@ -1,10 +1,12 @@
-"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL 15."""
+"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL 15; tiny models and their
+variants are made once per session for the export, inference, deploy and evaluation tests."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +15,10 @@ from modelyard.context import AppContext
 from modelyard.db import migrate
 from modelyard.sdk import Client
 from tests.postgres import PostgresCluster
+
+if TYPE_CHECKING:
+    from modelyard.export import ExportedVariant
+    from tests.export.factories import TinyModels
 
 DATABASES = os.environ.get("MODELYARD_TEST_DATABASES", "sqlite,postgresql").split(",")
 TEST_JOB_MODULES = ["tests.jobs.sample_jobs"]
@@ -76,3 +82,41 @@ def running_client(settings: Settings) -> Iterator[Client]:
     """The SDK with the job runner running in this process."""
     with Client(settings=settings, run_jobs=True) as sdk:
         yield sdk
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
+    # Imported here: torch and the export stack stay out of the test runs that need no model.
+    from tests.export.factories import TinyModels
+
+    return TinyModels(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
+def classifier_fp32(tiny_models: TinyModels) -> ExportedVariant:
+    return tiny_models.openvino("mobilenet_v3_small", "multiclass_classification", "fp32")
+
+
+@pytest.fixture(scope="session")
+def classifier_fp16(tiny_models: TinyModels) -> ExportedVariant:
+    return tiny_models.openvino("mobilenet_v3_small", "multiclass_classification", "fp16")
+
+
+@pytest.fixture(scope="session")
+def classifier_onnx(tiny_models: TinyModels) -> ExportedVariant:
+    return tiny_models.onnx("mobilenet_v3_small", "multiclass_classification")
+
+
+@pytest.fixture(scope="session")
+def multilabel_fp32(tiny_models: TinyModels) -> ExportedVariant:
+    return tiny_models.openvino("mobilenet_v3_small", "multilabel_classification", "fp32")
+
+
+@pytest.fixture(scope="session")
+def detector_fp32(tiny_models: TinyModels) -> ExportedVariant:
+    return tiny_models.openvino("ssdlite320_mobilenet_v3_large", "detection", "fp32")
+
+
+@pytest.fixture(scope="session")
+def detector_onnx(tiny_models: TinyModels) -> ExportedVariant:
+    return tiny_models.onnx("ssdlite320_mobilenet_v3_large", "detection")

@@ -42,7 +42,7 @@ class ServedModel:
 
 
 def make_tiny_model(folder: Path) -> TinyModel:
-    """A random mobilenet_v3_small with spread scores (see tests/ml_export/export_factories.py), exported to FP16."""
+    """A random mobilenet_v3_small with spread scores (see tests/export/factories.py), exported to FP16."""
     torch.manual_seed(0)
     manifest = load_manifests(SHIPPED_MANIFESTS_DIR, None)["mobilenet_v3_small"]
     manifest = manifest.model_copy(update={"input": manifest.input.model_copy(update={"size": [INPUT_SIZE] * 2})})

@@ -1,6 +1,6 @@
 """Factories for the ML-core tests: shipped manifests shrunk to tiny inputs and generated annotated images.
 
-A plain module (not conftest) so test modules can import it; named ml_factories to stay unique on sys.path.
+A plain module (not conftest) so that test modules in other folders (export, evaluation) can import it.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from ml_factories import SHIPPED, make_samples, tiny_config, tiny_manifest
 from PIL import Image
 
 from modelyard.training.config import TrainingConfig
@@ -22,6 +21,7 @@ from modelyard.training.loop import (
 )
 from modelyard.training.models import create_model
 from modelyard.training.tasks import ClassificationAdapter
+from tests.training.factories import SHIPPED, make_samples, tiny_config, tiny_manifest
 
 END_TO_END = [
     ("mobilenet_v3_small", "multiclass_classification", "accuracy"),

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from export_factories import LABELS, write_rgb_image
 
 from modelyard.export import (
     ExportedVariant,
@@ -20,6 +19,7 @@ from modelyard.export import (
 )
 from modelyard.export.files import sha256_of
 from modelyard.inference import Predictor
+from tests.export.factories import LABELS, write_rgb_image
 
 
 def test_openvino_export_writes_exactly_the_variant_files(classifier_fp16: ExportedVariant) -> None:

@@ -1,11 +1,11 @@
-"""Fixtures for the ML-core tests; the factories themselves live in ml_factories.py."""
+"""The shipped manifests, loaded once per session (tests/training/factories.py holds the ML factories)."""
 
 from __future__ import annotations
 
 import pytest
-from ml_factories import SHIPPED
 
 from modelyard.architectures.manifest import ArchitectureManifest
+from tests.training.factories import SHIPPED
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,7 @@ from modelyard.training.models import (
     uses_frozen_norms,
 )
 from modelyard.training.tasks import adapter_for
-
-from ml_factories import SHIPPED, make_samples, tiny_config, tiny_manifest
+from tests.training.factories import SHIPPED, make_samples, tiny_config, tiny_manifest
 
 ARCHITECTURE_TASKS = [(key, task) for key, manifest in SHIPPED.items() for task in manifest.tasks]
 

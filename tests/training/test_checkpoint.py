@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from ml_factories import SHIPPED, tiny_config, tiny_manifest
 
 from modelyard.training.checkpoint import (
     CheckpointError,
@@ -14,6 +13,7 @@ from modelyard.training.checkpoint import (
     save_checkpoint,
 )
 from modelyard.training.models import create_model, get_builder, uses_frozen_norms
+from tests.training.factories import SHIPPED, tiny_config, tiny_manifest
 
 LABELS = [LabelEntry(0, "label-cat", "cat"), LabelEntry(1, "label-dog", "dog")]
 

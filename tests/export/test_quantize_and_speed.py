@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from export_factories import write_rgb_image
 
 from modelyard.export import ExportedVariant, measure_speed, quantize_ir, read_variant_metadata
 from modelyard.inference import Predictor
+from tests.export.factories import write_rgb_image
 
 
 def test_int8_quantization_gives_a_smaller_ir_that_runs(classifier_fp32: ExportedVariant, tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from export_factories import write_rgb_image
 
 from modelyard.deploy import build_deployment_package
 from modelyard.export import ExportedVariant
 from modelyard.inference import Predictor
+from tests.export.factories import write_rgb_image
 from tests.packages import run_deployment_package
 
 

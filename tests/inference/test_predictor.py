@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from export_factories import write_rgb_image
 from PIL import Image
 
 from modelyard.export import ExportedVariant
 from modelyard.inference import Prediction, Predictor, predict_folder, prepare_image
+from tests.export.factories import write_rgb_image
 
 
 def _assert_same(first: Prediction, second: Prediction, box_tolerance: float = 1e-3) -> None:
