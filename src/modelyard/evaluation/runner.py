@@ -123,6 +123,8 @@ def _objects(items: Sequence[RevisionItem], predictions: list[Any], index: dict[
                "map_medium": metrics.map_medium, "map_large": metrics.map_large,
                "mar_100": metrics.mar_100}  # fmt: skip
     name = "mask_map" if segmentation else "map"
+    # The main figure is always readable under its own name: for masks, `map` is the mask mAP as well.
+    figures[name] = metrics.map
     return EvaluationResult(name, metrics.map, figures, {"ap": dict(metrics.per_label_ap)}, None, [])
 
 
