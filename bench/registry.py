@@ -15,6 +15,7 @@ connection, and registration throughput with several concurrent clients. The hea
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import shutil
@@ -224,6 +225,37 @@ def load() -> str:
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
+def cpu_seconds(root: int) -> float:
+    """User and system CPU seconds of a process and all its descendants (Linux /proc).
+
+    The machine is shared, so wall-clock latency follows the neighbours; the servers' own CPU per
+    request does not, and it is what the two servers are compared on as well."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, pending = 0.0, [root]
+    while pending:
+        pid = pending.pop()
+        total += times.get(pid, 0.0)
+        pending += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
+def cpu_ms_per_call(pid: int, calls: int, work: Callable[[], object]) -> tuple[object, float]:
+    before = cpu_seconds(pid)
+    result = work()
+    return result, (cpu_seconds(pid) - before) * 1000 / calls
+
+
 AIMS = {"alias": (3.0, 5.0), "latest": (3.0, 5.0), "registration": 500.0}
 
 
@@ -269,7 +301,7 @@ def run_ours(args: argparse.Namespace, scratch: Path, database: str, mlflow: dic
         bases = [f"http://127.0.0.1:{port}/api/v1" for port in ports]
         try:
             table = measure_all(bases[0], info, args)
-            headline = [measure_headline(bases, info, args, mlflow, round_) for round_ in range(1, args.rounds + 1)]
+            headline = [measure_headline(bases, [server.pid for server in servers], info, args, mlflow, round_) for round_ in range(1, args.rounds + 1)]
         finally:
             for server in servers:
                 server.terminate()
@@ -287,8 +319,9 @@ def run_ours(args: argparse.Namespace, scratch: Path, database: str, mlflow: dic
           f"{args.mlflow_registrations} MLflow's")  # fmt: skip
     print("MLflow's latency is its time to the first byte; in brackets the p50 an HTTP client sees, 40 ms later")
     print("(registry_mlflow.measure_server_time says why). Ratio: MLflow p50 / ours p50, ours / MLflow for rates.")
-    print("| round | load (1 min) | operation | ours | MLflow | ratio | aim | result |")
-    print("| ---: | ---: | --- | ---: | ---: | ---: | --- | --- |")
+    print("Server CPU: ms of CPU the server processes spent per request (MLflow: all its worker processes).")
+    print("| round | load (1 min) | operation | ours | MLflow | ratio | server CPU ms, ours / MLflow | aim | result |")
+    print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |")
     for rows in headline:
         for row in rows:
             print("| " + " | ".join(row) + " |")
@@ -327,7 +360,8 @@ def measure_all(base: str, info: dict[str, object], args: argparse.Namespace) ->
 
 
 def measure_headline(
-    bases: list[str], info: dict[str, object], args: argparse.Namespace, mlflow: dict[str, object] | None, round_: int
+    bases: list[str], servers: list[int], info: dict[str, object], args: argparse.Namespace,
+    mlflow: dict[str, object] | None, round_: int,
 ) -> list[tuple[str, ...]]:
     """Alias, latest and registration: ours, then MLflow's, back to back."""
     names: list[str] = info["names"]  # type: ignore[assignment]
@@ -341,24 +375,42 @@ def measure_headline(
     for kind, label in (("alias", "get by alias, p50 / p99 ms"), ("latest", "get latest, p50 / p99 ms")):
         at = f"{os.getloadavg()[0]:.2f}"
         with httpx.Client(base_url=bases[0], timeout=30) as http:
-            p50, p99, _ = measure(http, ours_paths[kind], args.requests)
-        theirs, mlflow_cell = None, "not run"
+            (p50, p99, _), cpu = cpu_ms_per_call(
+                servers[0], args.requests + 20, functools.partial(measure, http, ours_paths[kind], args.requests)
+            )
+        theirs, mlflow_cell, mlflow_cpu = None, "not run", ""
         if mlflow:
-            theirs = registry_mlflow.measure_server_time(str(mlflow["base"]), theirs_paths[kind], args.requests)
+            theirs, their_cpu = cpu_ms_per_call(
+                int(mlflow["pid"]),  # type: ignore[call-overload]
+                args.requests + 20,
+                functools.partial(
+                    registry_mlflow.measure_server_time, str(mlflow["base"]), theirs_paths[kind], args.requests
+                ),
+            )
             with httpx.Client(base_url=str(mlflow["base"]), timeout=30) as http:
                 seen = measure(http, theirs_paths[kind], args.requests // 5)
             mlflow_cell = f"{theirs[0]:.2f} / {theirs[1]:.2f} (client sees {seen[0]:.0f})"
+            mlflow_cpu = f" / {their_cpu:.2f}"
         ratio, aim, result = verdict(kind, p50, theirs[0] if theirs else None, p99)
-        rows.append((str(round_), at, label, f"{p50:.2f} / {p99:.2f}", mlflow_cell, ratio, aim, result))
+        rows.append((str(round_), at, label, f"{p50:.2f} / {p99:.2f}", mlflow_cell, ratio, f"{cpu:.2f}{mlflow_cpu}",
+                     aim, result))  # fmt: skip
     at = f"{os.getloadavg()[0]:.2f}"
-    ours = registration_throughput(bases, our_registration(names), args.clients, args.registrations)
-    theirs_rate = None
+    ours, cpu = cpu_ms_per_call(
+        servers[0], args.registrations,
+        lambda: registration_throughput(bases, our_registration(names), args.clients, args.registrations),
+    )  # fmt: skip
+    theirs_rate, mlflow_cpu = None, ""
     if mlflow:
         register = registry_mlflow.registration_for(mlflow["names"])  # type: ignore[arg-type]
-        theirs_rate = registration_throughput([str(mlflow["base"])], register, args.clients, args.mlflow_registrations)
-    ratio, aim, result = verdict("registration", ours, theirs_rate)
+        theirs_rate, their_cpu = cpu_ms_per_call(
+            int(mlflow["pid"]), args.mlflow_registrations,  # type: ignore[call-overload]
+            lambda: registration_throughput([str(mlflow["base"])], register, args.clients, args.mlflow_registrations),
+        )  # fmt: skip
+        mlflow_cpu = f" / {their_cpu:.2f}"
+    ratio, aim, result = verdict("registration", ours, theirs_rate)  # type: ignore[arg-type]
     rows.append((str(round_), at, "registration, versions/s", f"{ours:.0f}",
-                 f"{theirs_rate:.0f}" if theirs_rate else "not run", ratio, aim, result))  # fmt: skip
+                 f"{theirs_rate:.0f}" if theirs_rate else "not run", ratio, f"{cpu:.2f}{mlflow_cpu}", aim,
+                 result))  # fmt: skip
     return rows
 
 
@@ -392,7 +444,7 @@ def main() -> None:
             print(f"[mlflow] filled {args.models} models, {args.versions} versions by SQL in {time.perf_counter() - started:.1f} s")
             port = free_port()
             process = registry_mlflow.start(python, scratch / "mlflow.db", port, args.mlflow_workers)
-            mlflow = {"base": f"http://127.0.0.1:{port}", "names": names}
+            mlflow = {"base": f"http://127.0.0.1:{port}", "names": names, "pid": process.pid}
         for database in ("sqlite", "postgresql") if args.database == "both" else (args.database,):
             run_ours(args, scratch, database, mlflow)
     finally:
