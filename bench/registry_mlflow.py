@@ -130,7 +130,7 @@ def registration_for(names: list[str]) -> Callable[[int], tuple[str, dict[str, o
 def measure_server_time(base: str, make_path: Callable[[int], str], requests: int) -> tuple[float, float]:
     """p50 and p99 in ms until the first byte of each answer, over one keep-alive connection.
 
-    MLflow's server writes a response's head and body in two TCP segments without TCP_NODELAY, so
+    MLflow's server sends a response's head and body as two TCP segments (Nagle's algorithm), so
     on Linux the body waits for the client's delayed ACK: every answer arrives 40 ms late through
     any HTTP client. The head is written only once the handler has finished, so the time to the
     first byte is the server's own time, which is what the comparison uses (the stall left out,

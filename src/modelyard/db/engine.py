@@ -66,8 +66,8 @@ def _writer_queue_connection(writers: threading.Lock) -> type[sqlite3.Connection
     """A sqlite3 connection class whose writing transactions queue on one lock per engine.
 
     SQLite's busy handler polls for the write lock with sleeps that grow to 100 ms, so under
-    concurrent writes the lock sits free while waiters sleep (registration throughput fell to a
-    tenth of what one writer does alone). Writers of this process wait on a lock that wakes the
+    concurrent writes the lock sits free while waiters sleep. Writers of this process wait on a
+    lock that wakes the
     next one the moment the previous one commits or rolls back; busy_timeout still arbitrates
     between processes. The lock is released by whichever thread ends the transaction (commits
     run on their own worker threads), so it is a plain Lock, not an RLock.
