@@ -67,9 +67,8 @@ def _writer_queue_connection(writers: threading.Lock) -> type[sqlite3.Connection
 
     SQLite's busy handler polls for the write lock with sleeps that grow to 100 ms, so under
     concurrent writes the lock sits free while waiters sleep. Writers of this process wait on a
-    lock that wakes the
-    next one the moment the previous one commits or rolls back; busy_timeout still arbitrates
-    between processes. The lock is released by whichever thread ends the transaction (commits
+    lock that wakes the next one the moment the previous one commits or rolls back; busy_timeout
+    still arbitrates between processes. The lock is released by whichever thread ends the transaction (commits
     run on their own worker threads), so it is a plain Lock, not an RLock.
     """
 
