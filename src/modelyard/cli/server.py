@@ -41,7 +41,8 @@ def serve(
     settings = _settings(ctx, host=host, port=port, data_dir=data_dir, job_slots=job_slots)
     app = create_app(settings)
     print(f"modelyard serving http://{settings.host}:{settings.port} (data: {settings.data_dir}); API docs at /docs")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # The app logs each request itself (api.request); uvicorn's access log would repeat it.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
 
 
 @db_app.command("upgrade")

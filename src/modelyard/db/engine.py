@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,9 +20,14 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        writers = threading.Lock()
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "factory": _writer_queue_connection(writers),
+            },
         )
         event.listen(engine, "connect", _configure_sqlite_connection)
         event.listen(engine, "begin", _begin_immediate)
@@ -46,7 +53,56 @@ def _begin_immediate(connection: Any) -> None:
     if connection.get_execution_options().get(READ_ONLY_OPTION):
         connection.exec_driver_sql("BEGIN")
     else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi_connection = connection.connection.dbapi_connection
+        dbapi_connection.wait_for_writers()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_connection.release_writers()
+            raise
+
+
+def _writer_queue_connection(writers: threading.Lock) -> type[sqlite3.Connection]:
+    """A sqlite3 connection class whose writing transactions queue on one lock per engine.
+
+    SQLite's busy handler polls for the write lock with sleeps that grow to 100 ms, so under
+    concurrent writes the lock sits free while waiters sleep. Writers of this process wait on a
+    lock that wakes the next one the moment the previous one commits or rolls back; busy_timeout
+    still arbitrates between processes. The lock is released by whichever thread ends the transaction (commits
+    run on their own worker threads), so it is a plain Lock, not an RLock.
+    """
+
+    class WriterQueueConnection(sqlite3.Connection):
+        holds_writer_lock = False
+
+        def wait_for_writers(self) -> None:
+            # After the busy timeout, go on and let SQLite's own lock decide, as without the queue.
+            self.holds_writer_lock = writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+        def release_writers(self) -> None:
+            if self.holds_writer_lock:
+                self.holds_writer_lock = False
+                writers.release()
+
+        def commit(self) -> None:
+            try:
+                super().commit()
+            finally:
+                self.release_writers()
+
+        def rollback(self) -> None:
+            try:
+                super().rollback()
+            finally:
+                self.release_writers()
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                self.release_writers()
+
+    return WriterQueueConnection
 
 
 READ_ONLY_OPTION = "modelyard_read_only"
