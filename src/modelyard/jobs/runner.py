@@ -221,10 +221,14 @@ class JobRunner:
                 self._finish_abandoned(job.id, status, reason, error)
 
     def _is_orphaned(self, job: Job, stale_before: datetime) -> bool:
-        # On this host a worker's death is certain at once; elsewhere (or before the claiming
-        # runner recorded the pid) only a heartbeat that stopped tells.
-        if job.host == self.host and job.pid and not _is_worker_process(job.pid, job.id):
-            return True
+        # On this host the process table is the truth: a live worker is never orphaned, however late
+        # its heartbeat (a busy machine delays it), and a vanished pid is orphaned at once. A pid that
+        # exists but is not yet the worker (between fork and exec) or no longer is (reused) says
+        # nothing; then, as on other hosts, only a heartbeat that stopped tells.
+        if job.host == self.host and job.pid:
+            state = _worker_state(job.pid, job.id)
+            if state is not None:
+                return not state
         return job.heartbeat_at is None or job.heartbeat_at < stale_before
 
     def _finish_abandoned(self, job_id: str, status: str, reason: str, error: str | None) -> None:
@@ -245,14 +249,18 @@ class JobRunner:
         shutil.rmtree(job_work_dir(self.settings.data_dir, job_id), ignore_errors=True)
 
 
-def _is_worker_process(pid: int | None, job_id: str) -> bool:
-    if not pid:
-        return False
+def _worker_state(pid: int, job_id: str) -> bool | None:
+    """True: the job's worker runs as `pid`; False: no process has that pid; None: another process has it."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+    except FileNotFoundError:
         return False
-    return b"modelyard.jobs.worker" in cmdline and job_id.encode() in cmdline
+    except OSError:
+        return None  # unreadable (another user's process): not ours to judge
+    if not cmdline or cmdline == [b""]:
+        # A zombie (exited, not yet reaped by its parent) has an empty command line: it is gone.
+        return False
+    return True if b"modelyard.jobs.worker" in cmdline and job_id.encode() in cmdline else None
 
 
 def _append_log(data_dir: Path, job_id: str, line: str) -> None:
