@@ -1,19 +1,39 @@
-"""The modelyard Python SDK."""
+"""The modelyard Python SDK: the client and the types its methods return."""
 
+from modelyard.architectures.schemas import ArchitectureRead as Architecture
+from modelyard.architectures.schemas import CachedWeightsRead as CachedWeights
+from modelyard.datasets.schemas import AnnotationRead as Annotation
 from modelyard.datasets.schemas import ItemRead as DatasetItem
+from modelyard.datasets.schemas import RevisionItemRead as DatasetRevisionItem
 from modelyard.datasets.schemas import RevisionRead as DatasetRevision
 from modelyard.datasets.schemas import UploadResult
+from modelyard.evaluations.schemas import EvaluationRead as Evaluation
 from modelyard.jobs.schemas import JobRead as Job
 from modelyard.kit.page import Page
+from modelyard.pipelines.schemas import PipelineStatus
+from modelyard.pipelines.schemas import PredictionsRead as Predictions
 from modelyard.projects.schemas import LabelRead as Label
 from modelyard.projects.schemas import ProjectRead as Project
+from modelyard.registry.schemas import AliasRead as ModelAlias
 from modelyard.registry.schemas import EventRead as RegistryEvent
+from modelyard.registry.schemas import FileRead as VersionFile
+from modelyard.registry.schemas import LabelInUse
+from modelyard.registry.schemas import ModelDescription
 from modelyard.registry.schemas import ModelRead as RegisteredModel
+from modelyard.registry.schemas import StageHolders
 from modelyard.registry.schemas import VersionRead as ModelVersion
+from modelyard.revisions.schemas import Lineage
+from modelyard.revisions.schemas import ModelRevisionRead as ModelRevision
+from modelyard.revisions.schemas import TrainingConfigurationRead as TrainingConfiguration
+from modelyard.revisions.schemas import VariantRead as Variant
 from modelyard.sdk.client import Client
 from modelyard.sdk.errors import ApiError
+from modelyard.storage.schemas import StoredFileRead as StoredFile
 
 __all__ = [
-    "ApiError", "Client", "DatasetItem", "DatasetRevision", "Job", "Label", "ModelVersion", "Page", "Project",
-    "RegisteredModel", "RegistryEvent", "UploadResult",
+    "Annotation", "ApiError", "Architecture", "CachedWeights", "Client", "DatasetItem", "DatasetRevision",
+    "DatasetRevisionItem", "Evaluation", "Job", "Label", "LabelInUse", "Lineage", "ModelAlias", "ModelDescription",
+    "ModelRevision", "ModelVersion", "Page", "PipelineStatus", "Predictions", "Project", "RegisteredModel",
+    "RegistryEvent", "StageHolders", "StoredFile", "TrainingConfiguration", "UploadResult", "Variant",
+    "VersionFile",
 ]
