@@ -20,6 +20,7 @@ from modelyard.errors import InvalidInput, PayloadTooLarge
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_rows
 from modelyard.projects.service import ProjectService
+from modelyard.registry import moves
 from modelyard.registry.files import VersionFiles
 from modelyard.registry.promotion import PromotionService
 from modelyard.registry.repository import model_sort_value
@@ -48,7 +49,6 @@ from modelyard.registry.schemas import (
 from modelyard.registry.service import RegistryService
 from modelyard.registry.sources import lookup_evaluations
 from modelyard.registry.views import file_read, model_read, version_read
-from modelyard.registry import moves
 from modelyard.storage.service import FileService
 
 router = APIRouter(prefix="/registry", tags=["registry"])

@@ -46,7 +46,7 @@ class PromotionService:
         self.registry.models.lock(model)  # alias moves of one model queue here (PostgreSQL)
         version = self.registry.get_version(model, str(request.version))
         current = self.versions.alias(model.id, alias)
-        holder = self.session.get(ModelVersion, current.version_id) if current else None
+        holder = self.versions.get(current.version_id) if current else None
         if "expected_version" in request.model_fields_set:
             held = holder.number if holder else None
             if held != request.expected_version:
@@ -100,7 +100,7 @@ class PromotionService:
         current = self.versions.alias(model.id, alias)
         if current is None:
             raise Conflict(f"registered model {model.name!r} has no alias {alias!r}", code="alias_changed")
-        holder = self.session.get(ModelVersion, current.version_id)
+        holder = self.versions.get(current.version_id)
         assert holder is not None
         if expected_version is not None and holder.number != expected_version:
             raise Conflict(

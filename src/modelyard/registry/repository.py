@@ -157,6 +157,9 @@ class VersionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def get(self, version_id: str) -> ModelVersion | None:
+        return self.session.get(ModelVersion, version_id)
+
     def by_number(self, model_id: str, number: int) -> ModelVersion | None:
         return self.session.scalar(
             select(ModelVersion).where(ModelVersion.model_id == model_id, ModelVersion.number == number)

@@ -32,6 +32,7 @@ from modelyard.registry.references import parse_selector
 from modelyard.registry.repository import ModelRepository, VersionRepository
 from modelyard.registry.schemas import MetricFilter, ModelCreate, ModelUpdate, VersionCreate, VersionUpdate
 from modelyard.registry.sources import EvaluationSource, RevisionSource, lookup_revision_source
+from modelyard.revisions.states import RevisionStatus
 from modelyard.storage.service import FileService
 
 log = structlog.get_logger("modelyard.registry")
@@ -323,7 +324,7 @@ class RegistryService:
     ) -> ModelVersion:
         """Register a project's model revision: its label map, parameters, metrics, lineage and
         files. The files are linked to the revision's stored bytes, never copied."""
-        if source.status != "succeeded":
+        if source.status != RevisionStatus.SUCCEEDED:
             raise Conflict(
                 f"model revision {source.revision_id!r} is {source.status}: only succeeded revisions can be registered"
             )
@@ -366,7 +367,7 @@ class RegistryService:
         eligible = [
             candidate
             for candidate in candidates
-            if candidate.revision.status == "succeeded"
+            if candidate.revision.status == RevisionStatus.SUCCEEDED
             and (
                 dataset_revision_id is None
                 or (candidate.dataset_revision_id or candidate.revision.dataset_revision_id) == dataset_revision_id

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from modelyard.kit.pagination import keyset_page
@@ -29,6 +29,10 @@ class StoredFileRepository:
                 for record in self.session.scalars(select(StoredFile).where(StoredFile.key.in_(chunk)))
             )
         return found
+
+    def add_many(self, rows: Sequence[dict[str, object]]) -> None:
+        """Insert many records in one statement (rows of column values, ids included)."""
+        self.session.execute(insert(StoredFile), list(rows))
 
     def page(self, prefix: str, *, limit: int, cursor: str | None) -> Sequence[StoredFile]:
         """Records under a key prefix in key order, `limit + 1` of them (the extra row says a next page exists)."""

@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from modelyard.db.base import new_id, utcnow
@@ -21,7 +20,6 @@ from modelyard.storage.base import Source
 from modelyard.storage.local import LocalArtifactStore
 from modelyard.storage.models import StoredFile
 from modelyard.storage.repository import StoredFileRepository
-
 
 VERIFY_THREADS = 4
 
@@ -64,13 +62,12 @@ class FileService:
         run_after_rollback(self.session, undo)
         stored = self.store.put_files(entries)
         now = utcnow()
-        self.session.execute(
-            insert(StoredFile),
+        self.files.add_many(
             [
                 {"id": new_id(), "key": item.key, "sha256": item.sha256, "size": item.size, "created_at": now,
                  "media_type": mimetypes.guess_type(item.key)[0] or "application/octet-stream", "created_by": actor}
                 for item in stored
-            ],
+            ]
         )
 
     def save_same_content(self, key: str, sha256: str, *, actor: str, media_type: str | None = None) -> StoredFile:
