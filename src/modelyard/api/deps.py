@@ -22,6 +22,7 @@ from modelyard.jobs.service import JobService
 from modelyard.pipelines.runtime import PipelineRuntime
 from modelyard.pipelines.service import DeploymentPackages, PipelineService
 from modelyard.projects.service import ProjectService
+from modelyard.registry.service import RegistryService
 from modelyard.revisions.service import ModelRevisionService
 from modelyard.storage.service import FileService
 
@@ -102,23 +103,25 @@ Context = Annotated[AppContext, Depends(get_context)]
 
 
 # -- services ----------------------------------------------------------------------------------
-def file_service(session: DbSession, context: Context) -> FileService:
+# Providers only construct objects: `async def` keeps them on the event loop (a sync dependency costs a
+# worker-thread hop per request).
+async def file_service(session: DbSession, context: Context) -> FileService:
     return FileService(session, context.store)
 
 
 Files = Annotated[FileService, Depends(file_service)]
 
 
-def project_service(session: DbSession, files: Files, actor: Actor) -> ProjectService:
+async def project_service(session: DbSession, files: Files, actor: Actor) -> ProjectService:
     return ProjectService(session, files, actor)
 
 
-def job_service(session: DbSession, context: Context, actor: Actor, request: Request) -> JobService:
+async def job_service(session: DbSession, context: Context, actor: Actor, request: Request) -> JobService:
     runner = getattr(request.app.state, "runner", None)
     return JobService(session, context.job_types, actor, runner.wake if runner else lambda: None)
 
 
-def architecture_catalog(context: Context) -> ArchitectureCatalog:
+async def architecture_catalog(context: Context) -> ArchitectureCatalog:
     return ArchitectureCatalog(context.settings)
 
 
@@ -127,23 +130,25 @@ Jobs = Annotated[JobService, Depends(job_service)]
 Catalog = Annotated[ArchitectureCatalog, Depends(architecture_catalog)]
 
 
-def dataset_service(session: DbSession, files: Files, context: Context, actor: Actor) -> DatasetService:
+async def dataset_service(session: DbSession, files: Files, context: Context, actor: Actor) -> DatasetService:
     return DatasetService(session, files, context.settings, actor)
 
 
-def dataset_revision_service(session: DbSession, files: Files, actor: Actor) -> RevisionService:
+async def dataset_revision_service(session: DbSession, files: Files, actor: Actor) -> RevisionService:
     return RevisionService(session, files, actor)
 
 
-def dataset_transfer_service(session: DbSession, files: Files, jobs: Jobs, actor: Actor) -> TransferService:
+async def dataset_transfer_service(session: DbSession, files: Files, jobs: Jobs, actor: Actor) -> TransferService:
     return TransferService(session, files, jobs, actor)
 
 
-def model_revision_service(session: DbSession, files: Files, catalog: Catalog, actor: Actor) -> ModelRevisionService:
+async def model_revision_service(
+    session: DbSession, files: Files, catalog: Catalog, actor: Actor
+) -> ModelRevisionService:
     return ModelRevisionService(session, files, catalog, actor)
 
 
-def evaluation_service(session: DbSession, files: Files) -> EvaluationService:
+async def evaluation_service(session: DbSession, files: Files) -> EvaluationService:
     return EvaluationService(session, files)
 
 
@@ -158,11 +163,11 @@ async def pipeline_runtime(request: Request) -> PipelineRuntime:
 Runtime = Annotated[PipelineRuntime, Depends(pipeline_runtime)]
 
 
-def pipeline_service(session: DbSession, files: Files, runtime: Runtime, actor: Actor) -> PipelineService:
+async def pipeline_service(session: DbSession, files: Files, runtime: Runtime, actor: Actor) -> PipelineService:
     return PipelineService(session, files, runtime, actor)
 
 
-def deployment_packages(session: DbSession, files: Files) -> DeploymentPackages:
+async def deployment_packages(session: DbSession, files: Files) -> DeploymentPackages:
     return DeploymentPackages(session, files)
 
 
@@ -173,3 +178,10 @@ ModelRevisions = Annotated[ModelRevisionService, Depends(model_revision_service)
 Evaluations = Annotated[EvaluationService, Depends(evaluation_service)]
 Pipelines = Annotated[PipelineService, Depends(pipeline_service)]
 Packages = Annotated[DeploymentPackages, Depends(deployment_packages)]
+
+
+async def registry_service(session: DbSession, files: Files, actor: Actor) -> RegistryService:
+    return RegistryService(session, files, actor)
+
+
+Registry = Annotated[RegistryService, Depends(registry_service)]

@@ -10,16 +10,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from pydantic_core import to_json
 
-from modelyard.api.deps import Actor, Context, DbSession, project_service
+from modelyard.api.deps import Context, Projects, Registry
 from modelyard.errors import InvalidInput, PayloadTooLarge
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_rows
-from modelyard.projects.service import ProjectService
 from modelyard.registry import moves
 from modelyard.registry.files import VersionFiles
 from modelyard.registry.promotion import PromotionService
@@ -49,19 +48,12 @@ from modelyard.registry.schemas import (
 from modelyard.registry.service import RegistryService
 from modelyard.registry.sources import lookup_evaluations
 from modelyard.registry.views import file_read, model_read, version_read
-from modelyard.storage.service import FileService
 
 router = APIRouter(prefix="/registry", tags=["registry"])
 METRIC_FILTER = re.compile(r"^(?P<name>[^<>=]+?)\s*(?P<op>>=|<=|>|<|=)\s*(?P<value>[-+0-9.eE]+|inf|-inf)$")
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-async def registry_service(session: DbSession, context: Context, actor: Actor) -> RegistryService:
-    return RegistryService(session, FileService(session, context.store), actor)
-
-
-Service = Annotated[RegistryService, Depends(registry_service)]
-Projects = Annotated[ProjectService, Depends(project_service)]
 
 
 def _tag_filters(values: list[str] | None) -> dict[str, str | None]:
@@ -104,13 +96,13 @@ def _utc(at: datetime | None) -> datetime | None:
 
 # -- registered models ---------------------------------------------------------------------------
 @router.post("/models", status_code=status.HTTP_201_CREATED, response_model=ModelRead)
-def create_model(body: ModelCreate, service: Service) -> Response:
+def create_model(body: ModelCreate, service: Registry) -> Response:
     return respond(model_read(service.create_model(body)), status.HTTP_201_CREATED)
 
 
 @router.get("/models", response_model=Page[ModelRead])
 def list_models(
-    service: Service,
+    service: Registry,
     name: Annotated[str | None, Query(description="Name contains (case-insensitive).")] = None,
     description: Annotated[str | None, Query(description="Description contains (case-insensitive).")] = None,
     tag: Annotated[list[str] | None, Query(description="key:value or key; repeat to require all.")] = None,
@@ -137,41 +129,41 @@ def list_models(
 
 
 @router.get("/labels", response_model=list[LabelInUse])
-def labels_in_use(service: Service) -> Response:
+def labels_in_use(service: Registry) -> Response:
     return respond([LabelInUse(label=label, models=count) for label, count in service.labels_in_use()])
 
 
 @router.get("/models/{name}", response_model=ModelRead)
-def get_model(name: str, service: Service) -> Response:
+def get_model(name: str, service: Registry) -> Response:
     return respond(model_read(service.get_model(name)))
 
 
 @router.get("/models/{name}/describe", response_model=ModelDescription)
-def describe_model(name: str, service: Service) -> Response:
+def describe_model(name: str, service: Registry) -> Response:
     model = service.get_model(name)
     latest = service.latest_version(model)
     return respond(ModelDescription(model=model_read(model), latest_version=version_read(latest) if latest else None))
 
 
 @router.patch("/models/{name}", response_model=ModelRead)
-def update_model(name: str, body: ModelUpdate, service: Service) -> Response:
+def update_model(name: str, body: ModelUpdate, service: Registry) -> Response:
     return respond(model_read(service.update_model(service.get_model(name), body)))
 
 
 @router.delete("/models/{name}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_model(name: str, service: Service, comment: str = "") -> Response:
+def delete_model(name: str, service: Registry, comment: str = "") -> Response:
     service.delete_model(service.get_model(name), comment=comment)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # -- versions ------------------------------------------------------------------------------------
 @router.post("/models/{name}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
-def register_version(name: str, body: VersionCreate, service: Service) -> Response:
+def register_version(name: str, body: VersionCreate, service: Registry) -> Response:
     return respond(version_read(service.register(name, body)), status.HTTP_201_CREATED)
 
 
 @router.post("/models/{name}/versions:best", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
-def register_best(name: str, body: BestRequest, service: Service, projects: Projects) -> Response:
+def register_best(name: str, body: BestRequest, service: Registry, projects: Projects) -> Response:
     project = projects.get(body.project)
     candidates = lookup_evaluations(service.session, project.id, body.metric)
     version = service.register_best(
@@ -189,7 +181,7 @@ def register_best(name: str, body: BestRequest, service: Service, projects: Proj
 @router.get("/models/{name}/versions", response_model=Page[VersionRead])
 def list_versions(
     name: str,
-    service: Service,
+    service: Registry,
     stage: Stage | None = None,
     order: Order = "desc",
     limit: Limit = 50,
@@ -205,7 +197,7 @@ def list_versions(
 
 @router.get("/versions", response_model=Page[VersionRead])
 def search_versions(
-    service: Service,
+    service: Registry,
     model: Annotated[str | None, Query(description="Only versions of this registered model.")] = None,
     tag: Annotated[list[str] | None, Query(description="key:value or key; repeat to require all.")] = None,
     metric: Annotated[str | None, Query(description="e.g. accuracy>=0.9; results come best first.")] = None,
@@ -222,30 +214,30 @@ def search_versions(
 
 
 @router.get("/models/{name}/versions/{selector}", response_model=VersionRead)
-def get_version(name: str, selector: str, service: Service) -> Response:
+def get_version(name: str, selector: str, service: Registry) -> Response:
     return respond(version_read(service.find_version(name, selector)))
 
 
 @router.patch("/models/{name}/versions/{selector}", response_model=VersionRead)
-def update_version(name: str, selector: str, body: VersionUpdate, service: Service) -> Response:
+def update_version(name: str, selector: str, body: VersionUpdate, service: Registry) -> Response:
     version = service.get_version(service.get_model(name), selector)
     return respond(version_read(service.update_version(version, body)))
 
 
 @router.delete("/models/{name}/versions/{selector}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_version(name: str, selector: str, service: Service, comment: str = "") -> Response:
+def delete_version(name: str, selector: str, service: Registry, comment: str = "") -> Response:
     service.delete_version(service.get_version(service.get_model(name), selector), comment=comment)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/models/{name}/versions/{selector}/stage", response_model=VersionRead)
-def change_stage(name: str, selector: str, body: StageChange, service: Service) -> Response:
+def change_stage(name: str, selector: str, body: StageChange, service: Registry) -> Response:
     version = service.get_version(service.get_model(name), selector)
     return respond(version_read(PromotionService(service).change_stage(version, body)))
 
 
 @router.post("/models/{name}/versions/{selector}/transfer", response_model=VersionRead)
-def transfer_version(name: str, selector: str, body: TransferRequest, service: Service) -> Response:
+def transfer_version(name: str, selector: str, body: TransferRequest, service: Registry) -> Response:
     version = service.get_version(service.get_model(name), selector)
     moved = moves.transfer_version(
         service, version, body.target_model, create_model=body.create_model, comment=body.comment
@@ -254,7 +246,7 @@ def transfer_version(name: str, selector: str, body: TransferRequest, service: S
 
 
 @router.post("/models/{name}/versions/{selector}/copy", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
-def copy_version(name: str, selector: str, body: TransferRequest, service: Service) -> Response:
+def copy_version(name: str, selector: str, body: TransferRequest, service: Registry) -> Response:
     version = service.get_version(service.get_model(name), selector)
     copied = moves.copy_version(
         service, version, body.target_model, create_model=body.create_model, comment=body.comment
@@ -264,7 +256,7 @@ def copy_version(name: str, selector: str, body: TransferRequest, service: Servi
 
 # -- files ---------------------------------------------------------------------------------------
 @router.get("/models/{name}/versions/{selector}/files", response_model=list[FileRead])
-def list_files(name: str, selector: str, service: Service) -> Response:
+def list_files(name: str, selector: str, service: Registry) -> Response:
     version = service.get_version(service.get_model(name), selector)
     return respond([file_read(file) for file in version.files])
 
@@ -275,7 +267,7 @@ def upload_file(
     selector: str,
     file_name: str,
     file: Annotated[UploadFile, File(description="The file's bytes (multipart field `file`).")],
-    service: Service,
+    service: Registry,
     context: Context,
 ) -> Response:
     limit = context.settings.max_upload_bytes
@@ -286,7 +278,7 @@ def upload_file(
 
 
 @router.get("/models/{name}/versions/{selector}/files/{file_name:path}")
-def download_file(name: str, selector: str, file_name: str, service: Service) -> StreamingResponse:
+def download_file(name: str, selector: str, file_name: str, service: Registry) -> StreamingResponse:
     version = service.get_version(service.get_model(name), selector)
     files = VersionFiles(service)
     file = files.get(version, file_name)
@@ -301,7 +293,7 @@ def download_file(name: str, selector: str, file_name: str, service: Service) ->
 
 
 @router.delete("/models/{name}/versions/{selector}/files/{file_name:path}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_file(name: str, selector: str, file_name: str, service: Service, comment: str = "") -> Response:
+def delete_file(name: str, selector: str, file_name: str, service: Registry, comment: str = "") -> Response:
     version = service.get_version(service.get_model(name), selector)
     VersionFiles(service).delete(version, file_name, comment=comment)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -309,7 +301,7 @@ def delete_file(name: str, selector: str, file_name: str, service: Service, comm
 
 # -- aliases and stages --------------------------------------------------------------------------
 @router.get("/models/{name}/aliases", response_model=dict[str, int])
-def list_aliases(name: str, service: Service) -> Response:
+def list_aliases(name: str, service: Registry) -> Response:
     return respond(PromotionService(service).aliases(service.get_model(name)))
 
 
@@ -317,7 +309,7 @@ def list_aliases(name: str, service: Service) -> Response:
 def get_alias(
     name: str,
     alias: str,
-    service: Service,
+    service: Registry,
     at: Annotated[datetime | None, Query(description="Who held it at this time (from the history).")] = None,
 ) -> Response:
     model = service.get_model(name)
@@ -328,13 +320,13 @@ def get_alias(
 
 
 @router.put("/models/{name}/aliases/{alias}", response_model=VersionRead)
-def set_alias(name: str, alias: AliasName, body: AliasSet, service: Service) -> Response:
+def set_alias(name: str, alias: AliasName, body: AliasSet, service: Registry) -> Response:
     return respond(version_read(PromotionService(service).set_alias(service.get_model(name), alias, body)))
 
 
 @router.delete("/models/{name}/aliases/{alias}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_alias(
-    name: str, alias: str, service: Service, expected_version: int | None = None, comment: str = ""
+    name: str, alias: str, service: Registry, expected_version: int | None = None, comment: str = ""
 ) -> Response:
     PromotionService(service).remove_alias(
         service.get_model(name), alias, expected_version=expected_version, comment=comment
@@ -346,7 +338,7 @@ def remove_alias(
 def stage_holders(
     name: str,
     stage: Stage,
-    service: Service,
+    service: Registry,
     at: Annotated[datetime | None, Query(description="Who was in the stage at this time.")] = None,
 ) -> Response:
     at = _utc(at)
@@ -364,7 +356,7 @@ def _events_page(service: RegistryService, limit: int, **filters: Any) -> Respon
 @router.get("/models/{name}/events", response_model=Page[EventRead])
 def model_events(
     name: str,
-    service: Service,
+    service: Registry,
     action: str | None = None,
     version: int | None = None,
     order: Order = "asc",
@@ -379,7 +371,7 @@ def model_events(
 
 @router.get("/events", response_model=Page[EventRead])
 def events(
-    service: Service,
+    service: Registry,
     model: Annotated[str | None, Query(description="Model name as it was at the event (works after deletion).")] = None,
     action: str | None = None,
     version: int | None = None,
