@@ -138,7 +138,7 @@ def bench_revision(workdir: Path, items: int, results: list) -> None:
     from modelyard.context import AppContext
     from modelyard.datasets.models import DatasetItem
     from modelyard.datasets.parquet import revision_schema
-    from modelyard.datasets.revisions import RevisionService
+    from modelyard.datasets.revisions import DatasetRevisionService
     from modelyard.datasets.schemas import RevisionCreate
     from modelyard.db import migrate
     from modelyard.db.base import new_id, utcnow
@@ -178,7 +178,7 @@ def bench_revision(workdir: Path, items: int, results: list) -> None:
     def create() -> tuple:
         with transaction(context.db.sessions) as session:
             project = ProjectService(session, FileService(session, context.store), "bench").get(project_id)
-            revision, reused = RevisionService(session, FileService(session, context.store), "bench").create(
+            revision, reused = DatasetRevisionService(session, FileService(session, context.store), "bench").create(
                 project, RevisionCreate()
             )
             return revision.parquet_key, revision.size, reused

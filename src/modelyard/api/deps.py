@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.architectures.service import ArchitectureCatalog
 from modelyard.context import AppContext
-from modelyard.datasets.revisions import RevisionService
+from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.datasets.service import DatasetService
 from modelyard.datasets.transfer import TransferService
 from modelyard.errors import Unauthorized
@@ -134,8 +134,8 @@ async def dataset_service(session: DbSession, files: Files, context: Context, ac
     return DatasetService(session, files, context.settings, actor)
 
 
-async def dataset_revision_service(session: DbSession, files: Files, actor: Actor) -> RevisionService:
-    return RevisionService(session, files, actor)
+async def dataset_revision_service(session: DbSession, files: Files, actor: Actor) -> DatasetRevisionService:
+    return DatasetRevisionService(session, files, actor)
 
 
 async def dataset_transfer_service(session: DbSession, files: Files, jobs: Jobs, actor: Actor) -> TransferService:
@@ -172,7 +172,7 @@ async def deployment_packages(session: DbSession, files: Files) -> DeploymentPac
 
 
 DatasetItems = Annotated[DatasetService, Depends(dataset_service)]
-DatasetRevisions = Annotated[RevisionService, Depends(dataset_revision_service)]
+DatasetRevisions = Annotated[DatasetRevisionService, Depends(dataset_revision_service)]
 DatasetTransfers = Annotated[TransferService, Depends(dataset_transfer_service)]
 ModelRevisions = Annotated[ModelRevisionService, Depends(model_revision_service)]
 Evaluations = Annotated[EvaluationService, Depends(evaluation_service)]

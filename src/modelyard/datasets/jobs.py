@@ -24,7 +24,7 @@ from modelyard.datasets.interchange import (
 )
 from modelyard.datasets.parquet import read_revision
 from modelyard.datasets.repository import ItemRepository
-from modelyard.datasets.revisions import RevisionService
+from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.datasets.schemas import AnnotationIn, BoxIn, ExportParams, ImportParams, PolygonIn
 from modelyard.datasets.service import DatasetService, NewItem, archive_limits
 from modelyard.datasets.transfer import EXPORT_JOB, IMPORT_JOB
@@ -247,7 +247,7 @@ def export_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
         labels = [label.name for label in project.labels]
         project_name, task = project.name, TaskType(project.task_type)
         if request.revision_id:
-            revisions = RevisionService(session, files, context.actor)
+            revisions = DatasetRevisionService(session, files, context.actor)
             revision = revisions.get(project, request.revision_id)
             suffix = f"-r{revision.number}"
             items = _revision_export_items(session, revisions.parquet_path(revision))

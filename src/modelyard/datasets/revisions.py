@@ -50,7 +50,7 @@ def revision_file_blockers(session: Session, revision: DatasetRevision) -> list[
     ]
 
 
-class RevisionService:
+class DatasetRevisionService:
     def __init__(self, session: Session, files: FileService, actor: str) -> None:
         self.session = session
         self.files = files
@@ -218,4 +218,4 @@ class RevisionService:
         return revision
 
 
-__all__ = ["SUBSETS", "RevisionService", "revision_file_blockers", "revision_folder"]
+__all__ = ["SUBSETS", "DatasetRevisionService", "revision_file_blockers", "revision_folder"]

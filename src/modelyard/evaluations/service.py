@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.datasets.models import DatasetRevision
 from modelyard.datasets.parquet import read_revision
-from modelyard.datasets.revisions import RevisionService
+from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.db.base import new_id
 from modelyard.db.engine import transaction
 from modelyard.evaluations.models import Evaluation
@@ -36,7 +36,7 @@ def run_evaluation(
         model_path = VariantFiles(files).model_path(variant)
         project = ProjectRepository(session).get(revision.project_id)
         assert project is not None  # the revision's foreign key cascades from its project
-        datasets = RevisionService(session, files, context.actor)
+        datasets = DatasetRevisionService(session, files, context.actor)
         data = datasets.get(project, dataset_revision or revision.dataset_revision_id)
         parquet = datasets.parquet_path(data)
         variant_id, data_id, project_id = variant.id, data.id, revision.project_id
@@ -79,4 +79,4 @@ class EvaluationService:
         )
 
     def dataset_revision(self, project: Project, reference: str) -> DatasetRevision:
-        return RevisionService(self.session, self.files, "local").get(project, reference)
+        return DatasetRevisionService(self.session, self.files, "local").get(project, reference)

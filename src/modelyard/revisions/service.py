@@ -9,7 +9,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from modelyard.architectures.service import ArchitectureCatalog
-from modelyard.datasets.revisions import RevisionService
+from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.jobs.models import Job
@@ -72,7 +72,7 @@ class ModelRevisionService:
             raise InvalidInput(f"architecture {manifest.id} has no pretrained weights; use base 'scratch'")
         dataset_revision_id = None
         if request.dataset_revision is not None:
-            datasets = RevisionService(self.session, self.files, self.actor)
+            datasets = DatasetRevisionService(self.session, self.files, self.actor)
             dataset_revision = datasets.get(project, request.dataset_revision)
             if dataset_revision.files_deleted:
                 raise Conflict(

@@ -17,7 +17,7 @@ import yaml
 from modelyard.architectures.manifest import ArchitectureManifest
 from modelyard.architectures.service import ArchitectureCatalog
 from modelyard.datasets.parquet import RevisionItem, read_revision, read_revision_metadata
-from modelyard.datasets.revisions import RevisionService
+from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.datasets.schemas import RevisionCreate
 from modelyard.db.base import utcnow
 from modelyard.db.engine import transaction
@@ -121,7 +121,7 @@ def _dataset(context: JobContext, params: TrainParams, emit: _TrainingLog) -> _D
     with transaction(context.db.sessions) as session:
         files = FileService(session, context.store)
         project = ProjectService(session, files, context.actor).get(params.project_id)
-        datasets = RevisionService(session, files, context.actor)
+        datasets = DatasetRevisionService(session, files, context.actor)
         if params.dataset_revision_id:
             revision, reused = datasets.get(project, params.dataset_revision_id), True
         else:

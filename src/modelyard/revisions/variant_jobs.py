@@ -65,7 +65,7 @@ def evaluate_if_possible(context: JobContext, revision_id: str, variant: str, su
 
 
 def _calibration_and_validation(context: JobContext, params: OptimizeParams) -> tuple[list[Any], Any]:
-    from modelyard.datasets.revisions import RevisionService
+    from modelyard.datasets.revisions import DatasetRevisionService
     from modelyard.projects.repository import ProjectRepository
     from modelyard.storage.service import FileService
 
@@ -74,7 +74,7 @@ def _calibration_and_validation(context: JobContext, params: OptimizeParams) -> 
         project = ProjectRepository(session).get(revision.project_id)
         assert project is not None  # the revision's foreign key cascades from its project
         files = FileService(session, context.store)
-        datasets = RevisionService(session, files, context.actor)
+        datasets = DatasetRevisionService(session, files, context.actor)
         parquet = datasets.parquet_path(datasets.get(project, revision.dataset_revision_id))
         task, label_ids = revision.task_type, [label["id"] for label in revision.labels]
     training = read_revision(parquet, "training")[:MAX_CALIBRATION_IMAGES]
