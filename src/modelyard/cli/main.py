@@ -67,11 +67,9 @@ def root(
 
 
 def main() -> None:
-    from modelyard.sdk.errors import ApiError
-
     try:
         app(standalone_mode=False)
-    except ApiError as error:
+    except _api_errors() as error:
         fail(error.detail)
         sys.exit(1)
     except _connection_errors() as error:
@@ -89,10 +87,19 @@ def main() -> None:
         sys.exit(1)
 
 
-def _connection_errors() -> tuple[type[BaseException], ...]:
-    import httpx
+# The except clauses below are evaluated only when a command has raised, and they look the SDK's and httpx's
+# exception classes up only if a command loaded those modules: `--help` then never imports the SDK (and with it
+# SQLAlchemy and httpx), which is most of a cold start.
 
-    return (httpx.ConnectError, httpx.ConnectTimeout)
+
+def _api_errors() -> tuple[type[Exception], ...]:
+    errors = sys.modules.get("modelyard.sdk.errors")
+    return (errors.ApiError,) if errors is not None else ()
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    httpx = sys.modules.get("httpx")
+    return (httpx.ConnectError, httpx.ConnectTimeout) if httpx is not None else ()
 
 
 def _click_errors() -> tuple[type[BaseException], ...]:

@@ -10,7 +10,7 @@ import typer
 from modelyard.cli.jobs import follow
 from modelyard.cli.output import fail, print_fields, print_json, print_table
 from modelyard.cli.state import client
-from modelyard.pipelines.schemas import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_VARIANT
+from modelyard.pipelines.defaults import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_VARIANT
 
 app = typer.Typer(help="A project's inference pipeline: the variant that answers predictions.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-DEFAULT_VARIANT = "openvino-fp16"
-DEFAULT_CONFIDENCE_THRESHOLD = 0.5
+from modelyard.pipelines.defaults import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_VARIANT
 BATCH_PREDICT_JOB = "pipeline.batch_predict"
 
 
