@@ -190,6 +190,31 @@ def test_events_stream_status_changes_until_the_end(running_client: Client) -> N
     assert any("counting 3" in line for line in lines)
 
 
+def test_in_process_streams_deliver_log_lines_while_the_job_runs(running_client: Client) -> None:
+    job = running_client.jobs.submit("test.count", {"steps": 4, "delay": 1.0})
+    lines = running_client.jobs.follow_logs(job.id)
+    first = next(line for line in lines if "counting" in line)
+    # A transport that buffered whole responses would hand over this line only once the job had ended.
+    assert first.endswith("counting 1")
+    assert running_client.jobs.get(job.id).status == "running"
+    assert [line for line in lines if "counting" in line][-1].endswith("counting 4")
+
+
+def test_in_process_stream_left_early_frees_the_client(running_client: Client) -> None:
+    job = running_client.jobs.submit("test.count", {"steps": 3, "delay": 1.0})
+    events = running_client.jobs.events(job.id)
+    assert next(events).status in {"pending", "running"}
+    events.close()  # the caller stops listening long before the job ends
+    assert running_client.jobs.wait(job.id, timeout=30).status == "succeeded"
+    assert [event.status for event in running_client.jobs.events(job.id)] == ["succeeded"]
+
+
+def test_streams_of_an_unknown_job_are_not_found(client: Client) -> None:
+    with pytest.raises(ApiError) as caught:
+        next(client.jobs.events("nope"))
+    assert (caught.value.status, caught.value.code) == (404, "not_found")
+
+
 def test_list_filters_by_status_and_type(running_client: Client) -> None:
     ok = running_client.jobs.submit("test.count", {"steps": 1})
     bad = running_client.jobs.submit("test.fail")

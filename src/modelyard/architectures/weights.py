@@ -93,11 +93,8 @@ def list_cached(data_dir: Path) -> list[CachedWeights]:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _published_weights(manifest: ArchitectureManifest) -> PretrainedWeights:

@@ -95,8 +95,6 @@ def follow(sdk: Any, job_id: str) -> Any:
     """Show a progress bar until the job ends; returns its final state."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from modelyard.jobs.states import FINISHED_STATUSES
-
     with Progress(
         TextColumn("[bold]{task.fields[step]}"),
         BarColumn(),
@@ -108,12 +106,11 @@ def follow(sdk: Any, job_id: str) -> Any:
         transient=False,
     ) as progress:
         task = progress.add_task("job", total=100, step="pending", message="")
-        while True:
-            job = sdk.jobs.get(job_id)
+        job = None
+        # The status stream ends with the job's final state, so its last event is the answer.
+        for job in sdk.jobs.events(job_id):
             progress.update(task, completed=job.progress, step=job.step or job.status, message=job.message)
-            if job.status in FINISHED_STATUSES:
-                return job
-            sdk.poll(0.5)
+        return job if job is not None else sdk.jobs.get(job_id)
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:

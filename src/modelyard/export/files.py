@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 FILES_MANIFEST_NAME = "files.json"
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -20,11 +19,8 @@ class FileEntry:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as source:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(source, "sha256").hexdigest()
 
 
 def describe_files(folder: Path, names: list[str]) -> list[FileEntry]:

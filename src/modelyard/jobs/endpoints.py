@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, status
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import PlainTextResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from modelyard.api.deps import Context, Jobs, Projects
 from modelyard.context import AppContext
@@ -64,24 +66,24 @@ def cancel_job(job_id: str, service: Jobs) -> JobRead:
     return JobRead.model_validate(service.cancel(service.get(job_id)))
 
 
-@router.get("/{job_id}/events", response_class=StreamingResponse)
-def job_events(job_id: str, service: Jobs, context: Context) -> StreamingResponse:
+@router.get("/{job_id}/events", response_class=EventSourceResponse)
+def job_events(job_id: str, service: Jobs, context: Context) -> EventSourceResponse:
     """Server-Sent Events: one `status` event per change, until the job finishes."""
     service.get(job_id)
-    return StreamingResponse(_status_events(context, job_id), media_type="text/event-stream")
+    return EventSourceResponse(_status_events(context, job_id), ping=KEEPALIVE_SECONDS)
 
 
 @router.get("/{job_id}/logs", response_model=None)
 def job_logs(
     job_id: str, service: Jobs, context: Context, follow: bool = True
-) -> StreamingResponse | PlainTextResponse:
+) -> EventSourceResponse | PlainTextResponse:
     """The job's log: plain text with `follow=false`, else a live tail as Server-Sent Events."""
     service.get(job_id)
     path = job_log_path(context.settings.data_dir, job_id)
     if not follow:
         text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
         return PlainTextResponse(text)
-    return StreamingResponse(_log_events(context, job_id), media_type="text/event-stream")
+    return EventSourceResponse(_log_events(context, job_id), ping=KEEPALIVE_SECONDS)
 
 
 def _current(context: AppContext, job_id: str) -> JobRead:
@@ -89,40 +91,47 @@ def _current(context: AppContext, job_id: str) -> JobRead:
         return JobRead.model_validate(JobService(session, context.job_types, "local").get(job_id))
 
 
-def _status_events(context: AppContext, job_id: str) -> Iterator[str]:
-    last, last_sent = None, time.monotonic()
+# The streams below are async generators: the event loop is free while they wait, and a client that goes away
+# cancels them at their next await. Database and file reads run in worker threads.
+
+
+async def _status_events(context: AppContext, job_id: str) -> AsyncIterator[ServerSentEvent]:
+    last = None
     while True:
-        job = _current(context, job_id)
+        job = await anyio.to_thread.run_sync(_current, context, job_id)
         payload = job.model_dump_json()
         if payload != last:
-            yield f"event: status\ndata: {payload}\n\n"
-            last, last_sent = payload, time.monotonic()
-        elif time.monotonic() - last_sent > KEEPALIVE_SECONDS:
-            yield ": keep-alive\n\n"
-            last_sent = time.monotonic()
+            yield ServerSentEvent(payload, event="status")
+            last = payload
         if job.status in FINISHED_STATUSES:
             return
-        time.sleep(STREAM_POLL_SECONDS)
+        await anyio.sleep(STREAM_POLL_SECONDS)
 
 
-def _log_events(context: AppContext, job_id: str) -> Iterator[str]:
+async def _log_events(context: AppContext, job_id: str) -> AsyncIterator[ServerSentEvent]:
     path = job_log_path(context.settings.data_dir, job_id)
     position = 0
     pending = ""
     while True:
-        finished = _current(context, job_id).status in FINISHED_STATUSES
-        if path.exists():
-            with path.open("r", encoding="utf-8", errors="replace") as handle:
-                handle.seek(position)
-                chunk = handle.read()
-                position = handle.tell()
-            pending += chunk
-            *lines, pending = pending.split("\n")
-            for line in lines:
-                yield f"event: log\ndata: {json.dumps(line)}\n\n"
+        # Read the job's state before the file: a job that is finished now has written its last line already.
+        finished = (await anyio.to_thread.run_sync(_current, context, job_id)).status in FINISHED_STATUSES
+        chunk, position = await anyio.to_thread.run_sync(_read_from, path, position)
+        pending += chunk
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            yield ServerSentEvent(json.dumps(line), event="log")
         if finished:
             if pending:
-                yield f"event: log\ndata: {json.dumps(pending)}\n\n"
-            yield "event: end\ndata: {}\n\n"
+                yield ServerSentEvent(json.dumps(pending), event="log")
+            yield ServerSentEvent("{}", event="end")
             return
-        time.sleep(STREAM_POLL_SECONDS)
+        await anyio.sleep(STREAM_POLL_SECONDS)
+
+
+def _read_from(path: Path, position: int) -> tuple[str, int]:
+    """The text appended to ``path`` since ``position``, and the new position."""
+    if not path.exists():
+        return "", position
+    with path.open("r", encoding="utf-8", errors="replace") as handle:
+        handle.seek(position)
+        return handle.read(), handle.tell()

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -70,8 +69,7 @@ class Client:
         return self._owned_transport is not None
 
     def health(self) -> dict[str, Any]:
-        health: dict[str, Any] = self.request("GET", "/health", allow_statuses=(503,)).json()
-        return health
+        return self.request("GET", "/health", allow_statuses=(503,)).json()
 
     # -- plumbing shared by the resources ----------------------------------------------------
     def request(self, method: str, path: str, *, allow_statuses: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
@@ -96,19 +94,12 @@ class Client:
             yield response
 
     def stream_events(self, path: str, **params: Any) -> Iterator[tuple[str, Any]]:
-        """Server-Sent Events as (event, data) pairs."""
+        """Server-Sent Events as (event name, JSON data) pairs, as they arrive; keep-alive comments are skipped."""
+        from httpx_sse import EventSource
+
         with self.stream("GET", path, params=params, timeout=None) as response:
-            event = "message"
-            data: list[str] = []
-            for line in response.iter_lines():
-                if not line:
-                    if data:
-                        yield event, json.loads("\n".join(data))
-                    event, data = "message", []
-                elif line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    data.append(line[5:].strip())
+            for event in EventSource(response).iter_sse():
+                yield event.event, event.json()
 
     def poll(self, interval: float) -> None:
         time.sleep(interval)

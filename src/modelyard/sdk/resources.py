@@ -110,40 +110,17 @@ class Jobs:
     def logs(self, job_id: str) -> str:
         return self._client.request("GET", f"/jobs/{job_id}/logs", params={"follow": "false"}).text
 
-    def follow_logs(self, job_id: str, *, interval: float = 0.5) -> Iterator[str]:
-        """The job's log lines as they are written, until the job ends."""
-        if not self._client.is_local:
-            for event, data in self._client.stream_events(f"/jobs/{job_id}/logs"):
-                if event == "log":
-                    yield data
-            return
-        # In-process responses arrive whole, so a live stream is polled instead.
-        printed = 0
-        while True:
-            finished = self.get(job_id).status in FINISHED_STATUSES
-            lines = self.logs(job_id).splitlines()
-            yield from lines[printed:]
-            printed = len(lines)
-            if finished:
-                return
-            self._client.poll(interval)
+    def follow_logs(self, job_id: str) -> Iterator[str]:
+        """The job's log lines as they are written, until the job ends (a stream: no polling, locally too)."""
+        for event, data in self._client.stream_events(f"/jobs/{job_id}/logs"):
+            if event == "log":
+                yield data
 
-    def events(self, job_id: str, *, interval: float = 0.5) -> Iterator[JobRead]:
+    def events(self, job_id: str) -> Iterator[JobRead]:
         """The job's state each time it changes, until it ends."""
-        if not self._client.is_local:
-            for event, data in self._client.stream_events(f"/jobs/{job_id}/events"):
-                if event == "status":
-                    yield JobRead.model_validate(data)
-            return
-        last = None
-        while True:
-            job = self.get(job_id)
-            if job != last:
-                yield job
-                last = job
-            if job.status in FINISHED_STATUSES:
-                return
-            self._client.poll(interval)
+        for event, data in self._client.stream_events(f"/jobs/{job_id}/events"):
+            if event == "status":
+                yield JobRead.model_validate(data)
 
     def wait(self, job_id: str, *, timeout: float | None = None, interval: float = 0.5) -> JobRead:
         """Poll until the job finishes; returns its final state (raises TimeoutError past `timeout`)."""

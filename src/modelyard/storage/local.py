@@ -220,13 +220,10 @@ def _read_chunks(path: Path) -> Iterator[bytes]:
 
 
 def _hash_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+        digest = hashlib.file_digest(handle, "sha256")
+        # The size of what was hashed: the descriptor's position after the read, not a second stat of the path.
+        return digest.hexdigest(), handle.tell()
 
 
 def _fsync_file(path: Path) -> None:

@@ -193,8 +193,11 @@ def _train_one_epoch(
         if should_stop is not None and should_stop():
             raise TrainingCancelled(f"training was cancelled in epoch {epoch}, step {step}")
         loss = adapter.training_loss(model, batch, device)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"the loss became {loss.item()} in epoch {epoch}, step {step}; "
+        # One read of the loss per step serves the divergence check and the running mean (on a GPU each read
+        # waits for the device, so reading it twice would wait twice).
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise TrainingDiverged(f"the loss became {loss_value} in epoch {epoch}, step {step}; "
                                    "lower the learning rate or enable gradient clipping")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
@@ -202,7 +205,7 @@ def _train_one_epoch(
             nn.utils.clip_grad_norm_(model.parameters(), config.gradient_clip_norm)
         optimizer.step()
         scheduler.step()
-        total_loss += loss.item()
+        total_loss += loss_value
         images += len(batch[0])
         if progress is not None:
             progress(TrainingProgress(epoch, config.epochs, step, len(loader), total_loss / step))
