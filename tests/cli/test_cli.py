@@ -118,6 +118,13 @@ def test_job_submit_wait_show_logs_in_local_mode(settings: Settings) -> None:
     assert [item["id"] for item in listed] == [job["id"]]
 
 
+def test_job_logs_follow_in_local_mode_runs_the_job_and_streams_to_its_end(settings: Settings) -> None:
+    job = json.loads(modelyard(settings, "job", "submit", "test.count", "-p", "steps=2", "--json").stdout)
+    followed = modelyard(settings, "job", "logs", job["id"], "--follow")
+    assert followed.returncode == 0, followed.stderr
+    assert [line.split()[-1] for line in followed.stdout.splitlines() if "counting" in line] == ["1", "2"]
+
+
 def test_the_same_commands_work_against_a_server(settings: Settings, tmp_path: Path) -> None:
     server = ServerProcess(settings, tmp_path / "server.log")
     server.start()

@@ -83,7 +83,8 @@ def logs(
     follow_log: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing until the job ends.")] = False,
 ) -> None:
     """Print a job's log."""
-    jobs = client(ctx).jobs
+    # Following locally also runs jobs here, as `--wait` does: with no server, nothing else would run a pending job.
+    jobs = client(ctx, run_jobs=follow_log).jobs
     if not follow_log:
         print(jobs.logs(job_id), end="")
         return
