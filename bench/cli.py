@@ -4,7 +4,7 @@ Every run is a new process, as a user's shell starts it, so the figures include 
 every import the command makes. The runs of all commands are interleaved, so a burst of load from other
 processes falls on each command alike.
 
-    PYTHONPATH=src python bench/cli.py --runs 15 --mlflow /work/mlflow-venv/bin/mlflow --baseline-src ../main/src
+    PYTHONPATH=src python bench/cli.py --runs 15 --mlflow /work/mlflow-venv/bin/mlflow --baseline-src /work/main/src
 
 `python -c pass` (the same interpreter) is printed as the floor no command can go under. `--baseline-src` adds
 `modelyard --help` from another checkout's `src/` (an earlier commit, say) to the same interleaved runs, so a

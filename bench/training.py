@@ -16,6 +16,7 @@ random, while the CPU time a step costs changes far less (with ``--threads 1``, 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -137,9 +138,12 @@ def print_runs(pairs: list[tuple[Measurement, Measurement]]) -> None:
               f"{ours.images_per_cpu_second / bare.images_per_cpu_second:>16.3f} |")
     for clock, ratio_of in (("wall", lambda b, o: o.images_per_second / b.images_per_second),
                             ("CPU time", lambda b, o: o.images_per_cpu_second / b.images_per_cpu_second)):
-        worst = min(ratio_of(bare, ours) for bare, ours in pairs)
-        verdict = "met" if worst >= AIM else f"missed by {AIM - worst:.3f}"
-        print(f"worst ratio ({clock}): {worst:.3f}; aim >= {AIM} in every run: {verdict}")
+        ratios = [ratio_of(bare, ours) for bare, ours in pairs]
+        verdict = "met" if min(ratios) >= AIM else f"missed by {AIM - min(ratios):.3f}"
+        print(f"worst ratio ({clock}): {min(ratios):.3f} (best {max(ratios):.3f}); aim >= {AIM} in every run: {verdict}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end. Where wall ratios swing both "
+          "ways around 1 while CPU-time ratios stay near it, the spread is other processes taking the cores, "
+          "not the loop.")
 
 
 def main() -> None:
