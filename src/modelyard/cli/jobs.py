@@ -96,6 +96,8 @@ def follow(sdk: Any, job_id: str) -> Any:
     """Show a progress bar until the job ends; returns its final state."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from modelyard.jobs.states import FINISHED_STATUSES
+
     with Progress(
         TextColumn("[bold]{task.fields[step]}"),
         BarColumn(),
@@ -108,10 +110,12 @@ def follow(sdk: Any, job_id: str) -> Any:
     ) as progress:
         task = progress.add_task("job", total=100, step="pending", message="")
         job = None
-        # The status stream ends with the job's final state, so its last event is the answer.
         for job in sdk.jobs.events(job_id):
             progress.update(task, completed=job.progress, step=job.step or job.status, message=job.message)
-        return job if job is not None else sdk.jobs.get(job_id)
+        # The stream ends with the job's final state; should a connection drop before that, wait the job out.
+        if job is None or job.status not in FINISHED_STATUSES:
+            job = sdk.jobs.wait(job_id)
+        return job
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:
