@@ -13,6 +13,7 @@ import atexit
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import unquote
 
@@ -44,7 +45,7 @@ class InProcessTransport(httpx.BaseTransport):
         self._thread.start()
         ready.wait()
         assert self._portal is not None
-        self._lifespan = self._portal.wrap_async_context_manager(app.router.lifespan_context(app))
+        self._lifespan: AbstractContextManager[Any] = self._portal.wrap_async_context_manager(app.router.lifespan_context(app))
         self._lifespan.__enter__()
         atexit.register(self.close)
 
