@@ -69,7 +69,8 @@ class Client:
         return self._owned_transport is not None
 
     def health(self) -> dict[str, Any]:
-        return self.request("GET", "/health", allow_statuses=(503,)).json()
+        health: dict[str, Any] = self.request("GET", "/health", allow_statuses=(503,)).json()
+        return health
 
     # -- plumbing shared by the resources ----------------------------------------------------
     def request(self, method: str, path: str, *, allow_statuses: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
