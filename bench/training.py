@@ -140,7 +140,8 @@ def print_runs(pairs: list[tuple[Measurement, Measurement]]) -> None:
                             ("CPU time", lambda b, o: o.images_per_cpu_second / b.images_per_cpu_second)):
         ratios = [ratio_of(bare, ours) for bare, ours in pairs]
         verdict = "met" if min(ratios) >= AIM else f"missed by {AIM - min(ratios):.3f}"
-        print(f"worst ratio ({clock}): {min(ratios):.3f} (best {max(ratios):.3f}); aim >= {AIM} in every run: {verdict}")
+        print(f"worst ratio ({clock}): {min(ratios):.3f} (best {max(ratios):.3f}); "
+              f"aim >= {AIM} in every run: {verdict}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end. Where wall ratios swing both "
           "ways around 1 while CPU-time ratios stay near it, the spread is other processes taking the cores, "
           "not the loop.")

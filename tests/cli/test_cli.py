@@ -33,7 +33,8 @@ def modules_loaded_by(*args: str) -> list[str]:
         "main()\n"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "src"))
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=False)
+    command = [sys.executable, "-c", code]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "Usage: modelyard" in result.stdout
     return json.loads(result.stderr.strip().splitlines()[-1].replace("'", '"'))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,9 @@ from modelyard import __version__
 from modelyard.cli import architectures, datasets, jobs, labels, models, pipeline, projects, registry, server
 from modelyard.cli.output import fail
 from modelyard.cli.state import CliState
+
+if TYPE_CHECKING:
+    from modelyard.sdk.errors import ApiError
 
 app = typer.Typer(
     name="modelyard",
@@ -92,7 +95,7 @@ def main() -> None:
 # SQLAlchemy and httpx), which is most of a cold start.
 
 
-def _api_errors() -> tuple[type[Exception], ...]:
+def _api_errors() -> tuple[type[ApiError], ...]:
     errors = sys.modules.get("modelyard.sdk.errors")
     return (errors.ApiError,) if errors is not None else ()
 

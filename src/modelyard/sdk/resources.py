@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,14 +110,15 @@ class Jobs:
     def logs(self, job_id: str) -> str:
         return self._client.request("GET", f"/jobs/{job_id}/logs", params={"follow": "false"}).text
 
-    def follow_logs(self, job_id: str) -> Iterator[str]:
-        """The job's log lines as they are written, until the job ends (a stream: no polling, locally too)."""
+    def follow_logs(self, job_id: str) -> Generator[str, None, None]:
+        """The job's log lines as they are written, until the job ends (a stream: no polling, locally too).
+        `close()` the generator to stop listening early."""
         for event, data in self._client.stream_events(f"/jobs/{job_id}/logs"):
             if event == "log":
                 yield data
 
-    def events(self, job_id: str) -> Iterator[JobRead]:
-        """The job's state each time it changes, until it ends."""
+    def events(self, job_id: str) -> Generator[JobRead, None, None]:
+        """The job's state each time it changes, until it ends; `close()` the generator to stop listening early."""
         for event, data in self._client.stream_events(f"/jobs/{job_id}/events"):
             if event == "status":
                 yield JobRead.model_validate(data)

@@ -45,7 +45,9 @@ class InProcessTransport(httpx.BaseTransport):
         self._thread.start()
         ready.wait()
         assert self._portal is not None
-        self._lifespan: AbstractContextManager[Any] = self._portal.wrap_async_context_manager(app.router.lifespan_context(app))
+        self._lifespan: AbstractContextManager[Any] = self._portal.wrap_async_context_manager(
+            app.router.lifespan_context(app)
+        )
         self._lifespan.__enter__()
         atexit.register(self.close)
 
