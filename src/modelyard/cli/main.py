@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from modelyard import __version__
-from modelyard.cli import architectures, datasets, jobs, labels, models, pipeline, projects, registry, server
+from modelyard.cli import architectures, datasets, jobs, labels, pipeline, projects, registry, revisions, server
 from modelyard.cli.output import fail
 from modelyard.cli.state import CliState
 
@@ -27,11 +27,11 @@ app.add_typer(projects.app, name="project")
 app.add_typer(labels.app, name="label")
 app.add_typer(datasets.app, name="dataset")
 app.command("annotate")(datasets.annotate)
-app.command("train")(models.train)
-app.command("export")(models.export)
-app.command("evaluate")(models.evaluate)
-app.command("optimize")(models.optimize)
-app.add_typer(models.app, name="models")
+app.command("train")(revisions.train)
+app.command("export")(revisions.export)
+app.command("evaluate")(revisions.evaluate)
+app.command("optimize")(revisions.optimize)
+app.add_typer(revisions.app, name="models")
 app.add_typer(pipeline.app, name="pipeline")
 app.command("deploy")(pipeline.deploy)
 app.add_typer(jobs.app, name="job")

@@ -50,7 +50,7 @@ class Client:
             base_url=f"{self.base_url.rstrip('/')}/api/v1", headers=headers, transport=transport, timeout=timeout
         )
         from modelyard.sdk.datasets import Datasets
-        from modelyard.sdk.models import Models
+        from modelyard.sdk.revisions import ModelRevisions
         from modelyard.sdk.pipelines import Pipelines
         from modelyard.sdk.registry import Registry
         from modelyard.sdk.resources import Architectures, Files, Jobs, Projects
@@ -58,7 +58,7 @@ class Client:
         self.architectures = Architectures(self)
         self.projects = Projects(self)
         self.datasets = Datasets(self)
-        self.models = Models(self)
+        self.models = ModelRevisions(self)
         self.jobs = Jobs(self)
         self.files = Files(self)
         self.registry = Registry(self)

@@ -1,4 +1,4 @@
-"""SDK resource `client.models`: training and model revisions."""
+"""SDK resource `client.models`: training and model revisions (the CLI verb `models`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from modelyard.sdk.client import Client
 
 
-class Models:
+class ModelRevisions:
     def __init__(self, client: Client) -> None:
         self._client = client
 

@@ -1,4 +1,4 @@
-"""`modelyard train` and `modelyard models ...`"""
+"""`modelyard train`, `export`, `evaluate`, `optimize` and `modelyard models ...`: model revisions."""
 
 from __future__ import annotations
 
