@@ -11,7 +11,7 @@ from modelyard.export.openvino_ir import ExportedVariant, export_openvino, model
 from modelyard.export.parity import ParityError, ParityReport, ParityTolerance, TOLERANCES, check_parity
 from modelyard.export.quantize import quantize_ir, quantize_with_accuracy_control
 from modelyard.export.speed import SpeedReport, measure_speed
-from modelyard.export.variant import ExportError, VariantMetadata, read_variant_metadata
+from modelyard.variant.metadata import ExportError, VariantMetadata, read_variant_metadata
 
 __all__ = [
     "TOLERANCES",

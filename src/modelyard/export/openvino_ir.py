@@ -26,12 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from modelyard.export.files import FileEntry, write_files_manifest
-from modelyard.export.variant import (
-    DEFAULT_CONFIDENCE_THRESHOLD,
-    VariantMetadata,
-    metadata_for,
-    write_variant_metadata,
-)
+from modelyard.export.variant import metadata_for
+from modelyard.variant.metadata import DEFAULT_CONFIDENCE_THRESHOLD, VariantMetadata, write_variant_metadata
 
 if TYPE_CHECKING:
     import openvino as ov

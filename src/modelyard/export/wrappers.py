@@ -23,9 +23,7 @@ import torch
 from torch import nn
 
 from modelyard.training.checkpoint import LoadedModel
-
-InputScaling = Literal["normalize", "unit"]
-"""normalize: (pixel / 255 - mean) / std, as classifiers train; unit: pixel / 255, detectors normalise inside."""
+from modelyard.variant.preprocess import InputScaling
 ClassificationOutputs = Literal["probabilities", "logits"]
 
 
