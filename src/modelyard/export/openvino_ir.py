@@ -56,6 +56,7 @@ def export_openvino(
 ) -> ExportedVariant:
     """Convert ``checkpoint`` into ``output_dir/model.xml`` + ``model.bin`` with variant.json and files.json."""
     import openvino as ov
+
     from modelyard.export.wrappers import exportable_module
     from modelyard.training.checkpoint import load_model
 

@@ -97,9 +97,9 @@ def check_parity(
     ``images`` are RGB uint8 arrays; without them ``count`` seeded random images of the input size are used.
     """
     from modelyard.export.wrappers import exportable_module
+    from modelyard.training.checkpoint import load_model
     from modelyard.variant.backends import OpenVINOBackend, TorchBackend
     from modelyard.variant.preprocess import prepare_image
-    from modelyard.training.checkpoint import load_model
 
     folder = variant if variant.is_dir() else variant.parent
     metadata = read_variant_metadata(folder)

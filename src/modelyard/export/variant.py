@@ -1,4 +1,4 @@
-"""The metadata of a variant exported from a loaded checkpoint (``variant.json`` itself lives in ``modelyard.variant``)."""
+"""The metadata of a variant exported from a loaded checkpoint (``variant.json`` lives in ``modelyard.variant``)."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from torch import nn
 
 from modelyard.training.checkpoint import LoadedModel
 from modelyard.variant.preprocess import InputScaling
+
 ClassificationOutputs = Literal["probabilities", "logits"]
 
 

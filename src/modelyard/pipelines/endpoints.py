@@ -54,7 +54,9 @@ async def predict(
     return Response(body, media_type="application/json")
 
 
-def _predictions_json(context: AppContext, runtime: PipelineRuntime, project: str, images: list[ReceivedImage]) -> bytes:
+def _predictions_json(
+    context: AppContext, runtime: PipelineRuntime, project: str, images: list[ReceivedImage]
+) -> bytes:
     return predict_images(open_serving(context, runtime, project), images).model_dump_json().encode()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal, Union
+from typing import BinaryIO, Literal
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 from modelyard.architectures.manifest import InputSpec
 from modelyard.training.images import ImageGeometry, decode_opened, displayed_size, geometry_for, pad_to
 
-ImageInput = Union[str, Path, BinaryIO, Image.Image, np.ndarray]
+ImageInput = str | Path | BinaryIO | Image.Image | np.ndarray
 """A file path, an open binary file (an upload), a PIL image, or an RGB uint8 array of shape (height, width, 3)."""
 InputScaling = Literal["normalize", "unit"]
 """normalize: (pixel / 255 - mean) / std, as classifiers train; unit: pixel / 255, detectors normalise inside."""
@@ -76,17 +76,17 @@ def scaled_pixels(pixels: np.ndarray, spec: InputSpec, scaling: InputScaling) ->
 
 def resized_rgb(image: ImageInput, spec: InputSpec) -> tuple[np.ndarray, int, int]:
     """uint8 (input height, input width, 3) plus the original width and height."""
-    if isinstance(image, (str, Path)) or hasattr(image, "read"):
-        return _decode_file(image, spec)
     if isinstance(image, np.ndarray):
         image = _array_to_image(image)
-    if not isinstance(image, Image.Image):
-        raise ImageInputError(f"expected a path, a file, a PIL image or an RGB array, got {type(image).__name__}")
-    # Both calls copy the image even when they change nothing; skip them then (arrays carry no EXIF).
-    upright = ImageOps.exif_transpose(image) if image.getexif().get(0x0112, 1) != 1 else image
-    upright = upright if upright.mode == "RGB" else upright.convert("RGB")
-    width, height = upright.size
-    return _resize_and_pad(upright, spec), width, height
+    if isinstance(image, Image.Image):
+        # Both calls copy the image even when they change nothing; skip them then (arrays carry no EXIF).
+        upright = ImageOps.exif_transpose(image) if image.getexif().get(0x0112, 1) != 1 else image
+        upright = upright if upright.mode == "RGB" else upright.convert("RGB")
+        width, height = upright.size
+        return _resize_and_pad(upright, spec), width, height
+    if isinstance(image, (str, Path)) or hasattr(image, "read"):
+        return _decode_file(image, spec)
+    raise ImageInputError(f"expected a path, a file, a PIL image or an RGB array, got {type(image).__name__}")
 
 
 def _decode_file(source: str | Path | BinaryIO, spec: InputSpec) -> tuple[np.ndarray, int, int]:
