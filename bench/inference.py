@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +37,9 @@ from modelyard.architectures.manifest import SHIPPED_MANIFESTS_DIR, load_manifes
 from modelyard.export import ExportedVariant, export_openvino, quantize_ir
 from modelyard.export.wrappers import exportable_module
 from modelyard.inference import Predictor
-from modelyard.training.checkpoint import LabelEntry, load_model, save_checkpoint
+from modelyard.training.checkpoint import load_model, save_checkpoint
 from modelyard.training.config import TrainingConfig
+from modelyard.variant import LabelEntry
 from modelyard.variant.backends import OpenVINOBackend
 from modelyard.variant.preprocess import prepare_image, resize_image
 
@@ -121,7 +122,7 @@ class SpeedRow:
         return self.graph_ms / self.ours_ms
 
 
-def interleaved(steps: list[Callable[[], object]], seconds: float) -> list[float]:
+def interleaved(steps: Sequence[Callable[[], object]], seconds: float) -> list[float]:
     """Median ms of each step, run in turn (a, b, c, a, b, c, ...) so that the load of a shared machine weighs on
     every step alike; two warm-up calls each first."""
     for step in steps:
@@ -156,7 +157,8 @@ def speed_row(variant: ExportedVariant, image: np.ndarray, seconds: float, torch
 def predictor_rows(workdir: Path, seconds: float) -> tuple[list[SpeedRow], dict[str, ExportedVariant]]:
     image = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)  # a VGA camera frame
     calibration = [np.random.default_rng(seed).integers(0, 256, (480, 640, 3), dtype=np.uint8) for seed in range(32)]
-    rows, fp16_variants = [], {}
+    rows: list[SpeedRow] = []
+    fp16_variants: dict[str, ExportedVariant] = {}
     for architecture, task in MODELS.items():
         checkpoint = make_checkpoint(workdir / architecture, architecture, task)
         _, torch_ms = pytorch_eager(checkpoint, seconds)
