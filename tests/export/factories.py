@@ -17,8 +17,9 @@ from PIL import Image
 from torch import nn
 
 from modelyard.export import ExportedVariant
-from modelyard.training.checkpoint import LabelEntry, save_checkpoint
+from modelyard.training.checkpoint import save_checkpoint
 from modelyard.training.models import create_model
+from modelyard.variant import LabelEntry
 from tests.training.factories import SHIPPED, TINY_SIZE, tiny_config, tiny_manifest
 
 LABELS = [LabelEntry(0, "label-cat", "cat"), LabelEntry(1, "label-dog", "hot dog")]

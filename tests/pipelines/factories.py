@@ -18,9 +18,10 @@ from modelyard.revisions.models import ModelRevision, Variant
 from modelyard.revisions.paths import revision_file, revision_folder
 from modelyard.sdk import Client
 from modelyard.storage.service import FileService
-from modelyard.training.checkpoint import LabelEntry, save_checkpoint
+from modelyard.training.checkpoint import save_checkpoint
 from modelyard.training.config import TrainingConfig
 from modelyard.training.models import create_model
+from modelyard.variant import LabelEntry
 from tests.revisions.factories import classification_project
 
 LABELS = [LabelEntry(0, "label-red", "red"), LabelEntry(1, "label-blue", "blue")]

@@ -127,6 +127,19 @@ def test_missing_variant_is_refused_listing_the_available_ones(app_client: Clien
     assert malformed.value.status == 400 and "FORMAT-PRECISION" in malformed.value.detail
 
 
+def test_upload_over_the_size_limit_is_a_413_naming_the_file(app_client: Client, app_context: AppContext,
+                                                              served: ServedModel) -> None:  # fmt: skip
+    app_client.pipelines.enable(served.project, served.revision_id)
+    image = served.images[0]
+    app_context.settings.max_image_bytes = image.stat().st_size - 1  # read on every request
+    with pytest.raises(ApiError) as error:
+        app_client.pipelines.predict(served.project, [image])
+    assert (error.value.status, error.value.code) == (413, "payload_too_large")
+    assert error.value.detail.startswith(f"{image.name} is over {image.stat().st_size - 1} bytes")
+    app_context.settings.max_image_bytes = image.stat().st_size
+    assert app_client.pipelines.predict(served.project, [image]).predictions[0].file == image.name
+
+
 def test_unreadable_upload_is_a_400_naming_the_file(app_client: Client, served: ServedModel, tmp_path: Path) -> None:
     app_client.pipelines.enable(served.project, served.revision_id)
     broken = tmp_path / "notes.png"

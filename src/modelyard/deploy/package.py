@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from modelyard.export.files import read_files_manifest
-from modelyard.export.variant import ExportError, VariantMetadata, read_variant_metadata
+from modelyard.variant.metadata import ExportError, VariantMetadata, read_variant_metadata
 
 TEMPLATE = "predict_template.py"
 # predict.py uses the stable openvino 2024+ API (ov.Core, compile_model properties); numpy 1.26 is the oldest

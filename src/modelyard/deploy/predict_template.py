@@ -4,7 +4,8 @@ Usage: python predict.py IMAGE [IMAGE ...] [--threshold 0.5] [--device CPU]
 
 Needs only openvino, numpy and pillow (see requirements.txt). The label map and the preprocessing come from
 config.json next to this file; the preprocessing repeats the training pipeline's exactly (EXIF orientation,
-bilinear resize, letterbox padding right and bottom, mean/std), so results match the server's predictions.
+bilinear resize, letterbox padding right and bottom, mean/std, the last inside the compiled model as the server
+does it), so results match the server's predictions.
 """
 
 from __future__ import annotations
@@ -52,13 +53,21 @@ def read_resized(path: Path, config: dict) -> tuple[np.ndarray, int, int]:
     return canvas, width, height
 
 
-def to_input(pixels: np.ndarray, config: dict) -> np.ndarray:
-    values = pixels.astype(np.float32).transpose(2, 0, 1) / np.float32(255)
+def compile_model(config: dict, device: str) -> ov.CompiledModel:
+    """The graph taking uint8 RGB pixels (1, height, width, 3): x / 255, then (x - mean) / std to normalise, and the
+    change to NCHW run inside it, the same steps as modelyard's server, so both compute the same numbers."""
+    from openvino.preprocess import PrePostProcessor
+
+    core = ov.Core()
+    processor = PrePostProcessor(core.read_model(str(HERE / config["model_file"])))
+    graph_input = processor.input(0)
+    graph_input.tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC"))
+    graph_input.model().set_layout(ov.Layout("NCHW"))
+    steps = graph_input.preprocess().convert_element_type(ov.Type.f32).scale(255.0)
     if config["input_scaling"] == "normalize":
-        mean = np.asarray(config["input"]["mean"], dtype=np.float32).reshape(3, 1, 1)
-        std = np.asarray(config["input"]["std"], dtype=np.float32).reshape(3, 1, 1)
-        values = (values - mean) / std
-    return np.ascontiguousarray(values[np.newaxis])
+        steps.mean(list(config["input"]["mean"])).scale(list(config["input"]["std"]))
+    # f32 keeps results equal to the server's; drop the hint to let the CPU use bf16 where it is faster.
+    return core.compile_model(processor.build(), device, {"INFERENCE_PRECISION_HINT": "f32"})
 
 
 def label(config: dict, index: int, score: float) -> dict:
@@ -118,13 +127,11 @@ def main(arguments: list[str]) -> int:
     options = parser.parse_args(arguments)
     config = load_config()
     threshold = config["confidence_threshold"] if options.threshold is None else options.threshold
-    # f32 keeps results equal to the server's; drop the hint to let the CPU use bf16 where it is faster.
-    compiled = ov.Core().compile_model(str(HERE / config["model_file"]), options.device,
-                                       {"INFERENCE_PRECISION_HINT": "f32"})
+    compiled = compile_model(config, options.device)
     request = compiled.create_infer_request()
     for path in options.images:
         pixels, width, height = read_resized(path, config)
-        results = request.infer({0: to_input(pixels, config)})
+        results = request.infer({0: pixels[np.newaxis]})
         outputs = [np.array(results[output]) for output in compiled.outputs]
         if config["classification_outputs"] is not None:
             prediction = classify(outputs[0][0], config, threshold)

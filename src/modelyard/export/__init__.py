@@ -8,10 +8,10 @@ from __future__ import annotations
 from modelyard.export.files import FileEntry, read_files_manifest, verify_files, write_files_manifest
 from modelyard.export.onnx_export import export_onnx
 from modelyard.export.openvino_ir import ExportedVariant, export_openvino, model_api_info
-from modelyard.export.parity import ParityError, ParityReport, ParityTolerance, TOLERANCES, check_parity
+from modelyard.export.parity import TOLERANCES, ParityError, ParityReport, ParityTolerance, check_parity
 from modelyard.export.quantize import quantize_ir, quantize_with_accuracy_control
 from modelyard.export.speed import SpeedReport, measure_speed
-from modelyard.export.variant import ExportError, VariantMetadata, read_variant_metadata
+from modelyard.variant.metadata import ExportError, VariantMetadata, read_variant_metadata
 
 __all__ = [
     "TOLERANCES",

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelyard.export.openvino_ir import ExportedVariant, finish_variant, model_api_info
-from modelyard.export.variant import DEFAULT_CONFIDENCE_THRESHOLD, metadata_for
+from modelyard.export.variant import metadata_for
+from modelyard.variant.metadata import DEFAULT_CONFIDENCE_THRESHOLD
 
 if TYPE_CHECKING:
     from modelyard.export.wrappers import ExportableModule

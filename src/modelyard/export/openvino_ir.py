@@ -26,12 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from modelyard.export.files import FileEntry, write_files_manifest
-from modelyard.export.variant import (
-    DEFAULT_CONFIDENCE_THRESHOLD,
-    VariantMetadata,
-    metadata_for,
-    write_variant_metadata,
-)
+from modelyard.export.variant import metadata_for
+from modelyard.variant.metadata import DEFAULT_CONFIDENCE_THRESHOLD, VariantMetadata, write_variant_metadata
 
 if TYPE_CHECKING:
     import openvino as ov
@@ -60,6 +56,7 @@ def export_openvino(
 ) -> ExportedVariant:
     """Convert ``checkpoint`` into ``output_dir/model.xml`` + ``model.bin`` with variant.json and files.json."""
     import openvino as ov
+
     from modelyard.export.wrappers import exportable_module
     from modelyard.training.checkpoint import load_model
 

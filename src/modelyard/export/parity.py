@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from modelyard.export.variant import Precision, read_variant_metadata
+from modelyard.variant.metadata import Precision, read_variant_metadata
 
 IOU_MATCH = 0.9
 DEFAULT_SCORE_THRESHOLD = 0.3
@@ -97,9 +97,9 @@ def check_parity(
     ``images`` are RGB uint8 arrays; without them ``count`` seeded random images of the input size are used.
     """
     from modelyard.export.wrappers import exportable_module
-    from modelyard.inference.backends import OpenVINOBackend, TorchBackend
-    from modelyard.inference.preprocess import prepare_image
     from modelyard.training.checkpoint import load_model
+    from modelyard.variant.backends import OpenVINOBackend, TorchBackend
+    from modelyard.variant.preprocess import prepare_image
 
     folder = variant if variant.is_dir() else variant.parent
     metadata = read_variant_metadata(folder)

@@ -1,6 +1,6 @@
 """Post-training INT8 quantization of an OpenVINO IR variant with NNCF.
 
-Calibration images go through the variant's own preprocessing (``inference.preprocess``), so NNCF sees the value
+Calibration images go through the variant's own preprocessing (``modelyard.variant.preprocess``), so NNCF sees the value
 ranges the deployed model will see. Quantize from the FP32 IR where there is one: NNCF then starts from unrounded
 weights. The result is a new variant folder (model.xml, model.bin, variant.json with precision int8, files.json).
 """
@@ -18,14 +18,14 @@ from modelyard.export.openvino_ir import (
     finish_variant,
     model_api_info,
 )
-from modelyard.export.variant import ExportError, VariantMetadata, read_variant_metadata
-from modelyard.inference.preprocess import ImageInput, prepare_image
+from modelyard.variant.metadata import ExportError, VariantMetadata, read_variant_metadata
+from modelyard.variant.preprocess import ImageInput, prepare_image
 
 MAX_CALIBRATION_IMAGES = 300
 
 ValidationFunction = Callable[[Any, Iterable[tuple[ImageInput, Any]]], float]
 """(compiled OpenVINO model, iterable of (image, target)) -> metric, higher is better. Prepare each image with
-``modelyard.inference.preprocess.prepare_image`` and the variant's metadata."""
+``modelyard.variant.prepare_image`` and the variant's metadata."""
 
 
 def quantize_ir(

@@ -1,61 +1,13 @@
-"""``variant.json``: what a runtime needs besides the graph (task, label map, preprocessing, output layout).
-
-Written next to every exported graph so a variant can be run, evaluated or packaged from its folder alone.
-"""
+"""The metadata of a variant exported from a loaded checkpoint (``variant.json`` lives in ``modelyard.variant``)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from modelyard.architectures.manifest import InputSpec
+from modelyard.variant.metadata import Precision, VariantFormat, VariantMetadata
 
-if TYPE_CHECKING:  # checkpoint imports torch, which the API process must not load for a variant's metadata
-    from modelyard.training.checkpoint import LabelEntry, LoadedModel
-
-VARIANT_METADATA_NAME = "variant.json"
-VariantFormat = Literal["pytorch", "openvino", "onnx"]
-Precision = Literal["fp32", "fp16", "int8"]
-DEFAULT_CONFIDENCE_THRESHOLD = 0.5
-
-
-class ExportError(ValueError):
-    """A model cannot be exported, or a variant folder is incomplete."""
-
-    code = "export_failed"
-
-
-@dataclass(frozen=True)
-class VariantMetadata:
-    format: VariantFormat
-    precision: Precision
-    task: str
-    architecture_id: str
-    model_file: str
-    """The graph's file name inside the variant folder (model.xml, model.onnx)."""
-    labels: list[LabelEntry]
-    input: dict[str, Any]
-    """The manifest's input spec as saved in the checkpoint (size, mean, std, channel_order, resize)."""
-    input_scaling: Literal["normalize", "unit"]
-    output_names: list[str]
-    classification_outputs: Literal["probabilities", "logits"] | None = None
-    dynamic_batch: bool = False
-    confidence_threshold: float = DEFAULT_CONFIDENCE_THRESHOLD
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Plain values such as the source revision's metadata or the quantization settings."""
-
-    @property
-    def input_spec(self) -> InputSpec:
-        return InputSpec.model_validate(self.input)
-
-    @property
-    def label_names(self) -> list[str]:
-        return [label.name for label in self.labels]
-
-    def with_changes(self, **changes: Any) -> VariantMetadata:
-        return VariantMetadata(**{**self.__dict__, **changes})
+if TYPE_CHECKING:
+    from modelyard.training.checkpoint import LoadedModel
 
 
 def metadata_for(loaded: LoadedModel, format: VariantFormat, precision: Precision, model_file: str,
@@ -75,19 +27,3 @@ def metadata_for(loaded: LoadedModel, format: VariantFormat, precision: Precisio
         confidence_threshold=confidence_threshold,
     )
 
-
-def write_variant_metadata(folder: Path, metadata: VariantMetadata) -> Path:
-    path = folder / VARIANT_METADATA_NAME
-    path.write_text(json.dumps(asdict(metadata), indent=2) + "\n", encoding="utf-8")
-    return path
-
-
-def read_variant_metadata(folder: Path) -> VariantMetadata:
-    path = folder / VARIANT_METADATA_NAME
-    if not path.is_file():
-        raise ExportError(f"{folder} has no {VARIANT_METADATA_NAME}; export the variant again")
-    from modelyard.training.checkpoint import LabelEntry
-
-    content = json.loads(path.read_text(encoding="utf-8"))
-    content["labels"] = [LabelEntry(**label) for label in content["labels"]]
-    return VariantMetadata(**content)

@@ -23,9 +23,8 @@ import torch
 from torch import nn
 
 from modelyard.training.checkpoint import LoadedModel
+from modelyard.variant.preprocess import InputScaling
 
-InputScaling = Literal["normalize", "unit"]
-"""normalize: (pixel / 255 - mean) / std, as classifiers train; unit: pixel / 255, detectors normalise inside."""
 ClassificationOutputs = Literal["probabilities", "logits"]
 
 

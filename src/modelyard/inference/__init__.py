@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from modelyard.inference.batch import BatchPredictionResult, coco_results, predict_folder
 from modelyard.inference.predictor import DetectedObject, LabelScore, Prediction, Predictor
-from modelyard.inference.preprocess import ImageInput, ImageInputError, PreparedImage, prepare_image
+from modelyard.variant.preprocess import ImageInput, ImageInputError, PreparedImage, prepare_image
 
 __all__ = [
     "BatchPredictionResult",

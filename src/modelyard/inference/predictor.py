@@ -1,21 +1,28 @@
 """Predictor over a variant: preprocessing as in training, one runtime, task-shaped predictions in original pixels.
 
 ``Predictor.open`` takes a variant folder (with variant.json), its ``model.xml`` / ``model.onnx``, or a ``model.pt``.
-A predictor is safe to share between threads: the OpenVINO backend lends each call its own infer request.
+The image is resized on the host exactly as in training; an OpenVINO variant is compiled to take those uint8 pixels
+and scales them inside the graph (see ``variant.backends``). A predictor is safe to share between threads: the
+OpenVINO backend lends each call its own infer request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from modelyard.export.variant import DEFAULT_CONFIDENCE_THRESHOLD, VariantMetadata, read_variant_metadata
-from modelyard.inference.backends import DEFAULT_INFERENCE_PRECISION, InferenceBackend, OpenVINOBackend, TorchBackend
-from modelyard.inference.preprocess import ImageInput, PreparedImage, prepare_image
+from modelyard.variant.backends import (
+    DEFAULT_INFERENCE_PRECISION,
+    InferenceBackend,
+    OpenVINOBackend,
+    PixelScaling,
+    TorchBackend,
+)
+from modelyard.variant.metadata import DEFAULT_CONFIDENCE_THRESHOLD, VariantMetadata, read_variant_metadata
+from modelyard.variant.preprocess import ImageInput, ResizedImage, resize_image, scaled_pixels
 
 MASK_THRESHOLD = 0.5
 
@@ -76,7 +83,8 @@ class Predictor:
         folder = variant if variant.is_dir() else variant.parent
         metadata = read_variant_metadata(folder)
         model_path = variant if variant.is_file() else folder / metadata.model_file
-        backend = OpenVINOBackend(model_path, device, inference_precision, concurrency)
+        scaling = PixelScaling(metadata.input_spec, metadata.input_scaling)
+        backend = OpenVINOBackend(model_path, device, inference_precision, concurrency, pixel_scaling=scaling)
         return cls(backend, metadata, confidence_threshold)
 
     @classmethod
@@ -91,14 +99,15 @@ class Predictor:
         return cls(TorchBackend(exportable.module), metadata, confidence_threshold)
 
     def predict(self, image: ImageInput) -> Prediction:
-        prepared = prepare_image(image, self.spec, self.metadata.input_scaling)
-        outputs = self.backend.infer(prepared.pixels[np.newaxis])
-        return self.decode([output[0] for output in outputs], prepared)
+        resized = resize_image(image, self.spec)
+        if self.backend.takes_pixels:
+            batch = resized.pixels[np.newaxis]
+        else:
+            batch = scaled_pixels(resized.pixels, self.spec, self.metadata.input_scaling)[np.newaxis]
+        outputs = self.backend.infer(batch)
+        return self.decode([output[0] for output in outputs], resized)
 
-    def predict_many(self, images: Sequence[ImageInput]) -> list[Prediction]:
-        return [self.predict(image) for image in images]
-
-    def decode(self, outputs: list[np.ndarray], prepared: PreparedImage) -> Prediction:
+    def decode(self, outputs: list[np.ndarray], prepared: ResizedImage) -> Prediction:
         """One image's outputs (batch dimension removed) as a ``Prediction``."""
         if self.metadata.classification_outputs is not None:
             return self._classification(outputs[0], prepared)
@@ -108,7 +117,7 @@ class Predictor:
         label = self.metadata.labels[index]
         return LabelScore(label.index, label.id, label.name, float(score))
 
-    def _classification(self, scores: np.ndarray, prepared: PreparedImage) -> Prediction:
+    def _classification(self, scores: np.ndarray, prepared: ResizedImage) -> Prediction:
         if self.metadata.classification_outputs == "logits":
             scores = 1.0 / (1.0 + np.exp(-scores.astype(np.float64)))
         if self.metadata.task == "multilabel_classification":
@@ -118,7 +127,7 @@ class Predictor:
         labels = [self._label(int(index), scores[index]) for index in chosen]
         return Prediction(self.metadata.task, prepared.width, prepared.height, labels, [float(s) for s in scores])
 
-    def _objects(self, outputs: list[np.ndarray], prepared: PreparedImage) -> Prediction:
+    def _objects(self, outputs: list[np.ndarray], prepared: ResizedImage) -> Prediction:
         boxes, labels = outputs[0], outputs[1].astype(np.int64)
         keep = (boxes[:, 4] >= self.confidence_threshold) & (labels >= 0) & (labels < len(self.metadata.labels))
         original = prepared.to_original(boxes[keep])

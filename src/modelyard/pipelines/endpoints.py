@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile, status
+import anyio
+from fastapi import APIRouter, File, Response, UploadFile, status
 
 from modelyard.api.deps import Context, Jobs, Pipelines, Runtime
+from modelyard.context import AppContext
 from modelyard.errors import InvalidInput, PayloadTooLarge
 from modelyard.jobs.schemas import JobRead
+from modelyard.pipelines.runtime import PipelineRuntime
 from modelyard.pipelines.schemas import BatchPredictRequest, PipelineEnable, PipelineStatus, PredictionsRead
 from modelyard.pipelines.service import ReceivedImage, open_serving, predict_images
 
@@ -40,16 +40,24 @@ def disable(project: str, service: Pipelines) -> PipelineStatus:
 
 
 @router.post(PIPELINE + ":predict", response_model=PredictionsRead)
-def predict(
+async def predict(
     project: str,
     context: Context,
     runtime: Runtime,
     files: Annotated[list[UploadFile], File(description="One or more images (JPEG, PNG, BMP, TIFF, WebP).")],
-) -> PredictionsRead:
+) -> Response:
     """Predict each image with the enabled variant; 409 while the pipeline is disabled."""
-    active = open_serving(context, runtime, project)
-    with _received_images(files, context) as images:
-        return predict_images(active, images)
+    images = _received_images(files, context.settings.max_image_bytes)
+    # One worker-thread hop for the lookup, the decoding, the inference and the JSON; returning the finished body
+    # spares FastAPI a second hop to validate the answer against PredictionsRead again.
+    body = await anyio.to_thread.run_sync(_predictions_json, context, runtime, project, images)
+    return Response(body, media_type="application/json")
+
+
+def _predictions_json(
+    context: AppContext, runtime: PipelineRuntime, project: str, images: list[ReceivedImage]
+) -> bytes:
+    return predict_images(open_serving(context, runtime, project), images).model_dump_json().encode()
 
 
 @router.post(PIPELINE + ":batch-predict", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
@@ -58,25 +66,16 @@ def batch_predict(project: str, body: BatchPredictRequest, service: Pipelines, j
     return JobRead.model_validate(service.start_batch(service.project(project), body, jobs))
 
 
-@contextmanager
-def _received_images(uploads: list[UploadFile], context: Context) -> Iterator[list[ReceivedImage]]:
-    """The uploaded images as files in the data directory's scratch folder, removed afterwards."""
+def _received_images(uploads: list[UploadFile], limit: int) -> list[ReceivedImage]:
+    """The uploads, decoded where they are (the multipart parser keeps small ones in memory)."""
     if not uploads:
         raise InvalidInput("send at least one image in the `files` field")
-    limit = context.settings.max_image_bytes
-    scratch = Path(tempfile.mkdtemp(prefix="predict-", dir=context.store.tmp))
-    try:
-        images = []
-        for index, upload in enumerate(uploads):
-            name = Path(upload.filename or f"file-{index}").name
-            path, size = scratch / str(index), 0
-            with path.open("wb") as out:
-                while chunk := upload.file.read(1024 * 1024):
-                    size += len(chunk)
-                    if size > limit:
-                        raise PayloadTooLarge(f"{name} is over {limit} bytes (setting MODELYARD_MAX_IMAGE_BYTES)")
-                    out.write(chunk)
-            images.append(ReceivedImage(name, path))
-        yield images
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    images = []
+    for index, upload in enumerate(uploads):
+        name = Path(upload.filename or f"file-{index}").name
+        size = upload.size if upload.size is not None else upload.file.seek(0, os.SEEK_END)
+        if size > limit:
+            raise PayloadTooLarge(f"{name} is over {limit} bytes (setting MODELYARD_MAX_IMAGE_BYTES)")
+        upload.file.seek(0)
+        images.append(ReceivedImage(name, upload.file))
+    return images

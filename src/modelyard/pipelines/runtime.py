@@ -9,7 +9,6 @@ Metrics are this process's own and start again whenever the pipeline is enabled 
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import deque
@@ -19,6 +18,7 @@ from datetime import datetime
 
 from modelyard.db.base import utcnow
 from modelyard.inference import Predictor
+from modelyard.percentiles import percentile
 from modelyard.pipelines.schemas import PipelineMetrics
 
 LATENCY_WINDOW = 10_000
@@ -59,7 +59,7 @@ class ServingMetrics:
 
     def snapshot(self) -> PipelineMetrics:
         with self._lock:
-            latencies = sorted(self._latencies_ms)
+            latencies = list(self._latencies_ms)
             requests, failed, images = self._requests, self._failed, self._images
         elapsed = max(time.monotonic() - self._started, 1e-9)
         return PipelineMetrics(
@@ -67,18 +67,14 @@ class ServingMetrics:
             requests=requests,
             failed_requests=failed,
             images=images,
-            latency_ms_p50=_percentile(latencies, 50),
-            latency_ms_p95=_percentile(latencies, 95),
+            latency_ms_p50=_rounded(percentile(latencies, 50)),
+            latency_ms_p95=_rounded(percentile(latencies, 95)),
             throughput_images_per_second=round(images / elapsed, 3),
         )
 
 
-def _percentile(ordered: list[float], percent: float) -> float | None:
-    """Nearest-rank percentile of an ascending list (None when empty)."""
-    if not ordered:
-        return None
-    rank = max(1, math.ceil(percent / 100 * len(ordered)))
-    return round(ordered[rank - 1], 3)
+def _rounded(milliseconds: float | None) -> float | None:
+    return None if milliseconds is None else round(milliseconds, 3)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import structlog
 from sqlalchemy.orm import Session
@@ -210,13 +211,16 @@ def open_serving(context: AppContext, runtime: PipelineRuntime, project_referenc
     """The project's active pipeline, looked up in a short read transaction (none is held while predicting)."""
     with transaction(context.db.read_sessions) as session:
         service = PipelineService(session, FileService(session, context.store), runtime, "local")
-        return service.serving(service.project(project_reference))
+        found = service.pipelines.project_with_pipeline(project_reference)
+        project = found[0] if found is not None else service.project(project_reference)  # the latter raises NotFound
+        return service.serving(project)
 
 
 @dataclass(frozen=True)
 class ReceivedImage:
     name: str
-    path: Path
+    source: Path | BinaryIO
+    """The file on disk, or the upload itself: decoding it in place spares a copy through the disk."""
 
 
 def predict_images(active: ActivePipeline, images: Sequence[ReceivedImage]) -> PredictionsRead:
@@ -225,10 +229,10 @@ def predict_images(active: ActivePipeline, images: Sequence[ReceivedImage]) -> P
     predictions = []
     for image in images:
         try:
-            prediction = active.predictor.predict(image.path)
+            prediction = active.predictor.predict(image.source)
         except (ImageInputError, OSError, ValueError) as error:  # the decoder's errors on a bad file
             active.metrics.record_failure()
-            reason = str(error).replace(str(image.path), image.name)
+            reason = str(error).replace(str(image.source), image.name)
             raise InvalidInput(f"{image.name} cannot be read as an image ({reason}); send JPEG, PNG, BMP, TIFF or "
                                "WebP files", code="prediction_image_invalid", file=image.name) from None  # fmt: skip
         predictions.append(FilePrediction.model_validate({"file": image.name, **prediction.to_dict()}))

@@ -278,8 +278,9 @@ def _store_outcome(
     device: str,
     emit: _TrainingLog,
 ) -> None:
-    from modelyard.training.checkpoint import LabelEntry, save_checkpoint
+    from modelyard.training.checkpoint import save_checkpoint
     from modelyard.training.config import TrainingConfig
+    from modelyard.variant import LabelEntry
 
     work = context.work_dir
     labels = [LabelEntry(label["index"], label["id"], label["name"]) for label in data.labels]

@@ -164,7 +164,7 @@ def top1_accuracy(metadata: Any) -> Any:
     def accuracy(compiled_model: Any, items: Any) -> float:
         import numpy as np
 
-        from modelyard.inference.preprocess import prepare_image
+        from modelyard.variant.preprocess import prepare_image
 
         correct = total = 0
         for image, label in items:

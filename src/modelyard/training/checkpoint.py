@@ -19,6 +19,7 @@ from torch import nn
 from modelyard.architectures.manifest import ArchitectureManifest, InputSpec
 from modelyard.training.config import TrainingConfig
 from modelyard.training.models import get_builder, uses_frozen_norms
+from modelyard.variant.metadata import LabelEntry
 
 FORMAT = "modelyard.model"
 FORMAT_VERSION = 1
@@ -28,15 +29,6 @@ class CheckpointError(ValueError):
     """The file is not a modelyard checkpoint, or one written by a newer version."""
 
     code = "checkpoint_invalid"
-
-
-@dataclass(frozen=True)
-class LabelEntry:
-    """One label of the model's output, in output order: ``index`` is the class the network predicts."""
-
-    index: int
-    id: str
-    name: str
 
 
 @dataclass

@@ -52,34 +52,42 @@ def decode_resized(path: Path, width: int, height: int, spec: InputSpec) -> np.n
     """RGB uint8 array of shape (input height, input width, 3); letterbox pads right and bottom with black."""
     try:
         with Image.open(path) as image:
-            displayed = _displayed_size(image)
+            displayed = displayed_size(image)
             if displayed != (width, height):
                 raise ImageDataError(f"{path} is {displayed[0]}x{displayed[1]} but was recorded as {width}x{height}")
-            geometry = geometry_for(width, height, spec)
-            resized_size = (max(1, round(width * geometry.scale_x)), max(1, round(height * geometry.scale_y)))
-            # draft() lets libjpeg decode at a reduced scale, far cheaper than decoding full size then shrinking.
-            image.draft("RGB", _stored_size(image, resized_size))
-            upright = ImageOps.exif_transpose(image).convert("RGB")
-            resized = upright.resize(resized_size, Image.Resampling.BILINEAR)
+            return decode_opened(image, spec)
     except (OSError, Image.DecompressionBombError) as error:
         raise ImageDataError(f"cannot decode {path}: {error}") from error
-    return _pad_to(np.asarray(resized, dtype=np.uint8), spec)
 
 
-def _displayed_size(image: Image.Image) -> tuple[int, int]:
+def decode_opened(image: Image.Image, spec: InputSpec) -> np.ndarray:
+    """An opened, not yet decoded image as ``decode_resized`` returns it: upright, resized and padded."""
+    width, height = displayed_size(image)
+    geometry = geometry_for(width, height, spec)
+    resized_size = (max(1, round(width * geometry.scale_x)), max(1, round(height * geometry.scale_y)))
+    # draft() lets libjpeg decode at a reduced scale, far cheaper than decoding full size then shrinking.
+    image.draft("RGB", _stored_size(image, resized_size))
+    upright = ImageOps.exif_transpose(image).convert("RGB")
+    resized = upright.resize(resized_size, Image.Resampling.BILINEAR)
+    return pad_to(np.asarray(resized, dtype=np.uint8), spec)
+
+
+def displayed_size(image: Image.Image) -> tuple[int, int]:
+    """Width and height as the image is shown: EXIF orientations 5-8 turn it by 90 degrees."""
     width, height = image.size
     if image.getexif().get(_EXIF_ORIENTATION_TAG) in _TRANSPOSING_ORIENTATIONS:
         return height, width
     return width, height
 
 
-def _stored_size(image: Image.Image, displayed_size: tuple[int, int]) -> tuple[int, int]:
+def _stored_size(image: Image.Image, shown_size: tuple[int, int]) -> tuple[int, int]:
     if image.getexif().get(_EXIF_ORIENTATION_TAG) in _TRANSPOSING_ORIENTATIONS:
-        return displayed_size[1], displayed_size[0]
-    return displayed_size
+        return shown_size[1], shown_size[0]
+    return shown_size
 
 
-def _pad_to(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
+def pad_to(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """Letterboxed pixels padded right and bottom with black to the input size (unchanged when they fill it)."""
     target_height, target_width = spec.size
     if pixels.shape[:2] == (target_height, target_width):
         return pixels

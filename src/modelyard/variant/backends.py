@@ -1,7 +1,9 @@
 """Runtimes behind the predictor: OpenVINO (IR or ONNX read by openvino.Core) and PyTorch (model.pt).
 
-Both take a float32 NCHW batch and return the wrapper's outputs (see ``export.wrappers``) as numpy arrays, so the
-predictor decodes every runtime the same way.
+A backend takes a batch and returns the wrapper's outputs (see ``export.wrappers``) as numpy arrays, so the
+predictor decodes every runtime the same way. The batch is float32 NCHW, already scaled, unless the backend
+``takes_pixels``: then it is the uint8 (N, H, W, 3) RGB pixels at the input size, and the compiled model scales
+them and changes their layout itself (OpenVINO's preprocessing, fused into the graph's first layers).
 """
 
 from __future__ import annotations
@@ -9,10 +11,14 @@ from __future__ import annotations
 import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+from modelyard.architectures.manifest import InputSpec
+from modelyard.variant.preprocess import InputScaling
 
 DEFAULT_INFERENCE_PRECISION = "f32"
 """OpenVINO's CPU plugin runs FP32/FP16 graphs in bf16 on CPUs that have it, which shifts scores by ~1e-2; f32
@@ -20,7 +26,18 @@ keeps predictions equal to PyTorch and to the evaluation. Pass None to let the d
 
 
 class InferenceBackend(Protocol):
+    takes_pixels: bool
+    """True: uint8 (N, H, W, 3) RGB batches; False: float32 NCHW batches, scaled as the bare graph expects."""
+
     def infer(self, batch: np.ndarray) -> list[np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class PixelScaling:
+    """What the compiled model does to uint8 pixels before the graph: x / 255, then (x - mean) / std to normalise."""
+
+    spec: InputSpec
+    scaling: InputScaling
 
 
 class OpenVINOBackend:
@@ -33,13 +50,19 @@ class OpenVINOBackend:
         inference_precision: str | None = DEFAULT_INFERENCE_PRECISION,
         concurrency: int = 2,
         config: dict[str, Any] | None = None,
+        pixel_scaling: PixelScaling | None = None,
     ) -> None:
         import openvino as ov
 
         properties: dict[str, Any] = dict(config or {})
         if inference_precision is not None:
             properties["INFERENCE_PRECISION_HINT"] = inference_precision
-        self.compiled = ov.Core().compile_model(str(model_path), device, properties)
+        core = ov.Core()
+        model = core.read_model(str(model_path))
+        if pixel_scaling is not None:
+            model = with_pixel_input(model, pixel_scaling)
+        self.takes_pixels = pixel_scaling is not None
+        self.compiled = core.compile_model(model, device, properties)
         self._requests: queue.Queue[Any] = queue.Queue()
         for _ in range(max(1, concurrency)):
             self._requests.put(self.compiled.create_infer_request())
@@ -59,8 +82,26 @@ class OpenVINOBackend:
             return [np.array(results[output]) for output in self.compiled.outputs]
 
 
+def with_pixel_input(model: Any, pixel_scaling: PixelScaling) -> Any:
+    """``model`` taking uint8 NHWC pixels: the conversion, scaling and transposition become nodes of the graph,
+    which the CPU plugin fuses into the first convolution instead of running three passes over the image in numpy."""
+    import openvino as ov
+    from openvino.preprocess import PrePostProcessor
+
+    processor = PrePostProcessor(model)
+    graph_input = processor.input(0)
+    graph_input.tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC"))
+    graph_input.model().set_layout(ov.Layout("NCHW"))
+    steps = graph_input.preprocess().convert_element_type(ov.Type.f32).scale(255.0)
+    if pixel_scaling.scaling == "normalize":
+        steps.mean(list(pixel_scaling.spec.mean)).scale(list(pixel_scaling.spec.std))
+    return processor.build()
+
+
 class TorchBackend:
     """The checkpoint's module inside the export wrapper, so its outputs have the exported layout."""
+
+    takes_pixels = False
 
     def __init__(self, module: Any) -> None:
         self.module = module.eval()
