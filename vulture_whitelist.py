@@ -49,7 +49,7 @@ depends_on
 downgrade
 
 # Dataclasses serialised whole (asdict, JSON reports, parquet rows): each field is part of the stored record.
-average_precision  # evaluation/metrics.py
+average_precision  # scoring/metrics.py
 compared_detections  # export/parity.py
 latency_p95_ms  # export/speed.py
 throughput_by_batch  # export/speed.py

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from modelyard.evaluation.metrics import ObjectAnnotations, ObjectPredictions, coco_datasets, coco_metrics
+from modelyard.scoring.metrics import ObjectAnnotations, ObjectPredictions, coco_datasets, coco_metrics
 
 LABELS = ["person", "car", "dog", "cat", "bicycle"]
 

@@ -55,7 +55,7 @@ LABELS = [LabelEntry(index, f"label-{index}", f"class {index}") for index in ran
 def make_checkpoint(folder: Path, architecture: str, task: str) -> Path:
     import torch
 
-    from modelyard.training.models import create_model
+    from modelyard.training.networks import create_model
 
     torch.manual_seed(0)
     manifest = load_manifests(SHIPPED_MANIFESTS_DIR, None)[architecture]

@@ -151,7 +151,8 @@ def measure_server_time(base: str, make_path: Callable[[int], str], requests: in
             head, _, body = received.partition(b"\r\n\r\n")
             if not head.startswith(b"HTTP/1.1 200"):
                 raise RuntimeError(f"MLflow answered {head[:40]!r}")
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+            length = next(int(line.split(b":")[1])
+                          for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
             while len(body) < length:
                 body += connection.recv(65536)
             if index >= 20:  # warm-up

@@ -34,7 +34,7 @@ from modelyard.architectures.manifest import (
 from modelyard.training.config import TrainingConfig
 from modelyard.training.data import TrainingSample
 from modelyard.training.loop import TrainingProgress, seed_everything, train_model
-from modelyard.training.models import create_model
+from modelyard.training.networks import create_model
 from modelyard.training.tasks import normalized_images
 
 AIM = 0.97

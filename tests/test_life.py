@@ -9,8 +9,8 @@ import numpy as np
 
 from modelyard.config import Settings
 from modelyard.sdk import Client
-from tests.revisions.factories import detection_project
 from tests.packages import run_deployment_package
+from tests.revisions.factories import detection_project
 
 THRESHOLD = 0.05
 

@@ -18,7 +18,7 @@ from torch import nn
 
 from modelyard.export import ExportedVariant
 from modelyard.training.checkpoint import save_checkpoint
-from modelyard.training.models import create_model
+from modelyard.training.networks import create_model
 from modelyard.variant import LabelEntry
 from tests.training.factories import SHIPPED, TINY_SIZE, tiny_config, tiny_manifest
 
@@ -63,7 +63,7 @@ def _spread_head_scores(model: nn.Module) -> None:
         head: nn.Module = roi_heads.box_predictor.cls_score
         std = 1.0
     else:
-        head = getattr(model, "head", None) or getattr(model, "fc", None) or model.classifier[-1]
+        head = getattr(model, "head", None) or getattr(model, "fc", None) or model.classifier[-1]  # type: ignore[assignment]  # torchvision types its attributes as Module | Tensor
         std = 0.3
     for parameter in head.parameters():
         nn.init.normal_(parameter, 0.0, std)

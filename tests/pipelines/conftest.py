@@ -15,6 +15,7 @@ from modelyard.sdk import Client
 from modelyard.sdk.transport import InProcessTransport
 from tests.pipelines.factories import ServedModel, TinyModel, make_tiny_model, served_model
 
+
 def _app_client(settings: Settings, run_jobs: bool) -> Iterator[Client]:
     """The SDK over an app built here, so that tests can reach the app's context (its runtime state)."""
     configure_logging("warning")  # as the SDK's own in-process client does

@@ -20,7 +20,7 @@ from modelyard.sdk import Client
 from modelyard.storage.service import FileService
 from modelyard.training.checkpoint import save_checkpoint
 from modelyard.training.config import TrainingConfig
-from modelyard.training.models import create_model
+from modelyard.training.networks import create_model
 from modelyard.variant import LabelEntry
 from tests.revisions.factories import classification_project
 

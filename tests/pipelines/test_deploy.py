@@ -10,8 +10,8 @@ import pytest
 
 from modelyard.sdk import Client
 from modelyard.sdk.errors import ApiError
-from tests.pipelines.factories import ServedModel
 from tests.packages import run_deployment_package
+from tests.pipelines.factories import ServedModel
 
 
 def test_downloaded_package_predicts_what_the_pipeline_predicts(app_client: Client, served: ServedModel,

@@ -7,7 +7,6 @@ import inspect
 import pkgutil
 import typing
 
-import pytest
 from pydantic import BaseModel
 
 import modelyard.sdk

@@ -7,12 +7,12 @@ import torch
 
 from modelyard.training.checkpoint import (
     CheckpointError,
-    LabelEntry,
     load_model,
     read_checkpoint,
     save_checkpoint,
 )
-from modelyard.training.models import create_model, get_builder, uses_frozen_norms
+from modelyard.training.networks import create_model, get_builder, uses_frozen_norms
+from modelyard.variant.metadata import LabelEntry
 from tests.training.factories import SHIPPED, tiny_config, tiny_manifest
 
 LABELS = [LabelEntry(0, "label-cat", "cat"), LabelEntry(1, "label-dog", "dog")]

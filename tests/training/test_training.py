@@ -19,7 +19,7 @@ from modelyard.training.loop import (
     fit,
     train_model,
 )
-from modelyard.training.models import create_model
+from modelyard.training.networks import create_model
 from modelyard.training.tasks import ClassificationAdapter
 from tests.training.factories import SHIPPED, make_samples, tiny_config, tiny_manifest
 

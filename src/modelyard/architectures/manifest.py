@@ -174,7 +174,7 @@ class Hyperparameters(_Strict):
 
 
 class BuilderSpec(_Strict):
-    function: str = Field(description="torchvision.models builder name registered in modelyard.training.models.")
+    function: str = Field(description="torchvision.models builder name registered in modelyard.training.networks.")
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from itertools import islice
-
 import json as jsonlib
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 

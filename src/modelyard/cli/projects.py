@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from itertools import islice
-
 from typing import Annotated
 
 import typer

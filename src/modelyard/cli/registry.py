@@ -5,10 +5,9 @@ Versions are named by references: `name/3`, `name/latest`, `name/production`, `n
 
 from __future__ import annotations
 
-from itertools import islice
-
 import json as jsonlib
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 

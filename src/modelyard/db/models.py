@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from modelyard.db.base import Base
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage  # noqa: F401
+from modelyard.db.base import Base
+from modelyard.evaluations.models import Evaluation  # noqa: F401
 from modelyard.jobs.models import Job  # noqa: F401
+from modelyard.pipelines.models import Pipeline  # noqa: F401
 from modelyard.projects.models import Label, Project  # noqa: F401
 from modelyard.registry.models import (  # noqa: F401
     ModelAlias,
@@ -17,8 +19,6 @@ from modelyard.registry.models import (  # noqa: F401
     RegisteredModelTag,
     RegistryEvent,
 )
-from modelyard.evaluations.models import Evaluation  # noqa: F401
-from modelyard.pipelines.models import Pipeline  # noqa: F401
 from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant  # noqa: F401
 from modelyard.storage.models import StoredFile  # noqa: F401
 

@@ -27,7 +27,7 @@ def run_evaluation(
     context: JobContext, revision_id: str, variant_name: str, dataset_revision: str | None, subset: str
 ) -> str:
     """Evaluate one variant; returns the evaluation's id."""
-    from modelyard.evaluation.runner import evaluate_variant
+    from modelyard.scoring.runner import evaluate_variant
 
     with transaction(context.db.read_sessions) as session:
         revision = require_usable(session, revision_id)

@@ -24,9 +24,9 @@ from modelyard.db.base import utcnow
 from modelyard.db.engine import Database, transaction
 from modelyard.errors import InvalidInput
 from modelyard.jobs.context import CleanupContext, JobCancelled, JobContext
+from modelyard.jobs.paths import job_log_path, job_work_dir
 from modelyard.jobs.registry import JobTypeRegistry
 from modelyard.jobs.repository import JobRepository
-from modelyard.jobs.paths import job_log_path, job_work_dir
 from modelyard.storage.local import LocalArtifactStore
 
 SETTINGS_ENV = "MODELYARD_WORKER_SETTINGS"

@@ -341,7 +341,7 @@ class EventRepository:
 
 
 @functools.cache
-def _version_by_model_name(kind: str, *, with_stage: bool) -> Select[tuple[ModelVersion]]:
+def _version_by_model_name(kind: str, *, with_stage: bool) -> Select[ModelVersion]:
     """The hot read's statement, built once per shape with bound parameters: building it costs
     more than SQLite takes to run it (0.2 ms against 0.05 ms)."""
     model_name = bindparam("model_name", type_=RegisteredModel.name.type)
@@ -350,7 +350,10 @@ def _version_by_model_name(kind: str, *, with_stage: bool) -> Select[tuple[Model
         holder = (
             select(ModelAlias.version_id)
             .join(RegisteredModel, RegisteredModel.id == ModelAlias.model_id)
-            .where(RegisteredModel.name == model_name, ModelAlias.alias == bindparam("alias", type_=ModelAlias.alias.type))
+            .where(
+                RegisteredModel.name == model_name,
+                ModelAlias.alias == bindparam("alias", type_=ModelAlias.alias.type),
+            )
             .scalar_subquery()
         )
         statement = select(ModelVersion).where(ModelVersion.id == holder)

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
 from modelyard.api.deps import Evaluations, Jobs, ModelRevisions, Projects
+from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_page
-from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead
 from modelyard.revisions.schemas import (
     ExportRequest,
     Lineage,

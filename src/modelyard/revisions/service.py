@@ -16,8 +16,8 @@ from modelyard.jobs.models import Job
 from modelyard.jobs.registry import build_params
 from modelyard.jobs.service import JobService
 from modelyard.kit.pagination import Order
-from modelyard.projects.models import Project
 from modelyard.pipelines.repository import PipelineRepository
+from modelyard.projects.models import Project
 from modelyard.revisions.job_params import (
     EVALUATE_JOB,
     EXPORT_JOB,
@@ -29,8 +29,7 @@ from modelyard.revisions.job_params import (
     TrainParams,
 )
 from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant
-from modelyard.revisions.paths import revision_folder
-from modelyard.revisions.paths import revision_file
+from modelyard.revisions.paths import revision_file, revision_folder
 from modelyard.revisions.repository import (
     ModelRevisionRepository,
     TrainingConfigurationRepository,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from modelyard.datasets.parquet import read_revision
 from modelyard.db.engine import transaction
 from modelyard.evaluations.service import run_evaluation

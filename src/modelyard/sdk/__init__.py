@@ -17,10 +17,8 @@ from modelyard.projects.schemas import ProjectRead as Project
 from modelyard.registry.schemas import AliasRead as ModelAlias
 from modelyard.registry.schemas import EventRead as RegistryEvent
 from modelyard.registry.schemas import FileRead as VersionFile
-from modelyard.registry.schemas import LabelInUse
-from modelyard.registry.schemas import ModelDescription
+from modelyard.registry.schemas import LabelInUse, ModelDescription, StageHolders
 from modelyard.registry.schemas import ModelRead as RegisteredModel
-from modelyard.registry.schemas import StageHolders
 from modelyard.registry.schemas import VersionRead as ModelVersion
 from modelyard.revisions.schemas import Lineage
 from modelyard.revisions.schemas import ModelRevisionRead as ModelRevision

@@ -50,10 +50,10 @@ class Client:
             base_url=f"{self.base_url.rstrip('/')}/api/v1", headers=headers, transport=transport, timeout=timeout
         )
         from modelyard.sdk.datasets import Datasets
-        from modelyard.sdk.revisions import ModelRevisions
         from modelyard.sdk.pipelines import Pipelines
         from modelyard.sdk.registry import Registry
         from modelyard.sdk.resources import Architectures, Files, Jobs, Projects
+        from modelyard.sdk.revisions import ModelRevisions
 
         self.architectures = Architectures(self)
         self.projects = Projects(self)

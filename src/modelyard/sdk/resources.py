@@ -13,8 +13,8 @@ from modelyard.jobs.schemas import JobRead
 from modelyard.jobs.states import FINISHED_STATUSES
 from modelyard.kit.page import Page
 from modelyard.projects.schemas import LabelRead, ProjectRead
-from modelyard.storage.schemas import StoredFileRead
 from modelyard.sdk.paging import iterate_pages
+from modelyard.storage.schemas import StoredFileRead
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
@@ -157,7 +157,7 @@ class Files:
                 out.write(chunk)
         if expected and digest.hexdigest() != expected:
             partial.unlink(missing_ok=True)
-            raise IOError(f"download of {key} was corrupted in transit (sha256 mismatch)")
+            raise OSError(f"download of {key} was corrupted in transit (sha256 mismatch)")
         partial.replace(destination)
         return destination
 

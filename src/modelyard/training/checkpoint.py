@@ -18,7 +18,7 @@ from torch import nn
 
 from modelyard.architectures.manifest import ArchitectureManifest, InputSpec
 from modelyard.training.config import TrainingConfig
-from modelyard.training.models import get_builder, uses_frozen_norms
+from modelyard.training.networks import get_builder, uses_frozen_norms
 from modelyard.variant.metadata import LabelEntry
 
 FORMAT = "modelyard.model"

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 from modelyard.architectures.manifest import ArchitectureManifest
 from modelyard.training.config import TrainingConfig
 from modelyard.training.data import TrainingDataset, TrainingSample, make_loader
-from modelyard.training.models import create_model
+from modelyard.training.networks import create_model
 from modelyard.training.tasks import TaskAdapter, adapter_for
 
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from modelyard.architectures.manifest import InputSpec
-from modelyard.evaluation.metrics import (
+from modelyard.scoring.metrics import (
     IouType,
     ObjectAnnotations,
     ObjectPredictions,

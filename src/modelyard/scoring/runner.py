@@ -61,7 +61,7 @@ def evaluate_variant(
 
 def _multiclass(items: Sequence[RevisionItem], predictions: list[Any], index: dict[str, int], names: list[str],
                 task: str) -> EvaluationResult:  # fmt: skip
-    from modelyard.evaluation.metrics import multiclass_metrics
+    from modelyard.scoring.metrics import multiclass_metrics
 
     truth = [index[item.label_ids[0]] for item in items]
     predicted = [int(np.argmax(prediction.scores)) for prediction in predictions]
@@ -73,7 +73,7 @@ def _multiclass(items: Sequence[RevisionItem], predictions: list[Any], index: di
 
 def _multilabel(items: Sequence[RevisionItem], predictions: list[Any], index: dict[str, int], names: list[str],
                 task: str) -> EvaluationResult:  # fmt: skip
-    from modelyard.evaluation.metrics import multilabel_metrics
+    from modelyard.scoring.metrics import multilabel_metrics
 
     truth = np.zeros((len(items), len(names)), dtype=np.int64)
     for row, item in enumerate(items):
@@ -90,7 +90,7 @@ def _multilabel(items: Sequence[RevisionItem], predictions: list[Any], index: di
 
 def _objects(items: Sequence[RevisionItem], predictions: list[Any], index: dict[str, int], names: list[str],
              task: str) -> EvaluationResult:  # fmt: skip
-    from modelyard.evaluation.metrics import ObjectAnnotations, ObjectPredictions, coco_metrics
+    from modelyard.scoring.metrics import ObjectAnnotations, ObjectPredictions, coco_metrics
 
     segmentation = task == "instance_segmentation"
     truths, found = [], []

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk
 
-from modelyard.evaluation.metrics import (
+from modelyard.scoring.metrics import (
     ObjectAnnotations,
     ObjectPredictions,
     coco_datasets,

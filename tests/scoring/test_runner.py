@@ -12,11 +12,18 @@ from pathlib import Path
 import pytest
 
 from modelyard.datasets.parquet import Box, Polygon, RevisionItem
-from modelyard.evaluation.runner import EVALUATION_SCORE_THRESHOLD, MAIN_METRIC, EvaluationResult, evaluate_variant
 from modelyard.inference import Prediction, Predictor
+from modelyard.scoring.runner import EVALUATION_SCORE_THRESHOLD, EvaluationResult, evaluate_variant
 from tests.export.factories import LABELS, REGISTERED_ARCHITECTURES, TinyModels, write_rgb_image
 
 LABEL_IDS = [label.id for label in LABELS]
+# Each task's main figure, as the revision and evaluation records name it.
+MAIN_METRIC = {
+    "multiclass_classification": "accuracy",
+    "multilabel_classification": "mean_average_precision",
+    "detection": "map",
+    "instance_segmentation": "mask_map",
+}
 LABEL_NAMES = [label.name for label in LABELS]
 # Wider than tall and not the input size, so the runner has to map predictions back to the original pixels.
 WIDTH, HEIGHT = 48, 40

@@ -8,7 +8,7 @@ import torch
 from modelyard.architectures.manifest import ArchitectureManifest
 from modelyard.training.data import TrainingDataset, make_loader
 from modelyard.training.loop import fit, seed_everything
-from modelyard.training.models import (
+from modelyard.training.networks import (
     ModelBuildError,
     create_model,
     get_builder,
