@@ -11,6 +11,7 @@ from modelyard.config import Settings
 from modelyard.sdk import Client
 from tests.packages import run_deployment_package
 from tests.revisions.factories import detection_project
+from tests.waiting import JOB_CEILING_SECONDS
 
 THRESHOLD = 0.05
 
@@ -19,7 +20,7 @@ def test_detection_model_from_images_to_deployment(running_client: Client, setti
     project = detection_project(running_client, tmp_path / "shapes", count=14)
     job = running_client.models.train(project, "ssdlite320_mobilenet_v3_large", base="scratch",
                                       overrides={"epochs": 1, "batch_size": 4, "warmup_epochs": 0})  # fmt: skip
-    trained = running_client.jobs.wait(job.id, timeout=300)
+    trained = running_client.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS)
     assert trained.status == "succeeded", trained.error
     revision_id = trained.result["revision_id"]
     assert {v.name for v in running_client.models.variants(revision_id)} == {

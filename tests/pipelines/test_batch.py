@@ -12,6 +12,7 @@ import pytest
 from modelyard.sdk import Client
 from modelyard.sdk.errors import ApiError
 from tests.pipelines.factories import ServedModel
+from tests.waiting import JOB_CEILING_SECONDS
 
 
 def test_batch_job_writes_the_pipelines_predictions_for_a_folder(running_app_client: Client,
@@ -28,7 +29,7 @@ def test_batch_job_writes_the_pipelines_predictions_for_a_folder(running_app_cli
 
     job = client.pipelines.batch_predict(served.project, folder, tmp_path / "results")
     assert (job.type, job.project_id) == ("pipeline.batch_predict", served.project_id)
-    done = client.jobs.wait(job.id, timeout=120, interval=0.1)
+    done = client.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS, interval=0.1)
 
     assert done.status == "succeeded", done.error
     assert done.result is not None

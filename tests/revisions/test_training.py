@@ -12,6 +12,7 @@ from modelyard.config import Settings
 from modelyard.revisions.schemas import ModelRevisionRead
 from modelyard.sdk import ApiError, Client, Job
 from tests.revisions.factories import classification_project, detection_project
+from tests.waiting import JOB_CEILING_SECONDS
 
 FAST = {"epochs": 2, "batch_size": 4, "warmup_epochs": 0, "early_stopping_patience": 0}
 REVISION_FILES = {"model.pt", "training_metrics.json", "training.log", "hyperparameters.yaml"}
@@ -19,7 +20,7 @@ REVISION_FILES = {"model.pt", "training_metrics.json", "training.log", "hyperpar
 
 def _train(client: Client, project: str, **kwargs: Any) -> tuple[Job, ModelRevisionRead | None]:
     job = client.models.train(project, kwargs.pop("architecture", "mobilenet_v3_small"), **kwargs)
-    done = client.jobs.wait(job.id, timeout=300)
+    done = client.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS)
     return done, (client.models.get(done.result["revision_id"]) if done.status == "succeeded" else None)
 
 
@@ -126,7 +127,7 @@ def test_training_needing_unavailable_weights_fails_at_once_saying_how_to_import
     _offline_manifest(settings, "offline_net", url="http://127.0.0.1:9/weights.pth", sha256="0" * 64)
     project = classification_project(running_client, tmp_path / "images", per_label=2)
     job = running_client.models.train(project, "offline_net", overrides=FAST)
-    done = running_client.jobs.wait(job.id, timeout=120)
+    done = running_client.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS)
     assert done.status == "failed"
     assert "modelyard weights import offline_net FILE" in done.error
     assert running_client.models.list(project).items == []
@@ -175,7 +176,7 @@ def test_cancelled_training_leaves_a_cancelled_revision_without_files(
     while time.monotonic() < deadline and not running_client.jobs.get(job.id).step.startswith("training epoch"):
         time.sleep(0.2)
     running_client.jobs.cancel(job.id)
-    done = running_client.jobs.wait(job.id, timeout=120)
+    done = running_client.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS)
     assert done.status == "cancelled"
     revision = running_client.models.list(project).items[0]
     assert (revision.status, revision.reason, revision.weights_status) == ("cancelled", "cancelled", "none")

@@ -9,12 +9,13 @@ import pytest
 from modelyard.config import Settings
 from modelyard.sdk import ApiError, Client, Job
 from tests.revisions.factories import classification_project
+from tests.waiting import JOB_CEILING_SECONDS
 
 FAST = {"epochs": 2, "batch_size": 4, "warmup_epochs": 0, "early_stopping_patience": 0}
 
 
 def _done(client: Client, job: Job) -> Job:
-    finished = client.jobs.wait(job.id, timeout=300)
+    finished = client.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS)
     assert finished.status == "succeeded", finished.error
     return finished
 
