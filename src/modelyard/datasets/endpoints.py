@@ -6,7 +6,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -34,8 +33,9 @@ from modelyard.datasets.schemas import (
 from modelyard.datasets.service import IncomingFile
 from modelyard.errors import PayloadTooLarge
 from modelyard.jobs.schemas import JobRead
+from modelyard.kit.bounds import UtcDatetime, fits_int64
 from modelyard.kit.page import Page
-from modelyard.kit.pagination import Order, split_page
+from modelyard.kit.pagination import Order, invalid_cursor, split_page
 from modelyard.tasks import TaskType
 
 router = APIRouter(tags=["datasets"])
@@ -114,8 +114,8 @@ def list_items(
     label: Annotated[str | None, Query(description="Label id or name used by the annotation.")] = None,
     subset: Subset | None = None,
     user_reviewed: bool | None = None,
-    uploaded_after: datetime | None = None,
-    uploaded_before: datetime | None = None,
+    uploaded_after: UtcDatetime | None = None,
+    uploaded_before: UtcDatetime | None = None,
     order: Order = "asc",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: str | None = None,
@@ -224,6 +224,14 @@ def get_revision(project: str, revision: str, projects: Projects, revisions: Dat
     return _revision_read(revisions.get(projects.get(project), revision))
 
 
+def _row_offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    if not (cursor.isascii() and cursor.isdigit()) or not fits_int64(int(cursor)):
+        raise invalid_cursor("a revision's cursor is a row offset")
+    return int(cursor)
+
+
 @router.get(REVISIONS + "/{revision}/items", response_model=Page[RevisionItemRead])
 def browse_revision(
     project: str,
@@ -235,8 +243,8 @@ def browse_revision(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> Page[RevisionItemRead]:
     """The items of a revision as its data.parquet has them (cursor: a row offset; the file never changes)."""
+    offset = _row_offset(cursor)
     found = revisions.get(projects.get(project), revision)
-    offset = int(cursor) if cursor and cursor.isdigit() else 0
     items, next_offset = revisions.browse(found, subset=subset, offset=offset, limit=limit)
     return Page[RevisionItemRead](items=items, next_cursor=str(next_offset) if next_offset is not None else None)
 

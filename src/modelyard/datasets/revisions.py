@@ -29,6 +29,7 @@ from modelyard.datasets.schemas import RevisionCreate, RevisionItemRead
 from modelyard.datasets.split import SUBSETS, assign_missing_subsets
 from modelyard.db.base import new_id, utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.kit.bounds import fits_int64
 from modelyard.projects.models import Project
 from modelyard.storage.service import FileService
 
@@ -64,8 +65,9 @@ class DatasetRevisionService:
         revision = None
         if reference == "latest":
             revision = self.revisions.latest(project.id)
-        elif reference.isdigit():
-            revision = self.revisions.by_number(project.id, int(reference))
+        elif reference.isascii() and reference.isdigit():
+            number = int(reference)
+            revision = self.revisions.by_number(project.id, number) if fits_int64(number) else None
         else:
             revision = self.revisions.get(project.id, reference)
         if revision is None:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from modelyard.kit.bounds import StoredText
 from modelyard.tasks import TaskType
 
 Subset = Literal["unassigned", "training", "validation", "testing"]
@@ -197,7 +198,7 @@ class RevisionItemRead(BaseModel):
 class NewProject(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=256)
+    name: StoredText = Field(min_length=1, max_length=256)
     task_type: TaskType
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Select, SQLColumnExpression, tuple_
+from sqlalchemy import DateTime, Float, Integer, Numeric, Select, SQLColumnExpression, tuple_
 
 from modelyard.errors import InvalidInput
+from modelyard.kit.bounds import fits_int64, to_utc
 
 T = TypeVar("T")
 Order = Literal["asc", "desc"]
@@ -32,15 +34,55 @@ def encode_cursor(value: Any, row_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[Any, str]:
+CURSOR_HINT = "pass the next_cursor of a previous page unchanged"
+
+
+def invalid_cursor(reason: str) -> InvalidInput:
+    return InvalidInput(f"cursor is not valid ({reason}): {CURSOR_HINT}", code="invalid_cursor")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded))
         if "t" in payload:
             return datetime.fromisoformat(payload["t"]), payload["id"]
         return payload["v"], payload["id"]
-    except (ValueError, KeyError, TypeError):
-        raise InvalidInput("cursor is not valid: pass the next_cursor of a previous page unchanged") from None
+    except (ValueError, KeyError, TypeError, OverflowError):
+        raise invalid_cursor("not a cursor this server wrote") from None
+
+
+def check_cursor_value(value: Any, column: SQLColumnExpression[Any]) -> None:
+    """Refuse a decoded value the column cannot be compared with: a well-formed cursor can still hold a dict,
+    a list, null or a number past 64 bits, and the database would fail on it instead of answering."""
+    kind = getattr(column, "type", None)
+    if isinstance(kind, DateTime):
+        ok = isinstance(value, datetime) and _fits_utc(value)
+    elif isinstance(kind, Integer):
+        ok = isinstance(value, int) and not isinstance(value, bool) and fits_int64(value)
+    elif isinstance(kind, Float | Numeric):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        ok = ok and (not isinstance(value, int) or fits_int64(value))
+    else:  # strings, and expressions over them
+        ok = isinstance(value, str) and "\x00" not in value and _encodable(value)
+    if not ok:
+        raise invalid_cursor(f"a {type(value).__name__} where the list is sorted by a {type(kind).__name__}")
+
+
+def _fits_utc(moment: datetime) -> bool:
+    try:
+        to_utc(moment)
+    except ValueError:
+        return False
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 class Keyset:
@@ -58,6 +100,9 @@ class Keyset:
         alone = self.sort is self.unique
         if cursor:
             value, last_id = decode_cursor(cursor)
+            check_cursor_value(value, self.sort)
+            if not alone:
+                check_cursor_value(last_id, self.unique)
             key = self.sort if alone else tuple_(self.sort, self.unique)
             after = value if alone else (value, last_id)
             statement = statement.where(key > after if self.order == "asc" else key < after)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from modelyard.kit.bounds import StoredText, storable_text
 from modelyard.tasks import TaskType
 
 PROJECT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$"
@@ -32,7 +33,9 @@ def _normalize_hotkey(value: str) -> str:
 ProjectName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=PROJECT_NAME_PATTERN)
 ]
-LabelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+LabelName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), AfterValidator(storable_text)
+]
 Color = Annotated[str, AfterValidator(_normalize_color)]
 Hotkey = Annotated[str, AfterValidator(_normalize_hotkey)]
 
@@ -72,7 +75,7 @@ class ProjectCreate(BaseModel):
 
     name: ProjectName
     task_type: TaskType
-    description: str = Field(default="", max_length=100_000)
+    description: StoredText = Field(default="", max_length=100_000)
     labels: list[LabelCreate | LabelName] = Field(default_factory=list, max_length=10_000)
 
 
@@ -80,7 +83,7 @@ class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ProjectName | None = None
-    description: str | None = Field(default=None, max_length=100_000)
+    description: StoredText | None = Field(default=None, max_length=100_000)
 
 
 class ProjectRead(BaseModel):

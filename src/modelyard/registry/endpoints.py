@@ -6,7 +6,6 @@ Versions are addressed by a selector in place of a number: `3`, `latest`, a stag
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -17,6 +16,7 @@ from pydantic_core import to_json
 
 from modelyard.api.deps import Context, Projects, Registry
 from modelyard.errors import InvalidInput, PayloadTooLarge
+from modelyard.kit.bounds import StoredInt, UtcDatetime
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_rows
 from modelyard.registry import moves
@@ -73,7 +73,13 @@ def _metric_filter(value: str | None) -> MetricFilter | None:
     match = METRIC_FILTER.match(value.strip())
     if match is None:
         raise InvalidInput(f"metric filter {value!r} is not valid: use e.g. 'accuracy>=0.9' (>, >=, <, <=, =)")
-    return MetricFilter(name=match["name"].strip(), operator=match["op"], value=float(match["value"]))
+    try:
+        threshold = float(match["value"])
+    except ValueError:
+        raise InvalidInput(
+            f"metric filter {value!r} is not valid: {match['value']!r} is not a number", code="invalid_metric_filter"
+        ) from None
+    return MetricFilter(name=match["name"].strip(), operator=match["op"], value=threshold)
 
 
 def respond(value: BaseModel | list[Any] | dict[str, Any], status_code: int = status.HTTP_200_OK) -> Response:
@@ -86,12 +92,6 @@ def respond(value: BaseModel | list[Any] | dict[str, Any], status_code: int = st
     """
     body = value.model_dump_json() if isinstance(value, BaseModel) else to_json(value)
     return Response(body, status_code=status_code, media_type="application/json")
-
-
-def _utc(at: datetime | None) -> datetime | None:
-    if at is not None and at.tzinfo is None:
-        return at.replace(tzinfo=UTC)
-    return at
 
 
 # -- registered models ---------------------------------------------------------------------------
@@ -310,10 +310,9 @@ def get_alias(
     name: str,
     alias: str,
     service: Registry,
-    at: Annotated[datetime | None, Query(description="Who held it at this time (from the history).")] = None,
+    at: Annotated[UtcDatetime | None, Query(description="Who held it at this time (from the history).")] = None,
 ) -> Response:
     model = service.get_model(name)
-    at = _utc(at)
     if at is not None:
         return respond(AliasRead(alias=alias, version=PromotionService(service).alias_at(model, alias, at), at=at))
     return respond(AliasRead(alias=alias, version=service.get_version(model, f"@{alias}").number))
@@ -326,7 +325,7 @@ def set_alias(name: str, alias: AliasName, body: AliasSet, service: Registry) ->
 
 @router.delete("/models/{name}/aliases/{alias}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_alias(
-    name: str, alias: str, service: Registry, expected_version: int | None = None, comment: str = ""
+    name: str, alias: str, service: Registry, expected_version: StoredInt | None = None, comment: str = ""
 ) -> Response:
     PromotionService(service).remove_alias(
         service.get_model(name), alias, expected_version=expected_version, comment=comment
@@ -339,9 +338,8 @@ def stage_holders(
     name: str,
     stage: Stage,
     service: Registry,
-    at: Annotated[datetime | None, Query(description="Who was in the stage at this time.")] = None,
+    at: Annotated[UtcDatetime | None, Query(description="Who was in the stage at this time.")] = None,
 ) -> Response:
-    at = _utc(at)
     versions = PromotionService(service).stage_holders(service.get_model(name), stage.value, at)
     return respond(StageHolders(stage=stage, versions=versions, at=at))
 
@@ -358,7 +356,7 @@ def model_events(
     name: str,
     service: Registry,
     action: str | None = None,
-    version: int | None = None,
+    version: StoredInt | None = None,
     order: Order = "asc",
     limit: Limit = 100,
     cursor: str | None = None,
@@ -374,7 +372,7 @@ def events(
     service: Registry,
     model: Annotated[str | None, Query(description="Model name as it was at the event (works after deletion).")] = None,
     action: str | None = None,
-    version: int | None = None,
+    version: StoredInt | None = None,
     order: Order = "asc",
     limit: Limit = 100,
     cursor: str | None = None,

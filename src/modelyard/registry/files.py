@@ -15,10 +15,14 @@ from modelyard.storage.base import Source
 
 log = structlog.get_logger("modelyard.registry")
 MAX_FILE_NAME = 512
+# Each part becomes a file (or folder) name in the store, and the store stages a file under a longer name
+# before it renames it into place: 200 bytes keeps both below the 255 bytes that file systems allow.
+MAX_FILE_NAME_PART_BYTES = 200
 
 
 def check_file_name(name: str) -> str:
-    path = PurePosixPath(name)
+    """The name as stored, or InvalidInput before any byte is stored."""
+    hint = "use a relative path like 'model.pt' or 'openvino/model.xml'"
     if (
         not name
         or len(name) > MAX_FILE_NAME
@@ -26,10 +30,15 @@ def check_file_name(name: str) -> str:
         or "\\" in name
         or any(part in ("", ".", "..") for part in name.split("/"))
     ):
+        raise InvalidInput(f"file name {name!r} is not valid: {hint}")
+    if any(not character.isprintable() for character in name):  # NUL, control and lone surrogate characters
+        raise InvalidInput(f"file name {name!r} holds a control or unprintable character: {hint}")
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_FILE_NAME_PART_BYTES for part in name.split("/")):
         raise InvalidInput(
-            f"file name {name!r} is not valid: use a relative path like 'model.pt' or 'openvino/model.xml'"
+            f"file name {name[:40]!r}... has a part over {MAX_FILE_NAME_PART_BYTES} bytes: use a shorter name",
+            code="file_name_too_long",
         )
-    return str(path)
+    return str(PurePosixPath(name))
 
 
 class VersionFiles:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modelyard.errors import InvalidInput
+from modelyard.errors import InvalidInput, NotFound
+from modelyard.kit.bounds import fits_int64
 
 LATEST = "latest"
 STAGES = ("none", "staging", "production", "archived")
@@ -33,8 +34,11 @@ def parse_selector(text: str) -> VersionSelector:
     text = text.strip()
     if text.startswith("@") and len(text) > 1:
         return VersionSelector(alias=text[1:])
-    if text.isdigit():
-        return VersionSelector(number=int(text))
+    if text.isascii() and text.isdigit():  # str.isdigit alone takes '²', which int() refuses
+        number = int(text)
+        if not fits_int64(number):
+            raise NotFound(f"there is no version {text}: version numbers are below 2**63")
+        return VersionSelector(number=number)
     if text == LATEST:
         return VersionSelector(latest=True)
     if text in STAGES:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from modelyard.kit.bounds import INT64_MAX, StoredInt, StoredText
+
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 ALIAS_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 LARGE_FILE_BYTES = 100 * 1024 * 1024
@@ -53,7 +55,7 @@ class ModelCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ModelName
-    description: str = ""
+    description: StoredText = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     labels: list[TagKey] = Field(default_factory=list)
@@ -66,7 +68,7 @@ class ModelUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ModelName | None = None
-    description: str | None = None
+    description: StoredText | None = None
     add_metadata: dict[str, Any] | None = None
     remove_metadata: list[str] | None = None
     set_tags: dict[TagKey, TagValue] | None = None
@@ -74,7 +76,7 @@ class ModelUpdate(BaseModel):
     add_labels: list[TagKey] | None = None
     remove_labels: list[str] | None = None
     archived: bool | None = None
-    comment: str = ""
+    comment: StoredText = ""
 
 
 class ModelRead(BaseModel):
@@ -105,7 +107,7 @@ class VersionCreate(BaseModel):
 
     revision_id: str | None = Field(default=None, description="A project's model revision to register.")
     create_model: bool = Field(default=False, description="Create the registered model if it does not exist.")
-    name: str = Field(default="", max_length=256)
+    name: StoredText = Field(default="", max_length=256)
     description: str = ""
     framework: Framework = Framework.OTHER
     task_type: str | None = None
@@ -114,7 +116,7 @@ class VersionCreate(BaseModel):
     runtime: Runtime = Field(default_factory=Runtime)
     metrics: dict[str, float] = Field(default_factory=dict)
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
-    comment: str = ""
+    comment: StoredText = ""
 
 
 class VersionUpdate(BaseModel):
@@ -122,7 +124,7 @@ class VersionUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=256)
+    name: StoredText | None = Field(default=None, max_length=256)
     description: str | None = None
     framework: Framework | None = None
     task_type: str | None = None
@@ -135,7 +137,7 @@ class VersionUpdate(BaseModel):
     remove_metrics: list[str] | None = None
     set_tags: dict[TagKey, TagValue] | None = None
     remove_tags: list[str] | None = None
-    comment: str = ""
+    comment: StoredText = ""
 
 
 class FileRead(BaseModel):
@@ -183,7 +185,7 @@ class StageChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stage: Stage
-    comment: str = ""
+    comment: StoredText = ""
     archive_existing: bool = Field(
         default=False, description="Move the other versions now in this stage to `archived`."
     )
@@ -195,10 +197,10 @@ class AliasSet(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1)
-    expected_version: int | None = None
+    version: int = Field(ge=1, le=INT64_MAX)
+    expected_version: StoredInt | None = None
     force: bool = Field(default=False, description="Move even if the label maps differ.")
-    comment: str = ""
+    comment: StoredText = ""
 
 
 class AliasRead(BaseModel):
@@ -218,7 +220,7 @@ class TransferRequest(BaseModel):
 
     target_model: ModelName
     create_model: bool = False
-    comment: str = ""
+    comment: StoredText = ""
 
 
 class BestRequest(BaseModel):
@@ -229,7 +231,7 @@ class BestRequest(BaseModel):
     mode: Literal["max", "min"] = "max"
     dataset_revision_id: str | None = None
     create_model: bool = True
-    comment: str = ""
+    comment: StoredText = ""
 
 
 class EventRead(BaseModel):

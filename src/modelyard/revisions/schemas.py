@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from modelyard.kit.bounds import StoredText
 from modelyard.revisions.states import RevisionStatus, WeightsStatus
 
 
@@ -22,7 +23,7 @@ class TrainRequest(BaseModel):
     dataset_revision: str | None = Field(
         default=None, description="Dataset revision id or number; default: made from the current dataset (or reused)."
     )
-    name: str | None = Field(default=None, max_length=256)
+    name: StoredText | None = Field(default=None, max_length=256)
 
 
 class RevisionLabel(BaseModel):
@@ -65,7 +66,7 @@ class ModelRevisionRead(BaseModel):
 class RevisionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=256)
+    name: StoredText = Field(min_length=1, max_length=256)
 
 
 class Lineage(BaseModel):
