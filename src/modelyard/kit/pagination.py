@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import DateTime, Float, Integer, Numeric, Select, SQLColumnExpression, tuple_
+from sqlalchemy import DateTime, Float, Integer, Numeric, Select, SQLColumnExpression, TypeDecorator, tuple_
 
 from modelyard.errors import InvalidInput
 from modelyard.kit.bounds import fits_int64, to_utc
@@ -56,6 +56,8 @@ def check_cursor_value(value: Any, column: SQLColumnExpression[Any]) -> None:
     """Refuse a decoded value the column cannot be compared with: a well-formed cursor can still hold a dict,
     a list, null or a number past 64 bits, and the database would fail on it instead of answering."""
     kind = getattr(column, "type", None)
+    if isinstance(kind, TypeDecorator):  # e.g. a DateTime kept in UTC: judge by what it stores
+        kind = kind.impl_instance
     if isinstance(kind, DateTime):
         ok = isinstance(value, datetime) and _fits_utc(value)
     elif isinstance(kind, Integer):
