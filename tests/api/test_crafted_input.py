@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +174,30 @@ def test_a_file_name_past_the_file_system_limit_is_refused_and_stores_nothing(
     response = filled._http.put(f"/registry/models/m/versions/1/files/{'n' * 230}", files={"file": ("x", b"weights")})
     assert "200 bytes" in _problem(response, 400, "file_name_too_long")["detail"]
     assert (_stored_keys(filled), _blobs(settings)) == before
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("entries", "words"),
+    [
+        ({"n" * 300 + ".jpg": b"x"}, "over 200 bytes"),
+        ({"a": b"x", "a/b.jpg": b"y"}, "cannot be unpacked"),  # the file system's error, which names its path
+    ],
+    ids=["long-member-name", "member-under-a-file"],
+)
+def test_an_unpackable_upload_is_a_400_that_shows_no_server_path(
+    filled: Client, settings: Settings, entries: dict[str, bytes], words: str
+) -> None:
+    for file_name in ("images.zip", "."):
+        response = filled._http.post("/projects/p/dataset/items", files=[("files", (file_name, _zip(entries)))])
+        detail = _problem(response, 400, "unsafe_archive")["detail"]
+        assert words in detail
+        assert str(settings.data_dir) not in response.text and ".tmp" not in response.text
+        assert detail.startswith("images.zip: " if file_name == "images.zip" else "file-0: ")

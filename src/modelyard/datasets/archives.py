@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from modelyard.errors import InvalidInput, PayloadTooLarge
+from modelyard.kit.bounds import MAX_NAME_PART_BYTES
+
+# What a damaged archive raises while it is read; each becomes a 400 that names the member, never the
+# server's folder (an OSError's text holds the full path it failed on).
+UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError)
 
 COPY_CHUNK = 1024 * 1024
 
@@ -33,8 +39,8 @@ def extract_zip(archive: Path, target: Path, limits: ArchiveLimits, *, name: str
     label = name or archive.name
     try:
         bundle = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile as error:
-        raise InvalidInput(f"{label}: not a readable zip archive ({error})", code="unsafe_archive") from None
+    except UNREADABLE as error:
+        raise InvalidInput(f"{label}: not a readable zip archive ({_reason(error)})", code="unsafe_archive") from None
     with bundle:
         members = [info for info in bundle.infolist() if not info.is_dir()]
         _check_members(label, members, archive.stat().st_size, limits)
@@ -46,15 +52,35 @@ def extract_zip(archive: Path, target: Path, limits: ArchiveLimits, *, name: str
             if root not in destination.parents:
                 raise InvalidInput(f"{label}: member {info.filename!r} would land outside the target folder",
                                    code="unsafe_archive")
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with bundle.open(info) as source, destination.open("wb") as out:
-                while chunk := source.read(COPY_CHUNK):
-                    budget -= len(chunk)
-                    if budget < 0:
-                        raise PayloadTooLarge(_too_big(label, limits))
-                    out.write(chunk)
+            try:
+                budget = _copy_member(bundle, info, destination, budget)
+            except UNREADABLE as error:
+                raise InvalidInput(
+                    f"{label}: member {info.filename!r} cannot be unpacked ({_reason(error)})", code="unsafe_archive"
+                ) from None
+            if budget < 0:
+                raise PayloadTooLarge(_too_big(label, limits))
             written.append(destination)
     return written
+
+
+def _copy_member(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path, budget: int) -> int:
+    """Write one member; returns the byte budget left (below zero: it stopped at the cap)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with bundle.open(info) as source, destination.open("wb") as out:
+        while chunk := source.read(COPY_CHUNK):
+            budget -= len(chunk)
+            if budget < 0:
+                return budget
+            out.write(chunk)
+    return budget
+
+
+def _reason(error: Exception) -> str:
+    """The error without the path it may carry: an OSError's own words, else its text."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
 
 
 def _check_members(label: str, members: list[zipfile.ZipInfo], packed_size: int, limits: ArchiveLimits) -> None:
@@ -93,6 +119,13 @@ def _safe_member_path(label: str, member: str) -> PurePosixPath:
     parts = [part for part in path.parts if part not in ("", ".")]
     if not parts:
         raise InvalidInput(f"{label}: member {member!r} has an empty name", code="unsafe_archive")
+    if any(not character.isprintable() for character in member):
+        raise InvalidInput(f"{label}: member {member!r} has a control character in its name", code="unsafe_archive")
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_PART_BYTES for part in parts):
+        raise InvalidInput(
+            f"{label}: member {member[:60]!r}... has a name part over {MAX_NAME_PART_BYTES} bytes",
+            code="unsafe_archive",
+        )
     return PurePosixPath(*parts)
 
 

@@ -62,7 +62,8 @@ def _received(uploads: list[UploadFile], context: Context) -> Iterator[list[Inco
                             "(setting MODELYARD_MAX_UPLOAD_BYTES): send it in several parts"
                         )
                     out.write(chunk)
-            incoming.append(IncomingFile(Path(upload.filename or f"file-{index}").name, path))
+            # A name like "." or "/" has no last part: never fall back on the scratch file's own name.
+            incoming.append(IncomingFile(Path(upload.filename or "").name or f"file-{index}", path))
         yield incoming
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

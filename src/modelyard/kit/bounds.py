@@ -9,6 +9,9 @@ from pydantic import AfterValidator, Field
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+# A file name part that the store writes: file systems allow 255 bytes, and the store stages a file under
+# a longer name before renaming it into place, so 200 leaves room for that.
+MAX_NAME_PART_BYTES = 200
 
 StoredInt = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 """An integer that is compared with a stored column: out of range is a 422, not an overflow in the driver."""

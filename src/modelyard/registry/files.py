@@ -9,15 +9,13 @@ import structlog
 
 from modelyard.db.base import utcnow
 from modelyard.errors import InvalidInput, NotFound
+from modelyard.kit.bounds import MAX_NAME_PART_BYTES
 from modelyard.registry.models import ModelVersion, ModelVersionFile
 from modelyard.registry.service import RegistryService, version_file_key
 from modelyard.storage.base import Source
 
 log = structlog.get_logger("modelyard.registry")
 MAX_FILE_NAME = 512
-# Each part becomes a file (or folder) name in the store, and the store stages a file under a longer name
-# before it renames it into place: 200 bytes keeps both below the 255 bytes that file systems allow.
-MAX_FILE_NAME_PART_BYTES = 200
 
 
 def check_file_name(name: str) -> str:
@@ -33,9 +31,9 @@ def check_file_name(name: str) -> str:
         raise InvalidInput(f"file name {name!r} is not valid: {hint}")
     if any(not character.isprintable() for character in name):  # NUL, control and lone surrogate characters
         raise InvalidInput(f"file name {name!r} holds a control or unprintable character: {hint}")
-    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_FILE_NAME_PART_BYTES for part in name.split("/")):
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_PART_BYTES for part in name.split("/")):
         raise InvalidInput(
-            f"file name {name[:40]!r}... has a part over {MAX_FILE_NAME_PART_BYTES} bytes: use a shorter name",
+            f"file name {name[:40]!r}... has a part over {MAX_NAME_PART_BYTES} bytes: use a shorter name",
             code="file_name_too_long",
         )
     return str(PurePosixPath(name))
