@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modelyard import __version__
+from modelyard.api.docs import install_docs
 from modelyard.api.problems import install_problem_handlers
 from modelyard.config import Settings
 from modelyard.context import AppContext
@@ -52,12 +53,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
         version=__version__,
         description="Manage computer-vision models from labelled data to deployment.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by install_docs from installed files, not from a CDN
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.context = context
     app.state.runner = None
     install_problem_handlers(app)
+    install_docs(app)
     app.add_middleware(RequestContext)
     app.include_router(_api_router(), prefix=API_PREFIX)
     return app
