@@ -201,3 +201,9 @@ def test_an_unpackable_upload_is_a_400_that_shows_no_server_path(
         assert words in detail
         assert str(settings.data_dir) not in response.text and ".tmp" not in response.text
         assert detail.startswith("images.zip: " if file_name == "images.zip" else "file-0: ")
+
+
+def test_a_nul_in_a_tag_value_is_a_422(filled: Client) -> None:
+    response = filled._http.patch("/registry/models/m", json={"set_tags": {"team": "a\x00"}})
+    assert _problem(response, 422, "validation_error")["errors"][0]["field"].startswith("set_tags")
+    assert filled.registry.get("m").tags == {}

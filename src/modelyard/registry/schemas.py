@@ -6,9 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from modelyard.kit.bounds import INT64_MAX, StoredInt, StoredText
+from modelyard.kit.bounds import INT64_MAX, StoredInt, StoredText, storable_text
 
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 ALIAS_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
@@ -16,9 +16,9 @@ LARGE_FILE_BYTES = 100 * 1024 * 1024
 
 ModelName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=MODEL_NAME_PATTERN)]
 AliasName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=ALIAS_PATTERN)]
-TagKey = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-TagValue = Annotated[str, StringConstraints(max_length=1024)]
-LabelMap = dict[int, str]
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(storable_text)]
+TagValue = Annotated[str, StringConstraints(max_length=1024), AfterValidator(storable_text)]
+LabelMap = dict[int, StoredText]
 
 
 class Framework(StrEnum):
