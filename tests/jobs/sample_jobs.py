@@ -73,6 +73,19 @@ def stubborn(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         time.sleep(0.05)
 
 
+def threads(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Reports the thread counts the worker chose for this process."""
+    import torch
+
+    from modelyard import cpu_threads
+
+    return {
+        "torch": torch.get_num_threads(),
+        "openvino": cpu_threads.openvino_properties(),
+        "usable": cpu_threads.usable_cpus(),
+    }
+
+
 def _output_path(data_dir: Path, job_id: str) -> Path:
     return data_dir / "outputs" / f"{job_id}.txt"
 
@@ -90,4 +103,5 @@ JOB_TYPES = [
     JobType("test.leave_work", leave_work, "Leaves half-done output until cancelled.", cleanup=remove_output),
     JobType("test.ignore_cancel", ignore_cancel, "Ignores cooperative cancellation."),
     JobType("test.stubborn", stubborn, "Ignores cancellation and SIGTERM."),
+    JobType("test.threads", threads, "Reports the thread counts of its process."),
 ]

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from modelyard import cpu_threads
 from modelyard.config import Settings
 from modelyard.db.base import utcnow
 from modelyard.db.engine import Database, transaction
@@ -116,6 +117,7 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
     try:
         job_type = registry.get(job_type_name)
         log.info("job %s (%s) started in process %d", job_id, job_type_name, os.getpid())
+        _size_threads(settings, log)
         result = job_type.body(context, params) or {}
         outcome = {"status": "succeeded", "progress": 100.0, "result": result}
         log.info("job %s succeeded", job_id)
@@ -138,6 +140,13 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
         JobRepository(session).transition(job_id, ["running", "cancelling"], finished_at=utcnow(), **outcome)
     db.dispose()
     return 0 if outcome["status"] == "succeeded" else 1
+
+
+def _size_threads(settings: Settings, log: logging.Logger) -> None:
+    """Once per job process, before any torch or OpenVINO work: threads for the CPUs this process may use."""
+    choice = cpu_threads.choose(settings.job_threads)
+    cpu_threads.apply(choice)
+    log.info("threads: %d (%s)", choice.threads, choice.why)
 
 
 def run_cleanup(
