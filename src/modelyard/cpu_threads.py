@@ -11,8 +11,13 @@ job worker and remembers the count for OpenVINO compiles and DataLoader workers 
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import math
 import os
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,17 +69,50 @@ def _affinity_count() -> int:
 
 
 def apply(choice: ThreadChoice) -> None:
-    """Size torch's intra-op and inter-op pools and remember the count for OpenVINO and DataLoaders."""
-    global _applied
-    os.environ["OMP_NUM_THREADS"] = str(choice.threads)  # libraries that read it at import (OpenMP, BLAS)
-    import torch
+    """Size torch's intra-op and inter-op pools and remember the count for OpenVINO and DataLoaders.
 
-    torch.set_num_threads(choice.threads)
-    try:
-        torch.set_num_interop_threads(choice.threads)
-    except RuntimeError:  # inter-op pool already started (only when torch ran work before): keep its size
-        pass
+    Torch is sized as soon as it is imported, not imported here: a job that never uses it (a dataset import,
+    a storage check) does not pay the seconds its import costs.
+    """
+    global _applied
+    os.environ["OMP_NUM_THREADS"] = str(choice.threads)  # libraries that read it at start (OpenMP, BLAS)
+    os.environ["MKL_NUM_THREADS"] = str(choice.threads)
     _applied = choice
+    if "torch" in sys.modules:
+        _size_torch(sys.modules["torch"], choice.threads)
+    else:
+        sys.meta_path.insert(0, _SizeTorchWhenImported(choice.threads))
+
+
+def _size_torch(torch: Any, threads: int) -> None:
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(threads)
+    except RuntimeError:  # the inter-op pool already started (torch ran work before): it keeps its size
+        pass
+
+
+class _SizeTorchWhenImported(importlib.abc.MetaPathFinder):
+    """Finds `torch` as usual, then sizes it right after its module has run."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "torch":
+            return None
+        sys.meta_path.remove(self)  # once: the normal finders answer from here on
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        run_module, threads = spec.loader.exec_module, self.threads
+
+        def run_and_size(module: types.ModuleType) -> None:
+            run_module(module)
+            _size_torch(module, threads)
+
+        spec.loader.exec_module = run_and_size  # type: ignore[method-assign]  # this spec's loader only
+        return spec
 
 
 def usable_cpus() -> int:

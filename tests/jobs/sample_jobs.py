@@ -75,12 +75,17 @@ def stubborn(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def threads(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Reports the thread counts the worker chose for this process."""
+    import sys
+
+    imported_before = "torch" in sys.modules
     import torch
 
     from modelyard import cpu_threads
 
     return {
+        "torch_imported_before": imported_before,
         "torch": torch.get_num_threads(),
+        "torch_interop": torch.get_num_interop_threads(),
         "openvino": cpu_threads.openvino_properties(),
         "usable": cpu_threads.usable_cpus(),
     }
