@@ -5,8 +5,9 @@ OpenVINO by `os.cpu_count()` starts one thread per host core; they fight over th
 training step runs several times slower than with one thread per usable CPU. The count comes from the
 process's CPU affinity and the cgroup v2 quota (`cpu.max`), or from `MODELYARD_JOB_THREADS`.
 
-`choose` is pure (tests hand it a fake affinity and cgroup file); `apply` sizes torch once at the start of a
-job worker and remembers the count for OpenVINO compiles and DataLoader workers in the same process.
+`choose` is pure (tests hand it a fake affinity and cgroup file); `apply`, called once at the start of a
+job worker, sizes torch (when it is imported) and remembers the count for OpenVINO compiles and DataLoader
+workers in the same process.
 """
 
 from __future__ import annotations
