@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     job_cancel_grace_seconds: float = Field(
         default=10.0, ge=0, description="Wait after a cooperative cancel before SIGTERM, and again before SIGKILL."
     )
+    job_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=1024,
+        description="Threads a job uses (torch, OpenVINO, DataLoader workers); empty: the CPUs the job may use.",
+    )
     job_modules: list[str] = Field(
         default_factory=list, description="Extra Python modules that register job types when imported."
     )

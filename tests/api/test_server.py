@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,36 @@ def test_killed_server_leaves_running_job_interrupted_and_runs_jobs_submitted_wh
         assert (interrupted.status, interrupted.reason) == ("failed", "interrupted")
         assert not output.exists()
         assert remote.jobs.wait(later.id, timeout=60).status == "succeeded"
+
+
+def test_sigterm_to_the_server_ends_the_running_job_as_interrupted_and_resubmittable(
+    server: ServerProcess, settings: Settings
+) -> None:
+    with Client(server.url) as remote:
+        job = remote.jobs.submit("test.leave_work", {"seconds": 120})
+        output = settings.data_dir / "outputs" / f"{job.id}.txt"
+        deadline = time.monotonic() + 30
+        while not output.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert output.exists()
+    pid = _job_pid(settings, job.id)
+
+    assert server.process is not None
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(60) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once shut down
+    assert not _pid_alive(pid), "the job's worker outlived the stopped server"
+
+    with Client(settings=settings) as local:  # no runner: what the stopped server left in the database
+        stopped = local.jobs.get(job.id)
+        assert (stopped.status, stopped.reason) == ("failed", "interrupted")
+        assert "submit it again" in (stopped.error or "")
+        assert "crashed" not in local.jobs.logs(job.id)
+    assert not output.exists()
+    assert (settings.data_dir / "outputs" / f"{job.id}.cleaned").read_text() == "interrupted"
+
+    with Client(settings=settings, run_jobs=True) as local:
+        again = local.jobs.submit(stopped.type, {"seconds": 0.2})
+        assert local.jobs.wait(again.id, timeout=60).status == "succeeded"
 
 
 def _job_pid(settings: Settings, job_id: str) -> int:

@@ -119,6 +119,44 @@ def test_job_submit_wait_show_logs_in_local_mode(settings: Settings) -> None:
     assert [item["id"] for item in listed] == [job["id"]]
 
 
+@pytest.mark.parametrize(
+    ("job_type", "line"),
+    [
+        ("test.fail", "error: job test.fail failed: ValueError: this job always fails [job "),
+        ("test.cancel_self", "error: job test.cancel_self cancelled [job "),
+    ],
+)
+def test_wait_on_a_job_that_does_not_succeed_exits_1_with_one_line(
+    settings: Settings, job_type: str, line: str
+) -> None:
+    result = modelyard(settings, "job", "submit", job_type, "--wait", "--json")
+    assert result.returncode == 1
+    errors = [text for text in result.stderr.splitlines() if text.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(line), result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads(result.stdout[result.stdout.index("{"):])["status"] in ("failed", "cancelled")
+
+
+@pytest.mark.parametrize(
+    ("job_type", "status", "reason", "error", "line"),
+    [
+        ("revision.evaluate", "failed", "error", "ValueError: no images", "evaluation failed: ValueError: no images"),
+        ("revision.train", "failed", "crashed", "exited with code 9", "training failed (crashed): exited with code 9"),
+        ("revision.optimize", "cancelled", "cancelled", None, "INT8 optimization cancelled"),
+        ("dataset.import", "failed", "interrupted", None, "dataset import failed (interrupted)"),
+    ],
+)
+def test_failure_line_names_the_jobs_own_kind(
+    job_type: str, status: str, reason: str, error: str | None, line: str
+) -> None:
+    from types import SimpleNamespace
+
+    from modelyard.cli.jobs import failure_line
+
+    job = SimpleNamespace(id="j1", type=job_type, status=status, reason=reason, error=error)
+    assert failure_line(job) == f"{line} [job j1]"
+
+
 def test_job_logs_follow_in_local_mode_runs_the_job_and_streams_to_its_end(settings: Settings) -> None:
     job = json.loads(modelyard(settings, "job", "submit", "test.count", "-p", "steps=2", "--json").stdout)
     followed = modelyard(settings, "job", "logs", job["id"], "--follow")

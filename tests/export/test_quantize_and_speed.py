@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from modelyard.export import ExportedVariant, measure_speed, quantize_ir, read_variant_metadata
 from modelyard.inference import Predictor
@@ -39,3 +40,16 @@ def test_speed_of_a_detector_uses_batch_one(detector_onnx: ExportedVariant) -> N
     report = measure_speed(detector_onnx.model_path, duration_s=0.4)
     assert report.best_batch == 1 and list(report.throughput_by_batch) == [1]
     assert np.isfinite(report.latency_p95_ms) and report.throughput_fps > 0
+
+
+def test_compiles_inside_a_job_use_the_jobs_thread_count(
+    classifier_fp16: ExportedVariant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelyard import cpu_threads
+    from modelyard.variant.backends import OpenVINOBackend
+
+    assert cpu_threads.openvino_properties() == {}  # outside a job (the server): OpenVINO's own default
+    # What the job worker's `cpu_threads.apply` leaves behind, without resizing this test process's torch.
+    monkeypatch.setattr(cpu_threads, "_applied", cpu_threads.ThreadChoice(1, "test"))
+    backend = OpenVINOBackend(classifier_fp16.model_path)
+    assert backend.compiled.get_property("INFERENCE_NUM_THREADS") == 1

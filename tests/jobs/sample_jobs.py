@@ -73,6 +73,41 @@ def stubborn(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         time.sleep(0.05)
 
 
+def threads(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Reports the thread counts the worker chose for this process."""
+    import sys
+
+    imported_before = "torch" in sys.modules
+    import torch
+
+    from modelyard import cpu_threads
+
+    return {
+        "torch_imported_before": imported_before,
+        "torch": torch.get_num_threads(),
+        "torch_interop": torch.get_num_interop_threads(),
+        "openvino": cpu_threads.openvino_properties(),
+        "usable": cpu_threads.usable_cpus(),
+    }
+
+
+def cancel_self(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Asks for its own cancellation through the database, as `job cancel` would, then waits to be stopped."""
+    from modelyard.db.base import utcnow
+    from modelyard.db.engine import transaction
+    from modelyard.jobs.repository import JobRepository
+
+    with transaction(context.db.sessions) as session:
+        JobRepository(session).transition(
+            context.job_id, ["running"], status="cancelling", cancel_requested_at=utcnow()
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        context.check_cancelled()
+        time.sleep(0.05)
+    return {}
+
+
 def _output_path(data_dir: Path, job_id: str) -> Path:
     return data_dir / "outputs" / f"{job_id}.txt"
 
@@ -90,4 +125,6 @@ JOB_TYPES = [
     JobType("test.leave_work", leave_work, "Leaves half-done output until cancelled.", cleanup=remove_output),
     JobType("test.ignore_cancel", ignore_cancel, "Ignores cooperative cancellation."),
     JobType("test.stubborn", stubborn, "Ignores cancellation and SIGTERM."),
+    JobType("test.cancel_self", cancel_self, "Cancels itself."),
+    JobType("test.threads", threads, "Reports the thread counts of its process."),
 ]

@@ -43,6 +43,20 @@ def test_job_runs_in_its_own_process_with_progress_result_and_log(running_client
     assert "counting 3" in log and "succeeded" in log
 
 
+def test_job_threads_setting_sizes_torch_and_openvino_and_is_logged(settings: Settings) -> None:
+    with Client(settings=settings.model_copy(update={"job_threads": 3}), run_jobs=True) as sdk:
+        done = sdk.jobs.wait(sdk.jobs.submit("test.threads").id, timeout=60)
+        assert done.status == "succeeded", done.error
+        assert done.result == {
+            "torch_imported_before": False,  # a job that needs no torch does not pay for importing it
+            "torch": 3,
+            "torch_interop": 3,
+            "openvino": {"INFERENCE_NUM_THREADS": 3},
+            "usable": 3,
+        }
+        assert "threads: 3 (MODELYARD_JOB_THREADS=3)" in sdk.jobs.logs(done.id)
+
+
 def test_invalid_params_and_unknown_types_are_refused(client: Client) -> None:
     with pytest.raises(ApiError) as caught:
         client.jobs.submit("test.count", {"steps": 0})

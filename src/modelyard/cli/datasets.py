@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from modelyard.cli.jobs import follow
+from modelyard.cli.jobs import exit_if_unsuccessful, follow
 from modelyard.cli.output import console, fail, print_fields, print_json, print_table
 from modelyard.cli.state import client
 
@@ -241,7 +241,6 @@ def export_dataset(
     job = follow(sdk, sdk.datasets.export(project, format, revision=revision).id)
     if job.status != "succeeded":
         _show_job(job, json)
-        raise typer.Exit(1)
     sdk.datasets.download_export(project, job.id, output)
     if json:
         print_json({"job": job.model_dump(mode="json"), "output": str(output)})
@@ -255,8 +254,7 @@ def _show_job(job: Any, json: bool) -> None:
     else:
         print_fields({"job": job.id, "status": job.status, "error": job.error or "-",
                       "result": jsonlib.dumps(job.result) if job.result else "-"})
-    if job.status in ("failed", "cancelled"):
-        raise typer.Exit(1)
+    exit_if_unsuccessful(job)
 
 
 def annotate(

@@ -7,11 +7,24 @@ from typing import Annotated, Any
 
 import typer
 
-from modelyard.cli.output import console, print_fields, print_json, print_table
+from modelyard.cli.output import console, fail, print_fields, print_json, print_table
 from modelyard.cli.state import client
 
 app = typer.Typer(help="Background jobs: list, follow, cancel.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+# What a failure line calls each job type; a type not listed (a job module's own) is named as it is.
+JOB_KINDS = {
+    "revision.train": "training",
+    "revision.export": "export",
+    "revision.evaluate": "evaluation",
+    "revision.optimize": "INT8 optimization",
+    "dataset.import": "dataset import",
+    "dataset.export": "dataset export",
+    "pipeline.batch_predict": "batch prediction",
+    "storage.verify": "storage verification",
+    "storage.gc": "storage clean-up",
+}
 
 
 @app.command("list")
@@ -66,8 +79,7 @@ def submit(
     if wait:
         job = follow(sdk, job.id)
     _show(job, json)
-    if job.status in ("failed", "cancelled"):
-        raise typer.Exit(1)
+    exit_if_unsuccessful(job)
 
 
 @app.command("cancel")
@@ -116,6 +128,23 @@ def follow(sdk: Any, job_id: str) -> Any:
         if job is None or job.status not in FINISHED_STATUSES:
             job = sdk.jobs.wait(job_id)
         return job
+
+
+def failure_line(job: Any) -> str:
+    """One line for a job that failed or was cancelled, naming what kind of job it was."""
+    line = f"{JOB_KINDS.get(job.type, f'job {job.type}')} {job.status}"
+    if job.reason and job.reason not in (job.status, "error"):  # "crashed", "interrupted": worth saying
+        line += f" ({job.reason})"
+    if job.error:
+        line += f": {job.error}"
+    return f"{line} [job {job.id}]"
+
+
+def exit_if_unsuccessful(job: Any) -> None:
+    """After `--wait`: a job that failed or was cancelled ends the command with one line and exit code 1."""
+    if job.status in ("failed", "cancelled"):
+        fail(failure_line(job))
+        raise typer.Exit(1)
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:

@@ -71,7 +71,8 @@ def root(
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode Typer returns a command's `typer.Exit(code)` instead of raising it.
+        code = app(standalone_mode=False)
     except _api_errors() as error:
         fail(error.detail)
         sys.exit(1)
@@ -88,6 +89,8 @@ def main() -> None:
         hint = f" (see `{context.command_path} --help`)" if context is not None else ""
         fail(f"{error.format_message()}{hint}")  # type: ignore[attr-defined]  # both click copies define it
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 # The except clauses below are evaluated only when a command has raised, and they look the SDK's and httpx's

@@ -55,4 +55,7 @@ def _cell(value: Any) -> str:
 
 
 def fail(message: str) -> None:
-    error_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    # Escaped: a message quoting user input or an error ("[job ...]", "labels[0]") is text, not Rich markup.
+    error_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from modelyard.cli.jobs import follow
-from modelyard.cli.output import fail, print_fields, print_json, print_table
+from modelyard.cli.jobs import exit_if_unsuccessful, follow
+from modelyard.cli.output import print_fields, print_json, print_table
 from modelyard.cli.state import client
 from modelyard.pipelines.defaults import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_VARIANT
 
@@ -87,9 +87,7 @@ def batch(
     job = follow(sdk, job.id)
     if json:
         print_json(job)
-    if job.status != "succeeded":
-        fail(f"batch prediction {job.status}: {job.error or job.reason}")
-        raise typer.Exit(1)
+    exit_if_unsuccessful(job)
     if not json:
         print(f"{job.result['count']} images predicted; predictions in {job.result['predictions_path']}")
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from modelyard.cli.jobs import follow
+from modelyard.cli.jobs import exit_if_unsuccessful, follow
 from modelyard.cli.output import print_fields, print_json, print_table
 from modelyard.cli.state import client
 
@@ -39,18 +39,10 @@ def train(
     job = follow(sdk, job.id)
     if json:
         print_json(job)
-    if job.status != "succeeded":
-        raise typer.Exit(_report_failure(job))
+    exit_if_unsuccessful(job)
     revision = sdk.models.get(job.result["revision_id"])
     if not json:
         _show(revision)
-
-
-def _report_failure(job: Any) -> int:
-    from modelyard.cli.output import fail
-
-    fail(f"training {job.status}: {job.error or job.reason}")
-    return 1
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -169,8 +161,7 @@ def _wait_for(ctx: typer.Context, submit: Any, wait: bool, json: bool) -> Any:
         print_json(job) if json else print(f"queued job {job.id}; follow it with `modelyard job show {job.id}`")
         return None
     job = follow(sdk, job.id)
-    if job.status != "succeeded":
-        raise typer.Exit(_report_failure(job))
+    exit_if_unsuccessful(job)
     return sdk, job
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
@@ -17,11 +16,10 @@ MISSING = "image file missing from the archive"
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (its affinity mask, or a container's cpuset), not the host's count."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # no affinity call on this platform (macOS)
-        return max(1, os.cpu_count() or 1)
+    """The cores this process may use (affinity, cgroup quota, `MODELYARD_JOB_THREADS` in a job), not the host's."""
+    from modelyard.cpu_threads import usable_cpus
+
+    return usable_cpus()
 
 
 def _check_chunk(

@@ -45,12 +45,16 @@ def measure_speed(
     """
     import openvino as ov
 
+    from modelyard import cpu_threads
+
     core = ov.Core()
     model = core.read_model(str(model_path))
     shape = model.inputs[0].get_partial_shape()
     dynamic_batch = shape[0].is_dynamic
     item_shape = [dimension.get_length() for dimension in list(shape)[1:]]
-    extra = {} if inference_precision is None else {"INFERENCE_PRECISION_HINT": inference_precision}
+    extra = cpu_threads.openvino_properties()
+    if inference_precision is not None:
+        extra["INFERENCE_PRECISION_HINT"] = inference_precision
     latencies = _latencies(core.compile_model(model, device, {"PERFORMANCE_HINT": "LATENCY", **extra}),
                            item_shape, duration_s / 2)
     throughput_model = core.compile_model(model, device, {"PERFORMANCE_HINT": "THROUGHPUT", **extra})

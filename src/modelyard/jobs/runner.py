@@ -59,6 +59,8 @@ class JobRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_reconcile = 0.0
+        self._stop_timeout = 10.0
+        self._stopping = False  # set while the runner ends its workers: a worker that dies then was interrupted
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -68,11 +70,20 @@ class JobRunner:
         log.info("jobs.runner.started", runner=self.runner_id, slots=self.settings.job_slots)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop claiming; running jobs are asked to cancel and their processes ended."""
+        """Stop claiming and end running jobs as `interrupted`: SIGTERM, then SIGKILL after `timeout`."""
+        self._stop_timeout = timeout
         self._stop.set()
         self._wake.set()
         if self._thread:
-            self._thread.join(timeout)
+            # The runner thread spawned the workers and ends them itself: a worker dies with the thread that
+            # started it (PR_SET_PDEATHSIG), so the thread must outlive its workers.
+            self._thread.join(timeout + 5)
+        if self._running:  # the thread never ran or did not finish in time: end what is left from here
+            self._end_workers(timeout)
+        log.info("jobs.runner.stopped", runner=self.runner_id)
+
+    def _end_workers(self, timeout: float) -> None:
+        self._stopping = True
         for running in list(self._running.values()):
             if running.process.poll() is None:
                 running.process.terminate()
@@ -84,7 +95,6 @@ class JobRunner:
                 running.process.kill()
                 running.process.wait()
         self._reap()
-        log.info("jobs.runner.stopped", runner=self.runner_id)
 
     @property
     def alive(self) -> bool:
@@ -105,6 +115,7 @@ class JobRunner:
                 log.exception("jobs.runner.tick_failed")
             self._wake.wait(self.settings.job_poll_seconds)
             self._wake.clear()
+        self._end_workers(self._stop_timeout)
 
     def _tick(self) -> None:
         self._reap()
@@ -168,8 +179,9 @@ class JobRunner:
             code = running.process.poll()
             if code is None:
                 continue
+            if self._running.pop(job_id, None) is None:
+                continue  # reaped meanwhile by the other side of a stop (its thread and the caller)
             running.log_file.close()
-            del self._running[job_id]
             # A worker that ended normally has already recorded its outcome; anything still
             # `running` here means the process died (crash, OOM kill, signal).
             with transaction(self.context.db.sessions) as session:
@@ -179,6 +191,9 @@ class JobRunner:
                 was_cancelling = job.status == "cancelling"
             if was_cancelling:
                 self._finish_abandoned(job_id, "cancelled", "cancelled", None)
+            elif self._stopping:
+                error = f"the server stopped while the job ran (its process exited with code {code}); submit it again"
+                self._finish_abandoned(job_id, "failed", "interrupted", error)
             else:
                 self._finish_abandoned(
                     job_id, "failed", "crashed", f"the job process exited with code {code} before finishing"

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from modelyard import cpu_threads
 from modelyard.config import Settings
 from modelyard.db.base import utcnow
 from modelyard.db.engine import Database, transaction
@@ -116,12 +117,13 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
     try:
         job_type = registry.get(job_type_name)
         log.info("job %s (%s) started in process %d", job_id, job_type_name, os.getpid())
+        _size_threads(settings, log)
         result = job_type.body(context, params) or {}
         outcome = {"status": "succeeded", "progress": 100.0, "result": result}
         log.info("job %s succeeded", job_id)
     except JobCancelled:
-        outcome = {"status": "cancelled", "reason": "cancelled"}
-        log.info("job %s cancelled", job_id)
+        outcome = _stopped_outcome(db, job_id)
+        log.info("job %s %s (%s)", job_id, outcome["status"], outcome["reason"])
     except Exception as error:  # noqa: BLE001 - any failure of the body fails the job, traceback in its log
         outcome = {"status": "failed", "reason": "error", "error": f"{type(error).__name__}: {error}"}
         log.error("job %s failed:\n%s", job_id, traceback.format_exc())
@@ -138,6 +140,28 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
         JobRepository(session).transition(job_id, ["running", "cancelling"], finished_at=utcnow(), **outcome)
     db.dispose()
     return 0 if outcome["status"] == "succeeded" else 1
+
+
+def _stopped_outcome(db: Database, job_id: str) -> dict[str, Any]:
+    """A stop asked for through the job (`cancelling`) is a cancel; a SIGTERM without one is the server
+    shutting down, which interrupts the job: failed with reason `interrupted`, to be submitted again."""
+    try:
+        with transaction(db.read_sessions) as session:
+            job = JobRepository(session).get(job_id)
+            cancelling = job is not None and job.status == "cancelling"
+    except SQLAlchemyError:  # the database is going away with the server: a shutdown, not a cancel
+        cancelling = False
+    if cancelling:
+        return {"status": "cancelled", "reason": "cancelled"}
+    error = "the server stopped while the job ran; submit it again"
+    return {"status": "failed", "reason": "interrupted", "error": error}
+
+
+def _size_threads(settings: Settings, log: logging.Logger) -> None:
+    """Once per job process, before any torch or OpenVINO work: threads for the CPUs this process may use."""
+    choice = cpu_threads.choose(settings.job_threads)
+    cpu_threads.apply(choice)
+    log.info("threads: %d (%s)", choice.threads, choice.why)
 
 
 def run_cleanup(

@@ -6,7 +6,6 @@ task adapter, which moves a quarter of the bytes to the GPU and keeps workers ch
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,7 +214,9 @@ def choose_num_workers(config: TrainingConfig) -> int:
     """Workers only pay off when there is per-sample work (augmentations) and spare cores beside training."""
     if config.num_workers is not None:
         return config.num_workers
-    cores = os.cpu_count() or 1
+    from modelyard.cpu_threads import usable_cpus
+
+    cores = usable_cpus()
     return min(4, cores // 2) if config.augments and cores >= 4 else 0
 
 

@@ -109,7 +109,9 @@ class DecodedImages:
     ) -> None:
         self._paths: list[Path] | None = None
         self._array: np.ndarray | None = None
-        threads = threads or min(8, os.cpu_count() or 1)
+        from modelyard.cpu_threads import usable_cpus
+
+        threads = threads or min(8, usable_cpus())
         if cache_dir is None:
             self._array = _decode_all_in_memory(images, spec, threads)
         else:

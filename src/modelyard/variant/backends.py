@@ -54,7 +54,9 @@ class OpenVINOBackend:
     ) -> None:
         import openvino as ov
 
-        properties: dict[str, Any] = dict(config or {})
+        from modelyard import cpu_threads
+
+        properties: dict[str, Any] = {**cpu_threads.openvino_properties(), **(config or {})}
         if inference_precision is not None:
             properties["INFERENCE_PRECISION_HINT"] = inference_precision
         core = ov.Core()
