@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +30,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from servers import free_port, start_server
 
 from modelyard.architectures.manifest import SHIPPED_MANIFESTS_DIR, load_manifests
 from modelyard.export import ExportedVariant, export_openvino, quantize_ir
@@ -194,33 +193,11 @@ def photo_jpeg() -> bytes:
     return buffer.getvalue()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def resident_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MODELYARD_DATA_DIR": str(data_dir), "MODELYARD_LOG_LEVEL": "warning"}
-    env.pop("MODELYARD_DATABASE_URL", None)
-    command = [sys.executable, "-m", "modelyard", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"server did not start: {process.stderr.read().decode() if process.stderr else ''}")
 
 
 def store_served_revision(data_dir: Path, checkpoint: Path, fp16: ExportedVariant) -> tuple[str, str]:

@@ -19,9 +19,7 @@ import functools
 import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +32,7 @@ from typing import Any, TypeVar, cast
 
 import httpx
 import registry_mlflow
+from servers import free_port, start_server
 from sqlalchemy import Table, insert, select
 
 from modelyard.config import Settings
@@ -142,30 +141,6 @@ def fill(settings: Settings, models: int, versions: int) -> dict[str, object]:
         "deep_cursor": encode_cursor(deep_id, deep_id) if deep_id else None,
         "model_deep_cursor": encode_cursor(model_deep[0], model_deep[1]) if model_deep else None,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(data_dir: Path, port: int, database_url: str | None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MODELYARD_DATA_DIR": str(data_dir), "MODELYARD_LOG_LEVEL": "warning"}
-    env.pop("MODELYARD_DATABASE_URL", None)
-    if database_url:
-        env["MODELYARD_DATABASE_URL"] = database_url
-    command = [sys.executable, "-m", "modelyard", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"server did not start: {process.stderr.read().decode() if process.stderr else ''}")
 
 
 def measure(http: httpx.Client, make_path: Callable[[int], str], requests: int) -> tuple[float, float, int]:

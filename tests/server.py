@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from modelyard.config import Settings
+from tests.waiting import START_CEILING_SECONDS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +52,7 @@ class ServerProcess:
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = START_CEILING_SECONDS) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "modelyard", "serve"],

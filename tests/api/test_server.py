@@ -12,8 +12,10 @@ import httpx
 import pytest
 
 from modelyard.config import Settings
+from modelyard.jobs.schemas import JobRead as Job
 from modelyard.sdk import Client
 from tests.server import ServerProcess
+from tests.waiting import START_CEILING_SECONDS
 
 
 @pytest.fixture
@@ -59,14 +61,9 @@ def test_sdk_and_local_mode_see_the_same_projects(server: ServerProcess, setting
 def test_killed_server_leaves_running_job_interrupted_and_runs_jobs_submitted_while_down(
     server: ServerProcess, settings: Settings
 ) -> None:
+    job, output = _start_leave_work(server)
     with Client(server.url) as remote:
-        job = remote.jobs.submit("test.leave_work", {"seconds": 120})
-        output = settings.data_dir / "outputs" / f"{job.id}.txt"
-        deadline = time.monotonic() + 30
-        while not output.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        running = remote.jobs.get(job.id)
-    assert running.status == "running" and output.exists()
+        assert remote.jobs.get(job.id).status == "running"
 
     server.kill()
     pid = _job_pid(settings, job.id)
@@ -90,13 +87,7 @@ def test_killed_server_leaves_running_job_interrupted_and_runs_jobs_submitted_wh
 def test_sigterm_to_the_server_ends_the_running_job_as_interrupted_and_resubmittable(
     server: ServerProcess, settings: Settings
 ) -> None:
-    with Client(server.url) as remote:
-        job = remote.jobs.submit("test.leave_work", {"seconds": 120})
-        output = settings.data_dir / "outputs" / f"{job.id}.txt"
-        deadline = time.monotonic() + 30
-        while not output.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-    assert output.exists()
+    job, output = _start_leave_work(server)
     pid = _job_pid(settings, job.id)
 
     assert server.process is not None
@@ -140,3 +131,15 @@ def test_status_and_log_streams_over_http_end_with_the_job(server: ServerProcess
         assert [line for line in lines if "counting" in line][-1].endswith("counting 3")
         plain = httpx.get(f"{server.url}/api/v1/jobs/{job.id}/logs", params={"follow": "false"})
         assert plain.headers["content-type"].startswith("text/plain") and "counting 2" in plain.text
+
+
+def _start_leave_work(server: ServerProcess) -> tuple[Job, Path]:
+    """Submit a job that leaves a file behind while it runs; return once the file is there."""
+    with Client(server.url) as remote:
+        job = remote.jobs.submit("test.leave_work", {"seconds": 120})
+    output = server.settings.data_dir / "outputs" / f"{job.id}.txt"
+    deadline = time.monotonic() + START_CEILING_SECONDS
+    while not output.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert output.exists(), "the job did not start"
+    return job, output
