@@ -3,7 +3,6 @@ variants are made once per session for the export, inference, deploy and evaluat
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,13 +13,13 @@ from modelyard.config import Settings
 from modelyard.context import AppContext
 from modelyard.db import migrate
 from modelyard.sdk import Client
+from tests.databases import DATABASES
 from tests.postgres import PostgresCluster
 
 if TYPE_CHECKING:
     from modelyard.export import ExportedVariant
     from tests.export.factories import TinyModels
 
-DATABASES = os.environ.get("MODELYARD_TEST_DATABASES", "sqlite,postgresql").split(",")
 TEST_JOB_MODULES = ["tests.jobs.sample_jobs"]
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from modelyard.config import Settings
 from modelyard.sdk import Client
+from tests.databases import on_one_database
 from tests.packages import run_deployment_package
 from tests.revisions.factories import detection_project
 from tests.waiting import JOB_CEILING_SECONDS
@@ -16,6 +17,7 @@ from tests.waiting import JOB_CEILING_SECONDS
 THRESHOLD = 0.05
 
 
+@on_one_database("sqlite")
 def test_detection_model_from_images_to_deployment(running_client: Client, settings: Settings, tmp_path: Path) -> None:
     project = detection_project(running_client, tmp_path / "shapes", count=14)
     job = running_client.models.train(project, "ssdlite320_mobilenet_v3_large", base="scratch",

@@ -11,6 +11,7 @@ import yaml
 from modelyard.config import Settings
 from modelyard.revisions.schemas import ModelRevisionRead
 from modelyard.sdk import ApiError, Client, Job
+from tests.databases import on_one_database
 from tests.revisions.factories import classification_project, detection_project
 from tests.waiting import JOB_CEILING_SECONDS
 
@@ -24,6 +25,7 @@ def _train(client: Client, project: str, **kwargs: Any) -> tuple[Job, ModelRevis
     return done, (client.models.get(done.result["revision_id"]) if done.status == "succeeded" else None)
 
 
+@on_one_database("sqlite")
 def test_classification_trains_to_a_self_describing_revision(
     running_client: Client, settings: Settings, tmp_path: Path
 ) -> None:
@@ -83,6 +85,7 @@ def _green(tmp_path: Path) -> Path:
     return color_image(tmp_path / "green-0.png", "green", seed=5)
 
 
+@on_one_database("postgresql")
 def test_detection_trains_and_reports_map(running_client: Client, tmp_path: Path) -> None:
     project = detection_project(running_client, tmp_path / "shapes")
     job, revision = _train(running_client, project, architecture="ssdlite320_mobilenet_v3_large", base="scratch",
@@ -133,6 +136,7 @@ def test_training_needing_unavailable_weights_fails_at_once_saying_how_to_import
     assert running_client.models.list(project).items == []
 
 
+@on_one_database("postgresql")
 def test_pretrained_weights_are_downloaded_once_verified_and_cached(
     running_client: Client, settings: Settings, tmp_path: Path
 ) -> None:

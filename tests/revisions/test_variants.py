@@ -8,6 +8,7 @@ import pytest
 
 from modelyard.config import Settings
 from modelyard.sdk import ApiError, Client, Job
+from tests.databases import on_one_database
 from tests.revisions.factories import classification_project
 from tests.waiting import JOB_CEILING_SECONDS
 
@@ -27,6 +28,7 @@ def _conflict(call) -> str:  # noqa: ANN001
     return caught.value.detail
 
 
+@on_one_database("sqlite")
 def test_trained_revision_gets_variants_evaluations_int8_and_can_lose_its_weights(
     running_client: Client, settings: Settings, tmp_path: Path
 ) -> None:
