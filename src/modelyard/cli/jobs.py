@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from modelyard.cli.output import console, fail, print_fields, print_json, print_table
+from modelyard.cli.output import console, fail, parse_pairs, print_fields, print_json, print_table
 from modelyard.cli.state import client
 
 app = typer.Typer(help="Background jobs: list, follow, cancel.", no_args_is_help=True)
@@ -75,7 +75,7 @@ def submit(
 ) -> None:
     """Submit a job of a registered type."""
     sdk = client(ctx, run_jobs=wait)
-    job = sdk.jobs.submit(job_type, _parse_params(param or []), project=project)
+    job = sdk.jobs.submit(job_type, parse_pairs(param or [], "--param"), project=project)
     if wait:
         job = follow(sdk, job.id)
     _show(job, json)
@@ -145,19 +145,6 @@ def exit_if_unsuccessful(job: Any) -> None:
     if job.status in ("failed", "cancelled"):
         fail(failure_line(job))
         raise typer.Exit(1)
-
-
-def _parse_params(pairs: list[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        if not separator or not key:
-            raise typer.BadParameter(f"expected key=value, got {pair!r}", param_hint="--param")
-        try:
-            params[key] = jsonlib.loads(value)
-        except ValueError:
-            params[key] = value
-    return params
 
 
 def _show(job: Any, json: bool) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import typer
 from rich.console import Console
 
 console = Console()
@@ -59,3 +60,17 @@ def fail(message: str) -> None:
 
     # Escaped: a message quoting user input or an error ("[job ...]", "labels[0]") is text, not Rich markup.
     error_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def parse_pairs(pairs: Sequence[str], option: str) -> dict[str, Any]:
+    """`key=value` options as a dict; values are JSON when they parse as JSON, else strings."""
+    parsed: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, raw = pair.partition("=")
+        if not separator or not key:
+            raise typer.BadParameter(f"expected key=value, got {pair!r}", param_hint=option)
+        try:
+            parsed[key] = json.loads(raw)
+        except ValueError:
+            parsed[key] = raw
+    return parsed

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 from typing import Annotated, Any
 
 import typer
 
 from modelyard.cli.jobs import exit_if_unsuccessful, follow
-from modelyard.cli.output import print_fields, print_json, print_table
+from modelyard.cli.output import parse_pairs, print_fields, print_json, print_table
 from modelyard.cli.state import client
 
 app = typer.Typer(help="Model revisions: what training produced.", no_args_is_help=True)
@@ -48,14 +47,7 @@ def train(
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """`a.b=1` -> {"a": {"b": 1}}; values are JSON when they parse as JSON, else strings."""
     overrides: dict[str, Any] = {}
-    for pair in pairs:
-        key, separator, raw = pair.partition("=")
-        if not separator or not key:
-            raise typer.BadParameter(f"expected key=value, got {pair!r}", param_hint="--set")
-        try:
-            value = jsonlib.loads(raw)
-        except ValueError:
-            value = raw
+    for key, value in parse_pairs(pairs, "--set").items():
         target = overrides
         *parents, leaf = key.split(".")
         for part in parents:
