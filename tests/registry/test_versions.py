@@ -69,13 +69,16 @@ def test_references_by_number_latest_stage_and_alias(registry: Registry) -> None
 
     assert registry.version("m/2").number == 2
     assert registry.version("m/latest").number == 3
-    assert registry.version("m").number == 3
     assert registry.version("m/production").number == 2
     assert registry.version("m@champion").number == 1
     assert registry.describe("m").latest_version.number == 3
     with pytest.raises(ApiError) as no_stage:
         registry.version("m/staging")
     assert no_stage.value.status == 404
+    with pytest.raises(ApiError) as bare:
+        registry.version("m")  # a bare name is the model, never silently its latest version
+    assert (bare.value.status, bare.value.code) == (400, "version_reference_required")
+    assert "m/latest" in bare.value.detail
 
 
 def test_label_map_parameters_and_metrics_are_edited_and_recorded(registry: Registry) -> None:

@@ -1,6 +1,7 @@
 """`modelyard registry ...`: registered models, versions, files, aliases, stages, history.
 
-Versions are named by references: `name/3`, `name/latest`, `name/production`, `name@champion`.
+Versions are named by references: `name/3`, `name/latest`, `name/production`, `name@champion`. A bare
+`name` always means the whole model; commands that act on a version refuse it unless `--latest` is given.
 """
 
 from __future__ import annotations
@@ -14,6 +15,16 @@ from typing import Annotated, Any
 import typer
 
 from modelyard.cli.output import print_fields, print_json, print_table
+from modelyard.cli.registry_options import (
+    json_object,
+    json_value,
+    key_values,
+    label_map_of,
+    metrics_of,
+    named_files,
+    runtime_with,
+    version_reference,
+)
 from modelyard.cli.state import client
 
 app = typer.Typer(
@@ -21,52 +32,32 @@ app = typer.Typer(
 )
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CommentOption = Annotated[str, typer.Option("--comment", "-m", help="Why; kept in the history.")]
+ModelArgument = Annotated[str, typer.Argument(metavar="NAME", help="A registered model's name.")]
+VersionArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="VERSION", help="name/3, name@alias, name/latest or name/production (or a bare name with --latest)."
+    ),
+]
+LatestOption = Annotated[bool, typer.Option("--latest", help="VERSION is a model name: use its newest version.")]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Change it even if it holds an alias or is in staging or production.")
+]
+ImageOption = Annotated[str | None, typer.Option("--image", help="Container image, IMAGE[:TAG], to run it in.")]
+RuntimeFlagOption = Annotated[
+    list[str] | None, typer.Option("--runtime-flag", help="A flag for the container; repeat (replaces the list).")
+]
+RuntimeEnvOption = Annotated[
+    list[str] | None, typer.Option("--runtime-env", help="KEY=VALUE environment of the container; repeat.")
+]
 SORTS = "name | description | creation_time | last_updated_time | num_versions"
-
-
-def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
-    pairs = {}
-    for value in values or []:
-        key, sep, item = value.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"{what} {value!r} must look like key=value")
-        pairs[key] = item
-    return pairs
-
-
-def _json_value(text: str) -> Any:
-    try:
-        return jsonlib.loads(text)
-    except ValueError:
-        return text
-
-
-def _json_object(text: str | None, what: str) -> dict[str, Any] | None:
-    if text is None:
-        return None
-    try:
-        value = jsonlib.loads(text)
-    except ValueError as error:
-        raise typer.BadParameter(f"{what} is not valid JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise typer.BadParameter(f"{what} must be a JSON object")
-    return value
-
-
-def _label_map(values: list[str] | None) -> dict[int, str]:
-    labels = {}
-    for index, name in _pairs(values, "label").items():
-        if not index.isdigit():
-            raise typer.BadParameter(f"label index {index!r} must be a number (e.g. --label 0=cat)")
-        labels[int(index)] = name
-    return labels
 
 
 # -- registered models ---------------------------------------------------------------------------
 @app.command("create")
 def create(
     ctx: typer.Context,
-    name: str,
+    name: ModelArgument,
     description: Annotated[str, typer.Option(help="What the model is for (any length).")] = "",
     metadata: Annotated[str | None, typer.Option(help="A JSON object.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="key=value; repeat for more.")] = None,
@@ -75,7 +66,7 @@ def create(
 ) -> None:
     """Create a registered model."""
     model = client(ctx).registry.create(
-        name, description=description, metadata=_json_object(metadata, "--metadata"), tags=_pairs(tag, "tag"),
+        name, description=description, metadata=json_object(metadata, "--metadata"), tags=key_values(tag, "tag"),
         labels=list(label or []),
     )  # fmt: skip
     _show_model(model, json)
@@ -112,7 +103,7 @@ def list_models(
 
 
 @app.command("describe")
-def describe(ctx: typer.Context, name: str, json: JsonOption = False) -> None:
+def describe(ctx: typer.Context, name: ModelArgument, json: JsonOption = False) -> None:
     """Show a registered model with its latest version."""
     description = client(ctx).registry.describe(name)
     if json:
@@ -127,7 +118,7 @@ def describe(ctx: typer.Context, name: str, json: JsonOption = False) -> None:
 @app.command("update")
 def update(
     ctx: typer.Context,
-    name: str,
+    name: ModelArgument,
     new_name: Annotated[str | None, typer.Option("--name", help="Rename the model.")] = None,
     description: Annotated[str | None, typer.Option(help="New description.")] = None,
     add_metadata: Annotated[str | None, typer.Option(help="JSON object merged at the top level.")] = None,
@@ -141,8 +132,8 @@ def update(
 ) -> None:
     """Rename a model, or change its description, metadata, tags or labels."""
     changes = {
-        "name": new_name, "description": description, "add_metadata": _json_object(add_metadata, "--add-metadata"),
-        "remove_metadata": remove_metadata or None, "set_tags": _pairs(tag, "tag") or None,
+        "name": new_name, "description": description, "add_metadata": json_object(add_metadata, "--add-metadata"),
+        "remove_metadata": remove_metadata or None, "set_tags": key_values(tag, "tag") or None,
         "remove_tags": remove_tag or None, "add_labels": label or None, "remove_labels": remove_label or None,
     }  # fmt: skip
     body = {key: value for key, value in changes.items() if value is not None}
@@ -152,18 +143,20 @@ def update(
 @app.command("archive")
 def archive(
     ctx: typer.Context,
-    name: str,
+    name: ModelArgument,
     undo: Annotated[bool, typer.Option("--undo", help="Unarchive.")] = False,
     json: JsonOption = False,
 ) -> None:
-    """Archive a model (no new versions or changes) or, with --undo, unarchive it."""
+    """Archive a model: it becomes read-only (no new versions, no changes, no version deletes) until --undo."""
     _show_model(client(ctx).registry.archive(name, archived=not undo), json)
 
 
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    reference: Annotated[str, typer.Argument(help="A model name, or a version (name/3) to delete only it.")],
+    reference: Annotated[
+        str, typer.Argument(metavar="NAME_OR_VERSION", help="A model name (the whole model), or a version (name/3).")
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     comment: CommentOption = "",
 ) -> None:
@@ -183,32 +176,42 @@ def delete(
 @app.command("register")
 def register(
     ctx: typer.Context,
-    name: str,
+    name: ModelArgument,
     revision: Annotated[str | None, typer.Option("--revision", help="A project's model revision id.")] = None,
-    file: Annotated[list[Path] | None, typer.Option("--file", "-f", help="A file to upload; repeat.")] = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option("--file", "-f", exists=True, dir_okay=False, help="A file to upload (kept by its name); repeat."),
+    ] = None,
+    file_as: Annotated[
+        list[str] | None, typer.Option("--file-as", help="NAME=PATH: upload PATH as NAME (openvino/model.xml).")
+    ] = None,
     framework: Annotated[str, typer.Option(help="pytorch | openvino | onnx | tensorflow | other")] = "other",
     task: Annotated[str | None, typer.Option("--task", help="Task type.")] = None,
     label: Annotated[list[str] | None, typer.Option("--label", help="index=name of the label map; repeat.")] = None,
     metric: Annotated[list[str] | None, typer.Option("--metric", help="name=number; repeat.")] = None,
     param: Annotated[list[str] | None, typer.Option("--param", help="name=value (JSON values); repeat.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="key=value; repeat.")] = None,
+    image: ImageOption = None,
+    runtime_flag: RuntimeFlagOption = None,
+    runtime_env: RuntimeEnvOption = None,
     version_name: Annotated[str, typer.Option("--name", help="A human name for the version.")] = "",
     description: Annotated[str, typer.Option(help="What changed.")] = "",
     create_model: Annotated[bool, typer.Option("--create-model", help="Create the model if missing.")] = False,
     comment: CommentOption = "",
     json: JsonOption = False,
 ) -> None:
-    """Register a version: from a model revision (--revision) or from files (--file)."""
-    fields: dict[str, Any] = {"name": version_name, "description": description, "tags": _pairs(tag, "tag"),
+    """Register a version: from a model revision (--revision) or from files (--file); all or nothing."""
+    fields: dict[str, Any] = {"name": version_name, "description": description, "tags": key_values(tag, "tag"),
                               "comment": comment}  # fmt: skip
     if revision is None:
         fields |= {
-            "framework": framework, "task_type": task, "label_map": _label_map(label),
-            "metrics": {key: float(value) for key, value in _pairs(metric, "metric").items()},
-            "parameters": {key: _json_value(value) for key, value in _pairs(param, "param").items()},
+            "framework": framework, "task_type": task, "label_map": label_map_of(label), "metrics": metrics_of(metric),
+            "parameters": {key: json_value(value) for key, value in key_values(param, "param").items()},
+            "runtime": runtime_with({}, image, runtime_flag, runtime_env) or {},
         }  # fmt: skip
+    named = {path.name: path for path in file or []} | named_files(file_as, "--file-as")
     version = client(ctx).registry.register(
-        name, revision_id=revision, files=list(file or []), create_model=create_model, **fields
+        name, revision_id=revision, files=named, create_model=create_model, **fields
     )
     _show_version(version, json)
 
@@ -216,16 +219,17 @@ def register(
 @app.command("best")
 def best(
     ctx: typer.Context,
-    name: str,
+    name: ModelArgument,
     project: Annotated[str, typer.Option(help="Project whose revisions compete.")],
     metric: Annotated[str, typer.Option(help="Evaluation metric to compare.")],
     mode: Annotated[str, typer.Option(help="max | min")] = "max",
     dataset_revision: Annotated[str | None, typer.Option(help="Only revisions trained on it.")] = None,
+    comment: CommentOption = "",
     json: JsonOption = False,
 ) -> None:
     """Register a project's best succeeded model revision by an evaluation metric."""
     version = client(ctx).registry.register_best(
-        name, project=project, metric=metric, mode=mode, dataset_revision_id=dataset_revision
+        name, project=project, metric=metric, mode=mode, dataset_revision_id=dataset_revision, comment=comment
     )
     _show_version(version, json)
 
@@ -233,7 +237,7 @@ def best(
 @app.command("versions")
 def versions(
     ctx: typer.Context,
-    name: str,
+    name: ModelArgument,
     stage: Annotated[str | None, typer.Option(help="Only versions in this stage.")] = None,
     order_by: Annotated[str, typer.Option("--order-by", help="desc (newest first) | asc")] = "desc",
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
@@ -247,9 +251,9 @@ def versions(
         return
     print_table(
         f"versions of {name}",
-        ["number", "name", "framework", "stage", "aliases", "metrics", "files", "created"],
+        ["number", "name", "framework", "stage", "aliases", "metrics", "files", "updated"],
         [(v.number, v.name, v.framework.value, v.stage.value, ", ".join(v.aliases),
-          ", ".join(f"{k}={val:.4g}" for k, val in v.metrics.items()), len(v.files), v.created_at)
+          ", ".join(f"{k}={val:.4g}" for k, val in v.metrics.items()), len(v.files), v.updated_at)
          for v in found],
     )  # fmt: skip
 
@@ -257,64 +261,92 @@ def versions(
 @app.command("version")
 def version(
     ctx: typer.Context,
-    reference: Annotated[str, typer.Argument(help="name/3, name/latest, name/production or name@alias")],
+    reference: VersionArgument,
+    latest: LatestOption = False,
     new_name: Annotated[str | None, typer.Option("--name", help="Set the version's name.")] = None,
     description: Annotated[str | None, typer.Option(help="Set the description.")] = None,
+    framework: Annotated[str | None, typer.Option(help="Set: pytorch | openvino | onnx | tensorflow | other")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Set the task type.")] = None,
     label: Annotated[list[str] | None, typer.Option("--label", help="index=name to add or overwrite.")] = None,
     remove_label: Annotated[list[int] | None, typer.Option(help="Label index to remove; repeat.")] = None,
     param: Annotated[list[str] | None, typer.Option("--param", help="name=value to set (JSON values).")] = None,
+    remove_param: Annotated[list[str] | None, typer.Option(help="Parameter to remove; repeat.")] = None,
     metric: Annotated[list[str] | None, typer.Option("--metric", help="name=number to set.")] = None,
+    remove_metric: Annotated[list[str] | None, typer.Option(help="Metric to remove; repeat.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="key=value to set.")] = None,
+    remove_tag: Annotated[list[str] | None, typer.Option(help="Tag key to remove; repeat.")] = None,
+    image: ImageOption = None,
+    runtime_flag: RuntimeFlagOption = None,
+    runtime_env: RuntimeEnvOption = None,
+    force: ForceOption = False,
     comment: CommentOption = "",
     json: JsonOption = False,
 ) -> None:
-    """Show a version; with options, change it first."""
+    """Show a version; with options, change it first (its label map only with --force while it is in use)."""
+    reference = version_reference(reference, latest)
     changes = {
-        "name": new_name, "description": description, "set_labels": _label_map(label) or None,
-        "remove_labels": remove_label or None,
-        "set_parameters": {k: _json_value(v) for k, v in _pairs(param, "param").items()} or None,
-        "set_metrics": {k: float(v) for k, v in _pairs(metric, "metric").items()} or None,
-        "set_tags": _pairs(tag, "tag") or None,
+        "name": new_name, "description": description, "framework": framework, "task_type": task,
+        "set_labels": label_map_of(label) or None, "remove_labels": remove_label or None,
+        "set_parameters": {k: json_value(v) for k, v in key_values(param, "param").items()} or None,
+        "remove_parameters": remove_param or None, "set_metrics": metrics_of(metric) or None,
+        "remove_metrics": remove_metric or None, "set_tags": key_values(tag, "tag") or None,
+        "remove_tags": remove_tag or None,
     }  # fmt: skip
     body = {key: value for key, value in changes.items() if value is not None}
     registry = client(ctx).registry
-    found = registry.update_version(reference, **body, comment=comment) if body else registry.version(reference)
+    if image is not None or runtime_flag is not None or runtime_env is not None:
+        current = registry.version(reference).runtime.model_dump()
+        body["runtime"] = runtime_with(current, image, runtime_flag, runtime_env)
+    if body:
+        found = registry.update_version(reference, **body, force=force, comment=comment)
+    else:
+        found = registry.version(reference)
     _show_version(found, json)
 
 
 @app.command("transfer")
 def transfer(
     ctx: typer.Context,
-    reference: str,
-    target: str,
+    reference: VersionArgument,
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="The model to move it into.")],
+    latest: LatestOption = False,
     create_model: Annotated[bool, typer.Option("--create-model", help="Create the target if missing.")] = False,
     comment: CommentOption = "",
     json: JsonOption = False,
 ) -> None:
     """Move a version to another model (it takes the next number there)."""
-    _show_version(client(ctx).registry.transfer(reference, target, create_model=create_model, comment=comment), json)
+    moved = client(ctx).registry.transfer(
+        version_reference(reference, latest), target, create_model=create_model, comment=comment
+    )
+    _show_version(moved, json)
 
 
 @app.command("copy")
 def copy(
     ctx: typer.Context,
-    reference: str,
-    target: str,
+    reference: VersionArgument,
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="The model to copy it into.")],
+    latest: LatestOption = False,
     create_model: Annotated[bool, typer.Option("--create-model", help="Create the target if missing.")] = False,
     comment: CommentOption = "",
     json: JsonOption = False,
 ) -> None:
     """Copy a version into another model (files share their bytes)."""
-    _show_version(client(ctx).registry.copy(reference, target, create_model=create_model, comment=comment), json)
+    copied = client(ctx).registry.copy(
+        version_reference(reference, latest), target, create_model=create_model, comment=comment
+    )
+    _show_version(copied, json)
 
 
 # -- aliases and stages --------------------------------------------------------------------------
 @app.command("alias")
 def alias(
     ctx: typer.Context,
-    name: str,
-    alias_name: Annotated[str | None, typer.Argument(metavar="ALIAS")] = None,
-    version_number: Annotated[int | None, typer.Argument(metavar="VERSION")] = None,
+    name: ModelArgument,
+    alias_name: Annotated[str | None, typer.Argument(metavar="ALIAS", help="The alias, e.g. production.")] = None,
+    version_number: Annotated[
+        int | None, typer.Argument(metavar="NUMBER", help="The version number to point the alias at.")
+    ] = None,
     expected: Annotated[int | None, typer.Option("--expected", help="Move only if this version holds it.")] = None,
     expect_unset: Annotated[bool, typer.Option("--expect-unset", help="Set only if nobody holds it.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Move even if the label maps differ.")] = False,
@@ -323,7 +355,7 @@ def alias(
     comment: CommentOption = "",
     json: JsonOption = False,
 ) -> None:
-    """List aliases (NAME), show one (NAME ALIAS [--at T]), move one (NAME ALIAS VERSION) or --remove it."""
+    """List aliases (NAME), show one (NAME ALIAS [--at T]), move one (NAME ALIAS NUMBER) or --remove it."""
     registry = client(ctx).registry
     if alias_name is None:
         aliases = registry.aliases(name)
@@ -355,15 +387,21 @@ def alias(
 @app.command("stage")
 def stage(
     ctx: typer.Context,
-    reference: Annotated[str, typer.Argument(help="A version (name/3) to move, or a model name with --holders.")],
+    reference: Annotated[
+        str,
+        typer.Argument(
+            metavar="VERSION_OR_NAME", help="A version (name/3, name@alias) to move, or a model name with --holders."
+        ),
+    ],
     stage_name: Annotated[str, typer.Argument(metavar="STAGE", help="none | staging | production | archived")],
+    latest: LatestOption = False,
     archive_existing: Annotated[bool, typer.Option(help="Archive the versions now in that stage.")] = False,
     holders: Annotated[bool, typer.Option("--holders", help="Show which versions are (were) in the stage.")] = False,
     at: Annotated[datetime | None, typer.Option(help="With --holders: at this time (UTC unless zoned).")] = None,
     comment: CommentOption = "",
     json: JsonOption = False,
 ) -> None:
-    """Move a version to a stage, or (--holders) show the versions in a stage now or at a time."""
+    """Move a version to a stage, or (--holders) show the versions of a model in a stage now or at a time."""
     registry = client(ctx).registry
     if holders or at is not None:
         found = registry.stage_holders(reference, stage_name, at=at)
@@ -373,6 +411,7 @@ def stage(
             when = f" at {found.at:%Y-%m-%d %H:%M:%S}" if found.at else ""
             print(f"{reference} {stage_name}{when}: " + (", ".join(map(str, found.versions)) or "no version"))
         return
+    reference = version_reference(reference, latest)
     moved = registry.stage(reference, stage_name, comment=comment, archive_existing=archive_existing)
     _show_version(moved, json)
 
@@ -381,17 +420,27 @@ def stage(
 @app.command("files")
 def files(
     ctx: typer.Context,
-    reference: str,
-    upload: Annotated[list[Path] | None, typer.Option("--upload", help="Upload (or replace) a file; repeat.")] = None,
+    reference: VersionArgument,
+    latest: LatestOption = False,
+    upload: Annotated[
+        list[Path] | None,
+        typer.Option("--upload", exists=True, dir_okay=False, help="Upload (or replace) a file by its name; repeat."),
+    ] = None,
+    upload_as: Annotated[
+        list[str] | None, typer.Option("--upload-as", help="NAME=PATH: upload PATH as NAME; repeat.")
+    ] = None,
     delete_name: Annotated[str | None, typer.Option("--delete", help="Delete the file of this name.")] = None,
+    force: ForceOption = False,
     json: JsonOption = False,
 ) -> None:
-    """List a version's files; --upload or --delete first."""
+    """List a version's files; --upload or --delete first (with --force while it holds an alias or stage)."""
+    reference = version_reference(reference, latest)
     registry = client(ctx).registry
-    for path in upload or []:
-        registry.upload(reference, path)
+    named = {path.name: path for path in upload or []} | named_files(upload_as, "--upload-as")
+    for file_name, path in named.items():
+        registry.upload(reference, path, name=file_name, force=force)
     if delete_name:
-        registry.delete_file(reference, delete_name)
+        registry.delete_file(reference, delete_name, force=force)
     found = registry.files(reference)
     if json:
         print_json(found)
@@ -406,11 +455,13 @@ def files(
 @app.command("download")
 def download(
     ctx: typer.Context,
-    reference: str,
+    reference: VersionArgument,
+    latest: LatestOption = False,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into.")] = Path("."),
     file_name: Annotated[str | None, typer.Option("--file", help="Only this file.")] = None,
 ) -> None:
     """Download a version's files (hashes checked)."""
+    reference = version_reference(reference, latest)
     registry = client(ctx).registry
     if file_name:
         paths = [registry.download_file(reference, file_name, output / file_name)]
@@ -424,7 +475,10 @@ def download(
 @app.command("events")
 def events(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(help="A model; all events when left out.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(metavar="NAME", help="A model, also a deleted one (its recorded history); all when left out."),
+    ] = None,
     action: Annotated[str | None, typer.Option(help="Only this action, e.g. alias.set.")] = None,
     version_number: Annotated[int | None, typer.Option("--version", help="Only events of this version number.")] = None,
     order_by: Annotated[str, typer.Option("--order-by", help="asc (oldest first) | desc")] = "asc",

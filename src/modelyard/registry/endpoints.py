@@ -9,9 +9,10 @@ import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
 from modelyard.api.deps import Context, Projects, Registry
@@ -20,7 +21,7 @@ from modelyard.kit.bounds import StoredInt, UtcDatetime
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_rows
 from modelyard.registry import moves
-from modelyard.registry.files import VersionFiles
+from modelyard.registry.files import VersionFiles, register_with_files
 from modelyard.registry.promotion import PromotionService
 from modelyard.registry.repository import model_sort_value
 from modelyard.registry.schemas import (
@@ -52,8 +53,7 @@ from modelyard.registry.views import file_read, model_read, version_read
 router = APIRouter(prefix="/registry", tags=["registry"])
 METRIC_FILTER = re.compile(r"^(?P<name>[^<>=]+?)\s*(?P<op>>=|<=|>|<|=)\s*(?P<value>[-+0-9.eE]+|inf|-inf)$")
 Limit = Annotated[int, Query(ge=1, le=1000)]
-
-
+Force = Annotated[bool, Query(description="Change the files even if the version holds an alias or a serving stage.")]
 
 
 def _tag_filters(values: list[str] | None) -> dict[str, str | None]:
@@ -160,6 +160,32 @@ def delete_model(name: str, service: Registry, comment: str = "") -> Response:
 @router.post("/models/{name}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
 def register_version(name: str, body: VersionCreate, service: Registry) -> Response:
     return respond(version_read(service.register(name, body)), status.HTTP_201_CREATED)
+
+
+@router.post("/models/{name}/versions:upload", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
+def register_version_with_files(
+    name: str,
+    service: Registry,
+    context: Context,
+    file: Annotated[list[UploadFile], File(description="The files' bytes, one multipart field `file` each.")],
+    file_name: Annotated[
+        list[str], Form(description="The name in the version of each `file`, in the same order (`openvino/model.xml`).")
+    ],
+    version: Annotated[str, Form(description="The version's fields as a JSON object, as for POST .../versions")] = "{}",
+) -> Response:
+    """Register a version with its files in one transaction: a refused or failed file leaves no version."""
+    try:
+        request = VersionCreate.model_validate_json(version)
+    except ValidationError as error:
+        raise RequestValidationError(error.errors(include_url=False)) from None
+    if len(file_name) != len(file):
+        raise InvalidInput(f"got {len(file)} files and {len(file_name)} file names: give one `file_name` per `file`")
+    limit = context.settings.max_upload_bytes
+    for upload in file:
+        if upload.size is not None and upload.size > limit:
+            raise PayloadTooLarge(f"file is {upload.size} bytes, the limit is {limit} (MODELYARD_MAX_UPLOAD_BYTES)")
+    uploads = [(given_name, upload.file) for given_name, upload in zip(file_name, file, strict=True)]
+    return respond(version_read(register_with_files(service, name, request, uploads)), status.HTTP_201_CREATED)
 
 
 @router.post("/models/{name}/versions:best", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
@@ -269,12 +295,13 @@ def upload_file(
     file: Annotated[UploadFile, File(description="The file's bytes (multipart field `file`).")],
     service: Registry,
     context: Context,
+    force: Force = False,
 ) -> Response:
     limit = context.settings.max_upload_bytes
     if file.size is not None and file.size > limit:
         raise PayloadTooLarge(f"file is {file.size} bytes, the limit is {limit} (MODELYARD_MAX_UPLOAD_BYTES)")
     version = service.get_version(service.get_model(name), selector)
-    return respond(file_read(VersionFiles(service).upload(version, file_name, file.file)))
+    return respond(file_read(VersionFiles(service).upload(version, file_name, file.file, force=force)))
 
 
 @router.get("/models/{name}/versions/{selector}/files/{file_name:path}")
@@ -293,9 +320,11 @@ def download_file(name: str, selector: str, file_name: str, service: Registry) -
 
 
 @router.delete("/models/{name}/versions/{selector}/files/{file_name:path}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_file(name: str, selector: str, file_name: str, service: Registry, comment: str = "") -> Response:
+def delete_file(
+    name: str, selector: str, file_name: str, service: Registry, force: Force = False, comment: str = ""
+) -> Response:
     version = service.get_version(service.get_model(name), selector)
-    VersionFiles(service).delete(version, file_name, comment=comment)
+    VersionFiles(service).delete(version, file_name, force=force, comment=comment)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
 
 import structlog
@@ -11,6 +11,7 @@ from modelyard.db.base import utcnow
 from modelyard.errors import InvalidInput, NotFound
 from modelyard.kit.bounds import MAX_NAME_PART_BYTES
 from modelyard.registry.models import ModelVersion, ModelVersionFile
+from modelyard.registry.schemas import VersionCreate
 from modelyard.registry.service import RegistryService, version_file_key
 from modelyard.storage.base import Source
 
@@ -56,11 +57,14 @@ class VersionFiles:
             f"list them with `modelyard registry files {version.model.name}/{version.number}`"
         )
 
-    def upload(self, version: ModelVersion, name: str, source: Source) -> ModelVersionFile:
+    def upload(self, version: ModelVersion, name: str, source: Source, *, force: bool = False) -> ModelVersionFile:
         """Store a file, replacing one of the same name atomically: readers see the old bytes until
-        the new ones are stored whole and committed."""
+        the new ones are stored whole and committed. A version that holds an alias or a serving
+        stage changes its files only with `force`."""
         name = check_file_name(name)
         self.registry.ensure_writable(version.model)
+        self.registry.ensure_unused_or_forced(version, f"uploading {name!r}", force=force)
+        _ensure_no_folder_clash(name, [file.name for file in version.files if file.name != name])
         stored = self.files.save(version_file_key(version.id, name), source, actor=self.actor)
         existing = next((file for file in version.files if file.name == name), None)
         before = {"sha256": existing.sha256, "size": existing.size} if existing else None
@@ -69,7 +73,7 @@ class VersionFiles:
             version.files.append(existing)
         existing.size, existing.sha256 = stored.size, stored.sha256
         existing.created_at, existing.created_by = utcnow(), self.actor
-        self.session.flush()
+        self.registry.touch_version(version)
         self.history.record(
             version.model,
             "file.replaced" if before else "file.uploaded",
@@ -81,12 +85,13 @@ class VersionFiles:
         log.info("registry.file.stored", version=version.id, name=name, size=stored.size)
         return existing
 
-    def delete(self, version: ModelVersion, name: str, *, comment: str = "") -> None:
+    def delete(self, version: ModelVersion, name: str, *, force: bool = False, comment: str = "") -> None:
         self.registry.ensure_writable(version.model)
         file = self.get(version, name)
+        self.registry.ensure_unused_or_forced(version, f"deleting {name!r}", force=force)
         self.files.delete(file.key)
         version.files.remove(file)
-        self.session.flush()
+        self.registry.touch_version(version)
         self.history.record(
             version.model,
             "file.deleted",
@@ -99,3 +104,32 @@ class VersionFiles:
     def open(self, file: ModelVersionFile) -> Iterator[bytes]:
         """Verify the bytes against the recorded sha256 (IntegrityError if altered), then stream."""
         return self.files.open(self.files.get(file.key))
+
+
+def register_with_files(
+    registry: RegistryService, model_name: str, request: VersionCreate, uploads: Sequence[tuple[str, Source]]
+) -> ModelVersion:
+    """Register a version and store its files in one transaction: when any file is refused or fails
+    to store, the request rolls back whole, so no version is left without its files and no number
+    is spent (stored bytes are removed by the rollback)."""
+    names = [check_file_name(name) for name, _ in uploads]  # every name checked before anything is stored
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise InvalidInput(f"file names must differ within a version; given more than once: {duplicates}")
+    for index, name in enumerate(names):
+        _ensure_no_folder_clash(name, names[:index])
+    version = registry.register(model_name, request)
+    files = VersionFiles(registry)
+    for name, (_, source) in zip(names, uploads, strict=True):
+        files.upload(version, name, source)
+    return version
+
+
+def _ensure_no_folder_clash(name: str, others: Sequence[str]) -> None:
+    """`openvino` and `openvino/model.xml` cannot both be files: one would have to be a folder."""
+    for other in others:
+        if other.startswith(f"{name}/") or name.startswith(f"{other}/"):
+            raise InvalidInput(
+                f"file name {name!r} clashes with {other!r}: a name cannot be both a file and a folder",
+                code="file_name_clash",
+            )

@@ -23,6 +23,7 @@ def transfer_version(
     target = service.model_for_registration(target_name, create=create_model)
     if target.id == source_model.id:
         raise InvalidInput(f"version {version.number} is already in {target.name!r}")
+    service.ensure_writable(target)  # like register and copy: an archived model takes no new version
     old_number = version.number
     service._drop_aliases(version, comment=f"version {old_number} transferred to {target.name!r}")
     old_stage = version.stage
@@ -52,6 +53,7 @@ def transfer_version(
     )
     log.info("registry.version.transferred", version=version.id, to=target.id, number=new_number)
     return version
+
 
 def copy_version(
     service: RegistryService, version: ModelVersion, target_name: str, *, create_model: bool = False, comment: str = ""

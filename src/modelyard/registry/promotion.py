@@ -80,6 +80,7 @@ class PromotionService:
         for touched in (holder, version):
             if touched is not None:
                 self.session.expire(touched, ["aliases"])
+                self.registry.touch_version(touched)
         self.history.record(
             model,
             "alias.set",
@@ -110,6 +111,7 @@ class PromotionService:
             )
         self.versions.delete_alias(current)
         self.session.expire(holder, ["aliases"])
+        self.registry.touch_version(holder)
         self.history.record(
             model, "alias.removed", version=holder, subject=alias, before={"version": holder.number}, comment=comment
         )

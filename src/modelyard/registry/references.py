@@ -1,7 +1,8 @@
 """Version references: `name/3`, `name/latest`, `name/production` (newest in a stage), `name@champion`.
 
 A reference splits into the model name and a *selector* that the REST routes take in place of a
-version number: `3`, `latest`, a stage name, or `@alias`.
+version number: `3`, `latest`, a stage name, or `@alias`. A bare `name` names the whole model, never
+a version: where a version is meant, `name` alone is refused rather than read as `name/latest`.
 """
 
 from __future__ import annotations
@@ -48,16 +49,26 @@ def parse_selector(text: str) -> VersionSelector:
     )
 
 
+REFERENCE_FORMS = "name/3, name/latest, name/production (newest in a stage) or name@alias"
+
+
+def is_version_reference(reference: str) -> bool:
+    """True when `reference` names a version (`name/3`, `name@alias`), False for a bare model name."""
+    return "/" in reference or "@" in reference
+
+
 def split_reference(reference: str) -> tuple[str, str]:
-    """`name@alias` -> (name, '@alias'); `name/3` -> (name, '3'); `name` -> (name, 'latest')."""
+    """`name@alias` -> (name, '@alias'); `name/3` -> (name, '3'); a bare `name` is refused."""
+    if not is_version_reference(reference):
+        raise InvalidInput(
+            f"{reference!r} names a model, not a version: use {REFERENCE_FORMS}", code="version_reference_required"
+        )
     if "@" in reference:
         name, _, alias = reference.partition("@")
         selector = f"@{alias}"
-    elif "/" in reference:
-        name, _, selector = reference.partition("/")
     else:
-        name, selector = reference, LATEST
+        name, _, selector = reference.partition("/")
     if not name or not selector.strip("@"):
-        raise InvalidInput(f"model reference {reference!r} is not valid: use name/3, name/latest or name@alias")
+        raise InvalidInput(f"model reference {reference!r} is not valid: use {REFERENCE_FORMS}")
     parse_selector(selector)
     return name, selector

@@ -137,6 +137,9 @@ class VersionUpdate(BaseModel):
     remove_metrics: list[str] | None = None
     set_tags: dict[TagKey, TagValue] | None = None
     remove_tags: list[str] | None = None
+    force: bool = Field(
+        default=False, description="Change the label map even if the version holds an alias or a serving stage."
+    )
     comment: StoredText = ""
 
 

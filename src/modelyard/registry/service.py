@@ -37,6 +37,8 @@ from modelyard.storage.service import FileService
 
 log = structlog.get_logger("modelyard.registry")
 UPLOADED_SOURCE = {"kind": "uploaded"}
+# Stages whose versions people deploy: changing what such a version serves needs `force`.
+SERVING_STAGES = ("staging", "production")
 
 
 def version_folder(version_id: str) -> str:
@@ -219,6 +221,33 @@ class RegistryService:
         model.updated_at = utcnow()
         model.updated_by = self.actor
         self.session.flush()
+
+    def touch_version(self, version: ModelVersion) -> None:
+        """Mark a change of the version, and so of its model: `updated_at` follows every change."""
+        version.updated_at, version.updated_by = utcnow(), self.actor
+        self._touch(version.model)
+
+    def ensure_unused_or_forced(self, version: ModelVersion, change: str, *, force: bool) -> None:
+        """Refuse `change` (e.g. "changing its label map") of a version that holds an alias or is in
+        staging or production, unless forced: the people deploying it would get different behaviour."""
+        if force:
+            return
+        aliases = [alias.alias for alias in self.versions.aliases_of_version(version.id)]
+        stage = version.stage if version.stage in SERVING_STAGES else None
+        if not aliases and stage is None:
+            return
+        holds = []
+        if aliases:
+            holds.append("alias " + ", ".join(f"@{alias}" for alias in aliases))
+        if stage is not None:
+            holds.append(f"stage {stage}")
+        raise Conflict(
+            f"version {version.number} of {version.model.name!r} holds {' and '.join(holds)}: {change} changes "
+            "what they serve; pass force=true (`--force`) to do it anyway, or register a new version",
+            code="version_in_use",
+            aliases=aliases,
+            stage=stage,
+        )
 
     @staticmethod
     def _model_fields(model: RegisteredModel) -> dict[str, Any]:
@@ -464,7 +493,10 @@ class RegistryService:
             for index in request.remove_labels or []:
                 label_map.pop(str(index), None)
             label_map.update(label_map_to_json(request.set_labels or {}))
-            version.label_map = dict(sorted(label_map.items(), key=lambda item: int(item[0])))
+            label_map = dict(sorted(label_map.items(), key=lambda item: int(item[0])))
+            if label_map != version.label_map:
+                self.ensure_unused_or_forced(version, "changing its label map", force=request.force)
+            version.label_map = label_map
         if request.set_parameters or request.remove_parameters:
             version.parameters = _merged(version.parameters, request.set_parameters, request.remove_parameters)
         if request.runtime is not None:
@@ -476,9 +508,7 @@ class RegistryService:
         after = self._version_fields(version)
         changed = [key for key in after if after[key] != before[key]]
         if changed:
-            version.updated_at = utcnow()
-            version.updated_by = self.actor
-            self._touch(version.model)
+            self.touch_version(version)
             self.history.record(
                 version.model,
                 "version.updated",

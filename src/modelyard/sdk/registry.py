@@ -1,21 +1,25 @@
 """`client.registry`: registered models, versions, files, aliases, stages and history.
 
 References name a version: `name/3`, `name/latest`, `name/production` (newest in that stage),
-`name@champion` (an alias); a bare `name` means its latest version.
+`name@champion` (an alias). A bare `name` names the model: a method that takes a version refuses it
+(ApiError 400 `version_reference_required`) instead of guessing `name/latest`.
 """
 
 from __future__ import annotations
 
 import builtins
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from modelyard.errors import ModelyardError
 from modelyard.kit.page import Page
 from modelyard.registry.references import split_reference
 from modelyard.registry.schemas import (
@@ -43,8 +47,20 @@ def _drop_none(**values: Any) -> dict[str, Any]:
 
 
 def _version_path(reference: str) -> str:
-    name, selector = split_reference(reference)
+    """The version's route; a malformed reference is refused here as the server would (ApiError 400)."""
+    try:
+        name, selector = split_reference(reference)
+    except ModelyardError as error:
+        raise ApiError(error.status, error.code, error.message, {}) from None
     return f"/registry/models/{quote(name)}/versions/{quote(selector)}"
+
+
+def _file_path(reference: str, name: str) -> str:
+    """A file's route with its name sent as given: `.` and `..` segments are escaped so that no
+    client normalises `../evil.pt` away before the server can refuse it."""
+    segments = [quote(part, safe="").replace(".", "%2E") if part in (".", "..") else quote(part, safe="")
+                for part in name.split("/")]  # fmt: skip
+    return f"{_version_path(reference)}/files/{'/'.join(segments)}"
 
 
 class Registry:
@@ -125,17 +141,24 @@ class Registry:
         **fields: Any,
     ) -> VersionRead:
         """Register a model revision (`revision_id`), or a version from files (any framework):
-        `framework`, `task_type`, `label_map`, `parameters`, `runtime`, `metrics`, `tags`, ..."""
+        `framework`, `task_type`, `label_map`, `parameters`, `runtime`, `metrics`, `tags`, ...
+
+        `files` are paths (stored under their file name) or {name in the version: path}. The version
+        and its files are one request and one transaction: a refused file leaves no version behind
+        and spends no version number."""
         body = {**fields, "create_model": create_model}
         if revision_id is not None:
             body["revision_id"] = revision_id
-        version = self._client.send_model(VersionRead, "POST", f"/registry/models/{quote(name)}/versions", json=body)
-        if files:
-            named = files if isinstance(files, dict) else {Path(path).name: path for path in files}
-            for file_name, path in named.items():
-                self.upload(f"{name}/{version.number}", path, name=file_name)
-            version = self.version(f"{name}/{version.number}")
-        return version
+        if not files:
+            return self._client.send_model(VersionRead, "POST", f"/registry/models/{quote(name)}/versions", json=body)
+        named = files if isinstance(files, dict) else {Path(path).name: path for path in files}
+        with ExitStack() as stack:
+            parts = [("file", (Path(path).name, stack.enter_context(Path(path).open("rb")), "application/octet-stream"))
+                     for path in named.values()]  # fmt: skip
+            form = {"version": json.dumps(body), "file_name": builtins.list(named)}
+            return self._client.send_model(
+                VersionRead, "POST", f"/registry/models/{quote(name)}/versions:upload", data=form, files=parts
+            )
 
     def register_best(
         self,
@@ -146,9 +169,10 @@ class Registry:
         mode: str = "max",
         dataset_revision_id: str | None = None,
         create_model: bool = True,
+        comment: str = "",
     ) -> VersionRead:
         body = _drop_none(project=project, metric=metric, mode=mode, dataset_revision_id=dataset_revision_id,
-                          create_model=create_model)  # fmt: skip
+                          create_model=create_model, comment=comment)  # fmt: skip
         return self._client.send_model(VersionRead, "POST", f"/registry/models/{quote(name)}/versions:best", json=body)
 
     def versions(
@@ -177,9 +201,13 @@ class Registry:
     def version(self, reference: str) -> VersionRead:
         return self._client.get_model(VersionRead, _version_path(reference))
 
-    def update_version(self, reference: str, /, **changes: Any) -> VersionRead:
-        """Change `name`, `description`, `set_labels`, `remove_labels`, `set_parameters`, `runtime`, ..."""
-        return self._client.send_model(VersionRead, "PATCH", _version_path(reference), json=changes)
+    def update_version(self, reference: str, /, *, force: bool = False, **changes: Any) -> VersionRead:
+        """Change `name`, `description`, `framework`, `task_type`, `set_labels`, `remove_labels`,
+        `set_parameters`, `remove_parameters`, `set_metrics`, `remove_metrics`, `set_tags`,
+        `remove_tags`, `runtime` (replaced whole). Changing the label map of a version that holds an
+        alias or is in staging/production needs `force=True` (else ApiError 409 `version_in_use`)."""
+        body = {**changes, "force": True} if force else changes
+        return self._client.send_model(VersionRead, "PATCH", _version_path(reference), json=body)
 
     def delete_version(self, reference: str, *, comment: str = "") -> None:
         self._client.request("DELETE", _version_path(reference), params={"comment": comment})
@@ -248,34 +276,50 @@ class Registry:
         limit: int = 100,
         cursor: str | None = None,
     ) -> Page[EventRead]:
-        """A model's history (`name`), or every event (no name)."""
+        """A model's history (`name`), or every event (no name).
+
+        When no model of that name exists (it was deleted, or renamed), the events recorded under
+        that name are returned: the history of a deleted model stays readable."""
         params = _drop_none(action=action, version=version, order=order, limit=limit, cursor=cursor)
-        path = f"/registry/models/{quote(name)}/events" if name else "/registry/events"
-        return self._client.get_model(Page[EventRead], path, params=params)
+        if not name:
+            return self._client.get_model(Page[EventRead], "/registry/events", params=params)
+        try:
+            return self._client.get_model(Page[EventRead], f"/registry/models/{quote(name)}/events", params=params)
+        except ApiError as missing:
+            if missing.status != 404:
+                raise
+            recorded = self._client.get_model(Page[EventRead], "/registry/events", params={**params, "model": name})
+            if not recorded.items and cursor is None:
+                raise
+            return recorded
 
     # -- files -------------------------------------------------------------------------------
     def files(self, reference: str) -> builtins.list[FileRead]:
         response = self._client.request("GET", f"{_version_path(reference)}/files")
         return [FileRead.model_validate(item) for item in response.json()]
 
-    def upload(self, reference: str, path: Path | str, *, name: str | None = None) -> FileRead:
-        """Stream a file into a version; a file of the same name is replaced atomically."""
+    def upload(self, reference: str, path: Path | str, *, name: str | None = None, force: bool = False) -> FileRead:
+        """Stream a file into a version, as `name` (default: the file's name); a file of the same name
+        is replaced atomically. A version holding an alias or in staging/production needs `force`."""
         path = Path(path)
-        file_name = name or path.name
+        file_name = path.name if name is None else name
+        params = {"force": "true"} if force else None
         with path.open("rb") as handle:
             return self._client.send_model(
                 FileRead,
                 "PUT",
-                f"{_version_path(reference)}/files/{quote(file_name)}",
+                _file_path(reference, file_name),
+                params=params,
                 files={"file": (path.name, handle, "application/octet-stream")},
             )
 
-    def delete_file(self, reference: str, name: str) -> None:
-        self._client.request("DELETE", f"{_version_path(reference)}/files/{quote(name)}")
+    def delete_file(self, reference: str, name: str, *, force: bool = False) -> None:
+        params = {"force": "true"} if force else None
+        self._client.request("DELETE", _file_path(reference, name), params=params)
 
     def download_file(self, reference: str, name: str, target: Path | str) -> Path:
         """Download one file to `target` (a file path), checking its sha256 on the way."""
-        return self._download(f"{_version_path(reference)}/files/{quote(name)}", Path(target))
+        return self._download(_file_path(reference, name), Path(target))
 
     def download(self, reference: str, folder: Path | str) -> builtins.list[Path]:
         """Every file of a version into `folder`, each checked against its recorded sha256."""
