@@ -5,6 +5,7 @@ follows every change, a bare name never means a version, and a deleted model's h
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,27 +57,17 @@ def test_names_that_make_one_file_the_folder_of_another_are_refused_not_failed(
     assert [file.name for file in registry.files("m/1")] == ["openvino/model.xml"]
 
 
-class _FailingStream(io.RawIOBase):
+def _failing_stream() -> Iterator[bytes]:
     """A source whose bytes stop with an I/O error part way, as a dying disk or client would."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        self.calls += 1
-        if self.calls > 1:
-            raise OSError("the source went away")
-        return b"partial bytes"
+    yield b"partial bytes"
+    raise OSError("the source went away")
 
 
 def test_a_file_failing_while_stored_rolls_the_whole_registration_back(context: AppContext) -> None:
     request = VersionCreate(create_model=True, framework="pytorch")
     with pytest.raises(OSError, match="went away"), transaction(context.db.sessions) as session:
         service = RegistryService(session, FileService(session, context.store), "tester")
-        register_with_files(service, "m", request, [("a.pt", io.BytesIO(b"first")), ("b.pt", _FailingStream())])
+        register_with_files(service, "m", request, [("a.pt", io.BytesIO(b"first")), ("b.pt", _failing_stream())])
 
     with transaction(context.db.sessions) as session:
         service = RegistryService(session, FileService(session, context.store), "tester")

@@ -292,7 +292,7 @@ def version(
         "remove_metrics": remove_metric or None, "set_tags": key_values(tag, "tag") or None,
         "remove_tags": remove_tag or None,
     }  # fmt: skip
-    body = {key: value for key, value in changes.items() if value is not None}
+    body: dict[str, Any] = {key: value for key, value in changes.items() if value is not None}
     registry = client(ctx).registry
     if image is not None or runtime_flag is not None or runtime_env is not None:
         current = registry.version(reference).runtime.model_dump()

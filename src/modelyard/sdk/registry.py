@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
@@ -136,7 +136,7 @@ class Registry:
         /,
         *,
         revision_id: str | None = None,
-        files: builtins.list[Path | str] | dict[str, Path | str] | None = None,
+        files: Sequence[Path | str] | Mapping[str, Path | str] | None = None,
         create_model: bool = False,
         **fields: Any,
     ) -> VersionRead:
@@ -151,7 +151,7 @@ class Registry:
             body["revision_id"] = revision_id
         if not files:
             return self._client.send_model(VersionRead, "POST", f"/registry/models/{quote(name)}/versions", json=body)
-        named = files if isinstance(files, dict) else {Path(path).name: path for path in files}
+        named = files if isinstance(files, Mapping) else {Path(path).name: path for path in files}
         with ExitStack() as stack:
             parts = [("file", (Path(path).name, stack.enter_context(Path(path).open("rb")), "application/octet-stream"))
                      for path in named.values()]  # fmt: skip
