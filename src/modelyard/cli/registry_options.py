@@ -70,7 +70,7 @@ def named_files(values: list[str] | None, option: str) -> dict[str, Path]:
 
 def version_reference(reference: str, latest: bool) -> str:
     """The reference of the version a command acts on: a bare model name only with --latest."""
-    from modelyard.registry.references import REFERENCE_FORMS, is_version_reference
+    from modelyard.registry.references import is_version_reference, reference_forms
 
     if latest:
         if is_version_reference(reference):
@@ -78,7 +78,7 @@ def version_reference(reference: str, latest: bool) -> str:
         return f"{reference}/latest"
     if not is_version_reference(reference):
         raise typer.BadParameter(
-            f"{reference!r} names a model, not a version: use {REFERENCE_FORMS}, or add --latest for its newest"
+            f"{reference!r} names a model, not a version: use {reference_forms(reference)}, or add --latest"
         )
     return reference
 

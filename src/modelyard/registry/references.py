@@ -49,7 +49,9 @@ def parse_selector(text: str) -> VersionSelector:
     )
 
 
-REFERENCE_FORMS = "name/3, name/latest, name/production (newest in a stage) or name@alias"
+def reference_forms(name: str = "name") -> str:
+    """The ways to name a version of `name`, for messages."""
+    return f"{name}/3, {name}/latest, {name}/production (newest in a stage) or {name}@alias"
 
 
 def is_version_reference(reference: str) -> bool:
@@ -61,7 +63,8 @@ def split_reference(reference: str) -> tuple[str, str]:
     """`name@alias` -> (name, '@alias'); `name/3` -> (name, '3'); a bare `name` is refused."""
     if not is_version_reference(reference):
         raise InvalidInput(
-            f"{reference!r} names a model, not a version: use {REFERENCE_FORMS}", code="version_reference_required"
+            f"{reference!r} names a model, not a version: use {reference_forms(reference)}",
+            code="version_reference_required",
         )
     if "@" in reference:
         name, _, alias = reference.partition("@")
@@ -69,6 +72,6 @@ def split_reference(reference: str) -> tuple[str, str]:
     else:
         name, _, selector = reference.partition("/")
     if not name or not selector.strip("@"):
-        raise InvalidInput(f"model reference {reference!r} is not valid: use {REFERENCE_FORMS}")
+        raise InvalidInput(f"model reference {reference!r} is not valid: use {reference_forms()}")
     parse_selector(selector)
     return name, selector
