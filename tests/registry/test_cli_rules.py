@@ -67,6 +67,7 @@ def test_a_bare_name_is_the_model_and_versions_need_a_reference_or_latest(cli, f
     assert json.loads(cli("version", "m", "--latest", "--json"))["number"] == 2
     assert "--latest goes with a bare model name" in failing("version", "m/1", "--latest")
     assert "m production: 2" in cli("stage", "m", "production", "--holders")
+    assert "--holders takes a model name" in failing("stage", "m/2", "production", "--holders")
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,19 @@ def test_names_that_make_one_file_the_folder_of_another_are_refused_not_failed(
     assert [file.name for file in registry.files("m/1")] == ["openvino/model.xml"]
 
 
+def test_the_upload_route_answers_malformed_forms_with_4xx(client: Client) -> None:
+    route = "/registry/models/m/versions:upload"
+    one_file = [("file", ("model.pt", b"w", "application/octet-stream"))]
+
+    not_json = client._http.post(route, data={"version": "{not json", "file_name": "model.pt"}, files=one_file)
+    unknown_field = client._http.post(route, data={"version": '{"colour": 1}', "file_name": "model.pt"}, files=one_file)
+    two_names = client._http.post(route, data={"version": "{}", "file_name": ["a.pt", "b.pt"]}, files=one_file)
+
+    assert (not_json.status_code, unknown_field.status_code, two_names.status_code) == (422, 422, 400)
+    assert "colour" in unknown_field.text and "1 files and 2 file names" in two_names.json()["detail"]
+    assert client.registry.list().items == []
+
+
 def _failing_stream() -> Iterator[bytes]:
     """A source whose bytes stop with an I/O error part way, as a dying disk or client would."""
     yield b"partial bytes"

@@ -404,6 +404,8 @@ def stage(
     """Move a version to a stage, or (--holders) show the versions of a model in a stage now or at a time."""
     registry = client(ctx).registry
     if holders or at is not None:
+        if "/" in reference or "@" in reference:
+            raise typer.BadParameter(f"--holders takes a model name, not the version {reference!r}")
         found = registry.stage_holders(reference, stage_name, at=at)
         if json:
             print_json(found)
