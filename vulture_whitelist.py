@@ -65,6 +65,7 @@ _.image_mean  # torchvision's GeneralizedRCNNTransform reads them
 _.image_std
 _.min_size
 _.max_size
+pytestmark  # pytest: the marks of every test in a module (tests/api/test_guard.py)
 
 # Public SDK methods, for callers outside this repository.
 _.update_item  # sdk/datasets.py

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -45,8 +46,9 @@ def server_env(settings: Settings, port: int) -> dict[str, str]:
 
 
 class ServerProcess:
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, serve_options: Sequence[str] = ()) -> None:
         self.settings = settings
+        self.serve_options = list(serve_options)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -55,7 +57,7 @@ class ServerProcess:
     def start(self, timeout: float = START_CEILING_SECONDS) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "modelyard", "serve"],
+                [sys.executable, "-m", "modelyard", "serve", *self.serve_options],
                 env=server_env(self.settings, self.port),
                 stdout=log,
                 stderr=subprocess.STDOUT,

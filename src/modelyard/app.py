@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modelyard import __version__
 from modelyard.api.docs import install_docs
+from modelyard.api.guard import install_guard
 from modelyard.api.problems import install_problem_handlers
 from modelyard.config import Settings
 from modelyard.context import AppContext
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
     app.state.runner = None
     install_problem_handlers(app)
     install_docs(app)
+    install_guard(app, context)  # inside RequestContext: refusals carry request ids and are logged
     app.add_middleware(RequestContext)
     app.include_router(_api_router(), prefix=API_PREFIX)
     return app

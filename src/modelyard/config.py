@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -47,6 +48,24 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Bearer token -> user name. Empty: no authentication, every caller is 'local'.",
     )
+    insecure: bool = Field(
+        default=False,
+        description="Serve callers on any address with no API tokens (`serve --insecure`): anyone who reaches the "
+        "port may change or delete everything. Off: without tokens only loopback callers are served.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the server answers to besides localhost, 127.0.0.1, ::1 and HOST; `*` any "
+        "(honoured only with tokens or INSECURE). JSON list or comma-separated.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) whose pages may call the API from a browser; empty: CORS off. "
+        "JSON list or comma-separated.",
+    )
+    max_json_body_bytes: int = Field(
+        default=1024**2, gt=0, description="Largest JSON request body; file uploads have MAX_UPLOAD_BYTES."
+    )
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
     max_image_bytes: int = Field(
         default=100 * 1024**2, gt=0, description="Largest image file a dataset accepts (upload or import)."
@@ -62,6 +81,22 @@ class Settings(BaseSettings):
     )
     max_archive_members: int = Field(default=1_000_000, gt=0, description="Most files a zip may hold.")
     thumbnail_size: int = Field(default=256, ge=32, le=1024, description="Longest side of item thumbnails, pixels.")
+
+    @field_validator("allowed_hosts", "cors_origins", mode="before")
+    @classmethod
+    def _name_list(cls, value: object) -> object:
+        """Lists from the environment as JSON (`["a", "b"]`) or, friendlier, comma-separated (`a,b`)."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [name.strip() for name in value.split(",") if name.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _bare_origins(cls, value: list[str]) -> list[str]:
+        # Browsers send `Origin: https://host:port` with no path and no trailing slash; compare like with like.
+        return [origin.rstrip("/").lower() for origin in value]
 
     @field_validator("data_dir")
     @classmethod

@@ -194,3 +194,10 @@ def test_usage_errors_are_one_line_and_exit_1(settings: Settings) -> None:
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Missing argument" in lines[0] and "--help" in lines[0]
+
+
+def test_health_prints_the_state_without_server_paths(settings: Settings) -> None:
+    result = modelyard(settings, "health")
+    assert result.returncode == 0, result.stderr
+    assert "local ok" in result.stdout and "GiB free" in result.stdout
+    assert str(settings.data_dir) not in result.stdout

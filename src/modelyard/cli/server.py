@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modelyard.cli.output import print_fields, print_json
+from modelyard.cli.output import fail, print_fields, print_json
 from modelyard.cli.state import client
 
 if TYPE_CHECKING:
@@ -32,14 +32,36 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (MODELYARD_PORT).")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Data directory (MODELYARD_DATA_DIR).")] = None,
     job_slots: Annotated[int | None, typer.Option(help="Jobs run at once (MODELYARD_JOB_SLOTS).")] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Serve every address without API tokens: anyone who reaches the port may change or delete "
+            "everything (MODELYARD_INSECURE).",
+        ),
+    ] = False,
 ) -> None:
     """Start the API server and the job runner (migrates the database first)."""
+    import structlog
     import uvicorn
 
+    from modelyard.api.guard import authentication_enabled, serve_refusal
     from modelyard.app import create_app
 
-    settings = _settings(ctx, host=host, port=port, data_dir=data_dir, job_slots=job_slots)
+    settings = _settings(
+        ctx, host=host, port=port, data_dir=data_dir, job_slots=job_slots, insecure=insecure or None
+    )
     app = create_app(settings)
+    authenticated = authentication_enabled(app.state.context)
+    refusal = serve_refusal(settings, authenticated)
+    if refusal:
+        app.state.context.close()
+        fail(refusal)
+        raise typer.Exit(1)
+    if settings.insecure and not authenticated:
+        structlog.get_logger("modelyard.cli").warning(
+            "server.insecure", host=settings.host, detail="no API tokens: every caller that reaches the port is served"
+        )
     print(f"modelyard serving http://{settings.host}:{settings.port} (data: {settings.data_dir}); API docs at /docs")
     # The app logs each request itself (api.request); uvicorn's access log would repeat it.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
@@ -72,7 +94,15 @@ def health(ctx: typer.Context, json: Annotated[bool, typer.Option("--json", help
             "version": report["version"],
             "database": f"{report['database'].get('dialect')} {report['database'].get('status')} "
             f"(revision {report['database'].get('revision')})",
-            "storage": f"{report['storage'].get('data_dir')} {report['storage'].get('status')}",
+            "storage": f"{report['storage'].get('backend')} {report['storage'].get('status')}"
+            + _free_space(report["storage"]),
             "job runner": f"{report['jobs']['runner']} ({report['jobs']['active']}/{report['jobs']['slots']} slots)",
         }
     )
+
+
+def _free_space(storage: dict[str, Any]) -> str:
+    free, total = storage.get("free_bytes"), storage.get("total_bytes")
+    if not isinstance(free, int) or not isinstance(total, int):
+        return ""
+    return f" ({free / 1024**3:.1f} of {total / 1024**3:.1f} GiB free)"

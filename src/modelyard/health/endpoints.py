@@ -1,9 +1,15 @@
-"""GET /health: version, database, storage and job runner state."""
+"""GET /health: version, database, storage and job runner state.
+
+Answered without a token, so it says only what a client needs to tell whether the server works: no data
+directory, database file or URL (a URL can hold a password), and failures as a fixed sentence; the server log
+has the cause.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -13,6 +19,7 @@ from modelyard.api.deps import Context
 from modelyard.db.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
+log = structlog.get_logger("modelyard.health")
 
 
 @router.get("/health")
@@ -24,13 +31,15 @@ def health(context: Context, request: Request) -> JSONResponse:
         revision = current_revision(context.db.engine)
         database.update(status="ok", revision=revision, up_to_date=revision == head_revision())
     except Exception as error:  # noqa: BLE001 - health reports any failure instead of failing itself
-        database.update(status="error", error=str(error))
+        log.error("health.database_failed", error=str(error))
+        database.update(status="error", error="the database cannot be reached; the server log says why")
 
-    storage: dict[str, Any] = {"backend": "local", "data_dir": str(context.settings.data_dir)}
+    storage: dict[str, Any] = {"backend": "local"}
     try:
         storage.update(status="ok", **context.store.usage())
     except OSError as error:
-        storage.update(status="error", error=str(error))
+        log.error("health.storage_failed", error=str(error))
+        storage.update(status="error", error="the data directory cannot be read; the server log says why")
 
     runner = getattr(request.app.state, "runner", None)
     jobs = {

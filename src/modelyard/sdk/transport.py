@@ -187,4 +187,6 @@ def _asgi_scope(request: httpx.Request) -> Message:
         "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
         "client": ("127.0.0.1", 0),
         "root_path": "",
+        # No network peer can send this request: the guard skips its Host and address checks (IN_PROCESS_SCOPE_KEY).
+        "modelyard.in_process": True,
     }
