@@ -119,10 +119,14 @@ class RequestGuard:
         if refusal is None and scope["method"] in STATE_CHANGING_METHODS:
             refusal = self._cross_origin_refusal(scope, headers)
         if refusal is None and headers.content_type is not None and _is_json(headers.content_type):
-            refusal = self._declared_size_refusal(scope, headers)
-            if refusal is None:
+            declared = _declared_length(headers.content_length)
+            if declared is None:  # chunked (or a length that does not parse): count the bytes as they come
                 await _JsonBodyLimit(self.app, self.json_limit)(scope, receive, send)
                 return
+            # A declared length binds the body: the server hands the app no byte past it (HTTP/1.1 framing;
+            # HTTP/2 refuses a stream whose data and length differ), so nothing needs counting.
+            if declared > self.json_limit:
+                refusal = _json_too_large(scope, self.json_limit)
         if refusal is not None:
             await _refuse(scope, receive, send, refusal)
             return
@@ -196,16 +200,6 @@ class RequestGuard:
             "to allow it",
             {},
         )
-
-    # -- JSON size ----------------------------------------------------------------------------------------
-    def _declared_size_refusal(self, scope: Scope, headers: _EdgeHeaders) -> _Refusal | None:
-        if headers.content_length is None:
-            return None
-        try:
-            declared = int(headers.content_length)
-        except ValueError:
-            return None  # the server rejects a malformed length itself
-        return _json_too_large(scope, self.json_limit) if declared > self.json_limit else None
 
 
 # status, code, title, detail, extra members of the problem document
@@ -295,6 +289,15 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, refusal: _Refusal)
     status, code, title, detail, extra = refusal
     response = problem(Request(scope, receive), status, code, title, detail, **extra)
     await response(scope, receive, send)
+
+
+def _declared_length(content_length: bytes | None) -> int | None:
+    if content_length is None:
+        return None
+    try:
+        return int(content_length)
+    except ValueError:
+        return None
 
 
 def _is_json(content_type: bytes) -> bool:
