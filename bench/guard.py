@@ -96,7 +96,7 @@ async def run(count: int, rounds: int) -> None:
         try:
             sides: dict[str, ASGIApp] = {
                 "bare app": answering_app,
-                "guard": RequestGuard(answering_app, context),
+                "guard": RequestGuard(answering_app, context, "/api/v1/health"),
                 "TrustedHostMiddleware": TrustedHostMiddleware(
                     answering_app, allowed_hosts=["localhost", "127.0.0.1", "::1"]
                 ),

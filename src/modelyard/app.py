@@ -62,7 +62,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
     app.state.runner = None
     install_problem_handlers(app)
     install_docs(app)
-    install_guard(app, context)  # inside RequestContext: refusals carry request ids and are logged
+    # Inside RequestContext: the guard's refusals carry request ids and are logged like any answer.
+    install_guard(app, context, health_path=f"{API_PREFIX}/health")
     app.add_middleware(RequestContext)
     app.include_router(_api_router(), prefix=API_PREFIX)
     return app

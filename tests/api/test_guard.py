@@ -74,6 +74,12 @@ async def test_a_foreign_host_header_is_refused_with_a_problem_naming_the_settin
     assert "MODELYARD_ALLOWED_HOSTS" in body["detail"]
 
 
+async def test_health_answers_any_host_for_probes(tmp_path: Path) -> None:
+    async with served(_settings(tmp_path), host="10.244.0.7:8000") as http:
+        assert (await http.get("/health")).json()["status"] == "ok"
+        _assert_problem(await http.get("/projects"), 421, "host_not_allowed")
+
+
 async def test_a_dns_rebound_page_cannot_create_anything(tmp_path: Path) -> None:
     async with served(_settings(tmp_path), host="rebound.evil.example:8000") as http:
         response = await http.post("/projects", json=PROJECT, headers={"origin": "http://rebound.evil.example:8000"})
@@ -85,9 +91,9 @@ async def test_configured_host_names_and_the_serve_address_are_answered(tmp_path
     settings = _settings(tmp_path, allowed_hosts="models.example.com, Other.Example", host="10.1.2.3")
     for host in ("models.example.com", "other.example:8000", "10.1.2.3:8000"):
         async with served(settings, host=host, token=TOKEN) as http:
-            assert (host, (await http.get("/health")).status_code) == (host, 200)
+            assert (host, (await http.get("/projects")).status_code) == (host, 200)
     async with served(settings, host="third.example") as http:
-        _assert_problem(await http.get("/health"), 421, "host_not_allowed")
+        _assert_problem(await http.get("/projects"), 421, "host_not_allowed")
 
 
 async def test_any_host_is_answered_only_when_tokens_are_required(tmp_path: Path) -> None:

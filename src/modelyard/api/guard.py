@@ -1,7 +1,11 @@
 """The edge every HTTP request passes before routing: who may reach the server, from which page, with how much JSON.
 
 - Without API tokens the server serves loopback callers only (`serve --insecure` / MODELYARD_INSECURE lifts it),
-  and `serve` refuses to listen anywhere else (`serve_refusal`).
+  and `serve` refuses to listen anywhere else (`serve_refusal`). The rule is enforced per request, on the peer's
+  address, rather than by refusing to start in the app's lifespan: under another ASGI server (`uvicorn --host`,
+  gunicorn, a container's port mapping) the app never learns the address it is bound to, but every request
+  carries its peer; and the same app runs in-process for the SDK and CLI, which must keep working when `.env`
+  holds a server's MODELYARD_HOST.
 - The Host header must name this server (MODELYARD_ALLOWED_HOSTS): a page on a DNS name that an attacker has
   rebound to 127.0.0.1 sends its own name as Host and is refused, so it cannot read or change anything.
 - A state-changing request sent by a browser from another page (CSRF) is refused; CORS (MODELYARD_CORS_ORIGINS)
@@ -42,7 +46,8 @@ HOST_CACHE_SIZE = 64
 
 
 def authentication_enabled(context: AppContext) -> bool:
-    """Whether callers must present a token: the one place the guard and `serve` ask it."""
+    """Whether callers must present a token: the one place the guard and `serve` ask it (the token store answers
+    here)."""
     return bool(context.settings.api_tokens)
 
 
@@ -67,9 +72,9 @@ def serve_refusal(settings: Settings, authenticated: bool) -> str | None:
     )
 
 
-def install_guard(app: FastAPI, context: AppContext) -> None:
+def install_guard(app: FastAPI, context: AppContext, health_path: str) -> None:
     """The guard, and CORS outside it when origins are configured (so a refusal still carries CORS headers)."""
-    app.add_middleware(RequestGuard, context=context)
+    app.add_middleware(RequestGuard, context=context, health_path=health_path)
     origins = context.settings.cors_origins
     if origins:
         from starlette.middleware.cors import CORSMiddleware
@@ -96,9 +101,11 @@ def host_name(header: str) -> str:
 class RequestGuard:
     """Refuses, as problem documents, what must not reach the routes; see the module docstring."""
 
-    def __init__(self, app: ASGIApp, context: AppContext) -> None:
+    def __init__(self, app: ASGIApp, context: AppContext, health_path: str) -> None:
         self.app = app
         self.context = context
+        # Health answers any Host (probes and load balancers use addresses) and shows nothing worth rebinding for.
+        self.health_path = health_path
         settings = context.settings
         names = set(LOOPBACK_NAMES)
         if settings.host not in WILDCARD_ADDRESSES:
@@ -135,7 +142,7 @@ class RequestGuard:
     # -- who reaches the server ----------------------------------------------------------------------------
     def _reach_refusal(self, scope: Scope, headers: _EdgeHeaders) -> _Refusal | None:
         host = headers.host or b""
-        if host not in self.approved_hosts and not self._host_allowed(host):
+        if host not in self.approved_hosts and not self._host_allowed(host) and scope["path"] != self.health_path:
             log.warning("api.guard.host_refused", host=host.decode("latin-1"), client=_client(scope))
             return (
                 421,
