@@ -92,11 +92,26 @@ class Settings(BaseSettings):
             return json.loads(value)
         return [name.strip() for name in value.split(",") if name.strip()]
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if "/" in name or not name.strip():
+                raise ValueError(f"{name!r} is not a host name: give names like `models.example.com` (no scheme)")
+        return [name.strip() for name in value]
+
     @field_validator("cors_origins")
     @classmethod
     def _bare_origins(cls, value: list[str]) -> list[str]:
         # Browsers send `Origin: https://host:port` with no path and no trailing slash; compare like with like.
-        return [origin.rstrip("/").lower() for origin in value]
+        origins = [origin.strip().rstrip("/").lower() for origin in value]
+        for origin in origins:
+            if origin == "*":
+                raise ValueError("`*` would let every web page read the API with the user's access: name the origins")
+            scheme, separator, authority = origin.partition("://")
+            if scheme not in ("http", "https") or not separator or not authority or "/" in authority:
+                raise ValueError(f"{origin!r} is not an origin: give scheme://host[:port], e.g. https://ui.example")
+        return origins
 
     @field_validator("data_dir")
     @classmethod

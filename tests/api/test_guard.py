@@ -278,3 +278,30 @@ async def test_health_shows_no_server_paths(tmp_path: Path) -> None:
     assert set(health) == {"status", "version", "database", "storage", "jobs"}
     assert set(health["database"]) == {"dialect", "status", "revision", "up_to_date"}
     assert set(health["storage"]) == {"backend", "status", "total_bytes", "used_bytes", "free_bytes"}
+
+
+# -- settings -----------------------------------------------------------------------------------------------------
+def test_list_settings_read_json_or_comma_separated_names_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELYARD_ALLOWED_HOSTS", "models.example.com, 10.0.0.5")
+    monkeypatch.setenv("MODELYARD_CORS_ORIGINS", '["https://UI.example:8443/"]')
+    settings = Settings(data_dir=tmp_path / "data")
+    assert settings.allowed_hosts == ["models.example.com", "10.0.0.5"]
+    assert settings.cors_origins == ["https://ui.example:8443"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("cors_origins", ["*"], "name the origins"),
+        ("cors_origins", ["ui.example"], "is not an origin"),
+        ("cors_origins", ["https://ui.example/app"], "is not an origin"),
+        ("allowed_hosts", ["https://models.example.com"], "is not a host name"),
+    ],
+)
+def test_origins_and_host_names_that_cannot_match_are_refused_at_start(
+    tmp_path: Path, field: str, value: list[str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        Settings(data_dir=tmp_path / "data", **{field: value})
