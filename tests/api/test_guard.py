@@ -304,4 +304,4 @@ def test_origins_and_host_names_that_cannot_match_are_refused_at_start(
     tmp_path: Path, field: str, value: list[str], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        Settings(data_dir=tmp_path / "data", **{field: value})
+        _settings(tmp_path, **{field: value})
