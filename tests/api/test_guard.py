@@ -88,8 +88,8 @@ async def test_a_dns_rebound_page_cannot_create_anything(tmp_path: Path) -> None
 
 
 async def test_configured_host_names_and_the_serve_address_are_answered(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, allowed_hosts="models.example.com, Other.Example", host="10.1.2.3")
-    for host in ("models.example.com", "other.example:8000", "10.1.2.3:8000"):
+    settings = _settings(tmp_path, allowed_hosts="models.example.com, Other.Example, [FD00::5]", host="10.1.2.3")
+    for host in ("models.example.com", "other.example:8000", "[fd00::5]:8000", "10.1.2.3:8000"):
         async with served(settings, host=host, token=TOKEN) as http:
             assert (host, (await http.get("/projects")).status_code) == (host, 200)
     async with served(settings, host="third.example") as http:
@@ -305,3 +305,12 @@ def test_origins_and_host_names_that_cannot_match_are_refused_at_start(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         _settings(tmp_path, **{field: value})
+
+
+@pytest.mark.parametrize(
+    "host", [b"[", b"[::1", b"[::1]x", b"a b", "évil.example".encode("latin-1"), b"", b"localhost:abc", b":8000"]
+)
+async def test_a_malformed_host_header_is_refused_not_a_server_error(tmp_path: Path, host: bytes) -> None:
+    async with served(_settings(tmp_path)) as http:
+        response = await http.get("/projects", headers={b"host": host})
+    _assert_problem(response, 421, "host_not_allowed")

@@ -89,13 +89,27 @@ def install_guard(app: FastAPI, context: AppContext, health_path: str) -> None:
         )
 
 
-def host_name(header: str) -> str:
-    """The name in a Host header, without port or IPv6 brackets, lower-case."""
+def host_name(header: str) -> str | None:
+    """The name in a Host header (`name[:port]`, `[v6]:port`) without port or brackets, lower-case; None when
+    the header is not of that form."""
     if header.startswith("["):
         end = header.find("]")
-        return header[1:end].lower() if end > 0 else header.lower()
-    name, colon, _port = header.partition(":")
-    return name.lower() if colon else header.lower()
+        name, rest = (header[1:end], header[end + 1 :]) if end > 0 else ("", "")
+    else:
+        name, colon, port = header.partition(":")
+        rest = colon + port
+    if not name or (rest and not (rest[0] == ":" and rest[1:].isdigit())):
+        return None
+    return name.lower()
+
+
+def _configured_name(name: str) -> str:
+    """A name from the settings as a Host header's name compares with it: `::1`, `[::1]:8000`, `Models.Example`."""
+    bare = name.strip().lower()
+    try:
+        return ipaddress.ip_address(bare.strip("[]")).compressed
+    except ValueError:
+        return host_name(bare) or bare
 
 
 class RequestGuard:
@@ -109,8 +123,8 @@ class RequestGuard:
         settings = context.settings
         names = set(LOOPBACK_NAMES)
         if settings.host not in WILDCARD_ADDRESSES:
-            names.add(host_name(settings.host))
-        names.update(host_name(name) for name in settings.allowed_hosts if name != "*")
+            names.add(_configured_name(settings.host))
+        names.update(_configured_name(name) for name in settings.allowed_hosts if name != "*")
         self.host_names = frozenset(names)
         self.any_host_configured = "*" in settings.allowed_hosts
         self.cors_origins = frozenset(settings.cors_origins)
@@ -168,6 +182,8 @@ class RequestGuard:
 
     def _host_allowed(self, host: bytes) -> bool:
         name = host_name(host.decode("latin-1"))
+        if name is None:
+            return False
         allowed = name in self.host_names or is_loopback(name)
         if not allowed and self.any_host_configured:
             # `*` only with authentication: without it, a rebound DNS name would reach an open API.
