@@ -43,12 +43,14 @@ def test_coco_imports_with_labels_and_subsets_and_round_trips_through_yolo(
                            timeout=JOB_TIMEOUT)
     assert job.status == "succeeded", job.error
     assert job.result["imported"] == 6 and job.result["skipped"] == []
-    assert job.result["subsets"] == {"training": 4, "validation": 2}
+    assert job.result["subsets"] == {"training": 3, "validation": 2, "testing": 1}
+    assert job.result["subsets_from_source"] == ["training", "validation"] and job.result["split_to_testing"] == 1
+    assert "1 of the 4 training items" in job.result["subsets_note"]
     assert [label.name for label in client.projects.labels("coco-pets")] == ["cat", "dog"]
     items = {item.name: item for item in client.datasets.iterate_items("coco-pets")}
-    assert {name: item.subset for name, item in items.items()} == {
-        "t0.png": "training", "t1.png": "training", "t2.png": "training", "t3.png": "training",
-        "v0.png": "validation", "v1.png": "validation"}
+    subsets = {name: item.subset for name, item in items.items()}
+    assert subsets.pop("v0.png") == subsets.pop("v1.png") == "validation"
+    assert sorted(subsets.values()) == ["testing", "training", "training", "training"]
     assert sorted((b.x, b.y, b.width, b.height, b.label_name) for b in items["v0.png"].annotation.boxes) == [
         (0, 0, 40, 30, "dog"), (3, 4, 5, 6, "cat")]
 
@@ -56,7 +58,7 @@ def test_coco_imports_with_labels_and_subsets_and_round_trips_through_yolo(
     frame = pd.read_parquet(settings.data_dir / revision.parquet_key)
     boxes = frame.explode("boxes").dropna(subset=["boxes"])
     assert len(boxes) == 6
-    assert sorted(frame["subset"]) == ["training"] * 4 + ["validation"] * 2
+    assert sorted(frame["subset"]) == ["testing"] + ["training"] * 3 + ["validation"] * 2
 
     export = client.jobs.wait(client.datasets.export("coco-pets", "yolo", revision=revision.number).id,
                               timeout=JOB_TIMEOUT)
@@ -74,7 +76,7 @@ def test_coco_imports_with_labels_and_subsets_and_round_trips_through_yolo(
     assert _content(client, "yolo-pets") == _content(client, "coco-pets")
 
 
-def test_bad_archive_truncated_jpeg_box_outside_and_unknown_label_are_refused_or_skipped(
+def test_bad_archive_truncated_jpeg_and_unknown_label_are_refused_or_skipped_and_a_box_past_the_edge_clipped(
     running_client: Client, tmp_path: Path
 ) -> None:
     client = running_client
@@ -105,18 +107,63 @@ def test_bad_archive_truncated_jpeg_box_outside_and_unknown_label_are_refused_or
         client.datasets.import_(coco, "coco", project="existing", unknown_labels="refuse").id, timeout=JOB_TIMEOUT
     )
     assert job.status == "succeeded", job.error
-    assert job.result["imported"] == 1
+    assert job.result["imported"] == 2
     reasons = {entry["item"]: entry["reason"] for entry in job.result["skipped"]}
-    assert set(reasons) == {"broken.jpg", "outside.png", "stranger.png"}
+    assert set(reasons) == {"broken.jpg", "stranger.png"}
     by_stem = {Path(name).stem: reason for name, reason in reasons.items()}
     assert by_stem["broken"].startswith("unreadable image")
-    assert "outside the 40 x 30 image" in by_stem["outside"]
     assert by_stem["stranger"].startswith("unknown label") and "zebra" in by_stem["stranger"]
+    assert job.result["shapes"]["clipped"] == 1 and job.result["shapes"]["clipped_over_a_pixel"] == 1
     assert [label.name for label in client.projects.labels("existing")] == ["cat"]
 
     after = {item.id: item.model_dump() for item in client.datasets.iterate_items("existing")}
     assert after[kept["id"]] == before[0]
-    assert sorted(item["name"] for item in after.values()) == ["good.png", "kept.png"]
+    assert sorted(item["name"] for item in after.values()) == ["good.png", "kept.png", "outside.png"]
+    outside = next(item for item in after.values() if item["name"] == "outside.png")
+    assert [(b["x"], b["y"], b["width"], b["height"]) for b in outside["annotation"]["boxes"]] == [(30, 20, 10, 10)]
+
+
+def test_import_clips_rounding_overflow_drops_only_boxes_outside_and_gives_duplicates_labels_to_bare_items(
+    running_client: Client, tmp_path: Path
+) -> None:
+    client = running_client
+    client.projects.create("shop", "detection", labels=["cat"])
+    bare = client.request("POST", "/projects/shop/dataset/items",
+                          files=[("files", ("bare.png", image_bytes(9, SIZE)))]).json()["created"][0]
+    coco = write_coco(
+        tmp_path / "coco",
+        {"train": [("edge.png", image_bytes(1, SIZE), [(20, 10, 20.01, 5, 0), (50, 5, 5, 5, 0)]),
+                   ("gone.png", image_bytes(2, SIZE), [(45, 1, 3, 3, 0)]),
+                   ("again.png", image_bytes(9, SIZE), [(1, 1, 5, 5, 0)])],
+         "val": [("v.png", image_bytes(4, SIZE), [(2, 2, 4, 4, 0)])]},
+        ["cat"],
+        SIZE,
+    )  # fmt: skip
+    job = client.jobs.wait(client.datasets.import_(coco, "coco", project="shop").id, timeout=JOB_TIMEOUT)
+    assert job.status == "succeeded", job.error
+    result = job.result
+    assert result["imported"] == 3 and result["annotations_given_to_duplicates"] == 1
+    assert [entry["item"] for entry in result["skipped"]] == ["again.png"]
+    assert f"duplicate of item {bare['id']}" in result["skipped"][0]["reason"]
+    assert "was given to that item" in result["skipped"][0]["reason"]
+    shapes = result["shapes"]
+    assert (shapes["clipped"], shapes["clipped_over_a_pixel"], shapes["dropped_count"]) == (1, 0, 2)
+    assert shapes["items_left_unannotated"] == 1
+    assert sorted(entry["item"] for entry in shapes["dropped"]) == ["edge.png", "gone.png"]
+    assert "wholly outside the 40 x 30 image" in shapes["dropped"][0]["reason"]
+
+    items = {item.name: item for item in client.datasets.iterate_items("shop")}
+    edge = items["edge.png"].annotation
+    assert edge is not None
+    assert [(b.x, b.y, b.width, b.height) for b in edge.boxes] == [(20, 10, 20, 5)]
+    assert items["gone.png"].annotated is False
+    given = items["bare.png"]
+    assert given.annotated and given.annotation is not None
+    assert [(b.x, b.y, b.width, b.height, b.label_name) for b in given.annotation.boxes] == [(1, 1, 5, 5, "cat")]
+    assert given.subset == "training"
+    assert result["split_to_testing"] == 1
+    assert sorted(items[name].subset for name in ("edge.png", "gone.png")) == ["testing", "training"]
+    assert result["subsets"] == {"training": 1, "testing": 1, "validation": 1}
 
 
 def test_imagenet_folders_per_class_import_into_a_new_multiclass_project(
@@ -130,9 +177,11 @@ def test_imagenet_folders_per_class_import_into_a_new_multiclass_project(
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{name}.png").write_bytes(image_bytes(ord(name), SIZE))
     job = client.jobs.wait(client.datasets.import_(tmp_path / "imagenet", "imagenet", new_project="animals",
-                                                   task_type="multiclass_classification").id, timeout=JOB_TIMEOUT)
+                                                   task_type="multiclass_classification", testing_fraction=0).id,
+                           timeout=JOB_TIMEOUT)  # fmt: skip
     assert job.status == "succeeded", job.error
     assert job.result["imported"] == 4 and job.result["subsets"] == {"training": 3, "validation": 1}
+    assert job.result["split_to_testing"] == 0 and "testing_fraction is 0" in job.result["subsets_note"]
     assert [label.name for label in client.projects.labels("animals")] == ["cat", "dog"]
     got = {item.name: (item.subset, [label.name for label in item.annotation.labels])
            for item in client.datasets.iterate_items("animals")}

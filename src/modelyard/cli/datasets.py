@@ -211,6 +211,11 @@ def import_dataset(
     refuse_unknown_labels: Annotated[
         bool, typer.Option("--refuse-unknown-labels", help="Skip items using labels the project lacks.")
     ] = False,
+    testing_fraction: Annotated[
+        float | None,
+        typer.Option(help="Share of training items split off as testing when the source has no testing subset "
+                          "(default 0.1; 0 splits nothing)."),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Follow progress until the job ends.")] = False,
     json: JsonOption = False,
 ) -> None:
@@ -220,7 +225,7 @@ def import_dataset(
     sdk = client(ctx, run_jobs=wait)
     job = sdk.datasets.import_(
         path, format, project=project, new_project=new, task_type=task,
-        unknown_labels="refuse" if refuse_unknown_labels else "create",
+        unknown_labels="refuse" if refuse_unknown_labels else "create", testing_fraction=testing_fraction,
     )  # fmt: skip
     if wait:
         job = follow(sdk, job.id)

@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from modelyard.api.deps import Context, DatasetItems, DatasetRevisions, DatasetTransfers, Projects
 from modelyard.api.problems import problem
 from modelyard.datasets.annotations import LabelBook
+from modelyard.datasets.import_subsets import DEFAULT_TESTING_FRACTION
 from modelyard.datasets.schemas import (
     AnnotationIn,
     AnnotationRead,
@@ -284,13 +285,16 @@ def import_dataset(
     new_project: Annotated[str | None, Form(description="Or create a project with this name...")] = None,
     task_type: Annotated[TaskType | None, Form(description="...and this task.")] = None,
     unknown_labels: Annotated[str, Form(pattern="^(create|refuse)$")] = "create",
+    testing_fraction: Annotated[
+        float, Form(ge=0, lt=1, description="Share of training split to testing when the source has no testing.")
+    ] = DEFAULT_TESTING_FRACTION,
 ) -> JobRead:
     """Start a `dataset.import` job over an uploaded zip (COCO, VOC, YOLO, ImageNet, Datumaro)."""
     target = projects.get(project) if project else None
     with _received([file], context) as incoming:
         job = transfers.submit_import(
             incoming[0], format, project=target, new_project=new_project, task_type=task_type,
-            unknown_labels=unknown_labels,
+            unknown_labels=unknown_labels, testing_fraction=testing_fraction,
         )  # fmt: skip
     return JobRead.model_validate(job)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from modelyard.datasets.archives import extract_zip
 from modelyard.datasets.image_pool import MISSING, ImagePool
 from modelyard.datasets.image_pool import results as image_results
 from modelyard.datasets.images import ThumbnailedImage
+from modelyard.datasets.import_subsets import ImportedItem, plan_subsets
 from modelyard.datasets.interchange import (
     ExportItem,
     SourceDataset,
@@ -25,6 +26,7 @@ from modelyard.datasets.interchange import (
 from modelyard.datasets.parquet import read_revision
 from modelyard.datasets.repository import ItemRepository
 from modelyard.datasets.revisions import DatasetRevisionService
+from modelyard.datasets.shape_fit import Fitted, fit_box, fit_polygon
 from modelyard.datasets.schemas import AnnotationIn, BoxIn, ExportParams, ImportParams, PolygonIn
 from modelyard.datasets.service import DatasetService, NewItem, archive_limits
 from modelyard.datasets.transfer import EXPORT_JOB, IMPORT_JOB
@@ -86,18 +88,79 @@ def import_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
                                  f"{tally.done}/{source.size} items read")
         while pending:
             _store_batch(context, project_id, *pending.popleft(), tally)
+    moved_to_testing = _settle_subsets(context, project_id, request, tally)
     _delete_archive(context.db, context.store, request.archive_key)
-    for entry in tally.skipped[:50]:
-        context.log.warning("skipped %s: %s", entry["item"], entry["reason"])
+    _log_outcome(context, tally)
     return {
         "project_id": project_id,
         "imported": tally.imported,
-        "skipped_count": len(tally.skipped),
-        "skipped": tally.skipped[:MAX_REPORTED_SKIPS],
+        "skipped_count": tally.skipped_count,
+        "skipped": tally.skipped,
         "labels_created": created_labels,
         "subsets": dict(tally.subsets),
+        "subsets_from_source": sorted(s for s in tally.source_subsets if s != "unassigned"),
+        "split_to_testing": moved_to_testing,
+        "subsets_note": tally.subsets_note,
+        "shapes": tally.shapes.report(),
+        "annotations_given_to_duplicates": tally.annotations_given_to_duplicates,
         "ignored_shapes": dict(tally.ignored_shapes),
     }
+
+
+def _settle_subsets(context: JobContext, project_id: str, request: ImportParams, tally: _Tally) -> int:
+    """Split a testing subset out of the imported training items when the source has none; how many moved."""
+    with transaction(context.db.sessions) as session:
+        items = ItemRepository(session)
+        plan = plan_subsets(tally.source_subsets, tally.training, request.testing_fraction,
+                            items.count_in_subset(project_id, "testing"))  # fmt: skip
+        items.move_to_subset(plan.to_testing, "testing")
+    moved = len(plan.to_testing)
+    if moved:
+        tally.subsets["training"] -= moved
+        tally.subsets["testing"] += moved
+    tally.subsets_note = plan.note
+    return moved
+
+
+def _log_outcome(context: JobContext, tally: _Tally) -> None:
+    context.log.info(tally.subsets_note)
+    shapes = tally.shapes
+    if shapes.clipped or shapes.dropped_count:
+        context.log.warning(
+            "%d shape(s) clipped to their image (%d reached a pixel or more outside), %d dropped (wholly outside "
+            "or no area); %d item(s) kept without annotation as all their shapes were dropped",
+            shapes.clipped, shapes.clipped_over_a_pixel, shapes.dropped_count, shapes.left_unannotated,
+        )
+    if tally.annotations_given_to_duplicates:
+        context.log.info("%d duplicate(s) gave their annotation to the unannotated item they duplicate",
+                         tally.annotations_given_to_duplicates)
+    for entry in tally.skipped[:50]:
+        context.log.warning("skipped %s: %s", entry["item"], entry["reason"])
+
+
+@dataclass
+class _ShapeTally:
+    """Boxes and polygons fitted into their image: how many were clipped, which were dropped."""
+
+    clipped: int = 0
+    clipped_over_a_pixel: int = 0
+    dropped_count: int = 0
+    dropped: list[dict[str, str]] = field(default_factory=list)
+    left_unannotated: int = 0
+
+    def count(self, item_name: str, fitted: Fitted) -> None:
+        if fitted.clipped:
+            self.clipped += 1
+            self.clipped_over_a_pixel += fitted.overflow >= 1.0
+        if fitted.dropped_because is not None:
+            self.dropped_count += 1
+            if len(self.dropped) < MAX_REPORTED_SKIPS:
+                self.dropped.append({"item": item_name, "reason": fitted.dropped_because})
+
+    def report(self) -> dict[str, Any]:
+        return {"clipped": self.clipped, "clipped_over_a_pixel": self.clipped_over_a_pixel,
+                "dropped_count": self.dropped_count, "dropped": self.dropped,
+                "items_left_unannotated": self.left_unannotated}  # fmt: skip
 
 
 @dataclass
@@ -105,8 +168,19 @@ class _Tally:
     done: int = 0
     imported: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
+    skipped_count: int = 0
     subsets: Counter[str] = field(default_factory=Counter)
+    source_subsets: Counter[str] = field(default_factory=Counter)
     ignored_shapes: Counter[str] = field(default_factory=Counter)
+    shapes: _ShapeTally = field(default_factory=_ShapeTally)
+    annotations_given_to_duplicates: int = 0
+    training: list[ImportedItem] = field(default_factory=list)
+    subsets_note: str = ""
+
+    def skip(self, name: str, reason: str) -> None:
+        self.skipped_count += 1
+        if len(self.skipped) < MAX_REPORTED_SKIPS:
+            self.skipped.append({"item": name, "reason": reason})
 
 
 def _batches(items: Iterator[SourceItem], size: int) -> Iterator[list[SourceItem]]:
@@ -117,7 +191,8 @@ def _batches(items: Iterator[SourceItem], size: int) -> Iterator[list[SourceItem
 def _store_batch(
     context: JobContext, project_id: str, batch: list[SourceItem], checks: list[Any], tally: _Tally
 ) -> None:
-    """Add one batch's items in one transaction: duplicates and bad annotations are skipped."""
+    """Add one batch's items in one transaction: duplicates and bad annotations are skipped (a duplicate
+    still gives its annotation to the item it duplicates when that one has none)."""
     checked = image_results(checks)
     with transaction(context.db.sessions) as session:
         service = DatasetService(session, FileService(session, context.store), context.settings, context.actor)
@@ -125,40 +200,67 @@ def _store_batch(
         assert project is not None
         task, book = TaskType(project.task_type), LabelBook.of(project.labels)
         known = service.items.by_sha256(project.id, [r.image.sha256 for r in checked if not isinstance(r, str)])
-        accepted: list[NewItem] = []
+        accepted: dict[str, NewItem] = {}
         for item, result in zip(batch, checked, strict=True):
+            tally.source_subsets[item.subset] += 1
+            duplicate = None if isinstance(result, str) else known.get(result.image.sha256)
             try:
-                accepted.append(_new_item(item, result, known, task, book, tally.ignored_shapes))
+                new = _new_item(item, result, task, book, tally)
             except Skip as reason:
-                tally.skipped.append({"item": item.name, "reason": str(reason)})
+                tally.skip(item.name, f"duplicate of item {duplicate} (same bytes)" if duplicate else str(reason))
                 continue
-            known[accepted[-1].image.image.sha256] = accepted[-1].id
-        service.add_many(project, accepted)
+            if duplicate is not None:
+                tally.skip(item.name, _give_to_duplicate(service, project, accepted, duplicate, new, tally))
+                continue
+            accepted[new.id] = new
+            known[new.image.image.sha256] = new.id
+        service.add_many(project, list(accepted.values()))
     tally.done += len(batch)
     tally.imported += len(accepted)
-    tally.subsets.update(new.subset for new in accepted)
+    tally.subsets.update(new.subset for new in accepted.values())
+    tally.training += [ImportedItem(new.id, new.name, sorted(new.shapes_per_label or {}))
+                       for new in accepted.values() if new.subset == "training"]  # fmt: skip
+
+
+def _give_to_duplicate(
+    service: DatasetService, project: Project, accepted: dict[str, NewItem], duplicate_id: str, new: NewItem,
+    tally: _Tally,
+) -> str:
+    """Give the duplicate's annotation (and subset) to the item it duplicates when that one has none;
+    the reason the duplicate is skipped."""
+    reason = f"duplicate of item {duplicate_id} (same bytes)"
+    if new.annotation is None:
+        return reason
+    pending = accepted.get(duplicate_id)
+    if pending is not None:  # came earlier in this batch, not stored yet
+        if pending.annotation is not None:
+            return reason
+        subset = new.subset if pending.subset == "unassigned" else pending.subset
+        accepted[duplicate_id] = replace(
+            pending, annotation=new.annotation, shapes_per_label=new.shapes_per_label, subset=subset
+        )
+    else:
+        existing = service.items.get(project.id, duplicate_id)
+        if existing is None or existing.annotation is not None:
+            return reason
+        service.fill_annotation(existing, new.annotation, new.shapes_per_label or {}, subset=new.subset)
+    tally.annotations_given_to_duplicates += 1
+    return f"{reason}; its annotation was given to that item, which had none"
 
 
 def _new_item(
-    item: SourceItem,
-    result: ThumbnailedImage | str,
-    known: dict[str, str],
-    task: TaskType,
-    book: LabelBook,
-    ignored_shapes: Counter[str],
+    item: SourceItem, result: ThumbnailedImage | str, task: TaskType, book: LabelBook, tally: _Tally
 ) -> NewItem:
     if result == MISSING:
         raise Skip(MISSING)
     if isinstance(result, str):
         raise Skip(f"unreadable image: {result}")
-    duplicate = known.get(result.image.sha256)
-    if duplicate:
-        raise Skip(f"duplicate of item {duplicate} (same bytes)")
-    annotation = _annotation_of(item, task, ignored_shapes)
+    size = (result.image.width, result.image.height)
+    annotation = _annotation_of(item, task, size, tally)
     stored, shapes = None, None
     if annotation is not None:
         try:
-            checked = check_annotation(task, book, annotation, result.image.width, result.image.height)
+            checked = check_annotation(task, book, annotation, *size)
         except InvalidInput as error:
             reason = "unknown label" if error.code == "unknown_label" else "invalid annotation"
             raise Skip(f"{reason}: {error.message}") from None
@@ -186,8 +288,11 @@ def _prepare_project(context: JobContext, request: ImportParams, source: SourceD
         return project.id, []
 
 
-def _annotation_of(item: SourceItem, task: TaskType, ignored: Counter[str]) -> AnnotationIn | None:
-    """The item's annotation for the task, or None when the source has none for it."""
+def _annotation_of(
+    item: SourceItem, task: TaskType, size: tuple[int, int], tally: _Tally
+) -> AnnotationIn | None:
+    """The item's annotation for the task, or None when the source has none for it (or every shape it
+    had lay outside the image). Boxes and polygons are fitted into the image first (`shape_fit`)."""
     wanted = {
         TaskType.MULTICLASS_CLASSIFICATION: "label",
         TaskType.MULTILABEL_CLASSIFICATION: "label",
@@ -199,24 +304,30 @@ def _annotation_of(item: SourceItem, task: TaskType, ignored: Counter[str]) -> A
         if shape.kind == wanted and shape.label is not None:
             shapes.append(shape)
         else:
-            ignored[shape.kind] += 1
+            tally.ignored_shapes[shape.kind] += 1
     if wanted == "label":
         if not shapes:
             return None
         if task == TaskType.MULTICLASS_CLASSIFICATION and len(shapes) > 1:
             raise Skip(f"{len(shapes)} labels on an item of a multiclass project, which takes exactly one")
         return AnnotationIn(labels=[shape.label for shape in shapes])
-    if wanted == "box":
-        return AnnotationIn(
-            boxes=[BoxIn(x=s.values[0], y=s.values[1], width=s.values[2], height=s.values[3], label=s.label)
-                   for s in shapes]
-        )
-    return AnnotationIn(
-        polygons=[
-            PolygonIn(points=list(zip(s.values[0::2], s.values[1::2], strict=True)), label=s.label)
-            for s in shapes
-        ]
-    )
+    width, height = size
+    boxes, polygons = [], []
+    for shape in shapes:
+        if wanted == "box":
+            fitted = fit_box((shape.values[0], shape.values[1], shape.values[2], shape.values[3]), width, height)
+        else:
+            fitted = fit_polygon(list(zip(shape.values[0::2], shape.values[1::2], strict=True)), width, height)
+        tally.shapes.count(item.name, fitted)
+        if isinstance(fitted.shape, tuple):
+            x, y, box_width, box_height = fitted.shape
+            boxes.append(BoxIn(x=x, y=y, width=box_width, height=box_height, label=shape.label))
+        elif fitted.shape is not None:
+            polygons.append(PolygonIn(points=fitted.shape, label=shape.label))
+    if shapes and not (boxes or polygons):
+        tally.shapes.left_unannotated += 1
+        return None  # not an image with nothing on it: its objects were there, only misdrawn
+    return AnnotationIn(boxes=boxes) if wanted == "box" else AnnotationIn(polygons=polygons)
 
 
 def _delete_archive(db: Any, store: Any, key: str) -> None:

@@ -176,6 +176,21 @@ class ItemRepository:
             )
         return found
 
+    def count_in_subset(self, project_id: str, subset: str) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(DatasetItem)
+            .where(DatasetItem.project_id == project_id, DatasetItem.subset == subset)
+        ) or 0  # fmt: skip
+
+    def move_to_subset(self, item_ids: Sequence[str], subset: str) -> None:
+        """Set the subset of items no dataset revision has frozen yet."""
+        for chunk in chunks(list(item_ids), BULK_CHUNK):
+            self.session.execute(
+                update(DatasetItem).where(DatasetItem.id.in_(chunk), DatasetItem.in_revision.is_(False))
+                .values(subset=subset),
+                execution_options={"synchronize_session": False},
+            )  # fmt: skip
+
     def freeze_subsets(self, assignments: dict[str, list[str]], preset: Sequence[str]) -> None:
         """Give new items their subset, and freeze it: `in_revision` on them and on the `preset`
         items (subset set by hand or by an import) that a revision includes for the first time."""

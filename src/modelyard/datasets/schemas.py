@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from modelyard.datasets.import_subsets import DEFAULT_TESTING_FRACTION
 from modelyard.kit.bounds import StoredText
 from modelyard.tasks import TaskType
 
@@ -215,6 +216,11 @@ class ImportParams(BaseModel):
         default="create",
         description="Labels the project lacks: `create` them, or `refuse` them (items using them are skipped).",
     )
+    testing_fraction: float = Field(
+        default=DEFAULT_TESTING_FRACTION, ge=0, lt=1,
+        description="When the source names subsets but no testing one, this share of the imported training "
+        "items moves to testing (stratified, stable); 0 splits nothing.",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _one_target(self) -> ImportParams:

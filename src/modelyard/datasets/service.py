@@ -314,6 +314,18 @@ class DatasetService:
         self.session.flush()
         return item
 
+    def fill_annotation(
+        self, item: DatasetItem, stored: dict[str, Any], shapes_per_label: dict[str, int], *, subset: str
+    ) -> None:
+        """Give an unannotated item an annotation checked elsewhere (an import's duplicate of it), and its
+        subset too while the item has none and no revision has frozen it."""
+        item.annotation, item.annotated = stored, True
+        if item.subset == "unassigned" and not item.in_revision:
+            item.subset = subset
+        item.updated_at = utcnow()
+        self.items.set_labels(item.id, shapes_per_label)
+        self.session.flush()
+
     def delete_annotation(self, item: DatasetItem) -> DatasetItem:
         item.annotation = None
         item.annotated = False

@@ -63,6 +63,14 @@ def assign_missing_subsets(
     return assigned
 
 
+def split_off(
+    item_ids: Sequence[str], label_sets: Sequence[Sequence[str]], count: int, seed: int = 0
+) -> tuple[list[str], list[str]]:
+    """(the `count` ids taken, the rest), stratified on the same keys as `assign_missing_subsets`."""
+    taken, kept = _take(list(range(len(item_ids))), stratification_keys(label_sets), count, seed)
+    return [item_ids[i] for i in sorted(taken)], [item_ids[i] for i in sorted(kept)]
+
+
 def _take(indices: list[int], keys: list[str], count: int, seed: int) -> tuple[list[int], list[int]]:
     from sklearn.model_selection import train_test_split
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from modelyard.datasets.archives import is_zip
+from modelyard.datasets.import_subsets import DEFAULT_TESTING_FRACTION
 from modelyard.datasets.interchange import FORMAT_TASKS
 from modelyard.datasets.models import DatasetRevision
 from modelyard.datasets.schemas import ExportParams, ImportParams
@@ -51,6 +52,7 @@ class TransferService:
         new_project: str | None,
         task_type: TaskType | None,
         unknown_labels: str,
+        testing_fraction: float = DEFAULT_TESTING_FRACTION,
     ) -> Job:
         if (project is None) == (new_project is None):
             raise InvalidInput("give either `project` (an existing project) or `new_project` with `task_type`")
@@ -71,6 +73,7 @@ class TransferService:
             project_id=project.id if project else None,
             new_project={"name": new_project, "task_type": task_type.value} if new_project and task_type else None,
             unknown_labels=unknown_labels,
+            testing_fraction=testing_fraction,
         )
         return self.jobs.submit(IMPORT_JOB, params, project.id if project else None)
 

@@ -184,10 +184,14 @@ class Datasets:
         new_project: str | None = None,
         task_type: str | None = None,
         unknown_labels: str = "create",
+        testing_fraction: float | None = None,
     ) -> JobRead:
-        """Start an import job from a dataset folder (zipped on the fly) or a zip."""
+        """Start an import job from a dataset folder (zipped on the fly) or a zip. `testing_fraction`: the
+        share of training items split off as testing when the source has no testing subset (server default
+        0.1; 0 splits nothing)."""
         data = _drop_none(
-            format=format, project=project, new_project=new_project, task_type=task_type, unknown_labels=unknown_labels
+            format=format, project=project, new_project=new_project, task_type=task_type, unknown_labels=unknown_labels,
+            testing_fraction=testing_fraction,
         )
         source = Path(path)
         with ExitStack() as stack:
