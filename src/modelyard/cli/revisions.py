@@ -9,6 +9,7 @@ import typer
 from modelyard.cli.jobs import exit_if_unsuccessful, follow
 from modelyard.cli.output import parse_pairs, print_fields, print_json, print_table
 from modelyard.cli.state import client
+from modelyard.evaluations.schemas import EvaluationRead
 
 app = typer.Typer(help="Model revisions: what training produced.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -184,12 +185,21 @@ def evaluate(
     ] = "openvino-fp16",
     dataset_revision: Annotated[str | None, typer.Option(help="Dataset revision id or number.")] = None,
     subset: Annotated[str, typer.Option(help="training | validation | testing")] = "testing",
+    force: Annotated[
+        bool, typer.Option("--force", help="Evaluate again even when the same evaluation is stored.")
+    ] = False,
     wait: WaitOption = False,
     json: JsonOption = False,
 ) -> None:
-    """Evaluate a variant with the task's standard metrics."""
-    done = _wait_for(ctx, lambda sdk: sdk.models.evaluate(revision, variant, dataset_revision=dataset_revision,
-                                                          subset=subset), wait, json)  # fmt: skip
+    """Evaluate a variant with the task's standard metrics (a stored evaluation is shown unless --force)."""
+    outcome = client(ctx, run_jobs=wait).models.evaluate(revision, variant, dataset_revision=dataset_revision,
+                                                         subset=subset, force=force)  # fmt: skip
+    if isinstance(outcome, EvaluationRead):
+        if not json:
+            print(f"evaluated already on {outcome.created_at:%Y-%m-%d %H:%M} UTC; pass --force to run it again")
+        print_json(outcome) if json else _evaluations([outcome])
+        return
+    done = _wait_for(ctx, lambda _: outcome, wait, json)
     if done:
         sdk, job = done
         found = [e for e in sdk.models.evaluations(revision) if e.id == job.result["evaluation_id"]]

@@ -51,6 +51,24 @@ def revision_file_blockers(session: Session, revision: DatasetRevision) -> list[
     ]
 
 
+def require_items_in_subset(project: Project, revision: DatasetRevision, subset: str) -> None:
+    """A 409 saying what to do when `subset` of the dataset revision has no items."""
+    if revision.subset_counts.get(subset, 0) > 0:
+        return
+    having = [f"{name} {count}" for name, count in sorted(revision.subset_counts.items()) if count]
+    other = next((name for name in ("testing", "validation", "training") if revision.subset_counts.get(name)), None)
+    hint = f"evaluate on a subset that has items (`--subset {other}`), or " if other and other != subset else ""
+    raise Conflict(
+        f"dataset revision {revision.number} of project {project.name!r} has no {subset} items "
+        f"(it has {', '.join(having) or 'none'}): {hint}give the project a {subset} subset (import with "
+        "`--testing-fraction`, or set items' subset), make a new dataset revision "
+        f"(`modelyard dataset revision create {project.name}`) and evaluate on it (`--dataset-revision N`)",
+        code="empty_subset",
+        subset=subset,
+        subset_counts=revision.subset_counts,
+    )
+
+
 class DatasetRevisionService:
     def __init__(self, session: Session, files: FileService, actor: str) -> None:
         self.session = session
@@ -220,4 +238,6 @@ class DatasetRevisionService:
         return revision
 
 
-__all__ = ["SUBSETS", "DatasetRevisionService", "revision_file_blockers", "revision_folder"]
+__all__ = [
+    "SUBSETS", "DatasetRevisionService", "require_items_in_subset", "revision_file_blockers", "revision_folder",
+]

@@ -21,6 +21,16 @@ class EvaluationRepository:
         self.session.flush()
         return evaluation
 
+    def latest_of(self, variant_id: str, dataset_revision_id: str, subset: str) -> Evaluation | None:
+        """The newest evaluation of this variant on this subset of this dataset revision."""
+        return self.session.scalars(
+            select(Evaluation)
+            .where(Evaluation.variant_id == variant_id, Evaluation.dataset_revision_id == dataset_revision_id,
+                   Evaluation.subset == subset)
+            .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
+            .limit(1)
+        ).first()  # fmt: skip
+
     def of_revision(self, revision_id: str) -> Sequence[Evaluation]:
         return self.session.scalars(
             select(Evaluation).where(Evaluation.revision_id == revision_id).order_by(Evaluation.created_at)

@@ -12,6 +12,7 @@ class EvaluateRequest(BaseModel):
     variant: str = Field(default="openvino-fp16", description="e.g. pytorch-fp32, openvino-fp16, onnx-fp32.")
     dataset_revision: str | None = Field(default=None, description="Id or number; default: the revision's own.")
     subset: str = Field(default="testing", pattern="^(training|validation|testing)$")
+    force: bool = Field(default=False, description="Evaluate again even when the same evaluation is stored.")
 
 
 class EvaluationRead(BaseModel):

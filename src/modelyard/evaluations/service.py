@@ -24,9 +24,12 @@ from modelyard.storage.service import FileService
 
 
 def run_evaluation(
-    context: JobContext, revision_id: str, variant_name: str, dataset_revision: str | None, subset: str
+    context: JobContext, revision_id: str, variant_name: str, dataset_revision: str | None, subset: str,
+    *, reuse_stored: bool = False,
 ) -> str:
-    """Evaluate one variant; returns the evaluation's id."""
+    """Evaluate one variant; returns the evaluation's id. `reuse_stored`: when the same variant was
+    evaluated on the same subset of the same dataset revision already (a second job queued before the
+    first ended), return that evaluation's id instead."""
     from modelyard.scoring.runner import evaluate_variant
 
     with transaction(context.db.read_sessions) as session:
@@ -43,6 +46,11 @@ def run_evaluation(
         label_ids = [label["id"] for label in revision.labels]
         label_names = [label["name"] for label in revision.labels]
         task = revision.task_type
+        stored = EvaluationRepository(session).latest_of(variant_id, data_id, subset) if reuse_stored else None
+    if stored is not None:
+        context.log.info("%s of revision %s was evaluated on this %s subset already (evaluation %s): reused; "
+                         "pass force to run it again", variant_name, revision_id, subset, stored.id)  # fmt: skip
+        return stored.id
     items = read_revision(parquet, subset)
     context.log.info("evaluating %s of revision %s on %d %s images", variant_name, revision_id, len(items), subset)
     result = evaluate_variant(model_path, items, task, label_ids, label_names)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
 from modelyard.api.deps import Evaluations, Jobs, ModelRevisions, Projects
+from modelyard.evaluations.models import Evaluation
 from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.kit.page import Page
@@ -122,12 +123,25 @@ def optimize(revision_id: str, body: OptimizeRequest, service: ModelRevisions, j
     return JobRead.model_validate(service.submit_optimization(service.get(revision_id), body.max_drop, jobs))
 
 
-@router.post("/models/{revision_id}:evaluate", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
-def evaluate(revision_id: str, body: EvaluateRequest, service: ModelRevisions, jobs: Jobs) -> JobRead:
+@router.post(
+    "/models/{revision_id}:evaluate",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobRead | EvaluationRead,
+    responses={200: {"model": EvaluationRead, "description": "The same evaluation is stored already (no `force`)."},
+               409: {"description": "The subset has no items in the dataset revision."}},
+)  # fmt: skip
+def evaluate(
+    revision_id: str, body: EvaluateRequest, response: Response, service: ModelRevisions, jobs: Jobs
+) -> JobRead | EvaluationRead:
+    """Queue an evaluation job (202), or return the stored evaluation of the same variant on the same subset
+    of the same dataset revision (200) unless `force`."""
     revision = service.get(revision_id)
-    return JobRead.model_validate(
-        service.submit_evaluation(revision, body.variant, body.dataset_revision, body.subset, jobs)
-    )
+    outcome = service.submit_evaluation(revision, body.variant, body.dataset_revision, body.subset, jobs,
+                                        force=body.force)  # fmt: skip
+    if isinstance(outcome, Evaluation):
+        response.status_code = status.HTTP_200_OK
+        return EvaluationRead.model_validate(outcome)
+    return JobRead.model_validate(outcome)
 
 
 @router.get("/models/{revision_id}/evaluations", response_model=list[EvaluationRead])

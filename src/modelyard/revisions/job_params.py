@@ -49,6 +49,7 @@ class EvaluateParams(BaseModel):
     variant: str = "openvino-fp16"
     dataset_revision: str | None = None
     subset: str = "testing"
+    force: bool = Field(default=False, description="Run even when the same evaluation is stored already.")
 
 
 class OptimizeParams(BaseModel):

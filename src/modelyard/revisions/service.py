@@ -9,15 +9,18 @@ import structlog
 from sqlalchemy.orm import Session
 
 from modelyard.architectures.service import ArchitectureCatalog
-from modelyard.datasets.revisions import DatasetRevisionService
+from modelyard.datasets.revisions import DatasetRevisionService, require_items_in_subset
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.evaluations.models import Evaluation
+from modelyard.evaluations.repository import EvaluationRepository
 from modelyard.jobs.models import Job
 from modelyard.jobs.registry import build_params
 from modelyard.jobs.service import JobService
 from modelyard.kit.pagination import Order
 from modelyard.pipelines.repository import PipelineRepository
 from modelyard.projects.models import Project
+from modelyard.projects.repository import ProjectRepository
 from modelyard.revisions.job_params import (
     EVALUATE_JOB,
     EXPORT_JOB,
@@ -155,11 +158,23 @@ class ModelRevisionService:
         return jobs.submit(EXPORT_JOB, params, revision.project_id)
 
     def submit_evaluation(self, revision: ModelRevision, variant: str, dataset_revision: str | None, subset: str,
-                          jobs: JobService) -> Job:  # fmt: skip
+                          jobs: JobService, *, force: bool = False) -> Job | Evaluation:  # fmt: skip
+        """Queue an evaluation; or, unless `force`, return the one already stored for the same variant,
+        dataset revision and subset. A subset with no items is refused (409) before any job is queued."""
         ensure_usable(revision)
-        require_variant(self.session, revision, variant)
+        found = require_variant(self.session, revision, variant)
+        project = ProjectRepository(self.session).get(revision.project_id)
+        assert project is not None  # the revision's foreign key cascades from its project
+        datasets = DatasetRevisionService(self.session, self.files, self.actor)
+        data = datasets.get(project, dataset_revision or revision.dataset_revision_id)
+        require_items_in_subset(project, data, subset)
+        if not force:
+            stored = EvaluationRepository(self.session).latest_of(found.id, data.id, subset)
+            if stored is not None:
+                log.info("revisions.evaluation.reused", revision=revision.id, evaluation=stored.id)
+                return stored
         params = build_params(EvaluateParams, EVALUATE_JOB, revision_id=revision.id, variant=variant,
-                              dataset_revision=dataset_revision, subset=subset)  # fmt: skip
+                              dataset_revision=data.id, subset=subset, force=force)  # fmt: skip
         return jobs.submit(EVALUATE_JOB, params, revision.project_id)
 
     def submit_optimization(self, revision: ModelRevision, max_drop: float | None, jobs: JobService) -> Job:

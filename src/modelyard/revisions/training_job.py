@@ -79,11 +79,12 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
         emit(f"training failed: {type(error).__name__}: {error}")
         _close_record(context, revision_id, RevisionStatus.FAILED, "error", f"{type(error).__name__}: {error}")
         raise
-    variants = _make_variants(context, revision_id, emit)
+    variants, not_evaluated = _make_variants(context, revision_id, emit)
     context.progress(100, "succeeded")
     return {
         "revision_id": revision_id,
         "variants": variants,
+        "evaluations_skipped": not_evaluated,
         "dataset_revision_id": data.dataset_revision_id,
         "metric_name": result.metric_name,
         "best_metric": result.best_metric,
@@ -91,11 +92,14 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _make_variants(context: JobContext, revision_id: str, emit: _TrainingLog) -> dict[str, str | None]:
+def _make_variants(
+    context: JobContext, revision_id: str, emit: _TrainingLog
+) -> tuple[dict[str, str | None], dict[str, str]]:
     """PyTorch FP32 (the weights), OpenVINO FP16 and ONNX FP32, each evaluated on the testing subset.
 
     A variant that fails to export or to pass its parity check is logged and left out; the revision
-    itself stays succeeded, and the variant can be made again with `modelyard export`."""
+    itself stays succeeded, and the variant can be made again with `modelyard export`. A variant that
+    cannot be evaluated (no testing images) is named in the log, with why and what to do, and in the result."""
     from modelyard.revisions.variant_jobs import evaluate_if_possible
     from modelyard.revisions.variants import AUTOMATIC_VARIANTS, export_variant, record_pytorch_variant
 
@@ -109,12 +113,19 @@ def _make_variants(context: JobContext, revision_id: str, emit: _TrainingLog) ->
         except Exception as error:  # noqa: BLE001 - one failed export must not lose the trained revision
             emit(f"variant {format_}-{precision} was not made: {type(error).__name__}: {error}")
     evaluations: dict[str, str | None] = {}
+    skipped: dict[str, str] = {}
     for position, name in enumerate(made):
         context.progress(EVALUATION_AT + position, f"evaluating {name}")
-        evaluations[name] = evaluate_if_possible(context, revision_id, name)
-    evaluated = ", ".join(name for name, found in evaluations.items() if found) or "none (no testing images)"
+        outcome = evaluate_if_possible(context, revision_id, name)
+        evaluations[name] = outcome.evaluation_id
+        if outcome.skipped_because:
+            skipped[name] = outcome.skipped_because
+    evaluated = ", ".join(name for name, found in evaluations.items() if found) or "none"
     emit(f"variants: {', '.join(made)}; evaluated on the testing subset: {evaluated}")
-    return evaluations
+    for reason in dict.fromkeys(skipped.values()):  # one line per reason, not one per variant
+        names = ", ".join(name for name, why in skipped.items() if why == reason)
+        emit(f"not evaluated ({names}): {reason}")
+    return evaluations, skipped
 
 
 def _dataset(context: JobContext, params: TrainParams, emit: _TrainingLog) -> _Data:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from modelyard.datasets.parquet import read_revision
 from modelyard.db.engine import transaction
+from modelyard.errors import Conflict
 from modelyard.evaluations.service import run_evaluation
 from modelyard.jobs.context import JobContext
 from modelyard.jobs.registry import JobType
@@ -31,14 +33,18 @@ def export(context: JobContext, raw: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"variant_id": variant_id, "variant": name}
     if params.evaluate:
         context.progress(70, f"evaluating {name}")
-        result["evaluation_id"] = evaluate_if_possible(context, params.revision_id, name)
+        evaluated = evaluate_if_possible(context, params.revision_id, name)
+        result["evaluation_id"] = evaluated.evaluation_id
+        if evaluated.skipped_because:
+            result["evaluation_skipped"] = evaluated.skipped_because
     return result
 
 
 def evaluate(context: JobContext, raw: dict[str, Any]) -> dict[str, Any]:
     params = EvaluateParams.model_validate(raw)
     context.progress(5, f"evaluating {params.variant} on {params.subset}")
-    evaluation_id = run_evaluation(context, params.revision_id, params.variant, params.dataset_revision, params.subset)
+    evaluation_id = run_evaluation(context, params.revision_id, params.variant, params.dataset_revision, params.subset,
+                                   reuse_stored=not params.force)  # fmt: skip
     return {"evaluation_id": evaluation_id}
 
 
@@ -50,17 +56,51 @@ def optimize(context: JobContext, raw: dict[str, Any]) -> dict[str, Any]:
     context.progress(15, "quantizing" if params.max_drop is None else f"quantizing (max drop {params.max_drop})")
     variant_id = quantize_variant(context, params.revision_id, calibration, params.max_drop, validation)
     context.progress(75, "evaluating openvino-int8")
-    evaluation_id = evaluate_if_possible(context, params.revision_id, "openvino-int8")
-    return {"variant_id": variant_id, "variant": "openvino-int8", "evaluation_id": evaluation_id}
+    evaluated = evaluate_if_possible(context, params.revision_id, "openvino-int8")
+    result = {"variant_id": variant_id, "variant": "openvino-int8", "evaluation_id": evaluated.evaluation_id}
+    if evaluated.skipped_because:
+        result["evaluation_skipped"] = evaluated.skipped_because
+    return result
 
 
-def evaluate_if_possible(context: JobContext, revision_id: str, variant: str, subset: str = "testing") -> str | None:
-    """Evaluate on the revision's own testing subset; None (and a log line) when it has no testing images."""
-    try:
-        return run_evaluation(context, revision_id, variant, None, subset)
-    except ValueError as error:
-        context.log.info("no evaluation of %s: %s", variant, error)
-        return None
+@dataclass(frozen=True)
+class AutomaticEvaluation:
+    """The evaluation a job runs after making a variant: its id, or why there is none."""
+
+    evaluation_id: str | None
+    skipped_because: str | None = None
+
+
+def evaluate_if_possible(
+    context: JobContext, revision_id: str, variant: str, subset: str = "testing"
+) -> AutomaticEvaluation:
+    """Evaluate on the revision's own `subset`. When that cannot be done (no images in it), say so as a
+    warning in the job log, with what to do, and return the reason instead of an id."""
+    reason = _why_not_evaluable(context, revision_id, subset)
+    if reason is None:
+        try:
+            return AutomaticEvaluation(run_evaluation(context, revision_id, variant, None, subset))
+        except ValueError as error:
+            reason = str(error)
+    context.log.warning("no evaluation of %s on the %s subset: %s", variant, subset, reason)
+    return AutomaticEvaluation(None, reason)
+
+
+def _why_not_evaluable(context: JobContext, revision_id: str, subset: str) -> str | None:
+    from modelyard.datasets.repository import RevisionRepository
+    from modelyard.datasets.revisions import require_items_in_subset
+    from modelyard.projects.repository import ProjectRepository
+
+    with transaction(context.db.read_sessions) as session:
+        revision = require_usable(session, revision_id)
+        project = ProjectRepository(session).get(revision.project_id)
+        data = RevisionRepository(session).get(revision.project_id, revision.dataset_revision_id)
+        assert project is not None and data is not None  # foreign keys keep both
+        try:
+            require_items_in_subset(project, data, subset)
+        except Conflict as conflict:
+            return conflict.message
+    return None
 
 
 def _calibration_and_validation(context: JobContext, params: OptimizeParams) -> tuple[list[Any], Any]:

@@ -95,10 +95,15 @@ class ModelRevisions:
         return self._client.send_model(JobRead, "POST", f"/models/{revision}:optimize", json={"max_drop": max_drop})
 
     def evaluate(self, revision: str, variant: str = "openvino-fp16", *, dataset_revision: str | int | None = None,
-                 subset: str = "testing") -> JobRead:  # fmt: skip
-        body = {"variant": variant, "subset": subset,
+                 subset: str = "testing", force: bool = False) -> JobRead | EvaluationRead:  # fmt: skip
+        """Queue an evaluation (a JobRead), or get the stored one of the same variant on the same subset of the
+        same dataset revision (an EvaluationRead) unless `force`."""
+        body = {"variant": variant, "subset": subset, "force": force,
                 "dataset_revision": None if dataset_revision is None else str(dataset_revision)}  # fmt: skip
-        return self._client.send_model(JobRead, "POST", f"/models/{revision}:evaluate", json=body)
+        response = self._client.request("POST", f"/models/{revision}:evaluate", json=body)
+        if response.status_code == 200:
+            return EvaluationRead.model_validate(response.json())
+        return JobRead.model_validate(response.json())
 
     def evaluations(self, revision: str) -> builtins.list[EvaluationRead]:
         response = self._client.request("GET", f"/models/{revision}/evaluations")
