@@ -65,7 +65,11 @@ def test_classification_trains_to_a_self_describing_revision(
     assert child_job.status == "succeeded", child_job.error
     assert (child.parent_id, child.base, child.number) == (revision.id, "revision", 2)
     assert [label.name for label in child.labels] == ["red", "blue", "green"]
-    assert "the head is rebuilt" in running_client.models.log(child.id)
+    child_log = running_client.models.log(child.id)
+    assert "the head is rebuilt" in child_log
+    assert f"hyperparameters from parent revision 1 ({revision.id}): " in child_log
+    assert "overrides: batch_size=4, epochs=1" in child_log and "warmup_epochs=0" in child_log
+    assert child.configuration["early_stopping_patience"] == 0  # the parent's, not the architecture's default
     lineage = running_client.models.lineage(child.id)
     assert [r.id for r in lineage.ancestors] == [revision.id]
     assert [r.id for r in running_client.models.lineage(revision.id).descendants] == [child.id]
@@ -77,6 +81,28 @@ def test_classification_trains_to_a_self_describing_revision(
     with pytest.raises(ApiError) as caught:
         running_client.datasets.delete_revision_files(project, revision.dataset_revision_id)
     assert caught.value.status == 409 and "was trained on it" in caught.value.detail
+
+
+@on_one_database("sqlite")
+def test_without_a_testing_subset_training_and_int8_say_why_nothing_was_evaluated(
+    running_client: Client, tmp_path: Path
+) -> None:
+    project = classification_project(running_client, tmp_path / "images", per_label=3)
+    for index, item in enumerate(running_client.datasets.iterate_items(project)):
+        running_client.datasets.update_item(project, item.id, subset="validation" if index % 3 == 0 else "training")
+    job, revision = _train(running_client, project, base="scratch", overrides={**FAST, "epochs": 1})
+    assert job.status == "succeeded", job.error
+    skipped = job.result["evaluations_skipped"]
+    assert set(skipped) == {"pytorch-fp32", "openvino-fp16", "onnx-fp32"}
+    assert "has no testing items" in skipped["openvino-fp16"] and "--subset validation" in skipped["openvino-fp16"]
+    assert running_client.models.evaluations(revision.id) == []
+    log = running_client.jobs.logs(job.id)  # the variants come after the revision's training.log is stored
+    assert "not evaluated (pytorch-fp32, openvino-fp16, onnx-fp32): dataset revision 1" in log
+
+    optimized = running_client.jobs.wait(running_client.models.optimize(revision.id).id, timeout=JOB_CEILING_SECONDS)
+    assert optimized.status == "succeeded", optimized.error
+    assert optimized.result["evaluation_id"] is None and "has no testing items" in optimized.result["evaluation_skipped"]
+    assert "no evaluation of openvino-int8 on the testing subset" in running_client.jobs.logs(optimized.id)
 
 
 def _green(tmp_path: Path) -> Path:

@@ -23,6 +23,9 @@ class TrainParams(BaseModel):
     project_id: str
     architecture: str
     hyperparameters: dict[str, Any]
+    hyperparameter_sources: dict[str, str] = Field(
+        default_factory=dict, description="Dotted name -> where its value comes from (parent, overrides, ...)."
+    )
     base: str = Field(description="`pretrained`, `scratch` or `revision` (then `parent_id` names it).")
     parent_id: str | None = None
     dataset_revision_id: str | None = None

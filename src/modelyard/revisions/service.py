@@ -21,6 +21,14 @@ from modelyard.kit.pagination import Order
 from modelyard.pipelines.repository import PipelineRepository
 from modelyard.projects.models import Project
 from modelyard.projects.repository import ProjectRepository
+from modelyard.revisions.hyperparameter_sources import (
+    OVERRIDE,
+    PROJECT_CONFIGURATION,
+    known_only,
+    merge,
+    parent_source,
+    sources_of,
+)
 from modelyard.revisions.job_params import (
     EVALUATE_JOB,
     EXPORT_JOB,
@@ -62,16 +70,20 @@ class ModelRevisionService:
     def start_training(self, project: Project, request: TrainRequest, jobs: JobService) -> Job:
         """Check everything that can be checked now, then queue the training job."""
         manifest = self.catalog.for_task(request.architecture, project.task_type)
-        stored = self.configurations.get(project.id, manifest.id)
-        overrides = _merge(stored.overrides if stored else {}, request.overrides)
-        hyperparameters = self.catalog.resolve(manifest, overrides)
         parent_id = None
         if request.base not in ("pretrained", "scratch"):
             parent = self.get(request.base)
             self._check_can_fine_tune(project, parent, manifest.id)
             parent_id = parent.id
-        elif request.base == "pretrained" and manifest.pretrained_weights is None:
-            raise InvalidInput(f"architecture {manifest.id} has no pretrained weights; use base 'scratch'")
+            defaults = self.catalog.resolve(manifest, {})
+            layers = [(parent_source(parent.number, parent.id), known_only(parent.configuration, defaults)),
+                      (OVERRIDE, request.overrides)]  # fmt: skip
+        else:
+            if request.base == "pretrained" and manifest.pretrained_weights is None:
+                raise InvalidInput(f"architecture {manifest.id} has no pretrained weights; use base 'scratch'")
+            stored = self.configurations.get(project.id, manifest.id)
+            layers = [(PROJECT_CONFIGURATION, stored.overrides if stored else {}), (OVERRIDE, request.overrides)]
+        hyperparameters = self.catalog.resolve(manifest, merge(layers[0][1], layers[1][1]))
         dataset_revision_id = None
         if request.dataset_revision is not None:
             datasets = DatasetRevisionService(self.session, self.files, self.actor)
@@ -87,6 +99,7 @@ class ModelRevisionService:
             project_id=project.id,
             architecture=manifest.id,
             hyperparameters=hyperparameters,
+            hyperparameter_sources=sources_of(layers, hyperparameters),
             base="revision" if parent_id else request.base,
             parent_id=parent_id,
             dataset_revision_id=dataset_revision_id,
@@ -233,12 +246,3 @@ class ModelRevisionService:
             stored.updated_at = utcnow()
             self.session.flush()
 
-
-def _merge(stored: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(stored)
-    for key, value in request.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
-    return merged

@@ -24,6 +24,7 @@ from modelyard.db.engine import transaction
 from modelyard.jobs.context import CleanupContext, JobCancelled, JobContext
 from modelyard.jobs.registry import JobType
 from modelyard.projects.service import ProjectService
+from modelyard.revisions.hyperparameter_sources import describe as describe_hyperparameter_sources
 from modelyard.revisions.job_params import TRAIN_JOB, TrainParams
 from modelyard.revisions.models import ModelRevision
 from modelyard.revisions.paths import revision_file, revision_folder
@@ -225,6 +226,8 @@ def _run_training(
     emit(
         f"architecture {manifest.id} on {device}; hyperparameters {json.dumps(params.hyperparameters, sort_keys=True)}"
     )
+    if params.hyperparameter_sources:
+        emit(describe_hyperparameter_sources(params.hyperparameter_sources, params.hyperparameters))
     started = time.monotonic()
     band = TRAINING_TO - TRAINING_FROM
     last_report = 0.0
