@@ -6,6 +6,7 @@ from modelyard.db.engine import transaction
 from modelyard.revisions.hyperparameter_sources import (
     OVERRIDE,
     PROJECT_CONFIGURATION,
+    Layer,
     describe,
     known_only,
     sources_of,
@@ -23,7 +24,7 @@ PARENT_CONFIGURATION = {"epochs": 12, "learning_rate": 0.02, "batch_size": 8, "r
 
 def test_sources_name_the_last_layer_that_set_each_value_and_the_line_groups_them() -> None:
     resolved = {"epochs": 1, "learning_rate": 0.02, "augmentations": {"horizontal_flip": False, "crop": True}}
-    layers = [("parent revision 3 (r3)", {"epochs": 12, "learning_rate": 0.02,
+    layers: list[Layer] = [("parent revision 3 (r3)", {"epochs": 12, "learning_rate": 0.02,
                                           "augmentations": {"horizontal_flip": False}}),
               (OVERRIDE, {"epochs": 1})]  # fmt: skip
     sources = sources_of(layers, resolved)
@@ -58,9 +59,9 @@ def test_fine_tuning_starts_from_the_parents_hyperparameters_with_overrides_on_t
     hyperparameters, sources = job.params["hyperparameters"], job.params["hyperparameter_sources"]
     assert (hyperparameters["epochs"], hyperparameters["learning_rate"], hyperparameters["batch_size"]) == (1, 0.02, 8)
     assert hyperparameters["augmentations"]["horizontal_flip"] is False and "retired_option" not in hyperparameters
-    parent = f"parent revision 1 ({served.revision_id})"
+    from_parent = f"parent revision 1 ({served.revision_id})"
     assert (sources["epochs"], sources["learning_rate"], sources["augmentations.horizontal_flip"]) == (
-        "overrides", parent, parent)
+        "overrides", from_parent, from_parent)
 
     fresh = app_client.models.train(served.project, "mobilenet_v3_small", base="scratch", overrides={"epochs": 1})
     assert (fresh.params["hyperparameters"]["learning_rate"], fresh.params["hyperparameters"]["batch_size"]) == (

@@ -80,7 +80,9 @@ def test_trained_revision_gets_variants_evaluations_int8_and_can_lose_its_weight
     assert int8.id == controlled.result["variant_id"]
 
     # An evaluation on demand, on another subset.
-    on_training = _done(running_client, running_client.models.evaluate(revision_id, "pytorch-fp32", subset="training"))
+    submitted = running_client.models.evaluate(revision_id, "pytorch-fp32", subset="training")
+    assert isinstance(submitted, Job)
+    on_training = _done(running_client, submitted)
     found = [e for e in running_client.models.evaluations(revision_id) if e.id == on_training.result["evaluation_id"]]
     assert found[0].subset == "training" and found[0].item_count > _testing_count(evaluations)
     compared = running_client.models.compare(project, subset="testing", metric="accuracy")

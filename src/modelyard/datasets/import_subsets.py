@@ -53,21 +53,21 @@ def plan_subsets(
     named = [subset for subset in NAMED_SUBSETS if source_subsets.get(subset)]
     if not named:
         return SubsetPlan([], "the source names no subsets: its items get training, validation and testing "
-                             "(70/20/10, stratified) when a dataset revision first includes them")  # fmt: skip
+                              "(70/20/10, stratified) when a dataset revision first includes them")  # fmt: skip
     kept = f"subsets {', '.join(named)} kept from the source"
     if "testing" in named:
         return SubsetPlan([], kept)
+    missing = f"{kept}; no testing subset in the source"
     if fraction <= 0:
-        return SubsetPlan([], f"{kept}; no testing subset in the source and testing_fraction is 0, so none was "
-                              "split: evaluations need one (set items' subset with the SDK's `datasets.update_item`)")  # fmt: skip
+        why = "testing_fraction is 0, so none was split: evaluations need one (set items' subset to testing)"
+        return SubsetPlan([], f"{missing} and {why}")
     if testing_in_project:
-        return SubsetPlan([], f"{kept}; no testing subset in the source, but the project has "
-                              f"{testing_in_project} testing item(s) already: none split")  # fmt: skip
+        already = f"the project has {testing_in_project} testing item(s) already"
+        return SubsetPlan([], f"{missing}, but {already}: none split")
     count = count_for_testing(len(training), fraction)
     if count == 0:
-        return SubsetPlan([], f"{kept}; no testing subset in the source and {len(training)} training item(s) "
-                              "imported: too few to split one off")  # fmt: skip
+        return SubsetPlan([], f"{missing} and {len(training)} training item(s) imported: too few to split one off")
     ordered = sorted(training, key=lambda item: (item.name, item.id))
     taken, _ = split_off([item.id for item in ordered], [item.label_ids for item in ordered], count, SPLIT_SEED)
-    return SubsetPlan(taken, f"{kept}; no testing subset in the source: {count} of the {len(training)} training "
-                             f"items ({fraction:.0%}, stratified by label, seed {SPLIT_SEED}) moved to testing")
+    how = f"{fraction:.0%}, stratified by label, seed {SPLIT_SEED}"
+    return SubsetPlan(taken, f"{missing}: {count} of the {len(training)} training items ({how}) moved to testing")

@@ -26,9 +26,9 @@ from modelyard.datasets.interchange import (
 from modelyard.datasets.parquet import read_revision
 from modelyard.datasets.repository import ItemRepository
 from modelyard.datasets.revisions import DatasetRevisionService
-from modelyard.datasets.shape_fit import Fitted, fit_box, fit_polygon
 from modelyard.datasets.schemas import AnnotationIn, BoxIn, ExportParams, ImportParams, PolygonIn
 from modelyard.datasets.service import DatasetService, NewItem, archive_limits
+from modelyard.datasets.shape_fit import Fitted, fit_box, fit_polygon
 from modelyard.datasets.transfer import EXPORT_JOB, IMPORT_JOB
 from modelyard.db.engine import transaction
 from modelyard.errors import InvalidInput
