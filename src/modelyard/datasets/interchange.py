@@ -5,6 +5,7 @@ Datumaro is imported inside the functions: it is heavy, and the CLI and API must
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ SUBSET_FROM_SOURCE = {
     "val": "validation", "valid": "validation", "validation": "validation",
     "test": "testing", "testing": "testing",
 }  # fmt: skip
+# VOC's `trainval` lists the items of `train` and `val` again: read only when those two are absent.
+UNION_SUBSET = "trainval"
 SUBSET_TO_EXPORT = {"training": "train", "validation": "val", "testing": "test", "unassigned": "default"}
 IGNORED_SOURCE_LABELS = {"voc": {"background"}}
 
@@ -127,16 +130,39 @@ def read_dataset(folder: Path, format: str) -> SourceDataset:
     def items() -> Iterator[SourceItem]:
         for dataset, forced_subset in parts:
             names = [category.name for category in dataset.categories().get(AnnotationType.label, [])]
+            repeated = _repeated_subsets(dataset)
             for item in dataset:
-                yield _source_item(item, forced_subset, names)
+                if (item.subset or "").lower() not in repeated:
+                    yield _source_item(item, forced_subset, names)
 
-    return SourceDataset(labels, items(), sum(len(dataset) for dataset, _ in parts))
+    size = sum(len(dataset) - _count_in(dataset, _repeated_subsets(dataset)) for dataset, _ in parts)
+    return SourceDataset(labels, items(), size)
+
+
+def source_subset(name: str) -> str:
+    """Ours for a source's subset name: `train`, `train2017`, `val_2017` and the like; else `unassigned`."""
+    key = re.sub(r"[-_]?\d+$", "", name.lower())
+    if key == UNION_SUBSET:
+        return "training"
+    return SUBSET_FROM_SOURCE.get(key, "unassigned")
+
+
+def _repeated_subsets(dataset: Any) -> set[str]:
+    """Subsets whose items another subset holds already (`trainval` beside `train` or `val`)."""
+    names = {name.lower() for name in dataset.subsets()}
+    if UNION_SUBSET in names and names & {"train", "val"}:
+        return {UNION_SUBSET}
+    return set()
+
+
+def _count_in(dataset: Any, subsets: set[str]) -> int:
+    return sum(len(subset) for name, subset in dataset.subsets().items() if name.lower() in subsets)
 
 
 def _source_item(item: Any, forced_subset: str | None, names: list[str]) -> SourceItem:
     from datumaro.components.annotation import AnnotationType
 
-    subset = SUBSET_FROM_SOURCE.get((forced_subset or item.subset or "").lower(), "unassigned")
+    subset = source_subset(forced_subset or item.subset or "")
     path = getattr(item.media, "path", None)
     image = Path(path).resolve() if path else None
     shapes = []
