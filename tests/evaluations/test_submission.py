@@ -3,6 +3,10 @@ a subset without items is refused before any job is queued."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from modelyard.db.engine import transaction
@@ -11,7 +15,9 @@ from modelyard.evaluations.repository import EvaluationRepository
 from modelyard.revisions.models import ModelRevision
 from modelyard.sdk import ApiError, Client, Job
 from modelyard.sdk import Evaluation as EvaluationRead
+from modelyard.config import Settings
 from tests.pipelines.factories import ServedModel
+from tests.server import REPO_ROOT, server_env
 from tests.waiting import JOB_CEILING_SECONDS
 
 
@@ -83,3 +89,24 @@ def test_a_second_evaluation_job_reuses_the_first_and_force_runs_a_new_one(
     assert finished.status == "succeeded", finished.error
     assert finished.result["evaluation_id"] != ids[0]
     assert len(client.models.evaluations(revision_id)) == 2
+
+
+def test_cli_shows_the_stored_evaluation_and_force_queues_a_new_one(
+    app_client: Client, served: ServedModel, settings: Settings
+) -> None:
+    stored_id = _store_evaluation(app_client, served, "pytorch-fp32", "testing")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "modelyard", "evaluate", served.revision_id, "--variant", "pytorch-fp32",
+                   *args]  # fmt: skip
+        return subprocess.run(command, env=server_env(settings, 8000), capture_output=True, text=True, timeout=120,
+                              cwd=REPO_ROOT)  # fmt: skip
+
+    shown = cli()
+    assert shown.returncode == 0, shown.stderr
+    assert "evaluated already on" in shown.stdout and "--force" in shown.stdout
+    as_json = cli("--json")
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)["id"] == stored_id
+    forced = cli("--force", "--json")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)["type"] == "revision.evaluate"

@@ -9,7 +9,6 @@ import typer
 from modelyard.cli.jobs import exit_if_unsuccessful, follow
 from modelyard.cli.output import parse_pairs, print_fields, print_json, print_table
 from modelyard.cli.state import client
-from modelyard.evaluations.schemas import EvaluationRead
 
 app = typer.Typer(help="Model revisions: what training produced.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -192,6 +191,8 @@ def evaluate(
     json: JsonOption = False,
 ) -> None:
     """Evaluate a variant with the task's standard metrics (a stored evaluation is shown unless --force)."""
+    from modelyard.evaluations.schemas import EvaluationRead
+
     outcome = client(ctx, run_jobs=wait).models.evaluate(revision, variant, dataset_revision=dataset_revision,
                                                          subset=subset, force=force)  # fmt: skip
     if isinstance(outcome, EvaluationRead):
