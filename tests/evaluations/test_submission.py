@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
+from modelyard.config import Settings
 from modelyard.db.engine import transaction
 from modelyard.evaluations.models import Evaluation
 from modelyard.evaluations.repository import EvaluationRepository
 from modelyard.revisions.models import ModelRevision
 from modelyard.sdk import ApiError, Client, Job
 from modelyard.sdk import Evaluation as EvaluationRead
-from modelyard.config import Settings
 from tests.pipelines.factories import ServedModel
 from tests.server import REPO_ROOT, server_env
 from tests.waiting import JOB_CEILING_SECONDS
