@@ -166,6 +166,33 @@ def test_import_clips_rounding_overflow_drops_only_boxes_outside_and_gives_dupli
     assert result["subsets"] == {"training": 1, "testing": 1, "validation": 1}
 
 
+def test_a_labelled_duplicate_later_in_the_same_import_labels_the_unlabelled_first_copy(
+    running_client: Client, tmp_path: Path
+) -> None:
+    from modelyard.datasets.interchange import ExportItem, write_dataset
+
+    client = running_client
+    (tmp_path / "images").mkdir()
+    same, other = tmp_path / "images" / "same.png", tmp_path / "images" / "other.png"
+    same.write_bytes(image_bytes(21, SIZE))
+    other.write_bytes(image_bytes(22, SIZE))
+    items = [ExportItem("bare.png", "unassigned", same), ExportItem("labelled.png", "unassigned", same, labels=["cat"]),
+             ExportItem("other.png", "unassigned", other, labels=["dog"]),
+             ExportItem("unlabelled-copy.png", "unassigned", other)]  # fmt: skip
+    write_dataset(items, ["cat", "dog"], "datumaro", tmp_path / "source")
+    job = client.jobs.wait(client.datasets.import_(tmp_path / "source", "datumaro", new_project="pets",
+                                                   task_type="multiclass_classification").id, timeout=JOB_TIMEOUT)
+    assert job.status == "succeeded", job.error
+    assert (job.result["imported"], job.result["annotations_given_to_duplicates"]) == (2, 1)
+    reasons = {entry["item"]: entry["reason"] for entry in job.result["skipped"]}
+    assert set(reasons) == {"labelled.png", "unlabelled-copy.png"}
+    assert "was given" in reasons["labelled.png"] and "was given" not in reasons["unlabelled-copy.png"]
+    assert "the source names no subsets" in job.result["subsets_note"] and job.result["split_to_testing"] == 0
+    got = {item.name: [label.name for label in item.annotation.labels] if item.annotation else None
+           for item in client.datasets.iterate_items("pets")}  # fmt: skip
+    assert got == {"bare.png": ["cat"], "other.png": ["dog"]}
+
+
 def test_imagenet_folders_per_class_import_into_a_new_multiclass_project(
     running_client: Client, tmp_path: Path
 ) -> None:
