@@ -17,6 +17,8 @@ from modelyard.db.engine import transaction
 from modelyard.jobs.models import Job
 from modelyard.jobs.runner import JobRunner
 from modelyard.sdk import ApiError, Client
+from tests.cpu_load import busy_cores
+from tests.waiting import START_CEILING_SECONDS
 
 
 def _wait_for(client: Client, job_id: str, status: str, timeout: float = 30.0):  # noqa: ANN202
@@ -168,6 +170,71 @@ def test_jobs_with_a_stale_heartbeat_elsewhere_are_interrupted(settings: Setting
         assert running.jobs.get(fresh).status == "running"
 
 
+def _sleeper(*arguments: str) -> subprocess.Popen[bytes]:
+    """A process that lives a minute; `arguments` show in its command line as a worker's would."""
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *arguments])
+
+
+def _reconcile_once(settings: Settings) -> None:
+    context = AppContext(settings)
+    try:
+        JobRunner(context, context.job_types).reconcile()
+    finally:
+        context.close()
+
+
+def test_a_live_worker_with_a_late_heartbeat_is_not_interrupted(settings: Settings, client: Client) -> None:
+    host, long_ago = socket.gethostname(), utcnow() - timedelta(minutes=5)
+    job_id = _insert_running_job(settings, host=host, runner_id=f"{host}:{_dead_pid()}:gone", heartbeat_at=long_ago)
+    worker = _sleeper("-m", "modelyard.jobs.worker", job_id)
+    try:
+        context = AppContext(settings)
+        with transaction(context.db.sessions) as session:
+            session.get_one(Job, job_id).pid = worker.pid
+        context.close()
+        _reconcile_once(settings)
+        assert client.jobs.get(job_id).status == "running"
+    finally:
+        worker.kill()
+        worker.wait()
+    _reconcile_once(settings)
+    assert (client.jobs.get(job_id).status, client.jobs.get(job_id).reason) == ("failed", "interrupted")
+
+
+def test_a_job_claimed_by_a_live_runner_is_left_to_it_until_that_runner_is_gone(
+    settings: Settings, client: Client
+) -> None:
+    # Claimed, its worker not started yet (no pid), the claim's heartbeat long past: a runner on a saturated
+    # machine between its claim and its worker's first beat.
+    owner = _sleeper()
+    host, long_ago = socket.gethostname(), utcnow() - timedelta(minutes=5)
+    try:
+        job_id = _insert_running_job(settings, host=host, runner_id=f"{host}:{owner.pid}:live", heartbeat_at=long_ago)
+        _reconcile_once(settings)
+        assert client.jobs.get(job_id).status == "running"
+    finally:
+        owner.kill()
+        owner.wait()
+    _reconcile_once(settings)
+    assert (client.jobs.get(job_id).status, client.jobs.get(job_id).reason) == ("failed", "interrupted")
+
+
+def test_a_runner_pid_taken_by_a_later_process_is_not_the_owner(settings: Settings, client: Client) -> None:
+    newcomer = _sleeper()  # started after the claim below: it only has the pid the owner had
+    host, long_ago = socket.gethostname(), utcnow() - timedelta(minutes=5)
+    try:
+        job_id = _insert_running_job(settings, host=host, runner_id=f"{host}:{newcomer.pid}:old", heartbeat_at=long_ago)
+        context = AppContext(settings)
+        with transaction(context.db.sessions) as session:
+            session.get_one(Job, job_id).started_at = long_ago
+        context.close()
+        _reconcile_once(settings)
+        assert (client.jobs.get(job_id).status, client.jobs.get(job_id).reason) == ("failed", "interrupted")
+    finally:
+        newcomer.kill()
+        newcomer.wait()
+
+
 def test_job_submitted_without_a_runner_runs_once_one_starts(settings: Settings, client: Client) -> None:
     job = client.jobs.submit("test.count", {"steps": 2})
     time.sleep(0.3)
@@ -176,23 +243,29 @@ def test_job_submitted_without_a_runner_runs_once_one_starts(settings: Settings,
         assert running.jobs.wait(job.id, timeout=30).status == "succeeded"
 
 
-def test_two_runners_on_one_database_run_each_job_once(settings: Settings, client: Client) -> None:
-    jobs = [client.jobs.submit("test.count", {"steps": 1}) for _ in range(8)]
+def test_two_runners_on_one_database_run_each_job_once_with_the_cores_saturated(
+    settings: Settings, client: Client
+) -> None:
+    # Workers start slowly and beat late when every core is taken: neither may make a runner take a live job
+    # for an orphan (marking it interrupted) or claim another runner's job.
+    jobs = [client.jobs.submit("test.count", {"steps": 3, "delay": 0.1}) for _ in range(8)]
     slots = settings.model_copy(update={"job_slots": 2})
-    contexts = [AppContext(slots), AppContext(slots)]
-    runners = [JobRunner(context, context.job_types) for context in contexts]
-    for runner in runners:
-        runner.start()
-    try:
-        finished = [client.jobs.wait(job.id, timeout=60) for job in jobs]
-    finally:
-        for runner, context in zip(runners, contexts, strict=True):
-            runner.stop()
-            context.close()
-    assert [job.status for job in finished] == ["succeeded"] * 8
+    with busy_cores() as spinners:
+        contexts = [AppContext(slots), AppContext(slots)]
+        runners = [JobRunner(context, context.job_types) for context in contexts]
+        try:
+            for runner in runners:
+                runner.start()
+            finished = [client.jobs.wait(job.id, timeout=START_CEILING_SECONDS) for job in jobs]
+        finally:
+            for runner, context in zip(runners, contexts, strict=True):
+                runner.stop()
+                context.close()
+        assert [spinner.poll() for spinner in spinners] == [None] * len(spinners)  # the load lasted the whole run
+    assert [(job.status, job.reason, job.error) for job in finished] == [("succeeded", None, None)] * 8
     for job in jobs:
         assert len((settings.data_dir / "runs" / job.id).read_text().split()) == 1
-    assert {job.result["counted"] for job in finished} == {1}
+    assert {job.result["counted"] for job in finished} == {3}
 
 
 def test_events_stream_status_changes_until_the_end(running_client: Client) -> None:

@@ -5,6 +5,12 @@ compare-and-set on the row's status, safe with several runners on one database. 
 cooperative (the worker sees `cancelling`), then SIGTERM, then SIGKILL, each after a grace period.
 At start-up, and every few seconds after, running jobs whose process is gone or whose heartbeat
 stopped are marked failed with reason `interrupted`, and their half-done work is cleaned.
+
+A job belongs to the runner that claimed it for as long as that runner lives: on one host, another runner
+never judges it (the owner reaps its own workers and records how they ended), so a worker that is still
+starting, between the claim and its first heartbeat, or that beats late on a saturated machine, is never
+taken for an orphan. Only when the owner is gone does the process table decide, and on other hosts the
+heartbeat.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -36,6 +42,9 @@ from modelyard.jobs.worker import PARENT_ENV, SETTINGS_ENV, run_cleanup
 
 log = structlog.get_logger("modelyard.jobs.runner")
 RECONCILE_EVERY_SECONDS = 5.0
+_PROC = Path("/proc")
+# Process start times come from the boot time (whole seconds) plus clock ticks: allow for that rounding.
+_START_TIME_SLACK = timedelta(seconds=2)
 
 
 @dataclass
@@ -48,6 +57,9 @@ class _Running:
 
 
 class JobRunner:
+    # Runners of this process between start and the end of stop: an owner in this process is alive only then.
+    _live_in_this_process: set[str] = set()
+
     def __init__(self, context: AppContext, registry: JobTypeRegistry) -> None:
         self.context = context
         self.settings = context.settings
@@ -64,6 +76,7 @@ class JobRunner:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
+        JobRunner._live_in_this_process.add(self.runner_id)
         self.reconcile()
         self._thread = threading.Thread(target=self._loop, name="job-runner", daemon=True)
         self._thread.start()
@@ -80,6 +93,7 @@ class JobRunner:
             self._thread.join(timeout + 5)
         if self._running:  # the thread never ran or did not finish in time: end what is left from here
             self._end_workers(timeout)
+        JobRunner._live_in_this_process.discard(self.runner_id)
         log.info("jobs.runner.stopped", runner=self.runner_id)
 
     def _end_workers(self, timeout: float) -> None:
@@ -160,14 +174,19 @@ class JobRunner:
         env[PARENT_ENV] = str(os.getpid())
         # The worker imports job modules by name: give it the same import path as this process.
         env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "modelyard.jobs.worker", job_id],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=str(self.settings.data_dir),
-        )
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "modelyard.jobs.worker", job_id],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=str(self.settings.data_dir),
+            )
+        except OSError as error:  # no process, nobody else will end the claimed job: end it here
+            log_file.close()
+            self._finish_abandoned(job_id, "failed", "crashed", f"the job process could not start: {error}")
+            return
         self._running[job_id] = _Running(job_id, process, log_file)
         with transaction(self.context.db.sessions) as session:
             JobRepository(session).transition(job_id, ["running", "cancelling"], pid=process.pid)
@@ -236,15 +255,34 @@ class JobRunner:
                 self._finish_abandoned(job.id, status, reason, error)
 
     def _is_orphaned(self, job: Job, stale_before: datetime) -> bool:
-        # On this host the process table is the truth: a live worker is never orphaned, however late
-        # its heartbeat (a busy machine delays it), and a vanished pid is orphaned at once. A pid that
-        # exists but is not yet the worker (between fork and exec) or no longer is (reused) says
-        # nothing; then, as on other hosts, only a heartbeat that stopped tells.
-        if job.host == self.host and job.pid:
-            state = _worker_state(job.pid, job.id)
-            if state is not None:
-                return not state
-        return job.heartbeat_at is None or job.heartbeat_at < stale_before
+        heartbeat_stopped = job.heartbeat_at is None or job.heartbeat_at < stale_before
+        if job.host != self.host or not _PROC.is_dir():
+            return heartbeat_stopped  # no process table to ask: only the heartbeat tells
+        worker = _worker_state(job.pid, job.id) if job.pid else None
+        if worker is True:
+            return False  # a live worker is never orphaned, however late its heartbeat
+        if self._owner_alive(job):
+            # Its runner reaps a dead worker and records how it ended, and a claimed job has no worker (nor
+            # pid) until its runner has started one: the job is that runner's to watch. A dead worker whose
+            # heartbeat has also stopped means the runner no longer watches (it hangs): then it is orphaned.
+            return worker is False and heartbeat_stopped
+        if worker is False or job.pid is None:
+            # Gone, or never started and never will be (a worker dies with its runner, and that is gone).
+            return True
+        return heartbeat_stopped  # the pid now belongs to another process: only the heartbeat tells
+
+    def _owner_alive(self, job: Job) -> bool:
+        """Whether the runner that claimed `job` still runs on this host (this runner is not watching it)."""
+        if job.runner_id is None or job.runner_id == self.runner_id:
+            return False  # reconcile skips the jobs this runner runs: one of its own here is not watched
+        owner_pid = _runner_pid(job.runner_id, self.host)
+        if owner_pid is None:
+            return False
+        if owner_pid == os.getpid():
+            return job.runner_id in JobRunner._live_in_this_process
+        started = _process_started_at(owner_pid)
+        # A process that started after the claim has only inherited the owner's pid.
+        return started is not None and (job.started_at is None or started <= job.started_at + _START_TIME_SLACK)
 
     def _finish_abandoned(self, job_id: str, status: str, reason: str, error: str | None) -> None:
         with transaction(self.context.db.sessions) as session:
@@ -276,6 +314,30 @@ def _worker_state(pid: int, job_id: str) -> bool | None:
         # A zombie (exited, not yet reaped by its parent) has an empty command line: it is gone.
         return False
     return True if b"modelyard.jobs.worker" in cmdline and job_id.encode() in cmdline else None
+
+
+def _runner_pid(runner_id: str, host: str) -> int | None:
+    """The process id inside a runner id (`HOST:PID:NONCE`) of a runner on `host`; None for any other form."""
+    parts = runner_id.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
+def _process_started_at(pid: int) -> datetime | None:
+    """When process `pid` started (UTC), from /proc; None if there is no such process (or it is a zombie)."""
+    try:
+        stat = (_PROC / str(pid) / "stat").read_text()
+        boot = next(line for line in (_PROC / "stat").read_text().splitlines() if line.startswith("btime "))
+    except (OSError, StopIteration):
+        return None
+    # The command name (field 2) may hold spaces and parentheses: count the fields after its closing one.
+    fields = stat[stat.rindex(")") + 2:].split()
+    if fields[0] == "Z":
+        return None
+    ticks = int(fields[19])  # field 22 of the line: start time in clock ticks after boot
+    seconds = int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _append_log(data_dir: Path, job_id: str, line: str) -> None:

@@ -13,6 +13,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +34,7 @@ from modelyard.storage.local import LocalArtifactStore
 SETTINGS_ENV = "MODELYARD_WORKER_SETTINGS"
 PARENT_ENV = "MODELYARD_WORKER_PARENT"
 PR_SET_PDEATHSIG = 1
+OUTCOME_ATTEMPTS = 8  # about a minute of retries with backoff
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -109,8 +111,13 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
                 last_step[0] = step
         if message is not None:
             values["message"] = message
-        with transaction(db.sessions) as session:
-            JobRepository(session).transition(job_id, ["running", "cancelling"], **values)
+        try:
+            with transaction(db.sessions) as session:
+                JobRepository(session).transition(job_id, ["running", "cancelling"], **values)
+        except SQLAlchemyError as error:
+            # A database that is busy past its timeout (a saturated machine) must not fail the job over a
+            # progress line: the next report, or the end, records where it is.
+            log.warning("progress not recorded (%s); the job goes on", type(error).__name__)
 
     context = JobContext(job_id, project_id, actor, settings, db, store, log, work_dir, report, cancel)
     outcome: dict[str, Any]
@@ -136,10 +143,26 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
             job_id, project_id, params, settings, db, store, reason=outcome["reason"]
         ), log.error)
     shutil.rmtree(work_dir, ignore_errors=True)
-    with transaction(db.sessions) as session:
-        JobRepository(session).transition(job_id, ["running", "cancelling"], finished_at=utcnow(), **outcome)
+    _record_outcome(db, job_id, outcome, log)
     db.dispose()
     return 0 if outcome["status"] == "succeeded" else 1
+
+
+def _record_outcome(db: Database, job_id: str, outcome: dict[str, Any], log: logging.Logger) -> None:
+    """Write how the job ended, retrying a busy database for a while: the job's work is done and should count
+    (a worker that exits without writing it is recorded as crashed by its runner)."""
+    delay = 0.5
+    for attempt in range(OUTCOME_ATTEMPTS):
+        try:
+            with transaction(db.sessions) as session:
+                JobRepository(session).transition(job_id, ["running", "cancelling"], finished_at=utcnow(), **outcome)
+            return
+        except SQLAlchemyError as error:
+            if attempt == OUTCOME_ATTEMPTS - 1:
+                raise
+            log.warning("the job's outcome could not be recorded (%s); retrying in %.1f s", error, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 def _stopped_outcome(db: Database, job_id: str) -> dict[str, Any]:
