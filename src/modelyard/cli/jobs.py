@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from modelyard.cli.output import console, fail, parse_pairs, print_fields, print_json, print_table
+from modelyard.cli.following import follow
+from modelyard.cli.output import fail, parse_pairs, print_fields, print_json, print_table
 from modelyard.cli.state import client
 
-app = typer.Typer(help="Background jobs: list, follow, cancel.", no_args_is_help=True)
+app = typer.Typer(help="Background jobs: list, follow, wait, cancel.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 # What a failure line calls each job type; a type not listed (a job module's own) is named as it is.
@@ -82,6 +83,18 @@ def submit(
     exit_if_unsuccessful(job)
 
 
+@app.command("wait")
+def wait(ctx: typer.Context, job_id: str, json: JsonOption = False) -> None:
+    """Follow a submitted job with a progress bar until it ends, through server restarts.
+
+    Exits 0 if the job succeeded, else 1 with one line saying how it ended.
+    """
+    # Locally, waiting also runs jobs here, as `--wait` does: with no server, nothing else would run a pending job.
+    job = follow(client(ctx, run_jobs=True), job_id)
+    _show(job, json)
+    exit_if_unsuccessful(job)
+
+
 @app.command("cancel")
 def cancel(ctx: typer.Context, job_id: str, json: JsonOption = False) -> None:
     """Cancel a job: at once if pending, cooperatively then by signal if running."""
@@ -102,32 +115,6 @@ def logs(
         return
     for line in jobs.follow_logs(job_id):
         print(line, flush=True)
-
-
-def follow(sdk: Any, job_id: str) -> Any:
-    """Show a progress bar until the job ends; returns its final state."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    from modelyard.jobs.states import FINISHED_STATUSES
-
-    with Progress(
-        TextColumn("[bold]{task.fields[step]}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[message]}"),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task("job", total=100, step="pending", message="")
-        job = None
-        for job in sdk.jobs.events(job_id):
-            progress.update(task, completed=job.progress, step=job.step or job.status, message=job.message)
-        # The stream ends with the job's final state; should a connection drop before that, wait the job out.
-        if job is None or job.status not in FINISHED_STATUSES:
-            job = sdk.jobs.wait(job_id)
-        return job
 
 
 def failure_line(job: Any) -> str:
