@@ -88,6 +88,7 @@ def threads(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         "torch_interop": torch.get_num_interop_threads(),
         "openvino": cpu_threads.openvino_properties(),
         "usable": cpu_threads.usable_cpus(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }
 
 

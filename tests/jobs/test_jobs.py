@@ -55,6 +55,7 @@ def test_job_threads_setting_sizes_torch_and_openvino_and_is_logged(settings: Se
             "torch_interop": 3,
             "openvino": {"INFERENCE_NUM_THREADS": 3},
             "usable": 3,
+            "omp_wait_policy": "PASSIVE",  # set before torch loaded OpenMP: waiting threads sleep
         }
         assert "threads: 3 (MODELYARD_JOB_THREADS=3)" in sdk.jobs.logs(done.id)
 
