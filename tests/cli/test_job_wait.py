@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from modelyard.config import Settings
@@ -25,9 +26,9 @@ def _start_wait(settings: Settings, server: ServerProcess, job_id: str, folder: 
         )  # fmt: skip
 
 
-def _until(condition_met: object, what: str, ceiling: float = START_CEILING_SECONDS) -> None:
+def _until(condition_met: Callable[[], bool], what: str, ceiling: float = START_CEILING_SECONDS) -> None:
     deadline = time.monotonic() + ceiling
-    while not condition_met():  # type: ignore[operator]
+    while not condition_met():
         if time.monotonic() > deadline:
             raise AssertionError(f"still waiting for {what} after {ceiling} s")
         time.sleep(0.1)
