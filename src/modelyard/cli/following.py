@@ -7,7 +7,7 @@ backoff, said once per outage, until the server answers again; the only ceiling 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modelyard.cli.output import console, error_console
 
@@ -21,8 +21,9 @@ FIRST_RETRY_SECONDS = 0.5
 RETRY_CEILING_SECONDS = 5.0  # once the server is back, its job's end is seen within this
 
 
-def follow(sdk: Client, job_id: str) -> JobRead:
-    """Show a progress bar until the job ends; returns its final state."""
+def follow(sdk: Client, job_id: str) -> Any:
+    """Show a progress bar until the job ends; returns its final state (a `JobRead`; typed loosely, as before,
+    because its callers read `result` only after `exit_if_unsuccessful` has made sure the job succeeded)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     with Progress(
