@@ -117,7 +117,7 @@ def apply(choice: ThreadChoice) -> None:
     os.environ["OMP_NUM_THREADS"] = str(choice.threads)  # libraries that read it at start (OpenMP, BLAS)
     os.environ["MKL_NUM_THREADS"] = str(choice.threads)
     # Torch's OpenMP threads spin while they wait for each other. When other programs hold the cores, a spinning
-    # thread burns its turn waiting for a peer that is not running, and a training step took tens of times
+    # thread burns its turn waiting for a peer that is not running, and a training step took many times
     # longer than with threads that sleep, which also wake in time (a thread back from sleep gets the CPU
     # before a program that never sleeps). Read when OpenMP loads, so before torch is imported; a user's own
     # setting stands.
