@@ -82,6 +82,10 @@ class _Heartbeat(threading.Thread):
 
 
 def run(job_id: str, settings: Settings, parent_pid: int) -> int:
+    # A SIGTERM before the job body starts (the server stopping while this process loads) is kept, not fatal:
+    # the job then ends as interrupted through the same path as one stopped mid-way.
+    cancel = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: cancel.set())
     db = Database(settings)
     store = LocalArtifactStore(settings.data_dir)
     log = _job_logger(settings, job_id)
@@ -93,7 +97,6 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
             return 2
         job_type_name, project_id, params, actor = job.type, job.project_id, dict(job.params), job.created_by
 
-    cancel = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: _raise_cancelled(cancel))
     heartbeat = _Heartbeat(db, job_id, settings.job_heartbeat_seconds, cancel, parent_pid)
     heartbeat.start()
@@ -122,6 +125,8 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
     context = JobContext(job_id, project_id, actor, settings, db, store, log, work_dir, report, cancel)
     outcome: dict[str, Any]
     try:
+        if cancel.is_set():
+            raise JobCancelled("terminated before it started")
         job_type = registry.get(job_type_name)
         log.info("job %s (%s) started in process %d", job_id, job_type_name, os.getpid())
         _size_threads(settings, log)
@@ -132,11 +137,19 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
         outcome = _stopped_outcome(db, job_id)
         log.info("job %s %s (%s)", job_id, outcome["status"], outcome["reason"])
     except Exception as error:  # noqa: BLE001 - any failure of the body fails the job, traceback in its log
-        outcome = {"status": "failed", "reason": "error", "error": f"{type(error).__name__}: {error}"}
-        log.error("job %s failed:\n%s", job_id, traceback.format_exc())
+        if cancel.is_set():
+            # The stop was raised inside a library (a database driver's wait) that wrapped it in its own error.
+            outcome = _stopped_outcome(db, job_id)
+            surfaced_as = type(error).__name__
+            log.info("job %s %s (%s; surfaced as %s)", job_id, outcome["status"], outcome["reason"], surfaced_as)
+        else:
+            outcome = {"status": "failed", "reason": "error", "error": f"{type(error).__name__}: {error}"}
+            log.error("job %s failed:\n%s", job_id, traceback.format_exc())
     finally:
         heartbeat.stopped.set()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # A further SIGTERM during cleanup is noted, not fatal: the worker records its own end (SIGKILL, sent by
+        # the runner after its grace period, stays the backstop).
+        signal.signal(signal.SIGTERM, lambda *_: cancel.set())
 
     if outcome["status"] != "succeeded":
         run_cleanup(job_type_name, registry, CleanupContext(
