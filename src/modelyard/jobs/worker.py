@@ -29,6 +29,7 @@ from modelyard.jobs.paths import job_log_path, job_work_dir
 from modelyard.jobs.registry import JobTypeRegistry
 from modelyard.jobs.repository import JobRepository
 from modelyard.storage.local import LocalArtifactStore
+from modelyard.storage.owners import job_owner
 
 SETTINGS_ENV = "MODELYARD_WORKER_SETTINGS"
 PARENT_ENV = "MODELYARD_WORKER_PARENT"
@@ -81,7 +82,7 @@ class _Heartbeat(threading.Thread):
 
 def run(job_id: str, settings: Settings, parent_pid: int) -> int:
     db = Database(settings)
-    store = LocalArtifactStore(settings.data_dir)
+    store = LocalArtifactStore(settings.data_dir, owner=job_owner(job_id))
     log = _job_logger(settings, job_id)
     registry = JobTypeRegistry.for_settings(settings)
     with transaction(db.read_sessions) as session:
@@ -136,6 +137,7 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
             job_id, project_id, params, settings, db, store, reason=outcome["reason"]
         ), log.error)
     shutil.rmtree(work_dir, ignore_errors=True)
+    store.release()
     with transaction(db.sessions) as session:
         JobRepository(session).transition(job_id, ["running", "cancelling"], finished_at=utcnow(), **outcome)
     db.dispose()
