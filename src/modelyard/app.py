@@ -37,7 +37,6 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
         runner = None
         if run_jobs:
             from modelyard.jobs.runner import JobRunner
-
             from modelyard.storage.sweep import BackgroundSweep
 
             runner = JobRunner(context, context.job_types)

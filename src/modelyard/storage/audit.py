@@ -36,7 +36,9 @@ class AuditReport:
 
     def as_dict(self) -> dict[str, Any]:
         damaged = [
-            {"key": item["key"], "problem": item["problem"]} for item in self.problems if item["kind"] in RECORD_PROBLEMS
+            {"key": item["key"], "problem": item["problem"]}
+            for item in self.problems
+            if item["kind"] in RECORD_PROBLEMS
         ]
         return {
             "checked": self.checked,

@@ -224,7 +224,7 @@ class BackgroundSweep(threading.Thread):
     def run(self) -> None:
         try:
             self.report = sweep(self.db, self.store, grace_seconds=self.grace_seconds, stop=self.halt)
-        except Exception:  # noqa: BLE001 - a failed sweep is logged; the server keeps serving
+        except Exception:  # a failed sweep is logged and the server keeps serving; `storage.gc` can run it again
             log.exception("storage.sweep.failed")
             return
         log.info("storage.sweep.done", **self.report.as_dict())
