@@ -167,12 +167,19 @@ class LocalArtifactStore:
         _each(lambda sha256: self._ensure_blob(unit / sha256, sha256), contents)
         _each(_fsync_dir, sorted({self.blob_path(sha256).parent for sha256 in contents}))
         half = len(entries) // 2
-        targets = [(self.path_of(key), self.blob_path(sha256)) for key, sha256 in entries]
-        _each(lambda target: self._link_key(*target), targets[:half])
+        targets = [(self.path_of(key), unit / sha256) for key, sha256 in entries]
+        _each(lambda target: self._link_staged(*target), targets[:half])
         crash_points.reached("files.publish.half")
-        _each(lambda target: self._link_key(*target), targets[half:])
+        _each(lambda target: self._link_staged(*target), targets[half:])
         _each(_fsync_dir, sorted({target.parent for target, _ in targets}))
         self.discard(unit)
+
+    def _link_staged(self, target: Path, staged: Path) -> None:
+        try:
+            self._link_key(target, self.blob_path(staged.name))
+        except FileNotFoundError:  # the blob was dropped meanwhile by a delete that did not see the new record
+            self._ensure_blob(staged, staged.name)
+            self._link_key(target, self.blob_path(staged.name))
 
     def finish_publication(self, staged: Path, sha256: str, keys: Sequence[str]) -> int:
         """Publish staged content for committed records whose key lacks it (a sweep after a crash).
@@ -210,7 +217,9 @@ class LocalArtifactStore:
         staged.unlink(missing_ok=True)
         try:
             os.link(blob, staged)
-        except OSError:
+        except FileNotFoundError:
+            raise
+        except OSError:  # no hard links on this filesystem
             shutil.copyfile(blob, staged)
         os.replace(staged, target)
 

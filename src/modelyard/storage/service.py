@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import structlog
 from sqlalchemy.orm import Session
 
 from modelyard.db.base import new_id, utcnow
@@ -24,6 +25,7 @@ from modelyard.storage.local import LocalArtifactStore, read_chunks
 from modelyard.storage.models import StoredFile
 from modelyard.storage.repository import StoredFileRepository
 
+log = structlog.get_logger("modelyard.storage")
 VERIFY_THREADS = 4
 RESTORE_CANDIDATES = 10
 
@@ -103,8 +105,14 @@ class FileService:
     def _publish(self) -> None:
         unit, pending = self._unit, list(self._pending.items())
         self._unit, self._pending = None, {}
-        if unit is not None:
+        if unit is None:
+            return
+        try:
             self.store.publish(unit, pending)
+        except OSError:
+            # Committed already: the staged files stay, readers link a key from them when they miss it,
+            # and the sweep finishes the publication once the unit is idle for the grace period.
+            log.exception("storage.publish_failed", unit=str(unit), files=len(pending))
 
     def _discard(self) -> None:
         unit = self._unit
