@@ -11,6 +11,7 @@ from modelyard.errors import IntegrityError
 from modelyard.storage.models import StoredFile
 from modelyard.storage.repository import StoredFileRepository
 from modelyard.storage.service import FileService
+from modelyard.storage.sweep import sweep
 
 
 def _save(context: AppContext, key: str, content: bytes) -> StoredFile:
@@ -97,9 +98,7 @@ def test_garbage_collection_removes_only_unreferenced_content(context: AppContex
     _save(context, "a/kept.bin", b"kept")
     orphan = context.store.put("a/orphan.bin", iter([b"orphan"]))  # bytes written, never recorded
     context.store.remove_key(orphan.key)
-    with transaction(context.db.sessions) as session:
-        removed = FileService(session, context.store).collect_garbage()
-    assert removed == 1
+    assert sweep(context.db, context.store, grace_seconds=0).orphan_blobs_removed == 1
     assert not context.store.has_content(orphan.sha256)
     assert context.store.path_of("a/kept.bin").read_bytes() == b"kept"
 

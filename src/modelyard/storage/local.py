@@ -359,13 +359,6 @@ class LocalArtifactStore:
     def remove_content(self, sha256: str) -> None:
         self.blob_path(sha256).unlink(missing_ok=True)
 
-    def unreferenced_blobs(self, referenced: set[str]) -> list[str]:
-        return [
-            blob.name
-            for blob in self.blobs.glob("*/*")
-            if blob.name not in referenced
-        ]
-
     def usage(self) -> dict[str, int]:
         total, used, free = shutil.disk_usage(self.root)
         return {"total_bytes": total, "used_bytes": used, "free_bytes": free}

@@ -101,6 +101,3 @@ class StoredFileRepository:
     def any_under(self, prefix: str) -> bool:
         statement = select(StoredFile.id).where(StoredFile.key.startswith(prefix, autoescape=True)).limit(1)
         return self.session.scalar(statement) is not None
-
-    def all_contents(self) -> set[str]:
-        return set(self.session.scalars(select(StoredFile.sha256).distinct()).all())

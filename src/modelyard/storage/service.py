@@ -211,13 +211,3 @@ class FileService:
         with Session(bind=self.session.get_bind()) as check:
             if StoredFileRepository(check).count_with_content(sha256) == 0:
                 self.store.remove_content(sha256)
-
-    def collect_garbage(self) -> int:
-        """Remove stored contents that no record refers to (left by a crash between write and commit)."""
-        orphans = self.store.unreferenced_blobs(self.files.all_contents())
-        removed = 0
-        for sha256 in orphans:
-            if self.files.count_with_content(sha256) == 0:  # not recorded meanwhile by a writer that committed
-                self.store.remove_content(sha256)
-                removed += 1
-        return removed

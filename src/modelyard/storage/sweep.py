@@ -34,6 +34,8 @@ BATCH = 500
 # Top-level folders of the data directory that hold stored files even before any record is under them;
 # any other folder is swept only if some record's key starts with it (a folder of the user's stays untouched).
 KEY_ROOTS = ("projects", "registry", "dataset_imports")
+# A unit of a live process is being written while anything in it changes; idle this long, it was left behind.
+LIVE_UNIT_IDLE_SECONDS = 600.0
 NOT_STORED = frozenset({"jobs", "pretrained_weights", "model_manifests", "cache"})
 
 
@@ -86,9 +88,10 @@ def sweep_temp(db: Database, store: LocalArtifactStore, grace_seconds: float, re
         if alive is False or (alive is None and now - newest_change(entry) > grace_seconds):
             _finish_and_remove(db, store, entry, report)
         elif alive and parse_owner(entry.name).job_id is None and entry.is_dir():
-            # A live process: only its units idle for the grace period (a publication that failed).
+            # A live process: only its units idle for the grace period (a publication that failed), and
+            # never sooner than LIVE_UNIT_IDLE_SECONDS, whatever grace a caller asks for.
             for unit in entry.iterdir():
-                if unit.is_dir() and now - newest_change(unit) > grace_seconds:
+                if unit.is_dir() and now - newest_change(unit) > max(grace_seconds, LIVE_UNIT_IDLE_SECONDS):
                     _finish_and_remove(db, store, unit, report)
 
 
