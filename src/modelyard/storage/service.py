@@ -11,6 +11,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
@@ -28,6 +29,15 @@ from modelyard.storage.repository import StoredFileRepository
 log = structlog.get_logger("modelyard.storage")
 VERIFY_THREADS = 4
 RESTORE_CANDIDATES = 10
+STAGING_INFO = "modelyard_file_staging"
+
+
+@dataclass
+class _Staging:
+    """Files staged by one transaction: the unit that holds them, and key -> sha256 to publish after the commit."""
+
+    unit: Path
+    pending: dict[str, str] = field(default_factory=dict)
 
 
 class FileService:
@@ -35,8 +45,6 @@ class FileService:
         self.session = session
         self.store = store
         self.files = StoredFileRepository(session)
-        self._unit: Path | None = None
-        self._pending: dict[str, str] = {}  # key -> sha256 staged in this transaction, published after commit
 
     def save(
         self,
@@ -50,8 +58,9 @@ class FileService:
         """Store bytes under `key`, replacing an earlier file there atomically once committed."""
         self.store.path_of(key)  # a bad key is refused before any byte is read
         previous = self.files.get(key)
-        staged = self.store.stage(self._staging_unit(), source, move=move)
-        self._pending[key] = staged.sha256
+        staging = self._staging()
+        staged = self.store.stage(staging.unit, source, move=move)
+        staging.pending[key] = staged.sha256
         crash_points.reached("files.staged")
         return self._record(key, staged.sha256, staged.size, actor, media_type, previous)
 
@@ -66,8 +75,9 @@ class FileService:
         taken = self.files.existing_keys(keys)
         if taken:
             raise ValueError(f"save_new_files is for new keys only; already stored: {sorted(taken)[:3]}")
-        sizes = self.store.stage_files(self._staging_unit(), [(file, sha256) for _, file, sha256 in entries])
-        self._pending.update((key, sha256) for key, _, sha256 in entries)
+        staging = self._staging()
+        sizes = self.store.stage_files(staging.unit, [(file, sha256) for _, file, sha256 in entries])
+        staging.pending.update((key, sha256) for key, _, sha256 in entries)
         crash_points.reached("files.staged")
         now = utcnow()
         self.files.add_many(
@@ -82,11 +92,11 @@ class FileService:
         """Give `key` the bytes already stored as `sha256` (no second copy)."""
         self.store.path_of(key)
         previous = self.files.get(key)
-        unit = self._staging_unit()
-        if not (unit / sha256).exists() and not self.store.has_content(sha256):
+        staging = self._staging()
+        if not (staging.unit / sha256).exists() and not self.store.has_content(sha256):
             self._restore_content(sha256)
-        size = self.store.pin(unit, sha256)
-        self._pending[key] = sha256
+        size = self.store.pin(staging.unit, sha256)
+        staging.pending[key] = sha256
         return self._record(key, sha256, size, actor, media_type, previous)
 
     def _restore_content(self, sha256: str) -> None:
@@ -95,35 +105,40 @@ class FileService:
             if self.store.restore_content(key, sha256):
                 return
 
-    def _staging_unit(self) -> Path:
-        if self._unit is None:
-            self._unit = self.store.new_unit()
+    def _staging(self) -> _Staging:
+        """The transaction's staging, shared by every service on this session (so each reads what another staged)."""
+        staging = self.session.info.get(STAGING_INFO)
+        if staging is None:
+            staging = self.session.info[STAGING_INFO] = _Staging(self.store.new_unit())
             run_after_commit(self.session, self._publish)
             run_after_rollback(self.session, self._discard)
-        return self._unit
+        return staging
 
     def _publish(self) -> None:
-        unit, pending = self._unit, list(self._pending.items())
-        self._unit, self._pending = None, {}
-        if unit is None:
+        staging = self.session.info.pop(STAGING_INFO, None)
+        if staging is None:
             return
         try:
-            self.store.publish(unit, pending)
+            self.store.publish(staging.unit, list(staging.pending.items()))
         except OSError:
             # Committed already: the staged files stay, readers link a key from them when they miss it,
             # and the sweep finishes the publication once the unit is idle for the grace period.
-            log.exception("storage.publish_failed", unit=str(unit), files=len(pending))
+            log.exception("storage.publish_failed", unit=str(staging.unit), files=len(staging.pending))
 
     def _discard(self) -> None:
-        unit = self._unit
-        self._unit, self._pending = None, {}
-        if unit is not None:
-            self.store.discard(unit)
+        staging = self.session.info.pop(STAGING_INFO, None)
+        if staging is not None:
+            self.store.discard(staging.unit)
+
+    def _pending(self) -> dict[str, str]:
+        staging = self.session.info.get(STAGING_INFO)
+        return staging.pending if staging is not None else {}
 
     def _staged_path(self, record: StoredFile) -> Path | None:
         """The file this transaction staged for `record`, if it did (not visible under its key yet)."""
-        if self._unit is not None and self._pending.get(record.key) == record.sha256:
-            return self._unit / record.sha256
+        staging = self.session.info.get(STAGING_INFO)
+        if staging is not None and staging.pending.get(record.key) == record.sha256:
+            return staging.unit / record.sha256
         return None
 
     def _record(
@@ -183,7 +198,7 @@ class FileService:
 
     def delete(self, key: str) -> None:
         record = self.get(key)
-        self._pending.pop(key, None)
+        self._pending().pop(key, None)
         self.files.delete(record)
         sha256 = record.sha256
         run_after_commit(self.session, lambda: self._remove(key, sha256))
@@ -192,8 +207,9 @@ class FileService:
         """Delete every file under a folder-like prefix (a project, a revision), after commit."""
         prefix = prefix.rstrip("/") + "/"
         contents = set(self.files.delete_under(prefix))
-        for key in [key for key in self._pending if key.startswith(prefix)]:
-            del self._pending[key]
+        pending = self._pending()
+        for key in [key for key in pending if key.startswith(prefix)]:
+            del pending[key]
 
         def remove() -> None:
             self.store.remove_tree(prefix.rstrip("/"))
