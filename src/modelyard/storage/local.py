@@ -123,7 +123,8 @@ class LocalArtifactStore:
         threads and the unit's folder once, after all of them.
         """
         sizes = [file.stat().st_size for file, _ in entries]
-        _each(_fsync_file, [file for file, _ in entries])
+        with _Workers(len(entries)) as each:
+            each(_fsync_file, [file for file, _ in entries])
         for file, sha256 in entries:
             self._place(unit, file, sha256)
         _fsync_dir(unit)
@@ -164,14 +165,17 @@ class LocalArtifactStore:
         """Make each (key, sha256) visible: the staged content becomes a blob, the key a link to it."""
         crash_points.reached("files.publish")
         contents = sorted({sha256 for _, sha256 in entries})
-        _each(lambda sha256: self._ensure_blob(unit / sha256, sha256), contents)
-        _each(_fsync_dir, sorted({self.blob_path(sha256).parent for sha256 in contents}))
         half = len(entries) // 2
         targets = [(self.path_of(key), unit / sha256) for key, sha256 in entries]
-        _each(lambda target: self._link_staged(*target), targets[:half])
-        crash_points.reached("files.publish.half")
-        _each(lambda target: self._link_staged(*target), targets[half:])
-        _each(_fsync_dir, sorted({target.parent for target, _ in targets}))
+        with _Workers(len(entries)) as each:
+            each(lambda sha256: self._ensure_blob(unit / sha256, sha256), contents)
+            each(lambda target: self._link_staged(*target), targets[:half])
+            crash_points.reached("files.publish.half")
+            each(lambda target: self._link_staged(*target), targets[half:])
+            # One round of folder syncs for blobs and keys: a key made durable before its blob is mended by
+            # the first read, which gives the blob back from the key's bytes.
+            folders = {self.blob_path(sha256).parent for sha256 in contents} | {target.parent for target, _ in targets}
+            each(_fsync_dir, sorted(folders))
         self.discard(unit)
 
     def _link_staged(self, target: Path, staged: Path) -> None:
@@ -364,14 +368,26 @@ class LocalArtifactStore:
         return {"total_bytes": total, "used_bytes": used, "free_bytes": free}
 
 
-def _each(function: Callable[[_Item], object], items: Sequence[_Item]) -> None:
-    """Run `function` on every item; on several threads when there are many (fsync and link wait on the disk)."""
-    if len(items) <= 4:
-        for item in items:
-            function(item)
-        return
-    with ThreadPoolExecutor(max_workers=min(SYNC_THREADS, len(items))) as pool:
-        list(pool.map(function, items))
+class _Workers:
+    """`each(function, items)` runs a function on every item: on threads when a batch is large (fsync and link
+    wait on the disk, not the CPU), in line for a few files, where starting threads would cost more."""
+
+    def __init__(self, batch: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=min(SYNC_THREADS, batch)) if batch > 4 else None
+
+    def __enter__(self) -> Callable[[Callable[[_Item], object], Sequence[_Item]], None]:
+        return self._each
+
+    def __exit__(self, *_: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def _each(self, function: Callable[[_Item], object], items: Sequence[_Item]) -> None:
+        if self._pool is None:
+            for item in items:
+                function(item)
+        else:
+            list(self._pool.map(function, items))
 
 
 def _same_file(first: Path, second: Path) -> bool:
