@@ -37,15 +37,20 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
         runner = None
         if run_jobs:
             from modelyard.jobs.runner import JobRunner
+            from modelyard.storage.sweep import BackgroundSweep
 
             runner = JobRunner(context, context.job_types)
-            runner.start()
+            runner.start()  # first: its reconciliation ends the jobs that died, so the sweep sees them gone
+            sweeper = BackgroundSweep(context.db, context.store, settings.storage_grace_seconds)
+            sweeper.start()
+            app.state.storage_sweep = sweeper
         app.state.runner = runner
         log.info("app.started", version=__version__, data_dir=str(settings.data_dir), database=context.db.dialect)
         try:
             yield
         finally:
             if runner:
+                app.state.storage_sweep.stop()
                 runner.stop()
             context.close()
 

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     job_cancel_grace_seconds: float = Field(
         default=10.0, ge=0, description="Wait after a cooperative cancel before SIGTERM, and again before SIGKILL."
     )
+    storage_grace_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Files without a record, and temp folders of writers that cannot be checked, are removed by "
+        "start-up and `storage.gc` once unchanged for this long.",
+    )
     job_threads: int | None = Field(
         default=None,
         ge=1,

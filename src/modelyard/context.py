@@ -25,3 +25,4 @@ class AppContext:
 
     def close(self) -> None:
         self.db.dispose()
+        self.store.release()

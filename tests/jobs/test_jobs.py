@@ -15,6 +15,7 @@ from modelyard.context import AppContext
 from modelyard.db.base import utcnow
 from modelyard.db.engine import transaction
 from modelyard.jobs.models import Job
+from modelyard.jobs.paths import job_work_dir
 from modelyard.jobs.runner import JobRunner
 from modelyard.sdk import ApiError, Client
 from tests.cpu_load import busy_cores
@@ -107,7 +108,7 @@ def test_cooperative_cancel_cleans_half_done_work(running_client: Client, settin
     assert (done.status, done.reason) == ("cancelled", "cancelled")
     assert not output.exists()
     assert (settings.data_dir / "outputs" / f"{job.id}.cleaned").read_text() == "cancelled"
-    assert not (settings.data_dir / "jobs" / "work" / job.id).exists()
+    assert not job_work_dir(settings.data_dir, job.id).exists()
 
 
 def test_job_ignoring_cancel_is_terminated(running_client: Client) -> None:

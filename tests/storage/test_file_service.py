@@ -9,7 +9,9 @@ from modelyard.context import AppContext
 from modelyard.db.engine import transaction
 from modelyard.errors import IntegrityError
 from modelyard.storage.models import StoredFile
+from modelyard.storage.repository import StoredFileRepository
 from modelyard.storage.service import FileService
+from modelyard.storage.sweep import sweep
 
 
 def _save(context: AppContext, key: str, content: bytes) -> StoredFile:
@@ -96,8 +98,36 @@ def test_garbage_collection_removes_only_unreferenced_content(context: AppContex
     _save(context, "a/kept.bin", b"kept")
     orphan = context.store.put("a/orphan.bin", iter([b"orphan"]))  # bytes written, never recorded
     context.store.remove_key(orphan.key)
-    with transaction(context.db.sessions) as session:
-        removed = FileService(session, context.store).collect_garbage()
-    assert removed == 1
+    assert sweep(context.db, context.store, grace_seconds=0).orphan_blobs_removed == 1
     assert not context.store.has_content(orphan.sha256)
     assert context.store.path_of("a/kept.bin").read_bytes() == b"kept"
+
+
+def test_saved_bytes_appear_under_their_key_only_after_the_commit(context: AppContext) -> None:
+    with transaction(context.db.sessions) as session:
+        files = FileService(session, context.store)
+        record = files.save("a/new.bin", iter([b"new bytes"]), actor="t")
+        assert not context.store.path_of("a/new.bin").exists()
+        assert b"".join(files.open(record)) == b"new bytes"  # the transaction reads what it staged
+        assert files.local_path(record).read_bytes() == b"new bytes"
+    assert context.store.path_of("a/new.bin").read_bytes() == b"new bytes"
+    assert [path for path in context.store.tmp_root.rglob("*") if path.is_file()] == []
+
+
+def test_rolled_back_save_leaves_no_temp_file(context: AppContext) -> None:
+    with pytest.raises(RuntimeError), transaction(context.db.sessions) as session:
+        FileService(session, context.store).save("a/new.bin", iter([b"new"]), actor="t")
+        raise RuntimeError("request failed after the upload")
+    assert [path for path in context.store.tmp_root.rglob("*") if path.is_file()] == []
+    assert list(context.store.blobs.glob("*/*")) == []
+
+
+def test_a_reader_links_a_committed_file_its_writer_has_not_published_yet(context: AppContext) -> None:
+    unit = context.store.new_unit()
+    staged = context.store.stage(unit, iter([b"committed, not linked yet"]))
+    with transaction(context.db.sessions) as session:
+        StoredFileRepository(session).add(StoredFile(key="a/late.bin", sha256=staged.sha256, size=staged.size))
+    with transaction(context.db.read_sessions) as session:
+        files = FileService(session, context.store)
+        assert b"".join(files.open(files.get("a/late.bin"))) == b"committed, not linked yet"
+    assert context.store.path_of("a/late.bin").read_bytes() == b"committed, not linked yet"

@@ -38,6 +38,7 @@ from modelyard.projects.models import Project
 from modelyard.projects.repository import ProjectRepository
 from modelyard.projects.schemas import LabelCreate, ProjectCreate
 from modelyard.projects.service import ProjectService
+from modelyard.storage import crash_points
 from modelyard.storage.service import FileService
 from modelyard.tasks import TaskType
 
@@ -215,6 +216,7 @@ def _store_batch(
             accepted[new.id] = new
             known[new.image.image.sha256] = new.id
         service.add_many(project, list(accepted.values()))
+    crash_points.reached("import.batch_committed")
     tally.done += len(batch)
     tally.imported += len(accepted)
     tally.subsets.update(new.subset for new in accepted.values())

@@ -30,6 +30,7 @@ from modelyard.jobs.paths import job_log_path, job_work_dir
 from modelyard.jobs.registry import JobTypeRegistry
 from modelyard.jobs.repository import JobRepository
 from modelyard.storage.local import LocalArtifactStore
+from modelyard.storage.owners import job_owner
 
 SETTINGS_ENV = "MODELYARD_WORKER_SETTINGS"
 PARENT_ENV = "MODELYARD_WORKER_PARENT"
@@ -87,7 +88,7 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
     cancel = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: cancel.set())
     db = Database(settings)
-    store = LocalArtifactStore(settings.data_dir)
+    store = LocalArtifactStore(settings.data_dir, owner=job_owner(job_id))
     log = _job_logger(settings, job_id)
     registry = JobTypeRegistry.for_settings(settings)
     with transaction(db.read_sessions) as session:
@@ -156,6 +157,7 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
             job_id, project_id, params, settings, db, store, reason=outcome["reason"]
         ), log.error)
     shutil.rmtree(work_dir, ignore_errors=True)
+    store.release()
     _record_outcome(db, job_id, outcome, log)
     db.dispose()
     return 0 if outcome["status"] == "succeeded" else 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -19,15 +19,40 @@ class StoredObject:
     size: int
 
 
+@dataclass(frozen=True)
+class StagedContent:
+    """Bytes staged for a transaction: durable, named by their hash, not yet visible under any key."""
+
+    sha256: str
+    size: int
+
+
 class ArtifactStore(Protocol):
-    """Bytes by key. Writes are atomic and content-addressed; reads verify before serving."""
+    """Bytes by key. Writes are staged before the commit that records them and published after it;
+    reads verify before serving."""
 
     def put(self, key: str, source: Source, *, move: bool = False) -> StoredObject:
-        """Store `source` under `key` (replacing what was there), streaming; returns its hash and size."""
+        """Store `source` under `key` at once (stage and publish), streaming; returns its hash and size."""
         ...
 
-    def link(self, key: str, sha256: str) -> StoredObject:
-        """Make `key` show content already stored under `sha256`, without storing the bytes again."""
+    def new_unit(self) -> Path:
+        """A fresh scratch folder of this writer for the files of one transaction."""
+        ...
+
+    def stage(self, unit: Path, source: Source, *, move: bool = False) -> StagedContent:
+        """Bring bytes into `unit`, durable but invisible; returns their sha256 and size."""
+        ...
+
+    def pin(self, unit: Path, sha256: str) -> int:
+        """Stage content already stored, so it stays until published; returns its size."""
+        ...
+
+    def publish(self, unit: Path, entries: Sequence[tuple[str, str]]) -> None:
+        """After the commit: make each (key, sha256) of `unit` visible, then drop the unit."""
+        ...
+
+    def discard(self, unit: Path) -> None:
+        """After a rollback: drop the unit and what it staged."""
         ...
 
     def has_content(self, sha256: str) -> bool: ...

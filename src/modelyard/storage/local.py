@@ -2,43 +2,75 @@
 
 Layout: the browsable path `DATA_DIR/<key>` is a hard link to `DATA_DIR/.blobs/<sha[:2]>/<sha>`, so
 the same bytes stored under two keys take the space once, and people can browse the data directory.
-Writes stream into `.tmp/`, are fsynced and renamed into place: a crash never leaves a half file
-under a real name.
+
+A write has two steps around the database commit that records it, so a crash at any moment leaves
+either what the database says or leftovers that a sweep can tell apart safely:
+- `stage` (before the commit): the bytes stream into the writer's own folder `.tmp/<owner>/<unit>/`,
+  are fsynced and take their sha256 as name there. Nothing outside `.tmp/` changes.
+- `publish` (after the commit): each staged content becomes a blob (if it is new) and each key a hard
+  link to its blob, put in place by an atomic rename. The unit is then removed.
+A crash before the commit leaves only the unit; a crash during `publish` leaves staged files named by
+their content, from which the sweep (storage/sweep.py) finishes what the committed records promise.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
+import re
 import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
+
+import structlog
 
 from modelyard.errors import IntegrityError, InvalidInput, NotFound
-from modelyard.storage.base import CHUNK_SIZE, Source, StoredObject
+from modelyard.storage import crash_points
+from modelyard.storage.base import CHUNK_SIZE, Source, StagedContent, StoredObject
+from modelyard.storage.owners import process_owner
 
+log = structlog.get_logger("modelyard.storage")
 VERIFIED_CACHE_SIZE = 4096
 # fsync waits on the disk, not the CPU, and the filesystem commits concurrent fsyncs together:
 # a batch of files is made durable by this many threads at once, whatever the core count.
 SYNC_THREADS = 16
+SHA256_NAME = re.compile(r"^[0-9a-f]{64}$")
+_Item = TypeVar("_Item")
 
 
 class LocalArtifactStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, owner: str | None = None) -> None:
         self.root = root
         self.blobs = root / ".blobs"
-        self.tmp = root / ".tmp"
-        for folder in (self.root, self.blobs, self.tmp):
+        self.tmp_root = root / ".tmp"
+        self.owner = owner or process_owner()
+        self._tmp = self.tmp_root / self.owner
+        for folder in (self.root, self.blobs, self._tmp):
             folder.mkdir(parents=True, exist_ok=True)
         # Files whose hash was checked, keyed by a stat signature that any write changes (ctime
         # cannot be set back by a user), so repeated reads of large files are not hashed again.
         self._verified: OrderedDict[tuple[int, int, int, int], str] = OrderedDict()
         self._lock = threading.Lock()
+        self._names = itertools.count()
+
+    @property
+    def tmp(self) -> Path:
+        """This writer's scratch folder, `.tmp/<owner>/` (made again if a sweep removed it while empty)."""
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        return self._tmp
+
+    def release(self) -> None:
+        """Remove this writer's scratch folder if nothing is left in it (at a clean exit)."""
+        try:
+            self._tmp.rmdir()
+        except OSError:
+            pass
 
     # -- paths -------------------------------------------------------------------------------
     def path_of(self, key: str) -> Path:
@@ -50,100 +82,179 @@ class LocalArtifactStore:
             raise InvalidInput(f"invalid storage key {key!r}: use a relative path without '..'")
         return self.root.joinpath(*parts)
 
-    def _blob_path(self, sha256: str) -> Path:
+    def blob_path(self, sha256: str) -> Path:
         return self.blobs / sha256[:2] / sha256
 
-    # -- writes ------------------------------------------------------------------------------
-    def put(self, key: str, source: Source, *, move: bool = False) -> StoredObject:
-        target = self.path_of(key)
+    # -- staging (before the commit) ---------------------------------------------------------
+    def new_unit(self) -> Path:
+        """A fresh folder under this writer's scratch for the files of one transaction."""
+        return Path(tempfile.mkdtemp(prefix="unit-", dir=self.tmp))
+
+    def stage(self, unit: Path, source: Source, *, move: bool = False) -> StagedContent:
+        """Bring bytes into `unit` as a file named by their sha256, fsynced. `move=True` with a path
+        takes the caller's file (renamed when it is on this filesystem)."""
         if isinstance(source, Path) and move:
             sha256, size = _hash_file(source)
-            self._adopt(source, sha256)
-        else:
-            sha256, size = self._stream_to_blob(source)
-        self._link_key(target, self._blob_path(sha256))
-        return StoredObject(key=key, sha256=sha256, size=size)
-
-    def link(self, key: str, sha256: str) -> StoredObject:
-        blob = self._blob_path(sha256)
-        if not blob.exists():
-            raise NotFound(f"no stored content with sha256 {sha256}")
-        self._link_key(self.path_of(key), blob)
-        return StoredObject(key=key, sha256=sha256, size=blob.stat().st_size)
-
-    def has_content(self, sha256: str) -> bool:
-        return self._blob_path(sha256).exists()
-
-    def _stream_to_blob(self, source: Source) -> tuple[str, int]:
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+            _fsync_file(source)
+            self._place(unit, source, sha256)
+            _fsync_dir(unit)
+            return StagedContent(sha256, size)
+        digest, size = hashlib.sha256(), 0
+        fd, partial = tempfile.mkstemp(dir=unit, prefix="partial-")
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in _chunks(source):
                     digest.update(chunk)
                     size += len(chunk)
                     out.write(chunk)
+                    crash_points.reached("files.streaming")
                 out.flush()
                 os.fsync(out.fileno())
-            self._adopt(Path(tmp_name), digest.hexdigest())
+            self._place(unit, Path(partial), digest.hexdigest())
+            _fsync_dir(unit)
         finally:
-            Path(tmp_name).unlink(missing_ok=True)
-        return digest.hexdigest(), size
+            Path(partial).unlink(missing_ok=True)
+        return StagedContent(digest.hexdigest(), size)
 
-    def put_files(self, entries: Sequence[tuple[str, Path, str]]) -> list[StoredObject]:
-        """Store many files the caller owns and has hashed, as (key, file, sha256), moving them in.
+    def stage_files(self, unit: Path, entries: Sequence[tuple[Path, str]]) -> list[int]:
+        """Move many files the caller owns and has hashed, as (file, sha256), into `unit`; their sizes.
 
-        The same guarantees as `put`, paid for once per batch: each file's bytes reach the disk
-        before it gets a real name (a crash leaves no half file under one), and every folder a name
-        was added to is synced once, after all of them, before this returns.
+        The same guarantees as `stage`, paid for once per batch: the files are fsynced on several
+        threads and the unit's folder once, after all of them.
         """
-        sizes = [file.stat().st_size for _, file, _ in entries]
-        firsts = list({sha256: file for _, file, sha256 in reversed(entries)}.items())  # one file per content
-        targets = [(self.path_of(key), self._blob_path(sha256)) for key, _, sha256 in entries]
-        with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
-            list(pool.map(_fsync_file, [file for _, file in firsts]))
-            list(pool.map(lambda first: self._adopt(first[1], first[0], sync=False), firsts))
-            list(pool.map(lambda target: self._link_key(*target, sync=False), targets))
-            folders = {blob.parent for _, blob in targets} | {target.parent for target, _ in targets}
-            list(pool.map(_fsync_dir, sorted(folders)))
-        return [
-            StoredObject(key=key, sha256=sha256, size=size)
-            for (key, _, sha256), size in zip(entries, sizes, strict=True)
-        ]
+        sizes = [file.stat().st_size for file, _ in entries]
+        with _Workers(len(entries)) as each:
+            each(_fsync_file, [file for file, _ in entries])
+        for file, sha256 in entries:
+            self._place(unit, file, sha256)
+        _fsync_dir(unit)
+        return sizes
 
-    def _adopt(self, file: Path, sha256: str, *, sync: bool = True) -> None:
-        """Move a complete file into the blob area, or drop it if that content is already there."""
-        blob = self._blob_path(sha256)
+    def pin(self, unit: Path, sha256: str) -> int:
+        """Stage content already stored (a hard link to its blob, so it outlives the blob); its size."""
+        staged = unit / sha256
+        if not staged.exists():
+            blob = self.blob_path(sha256)
+            try:
+                os.link(blob, staged)
+            except FileNotFoundError:
+                raise NotFound(f"no stored content with sha256 {sha256}") from None
+            except OSError:
+                shutil.copyfile(blob, staged)
+        return staged.stat().st_size
+
+    def discard(self, unit: Path) -> None:
+        shutil.rmtree(unit, ignore_errors=True)
+
+    def _place(self, unit: Path, file: Path, sha256: str) -> None:
+        target = unit / sha256
+        if target.exists():
+            file.unlink(missing_ok=True)  # the same content twice in one unit: once is enough
+            return
+        try:
+            os.replace(file, target)
+        except OSError:  # another filesystem: copy, then rename inside the unit so the name stays atomic
+            partial = unit / f"partial-{next(self._names)}"
+            shutil.copyfile(file, partial)
+            _fsync_file(partial)
+            os.replace(partial, target)
+            file.unlink(missing_ok=True)
+
+    # -- publishing (after the commit) -------------------------------------------------------
+    def publish(self, unit: Path, entries: Sequence[tuple[str, str]]) -> None:
+        """Make each (key, sha256) visible: the staged content becomes a blob, the key a link to it."""
+        crash_points.reached("files.publish")
+        contents = sorted({sha256 for _, sha256 in entries})
+        half = len(entries) // 2
+        targets = [(self.path_of(key), unit / sha256) for key, sha256 in entries]
+        with _Workers(len(entries)) as each:
+            each(lambda sha256: self._ensure_blob(unit / sha256, sha256), contents)
+            each(lambda target: self._link_staged(*target), targets[:half])
+            crash_points.reached("files.publish.half")
+            each(lambda target: self._link_staged(*target), targets[half:])
+            # One round of folder syncs for blobs and keys: a key made durable before its blob is mended by
+            # the first read, which gives the blob back from the key's bytes.
+            folders = {self.blob_path(sha256).parent for sha256 in contents} | {target.parent for target, _ in targets}
+            each(_fsync_dir, sorted(folders))
+        self.discard(unit)
+
+    def _link_staged(self, target: Path, staged: Path) -> None:
+        try:
+            self._link_key(target, self.blob_path(staged.name))
+        except FileNotFoundError:  # the blob was dropped meanwhile by a delete that did not see the new record
+            self._ensure_blob(staged, staged.name)
+            self._link_key(target, self.blob_path(staged.name))
+
+    def finish_publication(self, staged: Path, sha256: str, keys: Sequence[str]) -> int:
+        """Publish staged content for committed records whose key lacks it (a sweep after a crash).
+        Returns how many keys were linked."""
+        self._ensure_blob(staged, sha256)
+        blob = self.blob_path(sha256)
+        linked = 0
+        for key in keys:
+            if not _same_file(self.path_of(key), blob):
+                self._link_key(self.path_of(key), blob)
+                linked += 1
+        return linked
+
+    def _ensure_blob(self, staged: Path, sha256: str) -> None:
+        """Make `staged` (complete content named by its hash) the blob of `sha256` unless one is there."""
+        blob = self.blob_path(sha256)
         if blob.exists():
             return
         blob.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.replace(file, blob)
+            os.link(staged, blob)
+        except FileExistsError:
+            return
         except OSError:
-            # Another filesystem: copy into .tmp first so the rename stays atomic.
-            staged = self.tmp / f"adopt-{sha256}-{threading.get_ident()}"
-            shutil.copyfile(file, staged)
-            _fsync_file(staged)
-            os.replace(staged, blob)
+            # No hard links here: copy into scratch first so the rename stays atomic.
+            partial = self.tmp / f"adopt-{sha256}-{next(self._names)}"
+            shutil.copyfile(staged, partial)
+            _fsync_file(partial)
+            os.replace(partial, blob)
         os.chmod(blob, 0o444)
-        if sync:
-            _fsync_dir(blob.parent)
 
-    def _link_key(self, target: Path, blob: Path, *, sync: bool = True) -> None:
+    def _link_key(self, target: Path, blob: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        staged = self.tmp / f"link-{os.getpid()}-{threading.get_ident()}-{target.name}"
+        staged = self.tmp / f"link-{threading.get_ident()}-{next(self._names)}"
         staged.unlink(missing_ok=True)
         try:
             os.link(blob, staged)
-        except OSError:
+        except FileNotFoundError:
+            raise
+        except OSError:  # no hard links on this filesystem
             shutil.copyfile(blob, staged)
         os.replace(staged, target)
-        if sync:
-            _fsync_dir(target.parent)
+
+    # -- one-step writes (no record waits on them) -------------------------------------------
+    def put(self, key: str, source: Source, *, move: bool = False) -> StoredObject:
+        """Store `source` under `key` at once: stage and publish."""
+        self.path_of(key)
+        unit = self.new_unit()
+        try:
+            staged = self.stage(unit, source, move=move)
+            self.publish(unit, [(key, staged.sha256)])
+        finally:
+            self.discard(unit)
+        return StoredObject(key=key, sha256=staged.sha256, size=staged.size)
+
+    def has_content(self, sha256: str) -> bool:
+        return self.blob_path(sha256).exists()
 
     # -- reads -------------------------------------------------------------------------------
     def verify(self, key: str, sha256: str, size: int) -> None:
+        """Raise IntegrityError unless `key` holds the recorded bytes. A key that lost its link, or was
+        not linked yet by a writer that committed, is linked again from the stored content first."""
+        try:
+            self._check(key, sha256, size)
+        except IntegrityError:
+            if not self._relink(key, sha256):
+                raise
+            log.warning("storage.key.relinked", key=key, sha256=sha256)
+            self._check(key, sha256, size)
+
+    def _check(self, key: str, sha256: str, size: int) -> None:
         path = self.path_of(key)
         try:
             stat = path.stat()
@@ -165,14 +276,76 @@ class LocalArtifactStore:
                 f"stored file {key!r} does not match its recorded sha256 ({actual[:12]}... != {sha256[:12]}...): "
                 "it was changed outside modelyard; restore it or delete and upload it again"
             )
+        self._restore_blob(path, sha256)
         with self._lock:
             self._verified[signature] = sha256
             while len(self._verified) > VERIFIED_CACHE_SIZE:
                 self._verified.popitem(last=False)
 
+    def _relink(self, key: str, sha256: str) -> bool:
+        """Link `key` to the content `sha256` (a blob, or staged by a writer that committed it)."""
+        path, blob = self.path_of(key), self.blob_path(sha256)
+        if _same_file(path, blob):
+            return False  # the blob itself was changed: nothing intact to link from
+        if not blob.exists():
+            staged = next(iter(self.tmp_root.glob(f"*/*/{sha256}")), None)
+            try:
+                if staged is None:
+                    return False
+                self._ensure_blob(staged, sha256)
+            except FileNotFoundError:  # its writer published it meanwhile, or dropped it
+                if not blob.exists():
+                    return False
+        self._link_key(path, blob)
+        return True
+
+    def _restore_blob(self, path: Path, sha256: str) -> None:
+        """Give verified bytes their blob back if it was deleted (so copies by content work again)."""
+        blob = self.blob_path(sha256)
+        if blob.exists():
+            return
+        log.warning("storage.blob.restored", sha256=sha256, source=str(path))
+        self._ensure_blob(path, sha256)
+
+    def restore_content(self, key: str, sha256: str) -> bool:
+        """Hash the file under `key` (no cache) and make it the blob of `sha256` if it matches."""
+        path = self.path_of(key)
+        try:
+            actual, _ = _hash_file(path)
+        except OSError:
+            return False
+        if actual != sha256:
+            return False
+        self._restore_blob(path, sha256)
+        return True
+
+    def inspect(self, key: str, sha256: str, size: int, *, rehash: bool) -> tuple[str, str] | None:
+        """What is wrong with a record's bytes, as (kind, message), or None; repairs nothing.
+        `rehash=False` hashes only files that are not a hard link to their blob."""
+        path, blob = self.path_of(key), self.blob_path(sha256)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return "missing", f"stored file {key!r} is missing from the data directory"
+        if stat.st_size != size:
+            return "size", f"stored file {key!r} has {stat.st_size} bytes on disk, {size} were recorded"
+        try:
+            blob_stat = blob.stat()
+        except FileNotFoundError:
+            return "blob_missing", (
+                f"the blob behind {key!r} (.blobs/{sha256[:2]}/{sha256}) is gone: the bytes survive only under "
+                "the key, and copies by content fail; reading the file once restores the blob"
+            )
+        linked = (blob_stat.st_dev, blob_stat.st_ino) == (stat.st_dev, stat.st_ino)
+        if (rehash or not linked) and _hash_file(path)[0] != sha256:
+            return "sha256", f"stored file {key!r} does not match its recorded sha256"
+        if not linked and (blob_stat.st_size != size or (rehash and _hash_file(blob)[0] != sha256)):
+            return "blob_damaged", f"the blob behind {key!r} (.blobs/{sha256[:2]}/{sha256}) does not hold its bytes"
+        return None
+
     def open(self, key: str, sha256: str, size: int) -> Iterator[bytes]:
         self.verify(key, sha256, size)
-        return _read_chunks(self.path_of(key))
+        return read_chunks(self.path_of(key))
 
     def local_path(self, key: str, sha256: str, size: int) -> Path:
         self.verify(key, sha256, size)
@@ -182,29 +355,51 @@ class LocalArtifactStore:
     def remove_key(self, key: str) -> None:
         path = self.path_of(key)
         path.unlink(missing_ok=True)
-        _prune_empty_parents(path.parent, self.root)
+        prune_empty_parents(path.parent, self.root)
 
     def remove_tree(self, prefix: str) -> None:
         shutil.rmtree(self.path_of(prefix), ignore_errors=True)
 
     def remove_content(self, sha256: str) -> None:
-        self._blob_path(sha256).unlink(missing_ok=True)
-
-    def unreferenced_blobs(self, referenced: set[str]) -> list[str]:
-        return [
-            blob.name
-            for blob in self.blobs.glob("*/*")
-            if blob.name not in referenced
-        ]
+        self.blob_path(sha256).unlink(missing_ok=True)
 
     def usage(self) -> dict[str, int]:
         total, used, free = shutil.disk_usage(self.root)
         return {"total_bytes": total, "used_bytes": used, "free_bytes": free}
 
 
+class _Workers:
+    """`each(function, items)` runs a function on every item: on threads when a batch is large (fsync and link
+    wait on the disk, not the CPU), in line for a few files, where starting threads would cost more."""
+
+    def __init__(self, batch: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=min(SYNC_THREADS, batch)) if batch > 4 else None
+
+    def __enter__(self) -> Callable[[Callable[[_Item], object], Sequence[_Item]], None]:
+        return self._each
+
+    def __exit__(self, *_: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def _each(self, function: Callable[[_Item], object], items: Sequence[_Item]) -> None:
+        if self._pool is None:
+            for item in items:
+                function(item)
+        else:
+            list(self._pool.map(function, items))
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
 def _chunks(source: Source) -> Iterable[bytes]:
     if isinstance(source, Path):
-        yield from _read_chunks(source)
+        yield from read_chunks(source)
     elif hasattr(source, "read"):
         reader: BinaryIO = source  # type: ignore[assignment]
         while chunk := reader.read(CHUNK_SIZE):
@@ -213,7 +408,7 @@ def _chunks(source: Source) -> Iterable[bytes]:
         yield from source
 
 
-def _read_chunks(path: Path) -> Iterator[bytes]:
+def read_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_SIZE):
             yield chunk
@@ -242,7 +437,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _prune_empty_parents(folder: Path, root: Path) -> None:
+def prune_empty_parents(folder: Path, root: Path) -> None:
     while folder != root and root in folder.parents:
         try:
             folder.rmdir()

@@ -76,5 +76,28 @@ class StoredFileRepository:
     def count_with_content(self, sha256: str) -> int:
         return self.session.scalar(select(func.count()).where(StoredFile.sha256 == sha256)) or 0
 
-    def all_contents(self) -> set[str]:
-        return set(self.session.scalars(select(StoredFile.sha256).distinct()).all())
+    def keys_with_content(self, sha256: str, limit: int) -> list[str]:
+        return list(self.session.scalars(select(StoredFile.key).where(StoredFile.sha256 == sha256).limit(limit)))
+
+    def keys_by_content(self, contents: Sequence[str]) -> dict[str, list[str]]:
+        """The keys recorded with each of `contents` (sha256s), 500 contents a query."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(contents), 500):
+            rows = self.session.execute(
+                select(StoredFile.sha256, StoredFile.key).where(StoredFile.sha256.in_(contents[start : start + 500]))
+            ).all()
+            for sha256, key in rows:
+                found.setdefault(sha256, []).append(key)
+        return found
+
+    def existing_contents(self, contents: Sequence[str]) -> set[str]:
+        """Those of `contents` (sha256s) that some record holds, 500 a query."""
+        found: set[str] = set()
+        for start in range(0, len(contents), 500):
+            chunk = contents[start : start + 500]
+            found.update(self.session.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(chunk))))
+        return found
+
+    def any_under(self, prefix: str) -> bool:
+        statement = select(StoredFile.id).where(StoredFile.key.startswith(prefix, autoescape=True)).limit(1)
+        return self.session.scalar(statement) is not None

@@ -1,7 +1,9 @@
 """Stored files with their records: every file's key, sha256 and size are in the database.
 
-Files change on disk only around commits: new bytes are linked in before the commit (and unlinked
-again if it rolls back); removals happen after the commit, so a rolled-back request loses nothing.
+Files change on disk only around commits. New bytes are staged under the writer's `.tmp/<owner>/`
+before the commit and published (linked under their keys) after it; a rollback drops them.
+Removals happen after the commit, so a rolled-back request loses nothing. Within its own
+transaction a service reads what it staged from the staged file.
 """
 
 from __future__ import annotations
@@ -9,19 +11,33 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import structlog
 from sqlalchemy.orm import Session
 
 from modelyard.db.base import new_id, utcnow
 from modelyard.db.engine import run_after_commit, run_after_rollback
 from modelyard.errors import NotFound
+from modelyard.storage import crash_points
 from modelyard.storage.base import Source
-from modelyard.storage.local import LocalArtifactStore
+from modelyard.storage.local import LocalArtifactStore, read_chunks
 from modelyard.storage.models import StoredFile
 from modelyard.storage.repository import StoredFileRepository
 
+log = structlog.get_logger("modelyard.storage")
 VERIFY_THREADS = 4
+RESTORE_CANDIDATES = 10
+STAGING_INFO = "modelyard_file_staging"
+
+
+@dataclass
+class _Staging:
+    """Files staged by one transaction: the unit that holds them, and key -> sha256 to publish after the commit."""
+
+    unit: Path
+    pending: dict[str, str] = field(default_factory=dict)
 
 
 class FileService:
@@ -39,11 +55,14 @@ class FileService:
         media_type: str | None = None,
         move: bool = False,
     ) -> StoredFile:
-        """Store bytes under `key`, replacing an earlier file there atomically."""
+        """Store bytes under `key`, replacing an earlier file there atomically once committed."""
+        self.store.path_of(key)  # a bad key is refused before any byte is read
         previous = self.files.get(key)
-        stored = self.store.put(key, source, move=move)
-        self._undo_on_rollback(key, previous.sha256 if previous else None)
-        return self._record(key, stored.sha256, stored.size, actor, media_type, previous)
+        staging = self._staging()
+        staged = self.store.stage(staging.unit, source, move=move)
+        staging.pending[key] = staged.sha256
+        crash_points.reached("files.staged")
+        return self._record(key, staged.sha256, staged.size, actor, media_type, previous)
 
     def save_new_files(self, entries: Sequence[tuple[str, Path, str]], *, actor: str) -> None:
         """Store many files under keys that hold nothing yet, as (key, file, sha256): the files are
@@ -51,31 +70,76 @@ class FileService:
         if not entries:
             return
         keys = [key for key, _, _ in entries]
+        for key in keys:
+            self.store.path_of(key)
         taken = self.files.existing_keys(keys)
         if taken:
             raise ValueError(f"save_new_files is for new keys only; already stored: {sorted(taken)[:3]}")
-
-        def undo() -> None:
-            for key in keys:
-                self.store.remove_key(key)
-
-        run_after_rollback(self.session, undo)
-        stored = self.store.put_files(entries)
+        staging = self._staging()
+        sizes = self.store.stage_files(staging.unit, [(file, sha256) for _, file, sha256 in entries])
+        staging.pending.update((key, sha256) for key, _, sha256 in entries)
+        crash_points.reached("files.staged")
         now = utcnow()
         self.files.add_many(
             [
-                {"id": new_id(), "key": item.key, "sha256": item.sha256, "size": item.size, "created_at": now,
-                 "media_type": mimetypes.guess_type(item.key)[0] or "application/octet-stream", "created_by": actor}
-                for item in stored
+                {"id": new_id(), "key": key, "sha256": sha256, "size": size, "created_at": now,
+                 "media_type": mimetypes.guess_type(key)[0] or "application/octet-stream", "created_by": actor}
+                for (key, _, sha256), size in zip(entries, sizes, strict=True)
             ]
         )
 
     def save_same_content(self, key: str, sha256: str, *, actor: str, media_type: str | None = None) -> StoredFile:
         """Give `key` the bytes already stored as `sha256` (no second copy)."""
+        self.store.path_of(key)
         previous = self.files.get(key)
-        stored = self.store.link(key, sha256)
-        self._undo_on_rollback(key, previous.sha256 if previous else None)
-        return self._record(key, stored.sha256, stored.size, actor, media_type, previous)
+        staging = self._staging()
+        if not (staging.unit / sha256).exists() and not self.store.has_content(sha256):
+            self._restore_content(sha256)
+        size = self.store.pin(staging.unit, sha256)
+        staging.pending[key] = sha256
+        return self._record(key, sha256, size, actor, media_type, previous)
+
+    def _restore_content(self, sha256: str) -> None:
+        """Bring back a deleted blob from a key that still holds its bytes (hard links keep them)."""
+        for key in self.files.keys_with_content(sha256, RESTORE_CANDIDATES):
+            if self.store.restore_content(key, sha256):
+                return
+
+    def _staging(self) -> _Staging:
+        """The transaction's staging, shared by every service on this session (so each reads what another staged)."""
+        staging = self.session.info.get(STAGING_INFO)
+        if staging is None:
+            staging = self.session.info[STAGING_INFO] = _Staging(self.store.new_unit())
+            run_after_commit(self.session, self._publish)
+            run_after_rollback(self.session, self._discard)
+        return staging
+
+    def _publish(self) -> None:
+        staging = self.session.info.pop(STAGING_INFO, None)
+        if staging is None:
+            return
+        try:
+            self.store.publish(staging.unit, list(staging.pending.items()))
+        except OSError:
+            # Committed already: the staged files stay, readers link a key from them when they miss it,
+            # and the sweep finishes the publication once the unit is idle for the grace period.
+            log.exception("storage.publish_failed", unit=str(staging.unit), files=len(staging.pending))
+
+    def _discard(self) -> None:
+        staging = self.session.info.pop(STAGING_INFO, None)
+        if staging is not None:
+            self.store.discard(staging.unit)
+
+    def _pending(self) -> dict[str, str]:
+        staging = self.session.info.get(STAGING_INFO)
+        return staging.pending if staging is not None else {}
+
+    def _staged_path(self, record: StoredFile) -> Path | None:
+        """The file this transaction staged for `record`, if it did (not visible under its key yet)."""
+        staging = self.session.info.get(STAGING_INFO)
+        if staging is not None and staging.pending.get(record.key) == record.sha256:
+            return staging.unit / record.sha256
+        return None
 
     def _record(
         self,
@@ -98,15 +162,6 @@ class FileService:
             run_after_commit(self.session, lambda: self._drop_content_if_unused(old_sha256))
         return previous
 
-    def _undo_on_rollback(self, key: str, previous_sha256: str | None) -> None:
-        def undo() -> None:
-            if previous_sha256 and self.store.has_content(previous_sha256):
-                self.store.link(key, previous_sha256)
-            else:
-                self.store.remove_key(key)
-
-        run_after_rollback(self.session, undo)
-
     def get(self, key: str) -> StoredFile:
         record = self.files.get(key)
         if record is None:
@@ -118,9 +173,15 @@ class FileService:
         return self.files.page(prefix, limit=limit, cursor=cursor)
 
     def open(self, record: StoredFile) -> Iterator[bytes]:
+        staged = self._staged_path(record)
+        if staged is not None:
+            return read_chunks(staged)
         return self.store.open(record.key, record.sha256, record.size)
 
     def local_path(self, record: StoredFile) -> Path:
+        staged = self._staged_path(record)
+        if staged is not None:
+            return staged
         return self.store.local_path(record.key, record.sha256, record.size)
 
     def local_paths(self, keys: Sequence[str]) -> list[Path]:
@@ -132,12 +193,12 @@ class FileService:
             raise NotFound(
                 f"no stored file {missing[0]!r}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
             )
-        wanted = [(records[key].key, records[key].sha256, records[key].size) for key in keys]
         with ThreadPoolExecutor(max_workers=VERIFY_THREADS) as pool:
-            return list(pool.map(lambda entry: self.store.local_path(*entry), wanted))
+            return list(pool.map(self.local_path, [records[key] for key in keys]))
 
     def delete(self, key: str) -> None:
         record = self.get(key)
+        self._pending().pop(key, None)
         self.files.delete(record)
         sha256 = record.sha256
         run_after_commit(self.session, lambda: self._remove(key, sha256))
@@ -146,6 +207,9 @@ class FileService:
         """Delete every file under a folder-like prefix (a project, a revision), after commit."""
         prefix = prefix.rstrip("/") + "/"
         contents = set(self.files.delete_under(prefix))
+        pending = self._pending()
+        for key in [key for key in pending if key.startswith(prefix)]:
+            del pending[key]
 
         def remove() -> None:
             self.store.remove_tree(prefix.rstrip("/"))
@@ -163,10 +227,3 @@ class FileService:
         with Session(bind=self.session.get_bind()) as check:
             if StoredFileRepository(check).count_with_content(sha256) == 0:
                 self.store.remove_content(sha256)
-
-    def collect_garbage(self) -> int:
-        """Remove stored contents that no record refers to (left by a crash between write and commit)."""
-        orphans = self.store.unreferenced_blobs(self.files.all_contents())
-        for sha256 in orphans:
-            self.store.remove_content(sha256)
-        return len(orphans)
