@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from modelyard.cli.output import print_fields, print_json, print_table
+from modelyard.cli.params import ArchitectureArgument
 from modelyard.cli.state import client
 
 app = typer.Typer(help="Model architectures that can be trained.", no_args_is_help=True)
@@ -38,7 +39,7 @@ def list_architectures(
 
 
 @app.command("show")
-def show(ctx: typer.Context, architecture_id: str, json: JsonOption = False) -> None:
+def show(ctx: typer.Context, architecture_id: ArchitectureArgument, json: JsonOption = False) -> None:
     """Show an architecture: input, hyperparameters with defaults and bounds, weights, stats."""
     architecture = client(ctx).architectures.get(architecture_id)
     if json:
@@ -81,8 +82,8 @@ def list_weights(ctx: typer.Context, json: JsonOption = False) -> None:
 @weights_app.command("import")
 def import_weights(
     ctx: typer.Context,
-    architecture_id: str,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    architecture_id: ArchitectureArgument,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The weights file.")],
     json: JsonOption = False,
 ) -> None:
     """Import weights downloaded elsewhere; refused unless the file's sha256 matches the manifest."""
@@ -94,7 +95,7 @@ def import_weights(
 
 
 @weights_app.command("delete")
-def delete_weights(ctx: typer.Context, architecture_id: str) -> None:
+def delete_weights(ctx: typer.Context, architecture_id: ArchitectureArgument) -> None:
     """Remove an architecture's cached weights (they are downloaded or imported again when needed)."""
     client(ctx).architectures.delete_weights(architecture_id)
     print(f"deleted cached weights of {architecture_id}")

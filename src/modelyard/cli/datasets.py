@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from modelyard.cli.jobs import exit_if_unsuccessful, follow
-from modelyard.cli.output import console, fail, print_fields, print_json, print_table
+from modelyard.cli.output import Id, console, fail, print_fields, print_json, print_table
+from modelyard.cli.params import DatasetRevisionArgument, ProjectArgument
 from modelyard.cli.state import client
 
 app = typer.Typer(help="Datasets: images, annotations, subsets, revisions, import and export.", no_args_is_help=True)
@@ -23,7 +24,7 @@ FORMATS = "coco | voc | yolo | imagenet | datumaro"
 @app.command("upload")
 def upload(
     ctx: typer.Context,
-    project: str,
+    project: ProjectArgument,
     paths: Annotated[list[Path], typer.Argument(help="Image files, zips of images, or folders (their images).")],
     atomic: Annotated[bool, typer.Option("--atomic", help="Store nothing if any file is rejected.")] = False,
     json: JsonOption = False,
@@ -61,7 +62,7 @@ def _expand(paths: list[Path]) -> list[Path]:
 @app.command("items")
 def items(
     ctx: typer.Context,
-    project: str,
+    project: ProjectArgument,
     subset: Annotated[str | None, typer.Option(help="unassigned | training | validation | testing")] = None,
     annotated: Annotated[bool | None, typer.Option("--annotated/--not-annotated", help="Only (not) annotated.")] = None,
     label: Annotated[str | None, typer.Option(help="Only items whose annotation uses this label.")] = None,
@@ -81,7 +82,7 @@ def items(
         "items",
         ["id", "name", "size", "subset", "annotation", "reviewed", "uploaded"],
         [
-            (i.id, i.name, f"{i.width}x{i.height}", i.subset, _summary(i.annotation) if i.annotated else "-",
+            (Id(i.id), i.name, f"{i.width}x{i.height}", i.subset, _summary(i.annotation) if i.annotated else "-",
              "yes" if i.user_reviewed else "", i.uploaded_at)
             for i in found
         ],
@@ -99,14 +100,18 @@ def _summary(annotation: Any) -> str:
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, project: str, items: Annotated[list[str], typer.Argument(help="Item ids.")]) -> None:
+def delete(
+    ctx: typer.Context,
+    project: ProjectArgument,
+    items: Annotated[list[str], typer.Argument(help="Item ids (or their first 6+ characters).")],
+) -> None:
     """Delete dataset items (images stay while a dataset revision references them)."""
     count = client(ctx).datasets.delete_items(project, items)
     print(f"deleted {count} item(s)")
 
 
 @app.command("revisions")
-def revisions(ctx: typer.Context, project: str, json: JsonOption = False) -> None:
+def revisions(ctx: typer.Context, project: ProjectArgument, json: JsonOption = False) -> None:
     """List a project's dataset revisions, newest first."""
     found = client(ctx).datasets.revisions(project)
     if json:
@@ -117,7 +122,7 @@ def revisions(ctx: typer.Context, project: str, json: JsonOption = False) -> Non
         ["number", "items", "training", "validation", "testing", "files", "created", "id"],
         [
             (r.number, r.item_count, r.subset_counts.get("training", 0), r.subset_counts.get("validation", 0),
-             r.subset_counts.get("testing", 0), "deleted" if r.files_deleted else "kept", r.created_at, r.id)
+             r.subset_counts.get("testing", 0), "deleted" if r.files_deleted else "kept", r.created_at, Id(r.id))
             for r in found
         ],
     )
@@ -126,7 +131,7 @@ def revisions(ctx: typer.Context, project: str, json: JsonOption = False) -> Non
 @revision_app.command("create")
 def revision_create(
     ctx: typer.Context,
-    project: str,
+    project: ProjectArgument,
     split: Annotated[str, typer.Option(help="Ratios of new items: training,validation,testing.")] = "0.7,0.2,0.1",
     seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
     json: JsonOption = False,
@@ -143,7 +148,12 @@ def revision_create(
 
 
 @revision_app.command("show")
-def revision_show(ctx: typer.Context, project: str, revision: str, json: JsonOption = False) -> None:
+def revision_show(
+    ctx: typer.Context,
+    project: ProjectArgument,
+    revision: DatasetRevisionArgument,
+    json: JsonOption = False,
+) -> None:
     """Show a revision (id, number or `latest`)."""
     _show_revision(client(ctx).datasets.revision(project, revision), json)
 
@@ -151,8 +161,8 @@ def revision_show(ctx: typer.Context, project: str, revision: str, json: JsonOpt
 @revision_app.command("items")
 def revision_items(
     ctx: typer.Context,
-    project: str,
-    revision: str,
+    project: ProjectArgument,
+    revision: DatasetRevisionArgument,
     subset: Annotated[str | None, typer.Option(help="training | validation | testing")] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
     json: JsonOption = False,
@@ -165,7 +175,7 @@ def revision_items(
     print_table(
         "revision items",
         ["item", "subset", "size", "labels", "boxes", "polygons"],
-        [(i.item_id, i.subset, f"{i.width}x{i.height}", ", ".join(i.label_names), len(i.boxes), len(i.polygons))
+        [(Id(i.item_id), i.subset, f"{i.width}x{i.height}", ", ".join(i.label_names), len(i.boxes), len(i.polygons))
          for i in page.items],
     )
 
@@ -173,8 +183,8 @@ def revision_items(
 @revision_app.command("delete-files")
 def revision_delete_files(
     ctx: typer.Context,
-    project: str,
-    revision: str,
+    project: ProjectArgument,
+    revision: DatasetRevisionArgument,
     force: Annotated[bool, typer.Option("--force", help="Even while kept model revisions need it.")] = False,
     json: JsonOption = False,
 ) -> None:
@@ -235,7 +245,7 @@ def import_dataset(
 @app.command("export")
 def export_dataset(
     ctx: typer.Context,
-    project: str,
+    project: ProjectArgument,
     format: Annotated[str, typer.Option("--format", help=FORMATS)],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the zip.")],
     revision: Annotated[str | None, typer.Option(help="Revision id or number; default: the current dataset.")] = None,
@@ -264,8 +274,8 @@ def _show_job(job: Any, json: bool) -> None:
 
 def annotate(
     ctx: typer.Context,
-    project: str,
-    item: str,
+    project: ProjectArgument,
+    item: Annotated[str, typer.Argument(help="Dataset item id (or its first 6+ characters).")],
     label: Annotated[list[str] | None, typer.Option("--label", help="A label (classification); repeat.")] = None,
     box: Annotated[list[str] | None, typer.Option("--box", help="x,y,width,height,label (detection); repeat.")] = None,
     polygon: Annotated[

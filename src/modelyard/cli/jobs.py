@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from modelyard.cli.following import follow
-from modelyard.cli.output import fail, parse_pairs, print_fields, print_json, print_table
+from modelyard.cli.output import Id, fail, parse_pairs, print_fields, print_json, print_table
+from modelyard.cli.params import JobArgument
 from modelyard.cli.state import client
 
 app = typer.Typer(help="Background jobs: list, follow, wait, cancel.", no_args_is_help=True)
@@ -45,7 +46,7 @@ def list_jobs(
     print_table(
         "jobs",
         ["id", "type", "status", "progress", "step", "created"],
-        [(j.id, j.type, j.status, f"{j.progress:.0f}%", j.step, j.created_at) for j in page.items],
+        [(Id(j.id), j.type, j.status, f"{j.progress:.0f}%", j.step, j.created_at) for j in page.items],
     )
 
 
@@ -60,7 +61,7 @@ def types(ctx: typer.Context, json: JsonOption = False) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, job_id: str, json: JsonOption = False) -> None:
+def show(ctx: typer.Context, job_id: JobArgument, json: JsonOption = False) -> None:
     """Show a job."""
     _show(client(ctx).jobs.get(job_id), json)
 
@@ -68,7 +69,7 @@ def show(ctx: typer.Context, job_id: str, json: JsonOption = False) -> None:
 @app.command("submit")
 def submit(
     ctx: typer.Context,
-    job_type: str,
+    job_type: Annotated[str, typer.Argument(help="A job type (`modelyard job types`).")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value (value parsed as JSON).")] = None,
     project: Annotated[str | None, typer.Option(help="Project the job belongs to.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Follow progress until the job ends.")] = False,
@@ -84,7 +85,7 @@ def submit(
 
 
 @app.command("wait")
-def wait(ctx: typer.Context, job_id: str, json: JsonOption = False) -> None:
+def wait(ctx: typer.Context, job_id: JobArgument, json: JsonOption = False) -> None:
     """Follow a submitted job with a progress bar until it ends, through server restarts.
 
     Exits 0 if the job succeeded, else 1 with one line saying how it ended.
@@ -96,7 +97,7 @@ def wait(ctx: typer.Context, job_id: str, json: JsonOption = False) -> None:
 
 
 @app.command("cancel")
-def cancel(ctx: typer.Context, job_id: str, json: JsonOption = False) -> None:
+def cancel(ctx: typer.Context, job_id: JobArgument, json: JsonOption = False) -> None:
     """Cancel a job: at once if pending, cooperatively then by signal if running."""
     _show(client(ctx).jobs.cancel(job_id), json)
 
@@ -104,7 +105,7 @@ def cancel(ctx: typer.Context, job_id: str, json: JsonOption = False) -> None:
 @app.command("logs")
 def logs(
     ctx: typer.Context,
-    job_id: str,
+    job_id: JobArgument,
     follow_log: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing until the job ends.")] = False,
 ) -> None:
     """Print a job's log."""

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from modelyard.cli.output import print_json, print_table
+from modelyard.cli.output import Id, print_json, print_table
+from modelyard.cli.params import LabelArgument, ProjectArgument
 from modelyard.cli.state import client
 
 app = typer.Typer(help="Labels of a project.", no_args_is_help=True)
@@ -16,8 +17,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @app.command("add")
 def add(
     ctx: typer.Context,
-    project: str,
-    name: str,
+    project: ProjectArgument,
+    name: Annotated[str, typer.Argument(help="Name of the new label.")],
     color: Annotated[str | None, typer.Option(help="Hex RGB, e.g. '#ff8800'.")] = None,
     hotkey: Annotated[str | None, typer.Option(help="e.g. '1' or 'ctrl+k'.")] = None,
     json: JsonOption = False,
@@ -27,7 +28,7 @@ def add(
 
 
 @app.command("list")
-def list_labels(ctx: typer.Context, project: str, json: JsonOption = False) -> None:
+def list_labels(ctx: typer.Context, project: ProjectArgument, json: JsonOption = False) -> None:
     """List a project's labels."""
     labels = client(ctx).projects.labels(project)
     if json:
@@ -37,13 +38,25 @@ def list_labels(ctx: typer.Context, project: str, json: JsonOption = False) -> N
 
 
 @app.command("rename")
-def rename(ctx: typer.Context, project: str, label: str, new_name: str, json: JsonOption = False) -> None:
+def rename(
+    ctx: typer.Context,
+    project: ProjectArgument,
+    label: LabelArgument,
+    new_name: Annotated[str, typer.Argument(help="The new name.")],
+    json: JsonOption = False,
+) -> None:
     """Rename a label (by name or id)."""
     _print_one(client(ctx).projects.update_label(project, label, name=new_name), json)
 
 
 @app.command("recolor")
-def recolor(ctx: typer.Context, project: str, label: str, color: str, json: JsonOption = False) -> None:
+def recolor(
+    ctx: typer.Context,
+    project: ProjectArgument,
+    label: LabelArgument,
+    color: Annotated[str, typer.Argument(help="Hex RGB, e.g. '#ff8800'.")],
+    json: JsonOption = False,
+) -> None:
     """Change a label's color."""
     _print_one(client(ctx).projects.update_label(project, label, color=color), json)
 
@@ -51,8 +64,8 @@ def recolor(ctx: typer.Context, project: str, label: str, color: str, json: Json
 @app.command("hotkey")
 def hotkey(
     ctx: typer.Context,
-    project: str,
-    label: str,
+    project: ProjectArgument,
+    label: LabelArgument,
     key: Annotated[str | None, typer.Argument(help="The hotkey; omit to clear it.")] = None,
     json: JsonOption = False,
 ) -> None:
@@ -63,8 +76,8 @@ def hotkey(
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    project: str,
-    label: str,
+    project: ProjectArgument,
+    label: LabelArgument,
     force: Annotated[
         bool, typer.Option("--force", help="Also remove the annotation shapes that use it (refused otherwise).")
     ] = False,
@@ -82,4 +95,4 @@ def _print_one(label, json: bool) -> None:  # noqa: ANN001
 
 
 def _table(labels) -> None:  # noqa: ANN001
-    print_table(None, ["name", "color", "hotkey", "id"], [(lb.name, lb.color, lb.hotkey, lb.id) for lb in labels])
+    print_table(None, ["name", "color", "hotkey", "id"], [(lb.name, lb.color, lb.hotkey, Id(lb.id)) for lb in labels])

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.main
 
 from modelyard import __version__
 from modelyard.cli import architectures, datasets, jobs, labels, pipeline, projects, registry, revisions, server
+from modelyard.cli.help import tidy
 from modelyard.cli.output import fail
 from modelyard.cli.state import CliState
 
 if TYPE_CHECKING:
+    from modelyard.errors import ModelyardError
     from modelyard.sdk.errors import ApiError
 
 app = typer.Typer(
@@ -69,12 +74,27 @@ def root(
     ctx.call_on_close(state.close)
 
 
-def main() -> None:
+def command() -> Any:
+    """The Click command tree of `app`, with help that names arguments and flags as manuals do."""
+    global _command
+    if _command is None:
+        _command = tidy(typer.main.get_command(app))
+    return _command
+
+
+_command: Any = None
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """Run the CLI; every failure ends as one red line on stderr and exit code 1."""
     try:
-        # Outside standalone mode Typer returns a command's `typer.Exit(code)` instead of raising it.
-        code = app(standalone_mode=False)
+        # Outside standalone mode Click returns a command's `typer.Exit(code)` instead of raising it.
+        code = command().main(args=args, prog_name="modelyard", standalone_mode=False)
     except _api_errors() as error:
         fail(error.detail)
+        sys.exit(1)
+    except _domain_errors() as error:  # raised by the SDK before any request, e.g. a malformed reference
+        fail(error.message)
         sys.exit(1)
     except _connection_errors() as error:
         fail(f"cannot reach the modelyard server ({error}); is `modelyard serve` running at that URL?")
@@ -89,8 +109,24 @@ def main() -> None:
         hint = f" (see `{context.command_path} --help`)" if context is not None else ""
         fail(f"{error.format_message()}{hint}")  # type: ignore[attr-defined]  # both click copies define it
         sys.exit(1)
+    except OSError as error:  # a file named on the command line that cannot be read or written
+        fail(_os_error_line(error))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        fail("interrupted")
+        sys.exit(130)
+    except Exception as error:  # a defect, not bad input: still one line, the traceback only on request
+        if os.environ.get("MODELYARD_DEBUG"):
+            raise
+        fail(f"internal error: {type(error).__name__}: {error} (MODELYARD_DEBUG=1 shows the traceback)")
+        sys.exit(1)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _os_error_line(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return f"{error.filename}: {reason}" if error.filename else reason
 
 
 # The except clauses below are evaluated only when a command has raised, and they look the SDK's and httpx's
@@ -103,9 +139,15 @@ def _api_errors() -> tuple[type[ApiError], ...]:
     return (errors.ApiError,) if errors is not None else ()
 
 
+def _domain_errors() -> tuple[type[ModelyardError], ...]:
+    errors = sys.modules.get("modelyard.errors")
+    return (errors.ModelyardError,) if errors is not None else ()
+
+
 def _connection_errors() -> tuple[type[BaseException], ...]:
     httpx = sys.modules.get("httpx")
-    return (httpx.ConnectError, httpx.ConnectTimeout) if httpx is not None else ()
+    # Refused, timed out, dropped mid-answer (a server restarting), or a URL it cannot use.
+    return (httpx.TransportError, httpx.InvalidURL) if httpx is not None else ()
 
 
 def _click_errors() -> tuple[type[BaseException], ...]:

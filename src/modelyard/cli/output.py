@@ -28,15 +28,43 @@ def print_json(value: Any) -> None:
     print(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
 
 
+class Id(str):
+    """A table cell holding an id: shown as its shortest prefix (8 characters or more) that tells the column's ids
+    apart, which every command accepts in place of the id, and never cut or wrapped."""
+
+
+def shown_id(value: str | None) -> Id | None:
+    return None if value is None else Id(value)
+
+
+SHORTEST_SHOWN_ID = 8  # the server accepts 6 or more; 8 keeps ids apart across a project in practice
+
+
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     from rich.table import Table
 
+    cells = [list(row) for row in rows]
     table = Table(title=title, show_lines=False, header_style="bold")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
+    for index, column in enumerate(columns):
+        ids = {str(row[index]) for row in cells if isinstance(row[index], Id)}
+        if ids:
+            width = _distinct_prefix_length(ids)
+            for row in cells:
+                row[index] = row[index][:width] if isinstance(row[index], Id) else row[index]
+            table.add_column(column, no_wrap=True, min_width=max(width, len(column)))
+        else:
+            table.add_column(column)
+    for row in cells:
         table.add_row(*(_cell(value) for value in row))
     console.print(table)
+
+
+def _distinct_prefix_length(ids: set[str]) -> int:
+    longest = max(len(value) for value in ids)
+    for length in range(SHORTEST_SHOWN_ID, longest):
+        if len({value[:length] for value in ids}) == len(ids):
+            return length
+    return longest
 
 
 def print_fields(fields: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from modelyard.cli.jobs import exit_if_unsuccessful, follow
 from modelyard.cli.output import print_fields, print_json, print_table
+from modelyard.cli.params import ProjectArgument, RevisionArgument
 from modelyard.cli.state import client
 from modelyard.pipelines.defaults import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_VARIANT
 
@@ -21,8 +22,8 @@ VariantOption = Annotated[str, typer.Option("--variant", help="FORMAT-PRECISION:
 @app.command("enable")
 def enable(
     ctx: typer.Context,
-    project: str,
-    revision: Annotated[str, typer.Argument(help="Model revision id.")],
+    project: ProjectArgument,
+    revision: RevisionArgument,
     variant: VariantOption = DEFAULT_VARIANT,
     threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
                                              help="Confidence threshold.")] = DEFAULT_CONFIDENCE_THRESHOLD,  # fmt: skip
@@ -34,14 +35,14 @@ def enable(
 
 
 @app.command("disable")
-def disable(ctx: typer.Context, project: str, json: JsonOption = False) -> None:
+def disable(ctx: typer.Context, project: ProjectArgument, json: JsonOption = False) -> None:
     """Stop serving predictions."""
     status = client(ctx).pipelines.disable(project)
     print_json(status) if json else print(f"pipeline of {project} disabled")
 
 
 @app.command("status")
-def status(ctx: typer.Context, project: str, json: JsonOption = False) -> None:
+def status(ctx: typer.Context, project: ProjectArgument, json: JsonOption = False) -> None:
     """What the pipeline serves, and its metrics since it was enabled."""
     found = client(ctx).pipelines.status(project)
     print_json(found) if json else _show(found)
@@ -50,7 +51,7 @@ def status(ctx: typer.Context, project: str, json: JsonOption = False) -> None:
 @app.command("predict")
 def predict(
     ctx: typer.Context,
-    project: str,
+    project: ProjectArgument,
     images: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Image files.")],
     json: JsonOption = False,
 ) -> None:
@@ -69,7 +70,7 @@ def predict(
 @app.command("batch")
 def batch(
     ctx: typer.Context,
-    project: str,
+    project: ProjectArgument,
     input_dir: Annotated[Path, typer.Argument(help="Folder of images (on the server).")],
     output_dir: Annotated[Path, typer.Argument(help="Folder for predictions.json (on the server).")],
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until the job ends.")] = False,
@@ -94,7 +95,7 @@ def batch(
 
 def deploy(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="Model revision id.")],
+    revision: RevisionArgument,
     variant: VariantOption = DEFAULT_VARIANT,
     output: Annotated[Path, typer.Option("--output", "-o", help="Zip file to write.")] = Path("model.zip"),
 ) -> None:

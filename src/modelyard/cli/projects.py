@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from modelyard.cli.output import print_fields, print_json, print_table
+from modelyard.cli.output import Id, print_fields, print_json, print_table
+from modelyard.cli.params import ProjectArgument
 from modelyard.cli.state import client
 
 app = typer.Typer(help="Projects: a task type and its labels.", no_args_is_help=True)
@@ -18,7 +19,7 @@ TASKS = "multiclass_classification | multilabel_classification | detection | ins
 @app.command("create")
 def create(
     ctx: typer.Context,
-    name: str,
+    name: Annotated[str, typer.Argument(help="Name of the new project (unique).")],
     task: Annotated[str, typer.Option("--task", help=TASKS)],
     label: Annotated[list[str] | None, typer.Option("--label", help="A label name; repeat for more.")] = None,
     description: Annotated[str, typer.Option(help="What the project is about.")] = "",
@@ -49,26 +50,36 @@ def list_projects(
         "projects",
         ["name", "task", "labels", "created", "id"],
         [
-            (p.name, p.task_type.value, ", ".join(label.name for label in p.labels), p.created_at, p.id)
+            (p.name, p.task_type.value, ", ".join(label.name for label in p.labels), p.created_at, Id(p.id))
             for p in projects
         ],
     )
 
 
 @app.command("show")
-def show(ctx: typer.Context, project: str, json: JsonOption = False) -> None:
+def show(ctx: typer.Context, project: ProjectArgument, json: JsonOption = False) -> None:
     """Show a project (by name or id)."""
     _show(client(ctx).projects.get(project), json)
 
 
 @app.command("rename")
-def rename(ctx: typer.Context, project: str, new_name: str, json: JsonOption = False) -> None:
+def rename(
+    ctx: typer.Context,
+    project: ProjectArgument,
+    new_name: Annotated[str, typer.Argument(help="The new name.")],
+    json: JsonOption = False,
+) -> None:
     """Rename a project."""
     _show(client(ctx).projects.update(project, name=new_name), json)
 
 
 @app.command("describe")
-def describe(ctx: typer.Context, project: str, description: str, json: JsonOption = False) -> None:
+def describe(
+    ctx: typer.Context,
+    project: ProjectArgument,
+    description: Annotated[str, typer.Argument(help="The new description.")],
+    json: JsonOption = False,
+) -> None:
     """Set a project's description."""
     _show(client(ctx).projects.update(project, description=description), json)
 
@@ -76,7 +87,7 @@ def describe(ctx: typer.Context, project: str, description: str, json: JsonOptio
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    project: str,
+    project: ProjectArgument,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a project with everything under it (dataset, models, files)."""
@@ -101,5 +112,5 @@ def _show(project, json: bool) -> None:  # noqa: ANN001
         }
     )
     print_table(
-        None, ["label", "color", "hotkey", "id"], [(lb.name, lb.color, lb.hotkey, lb.id) for lb in project.labels]
+        None, ["label", "color", "hotkey", "id"], [(lb.name, lb.color, lb.hotkey, Id(lb.id)) for lb in project.labels]
     )

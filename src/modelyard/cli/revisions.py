@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from modelyard.cli.jobs import exit_if_unsuccessful, follow
-from modelyard.cli.output import parse_pairs, print_fields, print_json, print_table
+from modelyard.cli.output import Id, parse_pairs, print_fields, print_json, print_table, shown_id
+from modelyard.cli.params import ProjectArgument, RevisionArgument
 from modelyard.cli.state import client
 
 app = typer.Typer(help="Model revisions: what training produced.", no_args_is_help=True)
@@ -16,11 +17,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def train(
     ctx: typer.Context,
-    project: str,
+    project: ProjectArgument,
     arch: Annotated[str, typer.Option("--arch", help="Architecture id (`modelyard architectures list`).")],
     set_: Annotated[list[str] | None, typer.Option("--set", help="Hyperparameter key=value, e.g. epochs=5 or "
                                                    "augmentations.horizontal_flip=false.")] = None,  # fmt: skip
-    base: Annotated[str, typer.Option(help="pretrained | scratch | a model revision id to fine-tune.")] = "pretrained",
+    base: Annotated[
+        str, typer.Option(help="pretrained | scratch | a model revision to fine-tune (PROJECT/NUMBER or id).")
+    ] = "pretrained",
     dataset_revision: Annotated[str | None, typer.Option(help="Dataset revision id or number.")] = None,
     name: Annotated[str | None, typer.Option(help="Name of the new revision.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until the training ends.")] = False,
@@ -59,7 +62,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
 @app.command("list")
 def list_revisions(
     ctx: typer.Context,
-    project: str,
+    project: ProjectArgument,
     arch: Annotated[str | None, typer.Option("--arch", help="Only this architecture.")] = None,
     status: Annotated[str | None, typer.Option(help="running|succeeded|failed|cancelled")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
@@ -71,22 +74,22 @@ def list_revisions(
         print_json(page.items)
         return
     print_table(
-        "model revisions",
+        f"model revisions of {project} (name one as {project}/# or by id)",
         ["#", "name", "architecture", "status", "metric", "weights", "parent", "id"],
-        [(r.number, r.name, r.architecture_id, r.status, _metric(r), r.weights_status, r.parent_id, r.id)
+        [(r.number, r.name, r.architecture_id, r.status, _metric(r), r.weights_status, shown_id(r.parent_id), Id(r.id))
          for r in page.items],
     )  # fmt: skip
 
 
 @app.command("show")
-def show(ctx: typer.Context, revision: str, json: JsonOption = False) -> None:
+def show(ctx: typer.Context, revision: RevisionArgument, json: JsonOption = False) -> None:
     """Show a model revision."""
     found = client(ctx).models.get(revision)
     print_json(found) if json else _show(found)
 
 
 @app.command("metrics")
-def metrics(ctx: typer.Context, revision: str, json: JsonOption = False) -> None:
+def metrics(ctx: typer.Context, revision: RevisionArgument, json: JsonOption = False) -> None:
     """Per-epoch training metrics."""
     records = client(ctx).models.metrics(revision)
     if json:
@@ -98,26 +101,31 @@ def metrics(ctx: typer.Context, revision: str, json: JsonOption = False) -> None
 
 
 @app.command("logs")
-def logs(ctx: typer.Context, revision: str) -> None:
+def logs(ctx: typer.Context, revision: RevisionArgument) -> None:
     """The revision's training log."""
     print(client(ctx).models.log(revision), end="")
 
 
 @app.command("lineage")
-def lineage(ctx: typer.Context, revision: str, json: JsonOption = False) -> None:
+def lineage(ctx: typer.Context, revision: RevisionArgument, json: JsonOption = False) -> None:
     """Parents and children of a revision."""
     found = client(ctx).models.lineage(revision)
     if json:
         print_json(found)
         return
-    rows = [("ancestor", r.number, r.name, r.id) for r in reversed(found.ancestors)]
-    rows.append(("this", found.revision.number, found.revision.name, found.revision.id))
-    rows += [("descendant", r.number, r.name, r.id) for r in found.descendants]
+    rows = [("ancestor", r.number, r.name, Id(r.id)) for r in reversed(found.ancestors)]
+    rows.append(("this", found.revision.number, found.revision.name, Id(found.revision.id)))
+    rows += [("descendant", r.number, r.name, Id(r.id)) for r in found.descendants]
     print_table("lineage", ["relation", "#", "name", "id"], rows)
 
 
 @app.command("rename")
-def rename(ctx: typer.Context, revision: str, name: str, json: JsonOption = False) -> None:
+def rename(
+    ctx: typer.Context,
+    revision: RevisionArgument,
+    name: Annotated[str, typer.Argument(help="The new name.")],
+    json: JsonOption = False,
+) -> None:
     """Rename a revision."""
     found = client(ctx).models.rename(revision, name)
     print_json(found) if json else _show(found)
@@ -162,7 +170,7 @@ WaitOption = Annotated[bool, typer.Option("--wait", help="Show progress until th
 
 def export(
     ctx: typer.Context,
-    revision: str,
+    revision: RevisionArgument,
     format: Annotated[str, typer.Option("--format", help="openvino | onnx")] = "openvino",
     precision: Annotated[str, typer.Option(help="fp16 | fp32 (ONNX: fp32)")] = "fp16",
     wait: WaitOption = False,
@@ -178,7 +186,7 @@ def export(
 
 def evaluate(
     ctx: typer.Context,
-    revision: str,
+    revision: RevisionArgument,
     variant: Annotated[
         str, typer.Option(help="pytorch-fp32 | openvino-fp16 | openvino-fp32 | onnx-fp32 | openvino-int8")
     ] = "openvino-fp16",
@@ -209,7 +217,7 @@ def evaluate(
 
 def optimize(
     ctx: typer.Context,
-    revision: str,
+    revision: RevisionArgument,
     max_drop: Annotated[float | None, typer.Option(help="Accuracy-controlled: largest absolute accuracy drop.")] = None,
     wait: WaitOption = False,
     json: JsonOption = False,
@@ -223,14 +231,14 @@ def optimize(
 
 
 @app.command("variants")
-def variants(ctx: typer.Context, revision: str, json: JsonOption = False) -> None:
+def variants(ctx: typer.Context, revision: RevisionArgument, json: JsonOption = False) -> None:
     """A revision's variants with size, parity and speed."""
     found = client(ctx).models.variants(revision)
     print_json(found) if json else _variants(found)
 
 
 @app.command("evaluations")
-def evaluations(ctx: typer.Context, revision: str, json: JsonOption = False) -> None:
+def evaluations(ctx: typer.Context, revision: RevisionArgument, json: JsonOption = False) -> None:
     """A revision's evaluations."""
     found = client(ctx).models.evaluations(revision)
     print_json(found) if json else _evaluations(found)
@@ -239,7 +247,7 @@ def evaluations(ctx: typer.Context, revision: str, json: JsonOption = False) -> 
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    revision: str,
+    revision: RevisionArgument,
     weights_only: Annotated[
         bool, typer.Option("--weights-only", help="Keep the record, metrics and evaluations.")
     ] = False,
@@ -263,5 +271,5 @@ def _variants(rows: list[Any]) -> None:
 
 def _evaluations(rows: list[Any]) -> None:
     print_table("evaluations", ["variant", "subset", "images", "metric", "value", "id"],
-                [(e.variant, e.subset, e.item_count, e.metric_name, f"{e.metric_value:.4f}", e.id)
+                [(e.variant, e.subset, e.item_count, e.metric_name, f"{e.metric_value:.4f}", Id(e.id))
                  for e in rows])  # fmt: skip

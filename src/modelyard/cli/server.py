@@ -68,7 +68,10 @@ def serve(
 
 
 @db_app.command("upgrade")
-def db_upgrade(ctx: typer.Context, revision: str = "head") -> None:
+def db_upgrade(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="Migration to reach; default: the newest.")] = "head",
+) -> None:
     """Apply the database migrations up to REVISION (default: the newest)."""
     from modelyard.db import migrate
     from modelyard.db.engine import Database

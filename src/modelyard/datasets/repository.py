@@ -11,6 +11,7 @@ from sqlalchemy import Row, Table, Text, cast, delete, exists, func, insert, sel
 from sqlalchemy.orm import Session
 
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage
+from modelyard.kit.ids import one_by_id_prefix
 from modelyard.kit.pagination import Order, keyset_page
 
 ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
@@ -29,6 +30,11 @@ class ItemRepository:
     def get(self, project_id: str, item_id: str) -> DatasetItem | None:
         item = self.session.get(DatasetItem, item_id)
         return item if item is not None and item.project_id == project_id else None
+
+    def by_id_prefix(self, project_id: str, prefix: str) -> DatasetItem | None:
+        return one_by_id_prefix(
+            self.session, DatasetItem, prefix, DatasetItem.project_id == project_id, what="dataset item"
+        )
 
     def by_sha256(self, project_id: str, sha256s: Sequence[str]) -> dict[str, str]:
         """sha256 -> id of the item of the project that holds those bytes."""
@@ -222,6 +228,11 @@ class RevisionRepository:
     def get(self, project_id: str, revision_id: str) -> DatasetRevision | None:
         revision = self.session.get(DatasetRevision, revision_id)
         return revision if revision is not None and revision.project_id == project_id else None
+
+    def by_id_prefix(self, project_id: str, prefix: str) -> DatasetRevision | None:
+        return one_by_id_prefix(
+            self.session, DatasetRevision, prefix, DatasetRevision.project_id == project_id, what="dataset revision"
+        )
 
     def by_number(self, project_id: str, number: int) -> DatasetRevision | None:
         return self.session.scalar(

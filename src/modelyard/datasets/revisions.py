@@ -87,7 +87,7 @@ class DatasetRevisionService:
             number = int(reference)
             revision = self.revisions.by_number(project.id, number) if fits_int64(number) else None
         else:
-            revision = self.revisions.get(project.id, reference)
+            revision = self.revisions.get(project.id, reference) or self.revisions.by_id_prefix(project.id, reference)
         if revision is None:
             raise NotFound(
                 f"project {project.name!r} has no dataset revision {reference!r}: "

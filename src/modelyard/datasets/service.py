@@ -208,7 +208,8 @@ class DatasetService:
 
     # -- items -------------------------------------------------------------------------------
     def get(self, project: Project, item_id: str) -> DatasetItem:
-        item = self.items.get(project.id, item_id)
+        """An item of the project by its id or a unique prefix of it (6 characters or more)."""
+        item = self.items.get(project.id, item_id) or self.items.by_id_prefix(project.id, item_id)
         if item is None:
             raise NotFound(
                 f"project {project.name!r} has no dataset item {item_id!r}: list them with `modelyard dataset items`"
@@ -282,8 +283,15 @@ class DatasetService:
 
     def delete_items(self, project: Project, item_ids: Sequence[str]) -> int:
         """Delete items; an image stays on disk while a dataset revision still references it."""
-        items = self.items.many(project.id, item_ids)
-        missing = set(item_ids) - {item.id for item in items}
+        found = {item.id: item for item in self.items.many(project.id, item_ids)}
+        missing = set()
+        for reference in set(item_ids) - found.keys():  # not full ids: perhaps prefixes
+            item = self.items.by_id_prefix(project.id, reference)
+            if item is None:
+                missing.add(reference)
+            else:
+                found[item.id] = item
+        items = list(found.values())
         if missing:
             raise NotFound(f"project {project.name!r} has no dataset item(s) {', '.join(sorted(missing))}")
         kept = self.revisions.keys_kept_by_revisions([item.image_key for item in items])

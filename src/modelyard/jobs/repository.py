@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.jobs.models import Job
 from modelyard.jobs.states import ACTIVE_STATUSES
+from modelyard.kit.ids import one_by_id_prefix
 from modelyard.kit.pagination import Order, keyset_page
 
 
@@ -18,6 +19,9 @@ class JobRepository:
 
     def get(self, job_id: str) -> Job | None:
         return self.session.get(Job, job_id)
+
+    def by_id_prefix(self, prefix: str) -> Job | None:
+        return one_by_id_prefix(self.session, Job, prefix, what="job")
 
     def add(self, job: Job) -> Job:
         self.session.add(job)

@@ -47,7 +47,8 @@ class JobService:
         return job
 
     def get(self, job_id: str) -> Job:
-        job = self.jobs.get(job_id)
+        """A job by its id or a unique prefix of it (6 characters or more)."""
+        job = self.jobs.get(job_id) or self.jobs.by_id_prefix(job_id)
         if job is None:
             raise NotFound(f"job {job_id!r} does not exist: list jobs with `modelyard job list`")
         return job

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from modelyard.kit.ids import one_by_id_prefix
 from modelyard.kit.pagination import Order, keyset_page
 from modelyard.projects.models import Label, Project
 
@@ -15,6 +16,14 @@ class ProjectRepository:
 
     def get(self, project_id: str) -> Project | None:
         return self.session.get(Project, project_id)
+
+    def find(self, reference: str) -> Project | None:
+        """A project by id, by name, or by a unique prefix of its id, in that order."""
+        return (
+            self.get(reference)
+            or self.get_by_name(reference)
+            or one_by_id_prefix(self.session, Project, reference, what="project")
+        )
 
     def get_by_name(self, name: str) -> Project | None:
         return self.session.scalar(select(Project).where(Project.name == name))

@@ -6,8 +6,9 @@ import structlog
 from sqlalchemy.orm import Session
 
 from modelyard.db.base import utcnow
-from modelyard.errors import Conflict, NotFound
+from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.jobs.repository import JobRepository
+from modelyard.kit.ids import is_id_prefix
 from modelyard.kit.pagination import Order
 from modelyard.projects.models import Label, Project
 from modelyard.projects.repository import LabelRepository, ProjectRepository
@@ -38,8 +39,8 @@ class ProjectService:
 
     # -- projects ----------------------------------------------------------------------------
     def get(self, reference: str) -> Project:
-        """A project by id or by name."""
-        project = self.projects.get(reference) or self.projects.get_by_name(reference)
+        """A project by id, by name, or by a unique prefix of its id."""
+        project = self.projects.find(reference)
         if project is None:
             raise NotFound(f"project {reference!r} does not exist: list projects with `modelyard project list`")
         return project
@@ -109,6 +110,13 @@ class ProjectService:
         for label in project.labels:
             if label.id == reference or label.name == reference:
                 return label
+        if is_id_prefix(reference):
+            starting = [label for label in project.labels if label.id.startswith(reference)]
+            if len(starting) == 1:
+                return starting[0]
+            if starting:
+                raise InvalidInput(f"ambiguous id prefix {reference!r}: it matches {len(starting)} labels",
+                                   code="ambiguous_id")  # fmt: skip
         raise NotFound(f"project {project.name!r} has no label {reference!r}")
 
     def add_label(self, project: Project, request: LabelCreate) -> Label:

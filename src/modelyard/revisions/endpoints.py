@@ -74,6 +74,12 @@ def set_configuration(
     return TrainingConfigurationRead(architecture_id=architecture, overrides=overrides, hyperparameters=resolved)
 
 
+@router.get("/projects/{project}/models/{number}", response_model=ModelRevisionRead)
+def get_revision_by_number(project: str, number: str, service: ModelRevisions) -> ModelRevisionRead:
+    """A revision by its number in the project (`PROJECT/NUMBER`, e.g. digits/4); the project by name or id."""
+    return ModelRevisionRead.model_validate(service.get(f"{project}/{number}"))
+
+
 @router.get("/models/{revision_id}", response_model=ModelRevisionRead)
 def get_revision(revision_id: str, service: ModelRevisions) -> ModelRevisionRead:
     return ModelRevisionRead.model_validate(service.get(revision_id))

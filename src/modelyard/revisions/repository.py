@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from modelyard.kit.ids import one_by_id_prefix
 from modelyard.kit.pagination import Order, keyset_page
 from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant
 from modelyard.revisions.states import WeightsStatus
@@ -16,6 +17,14 @@ class ModelRevisionRepository:
 
     def get(self, revision_id: str) -> ModelRevision | None:
         return self.session.get(ModelRevision, revision_id)
+
+    def by_id_prefix(self, prefix: str) -> ModelRevision | None:
+        return one_by_id_prefix(self.session, ModelRevision, prefix, what="model revision")
+
+    def by_number(self, project_id: str, number: int) -> ModelRevision | None:
+        return self.session.scalar(
+            select(ModelRevision).where(ModelRevision.project_id == project_id, ModelRevision.number == number)
+        )
 
     def by_job(self, job_id: str) -> ModelRevision | None:
         return self.session.scalar(select(ModelRevision).where(ModelRevision.job_id == job_id))

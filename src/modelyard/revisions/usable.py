@@ -7,19 +7,44 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from modelyard.errors import Conflict, NotFound
+from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.kit.bounds import fits_int64
+from modelyard.projects.repository import ProjectRepository
 from modelyard.revisions.models import ModelRevision
 from modelyard.revisions.repository import ModelRevisionRepository
 from modelyard.revisions.states import RevisionStatus, WeightsStatus
 
 
-def require_revision(session: Session, revision_id: str) -> ModelRevision:
-    """The revision `revision_id` of any project, whatever its status."""
-    revision = ModelRevisionRepository(session).get(revision_id)
+def require_revision(session: Session, reference: str) -> ModelRevision:
+    """The revision `reference` names, of any project, whatever its status: its id, a unique prefix of the id
+    (6 characters or more), or `PROJECT/NUMBER` (the project by name or id, the revision by its number)."""
+    revisions = ModelRevisionRepository(session)
+    project_reference, slash, number = reference.rpartition("/")
+    if slash:
+        return _by_number(session, project_reference, number)
+    revision = revisions.get(reference) or revisions.by_id_prefix(reference)
     if revision is None:
         raise NotFound(
-            f"model revision {revision_id!r} does not exist: list a project's revisions with "
-            "`modelyard models list PROJECT`"
+            f"no model revision has the id {reference!r} (nor an id starting with it): list a project's revisions "
+            "with `modelyard models list PROJECT`"
+        )
+    return revision
+
+
+def _by_number(session: Session, project_reference: str, number: str) -> ModelRevision:
+    if not (number.isascii() and number.isdigit() and fits_int64(int(number))):
+        raise InvalidInput(
+            f"model revision {project_reference + '/' + number!r} is not valid: use PROJECT/NUMBER (e.g. digits/4) "
+            "or an id"
+        )
+    project = ProjectRepository(session).find(project_reference)
+    if project is None:
+        raise NotFound(f"project {project_reference!r} does not exist: list projects with `modelyard project list`")
+    revision = ModelRevisionRepository(session).by_number(project.id, int(number))
+    if revision is None:
+        raise NotFound(
+            f"project {project.name!r} has no model revision #{number}: list them with "
+            f"`modelyard models list {project.name}`"
         )
     return revision
 

@@ -60,8 +60,9 @@ class Pipelines:
         destination = Path(output_path)
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(destination.name + ".part")
+        path = f"/models/{self._client.models.id_of(revision)}/variants/{variant}/package"
         try:
-            with self._client.stream("GET", f"/models/{revision}/variants/{variant}/package") as response, \
+            with self._client.stream("GET", path) as response, \
                     partial.open("wb") as out:  # fmt: skip
                 for chunk in response.iter_bytes():
                     out.write(chunk)

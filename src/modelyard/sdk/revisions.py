@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import builtins
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from modelyard.errors import InvalidInput
 from modelyard.evaluations.schemas import EvaluationRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.kit.page import Page
@@ -54,20 +56,32 @@ class ModelRevisions:
         return self._client.get_model(Page[ModelRevisionRead], f"/projects/{project}/models", params=params)
 
     def get(self, revision: str) -> ModelRevisionRead:
-        return self._client.get_model(ModelRevisionRead, f"/models/{revision}")
+        """A revision by id, unique id prefix (6 characters or more) or `PROJECT/NUMBER` (e.g. digits/4)."""
+        project, slash, number = revision.rpartition("/")
+        if not slash:
+            return self._client.get_model(ModelRevisionRead, f"/models/{revision}")
+        if not project or not number:
+            raise InvalidInput(f"model revision {revision!r} is not valid: use PROJECT/NUMBER (e.g. digits/4) or an id")
+        return self._client.get_model(ModelRevisionRead, f"/projects/{quote(project)}/models/{quote(number)}")
+
+    def id_of(self, revision: str) -> str:
+        """What to put in a `/models/{id}` path: `PROJECT/NUMBER` is looked up; an id or prefix the server resolves."""
+        return self.get(revision).id if "/" in revision else revision
 
     def rename(self, revision: str, name: str) -> ModelRevisionRead:
-        return self._client.send_model(ModelRevisionRead, "PATCH", f"/models/{revision}", json={"name": name})
+        path = f"/models/{self.id_of(revision)}"
+        return self._client.send_model(ModelRevisionRead, "PATCH", path, json={"name": name})
 
     def metrics(self, revision: str) -> builtins.list[dict[str, Any]]:
-        metrics: builtins.list[dict[str, Any]] = self._client.request("GET", f"/models/{revision}/metrics").json()
+        path = f"/models/{self.id_of(revision)}/metrics"
+        metrics: builtins.list[dict[str, Any]] = self._client.request("GET", path).json()
         return metrics
 
     def log(self, revision: str) -> str:
-        return self._client.request("GET", f"/models/{revision}/log").text
+        return self._client.request("GET", f"/models/{self.id_of(revision)}/log").text
 
     def lineage(self, revision: str) -> Lineage:
-        return self._client.get_model(Lineage, f"/models/{revision}/lineage")
+        return self._client.get_model(Lineage, f"/models/{self.id_of(revision)}/lineage")
 
     def configuration(self, project: str, architecture: str) -> TrainingConfigurationRead:
         return self._client.get_model(
@@ -84,15 +98,17 @@ class ModelRevisions:
     # -- variants, evaluations, deletion -----------------------------------------------------
     def variants(self, revision: str) -> builtins.list[VariantRead]:
         return [
-            VariantRead.model_validate(v) for v in self._client.request("GET", f"/models/{revision}/variants").json()
+            VariantRead.model_validate(variant)
+            for variant in self._client.request("GET", f"/models/{self.id_of(revision)}/variants").json()
         ]
 
     def export(self, revision: str, format: str = "openvino", precision: str = "fp16") -> JobRead:
         body = {"format": format, "precision": precision}
-        return self._client.send_model(JobRead, "POST", f"/models/{revision}/variants", json=body)
+        return self._client.send_model(JobRead, "POST", f"/models/{self.id_of(revision)}/variants", json=body)
 
     def optimize(self, revision: str, max_drop: float | None = None) -> JobRead:
-        return self._client.send_model(JobRead, "POST", f"/models/{revision}:optimize", json={"max_drop": max_drop})
+        path = f"/models/{self.id_of(revision)}:optimize"
+        return self._client.send_model(JobRead, "POST", path, json={"max_drop": max_drop})
 
     def evaluate(self, revision: str, variant: str = "openvino-fp16", *, dataset_revision: str | int | None = None,
                  subset: str = "testing", force: bool = False) -> JobRead | EvaluationRead:  # fmt: skip
@@ -100,13 +116,13 @@ class ModelRevisions:
         same dataset revision (an EvaluationRead) unless `force`."""
         body = {"variant": variant, "subset": subset, "force": force,
                 "dataset_revision": None if dataset_revision is None else str(dataset_revision)}  # fmt: skip
-        response = self._client.request("POST", f"/models/{revision}:evaluate", json=body)
+        response = self._client.request("POST", f"/models/{self.id_of(revision)}:evaluate", json=body)
         if response.status_code == 200:
             return EvaluationRead.model_validate(response.json())
         return JobRead.model_validate(response.json())
 
     def evaluations(self, revision: str) -> builtins.list[EvaluationRead]:
-        response = self._client.request("GET", f"/models/{revision}/evaluations")
+        response = self._client.request("GET", f"/models/{self.id_of(revision)}/evaluations")
         return [EvaluationRead.model_validate(row) for row in response.json()]
 
     def compare(self, project: str, *, subset: str = "testing", dataset_revision: str | int | None = None,
@@ -117,4 +133,5 @@ class ModelRevisions:
         return [EvaluationRead.model_validate(row) for row in response.json()]
 
     def delete(self, revision: str, *, weights_only: bool = False) -> None:
-        self._client.request("DELETE", f"/models/{revision}", params={"weights_only": str(weights_only).lower()})
+        params = {"weights_only": str(weights_only).lower()}
+        self._client.request("DELETE", f"/models/{self.id_of(revision)}", params=params)
