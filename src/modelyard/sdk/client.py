@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
+from modelyard.errors import InvalidInput
 from modelyard.sdk.errors import ApiError
 
 T = TypeVar("T", bound=BaseModel)
@@ -74,9 +75,11 @@ class Client:
 
     # -- plumbing shared by the resources ----------------------------------------------------
     def request(self, method: str, path: str, *, allow_statuses: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
+        _check_path(path)
         response = self._http.request(method, path, **kwargs)
         if response.status_code >= 400 and response.status_code not in allow_statuses:
             raise _api_error(response)
+        _refuse_redirect(response)
         return response
 
     def get_model(self, model: type[T], path: str, **kwargs: Any) -> T:
@@ -88,10 +91,12 @@ class Client:
     @contextmanager
     def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
         """A streamed response; problem documents are raised as ApiError before any byte is read."""
+        _check_path(path)
         with self._http.stream(method, path, **kwargs) as response:
             if response.status_code >= 400:
                 response.read()
                 raise _api_error(response)
+            _refuse_redirect(response)
             yield response
 
     def stream_events(self, path: str, **params: Any) -> Iterator[tuple[str, Any]]:
@@ -127,6 +132,22 @@ def _local_transport(settings: Any, run_jobs: bool) -> httpx.BaseTransport:
     configure_logging("warning")
     app = create_app(settings or Settings(), run_jobs=run_jobs, configure_logs=False)
     return InProcessTransport(app)
+
+
+def _check_path(path: str) -> None:
+    """Refuse a path with an empty segment: a name or reference that was empty or ended in '/' (`m/`) would
+    reach another route, or a redirect, instead of the thing it names."""
+    if "" in path.partition("?")[0].split("/")[1:]:
+        raise InvalidInput(
+            f"a name, id or reference is empty or ends with '/' (request path {path}): give it whole, e.g. digits/4"
+        )
+
+
+def _refuse_redirect(response: httpx.Response) -> None:
+    # The API never redirects; a 3xx would be a route that does not exist, and must not read as success.
+    if response.is_redirect:
+        raise ApiError(response.status_code, "no_route", f"no API route {response.request.method} "
+                       f"{response.request.url.path}", {})  # fmt: skip
 
 
 def _api_error(response: httpx.Response) -> ApiError:
