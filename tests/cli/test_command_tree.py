@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,9 @@ import pytest
 import typer
 
 from modelyard.cli.help import walk
-from modelyard.cli.main import command, main
-from modelyard.cli.state import CliState
-from modelyard.config import Settings
+from modelyard.cli.main import command
 from modelyard.sdk import Client
+from tests.cli.inprocess import run
 
 # References that name nothing here, in every malformed shape the issue found: a free id prefix, a bare
 # project/model with a slash, a negative and a non-numeric number, an empty alias.
@@ -29,13 +27,6 @@ BAD_VALUES = ("abcdef", "m/", "m/-1", "m/abc", "m@")
 CREATE_FROM_A_NAME = {("registry", "create")}
 # Given good values it would start a server and never return; only its usage errors are run.
 NEVER_RUN_FOR_REAL = {("serve",)}
-
-
-@dataclass
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
 
 
 def leaf_commands() -> list[tuple[tuple[str, ...], Any]]:
@@ -78,31 +69,6 @@ def bad_invocations(path: tuple[str, ...], found: Any, missing: Path) -> Iterato
     for param in optional:
         if value_kind(param, found) == "path":
             yield f"{param.opts[0]} missing file", [*path, *fill(found, "m", missing), param.opts[0], str(missing)]
-
-
-@pytest.fixture
-def cli_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    """The CLI on `settings`, sharing one in-process client across invocations (each would build the app)."""
-    monkeypatch.delenv("MODELYARD_SERVER", raising=False)
-    monkeypatch.setenv("MODELYARD_DATA_DIR", str(settings.data_dir))
-    if settings.database_url:
-        monkeypatch.setenv("MODELYARD_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("COLUMNS", "200")
-    with Client(settings=settings) as shared:
-        monkeypatch.setattr(CliState, "client", lambda self, run_jobs=False: shared)
-        monkeypatch.setattr(CliState, "close", lambda self: None)
-        yield shared
-
-
-def run(capsys: pytest.CaptureFixture[str], args: list[str]) -> Outcome:
-    capsys.readouterr()
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exited:
-        code = exited.code if isinstance(exited.code, int) else 1
-    captured = capsys.readouterr()
-    return Outcome(code, captured.out, captured.err)
 
 
 def test_every_command_answers_bad_arguments_with_one_error_line(
