@@ -70,3 +70,8 @@ pytestmark  # pytest: the marks of every test in a module (tests/api/test_guard.
 # Public SDK methods, for callers outside this repository.
 _.update_item  # sdk/datasets.py
 _.download_revision  # sdk/datasets.py
+
+# cli/help.py: Click calls these overrides of its own methods; `__class__` is assigned to switch a parameter's class.
+get_usage_pieces
+display_type_rich
+__class__

@@ -68,6 +68,10 @@ def test_project_create_and_list_print_json(settings: Settings) -> None:
         (["project", "create", "x", "--task", "nope"], "task_type: Input should be"),
         (["label", "add", "missing-project", "cat"], "project 'missing-project' does not exist"),
         (["job", "show", "nope"], "job 'nope' does not exist"),
+        (["registry", "version", "m/abc"], "version 'abc' is not a number"),
+        (["registry", "register", "m", "--file", "/nonexistent"], "/nonexistent: No such file or directory"),
+        (["models", "show", "digits/4"], "project 'digits' does not exist"),
+        (["project", "list", "--limit", "many"], "Invalid value for '--limit'"),
     ],
 )
 def test_errors_are_one_line_and_exit_1(settings: Settings, args: list[str], message: str) -> None:

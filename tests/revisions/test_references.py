@@ -82,7 +82,7 @@ def test_a_unique_id_prefix_names_the_revision_and_an_ambiguous_one_is_refused(c
     assert "matches 2 model revisions" in ambiguous.value.detail
     with pytest.raises(ApiError) as short:
         client.models.get(THIRD_ID[:5])  # under 6 characters a prefix names nothing
-    assert short.value.status == 404 and "nor an id starting with it" in short.value.detail
+    assert short.value.status == 404 and "no id is or starts with it" in short.value.detail
 
 
 def test_training_names_its_parent_by_project_and_number(client: Client, colors: str) -> None:

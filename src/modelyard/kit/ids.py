@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from modelyard.errors import InvalidInput
 
 MIN_ID_PREFIX = 6
-DISPLAYED_ID_LENGTH = 8  # what tables show: long enough to be unique in practice, short enough to type
 _ID_PREFIX = re.compile(rf"[0-9a-f]{{{MIN_ID_PREFIX},31}}")
 
 Entity = TypeVar("Entity")

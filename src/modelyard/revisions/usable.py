@@ -25,7 +25,7 @@ def require_revision(session: Session, reference: str) -> ModelRevision:
     revision = revisions.get(reference) or revisions.by_id_prefix(reference)
     if revision is None:
         raise NotFound(
-            f"no model revision has the id {reference!r} (nor an id starting with it): list a project's revisions "
+            f"model revision {reference!r} does not exist (no id is or starts with it): list a project's revisions "
             "with `modelyard models list PROJECT`"
         )
     return revision
