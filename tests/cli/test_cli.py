@@ -69,7 +69,7 @@ def test_project_create_and_list_print_json(settings: Settings) -> None:
         (["label", "add", "missing-project", "cat"], "project 'missing-project' does not exist"),
         (["job", "show", "nope"], "job 'nope' does not exist"),
         (["registry", "version", "m/abc"], "version 'abc' is not a number"),
-        (["registry", "register", "m", "--file", "/nonexistent"], "/nonexistent: No such file or directory"),
+        (["dataset", "upload", "p", "/nonexistent.png"], "/nonexistent.png: No such file or directory"),
         (["models", "show", "digits/4"], "project 'digits' does not exist"),
         (["project", "list", "--limit", "many"], "Invalid value for '--limit'"),
     ],
