@@ -101,7 +101,8 @@ def test_malformed_references_say_what_is_wrong(cli_app: Client, capsys: pytest.
         ("registry", "version", "m/abc"): "version 'abc' is not a number",
         ("registry", "delete", "m@", "--yes"): "model reference 'm@' is not valid",
         ("registry", "register", "m", "--metric", "accuracy=high"): "metric accuracy='high' must be a number",
-        ("registry", "register", "m", "--file", "/nonexistent"): "/nonexistent: No such file or directory",
+        ("registry", "register", "m", "--file", "/nonexistent"): "file '/nonexistent' does not exist",
+        ("registry", "archive", "m/"): "'m/' is not a registered model: give its name or id, without '/'",
         ("models", "show", "digits/x"): "model revision 'digits/x' is not valid: use PROJECT/NUMBER",
     }
     for args, message in expected.items():

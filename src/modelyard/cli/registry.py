@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from modelyard.cli.output import print_fields, print_json, print_table
+from modelyard.cli.params import one_segment
 from modelyard.cli.registry_options import (
     json_object,
     json_value,
@@ -32,7 +33,9 @@ app = typer.Typer(
 )
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CommentOption = Annotated[str, typer.Option("--comment", "-m", help="Why; kept in the history.")]
-ModelArgument = Annotated[str, typer.Argument(metavar="NAME", help="A registered model's name.")]
+ModelArgument = Annotated[
+    str, typer.Argument(metavar="NAME", help="A registered model's name.", callback=one_segment("registered model"))
+]
 VersionArgument = Annotated[
     str,
     typer.Argument(
