@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from modelyard.context import AppContext
+from modelyard.datasets.models import DatasetRevision
 from modelyard.db.base import utcnow
 from modelyard.revisions.models import ModelRevision
 from modelyard.sdk import Client
@@ -95,6 +96,19 @@ def test_training_names_its_parent_by_project_and_number(client: Client, colors:
     assert missing.value.status == 404 and "has no model revision #7" in missing.value.detail
 
 
+def test_a_prefix_of_digits_only_names_a_dataset_revision_when_no_number_is_that(
+    client: Client, colors: str, context: AppContext
+) -> None:
+    digits_id = "12345678" + "f" * 24
+    with context.db.sessions.begin() as session:
+        session.add(DatasetRevision(
+            id=digits_id, project_id=client.projects.get(colors).id, number=2, parquet_key="none", sha256="0" * 64,
+            size=0, images_size=0, item_count=0, subset_counts={}, label_counts=[], fingerprint="none",
+        ))  # fmt: skip
+    assert client.datasets.revision(colors, "123456").id == digits_id
+    assert client.datasets.revision(colors, "2").id == digits_id  # its number
+
+
 def test_projects_jobs_items_and_dataset_revisions_take_id_prefixes(client: Client, colors: str) -> None:
     project = client.projects.get(colors)
     assert client.projects.get(project.id[:6]).name == colors
@@ -102,6 +116,7 @@ def test_projects_jobs_items_and_dataset_revisions_take_id_prefixes(client: Clie
     assert client.jobs.get(job.id[:8]).id == job.id
     dataset_revision = client.datasets.revisions(colors)[0]
     assert client.datasets.revision(colors, dataset_revision.id[:6]).id == dataset_revision.id
+    assert client.datasets.revision(colors, "1").id == dataset_revision.id  # its number
     items = list(client.datasets.iterate_items(colors))
     annotated = client.datasets.annotate(colors, items[0].id[:8], labels=["blue"])
     assert (annotated.id, [label.name for label in annotated.annotation.labels]) == (items[0].id, ["blue"])

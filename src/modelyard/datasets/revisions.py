@@ -79,7 +79,8 @@ class DatasetRevisionService:
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, project: Project, reference: str) -> DatasetRevision:
-        """A revision by id, by number, or `latest`."""
+        """A revision by id, by number, `latest`, or a unique prefix of its id (a number first: an id prefix can
+        be all digits too)."""
         revision = None
         if reference == "latest":
             revision = self.revisions.latest(project.id)
@@ -87,7 +88,9 @@ class DatasetRevisionService:
             number = int(reference)
             revision = self.revisions.by_number(project.id, number) if fits_int64(number) else None
         else:
-            revision = self.revisions.get(project.id, reference) or self.revisions.by_id_prefix(project.id, reference)
+            revision = self.revisions.get(project.id, reference)
+        if revision is None:
+            revision = self.revisions.by_id_prefix(project.id, reference)
         if revision is None:
             raise NotFound(
                 f"project {project.name!r} has no dataset revision {reference!r}: "
