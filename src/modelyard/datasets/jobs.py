@@ -26,7 +26,14 @@ from modelyard.datasets.interchange import (
 from modelyard.datasets.parquet import read_revision
 from modelyard.datasets.repository import ItemRepository
 from modelyard.datasets.revisions import DatasetRevisionService
-from modelyard.datasets.schemas import AnnotationIn, BoxIn, ExportParams, ImportParams, PolygonIn
+from modelyard.datasets.schemas import (
+    AnnotationIn,
+    BoxIn,
+    ExportParams,
+    ImportParams,
+    PolygonIn,
+    is_import_archive_key,
+)
 from modelyard.datasets.service import DatasetService, NewItem, archive_limits
 from modelyard.datasets.shape_fit import Fitted, fit_box, fit_polygon
 from modelyard.datasets.transfer import EXPORT_JOB, IMPORT_JOB
@@ -340,8 +347,10 @@ def _delete_archive(db: Any, store: Any, key: str) -> None:
 
 
 def cleanup_import(context: CleanupContext) -> None:
+    """Remove the uploaded archive the import owns; any other key (a job recorded before imports were limited
+    to their own uploads) is left alone, since another record may hold it."""
     key = context.params.get("archive_key")
-    if key:
+    if isinstance(key, str) and is_import_archive_key(key):
         _delete_archive(context.db, context.store, key)
 
 
@@ -437,9 +446,11 @@ def _safe_name(name: str) -> str:
 
 JOB_TYPES = [
     JobType(IMPORT_JOB, import_dataset, "Import a dataset archive (COCO, VOC, YOLO, ImageNet, Datumaro).",
-            params_model=ImportParams, cleanup=cleanup_import),
+            params_model=ImportParams, cleanup=cleanup_import,
+            started_by="POST /api/v1/dataset-imports (modelyard dataset import)"),
     JobType(EXPORT_JOB, export_dataset, "Export a dataset or a dataset revision as a zip in a format.",
-            params_model=ExportParams),
+            params_model=ExportParams,
+            started_by="POST /api/v1/projects/{project}/dataset/exports (modelyard dataset export)"),
 ]
 
 __all__ = ["JOB_TYPES", "export_dataset", "import_dataset"]
