@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
 
@@ -10,6 +11,7 @@ import structlog
 from modelyard.db.base import utcnow
 from modelyard.errors import InvalidInput, NotFound
 from modelyard.kit.bounds import MAX_NAME_PART_BYTES
+from modelyard.kit.limits import current_limits, over_limit
 from modelyard.registry.models import ModelVersion, ModelVersionFile
 from modelyard.registry.schemas import VersionCreate
 from modelyard.registry.service import RegistryService, version_file_key
@@ -37,7 +39,7 @@ def check_file_name(name: str) -> str:
             f"file name {name[:40]!r}... has a part over {MAX_NAME_PART_BYTES} bytes: use a shorter name",
             code="file_name_too_long",
         )
-    return str(PurePosixPath(name))
+    return unicodedata.normalize("NFC", str(PurePosixPath(name)))
 
 
 class VersionFiles:
@@ -49,6 +51,7 @@ class VersionFiles:
         self.actor = registry.actor
 
     def get(self, version: ModelVersion, name: str) -> ModelVersionFile:
+        name = unicodedata.normalize("NFC", name)  # as stored by check_file_name
         for file in version.files:
             if file.name == name:
                 return file
@@ -65,6 +68,7 @@ class VersionFiles:
         self.registry.ensure_writable(version.model)
         self.registry.ensure_unused_or_forced(version, f"uploading {name!r}", force=force)
         _ensure_no_folder_clash(name, [file.name for file in version.files if file.name != name])
+        self._check_room(version, name)
         stored = self.files.save(version_file_key(version.id, name), source, actor=self.actor)
         existing = next((file for file in version.files if file.name == name), None)
         before = {"sha256": existing.sha256, "size": existing.size} if existing else None
@@ -84,6 +88,17 @@ class VersionFiles:
         )
         log.info("registry.file.stored", version=version.id, name=name, size=stored.size)
         return existing
+
+    def _check_room(self, version: ModelVersion, name: str) -> None:
+        """Refused before any byte is stored: a new file past the version's limit (a replacement always fits)."""
+        if len(version.files) >= current_limits().max_files_per_version and all(
+            file.name != name for file in version.files
+        ):
+            raise InvalidInput(
+                over_limit(f"version {version.number} of {version.model.name!r}", len(version.files), "files",
+                           "max_files_per_version"),
+                code="limit_exceeded",
+            )  # fmt: skip
 
     def delete(self, version: ModelVersion, name: str, *, force: bool = False, comment: str = "") -> None:
         self.registry.ensure_writable(version.model)
