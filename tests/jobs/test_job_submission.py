@@ -100,7 +100,9 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def test_a_failed_import_removes_its_own_upload_and_nothing_else(running_client: Client, tmp_path: Path) -> None:
+def test_a_failed_import_removes_its_own_upload_and_nothing_else(
+    running_client: Client, settings: Settings, tmp_path: Path
+) -> None:
     _registered_file(running_client, tmp_path)
     before = {item["key"] for item in running_client._http.get("/files", params={"limit": 1000}).json()["items"]}
     archive = tmp_path / "broken.zip"
@@ -109,6 +111,7 @@ def test_a_failed_import_removes_its_own_upload_and_nothing_else(running_client:
     assert job.params["archive_key"].startswith("dataset_imports/")
     done = running_client.jobs.wait(job.id, timeout=120)
     assert done.status == "failed", done
+    assert "not a readable coco dataset" in (done.error or "") and str(settings.data_dir) not in (done.error or "")
     after = {item["key"] for item in running_client._http.get("/files", params={"limit": 1000}).json()["items"]}
     assert after == before
     assert _downloads_intact(running_client, tmp_path)
