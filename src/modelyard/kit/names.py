@@ -41,11 +41,3 @@ def clean_name(value: str, what: str = "name") -> str:
 Name = Annotated[str, StringConstraints(min_length=1), AfterValidator(check_name)]
 """A name or key from a request, checked as the module says."""
 
-
-def name_problem(value: str) -> str | None:
-    """What is wrong with a name checked outside pydantic (a path segment), or None."""
-    try:
-        clean_name(value)
-    except ValueError as error:
-        return str(error)
-    return None
