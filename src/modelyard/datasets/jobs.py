@@ -10,6 +10,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from modelyard.datasets.annotations import LabelBook, check_annotation
 from modelyard.datasets.archives import extract_zip
 from modelyard.datasets.image_pool import MISSING, ImagePool
@@ -284,7 +286,7 @@ def _prepare_project(context: JobContext, request: ImportParams, source: SourceD
         if request.new_project is not None:
             project = projects.create(
                 ProjectCreate(name=request.new_project.name, task_type=request.new_project.task_type,
-                              labels=list(source.labels))
+                              labels=[_new_label(name) for name in source.labels])
             )
             return project.id, list(source.labels)
         project = projects.get(request.project_id or "")
@@ -292,9 +294,18 @@ def _prepare_project(context: JobContext, request: ImportParams, source: SourceD
         missing = [name for name in source.labels if name not in existing]
         if request.unknown_labels == "create":
             for name in missing:
-                projects.add_label(project, LabelCreate(name=name))
+                projects.add_label(project, _new_label(name))
             return project.id, missing
         return project.id, []
+
+
+def _new_label(name: str) -> LabelCreate:
+    """A label named as in the source, or InvalidInput saying why the name cannot be a label's."""
+    try:
+        return LabelCreate(name=name)
+    except ValidationError as error:
+        reason = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InvalidInput(f"the dataset's label {name!r} cannot be a label name: {reason}") from None
 
 
 def _annotation_of(

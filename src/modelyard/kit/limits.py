@@ -88,17 +88,21 @@ def over_limit(what: str, amount: int, unit: str, limit_name: str) -> str:
 
 def json_depth(value: Any, stop_after: int) -> int:
     """Nesting depth of a JSON value (a scalar is 0, `{}` is 1), counted without recursion; stops counting
-    once past `stop_after`, so a hostile document costs no more than the limit."""
+    once past `stop_after`, so a hostile document costs no more than the limit. Runs on every read of
+    metadata and parameters, hence the plain loop that stacks containers only."""
+    if not isinstance(value, dict | list):
+        return 0
     deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            depth += 1
-            deepest = max(deepest, depth)
+        if depth > deepest:
+            deepest = depth
             if deepest > stop_after:
                 return deepest
-            stack.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
     return deepest
 
 
