@@ -183,6 +183,26 @@ def test_every_name_field_is_checked(filled: Client, path: str, body: dict[str, 
     assert response.status_code == 422, response.text
 
 
+@pytest.mark.parametrize(
+    ("file_name", "words"),
+    [("model\u200b.pt", "unprintable"), ("dir /model.pt", "starts or ends with a space"), ("x" * 201, "200 bytes")],
+    ids=["zero-width", "space", "long"],
+)
+def test_a_file_name_that_could_pass_for_another_is_refused(filled: Client, file_name: str, words: str) -> None:
+    response = filled._http.put(f"/registry/models/m/versions/1/files/{quote(file_name)}",
+                                files={"file": ("x", b"w")})  # fmt: skip
+    _refused(response, 400, words)
+    assert filled.registry.files("m/1") == []
+
+
+def test_a_file_name_is_stored_in_nfc_and_found_by_either_spelling(filled: Client) -> None:
+    decomposed = quote("cafe\u0301.pt")
+    upload = filled._http.put(f"/registry/models/m/versions/1/files/{decomposed}", files={"file": ("x", b"w")})
+    assert upload.json()["name"] == "caf\u00e9.pt"
+    download = filled._http.get(f"/registry/models/m/versions/1/files/{decomposed}")
+    assert (download.status_code, download.content) == (200, b"w")
+
+
 # -- a document stored before the limits -----------------------------------------------------------
 @pytest.fixture
 def deep_model(filled: Client, settings: Settings) -> Iterator[Client]:

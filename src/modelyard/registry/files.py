@@ -32,8 +32,10 @@ def check_file_name(name: str) -> str:
         or any(part in ("", ".", "..") for part in name.split("/"))
     ):
         raise InvalidInput(f"file name {name!r} is not valid: {hint}")
-    if any(not character.isprintable() for character in name):  # NUL, control and lone surrogate characters
+    if any(not character.isprintable() for character in name):  # NUL, control, format and lone surrogates
         raise InvalidInput(f"file name {name!r} holds a control or unprintable character: {hint}")
+    if any(part != part.strip() for part in name.split("/")):
+        raise InvalidInput(f"file name {name!r} has a part that starts or ends with a space: {hint}")
     if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_PART_BYTES for part in name.split("/")):
         raise InvalidInput(
             f"file name {name[:40]!r}... has a part over {MAX_NAME_PART_BYTES} bytes: use a shorter name",
