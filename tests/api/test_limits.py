@@ -17,7 +17,7 @@ from modelyard.context import AppContext
 from modelyard.db.engine import transaction
 from modelyard.kit.limits import CUT_MARKER, SHOWN_DEPTH
 from modelyard.registry.models import RegisteredModel, RegistryEvent
-from modelyard.sdk import Client
+from modelyard.sdk import ApiError, Client
 
 
 def _nested(depth: int) -> dict[str, Any]:
@@ -128,6 +128,11 @@ def test_files_past_the_limit_of_a_version_are_refused_before_storing(
         assert [file.name for file in client.registry.files("m/1")] == ["a.pt"]
         keys = [item["key"] for item in client._http.get("/files").json()["items"]]
         assert not any(key.endswith("/b.pt") for key in keys)
+        (tmp_path / "c.pt").write_bytes(b"c")
+        (tmp_path / "d.pt").write_bytes(b"d")
+        with pytest.raises(ApiError, match="the version has 2 files; the limit is 1"):
+            client.registry.register("m", files=[tmp_path / "c.pt", tmp_path / "d.pt"])
+        assert [version.number for version in client.registry.versions("m").items] == [1]
 
 
 # -- names ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import structlog
 from modelyard.db.base import utcnow
 from modelyard.errors import InvalidInput, NotFound
 from modelyard.kit.bounds import MAX_NAME_PART_BYTES
-from modelyard.kit.limits import current_limits, over_limit
+from modelyard.kit.limits import count_within_limit, current_limits, over_limit
 from modelyard.registry.models import ModelVersion, ModelVersionFile
 from modelyard.registry.schemas import VersionCreate
 from modelyard.registry.service import RegistryService, version_file_key
@@ -130,6 +130,7 @@ def register_with_files(
     to store, the request rolls back whole, so no version is left without its files and no number
     is spent (stored bytes are removed by the rollback)."""
     names = [check_file_name(name) for name, _ in uploads]  # every name checked before anything is stored
+    count_within_limit(len(names), "the version", "files", "max_files_per_version")
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise InvalidInput(f"file names must differ within a version; given more than once: {duplicates}")
