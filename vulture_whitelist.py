@@ -66,6 +66,9 @@ _.image_std
 _.min_size
 _.max_size
 pytestmark  # pytest: the marks of every test in a module (tests/api/test_guard.py)
+_.setup  # schemathesis' APIStateMachine (tests/api/test_schemathesis.py)
+_.before_call
+_.validate_response
 
 # Public SDK methods, for callers outside this repository.
 _.update_item  # sdk/datasets.py

@@ -18,6 +18,7 @@ from modelyard.api.problems import install_problem_handlers
 from modelyard.config import Settings
 from modelyard.context import AppContext
 from modelyard.db import migrate
+from modelyard.kit.limits import InputLimits, limits_in_force
 from modelyard.logging import configure_logging
 
 API_PREFIX = "/api/v1"
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
     # Inside RequestContext: the guard's refusals carry request ids and are logged like any answer.
     install_guard(app, context, health_path=f"{API_PREFIX}/health")
     app.add_middleware(RequestContext)
+    app.add_middleware(LimitsInForce, limits=InputLimits.from_settings(settings))
     app.include_router(_api_router(), prefix=API_PREFIX)
     return app
 
@@ -135,6 +137,18 @@ class RequestContext:
             ms=round((time.perf_counter() - started) * 1000, 2),
             request_id=request_id,
         )
+
+
+class LimitsInForce:
+    """Pure ASGI middleware: this app's input limits for the validators of every request it serves."""
+
+    def __init__(self, app: ASGIApp, limits: InputLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with limits_in_force(self.limits):
+            await self.app(scope, receive, send)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

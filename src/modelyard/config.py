@@ -87,6 +87,19 @@ class Settings(BaseSettings):
     )
     max_archive_members: int = Field(default=1_000_000, gt=0, description="Most files a zip may hold.")
     thumbnail_size: int = Field(default=256, ge=32, le=1024, description="Longest side of item thumbnails, pixels.")
+    # Limits of what a request may store (modelyard.kit.limits); each refusal names its setting.
+    max_json_value_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest metadata, parameters, description or tags, as JSON bytes."
+    )
+    max_json_depth: int = Field(
+        default=20, ge=2, le=150, description="Deepest nesting of metadata, parameters and other JSON documents."
+    )
+    max_name_length: int = Field(
+        default=256, ge=16, le=4096, description="Longest name or key (projects, labels, models, tags, metrics)."
+    )
+    max_tags: int = Field(default=100, ge=1, description="Most tags on one registered model or version.")
+    max_labels: int = Field(default=1000, ge=1, description="Most labels of a project, model or label map.")
+    max_files_per_version: int = Field(default=1000, ge=1, description="Most files of one registry version.")
 
     @field_validator("allowed_hosts", "cors_origins", mode="before")
     @classmethod

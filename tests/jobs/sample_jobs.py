@@ -7,15 +7,27 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from modelyard.jobs.context import CleanupContext, JobContext
 from modelyard.jobs.registry import JobType
 
 
 class CountParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     steps: int = Field(default=3, ge=1, le=1000)
     delay: float = Field(default=0.0, ge=0, le=60)
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SecondsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float = Field(default=60, ge=0, le=3600)
 
 
 def count(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -120,12 +132,13 @@ def remove_output(context: CleanupContext) -> None:
 
 
 JOB_TYPES = [
-    JobType("test.count", count, "Count with progress.", params_model=CountParams),
-    JobType("test.fail", fail, "Always fails."),
-    JobType("test.crash", crash, "Exits its process abruptly."),
-    JobType("test.leave_work", leave_work, "Leaves half-done output until cancelled.", cleanup=remove_output),
-    JobType("test.ignore_cancel", ignore_cancel, "Ignores cooperative cancellation."),
-    JobType("test.stubborn", stubborn, "Ignores cancellation and SIGTERM."),
-    JobType("test.cancel_self", cancel_self, "Cancels itself."),
-    JobType("test.threads", threads, "Reports the thread counts of its process."),
-]
+    JobType("test.count", count, "Count with progress.", CountParams, public=True),
+    JobType("test.fail", fail, "Always fails.", NoParams, public=True),
+    JobType("test.crash", crash, "Exits its process abruptly.", NoParams, public=True),
+    JobType("test.leave_work", leave_work, "Leaves half-done output until cancelled.", SecondsParams, remove_output,
+            public=True),
+    JobType("test.ignore_cancel", ignore_cancel, "Ignores cooperative cancellation.", SecondsParams, public=True),
+    JobType("test.stubborn", stubborn, "Ignores cancellation and SIGTERM.", NoParams, public=True),
+    JobType("test.cancel_self", cancel_self, "Cancels itself.", NoParams, public=True),
+    JobType("test.threads", threads, "Reports the thread counts of its process.", NoParams, public=True),
+]  # fmt: skip

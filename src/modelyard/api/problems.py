@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelyard.errors import ModelyardError
+from modelyard.kit.messages import without_server_path
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger("modelyard.api")
@@ -42,7 +43,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, error: ModelyardError) -> JSONResponse:
         if error.status >= 500:
             log.error("api.error", code=error.code, detail=error.message, path=request.url.path)
-        return problem(request, error.status, error.code, error.title, error.message, **error.extra)
+        # A last guard: no message shows where the server keeps its data (the messages name uploads instead).
+        detail = without_server_path(error.message, request.app.state.context.settings.data_dir, "<data>")
+        return problem(request, error.status, error.code, error.title, detail, **error.extra)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

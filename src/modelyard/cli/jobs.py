@@ -57,7 +57,11 @@ def types(ctx: typer.Context, json: JsonOption = False) -> None:
     if json:
         print_json(rows)
         return
-    print_table("job types", ["type", "description"], [(row["name"], row["description"]) for row in rows])
+    print_table(
+        "job types",
+        ["type", "submit", "description"],
+        [(row["name"], "job submit" if row.get("public") else "own command", row["description"]) for row in rows],
+    )
 
 
 @app.command("show")
@@ -75,7 +79,7 @@ def submit(
     wait: Annotated[bool, typer.Option("--wait", help="Follow progress until the job ends.")] = False,
     json: JsonOption = False,
 ) -> None:
-    """Submit a job of a registered type."""
+    """Submit a job of a type meant for people (`job types` marks them public), e.g. storage.verify."""
     sdk = client(ctx, run_jobs=wait)
     job = sdk.jobs.submit(job_type, parse_pairs(param or [], "--param"), project=project)
     if wait:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelyard.kit.messages import without_server_path
 from modelyard.tasks import TaskType
 
 # Our format names -> Datumaro's, for reading and for writing.
@@ -114,9 +115,9 @@ def read_dataset(folder: Path, format: str) -> SourceDataset:
         else:
             parts = [(dm.Dataset.import_from(str(root), IMPORT_FORMATS[format]), None)]
     except Exception as error:  # noqa: BLE001 - Datumaro raises many types for a folder it cannot read
+        reason = without_server_path(f"{type(error).__name__}: {error}", folder, "<archive>")
         raise ValueError(
-            f"the folder is not a readable {format} dataset ({type(error).__name__}: {error}); "
-            "check the format and the folder layout"
+            f"the folder is not a readable {format} dataset ({reason}); check the format and the folder layout"
         ) from None
     ignored = IGNORED_SOURCE_LABELS.get(format, set())
     labels: list[str] = []

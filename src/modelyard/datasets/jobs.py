@@ -10,6 +10,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from modelyard.datasets.annotations import LabelBook, check_annotation
 from modelyard.datasets.archives import extract_zip
 from modelyard.datasets.image_pool import MISSING, ImagePool
@@ -26,7 +28,14 @@ from modelyard.datasets.interchange import (
 from modelyard.datasets.parquet import read_revision
 from modelyard.datasets.repository import ItemRepository
 from modelyard.datasets.revisions import DatasetRevisionService
-from modelyard.datasets.schemas import AnnotationIn, BoxIn, ExportParams, ImportParams, PolygonIn
+from modelyard.datasets.schemas import (
+    AnnotationIn,
+    BoxIn,
+    ExportParams,
+    ImportParams,
+    PolygonIn,
+    is_import_archive_key,
+)
 from modelyard.datasets.service import DatasetService, NewItem, archive_limits
 from modelyard.datasets.shape_fit import Fitted, fit_box, fit_polygon
 from modelyard.datasets.transfer import EXPORT_JOB, IMPORT_JOB
@@ -277,7 +286,7 @@ def _prepare_project(context: JobContext, request: ImportParams, source: SourceD
         if request.new_project is not None:
             project = projects.create(
                 ProjectCreate(name=request.new_project.name, task_type=request.new_project.task_type,
-                              labels=list(source.labels))
+                              labels=[_new_label(name) for name in source.labels])
             )
             return project.id, list(source.labels)
         project = projects.get(request.project_id or "")
@@ -285,9 +294,18 @@ def _prepare_project(context: JobContext, request: ImportParams, source: SourceD
         missing = [name for name in source.labels if name not in existing]
         if request.unknown_labels == "create":
             for name in missing:
-                projects.add_label(project, LabelCreate(name=name))
+                projects.add_label(project, _new_label(name))
             return project.id, missing
         return project.id, []
+
+
+def _new_label(name: str) -> LabelCreate:
+    """A label named as in the source, or InvalidInput saying why the name cannot be a label's."""
+    try:
+        return LabelCreate(name=name)
+    except ValidationError as error:
+        reason = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InvalidInput(f"the dataset's label {name!r} cannot be a label name: {reason}") from None
 
 
 def _annotation_of(
@@ -340,8 +358,10 @@ def _delete_archive(db: Any, store: Any, key: str) -> None:
 
 
 def cleanup_import(context: CleanupContext) -> None:
+    """Remove the uploaded archive the import owns; any other key (a job recorded before imports were limited
+    to their own uploads) is left alone, since another record may hold it."""
     key = context.params.get("archive_key")
-    if key:
+    if isinstance(key, str) and is_import_archive_key(key):
         _delete_archive(context.db, context.store, key)
 
 
@@ -437,9 +457,11 @@ def _safe_name(name: str) -> str:
 
 JOB_TYPES = [
     JobType(IMPORT_JOB, import_dataset, "Import a dataset archive (COCO, VOC, YOLO, ImageNet, Datumaro).",
-            params_model=ImportParams, cleanup=cleanup_import),
+            params_model=ImportParams, cleanup=cleanup_import,
+            started_by="POST /api/v1/dataset-imports (modelyard dataset import)"),
     JobType(EXPORT_JOB, export_dataset, "Export a dataset or a dataset revision as a zip in a format.",
-            params_model=ExportParams),
+            params_model=ExportParams,
+            started_by="POST /api/v1/projects/{project}/dataset/exports (modelyard dataset export)"),
 ]
 
 __all__ = ["JOB_TYPES", "export_dataset", "import_dataset"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modelyard.datasets.import_subsets import DEFAULT_TESTING_FRACTION
-from modelyard.kit.bounds import StoredText
+from modelyard.projects.schemas import ProjectName
 from modelyard.tasks import TaskType
 
 Subset = Literal["unassigned", "training", "validation", "testing"]
@@ -199,8 +200,21 @@ class RevisionItemRead(BaseModel):
 class NewProject(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: StoredText = Field(min_length=1, max_length=256)
+    name: ProjectName
     task_type: TaskType
+
+
+# Where the import endpoint stores an uploaded archive: the job reads only such a key, and removes it when done,
+# so no import can read or remove a file stored for anything else.
+IMPORT_ARCHIVE_KEY_PATTERN = r"^dataset_imports/[0-9a-f]{32}/source\.zip$"
+
+
+def import_archive_key(token: str) -> str:
+    return f"dataset_imports/{token}/source.zip"
+
+
+def is_import_archive_key(key: str) -> bool:
+    return re.fullmatch(IMPORT_ARCHIVE_KEY_PATTERN, key) is not None
 
 
 class ImportParams(BaseModel):
@@ -208,7 +222,10 @@ class ImportParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    archive_key: str = Field(description="Stored zip to import (uploaded through the import endpoint).")
+    archive_key: str = Field(
+        pattern=IMPORT_ARCHIVE_KEY_PATTERN,
+        description="Stored zip to import: one uploaded through the import endpoint, which the job owns and removes.",
+    )
     format: DatasetFormat
     project_id: str | None = None
     new_project: NewProject | None = None

@@ -10,7 +10,7 @@ from modelyard.datasets.archives import is_zip
 from modelyard.datasets.import_subsets import DEFAULT_TESTING_FRACTION
 from modelyard.datasets.interchange import FORMAT_TASKS
 from modelyard.datasets.models import DatasetRevision
-from modelyard.datasets.schemas import ExportParams, ImportParams
+from modelyard.datasets.schemas import ExportParams, ImportParams, import_archive_key
 from modelyard.datasets.service import IncomingFile
 from modelyard.db.base import new_id
 from modelyard.errors import Conflict, InvalidInput, NotFound
@@ -24,10 +24,6 @@ from modelyard.tasks import TaskType
 
 IMPORT_JOB = "dataset.import"
 EXPORT_JOB = "dataset.export"
-
-
-def import_archive_key(token: str) -> str:
-    return f"dataset_imports/{token}/source.zip"
 
 
 def check_format_fits_task(format: str, task: TaskType) -> None:

@@ -30,13 +30,18 @@ KEEPALIVE_SECONDS = 15.0
 @router.get("/types", response_model=list[JobTypeRead])
 def list_job_types(context: Context) -> list[JobTypeRead]:
     types = context.job_types
-    return [JobTypeRead(name=name, description=types.get(name).description) for name in types.names()]
+    return [
+        JobTypeRead(name=name, description=types.get(name).description, public=types.get(name).public)
+        for name in types.names()
+    ]
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
 def submit_job(body: JobCreate, service: Jobs, projects: Projects) -> JobRead:
+    """Submit a job of a type meant for people (`GET /jobs/types` marks them `public`); other jobs are
+    started by their own endpoints (training, export, dataset import...)."""
     project_id = projects.get(body.project).id if body.project else None
-    return JobRead.model_validate(service.submit(body.type, body.params, project_id))
+    return JobRead.model_validate(service.submit_public(body.type, body.params, project_id))
 
 
 @router.get("", response_model=Page[JobRead])

@@ -34,13 +34,25 @@ BUILTIN_JOB_MODULES: tuple[str, ...] = (
 @dataclass(frozen=True)
 class JobType:
     """A kind of background work: its body runs in a worker process; `cleanup` removes what a
-    failed, cancelled or interrupted run left half-done."""
+    failed, cancelled or interrupted run left half-done.
+
+    `public` job types may be submitted by people through the generic jobs endpoint, with parameters checked
+    by a model that forbids extra keys. Every other type is started only by its own domain endpoint, which
+    builds its parameters from things it checked (a job given a stored key of someone's choosing could read
+    or remove that file); `started_by` names that endpoint for the refusal's message.
+    """
 
     name: str
     body: JobBody
     description: str = ""
     params_model: type[BaseModel] | None = None
     cleanup: JobCleanup | None = None
+    public: bool = False
+    started_by: str = ""
+
+    def __post_init__(self) -> None:
+        if self.public and (self.params_model is None or self.params_model.model_config.get("extra") != "forbid"):
+            raise ValueError(f"public job type {self.name!r} needs a params_model with extra='forbid'")
 
 
 class JobTypeRegistry:
@@ -76,6 +88,21 @@ class JobTypeRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._types)
+
+    def public_names(self) -> list[str]:
+        return sorted(name for name, job_type in self._types.items() if job_type.public)
+
+    def get_public(self, name: str) -> JobType:
+        """The job type if people may submit it by name; else InvalidInput naming what starts it."""
+        job_type = self.get(name)
+        if not job_type.public:
+            where = f"start it with {job_type.started_by}" if job_type.started_by else "it is started by the server"
+            raise InvalidInput(
+                f"job type {name!r} cannot be submitted through the jobs endpoint: {where}. "
+                f"The jobs endpoint takes: {', '.join(self.public_names()) or 'none'}",
+                code="job_type_not_submittable",
+            )
+        return job_type
 
     def validate_params(self, name: str, params: BaseModel | dict[str, Any]) -> dict[str, Any]:
         """The params as stored: a job's own parameter model, or a dict checked against it."""

@@ -41,3 +41,4 @@ class JobRead(BaseModel):
 class JobTypeRead(BaseModel):
     name: str
     description: str
+    public: bool = Field(description="Whether `POST /jobs` submits it; other types start from their own endpoints.")

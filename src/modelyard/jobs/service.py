@@ -46,6 +46,11 @@ class JobService:
         log.info("jobs.job.submitted", job=job.id, type=job_type, project=project_id)
         return job
 
+    def submit_public(self, job_type: str, params: dict[str, Any], project_id: str | None = None) -> Job:
+        """A job a person asked for by name (the generic endpoint): only the types marked public."""
+        self.registry.get_public(job_type)
+        return self.submit(job_type, params, project_id)
+
     def get(self, job_id: str) -> Job:
         """A job by its id or a unique prefix of it (6 characters or more)."""
         job = self.jobs.get(job_id) or self.jobs.by_id_prefix(job_id)

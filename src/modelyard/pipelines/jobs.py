@@ -61,5 +61,6 @@ JOB_TYPES = [
         body=batch_predict,
         description="Predict every image of a server folder with the project's pipeline; writes predictions.json.",
         params_model=BatchPredictParams,
+        started_by="POST /api/v1/projects/{project}/pipeline:batch-predict (modelyard pipeline batch)",
     )
 ]

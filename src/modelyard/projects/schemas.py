@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from modelyard.kit.bounds import StoredText, storable_text
+from modelyard.kit.limits import BoundedText, check_label_count
+from modelyard.kit.names import Name
 from modelyard.tasks import TaskType
 
 PROJECT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$"
@@ -30,12 +31,8 @@ def _normalize_hotkey(value: str) -> str:
     return value
 
 
-ProjectName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=PROJECT_NAME_PATTERN)
-]
-LabelName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), AfterValidator(storable_text)
-]
+ProjectName = Annotated[Name, StringConstraints(pattern=PROJECT_NAME_PATTERN)]
+LabelName = Name
 Color = Annotated[str, AfterValidator(_normalize_color)]
 Hotkey = Annotated[str, AfterValidator(_normalize_hotkey)]
 
@@ -75,15 +72,15 @@ class ProjectCreate(BaseModel):
 
     name: ProjectName
     task_type: TaskType
-    description: StoredText = Field(default="", max_length=100_000)
-    labels: list[LabelCreate | LabelName] = Field(default_factory=list, max_length=10_000)
+    description: BoundedText = ""
+    labels: Annotated[list[LabelCreate | LabelName], AfterValidator(check_label_count)] = Field(default_factory=list)
 
 
 class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ProjectName | None = None
-    description: StoredText | None = Field(default=None, max_length=100_000)
+    description: BoundedText | None = None
 
 
 class ProjectRead(BaseModel):

@@ -9,6 +9,7 @@ from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.jobs.repository import JobRepository
 from modelyard.kit.ids import is_id_prefix
+from modelyard.kit.limits import current_limits, over_limit
 from modelyard.kit.pagination import Order
 from modelyard.projects.models import Label, Project
 from modelyard.projects.repository import LabelRepository, ProjectRepository
@@ -121,6 +122,11 @@ class ProjectService:
 
     def add_label(self, project: Project, request: LabelCreate) -> Label:
         self._check_label_name(project, request.name)
+        if len(project.labels) >= current_limits().max_labels:
+            raise InvalidInput(
+                over_limit(f"project {project.name!r}", len(project.labels), "labels", "max_labels"),
+                code="limit_exceeded",
+            )
         if request.hotkey is not None:
             self._check_hotkey(project, request.hotkey)
         position = max((label.position for label in project.labels), default=-1) + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
 
@@ -10,6 +11,7 @@ import structlog
 from modelyard.db.base import utcnow
 from modelyard.errors import InvalidInput, NotFound
 from modelyard.kit.bounds import MAX_NAME_PART_BYTES
+from modelyard.kit.limits import count_within_limit, current_limits, over_limit
 from modelyard.registry.models import ModelVersion, ModelVersionFile
 from modelyard.registry.schemas import VersionCreate
 from modelyard.registry.service import RegistryService, version_file_key
@@ -30,14 +32,16 @@ def check_file_name(name: str) -> str:
         or any(part in ("", ".", "..") for part in name.split("/"))
     ):
         raise InvalidInput(f"file name {name!r} is not valid: {hint}")
-    if any(not character.isprintable() for character in name):  # NUL, control and lone surrogate characters
+    if any(not character.isprintable() for character in name):  # NUL, control, format and lone surrogates
         raise InvalidInput(f"file name {name!r} holds a control or unprintable character: {hint}")
+    if any(part != part.strip() for part in name.split("/")):
+        raise InvalidInput(f"file name {name!r} has a part that starts or ends with a space: {hint}")
     if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_PART_BYTES for part in name.split("/")):
         raise InvalidInput(
             f"file name {name[:40]!r}... has a part over {MAX_NAME_PART_BYTES} bytes: use a shorter name",
             code="file_name_too_long",
         )
-    return str(PurePosixPath(name))
+    return unicodedata.normalize("NFC", str(PurePosixPath(name)))
 
 
 class VersionFiles:
@@ -49,6 +53,7 @@ class VersionFiles:
         self.actor = registry.actor
 
     def get(self, version: ModelVersion, name: str) -> ModelVersionFile:
+        name = unicodedata.normalize("NFC", name)  # as stored by check_file_name
         for file in version.files:
             if file.name == name:
                 return file
@@ -65,6 +70,7 @@ class VersionFiles:
         self.registry.ensure_writable(version.model)
         self.registry.ensure_unused_or_forced(version, f"uploading {name!r}", force=force)
         _ensure_no_folder_clash(name, [file.name for file in version.files if file.name != name])
+        self._check_room(version, name)
         stored = self.files.save(version_file_key(version.id, name), source, actor=self.actor)
         existing = next((file for file in version.files if file.name == name), None)
         before = {"sha256": existing.sha256, "size": existing.size} if existing else None
@@ -84,6 +90,17 @@ class VersionFiles:
         )
         log.info("registry.file.stored", version=version.id, name=name, size=stored.size)
         return existing
+
+    def _check_room(self, version: ModelVersion, name: str) -> None:
+        """Refused before any byte is stored: a new file past the version's limit (a replacement always fits)."""
+        if len(version.files) >= current_limits().max_files_per_version and all(
+            file.name != name for file in version.files
+        ):
+            raise InvalidInput(
+                over_limit(f"version {version.number} of {version.model.name!r}", len(version.files), "files",
+                           "max_files_per_version"),
+                code="limit_exceeded",
+            )  # fmt: skip
 
     def delete(self, version: ModelVersion, name: str, *, force: bool = False, comment: str = "") -> None:
         self.registry.ensure_writable(version.model)
@@ -113,6 +130,7 @@ def register_with_files(
     to store, the request rolls back whole, so no version is left without its files and no number
     is spent (stored bytes are removed by the rollback)."""
     names = [check_file_name(name) for name, _ in uploads]  # every name checked before anything is stored
+    count_within_limit(len(names), "the version", "files", "max_files_per_version")
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise InvalidInput(f"file names must differ within a version; given more than once: {duplicates}")

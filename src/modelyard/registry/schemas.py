@@ -9,16 +9,28 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from modelyard.kit.bounds import INT64_MAX, StoredInt, StoredText, storable_text
+from modelyard.kit.limits import (
+    BoundedText,
+    JsonObject,
+    ShownJson,
+    check_json_value,
+    check_label_count,
+    check_tag_count,
+)
+from modelyard.kit.names import Name
 
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 ALIAS_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 LARGE_FILE_BYTES = 100 * 1024 * 1024
 
-ModelName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=MODEL_NAME_PATTERN)]
-AliasName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=ALIAS_PATTERN)]
-TagKey = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(storable_text)]
+ModelName = Annotated[Name, StringConstraints(pattern=MODEL_NAME_PATTERN)]
+AliasName = Annotated[Name, StringConstraints(pattern=ALIAS_PATTERN)]
+TagKey = Name
 TagValue = Annotated[str, StringConstraints(max_length=1024), AfterValidator(storable_text)]
-LabelMap = dict[int, StoredText]
+Tags = Annotated[dict[TagKey, TagValue], AfterValidator(check_tag_count), AfterValidator(check_json_value)]
+Labels = Annotated[list[Name], AfterValidator(check_label_count)]
+LabelMap = Annotated[dict[int, Name], AfterValidator(check_label_count)]
+Metrics = Annotated[dict[Name, float], AfterValidator(check_json_value)]
 
 
 class Framework(StrEnum):
@@ -46,8 +58,10 @@ class Runtime(BaseModel):
 
     image: str | None = None
     tag: str | None = None
-    flags: list[str] = Field(default_factory=list)
-    environment: dict[str, str] = Field(default_factory=dict)
+    flags: Annotated[list[StoredText], AfterValidator(check_json_value)] = Field(default_factory=list)
+    environment: Annotated[dict[StoredText, StoredText], AfterValidator(check_json_value)] = Field(
+        default_factory=dict
+    )
 
 
 # -- registered models -----------------------------------------------------------------------
@@ -55,10 +69,10 @@ class ModelCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ModelName
-    description: StoredText = ""
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
-    labels: list[TagKey] = Field(default_factory=list)
+    description: BoundedText = ""
+    metadata: JsonObject = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=list)
 
 
 class ModelUpdate(BaseModel):
@@ -68,22 +82,22 @@ class ModelUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ModelName | None = None
-    description: StoredText | None = None
-    add_metadata: dict[str, Any] | None = None
+    description: BoundedText | None = None
+    add_metadata: JsonObject | None = None
     remove_metadata: list[str] | None = None
-    set_tags: dict[TagKey, TagValue] | None = None
+    set_tags: Tags | None = None
     remove_tags: list[str] | None = None
-    add_labels: list[TagKey] | None = None
+    add_labels: Labels | None = None
     remove_labels: list[str] | None = None
     archived: bool | None = None
-    comment: StoredText = ""
+    comment: BoundedText = ""
 
 
 class ModelRead(BaseModel):
     id: str
     name: str
     description: str
-    metadata: dict[str, Any]
+    metadata: ShownJson
     tags: dict[str, str]
     labels: list[str]
     archived: bool
@@ -108,15 +122,15 @@ class VersionCreate(BaseModel):
     revision_id: str | None = Field(default=None, description="A project's model revision to register.")
     create_model: bool = Field(default=False, description="Create the registered model if it does not exist.")
     name: StoredText = Field(default="", max_length=256)
-    description: str = ""
+    description: BoundedText = ""
     framework: Framework = Framework.OTHER
-    task_type: str | None = None
+    task_type: StoredText | None = Field(default=None, max_length=64)
     label_map: LabelMap = Field(default_factory=dict)
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: JsonObject = Field(default_factory=dict)
     runtime: Runtime = Field(default_factory=Runtime)
-    metrics: dict[str, float] = Field(default_factory=dict)
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
-    comment: StoredText = ""
+    metrics: Metrics = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
+    comment: BoundedText = ""
 
 
 class VersionUpdate(BaseModel):
@@ -125,22 +139,22 @@ class VersionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: StoredText | None = Field(default=None, max_length=256)
-    description: str | None = None
+    description: BoundedText | None = None
     framework: Framework | None = None
-    task_type: str | None = None
+    task_type: StoredText | None = Field(default=None, max_length=64)
     set_labels: LabelMap | None = None
     remove_labels: list[int] | None = None
-    set_parameters: dict[str, Any] | None = None
+    set_parameters: JsonObject | None = None
     remove_parameters: list[str] | None = None
     runtime: Runtime | None = None
-    set_metrics: dict[str, float] | None = None
+    set_metrics: Metrics | None = None
     remove_metrics: list[str] | None = None
-    set_tags: dict[TagKey, TagValue] | None = None
+    set_tags: Tags | None = None
     remove_tags: list[str] | None = None
     force: bool = Field(
         default=False, description="Change the label map even if the version holds an alias or a serving stage."
     )
-    comment: StoredText = ""
+    comment: BoundedText = ""
 
 
 class FileRead(BaseModel):
@@ -162,7 +176,7 @@ class VersionRead(BaseModel):
     framework: Framework
     task_type: str | None
     label_map: dict[int, str]
-    parameters: dict[str, Any]
+    parameters: ShownJson
     runtime: Runtime
     metrics: dict[str, float]
     stage: Stage
@@ -188,7 +202,7 @@ class StageChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stage: Stage
-    comment: StoredText = ""
+    comment: BoundedText = ""
     archive_existing: bool = Field(
         default=False, description="Move the other versions now in this stage to `archived`."
     )
@@ -203,7 +217,7 @@ class AliasSet(BaseModel):
     version: int = Field(ge=1, le=INT64_MAX)
     expected_version: StoredInt | None = None
     force: bool = Field(default=False, description="Move even if the label maps differ.")
-    comment: StoredText = ""
+    comment: BoundedText = ""
 
 
 class AliasRead(BaseModel):
@@ -223,7 +237,7 @@ class TransferRequest(BaseModel):
 
     target_model: ModelName
     create_model: bool = False
-    comment: StoredText = ""
+    comment: BoundedText = ""
 
 
 class BestRequest(BaseModel):
@@ -234,7 +248,7 @@ class BestRequest(BaseModel):
     mode: Literal["max", "min"] = "max"
     dataset_revision_id: str | None = None
     create_model: bool = True
-    comment: StoredText = ""
+    comment: BoundedText = ""
 
 
 class EventRead(BaseModel):
@@ -249,8 +263,8 @@ class EventRead(BaseModel):
     subject: str | None
     actor: str
     at: datetime
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    before: ShownJson | None
+    after: ShownJson | None
     comment: str
 
 

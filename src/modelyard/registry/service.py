@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.kit.limits import count_within_limit, merged_within_limits
 from modelyard.kit.pagination import Order
 from modelyard.registry.history import EventLog
 from modelyard.registry.models import (
@@ -159,7 +160,7 @@ class RegistryService:
             metadata.update(copy.deepcopy(request.add_metadata or {}))
             for key in request.remove_metadata or []:
                 metadata.pop(key, None)
-            model.model_metadata = metadata
+            model.model_metadata = merged_within_limits(metadata, "metadata")
         self._change_model_tags(model, request.set_tags or {}, request.remove_tags or [])
         self._change_model_labels(model, request.add_labels or [], request.remove_labels or [])
         if request.archived is not None:
@@ -498,7 +499,8 @@ class RegistryService:
                 self.ensure_unused_or_forced(version, "changing its label map", force=request.force)
             version.label_map = label_map
         if request.set_parameters or request.remove_parameters:
-            version.parameters = _merged(version.parameters, request.set_parameters, request.remove_parameters)
+            merged = _merged(version.parameters, request.set_parameters, request.remove_parameters)
+            version.parameters = merged_within_limits(merged, "parameters")
         if request.runtime is not None:
             version.runtime = request.runtime.model_dump()
         if request.set_metrics or request.remove_metrics:
@@ -586,6 +588,7 @@ def _change_tags(tags: list[Any], tag_type: type, set_tags: dict[str, str], remo
             existing[key].value = value
         else:
             tags.append(tag_type(key=key, value=value))
+    count_within_limit(len(tags), "the tags", "tags", "max_tags")
 
 
 def _merged(current: dict[str, Any], set_values: dict[str, Any] | None, remove: list[str] | None) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modelyard.kit.bounds import StoredText
+from modelyard.kit.limits import JsonObject
+from modelyard.kit.names import Name
 from modelyard.revisions.states import RevisionStatus, WeightsStatus
 
 
@@ -13,7 +14,7 @@ class TrainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     architecture: str = Field(description="Architecture id, e.g. mobilenet_v3_small.")
-    overrides: dict[str, Any] = Field(
+    overrides: JsonObject = Field(
         default_factory=dict, description="Hyperparameters over the stored configuration, e.g. {'epochs': 5}."
     )
     base: str = Field(
@@ -23,7 +24,7 @@ class TrainRequest(BaseModel):
     dataset_revision: str | None = Field(
         default=None, description="Dataset revision id or number; default: made from the current dataset (or reused)."
     )
-    name: StoredText | None = Field(default=None, max_length=256)
+    name: Name | None = None
 
 
 class RevisionLabel(BaseModel):
@@ -66,7 +67,7 @@ class ModelRevisionRead(BaseModel):
 class RevisionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: StoredText = Field(min_length=1, max_length=256)
+    name: Name
 
 
 class Lineage(BaseModel):

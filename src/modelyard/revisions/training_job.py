@@ -343,7 +343,11 @@ def _finish_without_weights(
 
 
 def cleanup(context: CleanupContext) -> None:
-    """After an interrupted or crashed run: the revision it left `running` becomes failed (or cancelled)."""
+    """After an interrupted or crashed run: the revision it left `running` becomes failed (or cancelled).
+
+    Only what this job made is touched: the revision found by this job's id (the job creates it) and that
+    revision's own folder. A dataset revision it made or reused stays (the next training reuses it), and the
+    parent revision's weights it read are never touched."""
     with transaction(context.db.sessions) as session:
         revision = ModelRevisionRepository(session).by_job(context.job_id)
         if revision is None or revision.status != RevisionStatus.RUNNING:
@@ -354,5 +358,6 @@ def cleanup(context: CleanupContext) -> None:
 
 
 JOB_TYPES = [
-    JobType(TRAIN_JOB, train, "Fine-tune an architecture on a dataset revision.", TrainParams, cleanup),
+    JobType(TRAIN_JOB, train, "Fine-tune an architecture on a dataset revision.", TrainParams, cleanup,
+            started_by="POST /api/v1/projects/{project}/models:train (modelyard train)"),
 ]

@@ -133,7 +133,9 @@ def _calibration_and_validation(context: JobContext, params: OptimizeParams) -> 
 
 JOB_TYPES = [
     JobType(EXPORT_JOB, export, "Export a revision to an OpenVINO or ONNX variant (parity-checked, benchmarked).",
-            ExportParams),
-    JobType(EVALUATE_JOB, evaluate, "Evaluate a variant on a subset of a dataset revision.", EvaluateParams),
-    JobType(OPTIMIZE_JOB, optimize, "Quantize a revision's OpenVINO variant to INT8 with NNCF.", OptimizeParams),
+            ExportParams, started_by="POST /api/v1/models/{revision_id}/variants (modelyard export)"),
+    JobType(EVALUATE_JOB, evaluate, "Evaluate a variant on a subset of a dataset revision.", EvaluateParams,
+            started_by="POST /api/v1/models/{revision_id}:evaluate (modelyard evaluate)"),
+    JobType(OPTIMIZE_JOB, optimize, "Quantize a revision's OpenVINO variant to INT8 with NNCF.", OptimizeParams,
+            started_by="POST /api/v1/models/{revision_id}:optimize (modelyard optimize)"),
 ]  # fmt: skip
