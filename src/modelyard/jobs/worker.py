@@ -29,6 +29,7 @@ from modelyard.jobs.context import CleanupContext, JobCancelled, JobContext
 from modelyard.jobs.paths import job_log_path, job_work_dir
 from modelyard.jobs.registry import JobTypeRegistry
 from modelyard.jobs.repository import JobRepository
+from modelyard.kit.limits import InputLimits, limits_in_force
 from modelyard.storage.local import LocalArtifactStore
 from modelyard.storage.owners import job_owner
 
@@ -131,7 +132,8 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
         job_type = registry.get(job_type_name)
         log.info("job %s (%s) started in process %d", job_id, job_type_name, os.getpid())
         _size_threads(settings, log)
-        result = job_type.body(context, params) or {}
+        with limits_in_force(InputLimits.from_settings(settings)):  # this installation's limits, as in requests
+            result = job_type.body(context, params) or {}
         outcome = {"status": "succeeded", "progress": 100.0, "result": result}
         log.info("job %s succeeded", job_id)
     except JobCancelled:
