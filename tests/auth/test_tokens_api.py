@@ -131,3 +131,12 @@ def test_configured_tokens_are_admins_without_project_limit(configured: Client) 
     assert project.created_by == "alice"
     configured.projects.delete("p")  # deleting projects is the admin's
     assert configured.projects.list().items == []
+
+
+def test_the_sdk_manages_tokens_for_an_admin(served: Served, make_token: MakeToken) -> None:
+    admin = Client(transport=served.http._transport, token=make_token("admin"))  # noqa: SLF001 - the same app
+    created = admin.tokens.create("nightly", "write", expires_in="1d", user="robot")
+    assert (created.user, created.scope, created.project_ids) == ("robot", "write", None)
+    assert created.secret.startswith("my_")
+    assert created.id in {token.id for token in admin.tokens.list()}
+    assert admin.tokens.revoke(created.id).revoked_at is not None
