@@ -31,6 +31,7 @@ MakeToken = Callable[..., str]
 class Served:
     http: httpx.Client
     context: AppContext
+    transport: InProcessTransport
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def served(settings: Settings) -> Iterator[Served]:
     transport = InProcessTransport(app)
     http = httpx.Client(transport=transport, base_url="http://modelyard.local/api/v1")
     try:
-        yield Served(http, app.state.context)
+        yield Served(http, app.state.context, transport)
     finally:
         http.close()
         transport.close()
@@ -102,8 +103,8 @@ def make_project_things(http: httpx.Client, context: AppContext, name: str, head
     dataset_revision = ok(http.post(f"/projects/{name}/dataset/revisions", headers=headers))
     revision_id = _stored_revision(context, project["id"], dataset_revision["id"], folder)
     model = f"{name}-model"
-    version = ok(http.post(f"/registry/models/{model}/versions", json={"revision_id": revision_id,
-                                                                        "create_model": True}, headers=headers))  # fmt: skip
+    registration = {"revision_id": revision_id, "create_model": True}
+    version = ok(http.post(f"/registry/models/{model}/versions", json=registration, headers=headers))
     job = ok(http.post(f"/projects/{name}/dataset/exports", json={"format": "imagenet"}, headers=headers))
     return ProjectThings(
         name=name, id=project["id"], label=label["id"], item=item["id"], dataset_revision=dataset_revision["id"],

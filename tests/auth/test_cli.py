@@ -32,7 +32,12 @@ def test_create_prints_the_secret_once_and_the_database_keeps_only_its_sha256(
     created = _created(settings, "ci", "--scope", "write", "--expires", "30d", "--user", "alice")
     secret = created["secret"]
     assert secret.startswith("my_") and len(secret) == 46
-    assert (created["name"], created["user"], created["scope"], created["project_ids"]) == ("ci", "alice", "write", None)
+    assert (created["name"], created["user"], created["scope"], created["project_ids"]) == (
+        "ci",
+        "alice",
+        "write",
+        None,
+    )
     assert created["expires_at"] is not None
     rows = _stored_rows(served)
     assert len(rows) == 1

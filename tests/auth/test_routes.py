@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from modelyard.app import create_app
 from modelyard.auth.dependencies import REQUIRED_SCOPE
 from modelyard.config import Settings
-from tests.auth.conftest import MakeToken, ProjectThings, Served, World, bearer, png_bytes
+from tests.auth.conftest import MakeToken, ProjectThings, World, bearer, png_bytes
 
 OPEN_PATHS = {"/api/v1/health"}
 DOCS_PATHS = {"/docs", "/redoc", "/openapi.json"}

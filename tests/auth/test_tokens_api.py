@@ -134,7 +134,7 @@ def test_configured_tokens_are_admins_without_project_limit(configured: Client) 
 
 
 def test_the_sdk_manages_tokens_for_an_admin(served: Served, make_token: MakeToken) -> None:
-    admin = Client(transport=served.http._transport, token=make_token("admin"))  # noqa: SLF001 - the same app
+    admin = Client(transport=served.transport, token=make_token("admin"))
     created = admin.tokens.create("nightly", "write", expires_in="1d", user="robot")
     assert (created.user, created.scope, created.project_ids) == ("robot", "write", None)
     assert created.secret.startswith("my_")

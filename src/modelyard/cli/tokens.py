@@ -98,7 +98,9 @@ def list_tokens(ctx: typer.Context, json: Annotated[bool, typer.Option("--json",
 
 
 @app.command("revoke")
-def revoke(ctx: typer.Context, token_id: Annotated[str, typer.Argument(help="The token's id (not its secret).")]) -> None:
+def revoke(
+    ctx: typer.Context, token_id: Annotated[str, typer.Argument(help="The token's id (not its secret).")]
+) -> None:
     """Revoke a token; running servers refuse it within seconds."""
     with _tokens(ctx) as service:
         token = service.revoke(service.get(token_id))
