@@ -121,12 +121,16 @@ def test_predict_and_package_answer_401_before_looking_anything_up(world: World)
 
 
 @pytest.fixture
-def configured(settings: Settings) -> Iterator[Client]:
+def configured(settings: Settings, capsys: pytest.CaptureFixture[str]) -> Iterator[Client]:
+    capsys.readouterr()
     with Client(settings=settings.model_copy(update={"api_tokens": {"secret-1": "alice"}}), token="secret-1") as sdk:
         yield sdk
 
 
-def test_configured_tokens_are_admins_without_project_limit(configured: Client) -> None:
+def test_configured_tokens_are_admins_without_project_limit_and_startup_says_to_prefer_stored_ones(
+    configured: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "modelyard token create" in capsys.readouterr().err
     project = configured.projects.create("p", "detection", labels=["a"])
     assert project.created_by == "alice"
     configured.projects.delete("p")  # deleting projects is the admin's
