@@ -23,7 +23,7 @@ def token_read(token: ApiToken) -> TokenRead:
 
 @router.get("", response_model=list[TokenRead], dependencies=[Requires.admin])
 def list_tokens(service: Tokens) -> list[TokenRead]:
-    return [token_read(token) for token in service.list()]
+    return [token_read(token) for token in service.all()]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TokenCreated, dependencies=[Requires.admin])

@@ -109,7 +109,7 @@ class TokenService:
                  projects=token.project_ids)  # fmt: skip
         return CreatedToken(token, secret)
 
-    def list(self) -> Sequence[ApiToken]:
+    def all(self) -> Sequence[ApiToken]:
         return self.tokens.all()
 
     def get(self, token_id: str) -> ApiToken:

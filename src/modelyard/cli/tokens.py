@@ -85,7 +85,7 @@ def list_tokens(ctx: typer.Context, json: Annotated[bool, typer.Option("--json",
     from modelyard.auth.endpoints import token_read
 
     with _tokens(ctx) as service:
-        tokens = [token_read(token) for token in service.list()]
+        tokens = [token_read(token) for token in service.all()]
     if json:
         print_json(tokens)
         return

@@ -352,7 +352,7 @@ class EventRepository:
         ).all()
 
 
-def models_of_projects(project_ids: frozenset[str]) -> Select[tuple[str]]:
+def models_of_projects(project_ids: frozenset[str]) -> Select[str]:
     """Ids of the registered models owned by these projects (a subquery)."""
     return select(RegisteredModel.id).where(RegisteredModel.project_id.in_(sorted(project_ids)))
 
