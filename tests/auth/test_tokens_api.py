@@ -8,7 +8,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
+from modelyard.auth.access import Scope
+from modelyard.auth.service import TokenService, authentication_enabled
 from modelyard.config import Settings
+from modelyard.db.engine import transaction
 from modelyard.sdk import Client
 from tests.auth.conftest import MakeToken, Served, World, bearer, png_bytes
 
@@ -144,3 +147,15 @@ def test_the_sdk_manages_tokens_for_an_admin(served: Served, make_token: MakeTok
     assert created.secret.startswith("my_")
     assert created.id in {token.id for token in admin.tokens.list()}
     assert admin.tokens.revoke(created.id).revoked_at is not None
+
+
+def test_authentication_turns_on_with_the_first_token_and_off_when_none_is_left(served: Served) -> None:
+    context = served.context
+    assert authentication_enabled(context) is False
+    with transaction(context.db.sessions) as session:
+        created = TokenService(session, "test", on_change=context.auth.forget).create("first", Scope.READ)
+    assert authentication_enabled(context) is True
+    with transaction(context.db.sessions) as session:
+        tokens = TokenService(session, "test", on_change=context.auth.forget)
+        tokens.revoke(tokens.get(created.token.id))
+    assert authentication_enabled(context) is False

@@ -268,8 +268,11 @@ class Authenticator:
         """Set last_used_at, at most once a minute per token (a write on every request would cost the hot path)."""
         if not self._due_for_last_used(token_id):
             return
-        with transaction(self.database.sessions) as session:
-            TokenRepository(session).mark_used(token_id, utcnow())
+        try:
+            with transaction(self.database.sessions) as session:
+                TokenRepository(session).mark_used(token_id, utcnow())
+        except sqlalchemy.exc.OperationalError as error:  # a bookkeeping write never fails the request it serves
+            log.warning("auth.token.last_used_not_recorded", token=token_id, error=str(error))
 
     def _due_for_last_used(self, token_id: str) -> bool:
         now = time.monotonic()
