@@ -102,7 +102,8 @@ def _send(http: httpx.Client, method: str, path: str, values: dict[str, str], he
     content = (operation or {}).get("requestBody", {}).get("content", {})
     if "multipart/form-data" in content:
         files = [("files", ("x.png", png_bytes(), "image/png")), ("file", ("x.png", png_bytes(), "image/png"))]
-        return http.request(method, url, files=files, headers=headers)
+        form = {"file_name": "x.png"}  # the name in the version of each `file` (versions:upload)
+        return http.request(method, url, files=files, data=form, headers=headers)
     body = BODIES.get((method, path))
     if body is not None:
         body = {key: _fill(value, values) for key, value in body.items()}
