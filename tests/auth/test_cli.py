@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import text
@@ -12,6 +14,7 @@ from sqlalchemy import text
 from modelyard.config import Settings
 from tests.auth.conftest import Served, bearer
 from tests.cli.test_cli import modelyard
+from tests.server import free_port, server_env
 
 
 def _created(settings: Settings, *args: str) -> dict:
@@ -100,3 +103,18 @@ def test_revoking_an_unknown_token_fails_with_one_line(settings: Settings) -> No
     result = modelyard(settings, "token", "revoke", "nope")
     assert result.returncode == 1
     assert result.stderr.strip() == "error: no API token 'nope': list them with `modelyard token list`"
+
+
+def test_serve_on_every_address_starts_once_a_stored_token_exists(settings: Settings) -> None:
+    assert _created(settings, "ops", "--scope", "admin")["secret"]
+    env = server_env(settings, free_port())
+    env.pop("MODELYARD_API_TOKENS", None)
+    env["PYTHONUNBUFFERED"] = "1"  # the banner line arrives while the server runs
+    command = [sys.executable, "-m", "modelyard", "serve", "--host", "0.0.0.0", "--port", env["MODELYARD_PORT"]]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first_line = server.stdout.readline() if server.stdout else ""
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert first_line.startswith("modelyard serving http://0.0.0.0:")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
+from modelyard.api.guard import authentication_enabled as guard_authentication_enabled
 from modelyard.auth.access import Scope
 from modelyard.auth.service import TokenService, authentication_enabled
 from modelyard.config import Settings
@@ -155,6 +156,7 @@ def test_authentication_turns_on_with_the_first_token_and_off_when_none_is_left(
     with transaction(context.db.sessions) as session:
         created = TokenService(session, "test", on_change=context.auth.forget).create("first", Scope.READ)
     assert authentication_enabled(context) is True
+    assert guard_authentication_enabled(context) is True  # what the request guard and `serve` ask
     with transaction(context.db.sessions) as session:
         tokens = TokenService(session, "test", on_change=context.auth.forget)
         tokens.revoke(tokens.get(created.token.id))

@@ -203,8 +203,14 @@ class Authenticator:
         cached = self.cached_enabled()
         if cached is not None:
             return cached
-        with transaction(self.database.read_sessions) as session:
-            enabled = TokenRepository(session).any_unrevoked()
+        try:
+            with transaction(self.database.read_sessions) as session:
+                enabled = TokenRepository(session).any_unrevoked()
+        except sqlalchemy.exc.SQLAlchemyError:
+            # Asked before the first migration (`serve` checks before the app starts): no table, no token.
+            if sqlalchemy.inspect(self.database.engine).has_table(ApiToken.__tablename__):
+                raise
+            return False
         with self._lock:
             self._enabled = (enabled, time.monotonic() + ENABLED_TTL_SECONDS)
         return enabled
