@@ -54,10 +54,10 @@ def test_create_prints_the_secret_once_and_the_database_keeps_only_its_sha256(
 def test_a_created_token_is_obeyed_by_a_running_app_and_a_revoked_one_refused(
     settings: Settings, served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert served.http.get("/projects").status_code == 200  # no token anywhere: every caller is local
     # The app would notice within seconds; here it is told to look again on every request.
     monkeypatch.setattr("modelyard.auth.service.ENABLED_TTL_SECONDS", 0.0)
     monkeypatch.setattr("modelyard.auth.service.PRINCIPAL_TTL_SECONDS", 0.0)
+    assert served.http.get("/projects").status_code == 200  # no token anywhere: every caller is local
     created = _created(settings, "ops", "--scope", "admin")
     assert served.http.get("/projects").status_code == 401
     _created(settings, "spare", "--scope", "read")  # revoking the last token would turn authentication off
