@@ -126,7 +126,7 @@ def _values(things: ProjectThings) -> dict[str, str]:
         "revision_id": things.revision, "name": things.model, "selector": "1", "alias": "production",
         "stage": "staging", "file_name": "model.pt", "variant": "pytorch-fp32", "job_id": things.job,
         "key": things.file_key, "architecture": "mobilenet_v3_small", "architecture_id": "mobilenet_v3_small",
-        "token_id": "x",
+        "token_id": "x", "number": "1",
     }  # fmt: skip
 
 
