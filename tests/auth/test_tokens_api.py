@@ -161,3 +161,11 @@ def test_authentication_turns_on_with_the_first_token_and_off_when_none_is_left(
         tokens = TokenService(session, "test", on_change=context.auth.forget)
         tokens.revoke(tokens.get(created.token.id))
     assert authentication_enabled(context) is False
+
+
+def test_crafted_token_requests_get_4xx(served: Served, make_token: MakeToken) -> None:
+    admin = bearer(make_token("admin"))
+    for body in ({"name": "a\x00b", "scope": "read"}, {"name": "x", "scope": "read", "expires_in": "999999w"},
+                 {"name": "x", "scope": "read", "user": "\u200bbob"}, {"name": "x", "scope": "root"}):  # fmt: skip
+        assert served.http.post("/tokens", json=body, headers=admin).status_code in (400, 422), body
+    assert served.http.post("/tokens/%00:revoke", headers=admin).status_code == 404

@@ -7,20 +7,21 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelyard.auth.access import Scope
+from modelyard.kit.names import Name
 
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=128, description="What the token is for, e.g. 'ci-upload'.")
+    name: Name = Field(max_length=128, description="What the token is for, e.g. 'ci-upload'.")
     scope: Scope
-    user: str | None = Field(
-        default=None, min_length=1, max_length=128, description="Whose token it is (default: a user named like it)."
-    )
-    projects: list[str] = Field(
+    user: Name | None = Field(default=None, max_length=128, description="Whose token (default: a user named like it).")
+    projects: list[Name] = Field(
         default_factory=list, max_length=1000, description="Project names or ids it is limited to; empty: all."
     )
-    expires_in: str | None = Field(default=None, description="Lifetime such as 30d, 12h, 2w; empty: no expiry.")
+    expires_in: str | None = Field(
+        default=None, max_length=16, description="Lifetime such as 30d, 12h, 2w; empty: no expiry."
+    )
 
 
 class TokenRead(BaseModel):

@@ -47,6 +47,8 @@ ENABLED_TTL_SECONDS = 2.0
 LAST_USED_INTERVAL_SECONDS = 60.0
 REMEMBERED_TOKENS = 10_000
 DURATION = re.compile(r"^(?P<amount>[1-9][0-9]{0,5})(?P<unit>[smhdw])$")
+LONGEST_LIFETIME = timedelta(days=36_500)
+TOKEN_ID = re.compile(r"^[0-9a-f]{32}$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -63,7 +65,12 @@ def parse_duration(text: str) -> timedelta:
     match = DURATION.match(text.strip())
     if match is None:
         raise InvalidInput(f"duration {text!r} is not valid: use a number and a unit, e.g. 30d, 12h, 90m, 2w")
-    return timedelta(**{UNITS[match["unit"]]: int(match["amount"])})
+    duration = timedelta(**{UNITS[match["unit"]]: int(match["amount"])})
+    if duration > LONGEST_LIFETIME:
+        raise InvalidInput(
+            f"duration {text!r} is longer than 100 years: leave the expiry out for a token that never expires"
+        )
+    return duration
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,7 @@ class TokenService:
         return self.tokens.all()
 
     def get(self, token_id: str) -> ApiToken:
-        token = self.tokens.get(token_id)
+        token = self.tokens.get(token_id) if TOKEN_ID.match(token_id) else None
         if token is None:
             raise NotFound(f"no API token {token_id!r}: list them with `modelyard token list`")
         return token
