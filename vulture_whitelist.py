@@ -36,6 +36,7 @@ images_size
 files_deleted_at
 predictions_key
 metric_rows
+user_id  # auth/models.py: the foreign key under ApiToken.user
 impl
 cache_ok
 _.process_bind_param

@@ -46,6 +46,10 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
             sweeper.start()
             app.state.storage_sweep = sweeper
         app.state.runner = runner
+        if settings.api_tokens:
+            log.warning("auth.configured_tokens", count=len(settings.api_tokens),
+                        advice="MODELYARD_API_TOKENS gives every entry the admin scope; prefer scoped tokens made "
+                        "with `modelyard token create NAME --scope read|write|admin` (stored hashed)")  # fmt: skip
         log.info("app.started", version=__version__, data_dir=str(settings.data_dir), database=context.db.dialect)
         try:
             yield
@@ -78,6 +82,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
 
 def _api_router() -> APIRouter:
     from modelyard.architectures.endpoints import router as architectures
+    from modelyard.auth.endpoints import router as tokens
     from modelyard.datasets.endpoints import router as datasets
     from modelyard.health.endpoints import router as health
     from modelyard.jobs.endpoints import router as jobs
@@ -91,7 +96,8 @@ def _api_router() -> APIRouter:
     router = APIRouter()
     # Routes are matched one by one in this order (about 3 us each); the registry's reads are the
     # hottest path, so its routes come first. No two domains share a first path segment.
-    for domain in (registry, health, projects, datasets, models, jobs, files, architectures, pipelines, deployment):
+    for domain in (registry, health, projects, datasets, models, jobs, files, architectures, pipelines, deployment,
+                   tokens):  # fmt: skip
         router.include_router(domain)
     return router
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from modelyard.auth.service import Authenticator
 from modelyard.config import Settings
 from modelyard.db.engine import Database
 from modelyard.jobs.registry import JobTypeRegistry
@@ -16,12 +17,14 @@ class AppContext:
     db: Database = field(init=False)
     store: LocalArtifactStore = field(init=False)
     job_types: JobTypeRegistry = field(init=False)
+    auth: Authenticator = field(init=False)
 
     def __post_init__(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.settings)
         self.store = LocalArtifactStore(self.settings.data_dir)
         self.job_types = JobTypeRegistry.for_settings(self.settings)
+        self.auth = Authenticator(self.settings, self.db)
 
     def close(self) -> None:
         self.db.dispose()

@@ -3,6 +3,7 @@
 ModelyardError
  ├── InvalidInput        400 invalid_input      the request is well-formed but its values break a rule
  ├── Unauthorized        401 unauthorized       missing or unknown bearer token
+ ├── Forbidden           403 forbidden          the token's scope does not allow the request
  ├── NotFound            404 not_found          the thing referred to does not exist
  ├── Conflict            409 conflict           the request clashes with what is stored (duplicates, states)
  ├── PayloadTooLarge     413 payload_too_large  an upload past the configured limit
@@ -38,6 +39,12 @@ class Unauthorized(ModelyardError):
     status = 401
     code = "unauthorized"
     title = "Unauthorized"
+
+
+class Forbidden(ModelyardError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
 
 
 class NotFound(ModelyardError):

@@ -109,7 +109,7 @@ async def test_any_host_is_answered_only_when_tokens_are_required(tmp_path: Path
 async def test_without_tokens_a_caller_on_another_machine_is_refused(tmp_path: Path) -> None:
     async with served(_settings(tmp_path), peer="192.168.1.20") as http:
         body = _assert_problem(await http.post("/projects", json=PROJECT), 403, "loopback_only")
-        assert "--insecure" in body["detail"] and "MODELYARD_API_TOKENS" in body["detail"]
+        assert "--insecure" in body["detail"] and "modelyard token create" in body["detail"]
     async with served(_settings(tmp_path)) as http:
         assert await _project_names(http) == []
 

@@ -50,7 +50,7 @@ def test_serve_on_every_address_without_tokens_exits_1_with_one_line(tmp_path: P
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("error: refusing to serve on 0.0.0.0 without API tokens")
-    assert "--insecure" in lines[0] and "MODELYARD_API_TOKENS" in lines[0]
+    assert "--insecure" in lines[0] and "modelyard token create" in lines[0]
     assert "serving" not in done.stdout
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect(("127.0.0.1", port))

@@ -12,11 +12,12 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from modelyard.architectures.service import ArchitectureCatalog
+from modelyard.auth.dependencies import Access, CurrentPrincipal
+from modelyard.auth.service import FileAccess, TokenService
 from modelyard.context import AppContext
 from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.datasets.service import DatasetService
 from modelyard.datasets.transfer import TransferService
-from modelyard.errors import Unauthorized
 from modelyard.evaluations.service import EvaluationService
 from modelyard.jobs.service import JobService
 from modelyard.pipelines.runtime import PipelineRuntime
@@ -85,16 +86,9 @@ def _session_end_limiter(request: Request) -> anyio.CapacityLimiter:
     return limiter
 
 
-async def get_actor(request: Request) -> str:
-    """The caller's identity: the user a bearer token maps to, or `local` when no tokens are set."""
-    tokens = request.app.state.context.settings.api_tokens
-    if not tokens:
-        return "local"
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or token not in tokens:
-        raise Unauthorized("a valid bearer token is required: pass `Authorization: Bearer <token>` (SDK: token=...)")
-    return tokens[token]
+async def get_actor(principal: CurrentPrincipal) -> str:
+    """The caller's user name (the token's user, or `local` without authentication): the actor of changes."""
+    return principal.user
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
@@ -112,13 +106,22 @@ async def file_service(session: DbSession, context: Context) -> FileService:
 Files = Annotated[FileService, Depends(file_service)]
 
 
-async def project_service(session: DbSession, files: Files, actor: Actor) -> ProjectService:
-    return ProjectService(session, files, actor)
+async def file_access(session: DbSession, access: Access) -> FileAccess:
+    return FileAccess(session, access)
 
 
-async def job_service(session: DbSession, context: Context, actor: Actor, request: Request) -> JobService:
+VisibleFiles = Annotated[FileAccess, Depends(file_access)]
+
+
+async def project_service(session: DbSession, files: Files, actor: Actor, access: Access) -> ProjectService:
+    return ProjectService(session, files, actor, access)
+
+
+async def job_service(
+    session: DbSession, context: Context, actor: Actor, access: Access, request: Request
+) -> JobService:
     runner = getattr(request.app.state, "runner", None)
-    return JobService(session, context.job_types, actor, runner.wake if runner else lambda: None)
+    return JobService(session, context.job_types, actor, runner.wake if runner else lambda: None, access)
 
 
 async def architecture_catalog(context: Context) -> ArchitectureCatalog:
@@ -143,9 +146,9 @@ async def dataset_transfer_service(session: DbSession, files: Files, jobs: Jobs,
 
 
 async def model_revision_service(
-    session: DbSession, files: Files, catalog: Catalog, actor: Actor
+    session: DbSession, files: Files, catalog: Catalog, actor: Actor, access: Access
 ) -> ModelRevisionService:
-    return ModelRevisionService(session, files, catalog, actor)
+    return ModelRevisionService(session, files, catalog, actor, access)
 
 
 async def evaluation_service(session: DbSession, files: Files) -> EvaluationService:
@@ -163,12 +166,14 @@ async def pipeline_runtime(request: Request) -> PipelineRuntime:
 Runtime = Annotated[PipelineRuntime, Depends(pipeline_runtime)]
 
 
-async def pipeline_service(session: DbSession, files: Files, runtime: Runtime, actor: Actor) -> PipelineService:
-    return PipelineService(session, files, runtime, actor)
+async def pipeline_service(
+    session: DbSession, files: Files, runtime: Runtime, actor: Actor, access: Access
+) -> PipelineService:
+    return PipelineService(session, files, runtime, actor, access)
 
 
-async def deployment_packages(session: DbSession, files: Files) -> DeploymentPackages:
-    return DeploymentPackages(session, files)
+async def deployment_packages(session: DbSession, files: Files, access: Access) -> DeploymentPackages:
+    return DeploymentPackages(session, files, access)
 
 
 DatasetItems = Annotated[DatasetService, Depends(dataset_service)]
@@ -180,8 +185,15 @@ Pipelines = Annotated[PipelineService, Depends(pipeline_service)]
 Packages = Annotated[DeploymentPackages, Depends(deployment_packages)]
 
 
-async def registry_service(session: DbSession, files: Files, actor: Actor) -> RegistryService:
-    return RegistryService(session, files, actor)
+async def registry_service(session: DbSession, files: Files, actor: Actor, access: Access) -> RegistryService:
+    return RegistryService(session, files, actor, access)
 
 
 Registry = Annotated[RegistryService, Depends(registry_service)]
+
+
+async def token_service(session: DbSession, actor: Actor, context: Context) -> TokenService:
+    return TokenService(session, actor, on_change=context.auth.forget)
+
+
+Tokens = Annotated[TokenService, Depends(token_service)]

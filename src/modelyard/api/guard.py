@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modelyard.api.problems import problem
+from modelyard.auth import service as auth_service
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -40,15 +41,15 @@ STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Set by the SDK's in-process transport, which no network peer can reach: the scope is built in this process.
 IN_PROCESS_SCOPE_KEY = "modelyard.in_process"
 # How a caller makes authentication required; the wording follows the way tokens are created.
-TOKEN_HINT = "configure API tokens (MODELYARD_API_TOKENS)"
+TOKEN_HINT = "create an API token first (`modelyard token create NAME --scope admin`)"
 # Approved Host header values remembered so the common case skips parsing; bounded, as callers choose the values.
 HOST_CACHE_SIZE = 64
 
 
 def authentication_enabled(context: AppContext) -> bool:
-    """Whether callers must present a token: the one place the guard and `serve` ask it (the token store answers
-    here)."""
-    return bool(context.settings.api_tokens)
+    """Whether callers must present a token: the one place the guard and `serve` ask it. The token store answers
+    (configured tokens, or any unrevoked stored token; from memory, asking the database every few seconds)."""
+    return auth_service.authentication_enabled(context)
 
 
 def is_loopback(host: str) -> bool:

@@ -7,10 +7,11 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from modelyard.api.deps import Actor, Catalog, Context
+from modelyard.api.deps import Catalog, Context
 from modelyard.architectures.schemas import ArchitectureRead, CachedWeightsRead
 from modelyard.architectures.service import ArchitectureCatalog
 from modelyard.architectures.weights import CachedWeights
+from modelyard.auth.dependencies import Requires
 from modelyard.errors import PayloadTooLarge
 from modelyard.tasks import TaskType
 
@@ -22,24 +23,24 @@ def _read(catalog: ArchitectureCatalog, manifest) -> ArchitectureRead:  # noqa: 
     return ArchitectureRead.from_manifest(manifest, manifest.id in cached)
 
 
-@router.get("/architectures", response_model=list[ArchitectureRead])
+@router.get("/architectures", response_model=list[ArchitectureRead], dependencies=[Requires.read])
 def list_architectures(catalog: Catalog, task: TaskType | None = None) -> list[ArchitectureRead]:
     return [_read(catalog, manifest) for manifest in catalog.list(task.value if task else None)]
 
 
-@router.get("/architectures/{architecture_id}", response_model=ArchitectureRead)
+@router.get("/architectures/{architecture_id}", response_model=ArchitectureRead, dependencies=[Requires.read])
 def get_architecture(architecture_id: str, catalog: Catalog) -> ArchitectureRead:
     return _read(catalog, catalog.get(architecture_id))
 
 
-@router.get("/weights", response_model=list[CachedWeightsRead])
+@router.get("/weights", response_model=list[CachedWeightsRead], dependencies=[Requires.read])
 def list_weights(catalog: Catalog) -> list[CachedWeightsRead]:
     return [_weights(weights) for weights in catalog.cached_weights()]
 
 
-@router.put("/architectures/{architecture_id}/weights", response_model=CachedWeightsRead)
+@router.put("/architectures/{architecture_id}/weights", response_model=CachedWeightsRead, dependencies=[Requires.write])
 async def import_weights(
-    architecture_id: str, request: Request, catalog: Catalog, context: Context, actor: Actor
+    architecture_id: str, request: Request, catalog: Catalog, context: Context
 ) -> CachedWeightsRead:
     """Upload pretrained weights (the raw file as the body); refused unless the hash matches the manifest."""
     staged = catalog.staging_file()
@@ -51,8 +52,10 @@ async def import_weights(
     return _weights(weights)
 
 
-@router.delete("/architectures/{architecture_id}/weights", status_code=status.HTTP_204_NO_CONTENT)
-def delete_weights(architecture_id: str, catalog: Catalog, actor: Actor) -> Response:
+@router.delete(
+    "/architectures/{architecture_id}/weights", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Requires.admin]
+)
+def delete_weights(architecture_id: str, catalog: Catalog) -> Response:
     catalog.delete_weights(architecture_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

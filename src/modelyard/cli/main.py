@@ -12,7 +12,18 @@ import typer
 import typer.main
 
 from modelyard import __version__
-from modelyard.cli import architectures, datasets, jobs, labels, pipeline, projects, registry, revisions, server
+from modelyard.cli import (
+    architectures,
+    datasets,
+    jobs,
+    labels,
+    pipeline,
+    projects,
+    registry,
+    revisions,
+    server,
+    tokens,
+)
 from modelyard.cli.help import tidy
 from modelyard.cli.output import fail
 from modelyard.cli.state import CliState
@@ -44,6 +55,7 @@ app.add_typer(architectures.app, name="architectures")
 app.add_typer(architectures.weights_app, name="weights")
 app.add_typer(registry.app, name="registry")
 app.add_typer(server.db_app, name="db")
+app.add_typer(tokens.app, name="token")
 app.command("serve")(server.serve)
 app.command("health")(server.health)
 

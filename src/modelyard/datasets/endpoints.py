@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from modelyard.api.deps import Context, DatasetItems, DatasetRevisions, DatasetTransfers, Projects
 from modelyard.api.problems import problem
+from modelyard.auth.dependencies import Requires
 from modelyard.datasets.annotations import LabelBook
 from modelyard.datasets.import_subsets import DEFAULT_TESTING_FRACTION
 from modelyard.datasets.schemas import (
@@ -76,6 +77,7 @@ def _received(uploads: list[UploadFile], context: Context) -> Iterator[list[Inco
     status_code=status.HTTP_201_CREATED,
     response_model=UploadResult,
     responses={400: {"description": "Some files were rejected (problem document with created/duplicates/rejected)."}},
+    dependencies=[Requires.write],
 )
 def upload_items(
     project: str,
@@ -107,7 +109,7 @@ def upload_items(
     return result
 
 
-@router.get(ITEMS, response_model=Page[ItemRead])
+@router.get(ITEMS, response_model=Page[ItemRead], dependencies=[Requires.read])
 def list_items(
     project: str,
     projects: Projects,
@@ -132,19 +134,19 @@ def list_items(
     return Page[ItemRead](items=[datasets.read(item, book) for item in items], next_cursor=next_cursor)
 
 
-@router.post(f"{ITEMS}:delete", response_model=ItemsDeleted)
+@router.post(f"{ITEMS}:delete", response_model=ItemsDeleted, dependencies=[Requires.write])
 def delete_items(project: str, body: ItemsDelete, projects: Projects, datasets: DatasetItems) -> ItemsDeleted:
     """Delete several items at once (all or none)."""
     return ItemsDeleted(deleted=datasets.delete_items(projects.get(project), body.ids))
 
 
-@router.get(ITEMS + "/{item}", response_model=ItemRead)
+@router.get(ITEMS + "/{item}", response_model=ItemRead, dependencies=[Requires.read])
 def get_item(project: str, item: str, projects: Projects, datasets: DatasetItems) -> ItemRead:
     found = projects.get(project)
     return datasets.read(datasets.get(found, item), LabelBook.of(found.labels))
 
 
-@router.patch(ITEMS + "/{item}", response_model=ItemRead)
+@router.patch(ITEMS + "/{item}", response_model=ItemRead, dependencies=[Requires.write])
 def update_item(project: str, item: str, body: ItemUpdate, projects: Projects, datasets: DatasetItems) -> ItemRead:
     """Set `user_reviewed`, or the subset by hand (only before the item's first revision: else 409)."""
     found = projects.get(project)
@@ -152,32 +154,32 @@ def update_item(project: str, item: str, body: ItemUpdate, projects: Projects, d
     return datasets.read(updated, LabelBook.of(found.labels))
 
 
-@router.delete(ITEMS + "/{item}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(ITEMS + "/{item}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Requires.write])
 def delete_item(project: str, item: str, projects: Projects, datasets: DatasetItems) -> Response:
     datasets.delete_items(projects.get(project), [item])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get(ITEMS + "/{item}/image", response_class=FileResponse)
+@router.get(ITEMS + "/{item}/image", response_class=FileResponse, dependencies=[Requires.read])
 def get_image(project: str, item: str, projects: Projects, datasets: DatasetItems) -> FileResponse:
     found = datasets.get(projects.get(project), item)
     return FileResponse(datasets.image_file(found), filename=found.name)
 
 
-@router.get(ITEMS + "/{item}/thumbnail", response_class=FileResponse)
+@router.get(ITEMS + "/{item}/thumbnail", response_class=FileResponse, dependencies=[Requires.read])
 def get_thumbnail(project: str, item: str, projects: Projects, datasets: DatasetItems) -> FileResponse:
     found = datasets.get(projects.get(project), item)
     return FileResponse(datasets.image_file(found, thumbnail=True), media_type="image/jpeg")
 
 
-@router.get(ITEMS + "/{item}/annotation", response_model=AnnotationRead | None)
+@router.get(ITEMS + "/{item}/annotation", response_model=AnnotationRead | None, dependencies=[Requires.read])
 def get_annotation(project: str, item: str, projects: Projects, datasets: DatasetItems) -> AnnotationRead | None:
     """The item's annotation; null when it has none."""
     found = projects.get(project)
     return datasets.read(datasets.get(found, item), LabelBook.of(found.labels)).annotation
 
 
-@router.put(ITEMS + "/{item}/annotation", response_model=ItemRead)
+@router.put(ITEMS + "/{item}/annotation", response_model=ItemRead, dependencies=[Requires.write])
 def set_annotation(project: str, item: str, body: AnnotationIn, projects: Projects, datasets: DatasetItems) -> ItemRead:
     """Set or replace the item's annotation, checked against the task, the labels and the image size."""
     found = projects.get(project)
@@ -185,7 +187,7 @@ def set_annotation(project: str, item: str, body: AnnotationIn, projects: Projec
     return datasets.read(updated, LabelBook.of(found.labels))
 
 
-@router.delete(ITEMS + "/{item}/annotation", response_model=ItemRead)
+@router.delete(ITEMS + "/{item}/annotation", response_model=ItemRead, dependencies=[Requires.write])
 def delete_annotation(project: str, item: str, projects: Projects, datasets: DatasetItems) -> ItemRead:
     found = projects.get(project)
     return datasets.read(datasets.delete_annotation(datasets.get(found, item)), LabelBook.of(found.labels))
@@ -198,7 +200,7 @@ def _revision_read(revision, reused: bool = False) -> RevisionRead:  # noqa: ANN
     return read
 
 
-@router.post(REVISIONS, status_code=status.HTTP_201_CREATED, response_model=RevisionRead)
+@router.post(REVISIONS, status_code=status.HTTP_201_CREATED, response_model=RevisionRead, dependencies=[Requires.write])
 def create_revision(
     project: str,
     projects: Projects,
@@ -214,13 +216,13 @@ def create_revision(
     return _revision_read(revision, reused)
 
 
-@router.get(REVISIONS, response_model=list[RevisionRead])
+@router.get(REVISIONS, response_model=list[RevisionRead], dependencies=[Requires.read])
 def list_revisions(project: str, projects: Projects, revisions: DatasetRevisions) -> list[RevisionRead]:
     """Every revision of the project, newest first."""
     return [_revision_read(revision) for revision in revisions.all(projects.get(project))]
 
 
-@router.get(REVISIONS + "/{revision}", response_model=RevisionRead)
+@router.get(REVISIONS + "/{revision}", response_model=RevisionRead, dependencies=[Requires.read])
 def get_revision(project: str, revision: str, projects: Projects, revisions: DatasetRevisions) -> RevisionRead:
     """A revision by id, number or `latest`."""
     return _revision_read(revisions.get(projects.get(project), revision))
@@ -234,7 +236,7 @@ def _row_offset(cursor: str | None) -> int:
     return int(cursor)
 
 
-@router.get(REVISIONS + "/{revision}/items", response_model=Page[RevisionItemRead])
+@router.get(REVISIONS + "/{revision}/items", response_model=Page[RevisionItemRead], dependencies=[Requires.read])
 def browse_revision(
     project: str,
     revision: str,
@@ -251,7 +253,7 @@ def browse_revision(
     return Page[RevisionItemRead](items=items, next_cursor=str(next_offset) if next_offset is not None else None)
 
 
-@router.get(REVISIONS + "/{revision}/data.parquet", response_class=FileResponse)
+@router.get(REVISIONS + "/{revision}/data.parquet", response_class=FileResponse, dependencies=[Requires.read])
 def download_revision(project: str, revision: str, projects: Projects, revisions: DatasetRevisions) -> FileResponse:
     found = revisions.get(projects.get(project), revision)
     return FileResponse(
@@ -259,7 +261,7 @@ def download_revision(project: str, revision: str, projects: Projects, revisions
     )
 
 
-@router.delete(REVISIONS + "/{revision}/files", response_model=RevisionRead)
+@router.delete(REVISIONS + "/{revision}/files", response_model=RevisionRead, dependencies=[Requires.admin])
 def delete_revision_files(
     project: str,
     revision: str,
@@ -274,7 +276,9 @@ def delete_revision_files(
 
 
 # -- import and export -------------------------------------------------------------------------
-@router.post("/dataset-imports", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+@router.post(
+    "/dataset-imports", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead, dependencies=[Requires.write]
+)
 def import_dataset(
     context: Context,
     projects: Projects,
@@ -291,6 +295,8 @@ def import_dataset(
 ) -> JobRead:
     """Start a `dataset.import` job over an uploaded zip (COCO, VOC, YOLO, ImageNet, Datumaro)."""
     target = projects.get(project) if project else None
+    if new_project is not None:
+        projects.ensure_may_create()
     with _received([file], context) as incoming:
         job = transfers.submit_import(
             incoming[0], format, project=target, new_project=new_project, task_type=task_type,
@@ -299,7 +305,12 @@ def import_dataset(
     return JobRead.model_validate(job)
 
 
-@router.post("/projects/{project}/dataset/exports", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+@router.post(
+    "/projects/{project}/dataset/exports",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobRead,
+    dependencies=[Requires.write],
+)
 def export_dataset(
     project: str, body: ExportRequest, projects: Projects, revisions: DatasetRevisions, transfers: DatasetTransfers
 ) -> JobRead:
@@ -309,7 +320,9 @@ def export_dataset(
     return JobRead.model_validate(transfers.submit_export(found, body.format, revision))
 
 
-@router.get("/projects/{project}/dataset/exports/{job_id}/download", response_class=FileResponse)
+@router.get(
+    "/projects/{project}/dataset/exports/{job_id}/download", response_class=FileResponse, dependencies=[Requires.read]
+)
 def download_export(project: str, job_id: str, projects: Projects, transfers: DatasetTransfers) -> FileResponse:
     path, name = transfers.export_file(projects.get(project), job_id)
     return FileResponse(path, media_type="application/zip", filename=name)

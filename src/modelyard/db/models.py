@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modelyard.auth.models import ApiToken, User  # noqa: F401
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage  # noqa: F401
 from modelyard.db.base import Base
 from modelyard.evaluations.models import Evaluation  # noqa: F401

@@ -16,13 +16,14 @@ from sqlalchemy import text
 
 from modelyard import __version__
 from modelyard.api.deps import Context
+from modelyard.auth.dependencies import Requires
 from modelyard.db.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger("modelyard.health")
 
 
-@router.get("/health")
+@router.get("/health", dependencies=[Requires.nothing])
 def health(context: Context, request: Request) -> JSONResponse:
     database: dict[str, Any] = {"dialect": context.db.dialect}
     try:
@@ -49,6 +50,11 @@ def health(context: Context, request: Request) -> JSONResponse:
         "types": context.job_types.names(),
     }
     healthy = database["status"] == "ok" and storage["status"] == "ok"
-    body = {"status": "ok" if healthy else "degraded", "version": __version__, "database": database,
-            "storage": storage, "jobs": jobs}
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "version": __version__,
+        "database": database,
+        "storage": storage,
+        "jobs": jobs,
+    }
     return JSONResponse(body, status_code=200 if healthy else 503)

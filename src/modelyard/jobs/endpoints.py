@@ -13,6 +13,8 @@ from fastapi.responses import PlainTextResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from modelyard.api.deps import Context, Jobs, Projects
+from modelyard.auth.access import scope_for_job
+from modelyard.auth.dependencies import CurrentPrincipal, Requires, forbid_unless
 from modelyard.context import AppContext
 from modelyard.db.engine import transaction
 from modelyard.jobs.paths import job_log_path
@@ -27,7 +29,7 @@ STREAM_POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
 
 
-@router.get("/types", response_model=list[JobTypeRead])
+@router.get("/types", response_model=list[JobTypeRead], dependencies=[Requires.read])
 def list_job_types(context: Context) -> list[JobTypeRead]:
     types = context.job_types
     return [
@@ -36,15 +38,16 @@ def list_job_types(context: Context) -> list[JobTypeRead]:
     ]
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
-def submit_job(body: JobCreate, service: Jobs, projects: Projects) -> JobRead:
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead, dependencies=[Requires.write])
+def submit_job(body: JobCreate, service: Jobs, projects: Projects, principal: CurrentPrincipal) -> JobRead:
     """Submit a job of a type meant for people (`GET /jobs/types` marks them `public`); other jobs are
-    started by their own endpoints (training, export, dataset import...)."""
+    started by their own endpoints (training, export, dataset import...). Storage jobs need the admin scope."""
+    forbid_unless(principal, scope_for_job(body.type))
     project_id = projects.get(body.project).id if body.project else None
     return JobRead.model_validate(service.submit_public(body.type, body.params, project_id))
 
 
-@router.get("", response_model=Page[JobRead])
+@router.get("", response_model=Page[JobRead], dependencies=[Requires.read])
 def list_jobs(
     service: Jobs,
     projects: Projects,
@@ -61,24 +64,24 @@ def list_jobs(
     return Page[JobRead](items=[JobRead.model_validate(job) for job in items], next_cursor=next_cursor)
 
 
-@router.get("/{job_id}", response_model=JobRead)
+@router.get("/{job_id}", response_model=JobRead, dependencies=[Requires.read])
 def get_job(job_id: str, service: Jobs) -> JobRead:
     return JobRead.model_validate(service.get(job_id))
 
 
-@router.post("/{job_id}:cancel", response_model=JobRead)
+@router.post("/{job_id}:cancel", response_model=JobRead, dependencies=[Requires.write])
 def cancel_job(job_id: str, service: Jobs) -> JobRead:
     return JobRead.model_validate(service.cancel(service.get(job_id)))
 
 
-@router.get("/{job_id}/events", response_class=EventSourceResponse)
+@router.get("/{job_id}/events", response_class=EventSourceResponse, dependencies=[Requires.read])
 def job_events(job_id: str, service: Jobs, context: Context) -> EventSourceResponse:
     """Server-Sent Events: one `status` event per change, until the job finishes."""
     service.get(job_id)
     return EventSourceResponse(_status_events(context, job_id), ping=KEEPALIVE_SECONDS)
 
 
-@router.get("/{job_id}/logs", response_model=None)
+@router.get("/{job_id}/logs", response_model=None, dependencies=[Requires.read])
 def job_logs(
     job_id: str, service: Jobs, context: Context, follow: bool = True
 ) -> EventSourceResponse | PlainTextResponse:

@@ -37,8 +37,12 @@ class JobRepository:
         order: Order,
         limit: int,
         cursor: str | None,
+        project_ids: frozenset[str] | None = None,
     ) -> Sequence[Job]:
+        """`project_ids`: only jobs of these projects (a token's project limit); None: every job."""
         statement = select(Job)
+        if project_ids is not None:
+            statement = statement.where(Job.project_id.in_(sorted(project_ids)))
         if project_id:
             statement = statement.where(Job.project_id == project_id)
         if job_type:

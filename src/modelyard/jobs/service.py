@@ -9,6 +9,7 @@ import structlog
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from modelyard.auth.access import EVERY_PROJECT, ProjectAccess
 from modelyard.db.base import utcnow
 from modelyard.db.engine import run_after_commit
 from modelyard.errors import Conflict, NotFound
@@ -28,8 +29,10 @@ class JobService:
         registry: JobTypeRegistry,
         actor: str,
         wake_runner: Callable[[], None] = lambda: None,
+        access: ProjectAccess = EVERY_PROJECT,
     ) -> None:
         self.session = session
+        self.access = access
         self.registry = registry
         self.actor = actor
         self.wake_runner = wake_runner
@@ -54,7 +57,7 @@ class JobService:
     def get(self, job_id: str) -> Job:
         """A job by its id or a unique prefix of it (6 characters or more)."""
         job = self.jobs.get(job_id) or self.jobs.by_id_prefix(job_id)
-        if job is None:
+        if job is None or not self.access.allows(job.project_id):
             raise NotFound(f"job {job_id!r} does not exist: list jobs with `modelyard job list`")
         return job
 
@@ -70,7 +73,8 @@ class JobService:
     ) -> list[Job]:
         return list(
             self.jobs.page(
-                project_id=project_id, job_type=job_type, status=status, order=order, limit=limit, cursor=cursor
+                project_id=project_id, job_type=job_type, status=status, order=order, limit=limit, cursor=cursor,
+                project_ids=self.access.project_ids,
             )
         )
 

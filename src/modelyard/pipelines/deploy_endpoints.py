@@ -7,6 +7,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from modelyard.api.deps import Packages
+from modelyard.auth.dependencies import Requires
 
 router = APIRouter(tags=["deployment"])
 
@@ -15,6 +16,7 @@ router = APIRouter(tags=["deployment"])
     "/models/{revision_id}/variants/{variant}/package",
     response_class=FileResponse,
     responses={200: {"content": {"application/zip": {}}, "description": "The deployment package."}},
+    dependencies=[Requires.read],
 )
 def download_package(revision_id: str, variant: str, packages: Packages) -> FileResponse:
     """Build the package of an OpenVINO or ONNX variant and stream it; the zip is deleted once sent."""

@@ -14,6 +14,7 @@ from typing import BinaryIO
 import structlog
 from sqlalchemy.orm import Session
 
+from modelyard.auth.access import EVERY_PROJECT, ProjectAccess
 from modelyard.context import AppContext
 from modelyard.db.base import utcnow
 from modelyard.db.engine import run_after_commit, transaction
@@ -63,12 +64,13 @@ def load_predictor(model_path: Path, variant: Variant, confidence_threshold: flo
 class RevisionVariants:
     """Finding a revision and one of its variants, with the checks that serving or packaging it needs."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, access: ProjectAccess = EVERY_PROJECT) -> None:
         self.session = session
+        self.access = access
         self.variants = VariantRepository(session)
 
     def revision(self, revision_id: str) -> ModelRevision:
-        return require_revision(self.session, revision_id)
+        return require_revision(self.session, revision_id, self.access)
 
     def usable_variant(self, revision: ModelRevision, name: str) -> Variant:
         parse_variant(name)  # a malformed name is the caller's typo: say so before anything else
@@ -77,17 +79,25 @@ class RevisionVariants:
 
 
 class PipelineService:
-    def __init__(self, session: Session, files: FileService, runtime: PipelineRuntime, actor: str) -> None:
+    def __init__(
+        self,
+        session: Session,
+        files: FileService,
+        runtime: PipelineRuntime,
+        actor: str,
+        access: ProjectAccess = EVERY_PROJECT,
+    ) -> None:
         self.session = session
         self.files = files
         self.runtime = runtime
         self.actor = actor
+        self.access = access
         self.pipelines = PipelineRepository(session)
-        self.lookup = RevisionVariants(session)
+        self.lookup = RevisionVariants(session, access)
         self.variant_files = VariantFiles(files)
 
     def project(self, reference: str) -> Project:
-        return ProjectService(self.session, self.files, self.actor).get(reference)
+        return ProjectService(self.session, self.files, self.actor, self.access).get(reference)
 
     # -- enable / disable / status -------------------------------------------------------------
     def enable(self, project: Project, request: PipelineEnable) -> PipelineStatus:
@@ -207,12 +217,17 @@ def _key(pipeline: Pipeline) -> PipelineKey:
     return PipelineKey(pipeline.project_id, pipeline.variant_id, pipeline.confidence_threshold, pipeline.enabled_at)
 
 
-def open_serving(context: AppContext, runtime: PipelineRuntime, project_reference: str) -> ActivePipeline:
+def open_serving(
+    context: AppContext, runtime: PipelineRuntime, project_reference: str, access: ProjectAccess = EVERY_PROJECT
+) -> ActivePipeline:
     """The project's active pipeline, looked up in a short read transaction (none is held while predicting)."""
     with transaction(context.db.read_sessions) as session:
-        service = PipelineService(session, FileService(session, context.store), runtime, "local")
+        service = PipelineService(session, FileService(session, context.store), runtime, "local", access)
         found = service.pipelines.project_with_pipeline(project_reference)
-        project = found[0] if found is not None else service.project(project_reference)  # the latter raises NotFound
+        if found is None or not access.allows(found[0].id):
+            project = service.project(project_reference)  # raises NotFound, unless the project is there unserved
+        else:
+            project = found[0]
         return service.serving(project)
 
 
@@ -248,8 +263,8 @@ def predict_images(active: ActivePipeline, images: Sequence[ReceivedImage]) -> P
 
 # -- deployment packages ---------------------------------------------------------------------------
 class DeploymentPackages:
-    def __init__(self, session: Session, files: FileService) -> None:
-        self.lookup = RevisionVariants(session)
+    def __init__(self, session: Session, files: FileService, access: ProjectAccess = EVERY_PROJECT) -> None:
+        self.lookup = RevisionVariants(session, access)
         self.variant_files = VariantFiles(files)
         self.scratch_root = files.store.tmp
 

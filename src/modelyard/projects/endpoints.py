@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from modelyard.api.deps import Projects
+from modelyard.auth.dependencies import Requires
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_page
 from modelyard.projects.schemas import (
@@ -23,12 +24,12 @@ from modelyard.tasks import TaskType
 router = APIRouter(prefix="/projects", tags=["projects"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectRead)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectRead, dependencies=[Requires.write])
 def create_project(body: ProjectCreate, service: Projects) -> ProjectRead:
     return ProjectRead.model_validate(service.create(body))
 
 
-@router.get("", response_model=Page[ProjectRead])
+@router.get("", response_model=Page[ProjectRead], dependencies=[Requires.read])
 def list_projects(
     service: Projects,
     task_type: TaskType | None = None,
@@ -50,39 +51,41 @@ def list_projects(
     return Page[ProjectRead](items=[ProjectRead.model_validate(item) for item in items], next_cursor=next_cursor)
 
 
-@router.get("/{project}", response_model=ProjectRead)
+@router.get("/{project}", response_model=ProjectRead, dependencies=[Requires.read])
 def get_project(project: str, service: Projects) -> ProjectRead:
     return ProjectRead.model_validate(service.get(project))
 
 
-@router.patch("/{project}", response_model=ProjectRead)
+@router.patch("/{project}", response_model=ProjectRead, dependencies=[Requires.write])
 def update_project(project: str, body: ProjectUpdate, service: Projects) -> ProjectRead:
     return ProjectRead.model_validate(service.update(service.get(project), body))
 
 
-@router.delete("/{project}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{project}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Requires.admin])
 def delete_project(project: str, service: Projects) -> Response:
     service.delete(service.get(project))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{project}/labels", response_model=list[LabelRead])
+@router.get("/{project}/labels", response_model=list[LabelRead], dependencies=[Requires.read])
 def list_labels(project: str, service: Projects) -> list[LabelRead]:
     return [LabelRead.model_validate(label) for label in service.get(project).labels]
 
 
-@router.post("/{project}/labels", status_code=status.HTTP_201_CREATED, response_model=LabelRead)
+@router.post(
+    "/{project}/labels", status_code=status.HTTP_201_CREATED, response_model=LabelRead, dependencies=[Requires.write]
+)
 def add_label(project: str, body: LabelCreate, service: Projects) -> LabelRead:
     return LabelRead.model_validate(service.add_label(service.get(project), body))
 
 
-@router.patch("/{project}/labels/{label}", response_model=LabelRead)
+@router.patch("/{project}/labels/{label}", response_model=LabelRead, dependencies=[Requires.write])
 def update_label(project: str, label: str, body: LabelUpdate, service: Projects) -> LabelRead:
     found = service.get(project)
     return LabelRead.model_validate(service.update_label(found, service.get_label(found, label), body))
 
 
-@router.delete("/{project}/labels/{label}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{project}/labels/{label}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Requires.write])
 def delete_label(
     project: str,
     label: str,

@@ -43,8 +43,12 @@ class ProjectRepository:
         order: Order,
         limit: int,
         cursor: str | None,
+        project_ids: frozenset[str] | None = None,
     ) -> Sequence[Project]:
+        """`project_ids`: only these (a token's project limit); None: every project."""
         statement = select(Project)
+        if project_ids is not None:
+            statement = statement.where(Project.id.in_(sorted(project_ids)))
         if task_type:
             statement = statement.where(Project.task_type == task_type)
         if name_contains:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.orm import Session
 
+from modelyard.auth.access import EVERY_PROJECT, ProjectAccess
 from modelyard.db.base import utcnow
-from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.errors import Conflict, Forbidden, InvalidInput, NotFound
 from modelyard.jobs.repository import JobRepository
 from modelyard.kit.ids import is_id_prefix
 from modelyard.kit.limits import current_limits, over_limit
@@ -31,10 +32,13 @@ def project_folder(project_id: str) -> str:
 
 
 class ProjectService:
-    def __init__(self, session: Session, files: FileService, actor: str) -> None:
+    def __init__(
+        self, session: Session, files: FileService, actor: str, access: ProjectAccess = EVERY_PROJECT
+    ) -> None:
         self.session = session
         self.files = files
         self.actor = actor
+        self.access = access
         self.projects = ProjectRepository(session)
         self.labels = LabelRepository(session)
 
@@ -42,11 +46,17 @@ class ProjectService:
     def get(self, reference: str) -> Project:
         """A project by id, by name, or by a unique prefix of its id."""
         project = self.projects.find(reference)
-        if project is None:
+        if project is None or not self.access.allows(project.id):
             raise NotFound(f"project {reference!r} does not exist: list projects with `modelyard project list`")
         return project
 
+    def ensure_may_create(self) -> None:
+        """A token limited to projects could never see a project it created: it may not create one."""
+        if self.access.limited:
+            raise Forbidden("this token is limited to projects and cannot create projects: use an unlimited token")
+
     def create(self, request: ProjectCreate) -> Project:
+        self.ensure_may_create()
         if self.projects.name_taken(request.name):
             raise Conflict(f"a project named {request.name!r} already exists: choose another name")
         project = self.projects.add(
@@ -75,7 +85,8 @@ class ProjectService:
     ) -> list[Project]:
         return list(
             self.projects.page(
-                task_type=task_type, name_contains=name_contains, sort=sort, order=order, limit=limit, cursor=cursor
+                task_type=task_type, name_contains=name_contains, sort=sort, order=order, limit=limit, cursor=cursor,
+                project_ids=self.access.project_ids,
             )
         )
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
 from modelyard.api.deps import Context, Projects, Registry
+from modelyard.auth.dependencies import Requires
 from modelyard.errors import InvalidInput, PayloadTooLarge
 from modelyard.kit.bounds import StoredInt, UtcDatetime
 from modelyard.kit.page import Page
@@ -95,12 +96,12 @@ def respond(value: BaseModel | list[Any] | dict[str, Any], status_code: int = st
 
 
 # -- registered models ---------------------------------------------------------------------------
-@router.post("/models", status_code=status.HTTP_201_CREATED, response_model=ModelRead)
+@router.post("/models", status_code=status.HTTP_201_CREATED, response_model=ModelRead, dependencies=[Requires.write])
 def create_model(body: ModelCreate, service: Registry) -> Response:
     return respond(model_read(service.create_model(body)), status.HTTP_201_CREATED)
 
 
-@router.get("/models", response_model=Page[ModelRead])
+@router.get("/models", response_model=Page[ModelRead], dependencies=[Requires.read])
 def list_models(
     service: Registry,
     name: Annotated[str | None, Query(description="Name contains (case-insensitive).")] = None,
@@ -128,41 +129,51 @@ def list_models(
     return respond(Page[ModelRead](items=[model_read(model) for model in items], next_cursor=next_cursor))
 
 
-@router.get("/labels", response_model=list[LabelInUse])
+@router.get("/labels", response_model=list[LabelInUse], dependencies=[Requires.read])
 def labels_in_use(service: Registry) -> Response:
     return respond([LabelInUse(label=label, models=count) for label, count in service.labels_in_use()])
 
 
-@router.get("/models/{name}", response_model=ModelRead)
+@router.get("/models/{name}", response_model=ModelRead, dependencies=[Requires.read])
 def get_model(name: str, service: Registry) -> Response:
     return respond(model_read(service.get_model(name)))
 
 
-@router.get("/models/{name}/describe", response_model=ModelDescription)
+@router.get("/models/{name}/describe", response_model=ModelDescription, dependencies=[Requires.read])
 def describe_model(name: str, service: Registry) -> Response:
     model = service.get_model(name)
     latest = service.latest_version(model)
     return respond(ModelDescription(model=model_read(model), latest_version=version_read(latest) if latest else None))
 
 
-@router.patch("/models/{name}", response_model=ModelRead)
+@router.patch("/models/{name}", response_model=ModelRead, dependencies=[Requires.write])
 def update_model(name: str, body: ModelUpdate, service: Registry) -> Response:
     return respond(model_read(service.update_model(service.get_model(name), body)))
 
 
-@router.delete("/models/{name}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/models/{name}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Requires.admin])
 def delete_model(name: str, service: Registry, comment: str = "") -> Response:
     service.delete_model(service.get_model(name), comment=comment)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # -- versions ------------------------------------------------------------------------------------
-@router.post("/models/{name}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
+@router.post(
+    "/models/{name}/versions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=VersionRead,
+    dependencies=[Requires.write],
+)
 def register_version(name: str, body: VersionCreate, service: Registry) -> Response:
     return respond(version_read(service.register(name, body)), status.HTTP_201_CREATED)
 
 
-@router.post("/models/{name}/versions:upload", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
+@router.post(
+    "/models/{name}/versions:upload",
+    status_code=status.HTTP_201_CREATED,
+    response_model=VersionRead,
+    dependencies=[Requires.write],
+)
 def register_version_with_files(
     name: str,
     service: Registry,
@@ -188,7 +199,12 @@ def register_version_with_files(
     return respond(version_read(register_with_files(service, name, request, uploads)), status.HTTP_201_CREATED)
 
 
-@router.post("/models/{name}/versions:best", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
+@router.post(
+    "/models/{name}/versions:best",
+    status_code=status.HTTP_201_CREATED,
+    response_model=VersionRead,
+    dependencies=[Requires.write],
+)
 def register_best(name: str, body: BestRequest, service: Registry, projects: Projects) -> Response:
     project = projects.get(body.project)
     candidates = lookup_evaluations(service.session, project.id, body.metric)
@@ -204,7 +220,7 @@ def register_best(name: str, body: BestRequest, service: Registry, projects: Pro
     return respond(version_read(version), status.HTTP_201_CREATED)
 
 
-@router.get("/models/{name}/versions", response_model=Page[VersionRead])
+@router.get("/models/{name}/versions", response_model=Page[VersionRead], dependencies=[Requires.read])
 def list_versions(
     name: str,
     service: Registry,
@@ -221,7 +237,7 @@ def list_versions(
     return respond(Page[VersionRead](items=[version_read(version) for version in items], next_cursor=next_cursor))
 
 
-@router.get("/versions", response_model=Page[VersionRead])
+@router.get("/versions", response_model=Page[VersionRead], dependencies=[Requires.read])
 def search_versions(
     service: Registry,
     model: Annotated[str | None, Query(description="Only versions of this registered model.")] = None,
@@ -239,30 +255,34 @@ def search_versions(
     return respond(Page[VersionRead](items=[version_read(version) for version, _ in items], next_cursor=next_cursor))
 
 
-@router.get("/models/{name}/versions/{selector}", response_model=VersionRead)
+@router.get("/models/{name}/versions/{selector}", response_model=VersionRead, dependencies=[Requires.read])
 def get_version(name: str, selector: str, service: Registry) -> Response:
     return respond(version_read(service.find_version(name, selector)))
 
 
-@router.patch("/models/{name}/versions/{selector}", response_model=VersionRead)
+@router.patch("/models/{name}/versions/{selector}", response_model=VersionRead, dependencies=[Requires.write])
 def update_version(name: str, selector: str, body: VersionUpdate, service: Registry) -> Response:
     version = service.get_version(service.get_model(name), selector)
     return respond(version_read(service.update_version(version, body)))
 
 
-@router.delete("/models/{name}/versions/{selector}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/models/{name}/versions/{selector}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Requires.admin],
+)
 def delete_version(name: str, selector: str, service: Registry, comment: str = "") -> Response:
     service.delete_version(service.get_version(service.get_model(name), selector), comment=comment)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/models/{name}/versions/{selector}/stage", response_model=VersionRead)
+@router.post("/models/{name}/versions/{selector}/stage", response_model=VersionRead, dependencies=[Requires.write])
 def change_stage(name: str, selector: str, body: StageChange, service: Registry) -> Response:
     version = service.get_version(service.get_model(name), selector)
     return respond(version_read(PromotionService(service).change_stage(version, body)))
 
 
-@router.post("/models/{name}/versions/{selector}/transfer", response_model=VersionRead)
+@router.post("/models/{name}/versions/{selector}/transfer", response_model=VersionRead, dependencies=[Requires.write])
 def transfer_version(name: str, selector: str, body: TransferRequest, service: Registry) -> Response:
     version = service.get_version(service.get_model(name), selector)
     moved = moves.transfer_version(
@@ -271,7 +291,12 @@ def transfer_version(name: str, selector: str, body: TransferRequest, service: R
     return respond(version_read(moved))
 
 
-@router.post("/models/{name}/versions/{selector}/copy", status_code=status.HTTP_201_CREATED, response_model=VersionRead)
+@router.post(
+    "/models/{name}/versions/{selector}/copy",
+    status_code=status.HTTP_201_CREATED,
+    response_model=VersionRead,
+    dependencies=[Requires.write],
+)
 def copy_version(name: str, selector: str, body: TransferRequest, service: Registry) -> Response:
     version = service.get_version(service.get_model(name), selector)
     copied = moves.copy_version(
@@ -281,13 +306,17 @@ def copy_version(name: str, selector: str, body: TransferRequest, service: Regis
 
 
 # -- files ---------------------------------------------------------------------------------------
-@router.get("/models/{name}/versions/{selector}/files", response_model=list[FileRead])
+@router.get("/models/{name}/versions/{selector}/files", response_model=list[FileRead], dependencies=[Requires.read])
 def list_files(name: str, selector: str, service: Registry) -> Response:
     version = service.get_version(service.get_model(name), selector)
     return respond([file_read(file) for file in version.files])
 
 
-@router.put("/models/{name}/versions/{selector}/files/{file_name:path}", response_model=FileRead)
+@router.put(
+    "/models/{name}/versions/{selector}/files/{file_name:path}",
+    response_model=FileRead,
+    dependencies=[Requires.write],
+)
 def upload_file(
     name: str,
     selector: str,
@@ -304,7 +333,7 @@ def upload_file(
     return respond(file_read(VersionFiles(service).upload(version, file_name, file.file, force=force)))
 
 
-@router.get("/models/{name}/versions/{selector}/files/{file_name:path}")
+@router.get("/models/{name}/versions/{selector}/files/{file_name:path}", dependencies=[Requires.read])
 def download_file(name: str, selector: str, file_name: str, service: Registry) -> StreamingResponse:
     version = service.get_version(service.get_model(name), selector)
     files = VersionFiles(service)
@@ -319,7 +348,11 @@ def download_file(name: str, selector: str, file_name: str, service: Registry) -
     return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
 
 
-@router.delete("/models/{name}/versions/{selector}/files/{file_name:path}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/models/{name}/versions/{selector}/files/{file_name:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Requires.admin],
+)
 def delete_file(
     name: str, selector: str, file_name: str, service: Registry, force: Force = False, comment: str = ""
 ) -> Response:
@@ -329,12 +362,12 @@ def delete_file(
 
 
 # -- aliases and stages --------------------------------------------------------------------------
-@router.get("/models/{name}/aliases", response_model=dict[str, int])
+@router.get("/models/{name}/aliases", response_model=dict[str, int], dependencies=[Requires.read])
 def list_aliases(name: str, service: Registry) -> Response:
     return respond(PromotionService(service).aliases(service.get_model(name)))
 
 
-@router.get("/models/{name}/aliases/{alias}", response_model=AliasRead)
+@router.get("/models/{name}/aliases/{alias}", response_model=AliasRead, dependencies=[Requires.read])
 def get_alias(
     name: str,
     alias: str,
@@ -347,12 +380,12 @@ def get_alias(
     return respond(AliasRead(alias=alias, version=service.get_version(model, f"@{alias}").number))
 
 
-@router.put("/models/{name}/aliases/{alias}", response_model=VersionRead)
+@router.put("/models/{name}/aliases/{alias}", response_model=VersionRead, dependencies=[Requires.write])
 def set_alias(name: str, alias: AliasName, body: AliasSet, service: Registry) -> Response:
     return respond(version_read(PromotionService(service).set_alias(service.get_model(name), alias, body)))
 
 
-@router.delete("/models/{name}/aliases/{alias}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/models/{name}/aliases/{alias}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Requires.write])
 def remove_alias(
     name: str, alias: str, service: Registry, expected_version: StoredInt | None = None, comment: str = ""
 ) -> Response:
@@ -362,7 +395,7 @@ def remove_alias(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/models/{name}/stages/{stage}", response_model=StageHolders)
+@router.get("/models/{name}/stages/{stage}", response_model=StageHolders, dependencies=[Requires.read])
 def stage_holders(
     name: str,
     stage: Stage,
@@ -375,12 +408,12 @@ def stage_holders(
 
 # -- history -------------------------------------------------------------------------------------
 def _events_page(service: RegistryService, limit: int, **filters: Any) -> Response:
-    rows = service.history.page(limit=limit, **filters)
+    rows = service.history.page(limit=limit, project_ids=service.access.project_ids, **filters)
     items, next_cursor = split_rows(rows, limit, lambda event: (event.id, event.id))
     return respond(Page[EventRead](items=[EventRead.model_validate(e) for e in items], next_cursor=next_cursor))
 
 
-@router.get("/models/{name}/events", response_model=Page[EventRead])
+@router.get("/models/{name}/events", response_model=Page[EventRead], dependencies=[Requires.read])
 def model_events(
     name: str,
     service: Registry,
@@ -396,7 +429,7 @@ def model_events(
     )
 
 
-@router.get("/events", response_model=Page[EventRead])
+@router.get("/events", response_model=Page[EventRead], dependencies=[Requires.read])
 def events(
     service: Registry,
     model: Annotated[str | None, Query(description="Model name as it was at the event (works after deletion).")] = None,

@@ -70,6 +70,7 @@ class EventLog:
         order: Order = "asc",
         limit: int = 100,
         cursor: str | None = None,
+        project_ids: frozenset[str] | None = None,
     ) -> Sequence[RegistryEvent]:
         return self.events.page(
             model_id=model_id,
@@ -79,6 +80,7 @@ class EventLog:
             order=order,
             limit=limit,
             cursor=cursor,
+            project_ids=project_ids,
         )
 
     def alias_holder_at(self, model: RegisteredModel, alias: str, at: datetime) -> int | None:

@@ -57,6 +57,9 @@ class RegisteredModel(IdMixin, TimestampsMixin, Base):
     next_version_number: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     num_versions: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     updated_by: Mapped[str] = mapped_column(String(128), nullable=False, default="local")
+    # The owning project (set when registered from one of its revisions, or given): tokens limited to
+    # projects see only models of theirs. Null: a global model, visible to unlimited tokens only.
+    project_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
 
     # Loaded on access (pages load them with selectinload): version lookups do not pay for them.
     tags: Mapped[list[RegisteredModelTag]] = relationship(

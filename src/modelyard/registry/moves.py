@@ -20,7 +20,7 @@ def transfer_version(
     """Move a version to another registered model, where it takes the next number."""
     source_model = version.model
     service.ensure_writable(source_model)
-    target = service.model_for_registration(target_name, create=create_model)
+    target = service.model_for_registration(target_name, create=create_model, project_id=version.model.project_id)
     if target.id == source_model.id:
         raise InvalidInput(f"version {version.number} is already in {target.name!r}")
     service.ensure_writable(target)  # like register and copy: an archived model takes no new version
@@ -59,7 +59,7 @@ def copy_version(
     service: RegistryService, version: ModelVersion, target_name: str, *, create_model: bool = False, comment: str = ""
 ) -> ModelVersion:
     """Copy a version into another model (or the same one); files share the stored bytes."""
-    target = service.model_for_registration(target_name, create=create_model)
+    target = service.model_for_registration(target_name, create=create_model, project_id=version.model.project_id)
     copied = service._new_version(
         target,
         name=version.name,

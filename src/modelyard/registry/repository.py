@@ -109,10 +109,14 @@ class ModelRepository:
         order: Order,
         limit: int,
         cursor: str | None,
+        project_ids: frozenset[str] | None = None,
     ) -> Sequence[RegisteredModel]:
+        """`project_ids`: only models of these projects (a token's project limit); None: every model."""
         statement = select(RegisteredModel).options(
             selectinload(RegisteredModel.tags), selectinload(RegisteredModel.labels)
         )
+        if project_ids is not None:
+            statement = statement.where(RegisteredModel.project_id.in_(sorted(project_ids)))
         if name_contains:
             statement = statement.where(
                 func.lower(RegisteredModel.name).contains(name_contains.lower(), autoescape=True)
@@ -135,11 +139,12 @@ class ModelRepository:
         keyset = Keyset(MODEL_SORT_COLUMNS[sort], RegisteredModel.id, order)
         return self.session.scalars(keyset.apply(statement, limit, cursor)).all()
 
-    def labels_in_use(self) -> list[tuple[str, int]]:
+    def labels_in_use(self, project_ids: frozenset[str] | None = None) -> list[tuple[str, int]]:
+        statement = select(RegisteredModelLabel.label, func.count())
+        if project_ids is not None:
+            statement = statement.where(RegisteredModelLabel.model_id.in_(models_of_projects(project_ids)))
         rows = self.session.execute(
-            select(RegisteredModelLabel.label, func.count())
-            .group_by(RegisteredModelLabel.label)
-            .order_by(RegisteredModelLabel.label)
+            statement.group_by(RegisteredModelLabel.label).order_by(RegisteredModelLabel.label)
         ).all()
         return [(label, count) for label, count in rows]
 
@@ -217,6 +222,7 @@ class VersionRepository:
         order: Order,
         limit: int,
         cursor: str | None,
+        project_ids: frozenset[str] | None = None,
     ) -> list[tuple[ModelVersion, Any]]:
         """Versions across models; with a metric, best first by it, otherwise newest first.
 
@@ -252,6 +258,8 @@ class VersionRepository:
             statement = statement.where(exists().where(condition))
         if model_id is not None:
             statement = statement.where(ModelVersion.model_id == model_id)
+        if project_ids is not None:
+            statement = statement.where(ModelVersion.model_id.in_(models_of_projects(project_ids)))
         rows = self.session.execute(keyset.apply(statement, limit, cursor)).all()
         return [(row[0], row[1]) for row in rows]
 
@@ -318,8 +326,12 @@ class EventRepository:
         order: Order,
         limit: int,
         cursor: str | None,
+        project_ids: frozenset[str] | None = None,
     ) -> Sequence[RegistryEvent]:
         statement = select(RegistryEvent)
+        if project_ids is not None:
+            # Events of deleted models have no model left to say whose they were: unlimited callers only.
+            statement = statement.where(RegistryEvent.model_id.in_(models_of_projects(project_ids)))
         if model_id is not None:
             statement = statement.where(RegistryEvent.model_id == model_id)
         elif model_name is not None:
@@ -338,6 +350,11 @@ class EventRepository:
             .where(RegistryEvent.model_id == model_id, RegistryEvent.action.in_(actions), RegistryEvent.at <= at)
             .order_by(RegistryEvent.at, RegistryEvent.id)
         ).all()
+
+
+def models_of_projects(project_ids: frozenset[str]) -> Select[str]:
+    """Ids of the registered models owned by these projects (a subquery)."""
+    return select(RegisteredModel.id).where(RegisteredModel.project_id.in_(sorted(project_ids)))
 
 
 @functools.cache

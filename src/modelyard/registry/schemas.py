@@ -73,6 +73,12 @@ class ModelCreate(BaseModel):
     metadata: JsonObject = Field(default_factory=dict)
     tags: Tags = Field(default_factory=dict)
     labels: Labels = Field(default_factory=list)
+    project: str | None = Field(
+        default=None,
+        max_length=256,
+        description="Owning project (name or id): tokens limited to projects see only their projects' models. "
+        "Left out: a global model (visible to unlimited tokens only). Registering a revision sets it.",
+    )
 
 
 class ModelUpdate(BaseModel):
@@ -102,6 +108,7 @@ class ModelRead(BaseModel):
     labels: list[str]
     archived: bool
     num_versions: int
+    project_id: str | None = None
     created_at: datetime
     updated_at: datetime
     created_by: str

@@ -15,10 +15,12 @@ import structlog
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from modelyard.auth.access import EVERY_PROJECT, ProjectAccess
 from modelyard.db.base import utcnow
-from modelyard.errors import Conflict, InvalidInput, NotFound
+from modelyard.errors import Conflict, Forbidden, InvalidInput, NotFound
 from modelyard.kit.limits import count_within_limit, merged_within_limits
 from modelyard.kit.pagination import Order
+from modelyard.projects.repository import ProjectRepository
 from modelyard.registry.history import EventLog
 from modelyard.registry.models import (
     ModelVersion,
@@ -55,10 +57,13 @@ def label_map_to_json(label_map: dict[int, str]) -> dict[str, str]:
 
 
 class RegistryService:
-    def __init__(self, session: Session, files: FileService, actor: str) -> None:
+    def __init__(
+        self, session: Session, files: FileService, actor: str, access: ProjectAccess = EVERY_PROJECT
+    ) -> None:
         self.session = session
         self.files = files
         self.actor = actor
+        self.access = access
         self.models = ModelRepository(session)
         self.versions = VersionRepository(session)
         self.history = EventLog(session, actor)
@@ -66,7 +71,7 @@ class RegistryService:
     # -- registered models -------------------------------------------------------------------
     def get_model(self, name: str) -> RegisteredModel:
         model = self.models.get_by_name(name)
-        if model is None:
+        if model is None or not self.access.allows(model.project_id):
             raise NotFound(
                 f"registered model {name!r} does not exist: list them with `modelyard registry list`, "
                 "or create it with `modelyard registry create NAME`"
@@ -76,17 +81,33 @@ class RegistryService:
     def create_model(self, request: ModelCreate, *, comment: str = "") -> RegisteredModel:
         if self.models.name_taken(request.name):
             raise Conflict(f"a registered model named {request.name!r} already exists: choose another name")
-        model = self._insert_model(request)
+        model = self._insert_model(request, self._owning_project(request.project))
         if model is None:
             raise Conflict(f"a registered model named {request.name!r} already exists: choose another name")
         self.history.record(model, "model.created", after=self._model_fields(model), comment=comment)
         log.info("registry.model.created", model=model.id, name=model.name)
         return model
 
-    def _insert_model(self, request: ModelCreate) -> RegisteredModel | None:
+    def _owning_project(self, reference: str | None) -> str | None:
+        """The id of the project a new model belongs to; a token limited to projects must name one of them."""
+        if reference is None:
+            if self.access.limited:
+                raise Forbidden(
+                    "this token is limited to projects: a registered model it creates must belong to one of them "
+                    "(give `project`)"
+                )
+            return None
+        projects = ProjectRepository(self.session)
+        project = projects.get(reference) or projects.get_by_name(reference)
+        if project is None or not self.access.allows(project.id):
+            raise NotFound(f"project {reference!r} does not exist: list projects with `modelyard project list`")
+        return project.id
+
+    def _insert_model(self, request: ModelCreate, project_id: str | None) -> RegisteredModel | None:
         """Insert in a savepoint; None when a concurrent request created the name first."""
         model = RegisteredModel(
             name=request.name,
+            project_id=project_id,
             description=request.description,
             model_metadata=dict(request.metadata),
             created_by=self.actor,
@@ -101,11 +122,17 @@ class RegistryService:
             return None
         return model
 
-    def model_for_registration(self, name: str, *, create: bool) -> RegisteredModel:
-        """The model to register into (its row locked for numbering), created only when asked."""
+    def model_for_registration(self, name: str, *, create: bool, project_id: str | None = None) -> RegisteredModel:
+        """The model to register into (its row locked for numbering), created only when asked, then owned
+        by `project_id` (the project the registered revision comes from)."""
         model = self.models.get_by_name(name, lock=True)
+        if model is not None and not self.access.allows(model.project_id):
+            model = None
+            create = False  # the name is taken by a model this caller may not see: never reveal it
         if model is None and create:
-            model = self._insert_model(ModelCreate(name=name))
+            if project_id is None:
+                self._owning_project(None)  # refuses a global model to a token limited to projects
+            model = self._insert_model(ModelCreate(name=name), project_id)
             if model is None:
                 model = self.get_model(name)
             else:
@@ -140,10 +167,11 @@ class RegistryService:
             order=order,
             limit=limit,
             cursor=cursor,
+            project_ids=self.access.project_ids,
         )
 
     def labels_in_use(self) -> list[tuple[str, int]]:
-        return self.models.labels_in_use()
+        return self.models.labels_in_use(self.access.project_ids)
 
     def update_model(self, model: RegisteredModel, request: ModelUpdate) -> RegisteredModel:
         if model.archived and request.archived is not False and request.model_fields_set - {"archived", "comment"}:
@@ -284,7 +312,7 @@ class RegistryService:
         version = self.versions.by_model_name(
             model_name, number=parsed.number, alias=parsed.alias, stage=parsed.stage
         )
-        if version is None:
+        if version is None or not self.access.allows(version.model.project_id):
             return self.get_version(self.get_model(model_name), selector)  # raises the right NotFound
         return version
 
@@ -307,7 +335,8 @@ class RegistryService:
         cursor: str | None,
     ) -> list[tuple[ModelVersion, Any]]:
         return self.versions.search(
-            model_id=model.id if model else None, tags=tags, metric=metric, order=order, limit=limit, cursor=cursor
+            model_id=model.id if model else None, tags=tags, metric=metric, order=order, limit=limit, cursor=cursor,
+            project_ids=self.access.project_ids,
         )
 
     # -- versions: registration --------------------------------------------------------------
@@ -315,6 +344,8 @@ class RegistryService:
         """`POST /registry/models/{name}/versions`: from a revision, or a version whose files come next."""
         if request.revision_id is not None:
             source = lookup_revision_source(self.session, request.revision_id)
+            if not self.access.allows(source.project_id):
+                raise NotFound(f"model revision {request.revision_id!r} does not exist")
             return self.register_revision(
                 model_name,
                 source,
@@ -359,7 +390,7 @@ class RegistryService:
                 f"model revision {source.revision_id!r} is {source.status}: only succeeded revisions can be registered"
             )
         stored = [(file.name, self.files.get(file.key)) for file in source.files]
-        model = self.model_for_registration(model_name, create=create_model)
+        model = self.model_for_registration(model_name, create=create_model, project_id=source.project_id)
         version = self._new_version(
             model,
             name=name,
@@ -413,7 +444,7 @@ class RegistryService:
         pick = max if mode == "max" else min
         best = pick(eligible, key=lambda candidate: candidate.metric_value)
         model = self.models.get_by_name(model_name)
-        if model is not None:
+        if model is not None and self.access.allows(model.project_id):
             for version in self.versions.all_of(model.id):
                 if version.source_revision_id == best.revision.revision_id:
                     return version

@@ -25,6 +25,7 @@ def model_read(model: RegisteredModel) -> ModelRead:
         labels=sorted(label.label for label in model.labels),
         archived=model.archived,
         num_versions=model.num_versions,
+        project_id=model.project_id,
         created_at=model.created_at,
         updated_at=model.updated_at,
         created_by=model.created_by,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
 from modelyard.api.deps import Evaluations, Jobs, ModelRevisions, Projects
+from modelyard.auth.dependencies import Requires
 from modelyard.evaluations.models import Evaluation
 from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead
 from modelyard.jobs.schemas import JobRead
@@ -29,13 +30,18 @@ from modelyard.revisions.schemas import (
 router = APIRouter(tags=["models"])
 
 
-@router.post("/projects/{project}/models:train", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+@router.post(
+    "/projects/{project}/models:train",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobRead,
+    dependencies=[Requires.write],
+)
 def train(project: str, body: TrainRequest, service: ModelRevisions, projects: Projects, jobs: Jobs) -> JobRead:
     """Queue a training job; its result names the model revision it produced."""
     return JobRead.model_validate(service.start_training(projects.get(project), body, jobs))
 
 
-@router.get("/projects/{project}/models", response_model=Page[ModelRevisionRead])
+@router.get("/projects/{project}/models", response_model=Page[ModelRevisionRead], dependencies=[Requires.read])
 def list_revisions(
     project: str,
     service: ModelRevisions,
@@ -56,7 +62,11 @@ def list_revisions(
     return Page[ModelRevisionRead](items=[ModelRevisionRead.model_validate(r) for r in items], next_cursor=next_cursor)
 
 
-@router.get("/projects/{project}/training-configurations/{architecture}", response_model=TrainingConfigurationRead)
+@router.get(
+    "/projects/{project}/training-configurations/{architecture}",
+    response_model=TrainingConfigurationRead,
+    dependencies=[Requires.read],
+)
 def get_configuration(
     project: str, architecture: str, service: ModelRevisions, projects: Projects
 ) -> TrainingConfigurationRead:
@@ -64,7 +74,11 @@ def get_configuration(
     return TrainingConfigurationRead(architecture_id=architecture, overrides=overrides, hyperparameters=resolved)
 
 
-@router.put("/projects/{project}/training-configurations/{architecture}", response_model=TrainingConfigurationRead)
+@router.put(
+    "/projects/{project}/training-configurations/{architecture}",
+    response_model=TrainingConfigurationRead,
+    dependencies=[Requires.write],
+)
 def set_configuration(
     project: str, architecture: str, body: TrainingConfigurationUpdate, service: ModelRevisions, projects: Projects
 ) -> TrainingConfigurationRead:
@@ -74,34 +88,36 @@ def set_configuration(
     return TrainingConfigurationRead(architecture_id=architecture, overrides=overrides, hyperparameters=resolved)
 
 
-@router.get("/projects/{project}/models/{number}", response_model=ModelRevisionRead)
+@router.get(
+    "/projects/{project}/models/{number}", response_model=ModelRevisionRead, dependencies=[Requires.read]
+)
 def get_revision_by_number(project: str, number: str, service: ModelRevisions) -> ModelRevisionRead:
     """A revision by its number in the project (`PROJECT/NUMBER`, e.g. digits/4); the project by name or id."""
     return ModelRevisionRead.model_validate(service.get(f"{project}/{number}"))
 
 
-@router.get("/models/{revision_id}", response_model=ModelRevisionRead)
+@router.get("/models/{revision_id}", response_model=ModelRevisionRead, dependencies=[Requires.read])
 def get_revision(revision_id: str, service: ModelRevisions) -> ModelRevisionRead:
     return ModelRevisionRead.model_validate(service.get(revision_id))
 
 
-@router.patch("/models/{revision_id}", response_model=ModelRevisionRead)
+@router.patch("/models/{revision_id}", response_model=ModelRevisionRead, dependencies=[Requires.write])
 def rename_revision(revision_id: str, body: RevisionUpdate, service: ModelRevisions) -> ModelRevisionRead:
     return ModelRevisionRead.model_validate(service.rename(service.get(revision_id), body.name))
 
 
-@router.get("/models/{revision_id}/metrics")
+@router.get("/models/{revision_id}/metrics", dependencies=[Requires.read])
 def training_metrics(revision_id: str, service: ModelRevisions) -> list[dict]:
     """Per-epoch training records: train loss, validation metric, seconds, learning rate."""
     return service.training_metrics(service.get(revision_id))
 
 
-@router.get("/models/{revision_id}/log", response_class=PlainTextResponse)
+@router.get("/models/{revision_id}/log", response_class=PlainTextResponse, dependencies=[Requires.read])
 def training_log(revision_id: str, service: ModelRevisions) -> PlainTextResponse:
     return PlainTextResponse(service.training_log(service.get(revision_id)))
 
 
-@router.get("/models/{revision_id}/lineage", response_model=Lineage)
+@router.get("/models/{revision_id}/lineage", response_model=Lineage, dependencies=[Requires.read])
 def lineage(revision_id: str, service: ModelRevisions) -> Lineage:
     revision = service.get(revision_id)
     ancestors, descendants = service.lineage(revision)
@@ -112,18 +128,28 @@ def lineage(revision_id: str, service: ModelRevisions) -> Lineage:
     )
 
 
-@router.get("/models/{revision_id}/variants", response_model=list[VariantRead])
+@router.get("/models/{revision_id}/variants", response_model=list[VariantRead], dependencies=[Requires.read])
 def list_variants(revision_id: str, service: ModelRevisions) -> list[VariantRead]:
     return [VariantRead.model_validate(variant) for variant in service.variants(service.get(revision_id))]
 
 
-@router.post("/models/{revision_id}/variants", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+@router.post(
+    "/models/{revision_id}/variants",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobRead,
+    dependencies=[Requires.write],
+)
 def export_variant(revision_id: str, body: ExportRequest, service: ModelRevisions, jobs: Jobs) -> JobRead:
     """Queue an export job (parity-checked, benchmarked, then evaluated on the testing subset)."""
     return JobRead.model_validate(service.submit_export(service.get(revision_id), body.format, body.precision, jobs))
 
 
-@router.post("/models/{revision_id}:optimize", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead)
+@router.post(
+    "/models/{revision_id}:optimize",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobRead,
+    dependencies=[Requires.write],
+)
 def optimize(revision_id: str, body: OptimizeRequest, service: ModelRevisions, jobs: Jobs) -> JobRead:
     """Queue INT8 quantization with NNCF (accuracy-controlled when `max_drop` is given)."""
     return JobRead.model_validate(service.submit_optimization(service.get(revision_id), body.max_drop, jobs))
@@ -135,6 +161,7 @@ def optimize(revision_id: str, body: OptimizeRequest, service: ModelRevisions, j
     response_model=JobRead | EvaluationRead,
     responses={200: {"model": EvaluationRead, "description": "The same evaluation is stored already (no `force`)."},
                409: {"description": "The subset has no items in the dataset revision."}},
+    dependencies=[Requires.write],
 )  # fmt: skip
 def evaluate(
     revision_id: str, body: EvaluateRequest, response: Response, service: ModelRevisions, jobs: Jobs
@@ -150,13 +177,13 @@ def evaluate(
     return JobRead.model_validate(outcome)
 
 
-@router.get("/models/{revision_id}/evaluations", response_model=list[EvaluationRead])
+@router.get("/models/{revision_id}/evaluations", response_model=list[EvaluationRead], dependencies=[Requires.read])
 def revision_evaluations(revision_id: str, service: ModelRevisions, evaluations: Evaluations) -> list[EvaluationRead]:
     revision = service.get(revision_id)
     return [EvaluationRead.model_validate(row) for row in evaluations.of_revision(revision.id)]
 
 
-@router.get("/projects/{project}/evaluations", response_model=list[EvaluationRead])
+@router.get("/projects/{project}/evaluations", response_model=list[EvaluationRead], dependencies=[Requires.read])
 def compare_evaluations(
     project: str,
     projects: Projects,
@@ -173,7 +200,7 @@ def compare_evaluations(
     return [EvaluationRead.model_validate(row) for row in rows]
 
 
-@router.delete("/models/{revision_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/models/{revision_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Requires.admin])
 def delete_revision(revision_id: str, service: ModelRevisions, weights_only: bool = False) -> Response:
     """Delete a revision, or with `weights_only=true` only its weights (record, metrics, evaluations stay)."""
     service.delete(service.get(revision_id), weights_only=weights_only)

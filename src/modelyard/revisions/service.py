@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from modelyard.architectures.service import ArchitectureCatalog
+from modelyard.auth.access import EVERY_PROJECT, ProjectAccess
 from modelyard.datasets.revisions import DatasetRevisionService, require_items_in_subset
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
@@ -57,9 +58,15 @@ log = structlog.get_logger("modelyard.revisions")
 
 class ModelRevisionService:
     def __init__(
-        self, session: Session, files: FileService, catalog: ArchitectureCatalog, actor: str
+        self,
+        session: Session,
+        files: FileService,
+        catalog: ArchitectureCatalog,
+        actor: str,
+        access: ProjectAccess = EVERY_PROJECT,
     ) -> None:
         self.session = session
+        self.access = access
         self.files = files
         self.catalog = catalog
         self.actor = actor
@@ -120,7 +127,7 @@ class ModelRevisionService:
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, revision_id: str) -> ModelRevision:
-        return require_revision(self.session, revision_id)
+        return require_revision(self.session, revision_id, self.access)
 
     def page(self, project: Project, *, order: Order = "desc", limit: int = 50, cursor: str | None = None,
              **filters: str | None) -> list[ModelRevision]:  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from modelyard.auth.access import EVERY_PROJECT, ProjectAccess
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.kit.bounds import fits_int64
 from modelyard.projects.repository import ProjectRepository
@@ -15,15 +16,16 @@ from modelyard.revisions.repository import ModelRevisionRepository
 from modelyard.revisions.states import RevisionStatus, WeightsStatus
 
 
-def require_revision(session: Session, reference: str) -> ModelRevision:
+def require_revision(session: Session, reference: str, access: ProjectAccess = EVERY_PROJECT) -> ModelRevision:
     """The revision `reference` names, of any project, whatever its status: its id, a unique prefix of the id
-    (6 characters or more), or `PROJECT/NUMBER` (the project by name or id, the revision by its number)."""
+    (6 characters or more), or `PROJECT/NUMBER` (the project by name or id, the revision by its number); only
+    of a project `access` allows."""
     revisions = ModelRevisionRepository(session)
     project_reference, slash, number = reference.rpartition("/")
     if slash:
-        return _by_number(session, project_reference, number)
+        return _by_number(session, project_reference, number, access)
     revision = revisions.get(reference) or revisions.by_id_prefix(reference)
-    if revision is None:
+    if revision is None or not access.allows(revision.project_id):
         raise NotFound(
             f"model revision {reference!r} does not exist (no id is or starts with it): list a project's revisions "
             "with `modelyard models list PROJECT`"
@@ -31,14 +33,14 @@ def require_revision(session: Session, reference: str) -> ModelRevision:
     return revision
 
 
-def _by_number(session: Session, project_reference: str, number: str) -> ModelRevision:
+def _by_number(session: Session, project_reference: str, number: str, access: ProjectAccess) -> ModelRevision:
     if not (number.isascii() and number.isdigit() and fits_int64(int(number))):
         raise InvalidInput(
             f"model revision {project_reference + '/' + number!r} is not valid: use PROJECT/NUMBER (e.g. digits/4) "
             "or an id"
         )
     project = ProjectRepository(session).find(project_reference)
-    if project is None:
+    if project is None or not access.allows(project.id):
         raise NotFound(f"project {project_reference!r} does not exist: list projects with `modelyard project list`")
     revision = ModelRevisionRepository(session).by_number(project.id, int(number))
     if revision is None:

@@ -2,6 +2,8 @@
 
 from modelyard.architectures.schemas import ArchitectureRead as Architecture
 from modelyard.architectures.schemas import CachedWeightsRead as CachedWeights
+from modelyard.auth.schemas import TokenCreated as CreatedApiToken
+from modelyard.auth.schemas import TokenRead as ApiToken
 from modelyard.datasets.schemas import AnnotationRead as Annotation
 from modelyard.datasets.schemas import ItemRead as DatasetItem
 from modelyard.datasets.schemas import RevisionItemRead as DatasetRevisionItem
@@ -29,9 +31,9 @@ from modelyard.sdk.errors import ApiError
 from modelyard.storage.schemas import StoredFileRead as StoredFile
 
 __all__ = [
-    "Annotation", "ApiError", "Architecture", "CachedWeights", "Client", "DatasetItem", "DatasetRevision",
-    "DatasetRevisionItem", "Evaluation", "Job", "Label", "LabelInUse", "Lineage", "ModelAlias", "ModelDescription",
-    "ModelRevision", "ModelVersion", "Page", "PipelineStatus", "Predictions", "Project", "RegisteredModel",
-    "RegistryEvent", "StageHolders", "StoredFile", "TrainingConfiguration", "UploadResult", "Variant",
-    "VersionFile",
+    "Annotation", "ApiError", "ApiToken", "Architecture", "CachedWeights", "Client", "CreatedApiToken", "DatasetItem",
+    "DatasetRevision", "DatasetRevisionItem", "Evaluation", "Job", "Label", "LabelInUse", "Lineage", "ModelAlias",
+    "ModelDescription", "ModelRevision", "ModelVersion", "Page", "PipelineStatus", "Predictions", "Project",
+    "RegisteredModel", "RegistryEvent", "StageHolders", "StoredFile", "TrainingConfiguration", "UploadResult",
+    "Variant", "VersionFile",
 ]

@@ -53,7 +53,7 @@ class Client:
         from modelyard.sdk.datasets import Datasets
         from modelyard.sdk.pipelines import Pipelines
         from modelyard.sdk.registry import Registry
-        from modelyard.sdk.resources import Architectures, Files, Jobs, Projects
+        from modelyard.sdk.resources import Architectures, Files, Jobs, Projects, Tokens
         from modelyard.sdk.revisions import ModelRevisions
 
         self.architectures = Architectures(self)
@@ -64,6 +64,7 @@ class Client:
         self.files = Files(self)
         self.registry = Registry(self)
         self.pipelines = Pipelines(self)
+        self.tokens = Tokens(self)
 
     @property
     def is_local(self) -> bool:

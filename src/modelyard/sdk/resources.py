@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard.architectures.schemas import ArchitectureRead, CachedWeightsRead
+from modelyard.auth.schemas import TokenCreated, TokenRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.jobs.states import FINISHED_STATUSES
 from modelyard.kit.page import Page
@@ -160,6 +161,32 @@ class Files:
             raise OSError(f"download of {key} was corrupted in transit (sha256 mismatch)")
         partial.replace(destination)
         return destination
+
+
+class Tokens:
+    """API tokens (admin scope). A created token's secret is in `create`'s result and nowhere else, ever."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self) -> builtins.list[TokenRead]:
+        response = self._client.request("GET", "/tokens")
+        return [TokenRead.model_validate(token) for token in response.json()]
+
+    def create(
+        self,
+        name: str,
+        scope: str,
+        *,
+        projects: builtins.list[str] | None = None,
+        expires_in: str | None = None,
+        user: str | None = None,
+    ) -> TokenCreated:
+        body = _drop_none(name=name, scope=scope, projects=projects or [], expires_in=expires_in, user=user)
+        return self._client.send_model(TokenCreated, "POST", "/tokens", json=body)
+
+    def revoke(self, token_id: str) -> TokenRead:
+        return self._client.send_model(TokenRead, "POST", f"/tokens/{token_id}:revoke")
 
 
 class Architectures:

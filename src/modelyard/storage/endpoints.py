@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from modelyard.api.deps import Files
+from modelyard.api.deps import Files, VisibleFiles
+from modelyard.auth.dependencies import Requires
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import split_page
 from modelyard.storage.schemas import StoredFileRead
@@ -15,21 +16,23 @@ from modelyard.storage.schemas import StoredFileRead
 router = APIRouter(prefix="/files", tags=["files"])
 
 
-@router.get("", response_model=Page[StoredFileRead])
+@router.get("", response_model=Page[StoredFileRead], dependencies=[Requires.read])
 def list_files(
     files: Files,
+    visible: VisibleFiles,
     prefix: Annotated[str, Query(description="Folder-like key prefix, e.g. 'projects/<id>/'.")] = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: str | None = None,
 ) -> Page[StoredFileRead]:
-    rows = files.page(prefix, limit=limit, cursor=cursor)
+    rows = files.page(prefix, limit=limit, cursor=cursor, where=visible.visible())
     items, next_cursor = split_page(rows, limit, "key")
     return Page[StoredFileRead](items=[StoredFileRead.model_validate(row) for row in items], next_cursor=next_cursor)
 
 
-@router.get("/{key:path}")
-def download_file(key: str, files: Files) -> StreamingResponse:
+@router.get("/{key:path}", dependencies=[Requires.read])
+def download_file(key: str, files: Files, visible: VisibleFiles) -> StreamingResponse:
     """The file's bytes; refused with `integrity_error` if they no longer match the recorded sha256."""
+    visible.ensure_visible(key)
     record = files.get(key)
     chunks = files.open(record)  # verifies before the first byte is sent
     headers = {

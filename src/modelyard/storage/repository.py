@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from modelyard.kit.pagination import keyset_page
@@ -34,9 +34,14 @@ class StoredFileRepository:
         """Insert many records in one statement (rows of column values, ids included)."""
         self.session.execute(insert(StoredFile), list(rows))
 
-    def page(self, prefix: str, *, limit: int, cursor: str | None) -> Sequence[StoredFile]:
-        """Records under a key prefix in key order, `limit + 1` of them (the extra row says a next page exists)."""
+    def page(
+        self, prefix: str, *, limit: int, cursor: str | None, where: ColumnElement[bool] | None = None
+    ) -> Sequence[StoredFile]:
+        """Records under a key prefix in key order, `limit + 1` of them (the extra row says a next page exists);
+        `where` narrows them further (the files a caller may see)."""
         statement = select(StoredFile)
+        if where is not None:
+            statement = statement.where(where)
         if prefix:
             statement = statement.where(StoredFile.key.startswith(prefix, autoescape=True))
         statement = keyset_page(statement, StoredFile.key, StoredFile.id, order="asc", limit=limit, cursor=cursor)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from modelyard.db.base import new_id, utcnow
@@ -168,9 +169,11 @@ class FileService:
             raise NotFound(f"no stored file {key!r}")
         return record
 
-    def page(self, prefix: str, *, limit: int, cursor: str | None) -> Sequence[StoredFile]:
+    def page(
+        self, prefix: str, *, limit: int, cursor: str | None, where: ColumnElement[bool] | None = None
+    ) -> Sequence[StoredFile]:
         """Records under a key prefix in key order: a keyset page plus one row that says whether more follow."""
-        return self.files.page(prefix, limit=limit, cursor=cursor)
+        return self.files.page(prefix, limit=limit, cursor=cursor, where=where)
 
     def open(self, record: StoredFile) -> Iterator[bytes]:
         staged = self._staged_path(record)

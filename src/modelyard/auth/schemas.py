@@ -1,0 +1,41 @@
+"""API models of tokens. A token's secret appears in one answer only: the one that creates it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelyard.auth.access import Scope
+from modelyard.kit.names import Name
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = Field(max_length=128, description="What the token is for, e.g. 'ci-upload'.")
+    scope: Scope
+    user: Name | None = Field(default=None, max_length=128, description="Whose token (default: a user named like it).")
+    projects: list[Name] = Field(
+        default_factory=list, max_length=1000, description="Project names or ids it is limited to; empty: all."
+    )
+    expires_in: str | None = Field(
+        default=None, max_length=16, description="Lifetime such as 30d, 12h, 2w; empty: no expiry."
+    )
+
+
+class TokenRead(BaseModel):
+    id: str
+    name: str
+    user: str
+    scope: Scope
+    project_ids: list[str] | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    created_at: datetime
+    created_by: str
+
+
+class TokenCreated(TokenRead):
+    secret: str = Field(description="Shown this once; only its SHA-256 is stored.")
