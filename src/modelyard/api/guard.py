@@ -48,7 +48,7 @@ HOST_CACHE_SIZE = 64
 
 def authentication_enabled(context: AppContext) -> bool:
     """Whether callers must present a token: the one place the guard and `serve` ask it. The token store answers
-    (configured tokens, or any unrevoked stored token; from memory, asking the database every few seconds)."""
+    (configured tokens, or any token ever stored; from memory, asking the database every few seconds)."""
     return auth_service.authentication_enabled(context)
 
 

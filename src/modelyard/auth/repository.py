@@ -48,8 +48,10 @@ class TokenRepository:
     def all(self) -> Sequence[ApiToken]:
         return self.session.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.id)).all()
 
-    def any_unrevoked(self) -> bool:
-        return self.session.scalar(select(ApiToken.id).where(ApiToken.revoked_at.is_(None)).limit(1)) is not None
+    def any_created(self) -> bool:
+        """Whether a token was ever stored: revoked and expired ones count, so revoking the last token locks the
+        server (until an operator creates a new one on its machine) instead of opening it to every caller."""
+        return self.session.scalar(select(ApiToken.id).limit(1)) is not None
 
     def mark_used(self, token_id: str, at: datetime) -> None:
         self.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))

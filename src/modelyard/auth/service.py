@@ -204,7 +204,7 @@ class Authenticator:
 
     # -- is authentication on? -----------------------------------------------------------------
     def enabled(self) -> bool:
-        """True when tokens are configured or any unrevoked token is stored (one query per few seconds)."""
+        """True when tokens are configured or any token was ever stored (one query per few seconds)."""
         if self.configured:
             return True
         cached = self.cached_enabled()
@@ -212,7 +212,7 @@ class Authenticator:
             return cached
         try:
             with transaction(self.database.read_sessions) as session:
-                enabled = TokenRepository(session).any_unrevoked()
+                enabled = TokenRepository(session).any_created()
         except sqlalchemy.exc.SQLAlchemyError:
             # Asked before the first migration (`serve` checks before the app starts): no table, no token.
             if sqlalchemy.inspect(self.database.engine).has_table(ApiToken.__tablename__):
@@ -312,7 +312,7 @@ def _bearer_secret(authorization: str | None) -> str:
 
 
 def authentication_enabled(context: AppContext) -> bool:
-    """Whether requests must carry a token: configured tokens, or any unrevoked stored token.
+    """Whether requests must carry a token: configured tokens, or any token ever stored (revoked ones count).
 
     For the edge guard: answered from memory, with one database query at most every few seconds,
     so a server started before the first `modelyard token create` turns authentication on by itself.
