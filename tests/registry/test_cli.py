@@ -7,26 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from modelyard.cli.main import app, main
+from modelyard.cli.main import main
 from modelyard.config import Settings
-
-
-@pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
-    """Run a command on the test's data directory and database; returns stdout (asserts success)."""
-    monkeypatch.delenv("MODELYARD_SERVER", raising=False)
-    if settings.database_url:
-        monkeypatch.setenv("MODELYARD_DATABASE_URL", settings.database_url)
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        result = runner.invoke(app, ["--data-dir", str(settings.data_dir), "registry", *args])
-        assert result.exit_code == 0, f"{args}: {result.output}\n{result.exception!r}"
-        return result.output
-
-    return run
 
 
 def test_determined_walkthrough(cli, tmp_path: Path) -> None:  # noqa: ANN001

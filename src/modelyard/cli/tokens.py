@@ -32,7 +32,9 @@ def _tokens(ctx: typer.Context) -> Iterator[TokenService]:
     from modelyard.logging import configure_logging
 
     settings = _settings(ctx)
-    configure_logging(settings.log_level, settings.log_json)  # on stderr: stdout stays the command's answer
+    # Warnings only, on stderr, as for every in-process command: the command prints its own answer, and the
+    # token's creation is recorded in the database (created_by, created_at).
+    configure_logging("warning", settings.log_json)
     database = Database(settings)
     try:
         migrate.upgrade(database.engine)
