@@ -4,15 +4,20 @@ Builds a multiclass project through the SDK (upload, annotate, dataset revision)
 job runner, prints the validation accuracy per epoch and the wall time, then quantizes to INT8 and prints
 every variant's size, testing accuracy and speed.
 
-    .venv/bin/python bench/digits.py [--epochs 12] [--size 32] [--data-dir /tmp/digits]
+    .venv/bin/python bench/digits.py [--epochs 12] [--size 32] [--data-dir /tmp/digits] [--cores-busy]
+
+`--cores-busy` keeps every CPU busy with another program (one spinning process per CPU, in a session of its own)
+while the training job runs; compare its epoch seconds with a run without it (aim: busy >= 0.5 x idle speed).
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +26,9 @@ from sklearn.datasets import load_digits
 
 from modelyard import Client
 from modelyard.config import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.training import cores_kept_busy  # the repository root is put on the path above
 
 
 def write_digits(folder: Path, size: int) -> dict[Path, str]:
@@ -42,6 +50,7 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=0.002)
     parser.add_argument("--size", type=int, default=32, help="Side of the PNG files written (upscaled from 8 px).")
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--cores-busy", action="store_true", help="Keep every CPU busy while the training job runs.")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="modelyard-digits-"))
     settings = Settings(data_dir=data_dir, log_level="warning")
@@ -57,7 +66,8 @@ def main() -> None:
         job = client.models.train("digits", "mobilenet_v3_small", base="scratch", overrides={
             "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
             "early_stopping_patience": 0, "augmentations": {"horizontal_flip": False}})  # fmt: skip
-        done = client.jobs.wait(job.id, timeout=3600)
+        with cores_kept_busy() if args.cores_busy else nullcontext():
+            done = client.jobs.wait(job.id, timeout=3600)
         trained = time.monotonic()
         if done.status != "succeeded":
             raise SystemExit(f"training {done.status}: {done.error}")
