@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from contextlib import nullcontext
@@ -23,12 +22,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from sklearn.datasets import load_digits
+from training import cores_kept_busy  # bench/training.py: this script's folder is on the path
 
 from modelyard import Client
 from modelyard.config import Settings
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.training import cores_kept_busy  # the repository root is put on the path above
 
 
 def write_digits(folder: Path, size: int) -> dict[Path, str]:
