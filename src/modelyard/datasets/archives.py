@@ -17,7 +17,8 @@ from modelyard.errors import InvalidInput, PayloadTooLarge
 from modelyard.kit.bounds import MAX_NAME_PART_BYTES
 
 # What a damaged archive raises while it is read; each becomes a 400 that names the member, never the
-# server's folder (an OSError's text holds the full path it failed on).
+# server's folder (an OSError's text holds the full path it failed on; zipfile raises NotImplementedError for a
+# compression method it cannot read).
 UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError)
 
 COPY_CHUNK = 1024 * 1024

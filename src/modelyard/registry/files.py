@@ -12,9 +12,10 @@ from modelyard.db.base import utcnow
 from modelyard.errors import InvalidInput, NotFound
 from modelyard.kit.bounds import MAX_NAME_PART_BYTES
 from modelyard.kit.limits import count_within_limit, current_limits, over_limit
+from modelyard.registry.fields import version_file_key
 from modelyard.registry.models import ModelVersion, ModelVersionFile
 from modelyard.registry.schemas import VersionCreate
-from modelyard.registry.service import RegistryService, version_file_key
+from modelyard.registry.service import RegistryService
 from modelyard.storage.base import Source
 
 log = structlog.get_logger("modelyard.registry")

@@ -18,9 +18,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from modelyard.auth.access import EVERY_PROJECT, ProjectAccess
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, Forbidden, InvalidInput, NotFound
-from modelyard.kit.limits import count_within_limit, merged_within_limits
+from modelyard.kit.limits import merged_within_limits
 from modelyard.kit.pagination import Order
 from modelyard.projects.repository import ProjectRepository
+from modelyard.registry.fields import change_tags, label_map_to_json, merged_document, version_file_key, version_folder
 from modelyard.registry.history import EventLog
 from modelyard.registry.models import (
     ModelVersion,
@@ -42,18 +43,6 @@ log = structlog.get_logger("modelyard.registry")
 UPLOADED_SOURCE = {"kind": "uploaded"}
 # Stages whose versions people deploy: changing what such a version serves needs `force`.
 SERVING_STAGES = ("staging", "production")
-
-
-def version_folder(version_id: str) -> str:
-    return f"registry/versions/{version_id}"
-
-
-def version_file_key(version_id: str, name: str) -> str:
-    return f"{version_folder(version_id)}/{name}"
-
-
-def label_map_to_json(label_map: dict[int, str]) -> dict[str, str]:
-    return {str(index): name for index, name in sorted(label_map.items())}
 
 
 class RegistryService:
@@ -211,7 +200,7 @@ class RegistryService:
         return model
 
     def _change_model_tags(self, model: RegisteredModel, set_tags: dict[str, str], remove: list[str]) -> None:
-        _change_tags(model.tags, RegisteredModelTag, set_tags, remove)
+        change_tags(model.tags, RegisteredModelTag, set_tags, remove)
         self.session.flush()
 
     def _change_model_labels(self, model: RegisteredModel, add: list[str], remove: list[str]) -> None:
@@ -530,12 +519,12 @@ class RegistryService:
                 self.ensure_unused_or_forced(version, "changing its label map", force=request.force)
             version.label_map = label_map
         if request.set_parameters or request.remove_parameters:
-            merged = _merged(version.parameters, request.set_parameters, request.remove_parameters)
+            merged = merged_document(version.parameters, request.set_parameters, request.remove_parameters)
             version.parameters = merged_within_limits(merged, "parameters")
         if request.runtime is not None:
             version.runtime = request.runtime.model_dump()
         if request.set_metrics or request.remove_metrics:
-            version.metrics = _merged(version.metrics, request.set_metrics, request.remove_metrics)
+            version.metrics = merged_document(version.metrics, request.set_metrics, request.remove_metrics)
             self.versions.replace_metrics(version)
         self._change_version_tags(version, request.set_tags or {}, request.remove_tags or [])
         after = self._version_fields(version)
@@ -553,7 +542,7 @@ class RegistryService:
         return version
 
     def _change_version_tags(self, version: ModelVersion, set_tags: dict[str, str], remove: list[str]) -> None:
-        _change_tags(version.tags, ModelVersionTag, set_tags, remove)
+        change_tags(version.tags, ModelVersionTag, set_tags, remove)
         self.session.flush()
 
     @staticmethod
@@ -606,25 +595,3 @@ class RegistryService:
             )
             self.versions.delete_alias(alias)
         self.session.expire(version, ["aliases"])
-
-
-def _change_tags(tags: list[Any], tag_type: type, set_tags: dict[str, str], remove: list[str]) -> None:
-    """Remove the `remove` keys, then set (add or overwrite) the `set_tags` values of a tag collection."""
-    existing = {tag.key: tag for tag in tags}
-    for key in remove:
-        if key in existing:
-            tags.remove(existing.pop(key))
-    for key, value in set_tags.items():
-        if key in existing:
-            existing[key].value = value
-        else:
-            tags.append(tag_type(key=key, value=value))
-    count_within_limit(len(tags), "the tags", "tags", "max_tags")
-
-
-def _merged(current: dict[str, Any], set_values: dict[str, Any] | None, remove: list[str] | None) -> dict[str, Any]:
-    merged = copy.deepcopy(current)
-    for key in remove or []:
-        merged.pop(key, None)
-    merged.update(copy.deepcopy(set_values or {}))
-    return merged
