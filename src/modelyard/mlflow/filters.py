@@ -248,7 +248,7 @@ class _Parser:
         if quoted.kind == Kind.QUOTED_NAME or (quoted.kind == Kind.STRING and quoted.double_quoted):
             self.advance()
             return entity, quoted.text
-        raise self.error(f"a key after {token.text!r} (a name, `backquoted` or \"double quoted\")")
+        raise self.error(f'a key after {token.text!r} (a name, `backquoted` or "double quoted")')
 
     def operator(self, clause_start: int) -> Operator:
         token = self.current
