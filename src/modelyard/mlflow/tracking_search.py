@@ -8,16 +8,13 @@ whatever was logged or deleted in between (a keyset, not an offset).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from modelyard.errors import InvalidInput
+from modelyard.mlflow.errors import invalid_parameter
 from modelyard.mlflow.filters import (
     COMPARISON_OPERATORS,
     PATTERN_OPERATORS,
@@ -31,6 +28,7 @@ from modelyard.mlflow.filters import (
     unsupported,
     unsupported_order,
 )
+from modelyard.mlflow.pages import TOKEN_HINT, decode_page_token, encode_page_token
 from modelyard.mlflow.tracking_views import ExperimentView, RunView
 
 T = TypeVar("T")
@@ -217,38 +215,21 @@ def _sortable(value: SortValue) -> SortValue:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def page_of(rows: Sequence[T], order: SortOrder, limit: int, token: str | None) -> tuple[list[T], str | None]:
+def page_of(rows: Sequence[T], order: SortOrder, limit: int, token: str | None,
+            query: str) -> tuple[list[T], str | None]:  # fmt: skip
     """The rows after the token's place in `order`, at most `limit`, and the token of the next page (None
-    when this page is the last)."""
+    when this page is the last); `query` fingerprints the search, so a token continues only its own."""
     compare = functools.cmp_to_key(order.compare)
     keyed = [(order.key_of(row), row) for row in rows]
-    if token:
-        after = decode_page_token(token, len(order.ascending))
-        keyed = [(key, row) for key, row in keyed if order.compare(key, after) > 0]
+    after = decode_page_token(token, query, len(order.ascending) + 1)
+    if after is not None:
+        if not isinstance(after[-1], str):
+            raise invalid_parameter(f"page_token is not valid (bad id): {TOKEN_HINT}")
+        place = ([float(value) if isinstance(value, int) else value for value in after[:-1]], after[-1])
+        keyed = [(key, row) for key, row in keyed if order.compare(key, place) > 0]
     keyed.sort(key=lambda pair: compare(pair[0]))
     chosen = keyed[: limit + 1]
     if len(chosen) <= limit:
         return [row for _, row in chosen], None
-    last_key = chosen[limit - 1][0]
-    return [row for _, row in chosen[:limit]], encode_page_token(last_key)
-
-
-def encode_page_token(key: tuple[list[SortValue], str]) -> str:
-    payload = json.dumps({"after": key[0], "id": key[1]}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def decode_page_token(token: str, width: int) -> tuple[list[SortValue], str]:
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        values, row_id = payload["after"], payload["id"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        values, row_id = None, None
-    valid = (isinstance(values, list) and len(values) == width and isinstance(row_id, str)
-             and all(value is None or isinstance(value, str | int | float) and not isinstance(value, bool)
-                     for value in values))  # fmt: skip
-    if not valid:
-        raise InvalidInput(
-            "page_token is not valid: pass the next_page_token of the previous page of the same search unchanged"
-        )
-    return [float(value) if isinstance(value, int) else value for value in values], row_id
+    values, row_id = chosen[limit - 1][0]
+    return [row for _, row in chosen[:limit]], encode_page_token([*values, row_id], query)

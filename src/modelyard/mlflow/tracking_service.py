@@ -18,6 +18,7 @@ from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.kit.limits import count_within_limit
 from modelyard.mlflow.filters import Filter, OrderKey
+from modelyard.mlflow.pages import query_fingerprint
 from modelyard.mlflow.project_runs import ProjectRuns, is_project_id, read_only
 from modelyard.mlflow.tracking_models import (
     MlflowExperiment,
@@ -109,7 +110,7 @@ class TrackingService:
         if ACTIVE in stages:
             candidates += [self.projects.experiment(project) for project in self.projects.visible_projects()]
         matching = [experiment for experiment in candidates if experiment_matches(experiment, parsed)]
-        return page_of(matching, sorting, limit, token)
+        return page_of(matching, sorting, limit, token, query_fingerprint("experiments", parsed, order, view_type))
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         experiment = self._writable_experiment(experiment_id)
@@ -256,7 +257,8 @@ class TrackingService:
         if ACTIVE in stages:
             candidates += [self.projects.run(revision) for revision in self.projects.revisions(project_ids)]
         matching = [run for run in candidates if run_matches(run, parsed)]
-        return page_of(matching, sorting, limit, token)
+        query = query_fingerprint("runs", sorted(set(experiment_ids)), parsed, order, view_type)
+        return page_of(matching, sorting, limit, token, query)
 
     # -- run internals -----------------------------------------------------------------------
     def _stored_run(self, run_id: str) -> MlflowRun | None:
