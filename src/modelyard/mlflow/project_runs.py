@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.auth.access import ProjectAccess
 from modelyard.errors import InvalidInput, NotFound
+from modelyard.kit.pagination import split_page
 from modelyard.mlflow.tracking_views import ACTIVE, ExperimentView, MetricValue, RunView, millis
 from modelyard.projects.models import Project
 from modelyard.projects.repository import ProjectRepository
@@ -28,7 +29,7 @@ from modelyard.storage.service import FileService
 RUN_STATUS = {RevisionStatus.RUNNING: "RUNNING", RevisionStatus.SUCCEEDED: "FINISHED",
               RevisionStatus.FAILED: "FAILED", RevisionStatus.CANCELLED: "KILLED"}  # fmt: skip
 EPOCH_FIGURES = {"train_loss": "train_loss", "learning_rate": "learning_rate", "seconds": "epoch_seconds"}
-LISTED_FILES = 10_000
+FILES_PAGE = 1000
 
 
 def read_only(what: str) -> InvalidInput:
@@ -150,8 +151,13 @@ class ProjectRuns:
     def files_of(self, revision: ModelRevision) -> Iterator[tuple[str, StoredFile]]:
         """(path in the run, stored file) of each file of the revision's folder, variants' subfolders included."""
         prefix = revision_folder(revision.project_id, revision.id) + "/"
-        for record in self.files.page(prefix, limit=LISTED_FILES, cursor=None):
-            yield record.key[len(prefix) :], record
+        cursor: str | None = None
+        while True:
+            rows, cursor = split_page(self.files.page(prefix, limit=FILES_PAGE, cursor=cursor), FILES_PAGE, "key")
+            for record in rows:
+                yield record.key[len(prefix) :], record
+            if cursor is None:
+                return
 
 
 def require_project_run(runs: ProjectRuns, run_id: str) -> ModelRevision:
