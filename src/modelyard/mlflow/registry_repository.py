@@ -4,7 +4,7 @@ keyset continuation over (sort keys..., id), so a deep page walks an index as th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
@@ -94,6 +94,18 @@ def like_to_glob(pattern: str) -> str:
     return "".join(special.get(character, character) for character in pattern)
 
 
+def _tag_condition(
+    owned: ColumnElement[bool], keyed: ColumnElement[bool], value: Any, comparison: Comparison, sqlite: bool
+) -> ColumnElement[bool]:
+    """A tag comparison. `!=` and NOT IN hold for rows without the tag, as in MLflow (its client filters
+    prompts out with `tags.mlflow.prompt.is_prompt != 'true'`, which untagged models must pass)."""
+    negated = {Operator.NOT_EQUAL: Operator.EQUAL, Operator.NOT_IN: Operator.IN}.get(comparison.operator)
+    if negated is None:
+        return exists().where(owned, keyed, compare(value, comparison, sqlite=sqlite))
+    positive = replace(comparison, operator=negated)
+    return ~exists().where(owned, keyed, compare(value, positive, sqlite=sqlite))
+
+
 def after_keyset(columns: Sequence[SortColumn], values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows after the one whose sort key is `values`, in the order of `columns` (mixed directions)."""
     alternatives = []
@@ -137,10 +149,12 @@ class MlflowRegistryRepository:
         return self.session.scalars(ordered_page(statement, columns, after, limit)).all()
 
     def model_tag(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
-        return exists().where(
+        return _tag_condition(
             RegisteredModelTag.model_id == RegisteredModel.id,
             RegisteredModelTag.key == key,
-            compare(RegisteredModelTag.value, comparison, sqlite=self.sqlite),
+            RegisteredModelTag.value,
+            comparison,
+            self.sqlite,
         )
 
     def latest_per_stage(self, model_ids: Sequence[str]) -> dict[str, list[ModelVersion]]:
@@ -200,10 +214,12 @@ class MlflowRegistryRepository:
         return self.session.scalars(ordered_page(statement, columns, after, limit)).unique().all()
 
     def version_tag(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
-        return exists().where(
+        return _tag_condition(
             ModelVersionTag.version_id == ModelVersion.id,
             ModelVersionTag.key == key,
-            compare(ModelVersionTag.value, comparison, sqlite=self.sqlite),
+            ModelVersionTag.value,
+            comparison,
+            self.sqlite,
         )
 
     def version_metric(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
