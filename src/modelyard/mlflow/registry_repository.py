@@ -1,0 +1,256 @@
+"""The registry queries of MLflow's searches: filters from the parsed grammar, ordering by MLflow's keys, and
+keyset continuation over (sort keys..., id), so a deep page walks an index as the first page does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, contains_eager, noload
+
+from modelyard.mlflow.filters import Comparison, Operator
+from modelyard.registry.models import (
+    ModelVersion,
+    ModelVersionMetric,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelTag,
+)
+from modelyard.registry.repository import models_of_projects
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    column: Any
+    ascending: bool
+
+
+# MLflow's order_by keys (and the unique id that ends every order) -> columns.
+MODEL_ORDER_COLUMNS: dict[str, Any] = {
+    "name": RegisteredModel.name,
+    "creation_timestamp": RegisteredModel.created_at,
+    "last_updated_timestamp": RegisteredModel.updated_at,
+    "timestamp": RegisteredModel.updated_at,
+    "model_id": RegisteredModel.id,
+}
+VERSION_ORDER_COLUMNS: dict[str, Any] = {
+    "name": RegisteredModel.name,
+    "version_number": ModelVersion.number,
+    "creation_timestamp": ModelVersion.created_at,
+    "last_updated_timestamp": ModelVersion.updated_at,
+    "timestamp": ModelVersion.updated_at,
+    "version_id": ModelVersion.id,
+}
+
+
+def model_sort_key(model: RegisteredModel, names: Sequence[str]) -> list[Any]:
+    values = {"name": model.name, "creation_timestamp": model.created_at, "last_updated_timestamp": model.updated_at,
+              "timestamp": model.updated_at, "model_id": model.id}  # fmt: skip
+    return [values[name] for name in names]
+
+
+def version_sort_key(version: ModelVersion, names: Sequence[str]) -> list[Any]:
+    values = {
+        "name": version.model.name,
+        "version_number": version.number,
+        "creation_timestamp": version.created_at,
+        "last_updated_timestamp": version.updated_at,
+        "timestamp": version.updated_at,
+        "version_id": version.id,
+    }
+    return [values[name] for name in names]
+
+
+def compare(column: Any, comparison: Comparison, *, sqlite: bool) -> ColumnElement[bool]:
+    """`column <operator> value` for one parsed comparison (its value already checked by the search)."""
+    value = comparison.value
+    operator = comparison.operator
+    if operator == Operator.EQUAL:
+        return column == value
+    if operator == Operator.NOT_EQUAL:
+        return column != value
+    if operator == Operator.LESS:
+        return column < value
+    if operator == Operator.LESS_OR_EQUAL:
+        return column <= value
+    if operator == Operator.GREATER:
+        return column > value
+    if operator == Operator.GREATER_OR_EQUAL:
+        return column >= value
+    if operator == Operator.LIKE:
+        # MLflow's LIKE is case-sensitive: PostgreSQL's is, SQLite's is not, where GLOB is.
+        return column.op("GLOB")(like_to_glob(str(value))) if sqlite else column.like(value)
+    if operator == Operator.ILIKE:
+        return func.lower(column).like(str(value).lower())
+    values = list(value) if isinstance(value, tuple) else [value]
+    return column.in_(values) if operator == Operator.IN else column.not_in(values)
+
+
+def like_to_glob(pattern: str) -> str:
+    """A LIKE pattern as a GLOB pattern: `%` -> `*`, `_` -> `?`, GLOB's own wildcards taken literally."""
+    special = {"%": "*", "_": "?", "*": "[*]", "?": "[?]", "[": "[[]"}
+    return "".join(special.get(character, character) for character in pattern)
+
+
+def _tag_condition(
+    owned: ColumnElement[bool], keyed: ColumnElement[bool], value: Any, comparison: Comparison, sqlite: bool
+) -> ColumnElement[bool]:
+    """A tag comparison. `!=` and NOT IN hold for rows without the tag, as in MLflow (its client filters
+    prompts out with `tags.mlflow.prompt.is_prompt != 'true'`, which untagged models must pass)."""
+    negated = {Operator.NOT_EQUAL: Operator.EQUAL, Operator.NOT_IN: Operator.IN}.get(comparison.operator)
+    if negated is None:
+        return exists().where(owned, keyed, compare(value, comparison, sqlite=sqlite))
+    positive = replace(comparison, operator=negated)
+    return ~exists().where(owned, keyed, compare(value, positive, sqlite=sqlite))
+
+
+def after_keyset(columns: Sequence[SortColumn], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows after the one whose sort key is `values`, in the order of `columns` (mixed directions)."""
+    alternatives = []
+    for index, sort in enumerate(columns):
+        equal_before = [columns[position].column == values[position] for position in range(index)]
+        beyond = sort.column > values[index] if sort.ascending else sort.column < values[index]
+        alternatives.append(and_(*equal_before, beyond))
+    return or_(*alternatives)
+
+
+def ordered_page(
+    statement: Select[Any], columns: Sequence[SortColumn], after: Sequence[Any] | None, limit: int
+) -> Select[Any]:
+    if after is not None:
+        statement = statement.where(after_keyset(columns, after))
+    order = [sort.column.asc() if sort.ascending else sort.column.desc() for sort in columns]
+    return statement.order_by(*order).limit(limit + 1)
+
+
+class MlflowRegistryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def matches(self, column: Any, comparison: Comparison) -> ColumnElement[bool]:
+        return compare(column, comparison, sqlite=self.sqlite)
+
+    # -- registered models -------------------------------------------------------------------
+    def search_models(
+        self,
+        *,
+        conditions: Sequence[ColumnElement[bool]],
+        columns: Sequence[SortColumn],
+        after: Sequence[Any] | None,
+        limit: int,
+        project_ids: frozenset[str] | None,
+    ) -> Sequence[RegisteredModel]:
+        statement = select(RegisteredModel).where(*conditions)
+        if project_ids is not None:
+            statement = statement.where(RegisteredModel.project_id.in_(sorted(project_ids)))
+        return self.session.scalars(ordered_page(statement, columns, after, limit)).all()
+
+    def model_tag(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
+        return _tag_condition(
+            RegisteredModelTag.model_id == RegisteredModel.id,
+            RegisteredModelTag.key == key,
+            RegisteredModelTag.value,
+            comparison,
+            self.sqlite,
+        )
+
+    def latest_per_stage(self, model_ids: Sequence[str]) -> dict[str, list[ModelVersion]]:
+        """For each model, its newest version in each stage that has one (MLflow's `latest_versions`)."""
+        if not model_ids:
+            return {}
+        newest = (
+            select(ModelVersion.model_id, ModelVersion.stage, func.max(ModelVersion.number).label("number"))
+            .where(ModelVersion.model_id.in_(model_ids))
+            .group_by(ModelVersion.model_id, ModelVersion.stage)
+            .subquery()
+        )
+        statement = (
+            select(ModelVersion)
+            .join(newest, and_(newest.c.model_id == ModelVersion.model_id, newest.c.number == ModelVersion.number))
+            .options(noload(ModelVersion.files))
+            .order_by(ModelVersion.model_id, ModelVersion.number)
+        )
+        found: dict[str, list[ModelVersion]] = {}
+        for version in self.session.scalars(statement):
+            found.setdefault(version.model_id, []).append(version)
+        return found
+
+    def aliases_of_models(self, model_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        from modelyard.registry.models import ModelAlias
+
+        if not model_ids:
+            return {}
+        rows = self.session.execute(
+            select(ModelAlias.model_id, ModelAlias.alias, ModelVersion.number)
+            .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
+            .where(ModelAlias.model_id.in_(model_ids))
+        ).all()
+        found: dict[str, dict[str, int]] = {}
+        for model_id, alias, number in rows:
+            found.setdefault(model_id, {})[alias] = number
+        return found
+
+    # -- versions ----------------------------------------------------------------------------
+    def search_versions(
+        self,
+        *,
+        conditions: Sequence[ColumnElement[bool]],
+        columns: Sequence[SortColumn],
+        after: Sequence[Any] | None,
+        limit: int,
+        project_ids: frozenset[str] | None,
+    ) -> Sequence[ModelVersion]:
+        statement = (
+            select(ModelVersion)
+            .join(ModelVersion.model)
+            .where(*conditions)
+            .options(contains_eager(ModelVersion.model), noload(ModelVersion.files))
+        )
+        if project_ids is not None:
+            statement = statement.where(ModelVersion.model_id.in_(models_of_projects(project_ids)))
+        return self.session.scalars(ordered_page(statement, columns, after, limit)).unique().all()
+
+    def version_tag(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
+        return _tag_condition(
+            ModelVersionTag.version_id == ModelVersion.id,
+            ModelVersionTag.key == key,
+            ModelVersionTag.value,
+            comparison,
+            self.sqlite,
+        )
+
+    def version_metric(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
+        return exists().where(
+            ModelVersionMetric.version_id == ModelVersion.id,
+            ModelVersionMetric.name == key,
+            compare(ModelVersionMetric.value, comparison, sqlite=self.sqlite),
+        )
+
+    def model_named(self, comparison: Comparison) -> ColumnElement[bool]:
+        """Versions of the models whose name matches: `=` becomes one model id, so the (model, number)
+        index drives the query."""
+        if comparison.operator == Operator.EQUAL:
+            model_id = select(RegisteredModel.id).where(RegisteredModel.name == comparison.value).scalar_subquery()
+            return ModelVersion.model_id == model_id
+        return compare(RegisteredModel.name, comparison, sqlite=self.sqlite)
+
+    def source_field(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
+        """`run_id` and `source_path` as MLflow shows them: given through MLflow, or the training revision."""
+        if key == "run_id":
+            given = ModelVersion.source["mlflow_run_id"].as_string()
+            return or_(
+                self.matches(given, comparison),
+                and_(given.is_(None), self.matches(ModelVersion.source_revision_id, comparison)),
+            )
+        return self.matches(ModelVersion.source["mlflow_uri"].as_string(), comparison)
+
+    def latest_in_stage(self, model_id: str, stage: str) -> ModelVersion | None:
+        return self.session.scalar(
+            select(ModelVersion)
+            .where(ModelVersion.model_id == model_id, ModelVersion.stage == stage)
+            .order_by(ModelVersion.number.desc())
+            .limit(1)
+        )
