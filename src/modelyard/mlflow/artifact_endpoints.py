@@ -47,8 +47,9 @@ def mlflow_download_artifact(artifact_path: str, artifacts: Artifacts) -> Stream
 
 
 @router.put("/artifacts/{artifact_path:path}", dependencies=[Requires.write])
-async def mlflow_upload_artifact(artifact_path: str, request: Request, artifacts: Artifacts,
-                                 context: Context) -> JSONResponse:  # fmt: skip
+async def mlflow_upload_artifact(
+    artifact_path: str, request: Request, artifacts: Artifacts, context: Context
+) -> JSONResponse:
     limit = context.settings.max_upload_bytes
     scratch = context.store.new_unit()
     try:

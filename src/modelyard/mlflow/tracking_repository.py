@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from modelyard.mlflow.tracking_models import (
 )
 
 CHUNK = 500
+T = TypeVar("T")
 
 
 class TrackingRepository:
@@ -33,9 +35,7 @@ class TrackingRepository:
         return self.session.scalar(select(MlflowExperiment).where(MlflowExperiment.name == name))
 
     def experiments(self, stages: Sequence[str]) -> Sequence[MlflowExperiment]:
-        return self.session.scalars(
-            select(MlflowExperiment).where(MlflowExperiment.lifecycle_stage.in_(stages))
-        ).all()
+        return self.session.scalars(select(MlflowExperiment).where(MlflowExperiment.lifecycle_stage.in_(stages))).all()
 
     def experiment_tags(self, experiment_ids: Sequence[int]) -> dict[int, dict[str, str]]:
         found: dict[int, dict[str, str]] = {experiment_id: {} for experiment_id in experiment_ids}
@@ -69,11 +69,14 @@ class TrackingRepository:
     def tags(self, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
         return self._key_values(MlflowRunTag, run_ids)
 
-    def _key_values(self, table: type[MlflowParam] | type[MlflowRunTag], run_ids: Sequence[str]
-                    ) -> dict[str, dict[str, str]]:  # fmt: skip
+    def _key_values(
+        self, table: type[MlflowParam] | type[MlflowRunTag], run_ids: Sequence[str]
+    ) -> dict[str, dict[str, str]]:
         found: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
         for chunk in _chunks(run_ids):
-            for row in self.session.execute(select(table.run_id, table.key, table.value).where(table.run_id.in_(chunk))):
+            for row in self.session.execute(
+                select(table.run_id, table.key, table.value).where(table.run_id.in_(chunk))
+            ):
                 found[row.run_id][row.key] = row.value
         return found
 
@@ -133,6 +136,6 @@ class TrackingRepository:
         self.session.flush()
 
 
-def _chunks(values: Sequence[object]) -> Iterable[list]:  # type: ignore[type-arg]
+def _chunks(values: Sequence[T]) -> Iterable[list[T]]:
     for start in range(0, len(values), CHUNK):
         yield list(values[start : start + CHUNK])
