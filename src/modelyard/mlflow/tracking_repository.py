@@ -1,0 +1,138 @@
+"""Every query of experiments and runs created through MLflow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from modelyard.mlflow.tracking_models import (
+    MlflowArtifact,
+    MlflowExperiment,
+    MlflowExperimentTag,
+    MlflowLatestMetric,
+    MlflowMetric,
+    MlflowParam,
+    MlflowRun,
+    MlflowRunTag,
+)
+
+CHUNK = 500
+
+
+class TrackingRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- experiments -------------------------------------------------------------------------
+    def experiment(self, experiment_id: int) -> MlflowExperiment | None:
+        return self.session.get(MlflowExperiment, experiment_id)
+
+    def experiment_by_name(self, name: str) -> MlflowExperiment | None:
+        return self.session.scalar(select(MlflowExperiment).where(MlflowExperiment.name == name))
+
+    def experiments(self, stages: Sequence[str]) -> Sequence[MlflowExperiment]:
+        return self.session.scalars(
+            select(MlflowExperiment).where(MlflowExperiment.lifecycle_stage.in_(stages))
+        ).all()
+
+    def experiment_tags(self, experiment_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        found: dict[int, dict[str, str]] = {experiment_id: {} for experiment_id in experiment_ids}
+        for chunk in _chunks(experiment_ids):
+            for tag in self.session.scalars(
+                select(MlflowExperimentTag).where(MlflowExperimentTag.experiment_id.in_(chunk))
+            ):
+                found[tag.experiment_id][tag.key] = tag.value
+        return found
+
+    def experiment_tag(self, experiment_id: int, key: str) -> MlflowExperimentTag | None:
+        return self.session.get(MlflowExperimentTag, (experiment_id, key))
+
+    # -- runs --------------------------------------------------------------------------------
+    def run(self, run_id: str) -> MlflowRun | None:
+        return self.session.get(MlflowRun, run_id)
+
+    def runs(self, experiment_ids: Sequence[int], stages: Sequence[str]) -> Sequence[MlflowRun]:
+        if not experiment_ids:
+            return []
+        return self.session.scalars(
+            select(MlflowRun).where(MlflowRun.experiment_id.in_(experiment_ids), MlflowRun.lifecycle_stage.in_(stages))
+        ).all()
+
+    def runs_of_experiment(self, experiment_id: int) -> Sequence[MlflowRun]:
+        return self.session.scalars(select(MlflowRun).where(MlflowRun.experiment_id == experiment_id)).all()
+
+    def params(self, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        return self._key_values(MlflowParam, run_ids)
+
+    def tags(self, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        return self._key_values(MlflowRunTag, run_ids)
+
+    def _key_values(self, table: type[MlflowParam] | type[MlflowRunTag], run_ids: Sequence[str]
+                    ) -> dict[str, dict[str, str]]:  # fmt: skip
+        found: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
+        for chunk in _chunks(run_ids):
+            for row in self.session.execute(select(table.run_id, table.key, table.value).where(table.run_id.in_(chunk))):
+                found[row.run_id][row.key] = row.value
+        return found
+
+    def latest_metrics(self, run_ids: Sequence[str]) -> dict[str, list[MlflowLatestMetric]]:
+        found: dict[str, list[MlflowLatestMetric]] = {run_id: [] for run_id in run_ids}
+        for chunk in _chunks(run_ids):
+            for metric in self.session.scalars(select(MlflowLatestMetric).where(MlflowLatestMetric.run_id.in_(chunk))):
+                found[metric.run_id].append(metric)
+        return found
+
+    def latest_metric(self, run_id: str, key: str) -> MlflowLatestMetric | None:
+        return self.session.get(MlflowLatestMetric, (run_id, key))
+
+    def metric_history(self, run_id: str, key: str) -> Sequence[MlflowMetric]:
+        return self.session.scalars(
+            select(MlflowMetric)
+            .where(MlflowMetric.run_id == run_id, MlflowMetric.key == key)
+            .order_by(MlflowMetric.step, MlflowMetric.timestamp, MlflowMetric.id)
+        ).all()
+
+    def param(self, run_id: str, key: str) -> MlflowParam | None:
+        return self.session.get(MlflowParam, (run_id, key))
+
+    def tag(self, run_id: str, key: str) -> MlflowRunTag | None:
+        return self.session.get(MlflowRunTag, (run_id, key))
+
+    def delete_tag(self, tag: MlflowRunTag) -> None:
+        self.session.delete(tag)
+        self.session.flush()
+
+    # -- artifacts ---------------------------------------------------------------------------
+    def artifact(self, run_id: str, path: str) -> MlflowArtifact | None:
+        return self.session.scalar(
+            select(MlflowArtifact).where(MlflowArtifact.run_id == run_id, MlflowArtifact.path == path)
+        )
+
+    def artifacts_under(self, run_id: str, folder: str) -> Sequence[MlflowArtifact]:
+        """The run's artifacts inside `folder` (all of them for ""), in path order."""
+        statement = select(MlflowArtifact).where(MlflowArtifact.run_id == run_id)
+        if folder:
+            statement = statement.where(MlflowArtifact.path.startswith(folder.rstrip("/") + "/", autoescape=True))
+        return self.session.scalars(statement.order_by(MlflowArtifact.path)).all()
+
+    def delete_artifacts(self, artifacts: Iterable[MlflowArtifact]) -> None:
+        ids = [artifact.id for artifact in artifacts]
+        for chunk in _chunks(ids):
+            self.session.execute(delete(MlflowArtifact).where(MlflowArtifact.id.in_(chunk)))
+        self.session.flush()
+
+    # -- writes ------------------------------------------------------------------------------
+    def add(self, row: object) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def add_all(self, rows: Iterable[object]) -> None:
+        self.session.add_all(list(rows))
+        self.session.flush()
+
+
+def _chunks(values: Sequence[object]) -> Iterable[list]:  # type: ignore[type-arg]
+    for start in range(0, len(values), CHUNK):
+        yield list(values[start : start + CHUNK])
