@@ -93,8 +93,9 @@ class ProjectRuns:
             latest[metric.key] = metric  # epochs come in order: the last one stays
         if revision.best_metric is not None and revision.metric_name:
             best_step = revision.best_epoch or 0
-            latest[f"best_{revision.metric_name}"] = MetricValue(f"best_{revision.metric_name}", revision.best_metric,
-                                                                 millis(revision.finished_at) or start, best_step)
+            latest[f"best_{revision.metric_name}"] = MetricValue(
+                f"best_{revision.metric_name}", revision.best_metric, millis(revision.finished_at) or start, best_step
+            )
         return RunView(
             run_id=revision.id, experiment_id=revision.project_id, run_name=revision.name,
             status=RUN_STATUS.get(RevisionStatus(revision.status), "FAILED"), user_id=revision.created_by,

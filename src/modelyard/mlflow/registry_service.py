@@ -34,7 +34,7 @@ from modelyard.mlflow.registry_repository import (
     model_sort_key,
     version_sort_key,
 )
-from modelyard.mlflow.registry_sources import SourceFile, parse_run_source, registry_source_files
+from modelyard.mlflow.registry_sources import SourceFile, parse_run_source, registry_source_files, run_source_files
 from modelyard.mlflow.registry_views import (
     STAGE_NAMES,
     model_json,
@@ -169,7 +169,7 @@ class MlflowRegistry:
             )
             registered.source = {**registered.source, **mlflow_fields}
             return registered
-        files = registry_source_files(self.registry, source) or []
+        files = run_source_files(self.registry, run) if run else registry_source_files(self.registry, source) or []
         request = validated(VersionCreate, description=description, tags=tags)
         version = self.registry.register(name, request, source={"kind": "mlflow", **mlflow_fields})
         self._link(version, files)

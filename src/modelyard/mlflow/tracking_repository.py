@@ -33,9 +33,7 @@ class TrackingRepository:
         return self.session.scalar(select(MlflowExperiment).where(MlflowExperiment.name == name))
 
     def experiments(self, stages: Sequence[str]) -> Sequence[MlflowExperiment]:
-        return self.session.scalars(
-            select(MlflowExperiment).where(MlflowExperiment.lifecycle_stage.in_(stages))
-        ).all()
+        return self.session.scalars(select(MlflowExperiment).where(MlflowExperiment.lifecycle_stage.in_(stages))).all()
 
     def experiment_tags(self, experiment_ids: Sequence[int]) -> dict[int, dict[str, str]]:
         found: dict[int, dict[str, str]] = {experiment_id: {} for experiment_id in experiment_ids}
@@ -73,7 +71,9 @@ class TrackingRepository:
                     ) -> dict[str, dict[str, str]]:  # fmt: skip
         found: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
         for chunk in _chunks(run_ids):
-            for row in self.session.execute(select(table.run_id, table.key, table.value).where(table.run_id.in_(chunk))):
+            for row in self.session.execute(
+                select(table.run_id, table.key, table.value).where(table.run_id.in_(chunk))
+            ):
                 found[row.run_id][row.key] = row.value
         return found
 

@@ -106,7 +106,9 @@ class TrackingService:
         check_experiment_filter(parsed)
         sorting = experiment_order(order)
         stages = _stages(view_type)
-        candidates = [] if self.access.limited else [self._view(stored) for stored in self.repository.experiments(stages)]
+        candidates = (
+            [] if self.access.limited else [self._view(stored) for stored in self.repository.experiments(stages)]
+        )
         if ACTIVE in stages:
             candidates += [self.projects.experiment(project) for project in self.projects.visible_projects()]
         matching = [experiment for experiment in candidates if experiment_matches(experiment, parsed)]
@@ -309,14 +311,29 @@ class TrackingService:
 
     def _run_views(self, runs: list[MlflowRun]) -> list[RunView]:
         ids = [run.id for run in runs]
-        params, tags, metrics = self.repository.params(ids), self.repository.tags(ids), self.repository.latest_metrics(ids)
+        params, tags, metrics = (
+            self.repository.params(ids),
+            self.repository.tags(ids),
+            self.repository.latest_metrics(ids),
+        )
         return [
             RunView(
-                run_id=run.id, experiment_id=str(run.experiment_id), run_name=run.name, status=run.status,
-                user_id=run.user_id, start_time=run.start_time, end_time=run.end_time,
-                lifecycle_stage=run.lifecycle_stage, params=params[run.id], tags=tags[run.id],
-                metrics={metric.key: MetricValue(metric.key, math.nan if metric.is_nan else metric.value,
-                                                 metric.timestamp, metric.step) for metric in metrics[run.id]},
+                run_id=run.id,
+                experiment_id=str(run.experiment_id),
+                run_name=run.name,
+                status=run.status,
+                user_id=run.user_id,
+                start_time=run.start_time,
+                end_time=run.end_time,
+                lifecycle_stage=run.lifecycle_stage,
+                params=params[run.id],
+                tags=tags[run.id],
+                metrics={
+                    metric.key: MetricValue(
+                        metric.key, math.nan if metric.is_nan else metric.value, metric.timestamp, metric.step
+                    )
+                    for metric in metrics[run.id]
+                },
             )  # fmt: skip
             for run in runs
         ]
