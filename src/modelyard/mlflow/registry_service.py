@@ -34,7 +34,7 @@ from modelyard.mlflow.registry_repository import (
     model_sort_key,
     version_sort_key,
 )
-from modelyard.mlflow.registry_sources import SourceFile, parse_run_source, registry_source_files, run_source_files
+from modelyard.mlflow.registry_sources import SourceFile, parse_run_source, registry_source_files
 from modelyard.mlflow.registry_views import (
     STAGE_NAMES,
     model_json,
@@ -42,6 +42,7 @@ from modelyard.mlflow.registry_views import (
     version_artifact_uri,
     version_json,
 )
+from modelyard.mlflow.run_artifacts import run_source_files
 from modelyard.registry.models import ModelVersion, RegisteredModel
 from modelyard.registry.promotion import PromotionService
 from modelyard.registry.schemas import (
@@ -169,7 +170,10 @@ class MlflowRegistry:
             )
             registered.source = {**registered.source, **mlflow_fields}
             return registered
-        files = run_source_files(self.registry, run) if run else registry_source_files(self.registry, source) or []
+        files = registry_source_files(self.registry, source)
+        if files is None:
+            logged = run_source_files(self.registry.session, self.registry.files, source, self.registry.access) or []
+            files = [SourceFile(file.path, file.record.sha256) for file in logged]
         request = validated(VersionCreate, description=description, tags=tags)
         version = self.registry.register(name, request, source={"kind": "mlflow", **mlflow_fields})
         self._link(version, files)

@@ -4,8 +4,8 @@ of bytes already stored, so the new version links them instead of copying.
 - `models:/<name>/<version|stage|latest>[/path]`, `models:/<name>@<alias>[/path]`: that version's files;
 - `mlflow-artifacts:/registry/versions/<version id>[/path]`: the same, as our download URIs name them;
 - `runs:/<run id>/<path>` and `mlflow-artifacts:/<experiment>/<run id>/artifacts/<path>` (what `register_model`
-  sends for a run): the run's files under `path`, a run logged through MLflow or a training revision (a training
-  revision is registered whole, with its label map and lineage: see `MlflowRegistry.create_version`).
+  sends for a run): a training revision is registered whole, with its label map and lineage (`parse_run_source`
+  finds the run); a run logged through MLflow gives its files under `path` (`run_artifacts.run_source_files`).
 
 Any other URI (a local path, `s3://...`) is recorded as the version's source with no files.
 """
@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from modelyard.errors import InvalidInput, NotFound
 from modelyard.mlflow.registry_views import REGISTRY_ARTIFACT_ROOT
-from modelyard.mlflow.run_artifacts import files_under, parse_proxy_path
+from modelyard.mlflow.run_artifacts import parse_proxy_path
 from modelyard.registry.models import ModelVersion
 from modelyard.registry.service import RegistryService
 
@@ -48,12 +48,6 @@ def parse_run_source(uri: str) -> RunSource | None:
         if located is not None:
             return RunSource(located.run_id, located.inner)
     return None
-
-
-def run_source_files(registry: RegistryService, source: RunSource) -> list[SourceFile]:
-    """The files a run holds under the source's path (RESOURCE_DOES_NOT_EXIST when it holds none there)."""
-    found = files_under(registry.session, registry.files, source.run_id, source.path, registry.access)
-    return [SourceFile(file.path, file.record.sha256) for file in found]
 
 
 def version_files_under(files: list[tuple[str, str]], path: str) -> list[SourceFile]:

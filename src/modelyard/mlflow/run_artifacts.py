@@ -22,12 +22,14 @@ from modelyard.kit.names import clean_name
 from modelyard.mlflow.project_runs import ProjectRuns, read_only
 from modelyard.mlflow.tracking_models import MlflowArtifact, MlflowRun
 from modelyard.mlflow.tracking_repository import TrackingRepository
-from modelyard.mlflow.tracking_views import ACTIVE
+from modelyard.mlflow.tracking_views import ACTIVE, ARTIFACT_SCHEME
+from modelyard.registry.models import ModelVersion
 from modelyard.storage.models import StoredFile
 from modelyard.storage.service import FileService
 
 log = structlog.get_logger("modelyard.mlflow")
 ARTIFACTS_FOLDER = "artifacts"
+REGISTRY_VERSIONS = "registry/versions"
 MAX_PATH_LENGTH = 1024
 
 
@@ -105,6 +107,7 @@ class RunArtifacts:
 
     def upload(self, path: str, source: Path) -> MlflowArtifact:
         """Store `source` (a file this call takes over) as the artifact at `path`, replacing one there."""
+        self._refuse_registry_path(path)
         located = self._file_path(path)
         run = self._stored_run(located)
         if run is None:
@@ -126,29 +129,35 @@ class RunArtifacts:
 
     def listing(self, path: str | None) -> list[ListedEntry]:
         """The entries directly inside `path` (a folder of a run's artifacts); none for a file, as MLflow does."""
-        located = parse_proxy_path(path or "")
-        if located is None:
-            return self._above_runs(path or "")
-        inner = located.inner
+        version_files = self._registry_version_files(path or "")
+        if version_files is not None:
+            found = version_files
+        else:
+            located = parse_proxy_path(path or "")
+            if located is None:
+                return self._above_runs(path or "")
+            found = self._files(located, located.inner)
         entries: dict[str, ListedEntry] = {}
-        prefix = inner + "/" if inner else ""
-        for file in self._files(located, inner):
+        for file in found:
             if file.path == "":  # `path` names a file
                 return []
             head, slash, _ = file.path.partition("/")
-            name = prefix + head
-            entries[name] = ListedEntry(head, True, None) if slash else ListedEntry(head, False, file.record.size)
+            entries[head] = ListedEntry(head, True, None) if slash else ListedEntry(head, False, file.record.size)
         return [entries[name] for name in sorted(entries)]
 
     def open(self, path: str) -> tuple[StoredFile, Iterator[bytes]]:
-        located = self._file_path(path)
-        for file in self._files(located, located.inner):
+        version_files = self._registry_version_files(path)
+        if version_files is None:
+            located = self._file_path(path)
+            version_files = self._files(located, located.inner)
+        for file in version_files:
             if file.path == "":
                 return file.record, self.files.open(file.record)
-        raise NotFound(f"run {located.run_id!r} has no artifact {located.inner!r}")
+        raise NotFound(f"there is no artifact {path!r}")
 
     def delete(self, path: str) -> int:
         """Delete the artifact at `path`, or every artifact under it when it is a folder; returns how many."""
+        self._refuse_registry_path(path)
         located = self._file_path(path, allow_root=True)
         run = self._stored_run(located)
         if run is None:
@@ -164,6 +173,26 @@ class RunArtifacts:
         return len(doomed)
 
     # -- internals ---------------------------------------------------------------------------
+    def _registry_version_files(self, path: str) -> list[RunFile] | None:
+        """The files of a registry version at or under `registry/versions/<version id>/PATH` (the download URIs
+        of MLflow's model registry); None for any other path."""
+        cleaned = clean_artifact_path(path)
+        if not cleaned.startswith(REGISTRY_VERSIONS + "/"):
+            return None
+        version_id, _, inner = cleaned[len(REGISTRY_VERSIONS) + 1 :].partition("/")
+        version = self.session.get(ModelVersion, version_id)
+        if version is None or not self.access.allows(version.model.project_id):
+            raise NotFound(f"there is no registered version {version_id!r}")
+        records = self.files.files.many([file.key for file in version.files])
+        return _below(inner, ((file.name, records[file.key]) for file in version.files if file.key in records))
+
+    def _refuse_registry_path(self, path: str) -> None:
+        if clean_artifact_path(path).startswith(REGISTRY_VERSIONS + "/"):
+            raise InvalidInput(
+                f"artifact path {path!r} holds a registered version's files: change them through the registry "
+                "(`modelyard registry upload`), not the artifact proxy"
+            )
+
     def _file_path(self, path: str, *, allow_root: bool = False) -> ProxyPath:
         located = parse_proxy_path(path)
         if located is None or (not located.inner and not allow_root):
@@ -233,3 +262,20 @@ def files_under(session: Session, files: FileService, run_id: str, path: str,
         raise NotFound(f"run {run_id!r} has no artifacts at {path!r}")
     name = inner.rsplit("/", 1)[-1]
     return [RunFile(file.path or name, file.record) for file in found]
+
+
+def run_source_files(session: Session, files: FileService, uri: str,
+                     access: ProjectAccess = EVERY_PROJECT) -> list[RunFile] | None:  # fmt: skip
+    """The files a model version's source names when it is a run's artifacts: `runs:/RUN_ID/PATH` or
+    `mlflow-artifacts:/EXPERIMENT_ID/RUN_ID/artifacts/PATH` (what MLflow's client sends for a `runs:/` URI);
+    None for any other URI."""
+    if uri.startswith("runs:/"):
+        run_id, _, path = uri[len("runs:/") :].strip("/").partition("/")
+    elif uri.startswith(ARTIFACT_SCHEME + "/") and not uri.startswith(f"{ARTIFACT_SCHEME}/{REGISTRY_VERSIONS}/"):
+        located = parse_proxy_path(uri[len(ARTIFACT_SCHEME) :].lstrip("/"))
+        if located is None:
+            return None
+        run_id, path = located.run_id, located.inner
+    else:
+        return None
+    return files_under(session, files, run_id, path, access)
