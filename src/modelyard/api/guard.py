@@ -24,8 +24,9 @@ import structlog
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from modelyard.api.problems import problem
+from modelyard.api.problems import mlflow_error, problem
 from modelyard.auth import service as auth_service
+from modelyard.mlflow.errors import is_mlflow_path
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -42,6 +43,8 @@ STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IN_PROCESS_SCOPE_KEY = "modelyard.in_process"
 # How a caller makes authentication required; the wording follows the way tokens are created.
 TOKEN_HINT = "create an API token first (`modelyard token create NAME --scope admin`)"
+# The MLflow error code of each refusal, by status (the guard's own code stays in the document's `code`).
+GUARD_ERROR_CODES = {403: "PERMISSION_DENIED", 413: "RESOURCE_EXHAUSTED", 421: "BAD_REQUEST"}
 # Approved Host header values remembered so the common case skips parsing; bounded, as callers choose the values.
 HOST_CACHE_SIZE = 64
 
@@ -311,7 +314,11 @@ def _json_too_large(scope: Scope, limit: int) -> _Refusal:
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, refusal: _Refusal) -> None:
     status, code, title, detail, extra = refusal
-    response = problem(Request(scope, receive), status, code, title, detail, **extra)
+    request = Request(scope, receive)
+    if is_mlflow_path(scope["path"]):  # MLflow's client reads its own error document
+        response = mlflow_error(request, status, GUARD_ERROR_CODES.get(status, "BAD_REQUEST"), detail, code, **extra)
+    else:
+        response = problem(request, status, code, title, detail, **extra)
     await response(scope, receive, send)
 
 

@@ -103,8 +103,8 @@ class MlflowRegistry:
     def get_model(self, name: str) -> RegisteredModel:
         return self.registry.get_model(name)
 
-    def update_model(self, name: str, **changes: Any) -> RegisteredModel:
-        model = self.registry.get_model(name)
+    def update_model(self, model_name: str, **changes: Any) -> RegisteredModel:
+        model = self.registry.get_model(model_name)
         return self.registry.update_model(model, validated(ModelUpdate, **changes))
 
     def delete_model(self, name: str) -> None:

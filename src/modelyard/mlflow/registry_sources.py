@@ -3,8 +3,9 @@ of bytes already stored, so the new version links them instead of copying.
 
 - `models:/<name>/<version|stage|latest>[/path]`, `models:/<name>@<alias>[/path]`: that version's files;
 - `mlflow-artifacts:/registry/versions/<version id>[/path]`: the same, as our download URIs name them;
-- `runs:/<run id>/<path>` where the run is a modelyard training revision: handled by registering the revision
-  (see `MlflowRegistry.create_version`); a run logged through MLflow: the files it logged under `path`.
+- `runs:/<run id>/<path>` and `mlflow-artifacts:/<experiment>/<run id>/artifacts/<path>` (what `register_model`
+  sends for a run): a training revision is registered whole, with its label map and lineage (`parse_run_source`
+  finds the run); a run logged through MLflow gives its files under `path` (`run_artifacts.run_source_files`).
 
 Any other URI (a local path, `s3://...`) is recorded as the version's source with no files.
 """
@@ -16,6 +17,7 @@ from urllib.parse import unquote
 
 from modelyard.errors import InvalidInput, NotFound
 from modelyard.mlflow.registry_views import REGISTRY_ARTIFACT_ROOT
+from modelyard.mlflow.run_artifacts import parse_proxy_path
 from modelyard.registry.models import ModelVersion
 from modelyard.registry.service import RegistryService
 
@@ -35,15 +37,20 @@ class RunSource:
 
 
 def parse_run_source(uri: str) -> RunSource | None:
-    if not uri.startswith("runs:/"):
-        return None
-    run_id, _, path = uri[len("runs:/") :].strip("/").partition("/")
-    if not run_id:
-        raise InvalidInput(f"source {uri!r} is not valid: write runs:/<run_id>/<path in the run>")
-    return RunSource(run_id, path.strip("/"))
+    """The run and path of a `runs:/` URI or of a run's `mlflow-artifacts:/` URI; None for any other URI."""
+    if uri.startswith("runs:/"):
+        run_id, _, path = uri[len("runs:/") :].strip("/").partition("/")
+        if not run_id:
+            raise InvalidInput(f"source {uri!r} is not valid: write runs:/<run_id>/<path in the run>")
+        return RunSource(run_id, path.strip("/"))
+    if uri.startswith("mlflow-artifacts:/") and not uri.startswith(f"mlflow-artifacts:/{REGISTRY_ARTIFACT_ROOT}/"):
+        located = parse_proxy_path(uri[len("mlflow-artifacts:/") :])
+        if located is not None:
+            return RunSource(located.run_id, located.inner)
+    return None
 
 
-def files_under(files: list[tuple[str, str]], path: str) -> list[SourceFile]:
+def version_files_under(files: list[tuple[str, str]], path: str) -> list[SourceFile]:
     """The (name, sha256) pairs at or under `path`, named relative to it (`path` itself names a single file)."""
     if not path:
         return [SourceFile(name, sha256) for name, sha256 in files]
@@ -68,7 +75,7 @@ def registry_source_files(registry: RegistryService, uri: str) -> list[SourceFil
         version = found
     else:
         return None
-    return files_under([(file.name, file.sha256) for file in version.files], path.strip("/"))
+    return version_files_under([(file.name, file.sha256) for file in version.files], path.strip("/"))
 
 
 def _models_uri_version(registry: RegistryService, uri: str) -> tuple[ModelVersion, str]:
