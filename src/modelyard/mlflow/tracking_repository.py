@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from modelyard.mlflow.tracking_models import (
@@ -87,9 +89,6 @@ class TrackingRepository:
                 found[metric.run_id].append(metric)
         return found
 
-    def latest_metric(self, run_id: str, key: str) -> MlflowLatestMetric | None:
-        return self.session.get(MlflowLatestMetric, (run_id, key))
-
     def metric_history(self, run_id: str, key: str) -> Sequence[MlflowMetric]:
         return self.session.scalars(
             select(MlflowMetric)
@@ -106,6 +105,29 @@ class TrackingRepository:
     def delete_tag(self, tag: MlflowRunTag) -> None:
         self.session.delete(tag)
         self.session.flush()
+
+    def add_metric(self, run_id: str, key: str, value: float, is_nan: bool, timestamp: int, step: int) -> None:
+        """Keep the value in the metric's history and make it the latest value unless a later one is stored (a
+        higher step, then a later timestamp, then a larger value; NaN is the smallest). One statement, so two
+        requests logging the same metric at once cannot both insert its latest value."""
+        values = {"run_id": run_id, "key": key, "value": value, "is_nan": is_nan, "timestamp": timestamp, "step": step}
+        self.session.execute(insert(MlflowMetric).values(**values))
+        dialect_insert = postgresql_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(MlflowLatestMetric).values(**values)
+        new, old = statement.excluded, MlflowLatestMetric
+        larger_value = or_(old.is_nan, and_(~new.is_nan, new.value >= old.value))
+        later = or_(
+            new.step > old.step,
+            and_(new.step == old.step, or_(new.timestamp > old.timestamp,
+                                           and_(new.timestamp == old.timestamp, larger_value))),
+        )  # fmt: skip
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[old.run_id, old.key],
+                set_={"value": new.value, "is_nan": new.is_nan, "timestamp": new.timestamp, "step": new.step},
+                where=later,
+            )
+        )
 
     # -- artifacts ---------------------------------------------------------------------------
     def artifact(self, run_id: str, path: str) -> MlflowArtifact | None:

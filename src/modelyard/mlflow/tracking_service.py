@@ -23,8 +23,6 @@ from modelyard.mlflow.project_runs import ProjectRuns, is_project_id, read_only
 from modelyard.mlflow.tracking_models import (
     MlflowExperiment,
     MlflowExperimentTag,
-    MlflowLatestMetric,
-    MlflowMetric,
     MlflowParam,
     MlflowRun,
     MlflowRunTag,
@@ -332,30 +330,7 @@ class TrackingService:
     def _log_metric(self, run: MlflowRun, metric: LoggedMetric) -> None:
         is_nan = math.isnan(metric.value)
         value = 0.0 if is_nan else metric.value
-        self.session.add(
-            MlflowMetric(
-                run_id=run.id, key=metric.key, value=value, is_nan=is_nan, timestamp=metric.timestamp, step=metric.step
-            )
-        )
-        latest = self.repository.latest_metric(run.id, metric.key)
-        if latest is None:
-            self.session.add(
-                MlflowLatestMetric(
-                    run_id=run.id,
-                    key=metric.key,
-                    value=value,
-                    is_nan=is_nan,
-                    timestamp=metric.timestamp,
-                    step=metric.step,
-                )
-            )
-            self.session.flush()
-        elif (metric.step, metric.timestamp, -math.inf if is_nan else value) >= (
-            latest.step,
-            latest.timestamp,
-            -math.inf if latest.is_nan else latest.value,
-        ):
-            latest.value, latest.is_nan, latest.timestamp, latest.step = value, is_nan, metric.timestamp, metric.step
+        self.repository.add_metric(run.id, metric.key, value, is_nan, metric.timestamp, metric.step)
 
     def _run_views(self, runs: list[MlflowRun]) -> list[RunView]:
         ids = [run.id for run in runs]
