@@ -213,3 +213,13 @@ def test_writing_to_a_project_or_its_revision_is_refused_as_read_only(
         assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
         assert "read-only" in raised.value.message
     assert mlflow_client.get_run(project_run.revision_id).data.metrics["accuracy"] == 0.875
+
+
+def test_a_key_over_the_limit_is_invalid_parameter_value_naming_the_limit(mlflow_client: Any,
+                                                                          three_runs: list[str]) -> None:  # fmt: skip
+    from mlflow.exceptions import MlflowException
+
+    with pytest.raises(MlflowException) as raised:
+        mlflow_client.log_param(three_runs[0], "k" * 300, "v")
+    assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "key has 300 characters; the limit is" in raised.value.message
