@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import Select, and_, delete, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from modelyard.mlflow.tracking_models import (
 )
 
 CHUNK = 500
+RunScope = list[str] | Select[tuple[str]]
 T = TypeVar("T")
 
 
@@ -62,31 +63,48 @@ class TrackingRepository:
             select(MlflowRun).where(MlflowRun.experiment_id.in_(experiment_ids), MlflowRun.lifecycle_stage.in_(stages))
         ).all()
 
+    @staticmethod
+    def run_ids_query(experiment_ids: Sequence[int], stages: Sequence[str]) -> Select[tuple[str]]:
+        """The ids of the runs `runs` returns, as a query (for reading their params, tags, metrics in one go)."""
+        return select(MlflowRun.id).where(
+            MlflowRun.experiment_id.in_(experiment_ids), MlflowRun.lifecycle_stage.in_(stages)
+        )
+
     def runs_of_experiment(self, experiment_id: int) -> Sequence[MlflowRun]:
         return self.session.scalars(select(MlflowRun).where(MlflowRun.experiment_id == experiment_id)).all()
 
-    def params(self, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
-        return self._key_values(MlflowParam, run_ids)
+    def params(self, runs: RunScope, keys: Sequence[str] | None = None) -> dict[str, dict[str, str]]:
+        """The params of `runs` (ids, or a query of ids) by run id: all of them, or those of `keys` only."""
+        return self._key_values(MlflowParam, runs, keys)
 
-    def tags(self, run_ids: Sequence[str]) -> dict[str, dict[str, str]]:
-        return self._key_values(MlflowRunTag, run_ids)
+    def tags(self, runs: RunScope, keys: Sequence[str] | None = None) -> dict[str, dict[str, str]]:
+        return self._key_values(MlflowRunTag, runs, keys)
 
     def _key_values(
-        self, table: type[MlflowParam] | type[MlflowRunTag], run_ids: Sequence[str]
+        self, table: type[MlflowParam] | type[MlflowRunTag], runs: RunScope, keys: Sequence[str] | None
     ) -> dict[str, dict[str, str]]:
-        found: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
-        for chunk in _chunks(run_ids):
-            for row in self.session.execute(
-                select(table.run_id, table.key, table.value).where(table.run_id.in_(chunk))
-            ):
-                found[row.run_id][row.key] = row.value
+        found: dict[str, dict[str, str]] = {run_id: {} for run_id in runs} if isinstance(runs, list) else {}
+        if keys is not None and not keys:
+            return found
+        for scope in _scopes(runs):
+            statement = select(table.run_id, table.key, table.value).where(table.run_id.in_(scope))
+            if keys is not None:
+                statement = statement.where(table.key.in_(sorted(set(keys))))
+            for row in self.session.execute(statement):
+                found.setdefault(row.run_id, {})[row.key] = row.value
         return found
 
-    def latest_metrics(self, run_ids: Sequence[str]) -> dict[str, list[MlflowLatestMetric]]:
-        found: dict[str, list[MlflowLatestMetric]] = {run_id: [] for run_id in run_ids}
-        for chunk in _chunks(run_ids):
-            for metric in self.session.scalars(select(MlflowLatestMetric).where(MlflowLatestMetric.run_id.in_(chunk))):
-                found[metric.run_id].append(metric)
+    def latest_metrics(self, runs: RunScope, keys: Sequence[str] | None = None) -> dict[str, list[MlflowLatestMetric]]:
+        """The runs' latest metric values by run id: all of them, or those of `keys` only."""
+        found: dict[str, list[MlflowLatestMetric]] = {run_id: [] for run_id in runs} if isinstance(runs, list) else {}
+        if keys is not None and not keys:
+            return found
+        for scope in _scopes(runs):
+            statement = select(MlflowLatestMetric).where(MlflowLatestMetric.run_id.in_(scope))
+            if keys is not None:
+                statement = statement.where(MlflowLatestMetric.key.in_(sorted(set(keys))))
+            for metric in self.session.scalars(statement):
+                found.setdefault(metric.run_id, []).append(metric)
         return found
 
     def metric_history(self, run_id: str, key: str) -> Sequence[MlflowMetric]:
@@ -156,6 +174,14 @@ class TrackingRepository:
     def add_all(self, rows: Iterable[object]) -> None:
         self.session.add_all(list(rows))
         self.session.flush()
+
+
+def _scopes(runs: RunScope) -> Iterable[list[str] | Select[tuple[str]]]:
+    """The run-id lists to query with: a query of ids as it is, a list of ids in chunks."""
+    if isinstance(runs, list):
+        yield from _chunks(runs)
+    else:
+        yield runs
 
 
 def _chunks(values: Sequence[T]) -> Iterable[list[T]]:

@@ -17,7 +17,7 @@ from modelyard.auth.access import EVERY_PROJECT, ProjectAccess
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.kit.limits import count_within_limit
-from modelyard.mlflow.filters import Filter, OrderKey
+from modelyard.mlflow.filters import Entity, Filter, OrderKey
 from modelyard.mlflow.pages import query_fingerprint
 from modelyard.mlflow.project_runs import ProjectRuns, is_project_id, read_only
 from modelyard.mlflow.tracking_models import (
@@ -27,7 +27,7 @@ from modelyard.mlflow.tracking_models import (
     MlflowRun,
     MlflowRunTag,
 )
-from modelyard.mlflow.tracking_repository import TrackingRepository
+from modelyard.mlflow.tracking_repository import RunScope, TrackingRepository
 from modelyard.mlflow.tracking_search import (
     check_experiment_filter,
     check_run_filter,
@@ -287,12 +287,18 @@ class TrackingService:
                     project_ids.append(experiment_id)
             elif experiment_id.isdigit() and len(experiment_id) < 19 and not self.access.limited:
                 stored_ids.append(int(experiment_id))
-        candidates = self._run_views(list(self.repository.runs(stored_ids, stages)))
+        # Stored runs are filtered and sorted on the few keys the search names, then read in full for the page only.
+        stored = {run.id: run for run in self.repository.runs(stored_ids, stages)}
+        scope = self.repository.run_ids_query(stored_ids, stages) if stored else []
+        candidates = self._run_views(list(stored.values()), _keys_named(parsed, order), scope)
         if ACTIVE in stages:
             candidates += [self.projects.run(revision) for revision in self.projects.revisions(project_ids)]
         matching = [run for run in candidates if run_matches(run, parsed)]
         query = query_fingerprint("runs", sorted(set(experiment_ids)), parsed, order, view_type)
-        return page_of(matching, sorting, limit, token, query)
+        page, next_token = page_of(matching, sorting, limit, token, query)
+        complete = {view.run_id: view for view in self._run_views([stored[view.run_id] for view in page
+                                                                   if view.run_id in stored])}  # fmt: skip
+        return [complete.get(view.run_id, view) for view in page], next_token
 
     # -- run internals -----------------------------------------------------------------------
     def _stored_run(self, run_id: str) -> MlflowRun | None:
@@ -332,13 +338,16 @@ class TrackingService:
         value = 0.0 if is_nan else metric.value
         self.repository.add_metric(run.id, metric.key, value, is_nan, metric.timestamp, metric.step)
 
-    def _run_views(self, runs: list[MlflowRun]) -> list[RunView]:
-        ids = [run.id for run in runs]
-        params, tags, metrics = (
-            self.repository.params(ids),
-            self.repository.tags(ids),
-            self.repository.latest_metrics(ids),
-        )
+    def _run_views(
+        self, runs: list[MlflowRun], keys: dict[Entity, list[str]] | None = None, scope: RunScope | None = None
+    ) -> list[RunView]:
+        """Views of stored runs with all their params, tags and metrics, or only those of `keys`; `scope` reads
+        them with a query of the runs' ids instead of lists of ids."""
+        ids = scope if scope is not None else [run.id for run in runs]
+        keys = keys or {}
+        params = self.repository.params(ids, keys.get(Entity.PARAM))
+        tags = self.repository.tags(ids, keys.get(Entity.TAG))
+        metrics = self.repository.latest_metrics(ids, keys.get(Entity.METRIC))
         return [
             RunView(
                 run_id=run.id,
@@ -349,17 +358,26 @@ class TrackingService:
                 start_time=run.start_time,
                 end_time=run.end_time,
                 lifecycle_stage=run.lifecycle_stage,
-                params=params[run.id],
-                tags=tags[run.id],
+                params=params.get(run.id, {}),
+                tags=tags.get(run.id, {}),
                 metrics={
                     metric.key: MetricValue(
                         metric.key, math.nan if metric.is_nan else metric.value, metric.timestamp, metric.step
                     )
-                    for metric in metrics[run.id]
+                    for metric in metrics.get(run.id, [])
                 },
             )
             for run in runs
         ]
+
+
+def _keys_named(parsed: Filter, order: Sequence[OrderKey]) -> dict[Entity, list[str]]:
+    """The metric, param and tag keys a search filters or sorts on (an empty list: none of that entity)."""
+    named: dict[Entity, list[str]] = {Entity.METRIC: [], Entity.PARAM: [], Entity.TAG: []}
+    for entity, key in [*((c.entity, c.key) for c in parsed.comparisons), *((k.entity, k.key) for k in order)]:
+        if entity in named:
+            named[entity].append(key)
+    return named
 
 
 def _stages(view_type: str) -> tuple[str, ...]:
