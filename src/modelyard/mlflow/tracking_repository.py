@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, delete, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -22,7 +22,7 @@ from modelyard.mlflow.tracking_models import (
 )
 
 CHUNK = 500
-RunScope = list[str] | Select[tuple[str]]
+RunScope = list[str] | Select[Any]
 T = TypeVar("T")
 
 
@@ -64,7 +64,7 @@ class TrackingRepository:
         ).all()
 
     @staticmethod
-    def run_ids_query(experiment_ids: Sequence[int], stages: Sequence[str]) -> Select[tuple[str]]:
+    def run_ids_query(experiment_ids: Sequence[int], stages: Sequence[str]) -> Select[Any]:
         """The ids of the runs `runs` returns, as a query (for reading their params, tags, metrics in one go)."""
         return select(MlflowRun.id).where(
             MlflowRun.experiment_id.in_(experiment_ids), MlflowRun.lifecycle_stage.in_(stages)
@@ -176,7 +176,7 @@ class TrackingRepository:
         self.session.flush()
 
 
-def _scopes(runs: RunScope) -> Iterable[list[str] | Select[tuple[str]]]:
+def _scopes(runs: RunScope) -> Iterable[list[str] | Select[Any]]:
     """The run-id lists to query with: a query of ids as it is, a list of ids in chunks."""
     if isinstance(runs, list):
         yield from _chunks(runs)

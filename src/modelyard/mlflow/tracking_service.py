@@ -289,7 +289,7 @@ class TrackingService:
                 stored_ids.append(int(experiment_id))
         # Stored runs are filtered and sorted on the few keys the search names, then read in full for the page only.
         stored = {run.id: run for run in self.repository.runs(stored_ids, stages)}
-        scope = self.repository.run_ids_query(stored_ids, stages) if stored else []
+        scope: RunScope = self.repository.run_ids_query(stored_ids, stages) if stored else []
         candidates = self._run_views(list(stored.values()), _keys_named(parsed, order), scope)
         if ACTIVE in stages:
             candidates += [self.projects.run(revision) for revision in self.projects.revisions(project_ids)]
