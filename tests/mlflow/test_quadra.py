@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # MLflow calls
 
 
 @pytest.fixture(scope="module")
-def fluent(mlflow_server: MlflowServer, monkeypatch_module: pytest.MonkeyPatch) -> Iterator[Any]:
+def fluent(mlflow_server: MlflowServer) -> Iterator[Any]:
     import mlflow
 
     mlflow.set_tracking_uri(mlflow_server.url)

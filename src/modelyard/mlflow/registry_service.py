@@ -36,6 +36,7 @@ from modelyard.mlflow.registry_repository import (
 )
 from modelyard.mlflow.registry_sources import SourceFile, parse_run_source, registry_source_files
 from modelyard.mlflow.registry_views import (
+    MLFLOW_SOURCE_KIND,
     STAGE_NAMES,
     model_json,
     stage_from_mlflow,
@@ -175,7 +176,7 @@ class MlflowRegistry:
             logged = run_source_files(self.registry.session, self.registry.files, source, self.registry.access) or []
             files = [SourceFile(file.path, file.record.sha256) for file in logged]
         request = validated(VersionCreate, description=description, tags=tags)
-        version = self.registry.register(name, request, source={"kind": "mlflow", **mlflow_fields})
+        version = self.registry.register(name, request, source={"kind": MLFLOW_SOURCE_KIND, **mlflow_fields})
         self._link(version, files)
         return version
 
