@@ -37,13 +37,13 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
 
 
 @pytest.fixture(scope="module")
-def mlflow_client(mlflow_server: MlflowServer, monkeypatch_module: pytest.MonkeyPatch) -> object:
+def mlflow_client(mlflow_server: MlflowServer) -> object:
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=mlflow_server.url, registry_uri=mlflow_server.url)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
     """MLflow's client settings for tests: no retries (an error answers at once), no telemetry."""
     patch = pytest.MonkeyPatch()

@@ -50,10 +50,6 @@ def invalid_parameter(message: str) -> MlflowError:
     return MlflowError(message, "INVALID_PARAMETER_VALUE")
 
 
-def does_not_exist(message: str) -> MlflowError:
-    return MlflowError(message, "RESOURCE_DOES_NOT_EXIST")
-
-
 def is_mlflow_path(path: str) -> bool:
     return path.startswith(PATH_PREFIXES)
 

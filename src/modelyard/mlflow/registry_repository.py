@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, contains_eager, noload
+from sqlalchemy.orm import Session, contains_eager, load_only, noload, selectinload
 
 from modelyard.mlflow.filters import Comparison, Operator
 from modelyard.registry.models import (
@@ -27,6 +27,16 @@ class SortColumn:
     ascending: bool
 
 
+STAGED = ("staging", "production", "archived")
+# What MLflow shows of a version: its label map, parameters, metrics and files stay unread.
+SHOWN_VERSION_FIELDS = (
+    load_only(
+        ModelVersion.id, ModelVersion.model_id, ModelVersion.number, ModelVersion.description, ModelVersion.stage,
+        ModelVersion.source, ModelVersion.source_revision_id, ModelVersion.created_at, ModelVersion.updated_at,
+        ModelVersion.updated_by,
+    ),
+    noload(ModelVersion.files),
+)  # fmt: skip
 # MLflow's order_by keys (and the unique id that ends every order) -> columns.
 MODEL_ORDER_COLUMNS: dict[str, Any] = {
     "name": RegisteredModel.name,
@@ -113,7 +123,10 @@ def after_keyset(columns: Sequence[SortColumn], values: Sequence[Any]) -> Column
         equal_before = [columns[position].column == values[position] for position in range(index)]
         beyond = sort.column > values[index] if sort.ascending else sort.column < values[index]
         alternatives.append(and_(*equal_before, beyond))
-    return or_(*alternatives)
+    first = columns[0]
+    # The same rows, with a range on the first key that an index can seek to.
+    reach = first.column >= values[0] if first.ascending else first.column <= values[0]
+    return and_(reach, or_(*alternatives))
 
 
 def ordered_page(
@@ -143,7 +156,7 @@ class MlflowRegistryRepository:
         limit: int,
         project_ids: frozenset[str] | None,
     ) -> Sequence[RegisteredModel]:
-        statement = select(RegisteredModel).where(*conditions)
+        statement = select(RegisteredModel).where(*conditions).options(selectinload(RegisteredModel.tags))
         if project_ids is not None:
             statement = statement.where(RegisteredModel.project_id.in_(sorted(project_ids)))
         return self.session.scalars(ordered_page(statement, columns, after, limit)).all()
@@ -158,25 +171,57 @@ class MlflowRegistryRepository:
         )
 
     def latest_per_stage(self, model_ids: Sequence[str]) -> dict[str, list[ModelVersion]]:
-        """For each model, its newest version in each stage that has one (MLflow's `latest_versions`)."""
+        """For each model, its newest version in each stage that has one (MLflow's `latest_versions`).
+
+        Without reading every version: the newest version comes from the (model, number) index, the newest in
+        staging, production and archived from the (model, stage) index (few versions are in them), and the
+        newest in `none` is the newest version unless that one is staged (then it is looked up on its own).
+        """
         if not model_ids:
             return {}
         newest = (
-            select(ModelVersion.model_id, ModelVersion.stage, func.max(ModelVersion.number).label("number"))
-            .where(ModelVersion.model_id.in_(model_ids))
+            select(func.max(ModelVersion.number))
+            .where(ModelVersion.model_id == RegisteredModel.id)
+            .correlate(RegisteredModel)
+            .scalar_subquery()
+        )
+        newest_numbers = {
+            model_id: number
+            for model_id, number in self.session.execute(
+                select(RegisteredModel.id, newest).where(RegisteredModel.id.in_(model_ids))
+            )
+            if number is not None
+        }
+        staged = self.session.execute(
+            select(ModelVersion.model_id, ModelVersion.stage, func.max(ModelVersion.number))
+            .where(ModelVersion.model_id.in_(model_ids), ModelVersion.stage.in_(STAGED))
             .group_by(ModelVersion.model_id, ModelVersion.stage)
-            .subquery()
-        )
-        statement = (
-            select(ModelVersion)
-            .join(newest, and_(newest.c.model_id == ModelVersion.model_id, newest.c.number == ModelVersion.number))
-            .options(noload(ModelVersion.files))
-            .order_by(ModelVersion.model_id, ModelVersion.number)
-        )
+        ).all()
+        wanted = set(newest_numbers.items()) | {(model_id, number) for model_id, _, number in staged}
+        versions = self._versions_at(wanted)
+        unstaged_newest = {
+            version.model_id for version in versions
+            if version.number == newest_numbers[version.model_id] and version.stage == "none"
+        }  # fmt: skip
+        for model_id in set(newest_numbers) - unstaged_newest:
+            version = self.latest_in_stage(model_id, "none")
+            if version is not None:
+                versions.append(version)
         found: dict[str, list[ModelVersion]] = {}
-        for version in self.session.scalars(statement):
+        for version in sorted(versions, key=lambda version: version.number):
             found.setdefault(version.model_id, []).append(version)
         return found
+
+    def _versions_at(self, keys: set[tuple[str, int]]) -> list[ModelVersion]:
+        if not keys:
+            return []
+        # Two IN lists seek the (model, number) index; a row-value IN would scan the table on SQLite.
+        statement = select(ModelVersion).where(
+            ModelVersion.model_id.in_(sorted({model_id for model_id, _ in keys})),
+            ModelVersion.number.in_(sorted({number for _, number in keys})),
+        )
+        rows = self.session.scalars(statement.options(*SHOWN_VERSION_FIELDS))
+        return [version for version in rows if (version.model_id, version.number) in keys]
 
     def aliases_of_models(self, model_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         from modelyard.registry.models import ModelAlias
@@ -207,7 +252,7 @@ class MlflowRegistryRepository:
             select(ModelVersion)
             .join(ModelVersion.model)
             .where(*conditions)
-            .options(contains_eager(ModelVersion.model), noload(ModelVersion.files))
+            .options(contains_eager(ModelVersion.model), *SHOWN_VERSION_FIELDS)
         )
         if project_ids is not None:
             statement = statement.where(ModelVersion.model_id.in_(models_of_projects(project_ids)))

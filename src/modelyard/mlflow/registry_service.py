@@ -36,6 +36,7 @@ from modelyard.mlflow.registry_repository import (
 )
 from modelyard.mlflow.registry_sources import SourceFile, parse_run_source, registry_source_files
 from modelyard.mlflow.registry_views import (
+    MLFLOW_SOURCE_KIND,
     STAGE_NAMES,
     model_json,
     stage_from_mlflow,
@@ -118,7 +119,9 @@ class MlflowRegistry:
     ) -> tuple[list[dict[str, Any]], str | None]:
         limit = _limit(max_results, MODELS_DEFAULT_RESULTS, MODELS_MAX_RESULTS)
         conditions = [self._model_condition(comparison) for comparison in parse_filter(filter_string).comparisons]
-        columns, names = _sort_columns(order_by, MODEL_ORDER_COLUMNS, default=["name"], unique="model_id")
+        columns, names = _sort_columns(
+            order_by, MODEL_ORDER_COLUMNS, default=["name"], unique="model_id", unique_together=[{"name"}]
+        )
         query = query_fingerprint("models", filter_string or "", names)
         after = decode_page_token(page_token, query, len(columns))
         rows = self.queries.search_models(
@@ -175,7 +178,7 @@ class MlflowRegistry:
             logged = run_source_files(self.registry.session, self.registry.files, source, self.registry.access) or []
             files = [SourceFile(file.path, file.record.sha256) for file in logged]
         request = validated(VersionCreate, description=description, tags=tags)
-        version = self.registry.register(name, request, source={"kind": "mlflow", **mlflow_fields})
+        version = self.registry.register(name, request, source={"kind": MLFLOW_SOURCE_KIND, **mlflow_fields})
         self._link(version, files)
         return version
 
@@ -234,7 +237,11 @@ class MlflowRegistry:
         limit = _limit(max_results, VERSIONS_DEFAULT_RESULTS, VERSIONS_MAX_RESULTS)
         conditions = [self._version_condition(comparison) for comparison in parse_filter(filter_string).comparisons]
         columns, names = _sort_columns(
-            order_by, VERSION_ORDER_COLUMNS, default=["name", "version_number DESC"], unique="version_id"
+            order_by,
+            VERSION_ORDER_COLUMNS,
+            default=["name", "version_number DESC"],
+            unique="version_id",
+            unique_together=[{"name", "version_number"}],
         )
         query = query_fingerprint("versions", filter_string or "", names)
         after = decode_page_token(page_token, query, len(columns))
@@ -314,9 +321,15 @@ def _limit(max_results: int | None, default: int, most: int) -> int:
 
 
 def _sort_columns(
-    order_by: list[str] | None, known: dict[str, Any], *, default: list[str], unique: str
+    order_by: list[str] | None,
+    known: dict[str, Any],
+    *,
+    default: list[str],
+    unique: str,
+    unique_together: list[set[str]],
 ) -> tuple[list[SortColumn], list[str]]:
-    """The sort columns of an order_by list (ending with the unique id) and their names, for the page token."""
+    """The sort columns of an order_by list and their names, for the page token. They end with the unique id
+    unless keys that are `unique_together` are already there (then the order can walk an index alone)."""
     columns, names = [], []
     for key in parse_order_by(order_by or default):
         if key.entity != Entity.ATTRIBUTE or key.key not in known:
@@ -325,6 +338,7 @@ def _sort_columns(
             continue
         columns.append(SortColumn(known[key.key], key.ascending))
         names.append(key.key)
-    columns.append(SortColumn(known[unique], True))
-    names.append(unique)
+    if not any(keys <= set(names) for keys in unique_together):
+        columns.append(SortColumn(known[unique], True))
+        names.append(unique)
     return columns, names

@@ -335,12 +335,12 @@ class RegistryService:
     ) -> ModelVersion:
         """From a revision, or a version whose files come next (`source`: where they come from; uploaded)."""
         if request.revision_id is not None:
-            source = lookup_revision_source(self.session, request.revision_id)
-            if not self.access.allows(source.project_id):
+            revision = lookup_revision_source(self.session, request.revision_id)
+            if not self.access.allows(revision.project_id):
                 raise NotFound(f"model revision {request.revision_id!r} does not exist")
             return self.register_revision(
                 model_name,
-                source,
+                revision,
                 create_model=request.create_model,
                 name=request.name,
                 description=request.description,
