@@ -50,6 +50,7 @@ def mlflow_download_artifact(artifact_path: str, artifacts: Artifacts) -> Stream
 async def mlflow_upload_artifact(
     artifact_path: str, request: Request, artifacts: Artifacts, context: Context
 ) -> JSONResponse:
+    artifacts.check_upload_path(artifact_path)
     limit = context.settings.max_upload_bytes
     scratch = context.store.new_unit()
     try:

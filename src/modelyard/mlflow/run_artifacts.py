@@ -104,6 +104,11 @@ class RunArtifacts:
         self.repository = TrackingRepository(session)
         self.projects = ProjectRuns(session, files, access)
 
+    def check_upload_path(self, path: str) -> None:
+        """Refuse a path no upload may use before any byte is read (it is checked against the run later)."""
+        self._refuse_registry_path(path)
+        self._file_path(path)
+
     def upload(self, path: str, source: Path) -> MlflowArtifact:
         """Store `source` (a file this call takes over) as the artifact at `path`, replacing one there."""
         self._refuse_registry_path(path)
