@@ -67,3 +67,8 @@ def test_a_token_limited_to_projects_does_not_see_experiments_made_through_mlflo
         assert experiments == []
         with pytest.raises(NotFound):
             service.experiment(experiment_id)
+
+
+def test_an_experiment_id_of_other_digits_than_ascii_does_not_exist(context: AppContext) -> None:
+    with transaction(context.db.read_sessions) as session, pytest.raises(NotFound):
+        _service(session, context).experiment("\u00b9")

@@ -46,7 +46,14 @@ def read_only(what: str) -> InvalidInput:
 
 def is_project_id(experiment_id: str) -> bool:
     """Experiments created through MLflow have numbers for ids; projects have 32 hexadecimal characters."""
-    return not experiment_id.isdigit()
+    return experiment_number(experiment_id) is None
+
+
+def experiment_number(experiment_id: str) -> int | None:
+    """The number of an experiment created through MLflow (ASCII digits, 64 bits), or None."""
+    if experiment_id.isascii() and experiment_id.isdigit() and len(experiment_id) < 19:
+        return int(experiment_id)
+    return None
 
 
 class ProjectRuns:

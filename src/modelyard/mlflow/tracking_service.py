@@ -19,7 +19,7 @@ from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.kit.limits import count_within_limit
 from modelyard.mlflow.filters import Entity, Filter, OrderKey
 from modelyard.mlflow.pages import query_fingerprint
-from modelyard.mlflow.project_runs import ProjectRuns, is_project_id, read_only
+from modelyard.mlflow.project_runs import ProjectRuns, experiment_number, is_project_id, read_only
 from modelyard.mlflow.tracking_models import (
     MlflowExperiment,
     MlflowExperimentTag,
@@ -152,8 +152,9 @@ class TrackingService:
 
     def _stored_experiment(self, experiment_id: str) -> MlflowExperiment:
         experiment = None
-        if experiment_id.isdigit() and len(experiment_id) < 19 and not self.access.limited:
-            experiment = self.repository.experiment(int(experiment_id))
+        number = experiment_number(experiment_id)
+        if number is not None and not self.access.limited:
+            experiment = self.repository.experiment(number)
         if experiment is None:
             raise NotFound(f"experiment {experiment_id!r} does not exist")
         return experiment
@@ -282,11 +283,12 @@ class TrackingService:
         stages = _stages(view_type)
         stored_ids, project_ids = [], []
         for experiment_id in dict.fromkeys(experiment_ids):
-            if is_project_id(experiment_id):
+            number = experiment_number(experiment_id)
+            if number is None:
                 if self.projects.project(experiment_id) is not None:
                     project_ids.append(experiment_id)
-            elif experiment_id.isdigit() and len(experiment_id) < 19 and not self.access.limited:
-                stored_ids.append(int(experiment_id))
+            elif not self.access.limited:
+                stored_ids.append(number)
         # Stored runs are filtered and sorted on the few keys the search names, then read in full for the page only.
         stored = {run.id: run for run in self.repository.runs(stored_ids, stages)}
         scope: RunScope = self.repository.run_ids_query(stored_ids, stages) if stored else []
