@@ -151,7 +151,7 @@ class MlflowRegistry:
         model = self.registry.get_model(name)
         wanted = [stage_from_mlflow(stage) for stage in stages] if stages else list(STAGE_NAMES)
         found = [self.queries.latest_in_stage(model.id, stage) for stage in dict.fromkeys(wanted)]
-        return [version_json(version, model.name) for version in found if version is not None]
+        return [version_json(version) for version in found if version is not None]
 
     # -- versions ----------------------------------------------------------------------------
     def get_version(self, name: str, version: str | int) -> ModelVersion:
@@ -212,7 +212,7 @@ class MlflowRegistry:
         return self.promotion.change_stage(found, change)
 
     def download_uri(self, name: str, version: str) -> str:
-        return version_artifact_uri(self.get_version(name, version))
+        return version_artifact_uri(self.get_version(name, version).id)
 
     # -- aliases -----------------------------------------------------------------------------
     def set_alias(self, name: str, alias: str, version: str) -> None:
