@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from modelyard.mlflow.filters import Comparison, Operator
@@ -119,6 +119,18 @@ def _tag_condition(
     return ~exists().where(owned, keyed, compare(value, positive, sqlite=sqlite))
 
 
+def _tag_negation_matters(session: Session, tag: Any, key: str, comparison: Comparison, sqlite: bool) -> bool:
+    """Whether any row at all holds what a `!=` or NOT IN tag comparison excludes (one seek on the (key, value)
+    index). When none does, the comparison holds for every row and need not be checked row by row: the
+    prompt filter MLflow's client adds to every search costs nothing on a registry without prompts."""
+    negated = {Operator.NOT_EQUAL: Operator.EQUAL, Operator.NOT_IN: Operator.IN}.get(comparison.operator)
+    if negated is None:
+        return True
+    positive = replace(comparison, operator=negated)
+    found = session.scalar(select(tag.key).where(tag.key == key, compare(tag.value, positive, sqlite=sqlite)).limit(1))
+    return found is not None
+
+
 def after_keyset(columns: Sequence[SortColumn], values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows after the one whose sort key is `values`, in the order of `columns` (mixed directions)."""
     alternatives = []
@@ -181,6 +193,8 @@ class MlflowRegistryRepository:
         ]  # fmt: skip
 
     def model_tag(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
+        if not _tag_negation_matters(self.session, RegisteredModelTag, key, comparison, self.sqlite):
+            return true()
         return _tag_condition(
             RegisteredModelTag.model_id == RegisteredModel.id,
             RegisteredModelTag.key == key,
@@ -309,6 +323,8 @@ class MlflowRegistryRepository:
         return self._version_rows(self.session.execute(ordered_page(statement, columns, after, limit)).all())
 
     def version_tag(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
+        if not _tag_negation_matters(self.session, ModelVersionTag, key, comparison, self.sqlite):
+            return true()
         return _tag_condition(
             ModelVersionTag.version_id == ModelVersion.id,
             ModelVersionTag.key == key,
