@@ -140,10 +140,10 @@ class MlflowRegistry:
 
     def _model_condition(self, comparison: Comparison) -> Any:
         if comparison.entity == Entity.TAG:
-            _require(comparison, TEXT_OPERATORS, "tags compare with =, !=, LIKE or ILIKE")
+            _require_text(comparison, TEXT_OPERATORS, "tags compare with =, !=, LIKE or ILIKE")
             return self.queries.model_tag(comparison.key, comparison)
         if comparison.entity == Entity.ATTRIBUTE and comparison.key == "name":
-            _require(comparison, TEXT_OPERATORS, "name compares with =, !=, LIKE or ILIKE")
+            _require_text(comparison, TEXT_OPERATORS, "name compares with =, !=, LIKE or ILIKE")
             return self.queries.matches(RegisteredModel.name, comparison)
         raise unsupported(comparison, "registered models are searched by name and tags.<key> only")
 
@@ -259,23 +259,24 @@ class MlflowRegistry:
     def _version_condition(self, comparison: Comparison) -> Any:
         entity, key = comparison.entity, comparison.key
         if entity == Entity.TAG:
-            _require(comparison, TEXT_OPERATORS, "tags compare with =, !=, LIKE or ILIKE")
+            _require_text(comparison, TEXT_OPERATORS, "tags compare with =, !=, LIKE or ILIKE")
             return self.queries.version_tag(key, comparison)
         if entity == Entity.METRIC:
             _require(comparison, COMPARISON_OPERATORS, "metrics compare with =, !=, <, <=, >, >=")
             _require_number(comparison)
             return self.queries.version_metric(key, comparison)
         if entity == Entity.ATTRIBUTE and key == "name":
-            _require(comparison, TEXT_OPERATORS | SET_OPERATORS, "name compares with =, !=, LIKE, ILIKE or IN")
+            _require_text(comparison, TEXT_OPERATORS | SET_OPERATORS, "name compares with =, !=, LIKE, ILIKE or IN")
             return self.queries.model_named(comparison)
         if entity == Entity.ATTRIBUTE and key in ("version_number", "version"):
             _require(comparison, COMPARISON_OPERATORS, "version_number compares with =, !=, <, <=, >, >=")
             _require_number(comparison)
             return self.queries.matches(ModelVersion.number, comparison)
-        if entity == Entity.ATTRIBUTE and key in ("run_id", "source_path", "current_stage"):
-            _require(comparison, EQUALITY | SET_OPERATORS | PATTERN_OPERATORS, f"{key} compares with =, !=, IN")
-            if key == "current_stage":
-                return self.queries.matches(ModelVersion.stage, _stage_comparison(comparison))
+        if entity == Entity.ATTRIBUTE and key == "current_stage":
+            _require_text(comparison, EQUALITY | SET_OPERATORS, "current_stage compares with =, !=, IN or NOT IN")
+            return self.queries.matches(ModelVersion.stage, _stage_comparison(comparison))
+        if entity == Entity.ATTRIBUTE and key in ("run_id", "source_path"):
+            _require_text(comparison, TEXT_OPERATORS | SET_OPERATORS, f"{key} compares with =, !=, LIKE, ILIKE, IN")
             return self.queries.source_field(key, comparison)
         raise unsupported(
             comparison, "versions are searched by name, version_number, run_id, source_path, current_stage, "
@@ -286,7 +287,12 @@ class MlflowRegistry:
 def _require(comparison: Comparison, operators: frozenset[Operator], why: str) -> None:
     if comparison.operator not in operators:
         raise unsupported(comparison, why)
-    if comparison.operator in TEXT_OPERATORS and not isinstance(comparison.value, str):
+
+
+def _require_text(comparison: Comparison, operators: frozenset[Operator], why: str) -> None:
+    """A comparison of a text field: one of `operators`, with quoted strings (a list of them for IN)."""
+    _require(comparison, operators, why)
+    if isinstance(comparison.value, int | float):
         raise unsupported(comparison, "the value must be a quoted string")
 
 
@@ -332,8 +338,9 @@ def _sort_columns(
     unless keys that are `unique_together` are already there (then the order can walk an index alone)."""
     columns, names = [], []
     for key in parse_order_by(order_by or default):
-        if key.entity != Entity.ATTRIBUTE or key.key not in known:
-            raise unsupported_order(key, f"order by one of {', '.join(sorted(known))}")
+        orderable = sorted(name for name in known if name != unique)
+        if key.entity != Entity.ATTRIBUTE or key.key not in orderable:
+            raise unsupported_order(key, f"order by one of {', '.join(orderable)}")
         if key.key in names:
             continue
         columns.append(SortColumn(known[key.key], key.ascending))
