@@ -208,7 +208,8 @@ class MlflowRegistry:
 
     def transition(self, name: str, version: str, stage: str, archive_existing: bool) -> ModelVersion:
         found = self.get_version(name, version)
-        change = StageChange.model_validate({"stage": stage_from_mlflow(stage), "archive_existing": archive_existing})
+        change = validated(StageChange, stage=stage_from_mlflow(stage), archive_existing=archive_existing,
+                           comment="moved through MLflow")  # fmt: skip
         return self.promotion.change_stage(found, change)
 
     def download_uri(self, name: str, version: str) -> str:
@@ -218,9 +219,8 @@ class MlflowRegistry:
     def set_alias(self, name: str, alias: str, version: str) -> None:
         model = self.registry.get_model(name)
         checked = _alias(alias)
-        self.promotion.set_alias(
-            model, checked, AliasSet(version=version_number(version), comment="set through MLflow")
-        )
+        change = validated(AliasSet, version=version_number(version), comment="set through MLflow")
+        self.promotion.set_alias(model, checked, change)
 
     def delete_alias(self, name: str, alias: str) -> None:
         model = self.registry.get_model(name)
