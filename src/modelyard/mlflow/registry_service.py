@@ -19,6 +19,7 @@ from modelyard.mlflow.filters import (
     SET_OPERATORS,
     Comparison,
     Entity,
+    Filter,
     Operator,
     parse_filter,
     parse_order_by,
@@ -235,13 +236,14 @@ class MlflowRegistry:
         self, filter_string: str | None, max_results: int | None, order_by: list[str] | None, page_token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         limit = _limit(max_results, VERSIONS_DEFAULT_RESULTS, VERSIONS_MAX_RESULTS)
-        conditions = [self._version_condition(comparison) for comparison in parse_filter(filter_string).comparisons]
+        parsed = parse_filter(filter_string)
+        conditions = [self._version_condition(comparison) for comparison in parsed.comparisons]
         columns, names = _sort_columns(
             order_by,
             VERSION_ORDER_COLUMNS,
             default=["name", "version_number DESC"],
             unique="version_id",
-            unique_together=[{"name", "version_number"}],
+            unique_together=[{"name", "version_number"}, *([{"version_number"}] if _one_model(parsed) else [])],
         )
         query = query_fingerprint("versions", filter_string or "", names)
         after = decode_page_token(page_token, query, len(columns))
@@ -282,6 +284,13 @@ class MlflowRegistry:
             comparison, "versions are searched by name, version_number, run_id, source_path, current_stage, "
             "tags.<key> and metrics.<key>"
         )  # fmt: skip
+
+
+def _one_model(parsed: Filter) -> bool:
+    """Whether the filter names one model (`name = '...'`): its version numbers are then unique by themselves."""
+    return any(
+        comparison.key == "name" and comparison.operator == Operator.EQUAL for comparison in parsed.of(Entity.ATTRIBUTE)
+    )
 
 
 def _require(comparison: Comparison, operators: frozenset[Operator], why: str) -> None:
