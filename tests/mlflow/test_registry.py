@@ -110,6 +110,11 @@ def test_search_model_versions_filters_order_and_pages(mlflow_client: Any) -> No
     assert pages == [["1", "2", "3"], ["4", "5", "6"], ["7"]]
     liked = mlflow_client.search_model_versions("name LIKE 'searc%' AND source_path = 's3://bucket/6'")
     assert [version.version for version in liked] == ["7"]
+    mlflow_client.transition_model_version_stage("searched", "3", "Staging")
+    staged = mlflow_client.search_model_versions(
+        "name = 'searched' AND version_number = 3 AND current_stage = 'Staging'"
+    )
+    assert [(version.version, version.current_stage) for version in staged] == [("3", "Staging")]
 
 
 def test_search_registered_models_filters_order_and_pages(mlflow_client: Any) -> None:

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, contains_eager, load_only, noload, selectinload
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy.orm import Session
 
 from modelyard.mlflow.filters import Comparison, Operator
+from modelyard.mlflow.registry_rows import ModelRow, VersionRow
 from modelyard.registry.models import (
+    ModelAlias,
     ModelVersion,
     ModelVersionMetric,
     ModelVersionTag,
@@ -28,14 +30,15 @@ class SortColumn:
 
 
 STAGED = ("staging", "production", "archived")
-# What MLflow shows of a version: its label map, parameters, metrics and files stay unread.
-SHOWN_VERSION_FIELDS = (
-    load_only(
-        ModelVersion.id, ModelVersion.model_id, ModelVersion.number, ModelVersion.description, ModelVersion.stage,
-        ModelVersion.source, ModelVersion.source_revision_id, ModelVersion.created_at, ModelVersion.updated_at,
-        ModelVersion.updated_by,
-    ),
-    noload(ModelVersion.files),
+# What MLflow shows, in the order of ModelRow's and VersionRow's fields (label maps, parameters, files stay unread).
+MODEL_COLUMNS = (
+    RegisteredModel.id, RegisteredModel.name, RegisteredModel.description, RegisteredModel.created_at,
+    RegisteredModel.updated_at, RegisteredModel.updated_by,
+)  # fmt: skip
+VERSION_COLUMNS = (
+    ModelVersion.id, ModelVersion.model_id, RegisteredModel.name.label("model_name"), ModelVersion.number,
+    ModelVersion.description, ModelVersion.stage, ModelVersion.source, ModelVersion.source_revision_id,
+    ModelVersion.created_at, ModelVersion.updated_at, ModelVersion.updated_by,
 )  # fmt: skip
 # MLflow's order_by keys (and the unique id that ends every order) -> columns.
 MODEL_ORDER_COLUMNS: dict[str, Any] = {
@@ -55,15 +58,15 @@ VERSION_ORDER_COLUMNS: dict[str, Any] = {
 }
 
 
-def model_sort_key(model: RegisteredModel, names: Sequence[str]) -> list[Any]:
+def model_sort_key(model: ModelRow, names: Sequence[str]) -> list[Any]:
     values = {"name": model.name, "creation_timestamp": model.created_at, "last_updated_timestamp": model.updated_at,
               "timestamp": model.updated_at, "model_id": model.id}  # fmt: skip
     return [values[name] for name in names]
 
 
-def version_sort_key(version: ModelVersion, names: Sequence[str]) -> list[Any]:
+def version_sort_key(version: VersionRow, names: Sequence[str]) -> list[Any]:
     values = {
-        "name": version.model.name,
+        "name": version.model_name,
         "version_number": version.number,
         "creation_timestamp": version.created_at,
         "last_updated_timestamp": version.updated_at,
@@ -116,6 +119,18 @@ def _tag_condition(
     return ~exists().where(owned, keyed, compare(value, positive, sqlite=sqlite))
 
 
+def _tag_negation_matters(session: Session, tag: Any, key: str, comparison: Comparison, sqlite: bool) -> bool:
+    """Whether any row at all holds what a `!=` or NOT IN tag comparison excludes (one seek on the (key, value)
+    index). When none does, the comparison holds for every row and need not be checked row by row: the
+    prompt filter MLflow's client adds to every search costs nothing on a registry without prompts."""
+    negated = {Operator.NOT_EQUAL: Operator.EQUAL, Operator.NOT_IN: Operator.IN}.get(comparison.operator)
+    if negated is None:
+        return True
+    positive = replace(comparison, operator=negated)
+    found = session.scalar(select(tag.key).where(tag.key == key, compare(tag.value, positive, sqlite=sqlite)).limit(1))
+    return found is not None
+
+
 def after_keyset(columns: Sequence[SortColumn], values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows after the one whose sort key is `values`, in the order of `columns` (mixed directions)."""
     alternatives = []
@@ -129,9 +144,12 @@ def after_keyset(columns: Sequence[SortColumn], values: Sequence[Any]) -> Column
     return and_(reach, or_(*alternatives))
 
 
+AnySelect = Select[*tuple[Any, ...]]
+
+
 def ordered_page(
-    statement: Select[Any], columns: Sequence[SortColumn], after: Sequence[Any] | None, limit: int
-) -> Select[Any]:
+    statement: AnySelect, columns: Sequence[SortColumn], after: Sequence[Any] | None, limit: int
+) -> AnySelect:
     if after is not None:
         statement = statement.where(after_keyset(columns, after))
     order = [sort.column.asc() if sort.ascending else sort.column.desc() for sort in columns]
@@ -155,13 +173,28 @@ class MlflowRegistryRepository:
         after: Sequence[Any] | None,
         limit: int,
         project_ids: frozenset[str] | None,
-    ) -> Sequence[RegisteredModel]:
-        statement = select(RegisteredModel).where(*conditions).options(selectinload(RegisteredModel.tags))
+    ) -> list[ModelRow]:
+        statement = select(*MODEL_COLUMNS).where(*conditions)
         if project_ids is not None:
             statement = statement.where(RegisteredModel.project_id.in_(sorted(project_ids)))
-        return self.session.scalars(ordered_page(statement, columns, after, limit)).all()
+        rows = self.session.execute(ordered_page(statement, columns, after, limit)).all()
+        tags: dict[str, dict[str, str]] = {}
+        if rows:
+            for model_id, key, value in self.session.execute(
+                select(RegisteredModelTag.model_id, RegisteredModelTag.key, RegisteredModelTag.value).where(
+                    RegisteredModelTag.model_id.in_([row.id for row in rows])
+                )
+            ):
+                tags.setdefault(model_id, {})[key] = value
+        return [
+            ModelRow(row.id, row.name, row.description, row.created_at, row.updated_at, row.updated_by,
+                     tags=tags.get(row.id, {}))
+            for row in rows
+        ]  # fmt: skip
 
     def model_tag(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
+        if not _tag_negation_matters(self.session, RegisteredModelTag, key, comparison, self.sqlite):
+            return true()
         return _tag_condition(
             RegisteredModelTag.model_id == RegisteredModel.id,
             RegisteredModelTag.key == key,
@@ -170,7 +203,7 @@ class MlflowRegistryRepository:
             self.sqlite,
         )
 
-    def latest_per_stage(self, model_ids: Sequence[str]) -> dict[str, list[ModelVersion]]:
+    def latest_per_stage(self, model_ids: Sequence[str]) -> dict[str, list[VersionRow]]:
         """For each model, its newest version in each stage that has one (MLflow's `latest_versions`).
 
         Without reading every version: the newest version comes from the (model, number) index, the newest in
@@ -204,28 +237,60 @@ class MlflowRegistryRepository:
             if version.number == newest_numbers[version.model_id] and version.stage == "none"
         }  # fmt: skip
         for model_id in set(newest_numbers) - unstaged_newest:
-            version = self.latest_in_stage(model_id, "none")
-            if version is not None:
-                versions.append(version)
-        found: dict[str, list[ModelVersion]] = {}
+            number = self.session.scalar(
+                select(func.max(ModelVersion.number)).where(
+                    ModelVersion.model_id == model_id, ModelVersion.stage == "none"
+                )
+            )
+            if number is not None:
+                versions += self._versions_at({(model_id, number)})
+        found: dict[str, list[VersionRow]] = {}
         for version in sorted(versions, key=lambda version: version.number):
             found.setdefault(version.model_id, []).append(version)
         return found
 
-    def _versions_at(self, keys: set[tuple[str, int]]) -> list[ModelVersion]:
+    def _versions_at(self, keys: set[tuple[str, int]]) -> list[VersionRow]:
         if not keys:
             return []
         # Two IN lists seek the (model, number) index; a row-value IN would scan the table on SQLite.
-        statement = select(ModelVersion).where(
-            ModelVersion.model_id.in_(sorted({model_id for model_id, _ in keys})),
-            ModelVersion.number.in_(sorted({number for _, number in keys})),
+        statement = (
+            select(*VERSION_COLUMNS)
+            .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+            .where(
+                ModelVersion.model_id.in_(sorted({model_id for model_id, _ in keys})),
+                ModelVersion.number.in_(sorted({number for _, number in keys})),
+            )
         )
-        rows = self.session.scalars(statement.options(*SHOWN_VERSION_FIELDS))
-        return [version for version in rows if (version.model_id, version.number) in keys]
+        rows = [row for row in self.session.execute(statement) if (row.model_id, row.number) in keys]
+        return self._version_rows(rows)
+
+    def _version_rows(self, rows: Sequence[Any]) -> list[VersionRow]:
+        """Rows of VERSION_COLUMNS with their tags and aliases (two queries for the lot)."""
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        tags: dict[str, dict[str, str]] = {}
+        for version_id, key, value in self.session.execute(
+            select(ModelVersionTag.version_id, ModelVersionTag.key, ModelVersionTag.value).where(
+                ModelVersionTag.version_id.in_(ids)
+            )
+        ):
+            tags.setdefault(version_id, {})[key] = value
+        aliases: dict[str, list[str]] = {}
+        for version_id, alias in self.session.execute(
+            select(ModelAlias.version_id, ModelAlias.alias).where(ModelAlias.version_id.in_(ids))
+        ):
+            aliases.setdefault(version_id, []).append(alias)
+        return [
+            VersionRow(
+                row.id, row.model_id, row.model_name, row.number, row.description, row.stage, row.source or {},
+                row.source_revision_id, row.created_at, row.updated_at, row.updated_by,
+                tags=tags.get(row.id, {}), aliases=sorted(aliases.get(row.id, [])),
+            )
+            for row in rows
+        ]  # fmt: skip
 
     def aliases_of_models(self, model_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-        from modelyard.registry.models import ModelAlias
-
         if not model_ids:
             return {}
         rows = self.session.execute(
@@ -247,18 +312,19 @@ class MlflowRegistryRepository:
         after: Sequence[Any] | None,
         limit: int,
         project_ids: frozenset[str] | None,
-    ) -> Sequence[ModelVersion]:
+    ) -> list[VersionRow]:
         statement = (
-            select(ModelVersion)
-            .join(ModelVersion.model)
+            select(*VERSION_COLUMNS)
+            .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
             .where(*conditions)
-            .options(contains_eager(ModelVersion.model), *SHOWN_VERSION_FIELDS)
         )
         if project_ids is not None:
             statement = statement.where(ModelVersion.model_id.in_(models_of_projects(project_ids)))
-        return self.session.scalars(ordered_page(statement, columns, after, limit)).unique().all()
+        return self._version_rows(self.session.execute(ordered_page(statement, columns, after, limit)).all())
 
     def version_tag(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
+        if not _tag_negation_matters(self.session, ModelVersionTag, key, comparison, self.sqlite):
+            return true()
         return _tag_condition(
             ModelVersionTag.version_id == ModelVersion.id,
             ModelVersionTag.key == key,

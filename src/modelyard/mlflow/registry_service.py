@@ -19,6 +19,7 @@ from modelyard.mlflow.filters import (
     SET_OPERATORS,
     Comparison,
     Entity,
+    Filter,
     Operator,
     parse_filter,
     parse_order_by,
@@ -140,10 +141,10 @@ class MlflowRegistry:
 
     def _model_condition(self, comparison: Comparison) -> Any:
         if comparison.entity == Entity.TAG:
-            _require(comparison, TEXT_OPERATORS, "tags compare with =, !=, LIKE or ILIKE")
+            _require_text(comparison, TEXT_OPERATORS, "tags compare with =, !=, LIKE or ILIKE")
             return self.queries.model_tag(comparison.key, comparison)
         if comparison.entity == Entity.ATTRIBUTE and comparison.key == "name":
-            _require(comparison, TEXT_OPERATORS, "name compares with =, !=, LIKE or ILIKE")
+            _require_text(comparison, TEXT_OPERATORS, "name compares with =, !=, LIKE or ILIKE")
             return self.queries.matches(RegisteredModel.name, comparison)
         raise unsupported(comparison, "registered models are searched by name and tags.<key> only")
 
@@ -151,7 +152,7 @@ class MlflowRegistry:
         model = self.registry.get_model(name)
         wanted = [stage_from_mlflow(stage) for stage in stages] if stages else list(STAGE_NAMES)
         found = [self.queries.latest_in_stage(model.id, stage) for stage in dict.fromkeys(wanted)]
-        return [version_json(version, model.name) for version in found if version is not None]
+        return [version_json(version) for version in found if version is not None]
 
     # -- versions ----------------------------------------------------------------------------
     def get_version(self, name: str, version: str | int) -> ModelVersion:
@@ -208,19 +209,19 @@ class MlflowRegistry:
 
     def transition(self, name: str, version: str, stage: str, archive_existing: bool) -> ModelVersion:
         found = self.get_version(name, version)
-        change = StageChange.model_validate({"stage": stage_from_mlflow(stage), "archive_existing": archive_existing})
+        change = validated(StageChange, stage=stage_from_mlflow(stage), archive_existing=archive_existing,
+                           comment="moved through MLflow")  # fmt: skip
         return self.promotion.change_stage(found, change)
 
     def download_uri(self, name: str, version: str) -> str:
-        return version_artifact_uri(self.get_version(name, version))
+        return version_artifact_uri(self.get_version(name, version).id)
 
     # -- aliases -----------------------------------------------------------------------------
     def set_alias(self, name: str, alias: str, version: str) -> None:
         model = self.registry.get_model(name)
         checked = _alias(alias)
-        self.promotion.set_alias(
-            model, checked, AliasSet(version=version_number(version), comment="set through MLflow")
-        )
+        change = validated(AliasSet, version=version_number(version), comment="set through MLflow")
+        self.promotion.set_alias(model, checked, change)
 
     def delete_alias(self, name: str, alias: str) -> None:
         model = self.registry.get_model(name)
@@ -235,13 +236,14 @@ class MlflowRegistry:
         self, filter_string: str | None, max_results: int | None, order_by: list[str] | None, page_token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         limit = _limit(max_results, VERSIONS_DEFAULT_RESULTS, VERSIONS_MAX_RESULTS)
-        conditions = [self._version_condition(comparison) for comparison in parse_filter(filter_string).comparisons]
+        parsed = parse_filter(filter_string)
+        conditions = [self._version_condition(comparison) for comparison in parsed.comparisons]
         columns, names = _sort_columns(
             order_by,
             VERSION_ORDER_COLUMNS,
             default=["name", "version_number DESC"],
             unique="version_id",
-            unique_together=[{"name", "version_number"}],
+            unique_together=[{"name", "version_number"}, *([{"version_number"}] if _one_model(parsed) else [])],
         )
         query = query_fingerprint("versions", filter_string or "", names)
         after = decode_page_token(page_token, query, len(columns))
@@ -259,23 +261,24 @@ class MlflowRegistry:
     def _version_condition(self, comparison: Comparison) -> Any:
         entity, key = comparison.entity, comparison.key
         if entity == Entity.TAG:
-            _require(comparison, TEXT_OPERATORS, "tags compare with =, !=, LIKE or ILIKE")
+            _require_text(comparison, TEXT_OPERATORS, "tags compare with =, !=, LIKE or ILIKE")
             return self.queries.version_tag(key, comparison)
         if entity == Entity.METRIC:
             _require(comparison, COMPARISON_OPERATORS, "metrics compare with =, !=, <, <=, >, >=")
             _require_number(comparison)
             return self.queries.version_metric(key, comparison)
         if entity == Entity.ATTRIBUTE and key == "name":
-            _require(comparison, TEXT_OPERATORS | SET_OPERATORS, "name compares with =, !=, LIKE, ILIKE or IN")
+            _require_text(comparison, TEXT_OPERATORS | SET_OPERATORS, "name compares with =, !=, LIKE, ILIKE or IN")
             return self.queries.model_named(comparison)
         if entity == Entity.ATTRIBUTE and key in ("version_number", "version"):
             _require(comparison, COMPARISON_OPERATORS, "version_number compares with =, !=, <, <=, >, >=")
             _require_number(comparison)
             return self.queries.matches(ModelVersion.number, comparison)
-        if entity == Entity.ATTRIBUTE and key in ("run_id", "source_path", "current_stage"):
-            _require(comparison, EQUALITY | SET_OPERATORS | PATTERN_OPERATORS, f"{key} compares with =, !=, IN")
-            if key == "current_stage":
-                return self.queries.matches(ModelVersion.stage, _stage_comparison(comparison))
+        if entity == Entity.ATTRIBUTE and key == "current_stage":
+            _require_text(comparison, EQUALITY | SET_OPERATORS, "current_stage compares with =, !=, IN or NOT IN")
+            return self.queries.matches(ModelVersion.stage, _stage_comparison(comparison))
+        if entity == Entity.ATTRIBUTE and key in ("run_id", "source_path"):
+            _require_text(comparison, TEXT_OPERATORS | SET_OPERATORS, f"{key} compares with =, !=, LIKE, ILIKE, IN")
             return self.queries.source_field(key, comparison)
         raise unsupported(
             comparison, "versions are searched by name, version_number, run_id, source_path, current_stage, "
@@ -283,10 +286,22 @@ class MlflowRegistry:
         )  # fmt: skip
 
 
+def _one_model(parsed: Filter) -> bool:
+    """Whether the filter names one model (`name = '...'`): its version numbers are then unique by themselves."""
+    return any(
+        comparison.key == "name" and comparison.operator == Operator.EQUAL for comparison in parsed.of(Entity.ATTRIBUTE)
+    )
+
+
 def _require(comparison: Comparison, operators: frozenset[Operator], why: str) -> None:
     if comparison.operator not in operators:
         raise unsupported(comparison, why)
-    if comparison.operator in TEXT_OPERATORS and not isinstance(comparison.value, str):
+
+
+def _require_text(comparison: Comparison, operators: frozenset[Operator], why: str) -> None:
+    """A comparison of a text field: one of `operators`, with quoted strings (a list of them for IN)."""
+    _require(comparison, operators, why)
+    if isinstance(comparison.value, int | float):
         raise unsupported(comparison, "the value must be a quoted string")
 
 
@@ -332,8 +347,9 @@ def _sort_columns(
     unless keys that are `unique_together` are already there (then the order can walk an index alone)."""
     columns, names = [], []
     for key in parse_order_by(order_by or default):
-        if key.entity != Entity.ATTRIBUTE or key.key not in known:
-            raise unsupported_order(key, f"order by one of {', '.join(sorted(known))}")
+        orderable = sorted(name for name in known if name != unique)
+        if key.entity != Entity.ATTRIBUTE or key.key not in orderable:
+            raise unsupported_order(key, f"order by one of {', '.join(orderable)}")
         if key.key in names:
             continue
         columns.append(SortColumn(known[key.key], key.ascending))

@@ -6,11 +6,11 @@ What MLflow keeps that modelyard has no column for lives in the version's `sourc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from modelyard.errors import InvalidInput
+from modelyard.mlflow.registry_rows import ModelRow, VersionRow
 from modelyard.registry.models import ModelVersion, RegisteredModel
 
 MLFLOW_SOURCE_KIND = "mlflow"
@@ -31,27 +31,28 @@ def stage_from_mlflow(text: str) -> str:
     return stage
 
 
-def version_artifact_uri(version: ModelVersion) -> str:
+def version_artifact_uri(version_id: str) -> str:
     """Where MLflow's client downloads the version's files: the artifact proxy's view of the version's folder."""
-    return f"mlflow-artifacts:/{REGISTRY_ARTIFACT_ROOT}/{version.id}"
+    return f"mlflow-artifacts:/{REGISTRY_ARTIFACT_ROOT}/{version_id}"
 
 
-def mlflow_source(version: ModelVersion) -> tuple[str, str]:
+def mlflow_source(version: VersionRow) -> tuple[str, str]:
     """The (source URI, run id) MLflow shows: as given to MLflow, or where modelyard keeps the version's files
     and the training revision it came from."""
-    source = version.source or {}
-    uri = source.get("mlflow_uri") or version_artifact_uri(version)
-    return str(uri), str(source.get("mlflow_run_id") or version.source_revision_id or "")
+    uri = version.source.get("mlflow_uri") or version_artifact_uri(version.id)
+    return str(uri), str(version.source.get("mlflow_run_id") or version.source_revision_id or "")
 
 
-def tag_list(tags: Iterable[Any]) -> list[dict[str, str]]:
-    return [{"key": tag.key, "value": tag.value} for tag in sorted(tags, key=lambda tag: tag.key)]
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": key, "value": tags[key]} for key in sorted(tags)]
 
 
-def version_json(version: ModelVersion, model_name: str | None = None) -> dict[str, Any]:
+def version_json(version: VersionRow | ModelVersion) -> dict[str, Any]:
+    if isinstance(version, ModelVersion):
+        version = VersionRow.of(version)
     uri, run_id = mlflow_source(version)
     body: dict[str, Any] = {
-        "name": model_name or version.model.name,
+        "name": version.model_name,
         "version": str(version.number),
         "creation_timestamp": milliseconds(version.created_at),
         "last_updated_timestamp": milliseconds(version.updated_at),
@@ -61,19 +62,21 @@ def version_json(version: ModelVersion, model_name: str | None = None) -> dict[s
         "source": uri,
         "status": "READY",
         "tags": tag_list(version.tags),
-        "aliases": sorted(alias.alias for alias in version.aliases),
+        "aliases": sorted(version.aliases),
     }
     if run_id:
         body["run_id"] = run_id
-    run_link = (version.source or {}).get("mlflow_run_link")
+    run_link = version.source.get("mlflow_run_link")
     if run_link:
         body["run_link"] = run_link
     return body
 
 
 def model_json(
-    model: RegisteredModel, aliases: dict[str, int], latest_versions: list[ModelVersion] | None = None
+    model: ModelRow | RegisteredModel, aliases: dict[str, int], latest_versions: list[VersionRow] | None = None
 ) -> dict[str, Any]:
+    if isinstance(model, RegisteredModel):
+        model = ModelRow.of(model)
     body: dict[str, Any] = {
         "name": model.name,
         "creation_timestamp": milliseconds(model.created_at),
@@ -84,5 +87,5 @@ def model_json(
         "aliases": [{"alias": alias, "version": str(number)} for alias, number in sorted(aliases.items())],
     }
     if latest_versions:
-        body["latest_versions"] = [version_json(version, model.name) for version in latest_versions]
+        body["latest_versions"] = [version_json(version) for version in latest_versions]
     return body
