@@ -14,8 +14,6 @@ import pytest
 
 from tests.mlflow.conftest import MlflowServer
 
-pytest.importorskip("mlflow")
-
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 MODEL_FILES = {
     "MLmodel": b"artifact_path: deployment_model\nflavors: {}\n",
@@ -72,6 +70,21 @@ def test_a_logged_folder_downloads_with_identical_bytes(mlflow: Any, logged_run:
         run_id=logged_run, artifact_path="deployment_model", dst_path=str(tmp_path)
     )
     assert _tree(Path(downloaded)) == MODEL_FILES
+
+
+def test_a_json_file_larger_than_a_json_body_is_an_artifact_like_any_other(
+    mlflow: Any, logged_run: str, tmp_path: Path
+) -> None:
+    # The proxy streams files into the store without parsing them: the JSON body limit is not theirs.
+    report = tmp_path / "report.json"
+    report.write_text("[" + ",".join(['{"loss": 0.125}'] * 150_000) + "]")
+    assert report.stat().st_size > 2 * 1024 * 1024
+    with mlflow.start_run(run_id=logged_run):
+        mlflow.log_artifact(str(report), "reports")
+    downloaded = mlflow.artifacts.download_artifacts(
+        run_id=logged_run, artifact_path="reports/report.json", dst_path=str(tmp_path / "back")
+    )
+    assert Path(downloaded).read_bytes() == report.read_bytes()
 
 
 def test_artifacts_are_recorded_with_their_sha256_and_the_same_bytes_stored_once(

@@ -12,8 +12,6 @@ import pytest
 from tests.mlflow.conftest import MlflowServer
 from tests.mlflow.trained_revision import EPOCHS, WEIGHTS, TrainedRevision, trained_revision
 
-pytest.importorskip("mlflow")
-
 
 @pytest.fixture(scope="module")
 def mlflow(mlflow_server: MlflowServer, mlflow_client: Any) -> Iterator[Any]:
