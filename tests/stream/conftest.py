@@ -1,0 +1,56 @@
+"""Stream fixtures: the real app with its job runner and stream supervisor, and a served tiny detector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelyard.app import create_app
+from modelyard.config import Settings
+from modelyard.context import AppContext
+from modelyard.export import ExportedVariant
+from modelyard.logging import configure_logging
+from modelyard.sdk import Client
+from modelyard.sdk.transport import InProcessTransport
+from tests.stream.factories import ServedDetector, serve_detector
+
+
+class ServerProcess:
+    """The app in this process, started and stopped as a server is (its lifespan: job runner, supervisor)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client: Client | None = None
+        self._transport: InProcessTransport | None = None
+
+    def start(self) -> Client:
+        configure_logging("warning")
+        app = create_app(self.settings, run_jobs=True, configure_logs=False)
+        self._transport = InProcessTransport(app)
+        self.client = Client(transport=self._transport)
+        self.context: AppContext = app.state.context
+        return self.client
+
+    def stop(self) -> None:
+        if self.client is not None and self._transport is not None:
+            self.client.close()
+            self._transport.close()
+            self.client = self._transport = None
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[ServerProcess]:
+    process = ServerProcess(settings)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def detector(server: ServerProcess, detector_fp32: ExportedVariant, tmp_path: Path) -> ServedDetector:
+    assert server.client is not None
+    return serve_detector(server.client, server.context, detector_fp32, tmp_path / "dataset")
