@@ -52,13 +52,22 @@ def serve_detector(client: Client, context: AppContext, exported: ExportedVarian
     dataset_revision = client.datasets.create_revision(name)
     labels = [{"index": index, "id": label.id, "name": label.name}
               for index, label in enumerate(client.projects.labels(name))]  # fmt: skip
+    revision_id = store_detector_revision(context, project_id, dataset_revision.id, exported, labels, 1)
+    client.pipelines.enable(name, revision_id, VARIANT)
+    return ServedDetector(name, project_id, revision_id)
+
+
+def store_detector_revision(context: AppContext, project_id: str, dataset_revision_id: str,
+                            exported: ExportedVariant, labels: list[dict[str, Any]], number: int) -> str:  # fmt: skip
+    """A succeeded revision whose OpenVINO FP32 variant is the tiny detector, as the export job stores it."""
     names = [entry.name for entry in exported.files]
     with transaction(context.db.sessions) as session:
         files = FileService(session, context.store)
         revision = ModelRevision(
-            project_id=project_id, number=1, name="tiny detector", architecture_id="ssdlite320_mobilenet_v3_large",
-            task_type="detection", status="succeeded", base="pretrained", dataset_revision_id=dataset_revision.id,
-            configuration={}, labels=labels, weights_status="available", created_by="local",
+            project_id=project_id, number=number, name=f"tiny detector #{number}",
+            architecture_id="ssdlite320_mobilenet_v3_large", task_type="detection", status="succeeded",
+            base="pretrained", dataset_revision_id=dataset_revision_id, configuration={}, labels=labels,
+            weights_status="available", created_by="local",
         )  # fmt: skip
         session.add(revision)
         session.flush()
@@ -71,9 +80,16 @@ def serve_detector(client: Client, context: AppContext, exported: ExportedVarian
             files=[{"name": e.name, "size": e.size, "sha256": e.sha256} for e in entries],
             size_bytes=sum(e.size for e in entries), created_by="local",
         ))  # fmt: skip
-        revision_id = revision.id
-    client.pipelines.enable(name, revision_id, VARIANT)
-    return ServedDetector(name, project_id, revision_id)
+        return revision.id
+
+
+def second_revision(context: AppContext, served: ServedDetector, exported: ExportedVariant) -> str:
+    """Revision #2 of the served project, on the same dataset revision and weights as #1."""
+    with transaction(context.db.read_sessions) as session:
+        first = session.get(ModelRevision, served.revision_id)
+        assert first is not None
+        dataset_revision_id, labels = first.dataset_revision_id, list(first.labels)
+    return store_detector_revision(context, served.project_id, dataset_revision_id, exported, labels, 2)
 
 
 def shapes_frame(index: int, width: int, height: int) -> np.ndarray:
