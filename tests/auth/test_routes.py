@@ -18,12 +18,15 @@ from tests.auth.conftest import MakeToken, ProjectThings, World, bearer, png_byt
 OPEN_PATHS = {"/api/v1/health"}
 DOCS_PATHS = {"/docs", "/redoc", "/openapi.json"}
 WRITE_METHODS = ("post", "put", "patch", "delete")
-STREAMS = {"/api/v1/jobs/{job_id}/events", "/api/v1/jobs/{job_id}/logs"}
+STREAMS = {"/api/v1/jobs/{job_id}/events", "/api/v1/jobs/{job_id}/logs",
+           "/api/v1/projects/{project}/pipeline/stream/live"}
 # Bodies that pass validation, so that a project-limited token reaches the lookup (and its 404) rather
 # than a 422. A route with a body of its own needs an entry here or a schema the generator can fill.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/projects/{project}/dataset/items:delete"): {"ids": ["ITEM"]},
     ("put", "/api/v1/projects/{project}/pipeline"): {"revision": "REVISION"},
+    ("put", "/api/v1/projects/{project}/pipeline/stream/source"): {"kind": "http"},
+    ("post", "/api/v1/projects/{project}/pipeline/stream/sinks"): {"kind": "live"},
     ("post", "/api/v1/projects/{project}/pipeline:batch-predict"): {"input_folder": "/x", "output_folder": "/y"},
     ("post", "/api/v1/registry/models/{name}/versions/{selector}/stage"): {"stage": "staging"},
     ("put", "/api/v1/registry/models/{name}/aliases/{alias}"): {"version": 1},
