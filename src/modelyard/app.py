@@ -39,7 +39,6 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
         if run_jobs:
             from modelyard.jobs.runner import JobRunner
             from modelyard.storage.sweep import BackgroundSweep
-
             from modelyard.stream.supervisor import StreamSupervisor
 
             runner = JobRunner(context, context.job_types)

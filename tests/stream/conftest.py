@@ -37,6 +37,11 @@ class ServerProcess:
         self.context: AppContext = app.state.context
         return self.client
 
+    @property
+    def sdk(self) -> Client:
+        assert self.client is not None, "the server is stopped"
+        return self.client
+
     def stop(self) -> None:
         if self.client is not None and self._transport is not None:
             self.client.close()

@@ -43,7 +43,7 @@ def serve_detector(client: Client, context: AppContext, exported: ExportedVarian
                    name: str = "shapes") -> ServedDetector:  # fmt: skip
     """A detection project whose pipeline serves the tiny detector's OpenVINO FP32 variant, stored as the export
     job stores variants, on a real dataset revision of two annotated images."""
-    client.projects.create(name, "detection", labels=LABELS)
+    client.projects.create(name, "detection", labels=list[str | dict[str, Any]](LABELS))
     project_id = client.projects.get(name).id
     images.mkdir(parents=True, exist_ok=True)
     paths = [write_shapes_image(images / f"item-{index}.png", index, 96, 72) for index in range(2)]
@@ -108,7 +108,7 @@ def write_shapes_image(path: Path, index: int, width: int, height: int) -> Path:
 
 
 def write_video(path: Path, frames: int, width: int = 160, height: int = 120, fps: float = 15.0) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (width, height))
     assert writer.isOpened()
     for index in range(frames):
         writer.write(cv2.cvtColor(shapes_frame(index, width, height), cv2.COLOR_RGB2BGR))
@@ -169,7 +169,7 @@ def webhook_receiver(failures: int) -> Iterator[Receiver]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             with lock:
                 receiver.attempts += 1

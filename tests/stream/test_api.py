@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,9 @@ def project(api: ServerProcess) -> str:
     return "digits"
 
 
-def _refusal(call: object) -> ApiError:
+def _refusal(call: Callable[[], object]) -> ApiError:
     with pytest.raises(ApiError) as refused:
-        call()  # type: ignore[operator]
+        call()
     return refused.value
 
 

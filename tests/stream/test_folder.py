@@ -43,8 +43,9 @@ def test_watched_folder_images_are_each_processed_once_across_a_kill_and_a_serve
     names += _add_images(incoming, 3, 12)  # while it runs: the worker is killed in the middle of them
     wait_for(lambda: _processed(server, detector.project_id) >= 5, "some of the new images")
     first_pid = client.pipelines.stream_status(detector.project).worker_pid
+    assert first_pid is not None
     os.kill(first_pid, signal.SIGKILL)
-    restarted = wait_for(lambda: running(client, detector.project, restarts=1), "the restarted worker")
+    restarted = wait_for(lambda: running(server.sdk, detector.project, restarts=1), "the restarted worker")
     assert restarted.worker_pid != first_pid and "exited with code -9" in restarted.last_error
     wait_for(lambda: _processed(server, detector.project_id) == len(names), "every image after the kill")
 

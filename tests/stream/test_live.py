@@ -1,8 +1,9 @@
 """Live sources: a stream faster than the model drops its oldest frames, counts them, and stays bounded; the
-model is swapped between frames without losing one."""
+model is swapped between frames without losing one, and the live view shows the latest frame."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def test_swapping_the_model_takes_effect_between_frames_without_losing_one(
     client.pipelines.set_source(detector.project, "http")
     out = tmp_path / "out"
     client.pipelines.add_sink(detector.project, "folder", path=out)
+    client.pipelines.add_sink(detector.project, "live")
     client.pipelines.start(detector.project)
     images = [write_shapes_image(tmp_path / f"swap-{index}.png", index, 64, 48) for index in range(6)]
     client.pipelines.upload_frames(detector.project, images[:3])
@@ -85,3 +87,6 @@ def test_swapping_the_model_takes_effect_between_frames_without_losing_one(
     written = sorted((json.loads(path.read_text()) for path in out.glob("*.json")), key=lambda doc: doc["sequence"])
     assert [document["revision_id"] for document in written] == [detector.revision_id] * 3 + [revision] * 3
     assert after.worker_pid == before.worker_pid and after.restarts == 0
+    shown = next(iter(client.pipelines.live_frames(detector.project)))  # the live view: the latest frame shown
+    assert shown["sequence"] in {document["sequence"] for document in written}
+    assert base64.b64decode(shown["image_jpeg_base64"]).startswith(b"\xff\xd8")  # a JPEG

@@ -36,7 +36,8 @@ def source(
     if len(chosen) != 1:
         raise typer.BadParameter("give exactly one of --video, --camera, --folder, --http")
     sdk = client(ctx)
-    path = _server_path(ctx, video or folder) if (video or folder) else None
+    given = video or folder
+    path = _server_path(ctx, given) if given is not None else None
     status = sdk.pipelines.set_source(project, chosen[0], path=path, loop=loop, realtime=realtime,  # type: ignore[arg-type]
                                       device=camera)  # fmt: skip
     print_json(status) if json else print(f"source of {project}: {_describe_source(status.source)}")
@@ -82,8 +83,11 @@ def sinks(ctx: typer.Context, project: ProjectArgument, json: JsonOption = False
                 [(entry.id, entry.kind, _describe_config(entry.config)) for entry in found])  # fmt: skip
 
 
-def sink_remove(ctx: typer.Context, project: ProjectArgument,
-                sink_id: Annotated[str, typer.Argument(help="The sink's id (see `pipeline sinks`).")]) -> None:  # fmt: skip
+SinkIdArgument = Annotated[str, typer.Argument(help="The sink's id (see `pipeline sinks`).")]
+ImagesArgument = Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Image files.")]
+
+
+def sink_remove(ctx: typer.Context, project: ProjectArgument, sink_id: SinkIdArgument) -> None:
     """Remove a sink (webhook messages not yet delivered to it are dropped)."""
     client(ctx).pipelines.remove_sink(project, sink_id)
     print(f"sink {sink_id} removed")
@@ -131,8 +135,7 @@ def stop(ctx: typer.Context, project: ProjectArgument, json: JsonOption = False)
     print_json(status) if json else print(f"stream of {project} stopped")
 
 
-def send(ctx: typer.Context, project: ProjectArgument,
-         images: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Image files.")]) -> None:  # fmt: skip
+def send(ctx: typer.Context, project: ProjectArgument, images: ImagesArgument) -> None:
     """Send images to a stream whose source is --http."""
     accepted = client(ctx).pipelines.upload_frames(project, images)
     print(f"{len(accepted.accepted)} images queued for the stream of {project}")
@@ -153,8 +156,8 @@ def stream_fields(stream: Any) -> dict[str, Any]:
         fields["end-to-end"] = f"p50 {metrics.latency_ms_p50} ms, p99 {metrics.latency_ms_p99} ms"
         fields["model"] = f"p50 {metrics.model_ms_p50} ms, p99 {metrics.model_ms_p99} ms"
         for entry in metrics.sinks:
-            fields[f"sink {entry.kind} {entry.id[:8]}"] = (f"{entry.delivered} delivered, {entry.failed} failed, "
-                                                           f"{entry.retrying} retrying, {entry.pending} pending")  # fmt: skip
+            counts = f"{entry.delivered} delivered, {entry.failed} failed, {entry.retrying} retrying"
+            fields[f"sink {entry.kind} {entry.id[:8]}"] = f"{counts}, {entry.pending} pending"
     return fields
 
 

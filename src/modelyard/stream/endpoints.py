@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, status
@@ -125,8 +125,10 @@ async def _live_frames(folder: Path) -> AsyncIterator[ServerSentEvent]:
         await anyio.sleep(LIVE_POLL_SECONDS)
 
 
-@metrics_router.get("/metrics", response_class=Response, dependencies=[Requires.read],
-                    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}})  # fmt: skip
+PROMETHEUS_TEXT: dict[int | str, dict[str, Any]] = {200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}}
+
+
+@metrics_router.get("/metrics", response_class=Response, dependencies=[Requires.read], responses=PROMETHEUS_TEXT)
 def metrics(service: Streams) -> Response:
     """Every stream's metrics (those of the projects the caller may see) in Prometheus' text format."""
     from prometheus_client import CONTENT_TYPE_LATEST

@@ -127,7 +127,8 @@ class StreamService:
                            "--http)", code="stream_without_source")  # fmt: skip
         if PipelineRepository(self.session).get(project.id) is None:
             raise Conflict(f"the pipeline of project {project.name} is disabled: enable a model first with "
-                           f"`modelyard pipeline enable {project.name} REVISION`", code="pipeline_disabled")  # fmt: skip
+                           f"`modelyard pipeline enable {project.name} REVISION`",
+                           code="pipeline_disabled")  # fmt: skip
         if pipeline.desired_state != "running":
             pipeline.desired_state = "running"
             pipeline.state = "starting" if self.supervised else "waiting"
@@ -164,7 +165,8 @@ class StreamService:
         if pipeline.source_kind is not None:
             source = SourceConfig.model_validate({"kind": pipeline.source_kind, **pipeline.source})
         return StreamStatus(
-            project_id=project.id, source=source, sinks=sinks, settings=StreamSettings.model_validate(pipeline.settings),
+            project_id=project.id, source=source, sinks=sinks,
+            settings=StreamSettings.model_validate(pipeline.settings),
             desired_state="running" if pipeline.desired_state == "running" else "stopped", state=pipeline.state,
             worker_pid=pipeline.worker_pid, started_at=pipeline.started_at, heartbeat_at=pipeline.heartbeat_at,
             restarts=pipeline.restarts, last_error=pipeline.last_error, metrics=_metrics(pipeline, sinks),

@@ -16,9 +16,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -198,7 +197,7 @@ class StreamSupervisor:
 @dataclass(frozen=True)
 class _Wanted:
     supervisor_id: str | None
-    heartbeat_at: object
+    heartbeat_at: datetime | None
 
     @classmethod
     def of(cls, row: StreamPipeline) -> _Wanted:

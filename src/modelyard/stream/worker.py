@@ -28,10 +28,10 @@ from modelyard.storage.local import LocalArtifactStore
 from modelyard.stream.frames import BoundedQueue, Frame, PredictedFrame
 from modelyard.stream.metrics import StreamCounters
 from modelyard.stream.model_slot import ModelSlot
+from modelyard.stream.paths import live_folder, uploads_folder
 from modelyard.stream.predicting import frame_payload, predict_frame
 from modelyard.stream.repository import StreamRepository
 from modelyard.stream.schemas import SinkMetrics, SourceConfig
-from modelyard.stream.paths import live_folder, uploads_folder
 from modelyard.stream.sinks import FolderSink, FrameSink, LiveSink, MqttSink
 from modelyard.stream.sources import CameraSource, FolderSource, FrameSource, SequenceCounter, VideoSource
 from modelyard.stream.webhook import WebhookDelivery
@@ -250,7 +250,12 @@ class StreamWorker:
 def run(project_id: str, settings: Settings) -> int:
     stopping = threading.Event()
     worker = StreamWorker(project_id, settings)
-    signal.signal(signal.SIGTERM, lambda *_: (stopping.set(), worker.stop.set()))
+
+    def stop_on_signal(*_: object) -> None:
+        stopping.set()
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, stop_on_signal)
     try:
         return worker.run()
     except BaseException as error:  # noqa: BLE001 - the last line of the log says why; the supervisor reports it
