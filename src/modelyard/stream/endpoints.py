@@ -125,7 +125,9 @@ async def _live_frames(folder: Path) -> AsyncIterator[ServerSentEvent]:
         await anyio.sleep(LIVE_POLL_SECONDS)
 
 
-PROMETHEUS_TEXT: dict[int | str, dict[str, Any]] = {200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}}
+PROMETHEUS_TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}
+}
 
 
 @metrics_router.get("/metrics", response_class=Response, dependencies=[Requires.read], responses=PROMETHEUS_TEXT)
