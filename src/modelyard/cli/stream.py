@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
@@ -14,9 +15,15 @@ from modelyard.cli.state import client
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
 def _server_path(ctx: typer.Context, path: Path) -> Path:
-    """Locally the server is this machine: a relative path means the current folder."""
-    return path.resolve() if client(ctx).is_local else path
+    """Without a server, or with one on this machine (a loopback address), a relative path means the current
+    folder; a remote server is given the path as typed (it refuses a relative one)."""
+    sdk = client(ctx)
+    on_this_machine = sdk.is_local or urlsplit(sdk.base_url).hostname in LOOPBACK_HOSTS
+    return path.resolve() if on_this_machine else path
 
 
 def source(

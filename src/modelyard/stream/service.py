@@ -91,6 +91,8 @@ class StreamService:
             path = Path(request.path or "")
             if not path.is_absolute():
                 raise InvalidInput(f"{path} is relative: give an absolute path on the server")
+            if not path.is_dir() and not path.parent.is_dir():
+                raise InvalidInput(f"neither {path} nor the folder it would be made in exists on the server")
             config = {"path": str(path), "draw": request.draw}
         elif request.kind == "webhook":
             config = {"url": request.url}
