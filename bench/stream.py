@@ -48,6 +48,7 @@ def wait_until_finished(client: Client, project: str) -> StreamStatus:
 
 def stream_fps(client: Client, project: str, video: Path, out: Path) -> float:
     client.pipelines.set_source(project, "video", path=video)
+    out.mkdir()
     sink = client.pipelines.add_sink(project, "folder", path=out)
     client.pipelines.start(project)
     wait_until_finished(client, project)
@@ -58,6 +59,7 @@ def stream_fps(client: Client, project: str, video: Path, out: Path) -> float:
 
 def live_latency(client: Client, project: str, video: Path, out: Path, seconds: float) -> StreamStatus:
     client.pipelines.set_source(project, "video", path=video, loop=True, realtime=True)
+    out.mkdir()
     client.pipelines.add_sink(project, "folder", path=out)
     client.pipelines.start(project)
     while (status := client.pipelines.stream_status(project)).metrics is None or status.state != "running":

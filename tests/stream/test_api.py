@@ -39,6 +39,7 @@ def test_sources_sinks_and_settings_are_stored_and_listed(api: ServerProcess, pr
     assert client is not None
     status = client.pipelines.set_source(project, "folder", path=tmp_path)
     assert (status.source.kind, status.source.path, status.state) == ("folder", str(tmp_path), "stopped")
+    (tmp_path / "out").mkdir()
     folder = client.pipelines.add_sink(project, "folder", path=tmp_path / "out", draw=True)
     mqtt = client.pipelines.add_sink(project, "mqtt", host="127.0.0.1", port=1884)
     webhook = client.pipelines.add_sink(project, "webhook", url="http://127.0.0.1:9/hook")

@@ -34,6 +34,7 @@ def test_watched_folder_images_are_each_processed_once_across_a_kill_and_a_serve
     assert client is not None
     incoming, out = tmp_path / "incoming", tmp_path / "out"
     incoming.mkdir()
+    out.mkdir()
     names = _add_images(incoming, 0, 3)  # there before the start
     client.pipelines.set_source(detector.project, "folder", path=incoming)
     client.pipelines.add_sink(detector.project, "folder", path=out)

@@ -41,6 +41,7 @@ def test_a_source_faster_than_the_model_drops_the_oldest_frames_and_counts_them(
     # and the source opens it again at its end as it would a stream that broke.
     video = write_video(tmp_path / "fast.avi", 40, 320, 240)
     client.pipelines.set_source(detector.project, "camera", device=str(video))
+    (tmp_path / "out").mkdir()
     client.pipelines.add_sink(detector.project, "folder", path=tmp_path / "out")
     client.pipelines.start(detector.project)
     first = wait_for(lambda: (found := running(client, detector.project)) and found.metrics.frames_processed >= 3
@@ -69,6 +70,7 @@ def test_swapping_the_model_takes_effect_between_frames_without_losing_one(
     assert client is not None
     client.pipelines.set_source(detector.project, "http")
     out = tmp_path / "out"
+    out.mkdir()
     client.pipelines.add_sink(detector.project, "folder", path=out)
     client.pipelines.add_sink(detector.project, "live")
     client.pipelines.start(detector.project)

@@ -24,6 +24,7 @@ def test_every_video_frame_reaches_the_folder_sink_once_with_the_packages_predic
     assert client is not None
     video = write_video(tmp_path / "shapes.avi", FRAMES)
     out = tmp_path / "out"
+    out.mkdir()
     client.pipelines.set_source(detector.project, "video", path=video)
     sink = client.pipelines.add_sink(detector.project, "folder", path=out, draw=True)
     client.pipelines.start(detector.project)

@@ -91,8 +91,8 @@ class StreamService:
             path = Path(request.path or "")
             if not path.is_absolute():
                 raise InvalidInput(f"{path} is relative: give an absolute path on the server")
-            if not path.is_dir() and not path.parent.is_dir():
-                raise InvalidInput(f"neither {path} nor the folder it would be made in exists on the server")
+            if not path.is_dir():
+                raise InvalidInput(f"the folder {path} does not exist on the server: create it first")
             config = {"path": str(path), "draw": request.draw}
         elif request.kind == "webhook":
             config = {"url": request.url}
