@@ -16,6 +16,7 @@ gflops  # architectures/manifest.py
 file_size_mb  # architectures/manifest.py
 reference_metrics  # architectures/manifest.py
 deleted  # datasets/schemas.py: ItemsDeleted response
+auth_required  # auth/schemas.py: SessionRead, read by the web application
 flags  # registry/schemas.py: Runtime of a registered version
 environment  # registry/schemas.py: Runtime of a registered version
 delay  # tests/jobs/sample_jobs.py: a job parameter read by the job body through the model

@@ -20,6 +20,7 @@ from modelyard.context import AppContext
 from modelyard.db import migrate
 from modelyard.kit.limits import InputLimits, limits_in_force
 from modelyard.logging import configure_logging
+from modelyard.ui.serving import STATIC_DIR, install_ui
 
 API_PREFIX = "/api/v1"
 log = structlog.get_logger("modelyard.api")
@@ -85,12 +86,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
     from modelyard.stream.endpoints import metrics_router
 
     app.include_router(metrics_router)  # Prometheus scrapes /metrics at the root, as it expects
+    install_ui(app, settings.ui_dir or STATIC_DIR)  # last: its fallback answers any path no other route took
     return app
 
 
 def _api_router() -> APIRouter:
     from modelyard.architectures.endpoints import router as architectures
     from modelyard.auth.endpoints import router as tokens
+    from modelyard.auth.session_endpoints import router as session
     from modelyard.datasets.endpoints import router as datasets
     from modelyard.health.endpoints import router as health
     from modelyard.jobs.endpoints import router as jobs
@@ -106,7 +109,7 @@ def _api_router() -> APIRouter:
     # Routes are matched one by one in this order (about 3 us each); the registry's reads are the
     # hottest path, so its routes come first. No two domains share a first path segment.
     for domain in (registry, health, projects, datasets, models, jobs, files, architectures, stream, pipelines,
-                   deployment, tokens):  # fmt: skip
+                   deployment, tokens, session):  # fmt: skip
         router.include_router(domain)
     return router
 

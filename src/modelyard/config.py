@@ -22,6 +22,10 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; empty means SQLite at DATA_DIR/modelyard.db.",
     )
+    ui_dir: Path | None = Field(
+        default=None,
+        description="Folder of a built web application to serve at `/`; empty: the one built into the package.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     job_slots: int = Field(default=1, ge=1, le=64, description="Jobs that run at the same time.")

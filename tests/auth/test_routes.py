@@ -15,7 +15,7 @@ from modelyard.auth.dependencies import REQUIRED_SCOPE
 from modelyard.config import Settings
 from tests.auth.conftest import MakeToken, ProjectThings, World, bearer, png_bytes
 
-OPEN_PATHS = {"/api/v1/health"}
+OPEN_PATHS = {"/api/v1/health", "/api/v1/session"}
 DOCS_PATHS = {"/docs", "/redoc", "/openapi.json"}
 WRITE_METHODS = ("post", "put", "patch", "delete")
 STREAMS = {"/api/v1/jobs/{job_id}/events", "/api/v1/jobs/{job_id}/logs",
@@ -62,7 +62,7 @@ def test_every_api_route_declares_exactly_one_requirement(settings: Settings) ->
     undeclared = sorted(key for key, declared in requirements.items() if len(declared) != 1)
     assert undeclared == []
     public = sorted(path for (_, path), declared in requirements.items() if declared == [None])
-    assert public == ["/api/v1/health"]
+    assert public == ["/api/v1/health", "/api/v1/session", "/api/v1/session", "/api/v1/session"]
 
 
 def test_deleting_projects_models_files_and_managing_tokens_needs_admin(settings: Settings) -> None:

@@ -197,3 +197,11 @@ async def token_service(session: DbSession, actor: Actor, context: Context) -> T
 
 
 Tokens = Annotated[TokenService, Depends(token_service)]
+
+
+async def session_token_service(session: DbSession, context: Context) -> TokenService:
+    """Tokens for sign-in and sign-out, which run before the caller is known (no actor from a principal)."""
+    return TokenService(session, "session", on_change=context.auth.forget)
+
+
+SessionTokens = Annotated[TokenService, Depends(session_token_service)]

@@ -25,6 +25,13 @@ class Scope(StrEnum):
         return self.rank >= needed.rank
 
 
+class TokenKind(StrEnum):
+    """What made a token: `modelyard token create` or the tokens API (`api`), or a web UI sign-in (`session`)."""
+
+    API = "api"
+    SESSION = "session"
+
+
 _RANKS = {Scope.READ: 0, Scope.WRITE: 1, Scope.ADMIN: 2}
 # Jobs that reach every project's files (verify, garbage collection) are the admin's.
 ADMIN_JOB_PREFIXES = ("storage.",)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from modelyard.auth.access import Principal, ProjectAccess, Scope
+from modelyard.auth.service import SESSION_COOKIE
 from modelyard.errors import Forbidden
 
 REQUIRED_SCOPE = "required_scope"
@@ -19,7 +20,9 @@ REQUIRED_SCOPE = "required_scope"
 
 async def get_principal(request: Request) -> Principal:
     """The caller; FastAPI runs this once per request however many dependencies ask for it."""
-    principal: Principal = await request.app.state.context.auth.principal_for(request.headers.get("authorization"))
+    principal: Principal = await request.app.state.context.auth.principal_for(
+        request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE)
+    )
     request.state.principal = principal
     return principal
 

@@ -15,9 +15,9 @@ router = APIRouter(prefix="/tokens", tags=["tokens"])
 
 def token_read(token: ApiToken) -> TokenRead:
     return TokenRead(
-        id=token.id, name=token.name, user=token.user.name, scope=token.scope, project_ids=token.project_ids,
-        expires_at=token.expires_at, revoked_at=token.revoked_at, last_used_at=token.last_used_at,
-        created_at=token.created_at, created_by=token.created_by,
+        id=token.id, name=token.name, kind=token.kind, parent_id=token.parent_id, user=token.user.name,
+        scope=token.scope, project_ids=token.project_ids, expires_at=token.expires_at, revoked_at=token.revoked_at,
+        last_used_at=token.last_used_at, created_at=token.created_at, created_by=token.created_by,
     )  # fmt: skip
 
 

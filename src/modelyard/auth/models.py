@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from modelyard.auth.access import TokenKind
 from modelyard.db.base import Base, IdMixin, JSONType, UTCDateTime, utcnow
 
 
@@ -32,7 +33,14 @@ class ApiToken(IdMixin, Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     created_by: Mapped[str] = mapped_column(String(128), nullable=False, default="local")
+    # `api`: made by `modelyard token create` or the tokens API; `session`: a web UI sign-in, made from the
+    # token in `parent_id`, which it never outlives (revoking the parent ends it).
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default=TokenKind.API, server_default="api")
+    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     user: Mapped[User] = relationship(lazy="joined")
 
-    __table_args__ = (Index("ix_api_tokens_revoked_at", "revoked_at"),)
+    __table_args__ = (
+        Index("ix_api_tokens_revoked_at", "revoked_at"),
+        Index("ix_api_tokens_parent_id", "parent_id"),
+    )

@@ -53,6 +53,11 @@ class TokenRepository:
         server (until an operator creates a new one on its machine) instead of opening it to every caller."""
         return self.session.scalar(select(ApiToken.id).limit(1)) is not None
 
+    def revoke_sessions_of(self, token_id: str, at: datetime) -> None:
+        self.session.execute(
+            update(ApiToken).where(ApiToken.parent_id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=at)
+        )
+
     def mark_used(self, token_id: str, at: datetime) -> None:
         self.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modelyard.auth.access import Scope
+from modelyard.auth.access import Scope, TokenKind
 from modelyard.kit.names import Name
 
 
@@ -27,6 +27,8 @@ class TokenCreate(BaseModel):
 class TokenRead(BaseModel):
     id: str
     name: str
+    kind: TokenKind = Field(description="`api`, or `session` for a web UI sign-in made from the token `parent_id`.")
+    parent_id: str | None
     user: str
     scope: Scope
     project_ids: list[str] | None
@@ -39,3 +41,19 @@ class TokenRead(BaseModel):
 
 class TokenCreated(TokenRead):
     secret: str = Field(description="Shown this once; only its SHA-256 is stored.")
+
+
+class SessionStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=256, description="An API token (`my_...`) to sign in with.")
+
+
+class SessionRead(BaseModel):
+    """Who the web UI is signed in as, and whether it must sign in at all."""
+
+    auth_required: bool = Field(description="Whether this server asks callers for a token.")
+    user: str | None = Field(description="The signed-in user; null when signed out.")
+    scope: Scope | None
+    projects: list[str] | None = Field(description="Project ids the caller is limited to; null: every project.")
+    expires_at: datetime | None = None

@@ -27,7 +27,7 @@ import structlog
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from modelyard.auth.access import EVERY_PROJECT, LOCAL, Principal, ProjectAccess, Scope
+from modelyard.auth.access import EVERY_PROJECT, LOCAL, Principal, ProjectAccess, Scope, TokenKind
 from modelyard.auth.models import ApiToken, User
 from modelyard.auth.repository import FileOwnerRepository, TokenRepository, UserRepository, files_of_projects
 from modelyard.config import Settings
@@ -48,6 +48,9 @@ LAST_USED_INTERVAL_SECONDS = 60.0
 REMEMBERED_TOKENS = 10_000
 DURATION = re.compile(r"^(?P<amount>[1-9][0-9]{0,5})(?P<unit>[smhdw])$")
 LONGEST_LIFETIME = timedelta(days=36_500)
+# A web UI sign-in lasts this long at most (and never past its parent token's expiry).
+SESSION_LIFETIME = timedelta(hours=12)
+SESSION_COOKIE = "modelyard_session"
 TOKEN_ID = re.compile(r"^[0-9a-f]{32}$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -116,6 +119,40 @@ class TokenService:
                  projects=token.project_ids)  # fmt: skip
         return CreatedToken(token, secret)
 
+    def start_session(self, principal: Principal) -> CreatedToken:
+        """A sign-in session for the web UI, made from the token `principal` presented: same user, scope and
+        projects, ending at the latest when that token expires, revoked with it."""
+        if principal.token_id is None:
+            raise InvalidInput(
+                "only a token stored in the database can start a session; MODELYARD_API_TOKENS entries cannot: "
+                "create one with `modelyard token create NAME --scope admin`"
+            )
+        parent = self.get(principal.token_id)
+        expires_at = utcnow() + SESSION_LIFETIME
+        if parent.expires_at is not None:
+            expires_at = min(expires_at, parent.expires_at)
+        secret = new_secret()
+        session = ApiToken(
+            user=parent.user,
+            name=f"session of {parent.name}"[:128],
+            scope=parent.scope,
+            project_ids=parent.project_ids,
+            secret_sha256=secret_hash(secret),
+            expires_at=expires_at,
+            created_by=principal.user,
+            kind=TokenKind.SESSION,
+            parent_id=parent.id,
+        )
+        self.tokens.add(session)
+        log.info("auth.session.started", session=session.id, token=parent.id, user=parent.user.name)
+        return CreatedToken(session, secret)
+
+    def end_session(self, secret: str) -> None:
+        """Revoke the session whose cookie holds `secret`; nothing when it is unknown or not a session."""
+        token = self.tokens.by_secret_hash(secret_hash(secret))
+        if token is not None and token.kind == TokenKind.SESSION:
+            self.revoke(token)
+
     def all(self) -> Sequence[ApiToken]:
         return self.tokens.all()
 
@@ -129,6 +166,7 @@ class TokenService:
         """Revoke a token (idempotent: a revoked token keeps its first revocation time)."""
         if token.revoked_at is None:
             token.revoked_at = utcnow()
+            self.tokens.revoke_sessions_of(token.id, token.revoked_at)
             self.session.flush()
             run_after_commit(self.session, self.on_change)
             log.info("auth.token.revoked", token=token.id, user=token.user.name)
@@ -237,15 +275,15 @@ class Authenticator:
             self._enabled = None
 
     # -- who is calling? -----------------------------------------------------------------------
-    async def principal_for(self, authorization: str | None) -> Principal:
-        """The caller of a request from its `Authorization` header; 401 when authentication is on and the
-        header carries no valid, unexpired, unrevoked token."""
+    async def principal_for(self, authorization: str | None, session_cookie: str | None = None) -> Principal:
+        """The caller of a request from its `Authorization` header, or else the web UI's session cookie; 401
+        when authentication is on and neither carries a valid, unexpired, unrevoked token."""
         enabled = self.cached_enabled()
         if enabled is None:
             enabled = await anyio.to_thread.run_sync(self.enabled)
         if not enabled:
             return LOCAL
-        secret = _bearer_secret(authorization)
+        secret = session_cookie if authorization is None and session_cookie else _bearer_secret(authorization)
         hashed = secret_hash(secret)
         principal = self.configured.get(hashed)
         if principal is None:
@@ -263,7 +301,10 @@ class Authenticator:
 
     def _look_up(self, hashed: str) -> _Remembered:
         with transaction(self.database.read_sessions) as session:
-            token = TokenRepository(session).by_secret_hash(hashed)
+            tokens = TokenRepository(session)
+            token = tokens.by_secret_hash(hashed)
+            if token is not None and token.parent_id is not None and not _usable(tokens.get(token.parent_id)):
+                token = None  # a session ends with the token it was made from
             remembered = _Remembered(
                 principal=_principal(token) if token is not None and token.revoked_at is None else None,
                 expires_at=token.expires_at if token is not None else None,
@@ -295,6 +336,14 @@ class Authenticator:
                 return False
             self._last_used[token_id] = now
             return True
+
+
+def _usable(token: ApiToken | None) -> bool:
+    return (
+        token is not None
+        and token.revoked_at is None
+        and (token.expires_at is None or token.expires_at > utcnow())
+    )
 
 
 def _principal(token: ApiToken) -> Principal:

@@ -91,9 +91,9 @@ def list_tokens(ctx: typer.Context, json: Annotated[bool, typer.Option("--json",
     if json:
         print_json(tokens)
         return
-    columns = ("id", "name", "user", "scope", "projects", "expires", "revoked", "last used", "created")
+    columns = ("id", "name", "kind", "user", "scope", "projects", "expires", "revoked", "last used", "created")
     print_table("API tokens", columns, (
-        (t.id, t.name, t.user, t.scope, ",".join(t.project_ids) if t.project_ids else "all", t.expires_at,
+        (t.id, t.name, t.kind, t.user, t.scope, ",".join(t.project_ids) if t.project_ids else "all", t.expires_at,
          t.revoked_at, t.last_used_at, t.created_at)
         for t in tokens
     ))  # fmt: skip

@@ -1,0 +1,1 @@
+"""The web application, built from `ui/` into `static/` here and served at `/`."""
