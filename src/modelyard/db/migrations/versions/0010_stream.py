@@ -13,7 +13,7 @@ from alembic import op
 from modelyard.db.base import JSONType, UTCDateTime
 
 revision = "0010_stream"
-down_revision = "0008_ui_sessions"
+down_revision = "0009_mlflow"
 branch_labels = None
 depends_on = None
 
