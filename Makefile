@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_BIN ?= /usr/lib/postgresql/15/bin
 
-.PHONY: serve lint test install install-ml install-dev postgres clean
+.PHONY: serve lint test install install-ml install-dev postgres mosquitto clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ postgres:
 		echo "installing PostgreSQL 15 server binaries (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
 
+# Debian's MQTT broker: the stream tests start one on 127.0.0.1 to receive the MQTT sink's messages.
+mosquitto:
+	@test -x /usr/sbin/mosquitto || { \
+		echo "installing mosquitto (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; }
+
 # Linters, type checks, import contracts and dead code, configured in pyproject.toml; any finding fails the build.
 # lint-imports analyses the package found on the path, hence src first (an editable install may point elsewhere).
 lint: install-dev
@@ -48,7 +54,7 @@ lint: install-dev
 	$(BIN)/vulture
 
 # The whole test suite after the linters, every database test on SQLite and on PostgreSQL.
-test: lint postgres
+test: lint postgres mosquitto
 	$(BIN)/python -m pytest -q
 
 clean:
