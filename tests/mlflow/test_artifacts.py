@@ -16,6 +16,7 @@ from tests.mlflow.conftest import MlflowServer
 
 pytest.importorskip("mlflow")
 
+PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 MODEL_FILES = {
     "MLmodel": b"artifact_path: deployment_model\nflavors: {}\n",
     "model.bin": bytes(range(256)) * 2048,
@@ -24,13 +25,15 @@ MODEL_FILES = {
 
 
 @pytest.fixture(scope="module")
-def mlflow(mlflow_server: MlflowServer, monkeypatch_module: pytest.MonkeyPatch) -> Iterator[Any]:
+def mlflow(mlflow_server: MlflowServer, mlflow_client: Any) -> Iterator[Any]:
+    """The fluent API on the server (after `mlflow_client`, which sets the client's environment for tests)."""
     import mlflow as fluent
 
+    previous = fluent.get_tracking_uri()
     fluent.set_tracking_uri(mlflow_server.url)
     fluent.set_registry_uri(mlflow_server.url)
     yield fluent
-    fluent.set_tracking_uri(None)
+    fluent.set_tracking_uri(previous)
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +68,9 @@ def test_a_logged_folder_is_listed_with_folders_and_sizes(mlflow_client: Any, lo
 
 
 def test_a_logged_folder_downloads_with_identical_bytes(mlflow: Any, logged_run: str, tmp_path: Path) -> None:
-    downloaded = mlflow.artifacts.download_artifacts(run_id=logged_run, artifact_path="deployment_model",
-                                                     dst_path=str(tmp_path))  # fmt: skip
+    downloaded = mlflow.artifacts.download_artifacts(
+        run_id=logged_run, artifact_path="deployment_model", dst_path=str(tmp_path)
+    )
     assert _tree(Path(downloaded)) == MODEL_FILES
 
 
@@ -76,26 +80,29 @@ def test_artifacts_are_recorded_with_their_sha256_and_the_same_bytes_stored_once
     experiment_id = mlflow_client.get_run(logged_run).info.experiment_id
     with mlflow.start_run(run_name="same-bytes") as run:
         mlflow.log_artifact(str(model_folder / "model.bin"), "copy")
-    url = f"{mlflow_server.url}/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/{run.info.run_id}/artifacts/copy/model.bin"
+    url = f"{mlflow_server.url}{PROXY}/{experiment_id}/{run.info.run_id}/artifacts/copy/model.bin"
     response = httpx.get(url)
     assert response.headers["x-content-sha256"] == hashlib.sha256(MODEL_FILES["model.bin"]).hexdigest()
     blobs = [path for path in (mlflow_server.data_dir / ".blobs").rglob("*") if path.is_file()]
     assert sum(path.read_bytes() == MODEL_FILES["model.bin"] for path in blobs) == 1
 
 
-def test_a_deleted_artifact_is_no_longer_listed(mlflow: Any, mlflow_client: Any, mlflow_server: MlflowServer,
-                                                model_folder: Path) -> None:  # fmt: skip
+def test_a_deleted_artifact_is_no_longer_listed(
+    mlflow: Any, mlflow_client: Any, mlflow_server: MlflowServer, model_folder: Path
+) -> None:
     with mlflow.start_run(run_name="deleting") as run:
         mlflow.log_artifacts(str(model_folder), "doomed")
     info = run.info
-    url = f"{mlflow_server.url}/api/2.0/mlflow-artifacts/artifacts/{info.experiment_id}/{info.run_id}/artifacts/doomed/labels"
+    url = f"{mlflow_server.url}{PROXY}/{info.experiment_id}/{info.run_id}/artifacts/doomed/labels"
     assert httpx.delete(url).status_code == 200
-    assert [entry.path for entry in mlflow_client.list_artifacts(info.run_id, "doomed")] == ["doomed/MLmodel",
-                                                                                             "doomed/model.bin"]  # fmt: skip
+    assert [entry.path for entry in mlflow_client.list_artifacts(info.run_id, "doomed")] == [
+        "doomed/MLmodel",
+        "doomed/model.bin",
+    ]
 
 
 def test_a_path_outside_a_run_is_invalid_parameter_value(mlflow_server: MlflowServer) -> None:
-    response = httpx.put(f"{mlflow_server.url}/api/2.0/mlflow-artifacts/artifacts/1/run/elsewhere/x.bin", content=b"x")
+    response = httpx.put(f"{mlflow_server.url}{PROXY}/1/run/elsewhere/x.bin", content=b"x")
     assert response.status_code == 400
     assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
 
@@ -106,8 +113,9 @@ def test_a_run_folder_registers_as_a_version_and_downloads_by_alias(
     version = mlflow.register_model(f"runs:/{logged_run}/deployment_model", "colors-classifier")
     assert (version.version, version.run_id) == ("1", logged_run)
     mlflow_client.set_registered_model_alias("colors-classifier", "production", version.version)
-    downloaded = _tree(Path(mlflow.artifacts.download_artifacts("models:/colors-classifier@production",
-                                                                dst_path=str(tmp_path))))  # fmt: skip
+    downloaded = _tree(
+        Path(mlflow.artifacts.download_artifacts("models:/colors-classifier@production", dst_path=str(tmp_path)))
+    )
     assert downloaded.pop("registered_model_meta").startswith(b"model_name: colors-classifier")  # the client's note
     assert downloaded == MODEL_FILES
     with mlflow_server.sdk() as sdk:

@@ -16,12 +16,14 @@ pytest.importorskip("mlflow")
 
 
 @pytest.fixture(scope="module")
-def mlflow(mlflow_server: MlflowServer, monkeypatch_module: pytest.MonkeyPatch) -> Iterator[Any]:
+def mlflow(mlflow_server: MlflowServer, mlflow_client: Any) -> Iterator[Any]:
+    """The fluent API on the server (after `mlflow_client`, which sets the client's environment for tests)."""
     import mlflow as fluent
 
+    previous = fluent.get_tracking_uri()
     fluent.set_tracking_uri(mlflow_server.url)
     yield fluent
-    fluent.set_tracking_uri(None)
+    fluent.set_tracking_uri(previous)
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +80,14 @@ def test_search_runs_filters_on_metrics_params_and_tags_and_orders_by_a_metric(
         output_format="list",
     )
     assert _names(found) == ["c", "b"]
-    assert _names(mlflow.search_runs(experiment_names=["search"], filter_string="attributes.run_name IN ('a', 'c')",
-                                     order_by=["attributes.run_name DESC"], output_format="list")) == ["c", "a"]  # fmt: skip
+    assert _names(
+        mlflow.search_runs(
+            experiment_names=["search"],
+            filter_string="attributes.run_name IN ('a', 'c')",
+            order_by=["attributes.run_name DESC"],
+            output_format="list",
+        )
+    ) == ["c", "a"]
 
 
 def test_search_runs_pages_with_keyset_tokens(mlflow_client: Any, three_runs: list[str]) -> None:
@@ -87,14 +95,16 @@ def test_search_runs_pages_with_keyset_tokens(mlflow_client: Any, three_runs: li
     first = mlflow_client.search_runs([experiment_id], order_by=["metrics.accuracy DESC"], max_results=2)
     assert _names(first) == ["b", "c"]
     assert first.token
-    second = mlflow_client.search_runs([experiment_id], order_by=["metrics.accuracy DESC"], max_results=2,
-                                       page_token=first.token)  # fmt: skip
+    second = mlflow_client.search_runs(
+        [experiment_id], order_by=["metrics.accuracy DESC"], max_results=2, page_token=first.token
+    )
     assert _names(second) == ["a"]
     assert not second.token
 
 
-def test_an_unsupported_filter_clause_is_invalid_parameter_value_naming_it(mlflow_client: Any, three_runs: list[str]
-                                                                           ) -> None:  # fmt: skip
+def test_an_unsupported_filter_clause_is_invalid_parameter_value_naming_it(
+    mlflow_client: Any, three_runs: list[str]
+) -> None:
     from mlflow.exceptions import MlflowException
 
     experiment_id = mlflow_client.get_run(three_runs[0]).info.experiment_id
@@ -136,7 +146,10 @@ def test_experiments_are_created_renamed_deleted_and_restored(mlflow_client: Any
     mlflow_client.rename_experiment(experiment_id, "renamed")
     experiment = mlflow_client.get_experiment_by_name("renamed")
     assert (experiment.experiment_id, experiment.tags, experiment.artifact_location) == (
-        experiment_id, {"owner": "ana"}, f"mlflow-artifacts:/{experiment_id}")  # fmt: skip
+        experiment_id,
+        {"owner": "ana"},
+        f"mlflow-artifacts:/{experiment_id}",
+    )
     mlflow_client.delete_experiment(experiment_id)
     assert mlflow_client.get_experiment(experiment_id).lifecycle_stage == "deleted"
     assert "renamed" not in [found.name for found in mlflow_client.search_experiments()]
@@ -153,16 +166,21 @@ def test_a_missing_run_is_resource_does_not_exist(mlflow_client: Any) -> None:
 
 
 # -- a modelyard project as an experiment ------------------------------------------------------
-def test_a_project_is_an_experiment_and_its_training_revision_a_run(mlflow_client: Any,
-                                                                    project_run: TrainedRevision) -> None:  # fmt: skip
+def test_a_project_is_an_experiment_and_its_training_revision_a_run(
+    mlflow_client: Any, project_run: TrainedRevision
+) -> None:
     experiment = mlflow_client.get_experiment_by_name(project_run.project_name)
     assert experiment.experiment_id == project_run.project_id
     runs = mlflow_client.search_runs([experiment.experiment_id], filter_string="metrics.accuracy > 0.8")
     assert [run.info.run_id for run in runs] == [project_run.revision_id]
     run = runs[0]
     assert (run.info.run_name, run.info.status, run.info.user_id) == ("first training", "FINISHED", "trainer")
-    assert run.data.params == {"epochs": "3", "learning_rate": "0.01", "batch_size": "4",
-                               "augmentations.horizontal_flip": "true"}  # fmt: skip
+    assert run.data.params == {
+        "epochs": "3",
+        "learning_rate": "0.01",
+        "batch_size": "4",
+        "augmentations.horizontal_flip": "true",
+    }
     assert run.data.metrics["accuracy"] == 0.875
     assert run.data.metrics["best_accuracy"] == 0.875
     assert run.data.tags["modelyard.architecture"] == "mobilenet_v3_small"
@@ -179,16 +197,29 @@ def test_a_training_revision_shows_per_epoch_metrics_with_steps_and_its_files(
     assert Path(downloaded).read_bytes() == WEIGHTS
 
 
-def test_writing_to_a_project_or_its_revision_is_refused_as_read_only(mlflow_client: Any,
-                                                                      project_run: TrainedRevision) -> None:  # fmt: skip
+def test_writing_to_a_project_or_its_revision_is_refused_as_read_only(
+    mlflow_client: Any, project_run: TrainedRevision
+) -> None:
     from mlflow.exceptions import MlflowException
 
-    for write in (lambda: mlflow_client.log_metric(project_run.revision_id, "accuracy", 1.0),
-                  lambda: mlflow_client.set_tag(project_run.revision_id, "team", "x"),
-                  lambda: mlflow_client.create_run(project_run.project_id),
-                  lambda: mlflow_client.delete_experiment(project_run.project_id)):  # fmt: skip
+    for write in (
+        lambda: mlflow_client.log_metric(project_run.revision_id, "accuracy", 1.0),
+        lambda: mlflow_client.set_tag(project_run.revision_id, "team", "x"),
+        lambda: mlflow_client.create_run(project_run.project_id),
+        lambda: mlflow_client.delete_experiment(project_run.project_id),
+    ):
         with pytest.raises(MlflowException) as raised:
             write()
         assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
         assert "read-only" in raised.value.message
     assert mlflow_client.get_run(project_run.revision_id).data.metrics["accuracy"] == 0.875
+
+
+def test_a_key_over_the_limit_is_invalid_parameter_value_naming_the_limit(mlflow_client: Any,
+                                                                          three_runs: list[str]) -> None:  # fmt: skip
+    from mlflow.exceptions import MlflowException
+
+    with pytest.raises(MlflowException) as raised:
+        mlflow_client.log_param(three_runs[0], "k" * 300, "v")
+    assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "key has 300 characters; the limit is" in raised.value.message

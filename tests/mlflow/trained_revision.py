@@ -46,13 +46,25 @@ def trained_revision(url: str, data_dir: Path, folder: Path) -> TrainedRevision:
     try:
         with transaction(context.db.sessions) as session:
             revision = ModelRevision(
-                project_id=project_id, number=1, name="first training", architecture_id="mobilenet_v3_small",
-                task_type="multiclass_classification", status="succeeded", base="pretrained",
-                dataset_revision_id=dataset_revision.id, configuration=HYPERPARAMETERS, labels=[],
-                metric_name="accuracy", best_metric=0.875, best_epoch=3, epochs_trained=3,
-                weights_status="available", started_at=started, finished_at=started + timedelta(seconds=4),
+                project_id=project_id,
+                number=1,
+                name="first training",
+                architecture_id="mobilenet_v3_small",
+                task_type="multiclass_classification",
+                status="succeeded",
+                base="pretrained",
+                dataset_revision_id=dataset_revision.id,
+                configuration=HYPERPARAMETERS,
+                labels=[],
+                metric_name="accuracy",
+                best_metric=0.875,
+                best_epoch=3,
+                epochs_trained=3,
+                weights_status="available",
+                started_at=started,
+                finished_at=started + timedelta(seconds=4),
                 created_by="trainer",
-            )  # fmt: skip
+            )
             session.add(revision)
             session.flush()
             files = FileService(session, context.store)

@@ -47,8 +47,10 @@ def mlflow_download_artifact(artifact_path: str, artifacts: Artifacts) -> Stream
 
 
 @router.put("/artifacts/{artifact_path:path}", dependencies=[Requires.write])
-async def mlflow_upload_artifact(artifact_path: str, request: Request, artifacts: Artifacts,
-                                 context: Context) -> JSONResponse:  # fmt: skip
+async def mlflow_upload_artifact(
+    artifact_path: str, request: Request, artifacts: Artifacts, context: Context
+) -> JSONResponse:
+    artifacts.check_upload_path(artifact_path)
     limit = context.settings.max_upload_bytes
     scratch = context.store.new_unit()
     try:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelyard.auth.access import ProjectAccess
-from modelyard.errors import InvalidInput, NotFound
+from modelyard.errors import InvalidInput
 from modelyard.kit.pagination import split_page
 from modelyard.mlflow.tracking_views import ACTIVE, ExperimentView, MetricValue, RunView, millis
 from modelyard.projects.models import Project
@@ -26,8 +26,12 @@ from modelyard.revisions.states import RevisionStatus
 from modelyard.storage.models import StoredFile
 from modelyard.storage.service import FileService
 
-RUN_STATUS = {RevisionStatus.RUNNING: "RUNNING", RevisionStatus.SUCCEEDED: "FINISHED",
-              RevisionStatus.FAILED: "FAILED", RevisionStatus.CANCELLED: "KILLED"}  # fmt: skip
+RUN_STATUS = {
+    RevisionStatus.RUNNING: "RUNNING",
+    RevisionStatus.SUCCEEDED: "FINISHED",
+    RevisionStatus.FAILED: "FAILED",
+    RevisionStatus.CANCELLED: "KILLED",
+}
 EPOCH_FIGURES = {"train_loss": "train_loss", "learning_rate": "learning_rate", "seconds": "epoch_seconds"}
 FILES_PAGE = 1000
 
@@ -42,7 +46,14 @@ def read_only(what: str) -> InvalidInput:
 
 def is_project_id(experiment_id: str) -> bool:
     """Experiments created through MLflow have numbers for ids; projects have 32 hexadecimal characters."""
-    return not experiment_id.isdigit()
+    return experiment_number(experiment_id) is None
+
+
+def experiment_number(experiment_id: str) -> int | None:
+    """The number of an experiment created through MLflow (ASCII digits, 64 bits), or None."""
+    if experiment_id.isascii() and experiment_id.isdigit() and len(experiment_id) < 19:
+        return int(experiment_id)
+    return None
 
 
 class ProjectRuns:
@@ -72,8 +83,9 @@ class ProjectRuns:
         tags = {"modelyard.task_type": project.task_type, "modelyard.project": project.name}
         if project.description:
             tags["mlflow.note.content"] = project.description
-        return ExperimentView(project.id, project.name, ACTIVE, millis(project.created_at) or 0,
-                              millis(project.updated_at) or 0, tags)  # fmt: skip
+        return ExperimentView(
+            project.id, project.name, ACTIVE, millis(project.created_at) or 0, millis(project.updated_at) or 0, tags
+        )
 
     # -- runs --------------------------------------------------------------------------------
     def revision(self, run_id: str) -> ModelRevision | None:
@@ -97,11 +109,18 @@ class ProjectRuns:
                 f"best_{revision.metric_name}", revision.best_metric, millis(revision.finished_at) or start, best_step
             )
         return RunView(
-            run_id=revision.id, experiment_id=revision.project_id, run_name=revision.name,
-            status=RUN_STATUS.get(RevisionStatus(revision.status), "FAILED"), user_id=revision.created_by,
-            start_time=start, end_time=millis(revision.finished_at), lifecycle_stage=ACTIVE,
-            params=dict(flatten(revision.configuration)), tags=self._tags(revision), metrics=latest,
-        )  # fmt: skip
+            run_id=revision.id,
+            experiment_id=revision.project_id,
+            run_name=revision.name,
+            status=RUN_STATUS.get(RevisionStatus(revision.status), "FAILED"),
+            user_id=revision.created_by,
+            start_time=start,
+            end_time=millis(revision.finished_at),
+            lifecycle_stage=ACTIVE,
+            params=dict(flatten(revision.configuration)),
+            tags=self._tags(revision),
+            metrics=latest,
+        )
 
     def _tags(self, revision: ModelRevision) -> dict[str, str]:
         tags = {
@@ -136,8 +155,11 @@ class ProjectRuns:
             figures = {name: epoch.get(field) for field, name in EPOCH_FIGURES.items()}
             figures[str(epoch["metric_name"])] = epoch.get("metric_value")
             figures.update(epoch.get("details") or {})
-            metrics.extend(MetricValue(key, float(value), timestamp, step) for key, value in figures.items()
-                           if isinstance(value, int | float))  # fmt: skip
+            metrics.extend(
+                MetricValue(key, float(value), timestamp, step)
+                for key, value in figures.items()
+                if isinstance(value, int | float)
+            )
         return metrics
 
     def metric_history(self, revision: ModelRevision, key: str) -> list[MetricValue]:
@@ -159,13 +181,6 @@ class ProjectRuns:
                 yield record.key[len(prefix) :], record
             if cursor is None:
                 return
-
-
-def require_project_run(runs: ProjectRuns, run_id: str) -> ModelRevision:
-    revision = runs.revision(run_id)
-    if revision is None:
-        raise NotFound(f"run {run_id!r} does not exist")
-    return revision
 
 
 def flatten(document: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:

@@ -96,14 +96,18 @@ def parse_proxy_path(path: str) -> ProxyPath | None:
 
 
 class RunArtifacts:
-    def __init__(self, session: Session, files: FileService, actor: str,
-                 access: ProjectAccess = EVERY_PROJECT) -> None:  # fmt: skip
+    def __init__(self, session: Session, files: FileService, actor: str, access: ProjectAccess = EVERY_PROJECT) -> None:
         self.session = session
         self.files = files
         self.actor = actor
         self.access = access
         self.repository = TrackingRepository(session)
         self.projects = ProjectRuns(session, files, access)
+
+    def check_upload_path(self, path: str) -> None:
+        """Refuse a path no upload may use before any byte is read (it is checked against the run later)."""
+        self._refuse_registry_path(path)
+        self._file_path(path)
 
     def upload(self, path: str, source: Path) -> MlflowArtifact:
         """Store `source` (a file this call takes over) as the artifact at `path`, replacing one there."""
@@ -118,8 +122,14 @@ class RunArtifacts:
         record = self.files.save(key, source, actor=self.actor, move=True)
         artifact = self.repository.artifact(run.id, located.inner)
         if artifact is None:
-            artifact = MlflowArtifact(run_id=run.id, path=located.inner, file_key=key, size=record.size,
-                                      sha256=record.sha256, created_by=self.actor)  # fmt: skip
+            artifact = MlflowArtifact(
+                run_id=run.id,
+                path=located.inner,
+                file_key=key,
+                size=record.size,
+                sha256=record.sha256,
+                created_by=self.actor,
+            )
             self.repository.add(artifact)
         else:
             artifact.size, artifact.sha256, artifact.created_by = record.size, record.sha256, self.actor
@@ -243,8 +253,9 @@ def _below(inner: str, pairs: Iterable[tuple[str, StoredFile]]) -> list[RunFile]
     return sorted(found, key=lambda file: file.path)
 
 
-def files_under(session: Session, files: FileService, run_id: str, path: str,
-                access: ProjectAccess = EVERY_PROJECT) -> list[RunFile]:  # fmt: skip
+def files_under(
+    session: Session, files: FileService, run_id: str, path: str, access: ProjectAccess = EVERY_PROJECT
+) -> list[RunFile]:
     """The stored files of a run (created through MLflow, or a training revision) at or under `path` inside its
     artifacts, each with its path relative to `path` (a file asked for by its own path comes back as its name).
     NotFound when the run does not exist or holds nothing there."""
@@ -264,8 +275,9 @@ def files_under(session: Session, files: FileService, run_id: str, path: str,
     return [RunFile(file.path or name, file.record) for file in found]
 
 
-def run_source_files(session: Session, files: FileService, uri: str,
-                     access: ProjectAccess = EVERY_PROJECT) -> list[RunFile] | None:  # fmt: skip
+def run_source_files(
+    session: Session, files: FileService, uri: str, access: ProjectAccess = EVERY_PROJECT
+) -> list[RunFile] | None:
     """The files a model version's source names when it is a run's artifacts: `runs:/RUN_ID/PATH` or
     `mlflow-artifacts:/EXPERIMENT_ID/RUN_ID/artifacts/PATH` (what MLflow's client sends for a `runs:/` URI);
     None for any other URI."""

@@ -79,8 +79,9 @@ def mlflow_get_experiment_by_name(
 
 @router.post("/experiments/search", dependencies=[Requires.read])
 def mlflow_search_experiments(body: SearchExperiments, service: Tracking) -> JSONResponse:
-    found, token = service.search_experiments(parse_filter(body.filter), parse_order_by(body.order_by),
-                                              body.view_type, body.max_results, body.page_token)  # fmt: skip
+    found, token = service.search_experiments(
+        parse_filter(body.filter), parse_order_by(body.order_by), body.view_type, body.max_results, body.page_token
+    )
     content: dict[str, Any] = {"experiments": [experiment.to_json() for experiment in found]}
     if token:
         content["next_page_token"] = token
@@ -114,8 +115,9 @@ def mlflow_set_experiment_tag(body: SetExperimentTag, service: Tracking) -> JSON
 # -- runs --------------------------------------------------------------------------------------
 @router.post("/runs/create", dependencies=[Requires.write])
 def mlflow_create_run(body: CreateRun, service: Tracking) -> JSONResponse:
-    run = service.create_run(body.experiment_id, body.run_name, body.user_id, body.start_time,
-                             {tag.key: tag.value for tag in body.tags})  # fmt: skip
+    run = service.create_run(
+        body.experiment_id, body.run_name, body.user_id, body.start_time, {tag.key: tag.value for tag in body.tags}
+    )
     return answer({"run": run.to_json()})
 
 
@@ -188,8 +190,14 @@ def mlflow_log_inputs() -> JSONResponse:
 
 @router.post("/runs/search", dependencies=[Requires.read])
 def mlflow_search_runs(body: SearchRuns, service: Tracking) -> JSONResponse:
-    runs, token = service.search_runs(body.experiment_ids, parse_filter(body.filter), parse_order_by(body.order_by),
-                                      body.run_view_type, body.max_results, body.page_token)  # fmt: skip
+    runs, token = service.search_runs(
+        body.experiment_ids,
+        parse_filter(body.filter),
+        parse_order_by(body.order_by),
+        body.run_view_type,
+        body.max_results,
+        body.page_token,
+    )
     content: dict[str, Any] = {"runs": [run.to_json() for run in runs]}
     if token:
         content["next_page_token"] = token

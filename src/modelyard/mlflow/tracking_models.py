@@ -48,15 +48,13 @@ class MlflowRun(Base):
     __tablename__ = "mlflow_runs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    experiment_id: Mapped[int] = mapped_column(ForeignKey("mlflow_experiments.id", ondelete="CASCADE"),
-                                               nullable=False)  # fmt: skip
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("mlflow_experiments.id", ondelete="CASCADE"), nullable=False)
     name: Mapped[str] = mapped_column(String(256), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     user_id: Mapped[str] = mapped_column(String(256), nullable=False)
     start_time: Mapped[int] = mapped_column(BigInteger, nullable=False)
     end_time: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     lifecycle_stage: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     created_by: Mapped[str] = mapped_column(String(128), nullable=False, default="local")
 

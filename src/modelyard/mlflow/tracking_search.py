@@ -33,8 +33,14 @@ from modelyard.mlflow.tracking_views import ExperimentView, RunView
 
 T = TypeVar("T")
 STRING_OPERATORS = frozenset({Operator.EQUAL, Operator.NOT_EQUAL}) | PATTERN_OPERATORS | SET_OPERATORS
-RUN_TEXT_ATTRIBUTES = {"run_name": "run_name", "name": "run_name", "status": "status", "user_id": "user_id",
-                       "run_id": "run_id", "artifact_uri": "artifact_uri"}  # fmt: skip
+RUN_TEXT_ATTRIBUTES = {
+    "run_name": "run_name",
+    "name": "run_name",
+    "status": "status",
+    "user_id": "user_id",
+    "run_id": "run_id",
+    "artifact_uri": "artifact_uri",
+}
 RUN_TIME_ATTRIBUTES = {"start_time": "start_time", "created": "start_time", "end_time": "end_time"}
 EXPERIMENT_TEXT_ATTRIBUTES = {"name": "name", "experiment_id": "experiment_id"}
 EXPERIMENT_TIME_ATTRIBUTES = {"creation_time": "creation_time", "last_update_time": "last_update_time"}
@@ -86,13 +92,16 @@ def _attribute(comparison: Comparison, text: dict[str, str], times: dict[str, st
 
 # -- evaluating -------------------------------------------------------------------------------
 def run_matches(run: RunView, parsed: Filter) -> bool:
-    return all(_holds(comparison, _run_value(run, comparison.entity, comparison.key)) for comparison in
-               parsed.comparisons)  # fmt: skip
+    return all(
+        _holds(comparison, _run_value(run, comparison.entity, comparison.key)) for comparison in parsed.comparisons
+    )
 
 
 def experiment_matches(experiment: ExperimentView, parsed: Filter) -> bool:
-    return all(_holds(comparison, _experiment_value(experiment, comparison.entity, comparison.key))
-               for comparison in parsed.comparisons)  # fmt: skip
+    return all(
+        _holds(comparison, _experiment_value(experiment, comparison.entity, comparison.key))
+        for comparison in parsed.comparisons
+    )
 
 
 def _run_value(run: RunView, entity: Entity, key: str) -> str | float | None:
@@ -187,8 +196,9 @@ def run_order(keys: Sequence[OrderKey]) -> SortOrder:
     """MLflow's order: the keys asked for, then the newest start first, then the run id."""
     for key in keys:
         if key.entity == Entity.ATTRIBUTE and key.key not in {*RUN_TEXT_ATTRIBUTES, *RUN_TIME_ATTRIBUTES}:
-            raise unsupported_order(key, f"runs sort by start_time, end_time, run_name, status, user_id, run_id, "
-                                         "metrics, params or tags")  # fmt: skip
+            raise unsupported_order(
+                key, "runs sort by start_time, end_time, run_name, status, user_id, run_id, metrics, params or tags"
+            )
         if key.entity == Entity.DATASET:
             raise unsupported_order(key, "runs do not sort by datasets")
     chosen = [*keys, OrderKey(Entity.ATTRIBUTE, "start_time", False, "start_time DESC")]
@@ -215,8 +225,9 @@ def _sortable(value: SortValue) -> SortValue:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def page_of(rows: Sequence[T], order: SortOrder, limit: int, token: str | None,
-            query: str) -> tuple[list[T], str | None]:  # fmt: skip
+def page_of(
+    rows: Sequence[T], order: SortOrder, limit: int, token: str | None, query: str
+) -> tuple[list[T], str | None]:
     """The rows after the token's place in `order`, at most `limit`, and the token of the next page (None
     when this page is the last); `query` fingerprints the search, so a token continues only its own."""
     compare = functools.cmp_to_key(order.compare)

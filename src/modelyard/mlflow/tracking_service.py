@@ -17,19 +17,17 @@ from modelyard.auth.access import EVERY_PROJECT, ProjectAccess
 from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.kit.limits import count_within_limit
-from modelyard.mlflow.filters import Filter, OrderKey
+from modelyard.mlflow.filters import Entity, Filter, OrderKey
 from modelyard.mlflow.pages import query_fingerprint
-from modelyard.mlflow.project_runs import ProjectRuns, is_project_id, read_only
+from modelyard.mlflow.project_runs import ProjectRuns, experiment_number, is_project_id, read_only
 from modelyard.mlflow.tracking_models import (
     MlflowExperiment,
     MlflowExperimentTag,
-    MlflowLatestMetric,
-    MlflowMetric,
     MlflowParam,
     MlflowRun,
     MlflowRunTag,
 )
-from modelyard.mlflow.tracking_repository import TrackingRepository
+from modelyard.mlflow.tracking_repository import RunScope, TrackingRepository
 from modelyard.mlflow.tracking_search import (
     check_experiment_filter,
     check_run_filter,
@@ -62,8 +60,7 @@ def now_millis() -> int:
 
 
 class TrackingService:
-    def __init__(self, session: Session, files: FileService, actor: str,
-                 access: ProjectAccess = EVERY_PROJECT) -> None:  # fmt: skip
+    def __init__(self, session: Session, files: FileService, actor: str, access: ProjectAccess = EVERY_PROJECT) -> None:
         self.session = session
         self.actor = actor
         self.access = access
@@ -76,11 +73,13 @@ class TrackingService:
             raise Conflict(f"experiment {name!r} already exists")
         count_within_limit(len(tags), "the experiment", "tags", "max_tags")
         now = utcnow()
-        experiment = MlflowExperiment(name=name, lifecycle_stage=ACTIVE, created_at=now, updated_at=now,
-                                      created_by=self.actor)  # fmt: skip
+        experiment = MlflowExperiment(
+            name=name, lifecycle_stage=ACTIVE, created_at=now, updated_at=now, created_by=self.actor
+        )
         self.repository.add(experiment)
-        self.repository.add_all(MlflowExperimentTag(experiment_id=experiment.id, key=key, value=value)
-                                for key, value in tags.items())  # fmt: skip
+        self.repository.add_all(
+            MlflowExperimentTag(experiment_id=experiment.id, key=key, value=value) for key, value in tags.items()
+        )
         log.info("mlflow.experiment.created", experiment=experiment.id, name=name)
         return str(experiment.id)
 
@@ -101,8 +100,9 @@ class TrackingService:
             raise NotFound(f"experiment {name!r} does not exist")
         return self._view(stored)
 
-    def search_experiments(self, parsed: Filter, order: Sequence[OrderKey], view_type: str, limit: int,
-                           token: str | None) -> tuple[list[ExperimentView], str | None]:  # fmt: skip
+    def search_experiments(
+        self, parsed: Filter, order: Sequence[OrderKey], view_type: str, limit: int, token: str | None
+    ) -> tuple[list[ExperimentView], str | None]:
         check_experiment_filter(parsed)
         sorting = experiment_order(order)
         stages = _stages(view_type)
@@ -116,8 +116,9 @@ class TrackingService:
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         experiment = self._writable_experiment(experiment_id)
-        if experiment.name != new_name and (self.repository.experiment_by_name(new_name)
-                                            or self.projects.projects.get_by_name(new_name)):  # fmt: skip
+        if experiment.name != new_name and (
+            self.repository.experiment_by_name(new_name) or self.projects.projects.get_by_name(new_name)
+        ):
             raise Conflict(f"experiment {new_name!r} already exists")
         experiment.name, experiment.updated_at = new_name, utcnow()
         self.session.flush()
@@ -130,7 +131,6 @@ class TrackingService:
         experiment.lifecycle_stage, experiment.updated_at = stage, utcnow()
         for run in self.repository.runs_of_experiment(experiment.id):
             run.lifecycle_stage = stage
-            run.deleted_at = utcnow() if stage == DELETED else None
         self.session.flush()
         log.info("mlflow.experiment.lifecycle", experiment=experiment.id, stage=stage)
 
@@ -138,8 +138,12 @@ class TrackingService:
         experiment = self._writable_experiment(experiment_id)
         tag = self.repository.experiment_tag(experiment.id, key)
         if tag is None:
-            count_within_limit(len(self.repository.experiment_tags([experiment.id])[experiment.id]) + 1,
-                               "the experiment", "tags", "max_tags")  # fmt: skip
+            count_within_limit(
+                len(self.repository.experiment_tags([experiment.id])[experiment.id]) + 1,
+                "the experiment",
+                "tags",
+                "max_tags",
+            )
             self.repository.add(MlflowExperimentTag(experiment_id=experiment.id, key=key, value=value))
         else:
             tag.value = value
@@ -148,8 +152,9 @@ class TrackingService:
 
     def _stored_experiment(self, experiment_id: str) -> MlflowExperiment:
         experiment = None
-        if experiment_id.isdigit() and len(experiment_id) < 19 and not self.access.limited:
-            experiment = self.repository.experiment(int(experiment_id))
+        number = experiment_number(experiment_id)
+        if number is not None and not self.access.limited:
+            experiment = self.repository.experiment(number)
         if experiment is None:
             raise NotFound(f"experiment {experiment_id!r} does not exist")
         return experiment
@@ -166,20 +171,39 @@ class TrackingService:
 
     def _view(self, experiment: MlflowExperiment) -> ExperimentView:
         tags = self.repository.experiment_tags([experiment.id])[experiment.id]
-        return ExperimentView(str(experiment.id), experiment.name, experiment.lifecycle_stage,
-                              millis(experiment.created_at) or 0, millis(experiment.updated_at) or 0, tags)  # fmt: skip
+        return ExperimentView(
+            str(experiment.id),
+            experiment.name,
+            experiment.lifecycle_stage,
+            millis(experiment.created_at) or 0,
+            millis(experiment.updated_at) or 0,
+            tags,
+        )
 
     # -- runs --------------------------------------------------------------------------------
-    def create_run(self, experiment_id: str, run_name: str | None, user_id: str | None, start_time: int | None,
-                   tags: dict[str, str]) -> RunView:  # fmt: skip
+    def create_run(
+        self,
+        experiment_id: str,
+        run_name: str | None,
+        user_id: str | None,
+        start_time: int | None,
+        tags: dict[str, str],
+    ) -> RunView:
         experiment = self._writable_experiment(experiment_id)
         count_within_limit(len(tags) + 2, "the run", "tags", "max_tags")
         run_id = uuid.uuid4().hex
         name = run_name or tags.get(RUN_NAME_TAG) or f"run-{run_id[:8]}"
         user = user_id or tags.get(USER_TAG) or self.actor
-        run = MlflowRun(id=run_id, experiment_id=experiment.id, name=name, status="RUNNING", user_id=user,
-                        start_time=start_time if start_time is not None else now_millis(), lifecycle_stage=ACTIVE,
-                        created_by=self.actor)  # fmt: skip
+        run = MlflowRun(
+            id=run_id,
+            experiment_id=experiment.id,
+            name=name,
+            status="RUNNING",
+            user_id=user,
+            start_time=start_time if start_time is not None else now_millis(),
+            lifecycle_stage=ACTIVE,
+            created_by=self.actor,
+        )
         self.repository.add(run)
         tags = {**tags, RUN_NAME_TAG: name, USER_TAG: tags.get(USER_TAG, user)}
         self.repository.add_all(MlflowRunTag(run_id=run_id, key=key, value=value) for key, value in tags.items())
@@ -211,12 +235,12 @@ class TrackingService:
     def set_run_lifecycle(self, run_id: str, stage: str) -> None:
         run = self._writable_run(run_id, any_stage=True)
         run.lifecycle_stage = stage
-        run.deleted_at = utcnow() if stage == DELETED else None
         self.session.flush()
         log.info("mlflow.run.lifecycle", run=run_id, stage=stage)
 
-    def log_batch(self, run_id: str, metrics: Sequence[LoggedMetric], params: dict[str, str],
-                  tags: dict[str, str]) -> None:  # fmt: skip
+    def log_batch(
+        self, run_id: str, metrics: Sequence[LoggedMetric], params: dict[str, str], tags: dict[str, str]
+    ) -> None:
         run = self._writable_run(run_id)
         for key, value in params.items():
             self._log_param(run, key, value)
@@ -236,31 +260,47 @@ class TrackingService:
     def metric_history(self, run_id: str, key: str) -> list[MetricValue]:
         stored = self._stored_run(run_id)
         if stored is not None:
-            return [MetricValue(row.key, math.nan if row.is_nan else row.value, row.timestamp, row.step)
-                    for row in self.repository.metric_history(stored.id, key)]  # fmt: skip
+            return [
+                MetricValue(row.key, math.nan if row.is_nan else row.value, row.timestamp, row.step)
+                for row in self.repository.metric_history(stored.id, key)
+            ]
         revision = self.projects.revision(run_id)
         if revision is None:
             raise NotFound(f"run {run_id!r} does not exist")
         return self.projects.metric_history(revision, key)
 
-    def search_runs(self, experiment_ids: Sequence[str], parsed: Filter, order: Sequence[OrderKey], view_type: str,
-                    limit: int, token: str | None) -> tuple[list[RunView], str | None]:  # fmt: skip
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        parsed: Filter,
+        order: Sequence[OrderKey],
+        view_type: str,
+        limit: int,
+        token: str | None,
+    ) -> tuple[list[RunView], str | None]:
         check_run_filter(parsed)
         sorting = run_order(order)
         stages = _stages(view_type)
         stored_ids, project_ids = [], []
         for experiment_id in dict.fromkeys(experiment_ids):
-            if is_project_id(experiment_id):
+            number = experiment_number(experiment_id)
+            if number is None:
                 if self.projects.project(experiment_id) is not None:
                     project_ids.append(experiment_id)
-            elif experiment_id.isdigit() and len(experiment_id) < 19 and not self.access.limited:
-                stored_ids.append(int(experiment_id))
-        candidates = self._run_views(list(self.repository.runs(stored_ids, stages)))
+            elif not self.access.limited:
+                stored_ids.append(number)
+        # Stored runs are filtered and sorted on the few keys the search names, then read in full for the page only.
+        stored = {run.id: run for run in self.repository.runs(stored_ids, stages)}
+        scope: RunScope = self.repository.run_ids_query(stored_ids, stages) if stored else []
+        candidates = self._run_views(list(stored.values()), _keys_named(parsed, order), scope)
         if ACTIVE in stages:
             candidates += [self.projects.run(revision) for revision in self.projects.revisions(project_ids)]
         matching = [run for run in candidates if run_matches(run, parsed)]
         query = query_fingerprint("runs", sorted(set(experiment_ids)), parsed, order, view_type)
-        return page_of(matching, sorting, limit, token, query)
+        page, next_token = page_of(matching, sorting, limit, token, query)
+        complete = {view.run_id: view for view in self._run_views([stored[view.run_id] for view in page
+                                                                   if view.run_id in stored])}  # fmt: skip
+        return [complete.get(view.run_id, view) for view in page], next_token
 
     # -- run internals -----------------------------------------------------------------------
     def _stored_run(self, run_id: str) -> MlflowRun | None:
@@ -298,24 +338,18 @@ class TrackingService:
     def _log_metric(self, run: MlflowRun, metric: LoggedMetric) -> None:
         is_nan = math.isnan(metric.value)
         value = 0.0 if is_nan else metric.value
-        self.session.add(MlflowMetric(run_id=run.id, key=metric.key, value=value, is_nan=is_nan,
-                                      timestamp=metric.timestamp, step=metric.step))  # fmt: skip
-        latest = self.repository.latest_metric(run.id, metric.key)
-        if latest is None:
-            self.session.add(MlflowLatestMetric(run_id=run.id, key=metric.key, value=value, is_nan=is_nan,
-                                                timestamp=metric.timestamp, step=metric.step))  # fmt: skip
-            self.session.flush()
-        elif (metric.step, metric.timestamp, -math.inf if is_nan else value) >= (
-                latest.step, latest.timestamp, -math.inf if latest.is_nan else latest.value):  # fmt: skip
-            latest.value, latest.is_nan, latest.timestamp, latest.step = value, is_nan, metric.timestamp, metric.step
+        self.repository.add_metric(run.id, metric.key, value, is_nan, metric.timestamp, metric.step)
 
-    def _run_views(self, runs: list[MlflowRun]) -> list[RunView]:
-        ids = [run.id for run in runs]
-        params, tags, metrics = (
-            self.repository.params(ids),
-            self.repository.tags(ids),
-            self.repository.latest_metrics(ids),
-        )
+    def _run_views(
+        self, runs: list[MlflowRun], keys: dict[Entity, list[str]] | None = None, scope: RunScope | None = None
+    ) -> list[RunView]:
+        """Views of stored runs with all their params, tags and metrics, or only those of `keys`; `scope` reads
+        them with a query of the runs' ids instead of lists of ids."""
+        ids = scope if scope is not None else [run.id for run in runs]
+        keys = keys or {}
+        params = self.repository.params(ids, keys.get(Entity.PARAM))
+        tags = self.repository.tags(ids, keys.get(Entity.TAG))
+        metrics = self.repository.latest_metrics(ids, keys.get(Entity.METRIC))
         return [
             RunView(
                 run_id=run.id,
@@ -326,17 +360,26 @@ class TrackingService:
                 start_time=run.start_time,
                 end_time=run.end_time,
                 lifecycle_stage=run.lifecycle_stage,
-                params=params[run.id],
-                tags=tags[run.id],
+                params=params.get(run.id, {}),
+                tags=tags.get(run.id, {}),
                 metrics={
                     metric.key: MetricValue(
                         metric.key, math.nan if metric.is_nan else metric.value, metric.timestamp, metric.step
                     )
-                    for metric in metrics[run.id]
+                    for metric in metrics.get(run.id, [])
                 },
-            )  # fmt: skip
+            )
             for run in runs
         ]
+
+
+def _keys_named(parsed: Filter, order: Sequence[OrderKey]) -> dict[Entity, list[str]]:
+    """The metric, param and tag keys a search filters or sorts on (an empty list: none of that entity)."""
+    named: dict[Entity, list[str]] = {Entity.METRIC: [], Entity.PARAM: [], Entity.TAG: []}
+    for entity, key in [*((c.entity, c.key) for c in parsed.comparisons), *((k.entity, k.key) for k in order)]:
+        if entity in named:
+            named[entity].append(key)
+    return named
 
 
 def _stages(view_type: str) -> tuple[str, ...]:

@@ -40,8 +40,12 @@ def upgrade() -> None:
         sa.Column("experiment_id", BIG_ID, nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["experiment_id"], ["mlflow_experiments.id"], ondelete="CASCADE",
-                                name=op.f("fk_mlflow_experiment_tags_experiment_id_mlflow_experiments")),  # fmt: skip
+        sa.ForeignKeyConstraint(
+            ["experiment_id"],
+            ["mlflow_experiments.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_mlflow_experiment_tags_experiment_id_mlflow_experiments"),
+        ),
         sa.PrimaryKeyConstraint("experiment_id", "key", name=op.f("pk_mlflow_experiment_tags")),
     )
     op.create_table(
@@ -54,11 +58,14 @@ def upgrade() -> None:
         sa.Column("start_time", sa.BigInteger(), nullable=False),
         sa.Column("end_time", sa.BigInteger(), nullable=True),
         sa.Column("lifecycle_stage", sa.String(16), nullable=False),
-        sa.Column("deleted_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(128), nullable=False),
-        sa.ForeignKeyConstraint(["experiment_id"], ["mlflow_experiments.id"], ondelete="CASCADE",
-                                name=op.f("fk_mlflow_runs_experiment_id_mlflow_experiments")),  # fmt: skip
+        sa.ForeignKeyConstraint(
+            ["experiment_id"],
+            ["mlflow_experiments.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_mlflow_runs_experiment_id_mlflow_experiments"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mlflow_runs")),
     )
     op.create_index("ix_mlflow_runs_experiment_id_start_time", "mlflow_runs", ["experiment_id", "start_time"])
@@ -68,8 +75,9 @@ def upgrade() -> None:
             sa.Column("run_id", sa.String(32), nullable=False),
             sa.Column("key", sa.String(250), nullable=False),
             sa.Column("value", sa.Text(), nullable=False),
-            sa.ForeignKeyConstraint(["run_id"], ["mlflow_runs.id"], ondelete="CASCADE",
-                                    name=op.f(f"fk_{table}_run_id_mlflow_runs")),  # fmt: skip
+            sa.ForeignKeyConstraint(
+                ["run_id"], ["mlflow_runs.id"], ondelete="CASCADE", name=op.f(f"fk_{table}_run_id_mlflow_runs")
+            ),
             sa.PrimaryKeyConstraint("run_id", "key", name=op.f(f"pk_{table}")),
         )
     op.create_table(
@@ -77,8 +85,9 @@ def upgrade() -> None:
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
         sa.Column("run_id", sa.String(32), nullable=False),
         *_metric_value_columns(),
-        sa.ForeignKeyConstraint(["run_id"], ["mlflow_runs.id"], ondelete="CASCADE",
-                                name=op.f("fk_mlflow_metrics_run_id_mlflow_runs")),  # fmt: skip
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["mlflow_runs.id"], ondelete="CASCADE", name=op.f("fk_mlflow_metrics_run_id_mlflow_runs")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mlflow_metrics")),
     )
     op.create_index("ix_mlflow_metrics_run_id_key_step", "mlflow_metrics", ["run_id", "key", "step"])
@@ -86,8 +95,9 @@ def upgrade() -> None:
         "mlflow_latest_metrics",
         sa.Column("run_id", sa.String(32), nullable=False),
         *_metric_value_columns(),
-        sa.ForeignKeyConstraint(["run_id"], ["mlflow_runs.id"], ondelete="CASCADE",
-                                name=op.f("fk_mlflow_latest_metrics_run_id_mlflow_runs")),  # fmt: skip
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["mlflow_runs.id"], ondelete="CASCADE", name=op.f("fk_mlflow_latest_metrics_run_id_mlflow_runs")
+        ),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_mlflow_latest_metrics")),
     )
     op.create_index("ix_mlflow_latest_metrics_key_value", "mlflow_latest_metrics", ["key", "value"])
@@ -101,14 +111,26 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(128), nullable=False),
-        sa.ForeignKeyConstraint(["run_id"], ["mlflow_runs.id"], ondelete="CASCADE",
-                                name=op.f("fk_mlflow_artifacts_run_id_mlflow_runs")),  # fmt: skip
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["mlflow_runs.id"], ondelete="CASCADE", name=op.f("fk_mlflow_artifacts_run_id_mlflow_runs")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mlflow_artifacts")),
         sa.UniqueConstraint("run_id", "path", name=op.f("uq_mlflow_artifacts_run_id_path")),
     )
     now = datetime.now(UTC)
-    op.bulk_insert(experiments, [{"id": 0, "name": "Default", "lifecycle_stage": "active", "created_at": now,
-                                  "updated_at": now, "created_by": "local"}])  # fmt: skip
+    op.bulk_insert(
+        experiments,
+        [
+            {
+                "id": 0,
+                "name": "Default",
+                "lifecycle_stage": "active",
+                "created_at": now,
+                "updated_at": now,
+                "created_by": "local",
+            }
+        ],
+    )
 
 
 def _metric_value_columns() -> list[sa.Column[object]]:
@@ -122,6 +144,14 @@ def _metric_value_columns() -> list[sa.Column[object]]:
 
 
 def downgrade() -> None:
-    for table in ("mlflow_artifacts", "mlflow_latest_metrics", "mlflow_metrics", "mlflow_run_tags", "mlflow_params",
-                  "mlflow_runs", "mlflow_experiment_tags", "mlflow_experiments"):  # fmt: skip
+    for table in (
+        "mlflow_artifacts",
+        "mlflow_latest_metrics",
+        "mlflow_metrics",
+        "mlflow_run_tags",
+        "mlflow_params",
+        "mlflow_runs",
+        "mlflow_experiment_tags",
+        "mlflow_experiments",
+    ):
         op.drop_table(table)
