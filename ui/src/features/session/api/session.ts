@@ -1,0 +1,39 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+
+import { api, unwrap, type Schema } from "@/api";
+import { sessionKey } from "@/lib/queryKeys";
+
+export type Session = Schema<"SessionRead">;
+
+/** Who is signed in, and whether anyone has to be; answered without a session too (never 401). */
+export function useSession() {
+  return useQuery({
+    queryKey: sessionKey,
+    queryFn: () => unwrap(api.GET("/api/v1/session")),
+    staleTime: 60_000,
+  });
+}
+
+/** Exchanges a token for the session cookie; every cached answer is fetched again under the new identity. */
+export function useSignIn() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (token: string) => unwrap(api.POST("/api/v1/session", { body: { token } })),
+    onSuccess: (session) => {
+      client.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionKey[0] });
+      client.setQueryData(sessionKey, session);
+    },
+  });
+}
+
+/** Ends the session on the server and forgets everything cached for it. */
+export function useSignOut() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.DELETE("/api/v1/session")),
+    onSuccess: async () => {
+      client.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionKey[0] });
+      await client.invalidateQueries({ queryKey: sessionKey });
+    },
+  });
+}

@@ -1,0 +1,58 @@
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
+
+/** Handlers per event name; one that returns true ends the stream (the server has said its last word). */
+export type EventHandlers = Record<string, (data: unknown) => boolean | undefined>;
+
+export type StreamState = "connecting" | "open" | "closed" | "error";
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Server-Sent Events from a same-origin URL, with the session cookie (EventSource sends it on same-origin
+ * requests). `url` null means no stream. Data is parsed as JSON when it is JSON. The browser reconnects on
+ * its own after a dropped connection; a handler returning true closes the stream for good, so a stream
+ * the server ends (a finished job) is not opened again.
+ *   useEventStream(`/api/v1/jobs/${id}/logs`, { log: (line) => append(String(line)), end: () => true });
+ */
+export function useEventStream(url: string | null, handlers: EventHandlers): StreamState {
+  const [reported, setReported] = useState<{ url: string | null; state: StreamState }>({ url, state: "connecting" });
+  const latest = useRef(handlers);
+  useLayoutEffect(() => {
+    latest.current = handlers;
+  });
+  const names = Object.keys(handlers).sort().join(",");
+
+  useEffect(() => {
+    if (!url) return undefined;
+    const report = (state: StreamState) => setReported({ url, state });
+    const source = new EventSource(url);
+    source.onopen = () => report("open");
+    source.onerror = () => report(source.readyState === EventSource.CLOSED ? "error" : "connecting");
+    const listeners = names
+      .split(",")
+      .filter(Boolean)
+      .map((name) => {
+        const listener = (event: MessageEvent<string>) => {
+          if (latest.current[name]?.(parse(event.data)) === true) {
+            source.close();
+            report("closed");
+          }
+        };
+        source.addEventListener(name, listener);
+        return [name, listener] as const;
+      });
+    return () => {
+      listeners.forEach(([name, listener]) => source.removeEventListener(name, listener));
+      source.close();
+    };
+  }, [url, names]);
+
+  if (!url) return "closed";
+  return reported.url === url ? reported.state : "connecting";
+}
