@@ -2380,6 +2380,35 @@ export interface components {
             /** Variant */
             variant: string;
         };
+        /**
+         * ProjectCounts
+         * @description What a project holds, counted when it is read: also what deleting it takes away (registered models stay
+         *     in the registry).
+         */
+        ProjectCounts: {
+            /**
+             * Dataset Revisions
+             * @default 0
+             */
+            dataset_revisions: number;
+            /**
+             * Items
+             * @description Dataset items (images).
+             * @default 0
+             */
+            items: number;
+            /**
+             * Model Revisions
+             * @default 0
+             */
+            model_revisions: number;
+            /**
+             * Registered Models
+             * @description Registered models owned by the project.
+             * @default 0
+             */
+            registered_models: number;
+        };
         /** ProjectCreate */
         ProjectCreate: {
             /**
@@ -2395,6 +2424,7 @@ export interface components {
         };
         /** ProjectRead */
         ProjectRead: {
+            counts: components["schemas"]["ProjectCounts"];
             /**
              * Created At
              * Format: date-time

@@ -1,4 +1,4 @@
-import { createTheme, MantineProvider, type CSSVariablesResolver } from "@mantine/core";
+import { ColorInput, createTheme, MantineProvider, Modal, type CSSVariablesResolver } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { useState } from "react";
@@ -12,6 +12,11 @@ const theme = createTheme({
   // Darker shades than the defaults so text on light fills keeps a 4.5:1 contrast.
   primaryShade: 8,
   defaultRadius: "sm",
+  // Icon-only buttons inside Mantine's widgets get names screen readers can say.
+  components: {
+    Modal: Modal.extend({ defaultProps: { closeButtonProps: { "aria-label": "Close" } } }),
+    ColorInput: ColorInput.extend({ defaultProps: { eyeDropperButtonProps: { "aria-label": "Pick a colour from the screen" } } }),
+  },
 });
 
 // Dimmed text one shade darker than Mantine's default, for a 4.5:1 contrast on white and light grey.

@@ -6,4 +6,8 @@ export const projectsRoutes: RouteObject[] = [
     path: "projects",
     lazy: async () => ({ Component: (await import("./components/ProjectsPage")).ProjectsPage }),
   },
+  {
+    path: "projects/:project",
+    lazy: async () => ({ Component: (await import("./components/ProjectPage")).ProjectPage }),
+  },
 ];

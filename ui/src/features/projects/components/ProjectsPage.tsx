@@ -27,6 +27,9 @@ const COLUMNS: Column<Project>[] = [
   },
   { key: "task", header: "Task", render: (project) => <TaskBadge task={project.task_type} /> },
   { key: "labels", header: "Labels", render: (project) => <LabelChips labels={project.labels} max={4} /> },
+  { key: "items", header: "Items", align: "right", render: (project) => project.counts.items },
+  { key: "revisions", header: "Model revisions", align: "right", render: (project) => project.counts.model_revisions },
+  { key: "models", header: "Registered models", align: "right", render: (project) => project.counts.registered_models },
   { key: "created", header: "Created", sortKey: "created_at", render: (project) => formatDateTime(project.created_at) },
 ];
 
