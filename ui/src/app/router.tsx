@@ -1,5 +1,6 @@
 import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
 
+import { jobsRoutes } from "@/features/jobs";
 import { projectsRoutes } from "@/features/projects";
 
 import { NotFound } from "./NotFound";
@@ -11,7 +12,7 @@ import { Shell } from "./Shell";
  * Every page, by feature. A feature exports its routes (paths relative to `/`, components loaded lazily)
  * from its index.ts; add them to the list below. Paths follow lib/paths.ts.
  */
-const pages: RouteObject[] = [{ index: true, element: <Navigate to="/projects" replace /> }, ...projectsRoutes];
+const pages: RouteObject[] = [{ index: true, element: <Navigate to="/projects" replace /> }, ...projectsRoutes, ...jobsRoutes];
 
 export const router = createBrowserRouter([
   {
