@@ -30,8 +30,9 @@ def test_the_jobs_list_shows_status_type_project_and_progress_and_filters_by_sta
     page: Page, ui_server: UiServer
 ) -> None:
     jobs = ui_server.sdk.jobs
-    done = jobs.wait(jobs.submit("test.count", {"steps": 2}).id, timeout=JOB_CEILING_SECONDS)
-    failed = jobs.wait(jobs.submit("test.fail", {}, project=SEEDED_PROJECT).id, timeout=JOB_CEILING_SECONDS)
+    counting, failing = jobs.submit("test.count", {"steps": 2}), jobs.submit("test.fail", {}, project=SEEDED_PROJECT)
+    done = jobs.wait(counting.id, timeout=JOB_CEILING_SECONDS)
+    failed = jobs.wait(failing.id, timeout=JOB_CEILING_SECONDS)
     page.goto("/jobs")
     table = page.get_by_role("table", name="Jobs")
     done_row = table.get_by_role("row").filter(has=page.locator(f'a[href="/jobs/{done.id}"]'))
