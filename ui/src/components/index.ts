@@ -4,3 +4,4 @@ export { PageHeader } from "./PageHeader";
 export { ProblemAlert } from "./ProblemAlert";
 export { EmptyState, LoadingState } from "./States";
 export { JobProgress, JobStatusBadge } from "./JobStatus";
+export { EChart } from "./EChart";
