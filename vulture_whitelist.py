@@ -19,6 +19,7 @@ deleted  # datasets/schemas.py: ItemsDeleted response
 auth_required  # auth/schemas.py: SessionRead, read by the web application
 flags  # registry/schemas.py: Runtime of a registered version
 environment  # registry/schemas.py: Runtime of a registered version
+pytest_runtest_makereport  # tests/ui/conftest.py: a pytest hook, called by pytest by its name
 delay  # tests/jobs/sample_jobs.py: a job parameter read by the job body through the model
 
 # Enum members of API values, used through their string values.

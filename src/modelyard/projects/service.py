@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 from sqlalchemy.orm import Session
 
@@ -92,6 +94,10 @@ class ProjectService:
                 project_ids=self.access.project_ids,
             )
         )
+
+    def counts(self, projects: Sequence[Project]) -> dict[str, dict[str, int]]:
+        """What each project holds: items, dataset revisions, model revisions, registered models."""
+        return self.projects.counts([project.id for project in projects])
 
     def update(self, project: Project, request: ProjectUpdate) -> Project:
         if request.name is not None and request.name != project.name:

@@ -76,9 +76,11 @@ class Registry:
         metadata: dict[str, Any] | None = None,
         tags: dict[str, str] | None = None,
         labels: list[str] | None = None,
+        project: str | None = None,
     ) -> ModelRead:
+        """`project`: the owning project (name or id), counted with it and visible to tokens limited to it."""
         body = {"name": name, "description": description, "metadata": metadata or {}, "tags": tags or {},
-                "labels": labels or []}  # fmt: skip
+                "labels": labels or [], **_drop_none(project=project)}  # fmt: skip
         return self._client.send_model(ModelRead, "POST", "/registry/models", json=body)
 
     def get(self, name: str) -> ModelRead:
