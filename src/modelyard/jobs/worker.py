@@ -30,7 +30,7 @@ from modelyard.jobs.paths import job_log_path, job_work_dir
 from modelyard.jobs.registry import JobTypeRegistry
 from modelyard.jobs.repository import JobRepository
 from modelyard.kit.limits import InputLimits, limits_in_force
-from modelyard.storage.local import LocalArtifactStore
+from modelyard.storage.factory import open_store
 from modelyard.storage.owners import job_owner
 
 SETTINGS_ENV = "MODELYARD_WORKER_SETTINGS"
@@ -89,7 +89,7 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
     cancel = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: cancel.set())
     db = Database(settings)
-    store = LocalArtifactStore(settings.data_dir, owner=job_owner(job_id))
+    store = open_store(settings, owner=job_owner(job_id))
     log = _job_logger(settings, job_id)
     registry = JobTypeRegistry.for_settings(settings)
     with transaction(db.read_sessions) as session:
