@@ -81,6 +81,31 @@ class Settings(BaseSettings):
         description="Downloads this large or larger answer with a redirect to a presigned URL of the object "
         "store when the client asks for it (`?redirect=true`); smaller ones stream through the server.",
     )
+    executor: Literal["local", "ray"] = Field(
+        default="local",
+        description="Where job bodies run: `local` (a process per job on this server) or `ray` (a task per job on "
+        "the Ray cluster at RAY_ADDRESS).",
+    )
+    ray_address: str | None = Field(
+        default=None, description="Address of the Ray cluster's head (HOST:PORT) when EXECUTOR is `ray`."
+    )
+    ray_job_cpus: float = Field(default=1.0, gt=0, description="CPUs each job asks of Ray (a training job too).")
+    ray_job_memory_mb: int = Field(
+        default=2048, ge=0, description="Memory each job asks of Ray, MiB (0: no memory reservation)."
+    )
+    ray_training_gpus: float = Field(
+        default=0.0, ge=0, description="GPUs a training job asks of Ray (0: trains on CPUs); other jobs ask none."
+    )
+    ray_resources: dict[str, float] = Field(
+        default_factory=dict,
+        description="Custom Ray resources each job asks for besides CPUs, memory and GPUs (JSON), e.g. "
+        '`{"modelyard": 1}` to run jobs only on the nodes started with that resource.',
+    )
+    runner_name: str | None = Field(
+        default=None,
+        description="Name of this server among several on one database (recorded on the jobs it claims); empty: "
+        "the host name.",
+    )
     job_threads: int | None = Field(
         default=None,
         ge=1,

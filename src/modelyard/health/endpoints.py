@@ -47,6 +47,8 @@ def health(context: Context, request: Request) -> JSONResponse:
         "runner": "running" if runner and runner.alive else "stopped",
         "slots": context.settings.job_slots,
         "active": len(runner.active_job_ids) if runner else 0,
+        "executor": context.settings.executor,
+        "executor_problem": runner.executor_problem if runner else None,
         "types": context.job_types.names(),
     }
     healthy = database["status"] == "ok" and storage["status"] == "ok"

@@ -359,5 +359,5 @@ def cleanup(context: CleanupContext) -> None:
 
 JOB_TYPES = [
     JobType(TRAIN_JOB, train, "Fine-tune an architecture on a dataset revision.", TrainParams, cleanup,
-            started_by="POST /api/v1/projects/{project}/models:train (modelyard train)"),
+            started_by="POST /api/v1/projects/{project}/models:train (modelyard train)", uses_gpu=True),
 ]
