@@ -46,8 +46,15 @@ def server_env(settings: Settings, port: int) -> dict[str, str]:
 
 
 class ServerProcess:
-    def __init__(self, settings: Settings, log_path: Path, serve_options: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log_path: Path,
+        serve_options: Sequence[str] = (),
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.settings = settings
+        self.extra_env = dict(extra_env or {})
         self.serve_options = list(serve_options)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -58,7 +65,7 @@ class ServerProcess:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "modelyard", "serve", *self.serve_options],
-                env=server_env(self.settings, self.port),
+                env={**server_env(self.settings, self.port), **self.extra_env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

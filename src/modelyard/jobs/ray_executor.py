@@ -27,8 +27,7 @@ MIB = 1024**2
 
 def task_options(settings: Settings, job_type: JobType) -> dict[str, Any]:
     """What a job of `job_type` asks of the cluster: CPUs, memory, GPUs (training), custom resources."""
-    options: dict[str, Any] = {"num_cpus": settings.ray_job_cpus, "max_retries": 0, "max_calls": 1,
-                               "name": f"modelyard:{job_type.name}"}  # fmt: skip
+    options: dict[str, Any] = {"num_cpus": settings.ray_job_cpus, "name": f"modelyard:{job_type.name}"}
     if settings.ray_job_memory_mb:
         options["memory"] = settings.ray_job_memory_mb * MIB
     if job_type.uses_gpu and settings.ray_training_gpus:
@@ -103,7 +102,7 @@ class RayExecutor:
 
         self.settings = settings
         connect(settings.ray_address)
-        self._task = ray.remote(run_as_ray_task)
+        self._task = ray.remote(max_retries=0, max_calls=1)(run_as_ray_task)
 
     def start(self, job_id: str, job_type: JobType) -> RayExecution:
         options = task_options(self.settings, job_type)
