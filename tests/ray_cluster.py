@@ -72,11 +72,13 @@ class RayCluster:
         for group in (self.worker_group, self.head_group):
             if group is not None:
                 _kill_group(group)
-        # Job workers run in process groups of their own: `ray stop` finds them by name.
-        subprocess.run([str(RAY), "stop", "--force"], env=_node_env(), capture_output=True, timeout=60)
-        deadline = time.monotonic() + 10
+        # Job workers run in process groups of their own and end once their node is gone; `ray stop` finds
+        # by name any that are left.
+        deadline = time.monotonic() + 3
         while time.monotonic() < deadline and _ray_processes():
             time.sleep(0.1)
+        if _ray_processes():
+            subprocess.run([str(RAY), "stop", "--force"], env=_node_env(), capture_output=True, timeout=60)
 
 
 def _kill_group(group: int) -> None:

@@ -58,6 +58,7 @@ app.add_typer(server.db_app, name="db")
 app.add_typer(tokens.app, name="token")
 app.command("serve")(server.serve)
 app.command("health")(server.health)
+app.command("doctor")(server.doctor)
 
 
 def _version(value: bool) -> None:
