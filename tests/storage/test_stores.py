@@ -58,7 +58,7 @@ def _damage(context: AppContext, key: str, sha256: str, content: bytes) -> None:
     store = context.store
     if isinstance(store, S3ArtifactStore):
         store.client.put_object(Bucket=store.location.bucket, Key=store.blob_name(sha256), Body=content)
-        store.cache.discard(sha256)
+        store.cache.forget(key)
         return
     assert isinstance(store, LocalArtifactStore)
     path = store.path_of(key)  # a hard link to the blob: both names see the new bytes
