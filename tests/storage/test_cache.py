@@ -25,7 +25,8 @@ def _get(cache: VerifiedCache, key: str, content: bytes, fetched: list[bytes]) -
 
 
 def test_a_copy_is_named_as_its_key_and_fetched_once(tmp_path: Path) -> None:
-    cache, fetched = VerifiedCache(tmp_path / "cache", 10_000), []
+    cache = VerifiedCache(tmp_path / "cache", 10_000)
+    fetched: list[bytes] = []
     first = _get(cache, "models/r/openvino/model.xml", b"<xml/>", fetched)
     again = _get(cache, "models/r/openvino/model.xml", b"<xml/>", fetched)
     assert first == again == tmp_path / "cache" / "models/r/openvino/model.xml"
@@ -41,14 +42,16 @@ def test_bytes_that_arrive_altered_are_refused_and_not_kept(tmp_path: Path) -> N
 
 
 def test_a_copy_whose_key_now_holds_other_bytes_is_fetched_again(tmp_path: Path) -> None:
-    cache, fetched = VerifiedCache(tmp_path / "cache", 10_000), []
+    cache = VerifiedCache(tmp_path / "cache", 10_000)
+    fetched: list[bytes] = []
     _get(cache, "a/model.bin", b"version 1", fetched)
     assert _get(cache, "a/model.bin", b"version 2", fetched).read_bytes() == b"version 2"
     assert fetched == [b"version 1", b"version 2"]
 
 
 def test_the_least_recently_used_copies_go_when_the_cache_is_full(tmp_path: Path) -> None:
-    cache, fetched = VerifiedCache(tmp_path / "cache", 2_500, protect_seconds=0), []
+    cache = VerifiedCache(tmp_path / "cache", 2_500, protect_seconds=0)
+    fetched: list[bytes] = []
     _get(cache, "a", b"a" * 1000, fetched)
     _get(cache, "b", b"b" * 1000, fetched)
     _get(cache, "a", b"a" * 1000, fetched)  # used again: b is now the oldest
