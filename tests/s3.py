@@ -22,7 +22,6 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelyard.config import Settings
 from tests.waiting import START_CEILING_SECONDS
 
 if TYPE_CHECKING:
@@ -135,7 +134,3 @@ class SeaweedServer:
             self.process.wait()
         shutil.rmtree(self.root, ignore_errors=True)
 
-
-def with_s3(settings: Settings, server: SeaweedServer) -> Settings:
-    """`settings` with its files on a fresh prefix of the test server's bucket."""
-    return settings.model_copy(update=server.settings_for())

@@ -26,6 +26,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+STORAGE_SETTINGS = ("storage_url", "s3_endpoint_url", "s3_access_key_id", "s3_secret_access_key", "s3_addressing_style")
+
+
 def server_env(settings: Settings, port: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -42,6 +45,12 @@ def server_env(settings: Settings, port: int) -> dict[str, str]:
         env["MODELYARD_DATABASE_URL"] = settings.database_url
     else:
         env.pop("MODELYARD_DATABASE_URL", None)
+    for name in STORAGE_SETTINGS:  # an S3 store (tests/s3.py), or the data directory when none is set
+        value = getattr(settings, name)
+        if value:
+            env[f"MODELYARD_{name.upper()}"] = str(value)
+        else:
+            env.pop(f"MODELYARD_{name.upper()}", None)
     return env
 
 

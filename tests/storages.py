@@ -11,9 +11,18 @@ import os
 
 import pytest
 
+from modelyard.storage.base import ArtifactStore
+from modelyard.storage.local import LocalArtifactStore
+
 STORAGES = os.environ.get("MODELYARD_TEST_STORAGES", "local,s3").split(",")
 
 
 def on_every_store() -> pytest.MarkDecorator:
     """Run the test once per store of this run: the data directory and an S3 bucket."""
     return pytest.mark.parametrize("storage", STORAGES, indirect=True)
+
+
+def local(store: ArtifactStore) -> LocalArtifactStore:
+    """`store` as the data directory's store, for the tests of its layout (hard links, blobs, folders)."""
+    assert isinstance(store, LocalArtifactStore), "this test checks the data directory's layout"
+    return store

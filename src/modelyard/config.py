@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         "(http://bucket.host/key).",
     )
     s3_part_bytes: int = Field(
-        default=16 * 1024**2,
+        default=8 * 1024**2,
         ge=5 * 1024**2,
         le=5 * 1024**3,
         description="Part size of multipart uploads; memory per transfer stays near this times S3_CONCURRENCY.",

@@ -82,8 +82,8 @@ class ArtifactStore(Protocol):
         """Stream content `unit` staged (not visible under its key until published)."""
         ...
 
-    def staged_local_path(self, unit: Path, sha256: str, size: int) -> Path:
-        """A local path to content `unit` staged."""
+    def staged_local_path(self, unit: Path, key: str, sha256: str, size: int) -> Path:
+        """A local path to the bytes `unit` staged for `key`."""
         ...
 
     def finish_publication(self, staged: Path, sha256: str, keys: Sequence[str]) -> int:

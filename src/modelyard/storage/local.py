@@ -164,7 +164,7 @@ class LocalArtifactStore:
     def open_staged(self, unit: Path, sha256: str, size: int) -> Iterator[bytes]:
         return read_chunks(unit / sha256)
 
-    def staged_local_path(self, unit: Path, sha256: str, size: int) -> Path:
+    def staged_local_path(self, unit: Path, key: str, sha256: str, size: int) -> Path:
         return unit / sha256
 
     def _place(self, unit: Path, file: Path, sha256: str) -> None:

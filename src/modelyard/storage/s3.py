@@ -318,14 +318,14 @@ class S3ArtifactStore:
             body.close()
 
     def local_path(self, key: str, sha256: str, size: int) -> Path:
-        """A verified copy in the local cache (fetched in parallel ranges when it is not there)."""
+        """A verified copy in the local cache, named as the key (fetched in parallel ranges when not there)."""
+        return self.cache.get(key, sha256, size, lambda target: self._download(key, sha256, size, target))
+
+    def staged_local_path(self, unit: Path, key: str, sha256: str, size: int) -> Path:
+        return self.local_path(key, sha256, size)
+
+    def _download(self, key: str, sha256: str, size: int, target: Path) -> None:
         self.check_present(key, sha256, size)
-        return self.cache.get(sha256, size, lambda target: self._download(sha256, target))
-
-    def staged_local_path(self, unit: Path, sha256: str, size: int) -> Path:
-        return self.cache.get(sha256, size, lambda target: self._download(sha256, target))
-
-    def _download(self, sha256: str, target: Path) -> None:
         self._call(
             self.client.download_file, self.location.bucket, self.blob_name(sha256), str(target),
             Config=self._transfer_config(),
@@ -357,7 +357,6 @@ class S3ArtifactStore:
 
     def delete_blob(self, sha256: str) -> None:
         self._call(self.client.delete_object, Bucket=self.location.bucket, Key=self.blob_name(sha256))
-        self.cache.discard(sha256)
 
     def delete_object(self, name: str) -> None:
         self._call(self.client.delete_object, Bucket=self.location.bucket, Key=name)

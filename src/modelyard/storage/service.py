@@ -185,7 +185,7 @@ class FileService:
     def local_path(self, record: StoredFile) -> Path:
         unit = self._staged_unit(record)
         if unit is not None:
-            return self.store.staged_local_path(unit, record.sha256, record.size)
+            return self.store.staged_local_path(unit, record.key, record.sha256, record.size)
         return self.store.local_path(record.key, record.sha256, record.size)
 
     def download_url(self, record: StoredFile, *, file_name: str) -> str | None:
