@@ -81,9 +81,9 @@ def run_executor(executor: str, jobs: int) -> dict[str, list[float]]:
     extra = {"MODELYARD_JOB_MODULES": json.dumps(["jobs"]), "MODELYARD_EXECUTOR": executor}
     head_port = free_port()
     if executor == "ray":
-        subprocess.run([str(RAY), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={head_port}",
-                        "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
-                        f"--object-store-memory={80 * 1024**2}"], env=_env({}), check=True, capture_output=True)  # fmt: skip
+        head = [str(RAY), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={head_port}", "--num-cpus=2",
+                "--include-dashboard=false", "--disable-usage-stats", f"--object-store-memory={80 * 1024**2}"]
+        subprocess.run(head, env=_env({}), check=True, capture_output=True)
         extra.update(MODELYARD_RAY_ADDRESS=f"127.0.0.1:{head_port}", MODELYARD_RAY_JOB_MEMORY_MB="0")
     saved = dict(os.environ)
     os.environ.update(_env(extra))

@@ -125,10 +125,6 @@ class JobRunner:
         return list(self._running)
 
     @property
-    def executor_name(self) -> str:
-        return self.settings.executor
-
-    @property
     def executor_problem(self) -> str | None:
         """Why the executor cannot take jobs now (a Ray cluster out of reach); None when it can."""
         return self._executor_problem
