@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from modelyard.config import Settings
-from modelyard.sdk import ApiError, Client
+from modelyard.sdk import Client
 from tests.conftest import TEST_JOB_MODULES
 from tests.postgres import PostgresCluster
 from tests.server import ServerProcess
@@ -111,25 +111,3 @@ def test_killing_a_server_mid_job_leaves_the_job_interrupted_by_the_other(
     # The job type's cleanup ran on the server that reconciled it.
     assert (servers.settings.data_dir / "outputs" / f"{job.id}.cleaned").read_text() == "interrupted"
 
-
-def test_a_pipeline_swapped_through_one_server_is_served_by_the_other(
-    clients: dict[str, Client], servers: Servers, tmp_path: Path
-) -> None:
-    from modelyard.context import AppContext
-    from tests.pipelines.factories import make_tiny_model, served_model
-
-    context = AppContext(servers.settings)  # the shared database and store, as a third process would see them
-    try:
-        served = served_model(clients["server-a"], context, make_tiny_model(tmp_path / "tiny"), tmp_path / "served")
-    finally:
-        context.close()
-    first, second = clients["server-a"], clients["server-b"]
-    first.pipelines.enable(served.project, served.revision_id, variant="pytorch-fp32")
-    assert second.pipelines.predict(served.project, served.images[:1]).variant == "pytorch-fp32"
-    first.pipelines.enable(served.project, served.revision_id, variant="openvino-fp16")
-    # The next request to the other server already serves the new variant: it reads the pipeline row each time.
-    assert second.pipelines.predict(served.project, served.images[:1]).variant == "openvino-fp16"
-    first.pipelines.disable(served.project)
-    with pytest.raises(ApiError) as refused:
-        second.pipelines.predict(served.project, served.images[:1])
-    assert refused.value.status == 409
