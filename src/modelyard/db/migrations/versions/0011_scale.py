@@ -13,7 +13,7 @@ from alembic import op
 from modelyard.db.base import UTCDateTime
 
 revision = "0011_scale"
-down_revision = "0008_ui_sessions"
+down_revision = "0010_stream"
 branch_labels = None
 depends_on = None
 
