@@ -425,6 +425,10 @@ def make_client(settings: Settings) -> S3Client:
         retries={"max_attempts": 5, "mode": "standard"},
         max_pool_connections=max(UPLOAD_THREADS, settings.s3_concurrency) * 2,
         signature_version="s3v4",
+        # The sha256 is ours to check; botocore's own checksums would add a pass over every part (and not every
+        # S3-compatible server accepts them).
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
     )
     return boto3.client(
         "s3",
