@@ -107,6 +107,7 @@ def test_project_show_rename_delete(settings: Settings) -> None:
     modelyard(settings, "project", "create", "p", "--task", "detection", "--description", "first")
     shown = modelyard(settings, "project", "show", "p")
     assert "first" in shown.stdout and "detection" in shown.stdout
+    assert "0 item(s), 0 dataset revision(s), 0 model revision(s)" in shown.stdout
     assert json.loads(modelyard(settings, "project", "rename", "p", "q", "--json").stdout)["name"] == "q"
     assert modelyard(settings, "project", "delete", "q", "--yes").returncode == 0
     assert json.loads(modelyard(settings, "project", "list", "--json").stdout) == []

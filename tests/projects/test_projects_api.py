@@ -154,3 +154,22 @@ def test_callers_identity_comes_from_the_bearer_token(settings) -> None:  # noqa
     with Client(settings=settings, token="wrong") as stranger:
         problem = _problem(lambda: stranger.projects.list())
         assert problem["status"] == 401 and problem["code"] == "unauthorized"
+
+
+def test_projects_are_read_with_counts_of_items_revisions_and_registered_models(client: Client, tmp_path) -> None:  # noqa: ANN001
+    from tests.revisions.factories import color_image
+
+    client.projects.create("counted", "multiclass_classification", labels=["red"])
+    client.projects.create("empty", "detection")
+    images = [color_image(tmp_path / f"red-{index}.png", "red", seed=index) for index in range(3)]
+    client.datasets.upload("counted", images)
+    client.registry.create("counted-model", project="counted")
+    client.registry.create("global-model")
+
+    listed = {project.name: project.counts for project in client.projects.iterate()}
+    assert listed["counted"].model_dump() == {
+        "items": 3, "dataset_revisions": 0, "model_revisions": 0, "registered_models": 1,
+    }  # fmt: skip
+    assert listed["empty"].model_dump() == dict.fromkeys(listed["empty"].model_dump(), 0)
+    assert client.projects.get("counted").counts.items == 3
+    assert client.projects.update("counted", description="three reds").counts.registered_models == 1

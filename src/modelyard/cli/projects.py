@@ -48,11 +48,12 @@ def list_projects(
         return
     print_table(
         "projects",
-        ["name", "task", "labels", "created", "id"],
+        ["name", "task", "labels", "items", "models", "created", "id"],
         [
-            (p.name, p.task_type.value, ", ".join(label.name for label in p.labels), p.created_at, Id(p.id))
+            (p.name, p.task_type.value, ", ".join(label.name for label in p.labels), p.counts.items,
+             p.counts.model_revisions, p.created_at, Id(p.id))
             for p in projects
-        ],
+        ],  # fmt: skip
     )
 
 
@@ -91,9 +92,15 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a project with everything under it (dataset, models, files)."""
+    sdk = client(ctx)
     if not yes:
-        typer.confirm(f"Delete project {project!r} and everything under it?", abort=True)
-    client(ctx).projects.delete(project)
+        counts = sdk.projects.get(project).counts
+        typer.confirm(
+            f"Delete project {project!r} with {counts.items} item(s), {counts.dataset_revisions} dataset revision(s) "
+            f"and {counts.model_revisions} model revision(s) with their files?",
+            abort=True,
+        )
+    sdk.projects.delete(project)
     print(f"deleted project {project}")
 
 
@@ -109,6 +116,9 @@ def _show(project, json: bool) -> None:  # noqa: ANN001
             "description": project.description or "-",
             "created": f"{project.created_at:%Y-%m-%d %H:%M:%S} by {project.created_by}",
             "updated": f"{project.updated_at:%Y-%m-%d %H:%M:%S} by {project.updated_by}",
+            "holds": f"{project.counts.items} item(s), {project.counts.dataset_revisions} dataset revision(s), "
+            f"{project.counts.model_revisions} model revision(s), {project.counts.registered_models} registered "
+            "model(s)",
         }
     )
     print_table(

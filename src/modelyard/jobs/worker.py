@@ -39,7 +39,7 @@ PR_SET_PDEATHSIG = 1
 OUTCOME_ATTEMPTS = 8  # about a minute of retries with backoff
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -155,9 +155,12 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
         signal.signal(signal.SIGTERM, lambda *_: cancel.set())
 
     if outcome["status"] != "succeeded":
-        run_cleanup(job_type_name, registry, CleanupContext(
-            job_id, project_id, params, settings, db, store, reason=outcome["reason"]
-        ), log.error)
+        run_cleanup(
+            job_type_name,
+            registry,
+            CleanupContext(job_id, project_id, params, settings, db, store, reason=outcome["reason"]),
+            log.error,
+        )
     shutil.rmtree(work_dir, ignore_errors=True)
     store.release()
     _record_outcome(db, job_id, outcome, log)
@@ -228,7 +231,7 @@ def _raise_cancelled(cancel: threading.Event) -> None:
 def main() -> None:
     job_id = sys.argv[1]
     parent_pid = int(os.environ.get(PARENT_ENV, os.getppid()))
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
     sys.exit(run(job_id, settings, parent_pid))
 

@@ -10,23 +10,35 @@ from modelyard.api.deps import Projects
 from modelyard.auth.dependencies import Requires
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_page
+from modelyard.projects.models import Project
 from modelyard.projects.schemas import (
     LabelCreate,
     LabelRead,
     LabelUpdate,
+    ProjectCounts,
     ProjectCreate,
     ProjectRead,
     ProjectSort,
     ProjectUpdate,
 )
+from modelyard.projects.service import ProjectService
 from modelyard.tasks import TaskType
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
 
+def _read(service: ProjectService, projects: list[Project]) -> list[ProjectRead]:
+    """Projects as answered, each with its counts."""
+    counts = service.counts(projects)
+    return [
+        ProjectRead.model_validate(project).model_copy(update={"counts": ProjectCounts(**counts[project.id])})
+        for project in projects
+    ]
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectRead, dependencies=[Requires.write])
 def create_project(body: ProjectCreate, service: Projects) -> ProjectRead:
-    return ProjectRead.model_validate(service.create(body))
+    return _read(service, [service.create(body)])[0]
 
 
 @router.get("", response_model=Page[ProjectRead], dependencies=[Requires.read])
@@ -48,17 +60,17 @@ def list_projects(
         cursor=cursor,
     )
     items, next_cursor = split_page(rows, limit, sort)
-    return Page[ProjectRead](items=[ProjectRead.model_validate(item) for item in items], next_cursor=next_cursor)
+    return Page[ProjectRead](items=_read(service, list(items)), next_cursor=next_cursor)
 
 
 @router.get("/{project}", response_model=ProjectRead, dependencies=[Requires.read])
 def get_project(project: str, service: Projects) -> ProjectRead:
-    return ProjectRead.model_validate(service.get(project))
+    return _read(service, [service.get(project)])[0]
 
 
 @router.patch("/{project}", response_model=ProjectRead, dependencies=[Requires.write])
 def update_project(project: str, body: ProjectUpdate, service: Projects) -> ProjectRead:
-    return ProjectRead.model_validate(service.update(service.get(project), body))
+    return _read(service, [service.update(service.get(project), body)])[0]
 
 
 @router.delete("/{project}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Requires.admin])

@@ -3,11 +3,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from modelyard.datasets.models import DatasetItem, DatasetRevision
 from modelyard.kit.ids import one_by_id_prefix
 from modelyard.kit.pagination import Order, keyset_page
 from modelyard.projects.models import Label, Project
+from modelyard.registry.models import RegisteredModel
+from modelyard.revisions.models import ModelRevision
+
+# What a project holds, by the column that ties each kind of thing to its project.
+COUNTED: dict[str, InstrumentedAttribute[str] | InstrumentedAttribute[str | None]] = {
+    "items": DatasetItem.project_id,
+    "dataset_revisions": DatasetRevision.project_id,
+    "model_revisions": ModelRevision.project_id,
+    "registered_models": RegisteredModel.project_id,
+}
 
 
 class ProjectRepository:
@@ -56,6 +67,17 @@ class ProjectRepository:
         sort_column = Project.name if sort == "name" else Project.created_at
         statement = keyset_page(statement, sort_column, Project.id, order=order, limit=limit, cursor=cursor)
         return self.session.scalars(statement).all()
+
+    def counts(self, project_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """{project id: {kind: count}} for `COUNTED`'s kinds; one grouped query per kind for all the projects."""
+        found: dict[str, dict[str, int]] = {project_id: dict.fromkeys(COUNTED, 0) for project_id in project_ids}
+        if not project_ids:
+            return found
+        for kind, column in COUNTED.items():
+            statement = select(column, func.count()).where(column.in_(sorted(found))).group_by(column)
+            for project_id, count in self.session.execute(statement):
+                found[str(project_id)][kind] = count
+        return found
 
     def add(self, project: Project) -> Project:
         self.session.add(project)

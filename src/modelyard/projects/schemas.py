@@ -83,8 +83,21 @@ class ProjectUpdate(BaseModel):
     description: BoundedText | None = None
 
 
+class ProjectCounts(BaseModel):
+    """What a project holds, counted when it is read: also what deleting it takes away (registered models stay
+    in the registry)."""
+
+    # Always sent: the OpenAPI document marks the fields required in responses, though they have defaults.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    items: int = Field(default=0, description="Dataset items (images).")
+    dataset_revisions: int = 0
+    model_revisions: int = 0
+    registered_models: int = Field(default=0, description="Registered models owned by the project.")
+
+
 class ProjectRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_serialization_defaults_required=True)
 
     id: str
     name: str
@@ -95,6 +108,7 @@ class ProjectRead(BaseModel):
     updated_at: datetime
     created_by: str
     updated_by: str
+    counts: ProjectCounts = Field(default_factory=ProjectCounts)
 
 
 ProjectSort = Literal["name", "created_at"]

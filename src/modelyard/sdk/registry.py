@@ -76,9 +76,11 @@ class Registry:
         metadata: dict[str, Any] | None = None,
         tags: dict[str, str] | None = None,
         labels: list[str] | None = None,
+        project: str | None = None,
     ) -> ModelRead:
+        """`project`: the owning project (name or id), counted with it and visible to tokens limited to it."""
         body = {"name": name, "description": description, "metadata": metadata or {}, "tags": tags or {},
-                "labels": labels or []}  # fmt: skip
+                "labels": labels or [], **_drop_none(project=project)}  # fmt: skip
         return self._client.send_model(ModelRead, "POST", "/registry/models", json=body)
 
     def get(self, name: str) -> ModelRead:
@@ -365,9 +367,7 @@ class Registry:
             return _load_pytorch(paths)
         if version.framework == "openvino":
             return _load_openvino(paths, device)
-        raise ValueError(
-            f"cannot load a {version.framework} version in Python; its files are in {folder} (download())"
-        )
+        raise ValueError(f"cannot load a {version.framework} version in Python; its files are in {folder} (download())")
 
 
 def _pick(paths: list[Path], suffixes: tuple[str, ...], what: str) -> Path:

@@ -1,0 +1,32 @@
+import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
+
+import { jobsRoutes } from "@/features/jobs";
+import { projectsRoutes } from "@/features/projects";
+import { settingsRoutes } from "@/features/settings";
+
+import { NotFound } from "./NotFound";
+import { RouteError } from "./RouteError";
+import { SessionGate } from "./SessionGate";
+import { Shell } from "./Shell";
+
+/**
+ * Every page, by feature. A feature exports its routes (paths relative to `/`, components loaded lazily)
+ * from its index.ts; add them to the list below. Paths follow lib/paths.ts.
+ */
+const pages: RouteObject[] = [{ index: true, element: <Navigate to="/projects" replace /> }, ...projectsRoutes, ...jobsRoutes, ...settingsRoutes];
+
+export const router = createBrowserRouter([
+  {
+    element: (
+      <SessionGate>
+        <Shell />
+      </SessionGate>
+    ),
+    children: [
+      {
+        errorElement: <RouteError />,
+        children: [...pages, { path: "*", element: <NotFound /> }],
+      },
+    ],
+  },
+]);
