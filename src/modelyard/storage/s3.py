@@ -78,6 +78,7 @@ class S3ArtifactStore:
             raise ValueError("an S3 store needs MODELYARD_STORAGE_URL=s3://BUCKET/PREFIX")
         self.settings = settings
         self.location = BucketLocation.parse(settings.storage_url)
+        self.data_dir = settings.data_dir
         self.tmp_root = settings.data_dir / ".tmp"
         self.owner = owner or process_owner()
         self._tmp = self.tmp_root / self.owner
