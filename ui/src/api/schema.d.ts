@@ -1062,6 +1062,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/registry/models/{name}/holders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Holders
+         * @description Every alias with its version and every stage with its versions, in one answer.
+         */
+        get: operations["holders_api_v1_registry_models__name__holders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/registry/models/{name}/stages/{stage}": {
         parameters: {
             query?: never;
@@ -2040,6 +2060,22 @@ export interface components {
             latest_version: components["schemas"]["VersionRead"] | null;
             model: components["schemas"]["ModelRead"];
         };
+        /**
+         * ModelHolders
+         * @description Who held every alias and which versions were in each stage (`none` left out), now or at `at`.
+         */
+        ModelHolders: {
+            /** Aliases */
+            aliases: {
+                [key: string]: number;
+            };
+            /** At */
+            at?: string | null;
+            /** Stages */
+            stages: {
+                [key: string]: number[];
+            };
+        };
         /** ModelRead */
         ModelRead: {
             /** Archived */
@@ -2300,6 +2336,8 @@ export interface components {
             latency_ms_p50: number | null;
             /** Latency Ms P95 */
             latency_ms_p95: number | null;
+            /** Latency Ms P99 */
+            latency_ms_p99: number | null;
             /** Requests */
             requests: number;
             /**
@@ -5690,6 +5728,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_EventRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    holders_api_v1_registry_models__name__holders_get: {
+        parameters: {
+            query?: {
+                /** @description As of this time (replayed from the history). */
+                at?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelHolders"];
                 };
             };
             /** @description Validation Error */
