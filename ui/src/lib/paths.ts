@@ -15,5 +15,7 @@ export const paths = {
   job: (jobId: string) => `/jobs/${segment(jobId)}`,
   registry: () => "/registry",
   registeredModel: (name: string) => `/registry/${segment(name)}`,
+  registeredVersion: (name: string, number: number) => `/registry/${segment(name)}/versions/${number}`,
+  registryHistory: (name: string) => `/registry/${segment(name)}/history`,
   settings: () => "/settings",
 };
