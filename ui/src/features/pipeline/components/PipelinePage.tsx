@@ -48,7 +48,7 @@ function Serving({ project, status }: { project: string; status: PipelineStatus 
     <Stack gap="sm">
       <Text size="sm" data-testid="pipeline-state">
         Serving{" "}
-        <Anchor component={Link} to={paths.revision(project, status.revision_id!)}>
+        <Anchor underline="always" component={Link} to={paths.revision(project, status.revision_id!)}>
           {status.revision_name || `revision ${status.revision_number}`}
         </Anchor>{" "}
         with <b>{status.variant}</b> at confidence ≥ {status.confidence_threshold} · enabled {formatDateTime(status.enabled_at)} by{" "}

@@ -112,14 +112,14 @@ export function AliasMover({ model, aliases, version }: AliasMoverProps) {
       {move.isSuccess && (
         <Text size="sm" c="green" role="status">
           @{move.variables.alias} now points at{" "}
-          <Anchor component={Link} to={paths.registeredVersion(model, move.data.number)}>
+          <Anchor underline="always" component={Link} to={paths.registeredVersion(model, move.data.number)}>
             version {move.data.number}
           </Anchor>
           .
         </Text>
       )}
       {move.isError && diff && pending ? (
-        <Alert color="orange" title="The labels differ" role="alert" data-testid="label-map-warning">
+        <Alert color="red" title="The labels differ" role="alert" data-testid="label-map-warning">
           <Stack gap="xs">
             <Text size="sm">
               Version {pending.version} has a different label map than the version holding @{pending.alias}. Whoever
@@ -127,7 +127,7 @@ export function AliasMover({ model, aliases, version }: AliasMoverProps) {
             </Text>
             <DiffTable diff={diff} />
             <Group gap="xs">
-              <Button color="orange" onClick={() => submit(true)} loading={move.isPending}>
+              <Button color="red" onClick={() => submit(true)} loading={move.isPending}>
                 Move anyway
               </Button>
               <Button variant="default" onClick={() => move.reset()}>

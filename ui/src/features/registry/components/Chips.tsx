@@ -28,11 +28,12 @@ export function NameChips({ names, testId }: { names: string[]; testId: string }
   );
 }
 
-const STAGE_COLORS: Record<string, string> = { production: "green", staging: "yellow", archived: "gray", none: "gray" };
+// Dark fills: white text on them keeps a 4.5:1 contrast.
+const STAGE_COLORS: Record<string, string> = { production: "#1e6b30", staging: "#7a4f00", archived: "#495057", none: "#495057" };
 
 export function StageBadge({ stage }: { stage: string }) {
   return (
-    <Badge color={STAGE_COLORS[stage] ?? "gray"} variant={stage === "none" ? "outline" : "light"} data-testid="stage">
+    <Badge color={STAGE_COLORS[stage] ?? "#495057"} variant={stage === "none" ? "outline" : "filled"} data-testid="stage">
       {stage}
     </Badge>
   );

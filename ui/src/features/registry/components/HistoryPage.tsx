@@ -51,7 +51,7 @@ export function HistoryPage() {
       <PageHeader
         title={`${name} · history`}
         description={
-          <Anchor component={Link} to={paths.registeredModel(name)}>
+          <Anchor underline="always" component={Link} to={paths.registeredModel(name)}>
             Back to {name}
           </Anchor>
         }

@@ -92,7 +92,7 @@ export function VersionPage() {
         title={`${current.model} · version ${current.number}`}
         description={
           <>
-            <Anchor component={Link} to={paths.registeredModel(current.model)}>
+            <Anchor underline="always" component={Link} to={paths.registeredModel(current.model)}>
               {current.model}
             </Anchor>{" "}
             · {current.framework} · {current.task_type ?? "no task"} · registered {formatDateTime(current.created_at)} by{" "}
