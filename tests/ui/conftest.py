@@ -4,6 +4,7 @@ signed out (`anonymous_page`); a failing test leaves its screenshot in test-resu
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from collections.abc import Generator, Iterator
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import yaml
 
 from modelyard.auth.access import Scope
 from modelyard.auth.service import TokenService
@@ -23,8 +25,9 @@ from modelyard.db import migrate
 from modelyard.db.engine import transaction
 from modelyard.sdk import Client
 from tests.conftest import TEST_JOB_MODULES
-from tests.server import ServerProcess
+from tests.server import REPO_ROOT, ServerProcess
 from tests.ui.build import ensure_ui_built
+from tests.waiting import JOB_CEILING_SECONDS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
@@ -32,6 +35,10 @@ if TYPE_CHECKING:
 SEEDED_PROJECT = "colors"
 SEEDED_LABELS = ("red", "blue")
 SEEDED_REGISTERED_MODEL = "color-classifier"
+# A user manifest whose pretrained weights are these bytes: the file a person imports offline.
+OFFLINE_ARCHITECTURE = "tiny_resnet"
+OFFLINE_WEIGHTS = b"generated weights standing in for a published file"
+SHIPPED_MANIFESTS = REPO_ROOT / "src" / "modelyard" / "architectures" / "manifests"
 
 
 @dataclass
@@ -64,6 +71,22 @@ def _store_tokens(settings: Settings) -> dict[str, str]:
     return {"admin": admin, "read": read}
 
 
+def _offline_manifest(data_dir: Path) -> None:
+    manifest = yaml.safe_load((SHIPPED_MANIFESTS / "classification" / "resnet18.yaml").read_text(encoding="utf-8"))
+    manifest.update(
+        id=OFFLINE_ARCHITECTURE,
+        name="Tiny ResNet",
+        pretrained_weights={
+            "url": "http://127.0.0.1:9/tiny.pth",
+            "file_name": "tiny.pth",
+            "sha256": hashlib.sha256(OFFLINE_WEIGHTS).hexdigest(),
+        },
+    )
+    folder = data_dir / "model_manifests" / "classification"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{OFFLINE_ARCHITECTURE}.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+
+
 def _seed(sdk: Client, folder: Path) -> None:
     """A project with labels and a registered model with two versions made from small files."""
     sdk.projects.create(SEEDED_PROJECT, "multiclass_classification", labels=list(SEEDED_LABELS))
@@ -92,6 +115,7 @@ def ui_server(ui_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     folder = tmp_path_factory.mktemp("ui-server")
     settings = Settings(data_dir=folder / "data", job_modules=TEST_JOB_MODULES, log_level="warning")
     tokens = _store_tokens(settings)
+    _offline_manifest(settings.data_dir)
     server = ServerProcess(settings, folder / "server.log")
     server.start()
     sdk = Client(server.url, token=tokens["admin"])
@@ -103,6 +127,30 @@ def ui_server(ui_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         http.close()
         sdk.close()
         server.stop()
+
+
+@dataclass
+class TrainedRevision:
+    project: str
+    revision_id: str
+    job_id: str
+
+
+# Two epochs on a dozen 32-pixel images from scratch: seconds of training, then the usual variants and evaluations.
+TINY_TRAINING = {"epochs": 2, "batch_size": 4, "warmup_epochs": 0, "early_stopping_patience": 0}
+
+
+@pytest.fixture(scope="session")
+def trained_revision(ui_server: UiServer, tmp_path_factory: pytest.TempPathFactory) -> TrainedRevision:
+    """A tiny trained revision in its own project ("trained-colors"), made once for the tests that need one
+    (training curves, variants, evaluations, the pipeline, registering); tests that do not ask never pay."""
+    from tests.revisions.factories import classification_project
+
+    project = classification_project(ui_server.sdk, tmp_path_factory.mktemp("ui-images"), name="trained-colors")
+    job = ui_server.sdk.models.train(project, "mobilenet_v3_small", base="scratch", overrides=TINY_TRAINING)
+    finished = ui_server.sdk.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS)
+    assert finished.status == "succeeded", finished.error
+    return TrainedRevision(project, finished.result["revision_id"], job.id)
 
 
 @pytest.fixture(scope="session")

@@ -49,3 +49,26 @@ export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
 }
 
 export { ApiProblem };
+
+/**
+ * Sends a file as the raw request body (the routes that stream an upload, such as importing pretrained
+ * weights, read the body rather than a typed JSON document), with the same problem and 401 handling.
+ */
+export async function sendFile(method: "PUT" | "POST", path: `/api/v1/${string}`, file: Blob): Promise<unknown> {
+  const response = await fetch(path, {
+    method,
+    body: file,
+    credentials: "same-origin",
+    headers: { "content-type": "application/octet-stream" },
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: kept as text for the problem's detail
+  }
+  if (response.status === 401) notifyUnauthorized();
+  if (!response.ok) throw problemFromResponse(response, body);
+  return body;
+}

@@ -93,6 +93,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/files:usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Storage Usage
+         * @description What the stored files take, by top folder and by project, and the disk's free space (admin: it names
+         *     every project).
+         */
+        get: operations["storage_usage_api_v1_files_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files/{key}": {
         parameters: {
             query?: never;
@@ -1791,6 +1812,18 @@ export interface components {
             size: number;
         };
         /**
+         * FolderUsage
+         * @description Stored files under one folder of the data directory (`projects`, `registry`, `pretrained_weights`, ...).
+         */
+        FolderUsage: {
+            /** Bytes */
+            bytes: number;
+            /** Files */
+            files: number;
+            /** Folder */
+            folder: string;
+        };
+        /**
          * Framework
          * @enum {string}
          */
@@ -2494,6 +2527,23 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /**
+         * ProjectUsage
+         * @description Stored files of one project (dataset images, dataset revisions, models).
+         */
+        ProjectUsage: {
+            /** Bytes */
+            bytes: number;
+            /** Files */
+            files: number;
+            /** Project Id */
+            project_id: string;
+            /**
+             * Project Name
+             * @description None: files left by a project that no longer exists.
+             */
+            project_name: string | null;
+        };
         /** RejectedFile */
         RejectedFile: {
             /** Name */
@@ -2700,6 +2750,32 @@ export interface components {
             stage: components["schemas"]["Stage"];
             /** Versions */
             versions: number[];
+        };
+        /**
+         * StorageUsage
+         * @description What the stored files take, by folder and by project, and what the disk has left.
+         */
+        StorageUsage: {
+            /**
+             * Bytes
+             * @description Every file's size summed: a content stored under two names counts twice.
+             */
+            bytes: number;
+            /** Files */
+            files: number;
+            /** Folders */
+            folders: components["schemas"]["FolderUsage"][];
+            /** Free Bytes */
+            free_bytes: number;
+            /** Projects */
+            projects: components["schemas"]["ProjectUsage"][];
+            /**
+             * Stored Bytes
+             * @description Bytes of distinct contents: what the files take on the disk.
+             */
+            stored_bytes: number;
+            /** Total Bytes */
+            total_bytes: number;
         };
         /** StoredFileRead */
         StoredFileRead: {
@@ -3309,6 +3385,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    storage_usage_api_v1_files_usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageUsage"];
                 };
             };
         };

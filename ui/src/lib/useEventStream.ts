@@ -17,14 +17,21 @@ function parse(text: string): unknown {
  * Server-Sent Events from a same-origin URL, with the session cookie (EventSource sends it on same-origin
  * requests). `url` null means no stream. Data is parsed as JSON when it is JSON. The browser reconnects on
  * its own after a dropped connection; a handler returning true closes the stream for good, so a stream
- * the server ends (a finished job) is not opened again.
+ * the server ends (a finished job) is not opened again. `onOpen` runs on every (re)connection, for streams
+ * that start over from the beginning each time.
  *   useEventStream(`/api/v1/jobs/${id}/logs`, { log: (line) => append(String(line)), end: () => true });
  */
-export function useEventStream(url: string | null, handlers: EventHandlers): StreamState {
+export function useEventStream(
+  url: string | null,
+  handlers: EventHandlers,
+  options: { onOpen?: () => void } = {},
+): StreamState {
   const [reported, setReported] = useState<{ url: string | null; state: StreamState }>({ url, state: "connecting" });
   const latest = useRef(handlers);
+  const latestOpen = useRef(options.onOpen);
   useLayoutEffect(() => {
     latest.current = handlers;
+    latestOpen.current = options.onOpen;
   });
   const names = Object.keys(handlers).sort().join(",");
 
@@ -32,7 +39,10 @@ export function useEventStream(url: string | null, handlers: EventHandlers): Str
     if (!url) return undefined;
     const report = (state: StreamState) => setReported({ url, state });
     const source = new EventSource(url);
-    source.onopen = () => report("open");
+    source.onopen = () => {
+      latestOpen.current?.();
+      report("open");
+    };
     source.onerror = () => report(source.readyState === EventSource.CLOSED ? "error" : "connecting");
     const listeners = names
       .split(",")
