@@ -14,6 +14,7 @@ from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_page
+from modelyard.revisions.models import ModelRevision
 from modelyard.revisions.schemas import (
     ExportRequest,
     Lineage,
@@ -26,6 +27,7 @@ from modelyard.revisions.schemas import (
     TrainRequest,
     VariantRead,
 )
+from modelyard.revisions.service import ModelRevisionService
 
 router = APIRouter(tags=["models"])
 
@@ -59,7 +61,12 @@ def list_revisions(
         parent_id=parent, order=order, limit=limit, cursor=cursor,
     )  # fmt: skip
     items, next_cursor = split_page(rows, limit, "created_at")
-    return Page[ModelRevisionRead](items=[ModelRevisionRead.model_validate(r) for r in items], next_cursor=next_cursor)
+    return Page[ModelRevisionRead](items=_with_sizes(service, items), next_cursor=next_cursor)
+
+
+def _with_sizes(service: ModelRevisionService, revisions: list[ModelRevision]) -> list[ModelRevisionRead]:
+    sizes = service.sizes(revisions)
+    return [ModelRevisionRead.model_validate(r).model_copy(update={"size_bytes": sizes[r.id]}) for r in revisions]
 
 
 @router.get(
@@ -93,12 +100,12 @@ def set_configuration(
 )
 def get_revision_by_number(project: str, number: str, service: ModelRevisions) -> ModelRevisionRead:
     """A revision by its number in the project (`PROJECT/NUMBER`, e.g. digits/4); the project by name or id."""
-    return ModelRevisionRead.model_validate(service.get(f"{project}/{number}"))
+    return _with_sizes(service, [service.get(f"{project}/{number}")])[0]
 
 
 @router.get("/models/{revision_id}", response_model=ModelRevisionRead, dependencies=[Requires.read])
 def get_revision(revision_id: str, service: ModelRevisions) -> ModelRevisionRead:
-    return ModelRevisionRead.model_validate(service.get(revision_id))
+    return _with_sizes(service, [service.get(revision_id)])[0]
 
 
 @router.patch("/models/{revision_id}", response_model=ModelRevisionRead, dependencies=[Requires.write])

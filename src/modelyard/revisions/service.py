@@ -136,6 +136,11 @@ class ModelRevisionService:
              **filters: str | None) -> list[ModelRevision]:  # fmt: skip
         return list(self.revisions.page(project.id, order=order, limit=limit, cursor=cursor, **filters))
 
+    def sizes(self, revisions: list[ModelRevision]) -> dict[str, int]:
+        """Bytes of each revision's stored variants (0 when it has none)."""
+        found = VariantRepository(self.session).total_sizes([revision.id for revision in revisions])
+        return {revision.id: found.get(revision.id, 0) for revision in revisions}
+
     def rename(self, revision: ModelRevision, name: str) -> ModelRevision:
         revision.name = name
         revision.updated_at = utcnow()

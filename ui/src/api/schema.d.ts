@@ -2149,6 +2149,11 @@ export interface components {
             project_id: string;
             /** Reason */
             reason: string | null;
+            /**
+             * Size Bytes
+             * @description Bytes of its stored variants, weights included (in lists and single reads).
+             */
+            size_bytes?: number | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RevisionStatus"];
