@@ -1,6 +1,8 @@
 import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
 
 import { projectsRoutes } from "@/features/projects";
+import { revisionsRoutes } from "@/features/revisions";
+import { trainingRoutes } from "@/features/training";
 
 import { NotFound } from "./NotFound";
 import { RouteError } from "./RouteError";
@@ -11,7 +13,7 @@ import { Shell } from "./Shell";
  * Every page, by feature. A feature exports its routes (paths relative to `/`, components loaded lazily)
  * from its index.ts; add them to the list below. Paths follow lib/paths.ts.
  */
-const pages: RouteObject[] = [{ index: true, element: <Navigate to="/projects" replace /> }, ...projectsRoutes];
+const pages: RouteObject[] = [{ index: true, element: <Navigate to="/projects" replace /> }, ...projectsRoutes, ...trainingRoutes, ...revisionsRoutes];
 
 export const router = createBrowserRouter([
   {

@@ -2,7 +2,9 @@ import { Box, Center, Loader } from "@mantine/core";
 import type { EChartsCoreOption } from "echarts/core";
 import { useEffect, useRef, useState } from "react";
 
-type ChartModule = typeof import("./echartsSetup");
+import type * as ChartSetup from "./echartsSetup";
+
+type ChartModule = typeof ChartSetup;
 let loading: Promise<ChartModule> | null = null;
 
 /** ECharts and the parts the pages use, fetched on the first chart drawn (never with the first page). */

@@ -34,10 +34,13 @@ export function useRevisions(project: string, filters: RevisionFilters) {
   });
 }
 
+/** While the revision trains, it is read again every few seconds (the training job page streams the details). */
+export const LIVE_REFRESH_MS = 3000;
+
 export function useRevision(revisionId: string) {
   return useQuery({
-    queryKey: revisionKeys.detail(revisionId),
-    queryFn: () => unwrap(api.GET("/api/v1/models/{revision_id}", path(revisionId))),
+    ...revisionQuery(revisionId),
+    refetchInterval: (query) => (query.state.data?.status === "running" ? LIVE_REFRESH_MS : false),
   });
 }
 
@@ -62,8 +65,8 @@ export function evaluationsQuery(revisionId: string) {
   };
 }
 
-export function useRevisionMetrics(revisionId: string, enabled = true) {
-  return useQuery({ ...metricsQuery(revisionId), enabled });
+export function useRevisionMetrics(revisionId: string, enabled: boolean, live: boolean) {
+  return useQuery({ ...metricsQuery(revisionId), enabled, refetchInterval: live ? LIVE_REFRESH_MS : false });
 }
 
 export function useEvaluations(revisionId: string) {

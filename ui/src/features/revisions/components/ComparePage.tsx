@@ -126,7 +126,7 @@ export function ComparePage() {
   const failed = [...revisions, ...evaluations].find((query) => query.isError);
   const loaded = revisions.map((query) => query.data).filter((revision): revision is ModelRevision => Boolean(revision));
   const runs = loaded.map((revision, index) => ({ name: `#${revision.number}`, records: epochRecords((metrics[index]?.data as unknown[] | undefined) ?? []) }));
-  const option = useMemo(() => curvesOption(runs), [JSON.stringify(runs)]); // eslint-disable-line react-hooks/exhaustive-deps
+  const option = curvesOption(runs);
 
   return (
     <>
