@@ -52,6 +52,10 @@ export function problemFromResponse(response: Response, body: unknown): ApiProbl
         message: text(item.message, ""),
       }))
     : [];
+  // A domain error about one field (a hyperparameter out of bounds) names it at the top: `field`.
+  if (errors.length === 0 && typeof document.field === "string" && document.field !== "") {
+    errors.push({ field: document.field, message: text(document.detail, "") });
+  }
   const title = text(document.title, response.statusText || `HTTP ${response.status}`);
   return new ApiProblem({
     status: response.status,

@@ -216,7 +216,8 @@ export interface paths {
         };
         /**
          * Job Events
-         * @description Server-Sent Events: one `status` event per change, until the job finishes.
+         * @description Server-Sent Events until the job finishes: one `status` event per change of the job, and one `metrics`
+         *     event per record the job adds to its metrics (a training's epoch), each sent once, records first.
          */
         get: operations["job_events_api_v1_jobs__job_id__events_get"];
         put?: never;
@@ -239,6 +240,27 @@ export interface paths {
          * @description The job's log: plain text with `follow=false`, else a live tail as Server-Sent Events.
          */
         get: operations["job_logs_api_v1_jobs__job_id__logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Metrics
+         * @description The figures the job recorded so far, oldest first: for a training, one record per epoch (epoch,
+         *     train_loss, metric_name, metric_value, seconds, learning_rate, details). Empty for jobs that record none.
+         */
+        get: operations["job_metrics_api_v1_jobs__job_id__metrics_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -387,7 +409,8 @@ export interface paths {
         };
         /**
          * Training Metrics
-         * @description Per-epoch training records: train loss, validation metric, seconds, learning rate.
+         * @description Per-epoch training records: train loss, validation metric, seconds, learning rate; while the
+         *     revision trains, the epochs its job has finished so far.
          */
         get: operations["training_metrics_api_v1_models__revision_id__metrics_get"];
         put?: never;
@@ -2195,6 +2218,11 @@ export interface components {
             project_id: string;
             /** Reason */
             reason: string | null;
+            /**
+             * Size Bytes
+             * @description Bytes of its stored variants, weights included (in lists and single reads).
+             */
+            size_bytes?: number | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RevisionStatus"];
@@ -3640,6 +3668,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    job_metrics_api_v1_jobs__job_id__metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             /** @description Validation Error */

@@ -4,7 +4,9 @@ import { jobsRoutes } from "@/features/jobs";
 import { pipelineRoutes } from "@/features/pipeline";
 import { projectsRoutes } from "@/features/projects";
 import { registryRoutes } from "@/features/registry";
+import { revisionsRoutes } from "@/features/revisions";
 import { settingsRoutes } from "@/features/settings";
+import { trainingRoutes } from "@/features/training";
 
 import { NotFound } from "./NotFound";
 import { RouteError } from "./RouteError";
@@ -18,6 +20,8 @@ import { Shell } from "./Shell";
 const pages: RouteObject[] = [
   { index: true, element: <Navigate to="/projects" replace /> },
   ...projectsRoutes,
+  ...trainingRoutes,
+  ...revisionsRoutes,
   ...jobsRoutes,
   ...settingsRoutes,
   ...pipelineRoutes,
