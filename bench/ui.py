@@ -44,7 +44,10 @@ def first_page_scripts(browser: Any, url: str) -> list[str]:
     context = browser.new_context()
     page = context.new_page()
     scripts: list[str] = []
-    page.on("response", lambda response: scripts.append(response.url) if response.request.resource_type == "script" else None)
+    page.on(
+        "response",
+        lambda response: scripts.append(response.url) if response.request.resource_type == "script" else None,
+    )
     page.goto(url + "/", wait_until="networkidle")
     page.get_by_role("heading", level=1, name="Projects").wait_for()
     context.close()

@@ -14,7 +14,6 @@ from tests.ui.axe import assert_accessible
 from tests.ui.conftest import UiServer
 from tests.ui.seed_pipeline import ServedDetector, serve_tiny_detector, tiny_detector_checkpoint
 
-
 LOADING_MS = 45_000
 DROP_FILE = """async ([name, encoded]) => {
   const bytes = Uint8Array.from(atob(encoded), (char) => char.charCodeAt(0));
@@ -55,7 +54,8 @@ def test_enable_predict_a_dropped_image_and_see_boxes_and_metrics(
     page.get_by_role("textbox", name="Confidence threshold").fill("0.01")
     page.get_by_role("button", name="Enable").click()
     # Enabling loads the variant and predicting runs it: seconds on a busy machine.
-    expect(page.get_by_test_id("pipeline-state")).to_contain_text("with pytorch-fp32 at confidence ≥ 0.01", timeout=LOADING_MS)
+    serving = page.get_by_test_id("pipeline-state")
+    expect(serving).to_contain_text("with pytorch-fp32 at confidence ≥ 0.01", timeout=LOADING_MS)
     status = ui_server.sdk.pipelines.status(detector.project)
     assert (status.enabled, status.revision_id, status.variant) == (True, detector.revision_id, "pytorch-fp32")
 

@@ -12,6 +12,14 @@ from playwright.sync_api import Page, expect
 from tests.ui.axe import assert_accessible
 from tests.ui.conftest import SEEDED_REGISTERED_MODEL, UiServer
 
+# An instant as a `datetime-local` input takes it: the browser's own time zone, to the second.
+LOCAL_INPUT_VALUE = """(iso) => {
+  const d = new Date(iso);
+  const p = (n) => String(n).padStart(2, "0");
+  const day = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  return `${day}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}"""
+
 
 def _model_with_versions(ui_server: UiServer, name: str, label_maps: list[dict[str, str]]) -> None:
     for index, label_map in enumerate(label_maps):
@@ -147,11 +155,7 @@ def test_the_history_as_of_an_earlier_moment_shows_the_earlier_holder(page: Page
     expect(page.get_by_test_id("timeline")).to_contain_text("“better”")
     assert_accessible(page)
 
-    local = page.evaluate(
-        "(iso) => { const d = new Date(iso); const p = (n) => String(n).padStart(2, '0');"
-        " return `${d.getFullYear()}-${p(d.getMonth()+1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`; }",
-        earlier.isoformat(),
-    )
+    local = page.evaluate(LOCAL_INPUT_VALUE, earlier.isoformat())
     page.get_by_label("As of").fill(local)
     expect(page.get_by_test_id("holders")).to_contain_text("Held as of")
     expect(page.get_by_test_id("alias-production")).to_contain_text("version 1")

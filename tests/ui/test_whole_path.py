@@ -22,6 +22,7 @@ IMAGES = 12
 # Long waits: the training job trains, exports and evaluates on whatever the machine has to spare.
 JOB_MS = int(JOB_CEILING_SECONDS * 1000)
 LOADING_MS = 45_000
+ONE_QUICK_EPOCH = (("epochs", "1"), ("batch size", "4"), ("warmup epochs", "0"), ("early stopping patience", "0"))
 DROP_FILE = """async ([name, encoded]) => {
   const bytes = Uint8Array.from(atob(encoded), (char) => char.charCodeAt(0));
   const transfer = new DataTransfer();
@@ -62,7 +63,7 @@ def _train_and_watch(page: Page) -> None:
     page.goto(f"/projects/{PROJECT}/training")
     page.get_by_role("radio", name="SSDlite 320 MobileNetV3 Large").click()
     page.locator("label", has_text="From scratch").click()
-    for field, value in (("epochs", "1"), ("batch size", "4"), ("warmup epochs", "0"), ("early stopping patience", "0")):
+    for field, value in ONE_QUICK_EPOCH:
         page.get_by_label(field, exact=True).fill(value)
     page.get_by_role("button", name="Start training").click()
     expect(page).to_have_url(re.compile(f"/projects/{PROJECT}/training/[0-9a-f]+$"))

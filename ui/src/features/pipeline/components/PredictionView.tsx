@@ -1,6 +1,7 @@
 import { Badge, Group, Paper, Stack, Text } from "@mantine/core";
 
 import type { FilePrediction } from "../api/pipeline";
+import classes from "./PredictionView.module.css";
 
 const PALETTE = ["#c92a2a", "#1864ab", "#2b8a3e", "#a34100", "#862e9c", "#0b7285", "#a61e4d", "#4a6f0b"];
 
@@ -23,9 +24,6 @@ export function PredictionView({ prediction, imageUrl, threshold }: PredictionVi
   const objects = found.filter((object) => object.label.score >= threshold);
   const labels = (prediction.labels ?? []).filter((label) => label.score >= threshold);
   const { width, height } = prediction;
-  const stroke = Math.max(1, Math.round(Math.max(width, height) / 200));
-  const fontSize = Math.max(10, Math.round(Math.max(width, height) / 30));
-
   return (
     <Paper withBorder p="sm" data-testid="prediction">
       <Stack gap="xs">
@@ -59,18 +57,29 @@ export function PredictionView({ prediction, imageUrl, threshold }: PredictionVi
                       fill={color}
                       fillOpacity={0.35}
                       stroke={color}
-                      strokeWidth={stroke}
+                      strokeWidth={2}
+                      vectorEffect="non-scaling-stroke"
                       data-testid="overlay-mask"
                     />
                   ))}
-                  <rect x={x} y={y} width={w} height={h} fill="none" stroke={color} strokeWidth={stroke} data-testid="overlay-box" />
-                  <text x={x + stroke} y={Math.max(fontSize, y - stroke)} fill={color} fontSize={fontSize} fontWeight={700}>
-                    {object.label.name} {object.label.score.toFixed(2)}
-                  </text>
+                  <rect x={x} y={y} width={w} height={h} fill="none" stroke={color} strokeWidth={2} vectorEffect="non-scaling-stroke" data-testid="overlay-box" />
                 </g>
               );
             })}
           </svg>
+          {objects.map((object, index) => {
+            const [x = 0, y = 0] = object.box;
+            return (
+              <span
+                key={index}
+                className={classes.tag}
+                style={{ left: `${(100 * x) / width}%`, top: `${(100 * y) / height}%`, background: labelColor(object.label.id) }}
+                data-testid="overlay-label"
+              >
+                {object.label.name} {object.label.score.toFixed(2)}
+              </span>
+            );
+          })}
         </div>
         {(prediction.task.includes("classification") || labels.length > 0) && (
           <Group gap="xs" data-testid="predicted-labels">

@@ -13,7 +13,7 @@ function VersionLinks({ model, numbers }: { model: string; numbers: number[] }) 
       {numbers.map((number, index) => (
         <Fragment key={number}>
           {index > 0 && ", "}
-          <Anchor underline="always" component={Link} to={paths.registeredVersion(model, number)}>
+          <Anchor underline="always" size="sm" component={Link} to={paths.registeredVersion(model, number)}>
             version {number}
           </Anchor>
         </Fragment>

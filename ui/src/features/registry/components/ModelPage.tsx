@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Grid, Paper, Stack, Text, Title } from "@mantine/core";
+import { Anchor, Badge, Button, Grid, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { useDocumentTitle } from "@mantine/hooks";
 import { Link, useNavigate, useParams } from "react-router";
 
@@ -107,16 +107,33 @@ export function ModelPage() {
       />
       {archive.isError && <ProblemAlert title="Could not change the archived flag" error={archive.error} />}
       <Grid mb="md">
-        <Grid.Col span={{ base: 12, md: 7 }}>
-          <Paper withBorder p="md">
-            <Stack gap="md">
-              <DescriptionEditor key={current.description} model={current} />
-              <MetadataEditor model={current} />
-              <TagsAndLabelsEditor model={current} />
-            </Stack>
-          </Paper>
+        <Grid.Col span={{ base: 12, lg: 8 }}>
+          <Title order={2} size="h3" mb="xs">
+            Versions
+          </Title>
+          {versions.isPending ? (
+            <LoadingState label="Loading versions" />
+          ) : versions.isError ? (
+            <ProblemAlert title="Could not load the versions" error={versions.error} />
+          ) : (
+            <DataTable
+              label="Versions"
+              rows={rows}
+              columns={versionColumns(name)}
+              rowKey={(version) => version.id}
+              sort={sort}
+              onSortChange={setSort}
+              hasMore={versions.hasNextPage}
+              loadingMore={versions.isFetchingNextPage}
+              onLoadMore={() => void versions.fetchNextPage()}
+              loadOnScroll
+              onRowOpen={(version) => navigate(paths.registeredVersion(name, version.number))}
+              maxHeight={440}
+              empty={<EmptyState title="No versions yet">Register a trained revision or upload files with the SDK or CLI.</EmptyState>}
+            />
+          )}
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: 5 }}>
+        <Grid.Col span={{ base: 12, lg: 4 }}>
           <Stack gap="md">
             {holders.isPending ? (
               <LoadingState label="Loading aliases and stages" />
@@ -133,30 +150,16 @@ export function ModelPage() {
           </Stack>
         </Grid.Col>
       </Grid>
-      <Title order={2} size="h3" mb="xs">
-        Versions
-      </Title>
-      {versions.isPending ? (
-        <LoadingState label="Loading versions" />
-      ) : versions.isError ? (
-        <ProblemAlert title="Could not load the versions" error={versions.error} />
-      ) : (
-        <DataTable
-          label="Versions"
-          rows={rows}
-          columns={versionColumns(name)}
-          rowKey={(version) => version.id}
-          sort={sort}
-          onSortChange={setSort}
-          hasMore={versions.hasNextPage}
-          loadingMore={versions.isFetchingNextPage}
-          onLoadMore={() => void versions.fetchNextPage()}
-          loadOnScroll
-          onRowOpen={(version) => navigate(paths.registeredVersion(name, version.number))}
-          maxHeight={520}
-          empty={<EmptyState title="No versions yet">Register a trained revision or upload files with the SDK or CLI.</EmptyState>}
-        />
-      )}
+      <Paper withBorder p="md">
+        <Title order={2} size="h3" mb="xs">
+          About this model
+        </Title>
+        <SimpleGrid cols={{ base: 1, md: 3 }} spacing="lg">
+          <DescriptionEditor key={current.description} model={current} />
+          <MetadataEditor model={current} />
+          <TagsAndLabelsEditor model={current} />
+        </SimpleGrid>
+      </Paper>
     </>
   );
 }
