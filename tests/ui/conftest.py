@@ -51,6 +51,9 @@ class UiServer:
     sdk: Client
     http: httpx.Client
     data_dir: Path
+    # Jobs submitted while the suite starts, so that they have finished by the time a test looks at them.
+    succeeded_job_id: str
+    failed_job_id: str
 
 
 def _results_folder(config: pytest.Config) -> Path:
@@ -87,9 +90,12 @@ def _offline_manifest(data_dir: Path) -> None:
     (folder / f"{OFFLINE_ARCHITECTURE}.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
 
 
-def _seed(sdk: Client, folder: Path) -> None:
-    """A project with labels and a registered model with two versions made from small files."""
+def _seed(sdk: Client, folder: Path) -> tuple[str, str]:
+    """A project with labels, a registered model with two versions made from small files, and two small jobs
+    (one that succeeds, one of the project that fails): their ids."""
     sdk.projects.create(SEEDED_PROJECT, "multiclass_classification", labels=list(SEEDED_LABELS))
+    succeeding = sdk.jobs.submit("test.count", {"steps": 2})
+    failing = sdk.jobs.submit("test.fail", {}, project=SEEDED_PROJECT)
     weights = folder / "model.onnx"
     weights.write_bytes(b"tiny onnx stand-in " * 64)
     for number in (1, 2):
@@ -102,6 +108,7 @@ def _seed(sdk: Client, folder: Path) -> None:
             label_map={"0": "red", "1": "blue"},
             metrics={"accuracy": 0.8 + number / 100},
         )
+    return succeeding.id, failing.id
 
 
 @pytest.fixture(scope="session")
@@ -121,8 +128,8 @@ def ui_server(ui_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     sdk = Client(server.url, token=tokens["admin"])
     http = httpx.Client(base_url=f"{server.url}/api/v1", headers={"authorization": f"Bearer {tokens['admin']}"})
     try:
-        _seed(sdk, folder)
-        yield UiServer(server.url, tokens["admin"], tokens["read"], sdk, http, settings.data_dir)
+        succeeded, failed = _seed(sdk, folder)
+        yield UiServer(server.url, tokens["admin"], tokens["read"], sdk, http, settings.data_dir, succeeded, failed)
     finally:
         http.close()
         sdk.close()
@@ -163,6 +170,10 @@ def playwright_instance() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    from playwright.sync_api import expect
+
+    # Assertions wait up to 15 s for the page to catch up (the default 5 s is short on a machine shared by many).
+    expect.set_options(timeout=15_000)
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     browser = playwright_instance.chromium.launch(executable_path=executable, args=["--no-sandbox"])
     try:

@@ -34,6 +34,7 @@ def test_storage_usage_is_shown_and_a_verification_runs_to_its_result(page: Page
     page.goto("/settings?tab=storage")
     expect(page.get_by_test_id("storage-files")).to_have_text(str(usage.files))
     expect(page.get_by_role("table", name="By folder")).to_contain_text("registry")
+    expect(page.get_by_role("img", name=re.compile("^Size of each folder")).locator("canvas")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("button", name="Verify files").click()

@@ -9,7 +9,10 @@ export const api = createClient<paths>({ baseUrl: "", credentials: "same-origin"
 type UnauthorizedListener = () => void;
 const unauthorizedListeners = new Set<UnauthorizedListener>();
 
-/** Called whenever a request is answered 401 (the session ended or was revoked); returns the unsubscribe. */
+/**
+ * Called whenever a request is answered 401 (the session ended or was revoked), or a stream is refused for a
+ * reason the browser hides; the listener asks the server for the session again. Returns the unsubscribe.
+ */
 export function onUnauthorized(listener: UnauthorizedListener): () => void {
   unauthorizedListeners.add(listener);
   return () => unauthorizedListeners.delete(listener);

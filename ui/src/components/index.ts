@@ -5,3 +5,4 @@ export { ProblemAlert } from "./ProblemAlert";
 export { EmptyState, LoadingState } from "./States";
 export { Chart } from "./Chart";
 export { JobProgress, JobStatusBadge } from "./JobStatus";
+export { EChart } from "./EChart";

@@ -1,5 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 
+import { notifyUnauthorized } from "@/api";
+
 /** Handlers per event name; one that returns true ends the stream (the server has said its last word). */
 export type EventHandlers = Record<string, (data: unknown) => boolean | undefined>;
 
@@ -43,7 +45,12 @@ export function useEventStream(
       latestOpen.current?.();
       report("open");
     };
-    source.onerror = () => report(source.readyState === EventSource.CLOSED ? "error" : "connecting");
+    source.onerror = () => {
+      if (source.readyState !== EventSource.CLOSED) return report("connecting");
+      // Refused for good (the browser does not say why): if the session has ended, the sign-in page shows.
+      notifyUnauthorized();
+      report("error");
+    };
     const listeners = names
       .split(",")
       .filter(Boolean)

@@ -3,6 +3,9 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, unwrap } from "@/api";
 import { isFinished, jobKeys, type Job, type JobStatus } from "@/lib/jobs";
 import { keysetPaging, type KeysetPage } from "@/lib/keyset";
+import { domainKeys } from "@/lib/queryKeys";
+
+const projectKeys = domainKeys("projects");
 
 export const JOB_STATUSES: JobStatus[] = ["pending", "running", "cancelling", "succeeded", "failed", "cancelled"];
 
@@ -44,7 +47,8 @@ export function useJobTypes() {
 /** Project names by id, for showing and filtering jobs by project (jobs carry the project's id). */
 export function useProjectNames() {
   return useQuery({
-    queryKey: ["projects", "list", { names: true }],
+    // Under the projects domain's keys: a change to projects (created, renamed) refreshes these names too.
+    queryKey: projectKeys.list({ names: true }),
     queryFn: async () => {
       const page = await unwrap(api.GET("/api/v1/projects", { params: { query: { limit: 1000, sort: "name" } } }));
       return new Map(page.items.map((project) => [project.id, project.name]));

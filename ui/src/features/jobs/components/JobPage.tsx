@@ -6,6 +6,7 @@ import { JobProgress, JobStatusBadge, LoadingState, PageHeader, ProblemAlert } f
 import { formatDateTime } from "@/lib/format";
 import { isFinished, useJobLog, useLiveJob, type Job } from "@/lib/jobs";
 import { paths } from "@/lib/paths";
+import { useAllowed } from "@/lib/session";
 
 import { useCancelJob, useProjectNames } from "../api/jobs";
 import { JobLog } from "./JobLog";
@@ -56,6 +57,7 @@ export function JobPage() {
   const { job, stream } = useLiveJob(jobId);
   const log = useJobLog(jobId);
   const cancel = useCancelJob();
+  const mayCancel = useAllowed("write");
   const projectNames = useProjectNames();
   useDocumentTitle(job.data ? `${job.data.type} ${job.data.status} · modelyard` : "Job · modelyard");
 
@@ -76,7 +78,8 @@ export function JobPage() {
         }
         description={<Code>{current.id}</Code>}
         actions={
-          active && (
+          active &&
+          mayCancel && (
             <Button
               color="red"
               variant="outline"

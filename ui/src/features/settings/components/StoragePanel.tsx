@@ -2,7 +2,7 @@ import { Anchor, Button, Checkbox, Group, Paper, Progress, SimpleGrid, Stack, Ta
 import { useState } from "react";
 import { Link } from "react-router";
 
-import { JobProgress, JobStatusBadge, LoadingState, ProblemAlert } from "@/components";
+import { EChart, JobProgress, JobStatusBadge, LoadingState, ProblemAlert } from "@/components";
 import { formatBytes, formatDateTime } from "@/lib/format";
 import { paths } from "@/lib/paths";
 
@@ -21,6 +21,17 @@ function Stat({ label, value, testId }: { label: string; value: string; testId: 
   );
 }
 
+function usageChart(usage: StorageUsage) {
+  const folders = [...usage.folders].reverse();
+  return {
+    grid: { left: 140, right: 24, top: 8, bottom: 24 },
+    tooltip: { trigger: "axis", valueFormatter: (value: number) => formatBytes(value) },
+    xAxis: { type: "value", axisLabel: { formatter: (value: number) => formatBytes(value) } },
+    yAxis: { type: "category", data: folders.map((folder) => folder.folder) },
+    series: [{ type: "bar", data: folders.map((folder) => folder.bytes), itemStyle: { color: "#364fc7" } }],
+  };
+}
+
 function UsageTables({ usage }: { usage: StorageUsage }) {
   const used = usage.total_bytes - usage.free_bytes;
   return (
@@ -34,6 +45,11 @@ function UsageTables({ usage }: { usage: StorageUsage }) {
       <Progress
         value={usage.total_bytes ? (100 * used) / usage.total_bytes : 0}
         aria-label={`Disk used: ${formatBytes(used)} of ${formatBytes(usage.total_bytes)}`}
+      />
+      <EChart
+        option={usageChart(usage)}
+        label="Size of each folder of the data directory (the table below has the numbers)"
+        height={Math.max(120, 32 * usage.folders.length + 40)}
       />
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <section aria-labelledby="folders-title">
