@@ -25,6 +25,7 @@ from modelyard.sdk import Client
 from tests.conftest import TEST_JOB_MODULES
 from tests.server import ServerProcess
 from tests.ui.build import ensure_ui_built
+from tests.ui.seed_revisions import TrainedRevisions, seed_trained_revisions
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
@@ -103,6 +104,12 @@ def ui_server(ui_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         http.close()
         sdk.close()
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def trained_revisions(ui_server: UiServer, tmp_path_factory: pytest.TempPathFactory) -> TrainedRevisions:
+    """Project "palette" with two tiny trained revisions (the second fine-tuned from the first), made once."""
+    return seed_trained_revisions(ui_server.sdk, tmp_path_factory.mktemp("ui-revisions"))
 
 
 @pytest.fixture(scope="session")

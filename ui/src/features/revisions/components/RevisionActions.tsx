@@ -178,7 +178,7 @@ export function RevisionActions({ project, revision, variants, onOutcome }: Revi
         opened={action === "delete-weights"}
         onClose={close}
         subject={`the weights of revision #${revision.number}`}
-        consequences={[`${variants.length} variants and their files`, "the record, curves, log and evaluations stay"]}
+        consequences={[`${variants.length} variants and their files (the record, curves, log and evaluations stay)`]}
         pending={remove.isPending}
         error={remove.error}
         onConfirm={() => remove.mutate(true, { onSuccess: close })}

@@ -91,7 +91,7 @@ export function TrainingJobPage() {
         <Paper withBorder p="md">
           <Group justify="space-between" mb="xs">
             <Group gap="xs">
-              <Badge color={statusColor(current.status)} data-testid="job-status">
+              <Badge color={statusColor(current.status)} variant="light" c={`${statusColor(current.status)}.9`} data-testid="job-status">
                 {current.status}
               </Badge>
               <Text size="sm">{current.step}</Text>
