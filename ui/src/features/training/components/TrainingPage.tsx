@@ -57,14 +57,16 @@ function TrainingForm({ project, architecture }: { project: string; architecture
   const [edits, setEdits] = useState<Values>({});
   const [tried, setTried] = useState(false);
   const fields = useMemo(() => fieldsOf(architecture.hyperparameters), [architecture]);
-  const resolved = (configuration.data?.hyperparameters ?? {}) as Record<string, unknown>;
-  const values: Values = Object.fromEntries(
-    fields.map((field) => [field.path, edits[field.path] ?? (valueAt(resolved, field.path) as Value | undefined) ?? field.default]),
-  );
   const defaultBase = architecture.pretrained_weights ? "pretrained" : "scratch";
   const base = baseParam ?? defaultBase;
   const baseKind = base === "pretrained" || base === "scratch" ? base : "revision";
   const fineTunable = (bases.data ?? []).filter((revision) => revision.architecture_id === architecture.id);
+  const parent = fineTunable.find((revision) => revision.id === base);
+  // What the server starts from: a parent's own hyperparameters when fine-tuning, else the project's configuration.
+  const resolved = ((parent ? parent.configuration : configuration.data?.hyperparameters) ?? {}) as Record<string, unknown>;
+  const values: Values = Object.fromEntries(
+    fields.map((field) => [field.path, edits[field.path] ?? (valueAt(resolved, field.path) as Value | undefined) ?? field.default]),
+  );
   const invalid = fields.filter((field) => problemWith(field, values[field.path]) !== null);
   const problem = start.error ? asProblem(start.error) : null;
   const serverErrors = Object.fromEntries((problem?.errors ?? []).map((error) => [error.field.replace(/^overrides\./, ""), error.message]));
