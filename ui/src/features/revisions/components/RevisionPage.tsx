@@ -158,7 +158,7 @@ export function RevisionPage() {
         description={
           <>
             {current.architecture_id} · {current.task_type} ·{" "}
-            <Anchor component={Link} to={paths.models(project)}>
+            <Anchor component={Link} to={paths.models(project)} underline="always">
               models of {project}
             </Anchor>
           </>
@@ -193,7 +193,7 @@ export function RevisionPage() {
             </Fact>
           </SimpleGrid>
           {current.error && (
-            <Text c="red" size="sm" mt="sm" role="alert">
+            <Text c="red.9" size="sm" mt="sm" role="alert">
               {current.error}
             </Text>
           )}

@@ -35,7 +35,7 @@ function BaseLineage({ project, revisionId }: { project: string; revisionId: str
       {chain.map((revision, index) => (
         <span key={revision.id}>
           {index > 0 && " ← "}
-          <Anchor component={Link} to={paths.revision(project, revision.id)}>
+          <Anchor component={Link} to={paths.revision(project, revision.id)} underline="always">
             #{revision.number} {revision.name}
           </Anchor>
         </span>
@@ -167,13 +167,13 @@ function TrainingForm({ project, architecture }: { project: string; architecture
         </Button>
       </Group>
       {tried && invalid.length > 0 && (
-        <Text c="red" size="sm" role="alert">
+        <Text c="red.9" size="sm" role="alert">
           Fix {invalid.map((field) => field.path).join(", ")} before starting.
         </Text>
       )}
       {start.isError && !fieldOfProblem && <ProblemAlert title="The training was not started" error={start.error} />}
       {start.isError && fieldOfProblem && (
-        <Text c="red" size="sm" role="alert">
+        <Text c="red.9" size="sm" role="alert">
           The server refused a hyperparameter: see the field above.
         </Text>
       )}
