@@ -50,7 +50,7 @@ def test_a_revision_shows_what_it_is_made_of_and_its_actions_go_through_the_api(
     assert len(sdk.models.evaluations(revision.id)) == evaluations_before  # the stored one, no new job
 
     page.get_by_role("button", name="Register").click()
-    page.get_by_role("dialog").get_by_label("Registered model").fill("palette-model")
+    page.get_by_role("dialog").get_by_label("Registered model", exact=True).fill("palette-model")
     page.get_by_role("dialog").get_by_role("button", name="Register").click()
     expect(page.get_by_test_id("action-outcome")).to_have_text("Registered as palette-model version 1.")
     assert sdk.registry.version("palette-model/1").source_revision_id == revision.id

@@ -153,7 +153,7 @@ export function TrainingJobPage() {
             <Title order={2} size="h4" mb="xs">
               Log
             </Title>
-            <ScrollArea h={320} type="auto" tabIndex={0} aria-label="Job log">
+            <ScrollArea h={320} type="auto" viewportProps={{ tabIndex: 0, "aria-label": "Job log" }}>
               <Text component="pre" size="xs" ff="monospace" m={0} role="log" data-testid="job-log">
                 {lines.join("\n") || "No lines yet."}
               </Text>
