@@ -46,7 +46,8 @@ def test_classification_trains_to_a_self_describing_revision(
     metrics = running_client.models.metrics(revision.id)
     assert [record["epoch"] for record in metrics] == [1, 2]
     assert metrics == running_client.jobs.metrics(job.id)  # the job's records are the revision's curves
-    variants_bytes = sum(variant.size_bytes for variant in running_client.models.variants(revision.id))
+    sizes = [stored.size_bytes for stored in running_client.models.variants(revision.id)]
+    variants_bytes = sum(sizes)
     assert running_client.models.get(revision.id).size_bytes == variants_bytes > 0
     assert [row.size_bytes for row in running_client.models.list(project).items] == [variants_bytes]
     assert all(record["metric_name"] == "accuracy" for record in metrics)

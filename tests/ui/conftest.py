@@ -28,6 +28,7 @@ from tests.conftest import TEST_JOB_MODULES
 from tests.server import REPO_ROOT, ServerProcess
 from tests.ui.build import ensure_ui_built
 from tests.waiting import JOB_CEILING_SECONDS
+from tests.ui.seed_revisions import TrainedRevisions, seed_trained_revisions
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
@@ -158,6 +159,12 @@ def trained_revision(ui_server: UiServer, tmp_path_factory: pytest.TempPathFacto
     finished = ui_server.sdk.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS)
     assert finished.status == "succeeded", finished.error
     return TrainedRevision(project, finished.result["revision_id"], job.id)
+
+
+@pytest.fixture(scope="session")
+def trained_revisions(ui_server: UiServer, tmp_path_factory: pytest.TempPathFactory) -> TrainedRevisions:
+    """Project "palette" with two tiny trained revisions (the second fine-tuned from the first), made once."""
+    return seed_trained_revisions(ui_server.sdk, tmp_path_factory.mktemp("ui-revisions"))
 
 
 @pytest.fixture(scope="session")

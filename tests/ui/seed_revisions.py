@@ -13,7 +13,7 @@ from tests.waiting import JOB_CEILING_SECONDS
 
 TRAINED_PROJECT = "palette"
 SMALLEST_ARCHITECTURE = "mobilenet_v3_small"
-ONE_QUICK_EPOCH = {"epochs": 1, "batch_size": 4, "warmup_epochs": 0, "early_stopping_patience": 0}
+ONE_QUICK_EPOCH: dict[str, object] = {"epochs": 1, "batch_size": 4, "warmup_epochs": 0, "early_stopping_patience": 0}
 FINE_TUNED_LEARNING_RATE = 0.0005
 
 

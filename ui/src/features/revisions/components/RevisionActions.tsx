@@ -123,6 +123,7 @@ export function RevisionActions({ project, revision, variants, onOutcome }: Revi
           value={maxDrop}
           onChange={setMaxDrop}
           error={typeof maxDrop === "number" && (maxDrop <= 0 || maxDrop > 1) ? "must be above 0 and at most 1" : undefined}
+          styles={{ error: { color: "var(--mantine-color-red-9)" }, input: { color: "var(--mantine-color-text)" } }}
         />
         {optimize.isError && <ProblemAlert title="Not queued" error={optimize.error} />}
         <Button
@@ -178,7 +179,7 @@ export function RevisionActions({ project, revision, variants, onOutcome }: Revi
         opened={action === "delete-weights"}
         onClose={close}
         subject={`the weights of revision #${revision.number}`}
-        consequences={[`${variants.length} variants and their files`, "the record, curves, log and evaluations stay"]}
+        consequences={[`${variants.length} variants and their files (the record, curves, log and evaluations stay)`]}
         pending={remove.isPending}
         error={remove.error}
         onConfirm={() => remove.mutate(true, { onSuccess: close })}

@@ -103,7 +103,7 @@ function DatasetPanel({ project, revision }: { project: string; revision: ModelR
           </Text>
           <Group gap="xs">
             {["training", "validation", "testing"].map((subset) => (
-              <Badge key={subset} variant="light" data-testid={`subset-${subset}`}>
+              <Badge key={subset} variant="light" c="indigo.9" data-testid={`subset-${subset}`}>
                 {subset} {dataset.data.subset_counts[subset] ?? 0}
               </Badge>
             ))}
@@ -158,7 +158,7 @@ export function RevisionPage() {
         description={
           <>
             {current.architecture_id} · {current.task_type} ·{" "}
-            <Anchor component={Link} to={paths.models(project)}>
+            <Anchor component={Link} to={paths.models(project)} underline="always">
               models of {project}
             </Anchor>
           </>
@@ -193,7 +193,7 @@ export function RevisionPage() {
             </Fact>
           </SimpleGrid>
           {current.error && (
-            <Text c="red" size="sm" mt="sm" role="alert">
+            <Text c="red.9" size="sm" mt="sm" role="alert">
               {current.error}
             </Text>
           )}
@@ -208,7 +208,7 @@ export function RevisionPage() {
               </Title>
               <Group gap="xs" data-testid="revision-labels">
                 {current.labels.map((label) => (
-                  <Badge key={label.id} variant="outline" leftSection={<span aria-hidden style={{ display: "inline-block", width: 8, height: 8, borderRadius: 4, background: label.color ?? "#868e96" }} />}>
+                  <Badge key={label.id} variant="outline" c="dark.7" tt="none" leftSection={<span aria-hidden style={{ display: "inline-block", width: 8, height: 8, borderRadius: 4, background: label.color ?? "#868e96" }} />}>
                     {label.index}: {label.name}
                   </Badge>
                 ))}

@@ -4,7 +4,7 @@ const COLORS: Record<string, string> = { succeeded: "green", running: "blue", fa
 
 export function StatusBadge({ status }: { status: string }) {
   return (
-    <Badge color={COLORS[status] ?? "gray"} variant="light" data-testid="revision-status">
+    <Badge color={COLORS[status] ?? "gray"} variant="light" c="dark.7" data-testid="revision-status">
       {status}
     </Badge>
   );

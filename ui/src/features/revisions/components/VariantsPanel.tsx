@@ -14,7 +14,7 @@ function Parity({ variant }: { variant: Variant }) {
   const passed = variant.parity.passed === true;
   const difference = variant.parity.max_probability_difference ?? variant.parity.max_score_difference;
   return (
-    <Badge color={passed ? "green" : "red"} variant="light" title={`largest difference ${String(difference ?? "—")}`}>
+    <Badge color={passed ? "green" : "red"} variant="light" c="dark.7" tt="none" title={`largest difference ${String(difference ?? "—")}`}>
       {passed ? "passed" : "failed"} {typeof difference === "number" ? `(Δ ${difference.toExponential(1)})` : ""}
     </Badge>
   );
@@ -75,7 +75,7 @@ export function VariantsPanel({ project, revision }: { project: string; revision
                 </Table.Td>
                 <Table.Td>
                   {served === variant.name ? (
-                    <Badge color="green">serving</Badge>
+                    <Badge color="green" variant="light" c="dark.7">serving</Badge>
                   ) : (
                     <Button
                       size="xs"

@@ -34,7 +34,7 @@ export function ArchitectureCards({ architectures, value, onChange }: Architectu
                 <Stack gap={4}>
                   <Group gap="xs">
                     <Text fw={700}>{architecture.name}</Text>
-                    <Badge size="xs" variant="light">
+                    <Badge size="xs" variant="light" c="indigo.9">
                       {architecture.support_status}
                     </Badge>
                   </Group>

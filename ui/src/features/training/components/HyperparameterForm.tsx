@@ -16,6 +16,9 @@ function label(path: string): string {
   return path.replaceAll("_", " ").replaceAll(".", " › ");
 }
 
+/** Errors in a red dark enough to read (4.5:1 on white); the typed value keeps the text colour. */
+const READABLE_ERRORS = { error: { color: "var(--mantine-color-red-9)" }, input: { color: "var(--mantine-color-text)" } };
+
 /** One input per manifest parameter: numbers bounded, choices from a list, switches for booleans. */
 export function HyperparameterForm({ fields, values, onChange, serverErrors, showErrors }: HyperparameterFormProps) {
   return (
@@ -32,6 +35,7 @@ export function HyperparameterForm({ fields, values, onChange, serverErrors, sho
               checked={Boolean(value)}
               onChange={(event) => onChange(field.path, event.currentTarget.checked)}
               error={error ?? undefined}
+              styles={READABLE_ERRORS}
               mt="md"
             />
           );
@@ -47,6 +51,7 @@ export function HyperparameterForm({ fields, values, onChange, serverErrors, sho
               onChange={(choice) => choice && onChange(field.path, choice)}
               allowDeselect={false}
               error={error ?? undefined}
+              styles={READABLE_ERRORS}
             />
           );
         }
@@ -64,6 +69,7 @@ export function HyperparameterForm({ fields, values, onChange, serverErrors, sho
             decimalScale={field.type === "float" ? 8 : 0}
             step={field.type === "int" ? 1 : undefined}
             error={error ?? undefined}
+            styles={READABLE_ERRORS}
           />
         );
       })}

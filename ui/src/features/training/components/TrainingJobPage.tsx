@@ -75,7 +75,7 @@ export function TrainingJobPage() {
           <>
             Job {current.id} of project {project} · {current.params.architecture as string} · started{" "}
             {formatDateTime(current.started_at)} ·{" "}
-            <Anchor component={Link} to={paths.job(current.id)}>
+            <Anchor component={Link} to={paths.job(current.id)} underline="always">
               on the jobs page
             </Anchor>
           </>
@@ -91,7 +91,7 @@ export function TrainingJobPage() {
         <Paper withBorder p="md">
           <Group justify="space-between" mb="xs">
             <Group gap="xs">
-              <Badge color={statusColor(current.status)} data-testid="job-status">
+              <Badge color={statusColor(current.status)} variant="light" c="dark.7" data-testid="job-status">
                 {current.status}
               </Badge>
               <Text size="sm">{current.step}</Text>
@@ -106,7 +106,7 @@ export function TrainingJobPage() {
             {!finished && statusStream !== "open" && ` · live updates ${statusStream}`}
           </Text>
           {current.error && (
-            <Text c="red" size="sm" mt="xs" role="alert">
+            <Text c="red.9" size="sm" mt="xs" role="alert">
               {current.error}
             </Text>
           )}
@@ -153,7 +153,7 @@ export function TrainingJobPage() {
             <Title order={2} size="h4" mb="xs">
               Log
             </Title>
-            <ScrollArea h={320} type="auto" tabIndex={0} aria-label="Job log">
+            <ScrollArea h={320} type="auto" viewportProps={{ tabIndex: 0, "aria-label": "Job log" }}>
               <Text component="pre" size="xs" ff="monospace" m={0} role="log" data-testid="job-log">
                 {lines.join("\n") || "No lines yet."}
               </Text>

@@ -35,7 +35,7 @@ function BaseLineage({ project, revisionId }: { project: string; revisionId: str
       {chain.map((revision, index) => (
         <span key={revision.id}>
           {index > 0 && " ← "}
-          <Anchor component={Link} to={paths.revision(project, revision.id)}>
+          <Anchor component={Link} to={paths.revision(project, revision.id)} underline="always">
             #{revision.number} {revision.name}
           </Anchor>
         </span>
@@ -57,14 +57,16 @@ function TrainingForm({ project, architecture }: { project: string; architecture
   const [edits, setEdits] = useState<Values>({});
   const [tried, setTried] = useState(false);
   const fields = useMemo(() => fieldsOf(architecture.hyperparameters), [architecture]);
-  const resolved = (configuration.data?.hyperparameters ?? {}) as Record<string, unknown>;
-  const values: Values = Object.fromEntries(
-    fields.map((field) => [field.path, edits[field.path] ?? (valueAt(resolved, field.path) as Value | undefined) ?? field.default]),
-  );
   const defaultBase = architecture.pretrained_weights ? "pretrained" : "scratch";
   const base = baseParam ?? defaultBase;
   const baseKind = base === "pretrained" || base === "scratch" ? base : "revision";
   const fineTunable = (bases.data ?? []).filter((revision) => revision.architecture_id === architecture.id);
+  const parent = fineTunable.find((revision) => revision.id === base);
+  // What the server starts from: a parent's own hyperparameters when fine-tuning, else the project's configuration.
+  const resolved = ((parent ? parent.configuration : configuration.data?.hyperparameters) ?? {}) as Record<string, unknown>;
+  const values: Values = Object.fromEntries(
+    fields.map((field) => [field.path, edits[field.path] ?? (valueAt(resolved, field.path) as Value | undefined) ?? field.default]),
+  );
   const invalid = fields.filter((field) => problemWith(field, values[field.path]) !== null);
   const problem = start.error ? asProblem(start.error) : null;
   const serverErrors = Object.fromEntries((problem?.errors ?? []).map((error) => [error.field.replace(/^overrides\./, ""), error.message]));
@@ -165,13 +167,13 @@ function TrainingForm({ project, architecture }: { project: string; architecture
         </Button>
       </Group>
       {tried && invalid.length > 0 && (
-        <Text c="red" size="sm" role="alert">
+        <Text c="red.9" size="sm" role="alert">
           Fix {invalid.map((field) => field.path).join(", ")} before starting.
         </Text>
       )}
       {start.isError && !fieldOfProblem && <ProblemAlert title="The training was not started" error={start.error} />}
       {start.isError && fieldOfProblem && (
-        <Text c="red" size="sm" role="alert">
+        <Text c="red.9" size="sm" role="alert">
           The server refused a hyperparameter: see the field above.
         </Text>
       )}
