@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Grid, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { Anchor, Badge, Button, Paper, SimpleGrid, Text, Title } from "@mantine/core";
 import { useDocumentTitle } from "@mantine/hooks";
 import { Link, useNavigate, useParams } from "react-router";
 
@@ -106,51 +106,43 @@ export function ModelPage() {
         }
       />
       {archive.isError && <ProblemAlert title="Could not change the archived flag" error={archive.error} />}
-      <Grid mb="md">
-        <Grid.Col span={{ base: 12, lg: 8 }}>
-          <Title order={2} size="h3" mb="xs">
-            Versions
-          </Title>
-          {versions.isPending ? (
-            <LoadingState label="Loading versions" />
-          ) : versions.isError ? (
-            <ProblemAlert title="Could not load the versions" error={versions.error} />
-          ) : (
-            <DataTable
-              label="Versions"
-              rows={rows}
-              columns={versionColumns(name)}
-              rowKey={(version) => version.id}
-              sort={sort}
-              onSortChange={setSort}
-              hasMore={versions.hasNextPage}
-              loadingMore={versions.isFetchingNextPage}
-              onLoadMore={() => void versions.fetchNextPage()}
-              loadOnScroll
-              onRowOpen={(version) => navigate(paths.registeredVersion(name, version.number))}
-              maxHeight={440}
-              empty={<EmptyState title="No versions yet">Register a trained revision or upload files with the SDK or CLI.</EmptyState>}
-            />
-          )}
-        </Grid.Col>
-        <Grid.Col span={{ base: 12, lg: 4 }}>
-          <Stack gap="md">
-            {holders.isPending ? (
-              <LoadingState label="Loading aliases and stages" />
-            ) : holders.isError ? (
-              <ProblemAlert title="Could not load aliases and stages" error={holders.error} />
-            ) : (
-              <>
-                <HoldersCard model={name} holders={holders.data} title="Aliases and stages" />
-                <Paper withBorder p="md">
-                  <AliasMover model={name} aliases={holders.data.aliases} />
-                </Paper>
-              </>
-            )}
-          </Stack>
-        </Grid.Col>
-      </Grid>
-      <Paper withBorder p="md">
+      {holders.isPending ? (
+        <LoadingState label="Loading aliases and stages" />
+      ) : holders.isError ? (
+        <ProblemAlert title="Could not load aliases and stages" error={holders.error} />
+      ) : (
+        <SimpleGrid cols={{ base: 1, md: 2 }} mb="md">
+          <HoldersCard model={name} holders={holders.data} title="Aliases and stages" />
+          <Paper withBorder p="md">
+            <AliasMover model={name} aliases={holders.data.aliases} />
+          </Paper>
+        </SimpleGrid>
+      )}
+      <Title order={2} size="h3" mb="xs">
+        Versions
+      </Title>
+      {versions.isPending ? (
+        <LoadingState label="Loading versions" />
+      ) : versions.isError ? (
+        <ProblemAlert title="Could not load the versions" error={versions.error} />
+      ) : (
+        <DataTable
+          label="Versions"
+          rows={rows}
+          columns={versionColumns(name)}
+          rowKey={(version) => version.id}
+          sort={sort}
+          onSortChange={setSort}
+          hasMore={versions.hasNextPage}
+          loadingMore={versions.isFetchingNextPage}
+          onLoadMore={() => void versions.fetchNextPage()}
+          loadOnScroll
+          onRowOpen={(version) => navigate(paths.registeredVersion(name, version.number))}
+          maxHeight={480}
+          empty={<EmptyState title="No versions yet">Register a trained revision or upload files with the SDK or CLI.</EmptyState>}
+        />
+      )}
+      <Paper withBorder p="md" mt="md">
         <Title order={2} size="h3" mb="xs">
           About this model
         </Title>
