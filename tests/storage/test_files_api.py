@@ -47,3 +47,22 @@ def test_unknown_file_is_a_404(client: Client, tmp_path: Path) -> None:
     with pytest.raises(ApiError) as caught:
         client.files.download("projects/nope.bin", tmp_path / "x")
     assert caught.value.status == 404
+
+
+def test_usage_counts_files_and_bytes_by_folder_and_project_and_distinct_contents(
+    client: Client, settings: Settings
+) -> None:
+    project = client.projects.create("counted", "detection")
+    _store(settings, f"projects/{project.id}/dataset/a.png", b"a" * 100)
+    _store(settings, f"projects/{project.id}/dataset/b.png", b"b" * 50)
+    _store(settings, "projects/0123456789abcdef0123456789abcdef/models/gone.bin", b"c" * 10)
+    _store(settings, "registry/m/1/model.onnx", b"a" * 100)  # the same content as a.png: stored once
+    _store(settings, "loose.txt", b"x")
+
+    usage = client.files.usage()
+    assert (usage.files, usage.bytes, usage.stored_bytes) == (5, 261, 161)
+    assert [(f.folder, f.files, f.bytes) for f in usage.folders] == [
+        ("projects", 3, 160), ("registry", 1, 100), ("loose.txt", 1, 1),
+    ]  # fmt: skip
+    assert [(p.project_name, p.files, p.bytes) for p in usage.projects] == [("counted", 2, 150), (None, 1, 10)]
+    assert 0 < usage.free_bytes <= usage.total_bytes

@@ -4,6 +4,7 @@ signed out (`anonymous_page`); a failing test leaves its screenshot in test-resu
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from collections.abc import Generator, Iterator
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import yaml
 
 from modelyard.auth.access import Scope
 from modelyard.auth.service import TokenService
@@ -23,7 +25,7 @@ from modelyard.db import migrate
 from modelyard.db.engine import transaction
 from modelyard.sdk import Client
 from tests.conftest import TEST_JOB_MODULES
-from tests.server import ServerProcess
+from tests.server import REPO_ROOT, ServerProcess
 from tests.ui.build import ensure_ui_built
 from tests.ui.seed_revisions import TrainedRevisions, seed_trained_revisions
 
@@ -33,6 +35,10 @@ if TYPE_CHECKING:
 SEEDED_PROJECT = "colors"
 SEEDED_LABELS = ("red", "blue")
 SEEDED_REGISTERED_MODEL = "color-classifier"
+# A user manifest whose pretrained weights are these bytes: the file a person imports offline.
+OFFLINE_ARCHITECTURE = "tiny_resnet"
+OFFLINE_WEIGHTS = b"generated weights standing in for a published file"
+SHIPPED_MANIFESTS = REPO_ROOT / "src" / "modelyard" / "architectures" / "manifests"
 
 
 @dataclass
@@ -45,6 +51,9 @@ class UiServer:
     sdk: Client
     http: httpx.Client
     data_dir: Path
+    # Jobs submitted while the suite starts, so that they have finished by the time a test looks at them.
+    succeeded_job_id: str
+    failed_job_id: str
 
 
 def _results_folder(config: pytest.Config) -> Path:
@@ -65,9 +74,28 @@ def _store_tokens(settings: Settings) -> dict[str, str]:
     return {"admin": admin, "read": read}
 
 
-def _seed(sdk: Client, folder: Path) -> None:
-    """A project with labels and a registered model with two versions made from small files."""
+def _offline_manifest(data_dir: Path) -> None:
+    manifest = yaml.safe_load((SHIPPED_MANIFESTS / "classification" / "resnet18.yaml").read_text(encoding="utf-8"))
+    manifest.update(
+        id=OFFLINE_ARCHITECTURE,
+        name="Tiny ResNet",
+        pretrained_weights={
+            "url": "http://127.0.0.1:9/tiny.pth",
+            "file_name": "tiny.pth",
+            "sha256": hashlib.sha256(OFFLINE_WEIGHTS).hexdigest(),
+        },
+    )
+    folder = data_dir / "model_manifests" / "classification"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{OFFLINE_ARCHITECTURE}.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+
+
+def _seed(sdk: Client, folder: Path) -> tuple[str, str]:
+    """A project with labels, a registered model with two versions made from small files, and two small jobs
+    (one that succeeds, one of the project that fails): their ids."""
     sdk.projects.create(SEEDED_PROJECT, "multiclass_classification", labels=list(SEEDED_LABELS))
+    succeeding = sdk.jobs.submit("test.count", {"steps": 2})
+    failing = sdk.jobs.submit("test.fail", {}, project=SEEDED_PROJECT)
     weights = folder / "model.onnx"
     weights.write_bytes(b"tiny onnx stand-in " * 64)
     for number in (1, 2):
@@ -80,6 +108,7 @@ def _seed(sdk: Client, folder: Path) -> None:
             label_map={"0": "red", "1": "blue"},
             metrics={"accuracy": 0.8 + number / 100},
         )
+    return succeeding.id, failing.id
 
 
 @pytest.fixture(scope="session")
@@ -93,23 +122,39 @@ def ui_server(ui_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     folder = tmp_path_factory.mktemp("ui-server")
     settings = Settings(data_dir=folder / "data", job_modules=TEST_JOB_MODULES, log_level="warning")
     tokens = _store_tokens(settings)
+    _offline_manifest(settings.data_dir)
     server = ServerProcess(settings, folder / "server.log")
     server.start()
     sdk = Client(server.url, token=tokens["admin"])
     http = httpx.Client(base_url=f"{server.url}/api/v1", headers={"authorization": f"Bearer {tokens['admin']}"})
     try:
-        _seed(sdk, folder)
-        yield UiServer(server.url, tokens["admin"], tokens["read"], sdk, http, settings.data_dir)
+        succeeded, failed = _seed(sdk, folder)
+        yield UiServer(server.url, tokens["admin"], tokens["read"], sdk, http, settings.data_dir, succeeded, failed)
     finally:
         http.close()
         sdk.close()
         server.stop()
 
 
+@dataclass
+class TrainedRevision:
+    project: str
+    revision_id: str
+    job_id: str
+
+
 @pytest.fixture(scope="session")
 def trained_revisions(ui_server: UiServer, tmp_path_factory: pytest.TempPathFactory) -> TrainedRevisions:
-    """Project "palette" with two tiny trained revisions (the second fine-tuned from the first), made once."""
+    """Project "palette" with two tiny trained revisions (the second fine-tuned from the first), made once for
+    the tests that need them (curves, variants, evaluations, lineage, the pipeline, registering); tests that do
+    not ask never pay."""
     return seed_trained_revisions(ui_server.sdk, tmp_path_factory.mktemp("ui-revisions"))
+
+
+@pytest.fixture(scope="session")
+def trained_revision(trained_revisions: TrainedRevisions) -> TrainedRevision:
+    """One tiny trained revision: the first of `trained_revisions` (trained from scratch, exported, evaluated)."""
+    return TrainedRevision(trained_revisions.project, trained_revisions.first_id, trained_revisions.first_job_id)
 
 
 @pytest.fixture(scope="session")
@@ -122,6 +167,10 @@ def playwright_instance() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    from playwright.sync_api import expect
+
+    # Assertions wait up to 15 s for the page to catch up (the default 5 s is short on a machine shared by many).
+    expect.set_options(timeout=15_000)
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     browser = playwright_instance.chromium.launch(executable_path=executable, args=["--no-sandbox"])
     try:

@@ -22,7 +22,7 @@ def test_the_list_shows_projects_and_a_created_project_has_its_task_and_labels(p
     page.get_by_role("button", name="New project").click()
     dialog = page.get_by_role("dialog", name="New project")
     dialog.get_by_label(re.compile(r"^Name")).fill("shapes-ui")
-    dialog.get_by_label("Task", exact=True).click()
+    dialog.get_by_role("combobox", name="Task").click()
     page.get_by_role("option", name="Detection").click()
     dialog.get_by_label("Label 1 name").fill("square")
     dialog.get_by_label("Label 1 colour").fill("#ff8800")

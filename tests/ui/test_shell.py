@@ -77,4 +77,6 @@ def test_a_read_token_signs_in_and_the_header_names_its_user_and_scope(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_test_id("signed-in-user")).to_have_text("rita")
     expect(page.get_by_role("banner")).to_contain_text("read")
+    expect(page.get_by_role("table", name="Projects")).to_contain_text(SEEDED_PROJECT)
+    expect(page.get_by_role("button", name="New project")).to_have_count(0)  # creating needs the write scope
     assert page.context.request.get("/api/v1/session").json()["scope"] == "read"

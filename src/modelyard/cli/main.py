@@ -22,6 +22,7 @@ from modelyard.cli import (
     registry,
     revisions,
     server,
+    storage,
     tokens,
 )
 from modelyard.cli.help import tidy
@@ -56,6 +57,7 @@ app.add_typer(architectures.weights_app, name="weights")
 app.add_typer(registry.app, name="registry")
 app.add_typer(server.db_app, name="db")
 app.add_typer(tokens.app, name="token")
+app.add_typer(storage.app, name="storage")
 app.command("serve")(server.serve)
 app.command("health")(server.health)
 

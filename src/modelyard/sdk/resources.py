@@ -15,7 +15,7 @@ from modelyard.jobs.states import FINISHED_STATUSES
 from modelyard.kit.page import Page
 from modelyard.projects.schemas import LabelRead, ProjectRead
 from modelyard.sdk.paging import iterate_pages
-from modelyard.storage.schemas import StoredFileRead
+from modelyard.storage.schemas import StorageUsage, StoredFileRead
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
@@ -148,6 +148,10 @@ class Files:
     def list(self, prefix: str = "", *, limit: int = 100, cursor: str | None = None) -> Page[StoredFileRead]:
         params = _drop_none(prefix=prefix, limit=limit, cursor=cursor)
         return self._client.get_model(Page[StoredFileRead], "/files", params=params)
+
+    def usage(self) -> StorageUsage:
+        """What the stored files take, by top folder and by project, and the disk's free space (admin)."""
+        return self._client.get_model(StorageUsage, "/files:usage")
 
     def download(self, key: str, destination: Path) -> Path:
         """Stream a stored file to `destination`, checking its sha256 on the way."""

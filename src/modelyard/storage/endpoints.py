@@ -11,9 +11,16 @@ from modelyard.api.deps import Files, VisibleFiles
 from modelyard.auth.dependencies import Requires
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import split_page
-from modelyard.storage.schemas import StoredFileRead
+from modelyard.storage.schemas import StorageUsage, StoredFileRead
 
 router = APIRouter(prefix="/files", tags=["files"])
+
+
+@router.get(":usage", response_model=StorageUsage, dependencies=[Requires.admin])
+def storage_usage(files: Files) -> StorageUsage:
+    """What the stored files take, by top folder and by project, and the disk's free space (admin: it names
+    every project)."""
+    return files.usage()
 
 
 @router.get("", response_model=Page[StoredFileRead], dependencies=[Requires.read])

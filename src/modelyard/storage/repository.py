@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from modelyard.kit.pagination import keyset_page
+from modelyard.projects.models import Project
 from modelyard.storage.models import StoredFile
 
 
@@ -50,6 +51,37 @@ class StoredFileRepository:
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(StoredFile)) or 0
 
+    def totals(self) -> tuple[int, int, int]:
+        """(files, bytes of all files, bytes of distinct contents)."""
+        files, size = self.session.execute(select(func.count(), func.coalesce(func.sum(StoredFile.size), 0))).one()
+        contents = select(func.max(StoredFile.size).label("size")).group_by(StoredFile.sha256).subquery()
+        distinct = self.session.scalar(select(func.coalesce(func.sum(contents.c.size), 0))) or 0
+        return int(files), int(size), int(distinct)
+
+    def usage_by_folder(self, prefix: str = "") -> list[tuple[str, int, int]]:
+        """(folder, files, bytes) for each folder right under `prefix` (a file there is its own folder), largest
+        first; one grouped query."""
+        rest = func.substr(StoredFile.key, len(prefix) + 1)
+        slash = self._position_of_slash(rest)
+        folder = case((slash > 0, func.substr(rest, 1, slash - 1)), else_=rest).label("folder")
+        statement = select(folder, func.count(), func.sum(StoredFile.size)).group_by(folder)
+        if prefix:
+            statement = statement.where(StoredFile.key.startswith(prefix, autoescape=True))
+        rows = self.session.execute(statement.order_by(func.sum(StoredFile.size).desc(), folder)).all()
+        return [(str(name), int(files), int(size)) for name, files, size in rows]
+
+    def _position_of_slash(self, text: ColumnElement[str]) -> ColumnElement[int]:
+        """1-based position of the first '/' in `text`, 0 when none: `instr` on SQLite, `strpos` on PostgreSQL."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return func.strpos(text, "/")
+        return func.instr(text, "/")
+
+    def project_names(self, project_ids: Sequence[str]) -> dict[str, str]:
+        if not project_ids:
+            return {}
+        rows = self.session.execute(select(Project.id, Project.name).where(Project.id.in_(sorted(project_ids))))
+        return {project_id: name for project_id, name in rows}
+
     def fingerprints_after(self, last_key: str, limit: int) -> list[tuple[str, str, int]]:
         """(key, sha256, size) of up to `limit` records whose key sorts after `last_key`, in key order."""
         rows = self.session.execute(
@@ -72,9 +104,7 @@ class StoredFileRepository:
     def delete_under(self, prefix: str) -> list[str]:
         """Delete the records under a key prefix; returns the sha256s they held."""
         rows = self.session.execute(
-            delete(StoredFile)
-            .where(StoredFile.key.startswith(prefix, autoescape=True))
-            .returning(StoredFile.sha256)
+            delete(StoredFile).where(StoredFile.key.startswith(prefix, autoescape=True)).returning(StoredFile.sha256)
         ).all()
         return [row[0] for row in rows]
 

@@ -26,8 +26,11 @@ from modelyard.storage.base import Source
 from modelyard.storage.local import LocalArtifactStore, read_chunks
 from modelyard.storage.models import StoredFile
 from modelyard.storage.repository import StoredFileRepository
+from modelyard.storage.schemas import FolderUsage, ProjectUsage, StorageUsage
 
 log = structlog.get_logger("modelyard.storage")
+# Each project keeps its files under projects/<project id>/ (projects.service.project_folder).
+PROJECTS_FOLDER = "projects"
 VERIFY_THREADS = 4
 RESTORE_CANDIDATES = 10
 STAGING_INFO = "modelyard_file_staging"
@@ -83,8 +86,15 @@ class FileService:
         now = utcnow()
         self.files.add_many(
             [
-                {"id": new_id(), "key": key, "sha256": sha256, "size": size, "created_at": now,
-                 "media_type": mimetypes.guess_type(key)[0] or "application/octet-stream", "created_by": actor}
+                {
+                    "id": new_id(),
+                    "key": key,
+                    "sha256": sha256,
+                    "size": size,
+                    "created_at": now,
+                    "media_type": mimetypes.guess_type(key)[0] or "application/octet-stream",
+                    "created_by": actor,
+                }
                 for (key, _, sha256), size in zip(entries, sizes, strict=True)
             ]
         )
@@ -162,6 +172,24 @@ class FileService:
         if old_sha256 != sha256:
             run_after_commit(self.session, lambda: self._drop_content_if_unused(old_sha256))
         return previous
+
+    def usage(self) -> StorageUsage:
+        """Files and bytes in all, by top folder and by project, and the disk's free space."""
+        files, size, stored = self.files.totals()
+        by_project = self.files.usage_by_folder(f"{PROJECTS_FOLDER}/")
+        names = self.files.project_names([project_id for project_id, _, _ in by_project])
+        disk = self.store.usage()
+        return StorageUsage(
+            files=files,
+            bytes=size,
+            stored_bytes=stored,
+            folders=[FolderUsage(folder=name, files=count, bytes=total)
+                     for name, count, total in self.files.usage_by_folder()],
+            projects=[ProjectUsage(project_id=project_id, project_name=names.get(project_id), files=count, bytes=total)
+                      for project_id, count, total in by_project],
+            free_bytes=disk["free_bytes"],
+            total_bytes=disk["total_bytes"],
+        )  # fmt: skip
 
     def get(self, key: str) -> StoredFile:
         record = self.files.get(key)

@@ -1,4 +1,4 @@
-import { ColorInput, createTheme, MantineProvider, Modal, type CSSVariablesResolver } from "@mantine/core";
+import { Alert, ColorInput, createTheme, MantineProvider, Modal, type CSSVariablesResolver } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { useState } from "react";
@@ -14,6 +14,8 @@ const theme = createTheme({
   defaultRadius: "sm",
   // Icon-only buttons inside Mantine's widgets get names screen readers can say.
   components: {
+    // Alert titles in dark text: the light greens and yellows of the defaults are too pale on their tint.
+    Alert: Alert.extend({ styles: { title: { color: "var(--mantine-color-dark-9)" } } }),
     Modal: Modal.extend({ defaultProps: { closeButtonProps: { "aria-label": "Close" } } }),
     ColorInput: ColorInput.extend({ defaultProps: { eyeDropperButtonProps: { "aria-label": "Pick a colour from the screen" } } }),
   },

@@ -4,7 +4,8 @@ import { useEffect, type ReactNode } from "react";
 import { onUnauthorized } from "@/api";
 import { LoadingState, ProblemAlert } from "@/components";
 import { sessionKey } from "@/lib/queryKeys";
-import { SignInPage, useSession } from "@/features/session";
+import { SignInPage } from "@/features/session";
+import { useSession } from "@/lib/session";
 
 /**
  * The sign-in page stands in for any page while the server wants a session and there is none; signing in

@@ -3,7 +3,7 @@ import { useDisclosure } from "@mantine/hooks";
 import { Link, Outlet, useLocation, useMatch, useNavigation } from "react-router";
 
 import { ProblemAlert } from "@/components";
-import { useSession, useSignOut } from "@/features/session";
+import { useSession, useSignOut } from "@/lib/session";
 
 import classes from "./Shell.module.css";
 import { GLOBAL_NAV, projectNav, type NavEntry } from "./nav";

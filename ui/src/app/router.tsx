@@ -1,7 +1,9 @@
 import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
 
+import { jobsRoutes } from "@/features/jobs";
 import { projectsRoutes } from "@/features/projects";
 import { revisionsRoutes } from "@/features/revisions";
+import { settingsRoutes } from "@/features/settings";
 import { trainingRoutes } from "@/features/training";
 
 import { NotFound } from "./NotFound";
@@ -13,7 +15,14 @@ import { Shell } from "./Shell";
  * Every page, by feature. A feature exports its routes (paths relative to `/`, components loaded lazily)
  * from its index.ts; add them to the list below. Paths follow lib/paths.ts.
  */
-const pages: RouteObject[] = [{ index: true, element: <Navigate to="/projects" replace /> }, ...projectsRoutes, ...trainingRoutes, ...revisionsRoutes];
+const pages: RouteObject[] = [
+  { index: true, element: <Navigate to="/projects" replace /> },
+  ...projectsRoutes,
+  ...trainingRoutes,
+  ...revisionsRoutes,
+  ...jobsRoutes,
+  ...settingsRoutes,
+];
 
 export const router = createBrowserRouter([
   {

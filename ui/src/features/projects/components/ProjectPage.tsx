@@ -5,6 +5,7 @@ import { useNavigate, useParams } from "react-router";
 import { ConfirmDeleteModal, LoadingState, PageHeader, ProblemAlert } from "@/components";
 import { formatDateTime, plural } from "@/lib/format";
 import { paths } from "@/lib/paths";
+import { useAllowed } from "@/lib/session";
 
 import { useDeleteProject, useProject, type Project } from "../api/projects";
 import { RenameProjectModal } from "./RenameProjectModal";
@@ -42,6 +43,8 @@ export function ProjectPage() {
   const project = useProject(name);
   const remove = useDeleteProject();
   const [renaming, renameModal] = useDisclosure();
+  const mayRename = useAllowed("write");
+  const mayDelete = useAllowed("admin");
   const [deleting, deleteModal] = useDisclosure();
 
   if (project.isPending) return <LoadingState label="Loading the project" />;
@@ -55,12 +58,16 @@ export function ProjectPage() {
         description={current.description || undefined}
         actions={
           <>
-            <Button variant="default" onClick={renameModal.open}>
-              Rename
-            </Button>
-            <Button color="red" variant="outline" onClick={deleteModal.open}>
-              Delete
-            </Button>
+            {mayRename && (
+              <Button variant="default" onClick={renameModal.open}>
+                Rename
+              </Button>
+            )}
+            {mayDelete && (
+              <Button color="red" variant="outline" onClick={deleteModal.open}>
+                Delete
+              </Button>
+            )}
           </>
         }
       />

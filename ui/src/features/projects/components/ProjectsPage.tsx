@@ -7,6 +7,7 @@ import { DataTable, EmptyState, LoadingState, PageHeader, ProblemAlert, type Col
 import { formatDateTime } from "@/lib/format";
 import { keysetItems } from "@/lib/keyset";
 import { paths } from "@/lib/paths";
+import { useAllowed } from "@/lib/session";
 import { useSearchParam, useSortParam } from "@/lib/useSearchState";
 
 import { TASK_TYPES, useProjects, type Project, type TaskType } from "../api/projects";
@@ -38,6 +39,7 @@ export function ProjectsPage() {
   useDocumentTitle("Projects · modelyard");
   const navigate = useNavigate();
   const [creating, { open, close }] = useDisclosure();
+  const mayCreate = useAllowed("write");
   const [name, setName] = useSearchParam("q");
   const [task, setTask] = useSearchParam("task");
   const [sort, setSort] = useSortParam({ key: "created_at", order: "asc" }, ["name", "created_at"]);
@@ -54,7 +56,7 @@ export function ProjectsPage() {
 
   return (
     <>
-      <PageHeader title="Projects" description="A project is one problem: a task and its labels." actions={<Button onClick={open}>New project</Button>} />
+      <PageHeader title="Projects" description="A project is one problem: a task and its labels." actions={mayCreate && <Button onClick={open}>New project</Button>} />
       <Group mb="md" gap="sm" align="flex-end">
         <TextInput
           label="Name contains"
@@ -86,7 +88,7 @@ export function ProjectsPage() {
           empty={
             <EmptyState
               title={filtered ? "No project matches" : "No projects yet"}
-              action={!filtered && <Button onClick={open}>Create the first project</Button>}
+              action={!filtered && mayCreate && <Button onClick={open}>Create the first project</Button>}
             >
               {filtered ? <Text span>Change the filters above.</Text> : "Create a project to upload images and train models."}
             </EmptyState>

@@ -3,8 +3,7 @@ import { useDocumentTitle } from "@mantine/hooks";
 import { useState, type FormEvent } from "react";
 
 import { ProblemAlert } from "@/components";
-
-import { useSignIn } from "../api/session";
+import { useSignIn } from "@/lib/session";
 
 /** Sign-in with an API token; the server answers with an HttpOnly session cookie and the page stays where it was. */
 export function SignInPage() {

@@ -1,9 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, unwrap, type Schema } from "@/api";
-import { sessionKey } from "@/lib/queryKeys";
+import { sessionKey } from "./queryKeys";
 
+/**
+ * The signed-in session, shared: the gate and the sign-in page use it, and any page may ask the scope to
+ * offer only what the caller may do (`useScope() === "admin"`); the server still decides every request.
+ */
 export type Session = Schema<"SessionRead">;
+export type Scope = NonNullable<Session["scope"]>;
 
 /** Who is signed in, and whether anyone has to be; answered without a session too (never 401). */
 export function useSession() {
@@ -36,4 +41,14 @@ export function useSignOut() {
       await client.invalidateQueries({ queryKey: sessionKey });
     },
   });
+}
+
+const RANK: Record<Scope, number> = { read: 0, write: 1, admin: 2 };
+
+/** Whether the caller may do what needs `needed`; without authentication on the server, anything. */
+export function useAllowed(needed: Scope): boolean {
+  const session = useSession();
+  if (!session.data) return false;
+  if (!session.data.auth_required) return true;
+  return session.data.scope !== null && session.data.scope !== undefined && RANK[session.data.scope] >= RANK[needed];
 }
