@@ -20,6 +20,7 @@ from modelyard.context import AppContext
 from modelyard.db import migrate
 from modelyard.kit.limits import InputLimits, limits_in_force
 from modelyard.logging import configure_logging
+from modelyard.mlflow.router import install_mlflow
 from modelyard.ui.serving import STATIC_DIR, install_ui
 
 API_PREFIX = "/api/v1"
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
     app.add_middleware(RequestContext)
     app.add_middleware(LimitsInForce, limits=InputLimits.from_settings(settings))
     app.include_router(_api_router(), prefix=API_PREFIX)
+    install_mlflow(app)
     install_ui(app, settings.ui_dir or STATIC_DIR)  # last: its fallback answers any path no other route took
     return app
 

@@ -19,6 +19,13 @@ OPEN_PATHS = {"/api/v1/health", "/api/v1/session"}
 DOCS_PATHS = {"/docs", "/redoc", "/openapi.json"}
 WRITE_METHODS = ("post", "put", "patch", "delete")
 STREAMS = {"/api/v1/jobs/{job_id}/events", "/api/v1/jobs/{job_id}/logs"}
+# MLflow's API reads with POST where a query does not fit in a URL; these need the read scope only.
+MLFLOW_READ_POSTS = {
+    "/api/2.0/mlflow/experiments/search",
+    "/api/2.0/mlflow/runs/search",
+    "/api/2.0/mlflow/logged-models/search",
+    "/api/2.0/mlflow/registered-models/get-latest-versions",
+}
 # Bodies that pass validation, so that a project-limited token reaches the lookup (and its 404) rather
 # than a 422. A route with a body of its own needs an entry here or a schema the generator can fill.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -77,7 +84,8 @@ def test_deleting_projects_models_files_and_managing_tokens_needs_admin(settings
         ("POST", "/api/v1/tokens/{token_id}:revoke"),
     } <= admin
     reads = {key for key, declared in requirements.items() if declared[0] == "read"}
-    assert all(method in ("GET", "HEAD") for method, _ in reads)
+    assert all(method in ("GET", "HEAD") or path.replace("/ajax-api/", "/api/", 1) in MLFLOW_READ_POSTS
+               for method, path in reads)  # fmt: skip
 
 
 # -- the walk over the OpenAPI document --------------------------------------------------------
@@ -153,7 +161,7 @@ def test_a_read_token_is_refused_every_change_with_403_naming_the_scope(world: W
         if path in STREAMS:
             continue  # reads; they would stream until the (never running) job ends
         response = _send(http, method, path, _values(world.a), reader, operation)
-        if method in WRITE_METHODS:
+        if method in WRITE_METHODS and path not in MLFLOW_READ_POSTS:
             if response.status_code != 403 or response.json().get("needed_scope") not in ("write", "admin"):
                 refused.append(f"{method.upper()} {path} -> {response.status_code}")
         elif response.status_code in (401, 403):

@@ -24,18 +24,20 @@ class TrainedRevisions:
     """Trained from scratch; exported (PyTorch, OpenVINO FP16, ONNX) and evaluated by its job."""
     second_id: str
     """Fine-tuned from the first with `FINE_TUNED_LEARNING_RATE`."""
+    first_job_id: str
 
 
-def _train(sdk: Client, project: str, base: str, overrides: dict[str, object], name: str) -> str:
+def _train(sdk: Client, project: str, base: str, overrides: dict[str, object], name: str) -> tuple[str, str]:
+    """The trained revision's id and its job's."""
     job = sdk.models.train(project, SMALLEST_ARCHITECTURE, base=base, overrides=overrides, name=name)
     done = sdk.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS)
     assert done.status == "succeeded", done.error
-    return str(done.result["revision_id"])
+    return str(done.result["revision_id"]), job.id
 
 
 def seed_trained_revisions(sdk: Client, folder: Path) -> TrainedRevisions:
     project = classification_project(sdk, folder / "palette-images", name=TRAINED_PROJECT, per_label=5)
-    first = _train(sdk, project, "scratch", ONE_QUICK_EPOCH, "first swatch")
-    second = _train(sdk, project, first, {**ONE_QUICK_EPOCH, "learning_rate": FINE_TUNED_LEARNING_RATE},
-                    "second swatch")  # fmt: skip
-    return TrainedRevisions(project, first, second)
+    first, first_job = _train(sdk, project, "scratch", ONE_QUICK_EPOCH, "first swatch")
+    second, _ = _train(sdk, project, first, {**ONE_QUICK_EPOCH, "learning_rate": FINE_TUNED_LEARNING_RATE},
+                       "second swatch")  # fmt: skip
+    return TrainedRevisions(project, first, second, first_job)

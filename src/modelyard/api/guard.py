@@ -24,8 +24,9 @@ import structlog
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from modelyard.api.problems import problem
+from modelyard.api.problems import mlflow_error, problem
 from modelyard.auth import service as auth_service
+from modelyard.mlflow.errors import is_mlflow_path
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -42,6 +43,10 @@ STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IN_PROCESS_SCOPE_KEY = "modelyard.in_process"
 # How a caller makes authentication required; the wording follows the way tokens are created.
 TOKEN_HINT = "create an API token first (`modelyard token create NAME --scope admin`)"
+# The MLflow error code of each refusal, by status (the guard's own code stays in the document's `code`).
+GUARD_ERROR_CODES = {403: "PERMISSION_DENIED", 413: "RESOURCE_EXHAUSTED", 421: "BAD_REQUEST"}
+# Routes that stream a body into the artifact store as a file and never parse it: a JSON file is a file there.
+FILE_UPLOAD_PREFIXES = ("/api/2.0/mlflow-artifacts/",)
 # Approved Host header values remembered so the common case skips parsing; bounded, as callers choose the values.
 HOST_CACHE_SIZE = 64
 
@@ -140,7 +145,12 @@ class RequestGuard:
         refusal = None if scope.get(IN_PROCESS_SCOPE_KEY) else self._reach_refusal(scope, headers)
         if refusal is None and scope["method"] in STATE_CHANGING_METHODS:
             refusal = self._cross_origin_refusal(scope, headers)
-        if refusal is None and headers.content_type is not None and _is_json(headers.content_type):
+        if (
+            refusal is None
+            and headers.content_type is not None
+            and _is_json(headers.content_type)
+            and not scope["path"].startswith(FILE_UPLOAD_PREFIXES)
+        ):
             declared = _declared_length(headers.content_length)
             if declared is None:  # chunked (or a length that does not parse): count the bytes as they come
                 await _JsonBodyLimit(self.app, self.json_limit)(scope, receive, send)
@@ -311,7 +321,11 @@ def _json_too_large(scope: Scope, limit: int) -> _Refusal:
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, refusal: _Refusal) -> None:
     status, code, title, detail, extra = refusal
-    response = problem(Request(scope, receive), status, code, title, detail, **extra)
+    request = Request(scope, receive)
+    if is_mlflow_path(scope["path"]):  # MLflow's client reads its own error document
+        response = mlflow_error(request, status, GUARD_ERROR_CODES.get(status, "BAD_REQUEST"), detail, code, **extra)
+    else:
+        response = problem(request, status, code, title, detail, **extra)
     await response(scope, receive, send)
 
 

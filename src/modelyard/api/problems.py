@@ -12,14 +12,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelyard.errors import ModelyardError
 from modelyard.kit.messages import without_server_path
+from modelyard.mlflow.errors import error_body, error_code_of, is_mlflow_path, status_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger("modelyard.api")
 
 
-def problem(
-    request: Request, status: int, code: str, title: str, detail: str, **extra: Any
-) -> JSONResponse:
+def problem(request: Request, status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://modelyard.dev/problems/{code}",
         "title": title,
@@ -31,6 +30,13 @@ def problem(
     }
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def mlflow_error(request: Request, status: int, error_code: str, message: str, code: str, **extra: Any) -> JSONResponse:
+    """MLflow's error document, for MLflow's paths: its client reads `error_code` and `message`; `code` and the
+    request id are ours, as in problem documents."""
+    body = error_body(error_code, message, code=code, request_id=getattr(request.state, "request_id", None), **extra)
+    return JSONResponse(body, status_code=status_of(error_code, status))
 
 
 def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
@@ -45,6 +51,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             log.error("api.error", code=error.code, detail=error.message, path=request.url.path)
         # A last guard: no message shows where the server keeps its data (the messages name uploads instead).
         detail = without_server_path(error.message, request.app.state.context.settings.data_dir, "<data>")
+        if is_mlflow_path(request.url.path):
+            return mlflow_error(request, error.status, error_code_of(error), detail, error.code, **error.extra)
         return problem(request, error.status, error.code, error.title, detail, **error.extra)
 
     @app.exception_handler(RequestValidationError)
@@ -54,6 +62,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             for item in error.errors()
         ]
         summary = "; ".join(f"{item['field']}: {item['message']}" for item in errors[:5])
+        if is_mlflow_path(request.url.path):
+            message = f"invalid request parameters: {summary}"
+            return mlflow_error(request, 400, "INVALID_PARAMETER_VALUE", message, "validation_error", errors=errors)
         return problem(
             request, 422, "validation_error", "Request validation failed", f"fix these fields: {summary}", errors=errors
         )
@@ -64,11 +75,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = str(error.detail)
         if error.status_code == 404 and detail == "Not Found":
             detail = f"no API route {request.method} {request.url.path}; see /docs for the routes"
+        if is_mlflow_path(request.url.path):
+            error_code = "ENDPOINT_NOT_FOUND" if error.status_code in (404, 405) else "BAD_REQUEST"
+            return mlflow_error(request, error.status_code, error_code, detail, code)
         return problem(request, error.status_code, code, detail, detail)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
         log.exception("api.unhandled", path=request.url.path)
+        if is_mlflow_path(request.url.path):
+            message = "the server failed unexpectedly; the request id identifies it in the server log"
+            return mlflow_error(request, 500, "INTERNAL_ERROR", message, "internal_error")
         return problem(
             request,
             500,

@@ -86,8 +86,9 @@ def import_weights(manifest: ArchitectureManifest, data_dir: Path, file: Path) -
 def list_cached(data_dir: Path) -> list[CachedWeights]:
     root = data_dir / "pretrained_weights"
     return [
-        CachedWeights(family=path.parent.parent.name, architecture_id=path.parent.name, path=path,
-                      size_bytes=path.stat().st_size)
+        CachedWeights(
+            family=path.parent.parent.name, architecture_id=path.parent.name, path=path, size_bytes=path.stat().st_size
+        )
         for path in sorted(root.glob("*/*/weights.pt"))
     ]
 

@@ -82,8 +82,15 @@ def items(
         "items",
         ["id", "name", "size", "subset", "annotation", "reviewed", "uploaded"],
         [
-            (Id(i.id), i.name, f"{i.width}x{i.height}", i.subset, _summary(i.annotation) if i.annotated else "-",
-             "yes" if i.user_reviewed else "", i.uploaded_at)
+            (
+                Id(i.id),
+                i.name,
+                f"{i.width}x{i.height}",
+                i.subset,
+                _summary(i.annotation) if i.annotated else "-",
+                "yes" if i.user_reviewed else "",
+                i.uploaded_at,
+            )
             for i in found
         ],
     )
@@ -121,8 +128,16 @@ def revisions(ctx: typer.Context, project: ProjectArgument, json: JsonOption = F
         "dataset revisions",
         ["number", "items", "training", "validation", "testing", "files", "created", "id"],
         [
-            (r.number, r.item_count, r.subset_counts.get("training", 0), r.subset_counts.get("validation", 0),
-             r.subset_counts.get("testing", 0), "deleted" if r.files_deleted else "kept", r.created_at, Id(r.id))
+            (
+                r.number,
+                r.item_count,
+                r.subset_counts.get("training", 0),
+                r.subset_counts.get("validation", 0),
+                r.subset_counts.get("testing", 0),
+                "deleted" if r.files_deleted else "kept",
+                r.created_at,
+                Id(r.id),
+            )
             for r in found
         ],
     )
@@ -175,8 +190,10 @@ def revision_items(
     print_table(
         "revision items",
         ["item", "subset", "size", "labels", "boxes", "polygons"],
-        [(Id(i.item_id), i.subset, f"{i.width}x{i.height}", ", ".join(i.label_names), len(i.boxes), len(i.polygons))
-         for i in page.items],
+        [
+            (Id(i.item_id), i.subset, f"{i.width}x{i.height}", ", ".join(i.label_names), len(i.boxes), len(i.polygons))
+            for i in page.items
+        ],
     )
 
 
@@ -223,8 +240,10 @@ def import_dataset(
     ] = False,
     testing_fraction: Annotated[
         float | None,
-        typer.Option(help="Share of training items split off as testing when the source has no testing subset "
-                          "(default 0.1; 0 splits nothing)."),
+        typer.Option(
+            help="Share of training items split off as testing when the source has no testing subset "
+            "(default 0.1; 0 splits nothing)."
+        ),
     ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Follow progress until the job ends.")] = False,
     json: JsonOption = False,
@@ -267,8 +286,14 @@ def _show_job(job: Any, json: bool) -> None:
     if json:
         print_json(job)
     else:
-        print_fields({"job": job.id, "status": job.status, "error": job.error or "-",
-                      "result": jsonlib.dumps(job.result) if job.result else "-"})
+        print_fields(
+            {
+                "job": job.id,
+                "status": job.status,
+                "error": job.error or "-",
+                "result": jsonlib.dumps(job.result) if job.result else "-",
+            }
+        )
     exit_if_unsuccessful(job)
 
 

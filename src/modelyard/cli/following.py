@@ -74,8 +74,10 @@ def follow_to_the_end(
                 raise
             if not unreachable:
                 reason = type(error).__name__ if isinstance(error, httpx.TransportError) else f"HTTP {error.status}"
-                notice(f"the server does not answer ({reason}); job {job_id} is still followed, retrying until "
-                       "the server is back (Ctrl+C stops waiting, not the job)")
+                notice(
+                    f"the server does not answer ({reason}); job {job_id} is still followed, retrying until "
+                    "the server is back (Ctrl+C stops waiting, not the job)"
+                )
             unreachable = True
         sdk.poll(delay)
         delay = min(delay * 2, RETRY_CEILING_SECONDS)

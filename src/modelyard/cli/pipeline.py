@@ -25,8 +25,9 @@ def enable(
     project: ProjectArgument,
     revision: RevisionArgument,
     variant: VariantOption = DEFAULT_VARIANT,
-    threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
-                                             help="Confidence threshold.")] = DEFAULT_CONFIDENCE_THRESHOLD,  # fmt: skip
+    threshold: Annotated[
+        float, typer.Option("--threshold", min=0.0, max=1.0, help="Confidence threshold.")
+    ] = DEFAULT_CONFIDENCE_THRESHOLD,  # fmt: skip
     json: JsonOption = False,
 ) -> None:
     """Serve predictions with a variant of a model revision (replaces the one served now)."""

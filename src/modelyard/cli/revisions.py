@@ -19,8 +19,10 @@ def train(
     ctx: typer.Context,
     project: ProjectArgument,
     arch: Annotated[str, typer.Option("--arch", help="Architecture id (`modelyard architectures list`).")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Hyperparameter key=value, e.g. epochs=5 or "
-                                                   "augmentations.horizontal_flip=false.")] = None,  # fmt: skip
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Hyperparameter key=value, e.g. epochs=5 or augmentations.horizontal_flip=false."),
+    ] = None,  # fmt: skip
     base: Annotated[
         str, typer.Option(help="pretrained | scratch | a model revision to fine-tune (PROJECT/NUMBER or id).")
     ] = "pretrained",

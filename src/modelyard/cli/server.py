@@ -48,9 +48,7 @@ def serve(
     from modelyard.api.guard import authentication_enabled, serve_refusal
     from modelyard.app import create_app
 
-    settings = _settings(
-        ctx, host=host, port=port, data_dir=data_dir, job_slots=job_slots, insecure=insecure or None
-    )
+    settings = _settings(ctx, host=host, port=port, data_dir=data_dir, job_slots=job_slots, insecure=insecure or None)
     app = create_app(settings)
     authenticated = authentication_enabled(app.state.context)
     refusal = serve_refusal(settings, authenticated)

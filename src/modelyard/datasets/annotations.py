@@ -116,9 +116,7 @@ def _check_boxes(labels: LabelBook, annotation: AnnotationIn, width: int, height
                 f"{width} x {height} image: keep 0 <= x, 0 <= y, x + width <= {width}, y + height <= {height}",
                 code="shape_outside_image",
             )
-        boxes.append(
-            {"x": box.x, "y": box.y, "width": box.width, "height": box.height, "label_id": label_id}
-        )
+        boxes.append({"x": box.x, "y": box.y, "width": box.width, "height": box.height, "label_id": label_id})
         counts[label_id] += 1
     return CheckedAnnotation({"boxes": boxes}, dict(counts))
 

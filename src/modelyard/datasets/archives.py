@@ -51,8 +51,9 @@ def extract_zip(archive: Path, target: Path, limits: ArchiveLimits, *, name: str
         for info in members:
             destination = (root / _safe_member_path(label, info.filename)).resolve()
             if root not in destination.parents:
-                raise InvalidInput(f"{label}: member {info.filename!r} would land outside the target folder",
-                                   code="unsafe_archive")
+                raise InvalidInput(
+                    f"{label}: member {info.filename!r} would land outside the target folder", code="unsafe_archive"
+                )
             try:
                 budget = _copy_member(bundle, info, destination, budget)
             except UNREADABLE as error:
@@ -96,8 +97,10 @@ def _check_members(label: str, members: list[zipfile.ZipInfo], packed_size: int,
         mode = info.external_attr >> 16
         if mode and not (stat.S_ISREG(mode) or (mode & 0o170000) == 0):
             kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
-            raise InvalidInput(f"{label}: member {info.filename!r} is {kind}; archives may hold plain files only",
-                               code="unsafe_archive")
+            raise InvalidInput(
+                f"{label}: member {info.filename!r} is {kind}; archives may hold plain files only",
+                code="unsafe_archive",
+            )
         total += info.file_size
     if total > limits.max_bytes:
         raise PayloadTooLarge(_too_big(label, limits))
@@ -148,6 +151,9 @@ def zip_folder(folder: Path, archive: Path) -> Path:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 stored = path.suffix.lower() in COMPRESSED_SUFFIXES
-                bundle.write(path, path.relative_to(folder).as_posix(),
-                             compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+                bundle.write(
+                    path,
+                    path.relative_to(folder).as_posix(),
+                    compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED,
+                )
     return archive

@@ -30,9 +30,11 @@ def _check_chunk(
         if image is None or not image.is_file():
             results.append(MISSING)
         else:
-            results.append(check_image_with_thumbnail(
-                image, thumbnail, max_bytes=max_bytes, max_pixels=max_pixels, longest_side=longest_side
-            ))
+            results.append(
+                check_image_with_thumbnail(
+                    image, thumbnail, max_bytes=max_bytes, max_pixels=max_pixels, longest_side=longest_side
+                )
+            )
     return results
 
 

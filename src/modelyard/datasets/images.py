@@ -109,8 +109,10 @@ def _decode(data: bytes, *, max_pixels: int, thumbnail_side: int | None) -> tupl
         raise
     except Exception as error:  # noqa: BLE001 - Pillow raises many types for broken files
         # Pillow names the file object it read from ("<_io.BytesIO object at 0x...>"): say what it means instead.
-        reason = "format not recognised" if type(error).__name__ == "UnidentifiedImageError" else (
-            f"{type(error).__name__}: {error}"
+        reason = (
+            "format not recognised"
+            if type(error).__name__ == "UnidentifiedImageError"
+            else (f"{type(error).__name__}: {error}")
         )
         raise UnreadableImage(f"not a readable image ({reason}); use {ACCEPTED_HINT}") from None
     return width, height, image_format, small

@@ -86,16 +86,22 @@ def import_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
 
     tally = _Tally()
     settings = context.settings
-    pool = ImagePool(context.work_dir / "thumbnails", max_bytes=settings.max_image_bytes,
-                     max_pixels=settings.max_image_pixels, longest_side=settings.thumbnail_size, images=source.size)
+    pool = ImagePool(
+        context.work_dir / "thumbnails",
+        max_bytes=settings.max_image_bytes,
+        max_pixels=settings.max_image_pixels,
+        longest_side=settings.thumbnail_size,
+        images=source.size,
+    )
     with pool:
         pending: deque[tuple[list[SourceItem], list[Any]]] = deque()
         for batch in _batches(source.items, BATCH):
             pending.append((batch, pool.check([item.image for item in batch])))
             if len(pending) > LOOKAHEAD:
                 _store_batch(context, project_id, *pending.popleft(), tally)
-                context.progress(5 + 90 * tally.done / max(source.size, 1), "importing",
-                                 f"{tally.done}/{source.size} items read")
+                context.progress(
+                    5 + 90 * tally.done / max(source.size, 1), "importing", f"{tally.done}/{source.size} items read"
+                )
         while pending:
             _store_batch(context, project_id, *pending.popleft(), tally)
     moved_to_testing = _settle_subsets(context, project_id, request, tally)
@@ -139,11 +145,16 @@ def _log_outcome(context: JobContext, tally: _Tally) -> None:
         context.log.warning(
             "%d shape(s) clipped to their image (%d reached a pixel or more outside), %d dropped (wholly outside "
             "or no area); %d item(s) kept without annotation as all their shapes were dropped",
-            shapes.clipped, shapes.clipped_over_a_pixel, shapes.dropped_count, shapes.left_unannotated,
+            shapes.clipped,
+            shapes.clipped_over_a_pixel,
+            shapes.dropped_count,
+            shapes.left_unannotated,
         )
     if tally.annotations_given_to_duplicates:
-        context.log.info("%d duplicate(s) gave their annotation to the unannotated item they duplicate",
-                         tally.annotations_given_to_duplicates)
+        context.log.info(
+            "%d duplicate(s) gave their annotation to the unannotated item they duplicate",
+            tally.annotations_given_to_duplicates,
+        )
     for entry in tally.skipped[:50]:
         context.log.warning("skipped %s: %s", entry["item"], entry["reason"])
 
@@ -234,7 +245,11 @@ def _store_batch(
 
 
 def _give_to_duplicate(
-    service: DatasetService, project: Project, accepted: dict[str, NewItem], duplicate_id: str, new: NewItem,
+    service: DatasetService,
+    project: Project,
+    accepted: dict[str, NewItem],
+    duplicate_id: str,
+    new: NewItem,
     tally: _Tally,
 ) -> str:
     """Give the duplicate's annotation (and subset) to the item it duplicates when that one has none;
@@ -285,8 +300,11 @@ def _prepare_project(context: JobContext, request: ImportParams, source: SourceD
         projects = ProjectService(session, FileService(session, context.store), context.actor)
         if request.new_project is not None:
             project = projects.create(
-                ProjectCreate(name=request.new_project.name, task_type=request.new_project.task_type,
-                              labels=[_new_label(name) for name in source.labels])
+                ProjectCreate(
+                    name=request.new_project.name,
+                    task_type=request.new_project.task_type,
+                    labels=[_new_label(name) for name in source.labels],
+                )
             )
             return project.id, list(source.labels)
         project = projects.get(request.project_id or "")
@@ -308,9 +326,7 @@ def _new_label(name: str) -> LabelCreate:
         raise InvalidInput(f"the dataset's label {name!r} cannot be a label name: {reason}") from None
 
 
-def _annotation_of(
-    item: SourceItem, task: TaskType, size: tuple[int, int], tally: _Tally
-) -> AnnotationIn | None:
+def _annotation_of(item: SourceItem, task: TaskType, size: tuple[int, int], tally: _Tally) -> AnnotationIn | None:
     """The item's annotation for the task, or None when the source has none for it (or every shape it
     had lay outside the image). Boxes and polygons are fitted into the image first (`shape_fit`)."""
     wanted = {
@@ -456,12 +472,21 @@ def _safe_name(name: str) -> str:
 
 
 JOB_TYPES = [
-    JobType(IMPORT_JOB, import_dataset, "Import a dataset archive (COCO, VOC, YOLO, ImageNet, Datumaro).",
-            params_model=ImportParams, cleanup=cleanup_import,
-            started_by="POST /api/v1/dataset-imports (modelyard dataset import)"),
-    JobType(EXPORT_JOB, export_dataset, "Export a dataset or a dataset revision as a zip in a format.",
-            params_model=ExportParams,
-            started_by="POST /api/v1/projects/{project}/dataset/exports (modelyard dataset export)"),
+    JobType(
+        IMPORT_JOB,
+        import_dataset,
+        "Import a dataset archive (COCO, VOC, YOLO, ImageNet, Datumaro).",
+        params_model=ImportParams,
+        cleanup=cleanup_import,
+        started_by="POST /api/v1/dataset-imports (modelyard dataset import)",
+    ),
+    JobType(
+        EXPORT_JOB,
+        export_dataset,
+        "Export a dataset or a dataset revision as a zip in a format.",
+        params_model=ExportParams,
+        started_by="POST /api/v1/projects/{project}/dataset/exports (modelyard dataset export)",
+    ),
 ]
 
 __all__ = ["JOB_TYPES", "export_dataset", "import_dataset"]

@@ -87,9 +87,7 @@ class RevisionImage(Base):
 
     __tablename__ = "dataset_revision_images"
 
-    revision_id: Mapped[str] = mapped_column(
-        ForeignKey("dataset_revisions.id", ondelete="CASCADE"), primary_key=True
-    )
+    revision_id: Mapped[str] = mapped_column(ForeignKey("dataset_revisions.id", ondelete="CASCADE"), primary_key=True)
     item_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     image_key: Mapped[str] = mapped_column(String(1024), nullable=False)
 

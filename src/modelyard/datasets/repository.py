@@ -126,9 +126,9 @@ class ItemRepository:
     def with_label(self, label_id: str) -> list[DatasetItem]:
         return list(
             self.session.scalars(
-                select(DatasetItem).join(ItemLabel, ItemLabel.item_id == DatasetItem.id).where(
-                    ItemLabel.label_id == label_id
-                )
+                select(DatasetItem)
+                .join(ItemLabel, ItemLabel.item_id == DatasetItem.id)
+                .where(ItemLabel.label_id == label_id)
             )
         )
 

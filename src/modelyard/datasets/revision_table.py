@@ -44,8 +44,18 @@ class RevisionRows:
         *fields, texts = zip(*rows, strict=True)
         annotations = json.loads("[" + ",".join(text if text is not None else "null" for text in texts) + "]")
         ids, keys, sha256s, sizes, widths, heights, subsets, reviewed, in_revision = fields
-        return cls(ids, keys, sha256s, sizes, widths, heights, subsets, [bool(value) for value in reviewed],
-                   [bool(value) for value in in_revision], annotations)
+        return cls(
+            ids,
+            keys,
+            sha256s,
+            sizes,
+            widths,
+            heights,
+            subsets,
+            [bool(value) for value in reviewed],
+            [bool(value) for value in in_revision],
+            annotations,
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -111,8 +121,9 @@ def _offsets(counts: Sequence[int]) -> Any:
 def _string_lists(lists: Sequence[Sequence[str]]) -> Any:
     import pyarrow as pa
 
-    return pa.ListArray.from_arrays(_offsets([len(values) for values in lists]),
-                                    pa.array(list(chain.from_iterable(lists)), pa.string()))
+    return pa.ListArray.from_arrays(
+        _offsets([len(values) for values in lists]), pa.array(list(chain.from_iterable(lists)), pa.string())
+    )
 
 
 def _shapes(annotations: Sequence[Mapping[str, Any] | None], kind: str) -> tuple[list[list[Any]], list[Any]]:

@@ -150,7 +150,10 @@ class DatasetRevisionService:
             local = Path(scratch) / PARQUET_NAME
             write_revision(local, revision_table(rows, subsets, book, folder), metadata)
             stored = self.files.save(
-                f"{folder}/{PARQUET_NAME}", local, actor=self.actor, media_type="application/vnd.apache.parquet",
+                f"{folder}/{PARQUET_NAME}",
+                local,
+                actor=self.actor,
+                media_type="application/vnd.apache.parquet",
                 move=True,
             )
         revision = self._add_revision(
@@ -242,5 +245,9 @@ class DatasetRevisionService:
 
 
 __all__ = [
-    "SUBSETS", "DatasetRevisionService", "require_items_in_subset", "revision_file_blockers", "revision_folder",
+    "SUBSETS",
+    "DatasetRevisionService",
+    "require_items_in_subset",
+    "revision_file_blockers",
+    "revision_folder",
 ]

@@ -201,8 +201,10 @@ class DatasetService:
                 "annotation": new.annotation, "annotated": new.annotation is not None, "user_reviewed": False,
                 "uploaded_at": now, "uploaded_by": self.actor, "updated_at": now,
             })  # fmt: skip
-            labels += [{"item_id": item_id, "label_id": label_id, "shapes": count}
-                       for label_id, count in (new.shapes_per_label or {}).items()]
+            labels += [
+                {"item_id": item_id, "label_id": label_id, "shapes": count}
+                for label_id, count in (new.shapes_per_label or {}).items()
+            ]
         self.files.save_new_files(files, actor=self.actor)
         self.items.add_many(rows, labels)
 

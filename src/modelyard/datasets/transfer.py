@@ -59,8 +59,9 @@ class TransferService:
         check_format_fits_task(format, TaskType(project.task_type) if project else task_type)  # type: ignore[arg-type]
         if not is_zip(archive.path):
             raise InvalidInput(f"{archive.name} is not a zip archive: zip the dataset folder and send that")
-        stored = self.files.save(import_archive_key(new_id()), archive.path, actor=self.actor, move=True,
-                                 media_type="application/zip")
+        stored = self.files.save(
+            import_archive_key(new_id()), archive.path, actor=self.actor, move=True, media_type="application/zip"
+        )
         params = build_params(
             ImportParams,
             IMPORT_JOB,

@@ -7,6 +7,16 @@ from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, R
 from modelyard.db.base import Base
 from modelyard.evaluations.models import Evaluation  # noqa: F401
 from modelyard.jobs.models import Job  # noqa: F401
+from modelyard.mlflow.tracking_models import (  # noqa: F401
+    MlflowArtifact,
+    MlflowExperiment,
+    MlflowExperimentTag,
+    MlflowLatestMetric,
+    MlflowMetric,
+    MlflowParam,
+    MlflowRun,
+    MlflowRunTag,
+)
 from modelyard.pipelines.models import Pipeline  # noqa: F401
 from modelyard.projects.models import Label, Project  # noqa: F401
 from modelyard.registry.models import (  # noqa: F401

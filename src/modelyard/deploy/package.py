@@ -86,8 +86,11 @@ python -m venv .venv && .venv/bin/pip install -r requirements.txt
 
 Images are turned upright from their EXIF orientation, resized to {spec.size[1]}x{spec.size[0]} (width x height)
 with bilinear interpolation ({spec.resize}{", padded right and bottom" if spec.resize == "letterbox" else ""}),
-and scaled {"to [0, 1], then normalised with mean " + str(spec.mean) + " and std " + str(spec.std)
-            if metadata.input_scaling == "normalize" else "to [0, 1] (the detector normalises internally)"},
+and scaled {
+        "to [0, 1], then normalised with mean " + str(spec.mean) + " and std " + str(spec.std)
+        if metadata.input_scaling == "normalize"
+        else "to [0, 1] (the detector normalises internally)"
+    },
 channel order {spec.channel_order}. `config.json` holds these settings.
 
 ## Labels

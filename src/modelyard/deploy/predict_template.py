@@ -107,8 +107,9 @@ def mask_rle(box_mask: np.ndarray, box: np.ndarray, width: int, height: int) -> 
     """The box mask pasted into the image, as COCO uncompressed RLE (column-major run lengths, zeros first)."""
     left, top = int(np.floor(box[0])), int(np.floor(box[1]))
     right, bottom = max(left + 1, int(np.ceil(box[2]))), max(top + 1, int(np.ceil(box[3])))
-    resized = Image.fromarray(box_mask.astype(np.float32), "F").resize((right - left, bottom - top),
-                                                                     Image.Resampling.BILINEAR)
+    resized = Image.fromarray(box_mask.astype(np.float32), "F").resize(
+        (right - left, bottom - top), Image.Resampling.BILINEAR
+    )
     full = np.zeros((height, width), dtype=np.uint8)
     full[top:bottom, left:right] = (np.asarray(resized) >= MASK_THRESHOLD)[: height - top, : width - left]
     flat = full.flatten(order="F")
@@ -137,8 +138,7 @@ def main(arguments: list[str]) -> int:
             prediction = classify(outputs[0][0], config, threshold)
         else:
             prediction = detect(outputs, config, threshold, width, height)
-        print(json.dumps({"image": str(path), "task": config["task"], "width": width, "height": height,
-                          **prediction}))
+        print(json.dumps({"image": str(path), "task": config["task"], "width": width, "height": height, **prediction}))
     return 0
 
 

@@ -14,9 +14,7 @@ class Evaluation(IdMixin, Base):
 
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), nullable=False)
     revision_id: Mapped[str] = mapped_column(ForeignKey("model_revisions.id", ondelete="CASCADE"), nullable=False)
-    variant_id: Mapped[str | None] = mapped_column(
-        ForeignKey("model_variants.id", ondelete="SET NULL"), nullable=True
-    )
+    variant_id: Mapped[str | None] = mapped_column(ForeignKey("model_variants.id", ondelete="SET NULL"), nullable=True)
     variant: Mapped[str] = mapped_column(String(32), nullable=False)
     """`format-precision` of the variant, kept when the variant itself is deleted."""
     dataset_revision_id: Mapped[str] = mapped_column(ForeignKey("dataset_revisions.id"), nullable=False)

@@ -24,8 +24,13 @@ from modelyard.storage.service import FileService
 
 
 def run_evaluation(
-    context: JobContext, revision_id: str, variant_name: str, dataset_revision: str | None, subset: str,
-    *, reuse_stored: bool = False,
+    context: JobContext,
+    revision_id: str,
+    variant_name: str,
+    dataset_revision: str | None,
+    subset: str,
+    *,
+    reuse_stored: bool = False,
 ) -> str:
     """Evaluate one variant; returns the evaluation's id. `reuse_stored`: when the same variant was
     evaluated on the same subset of the same dataset revision already (a second job queued before the

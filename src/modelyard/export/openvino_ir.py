@@ -133,4 +133,3 @@ def finish_variant(folder: Path, metadata: VariantMetadata, model_files: list[st
     write_variant_metadata(folder, metadata)
     files = write_files_manifest(folder, [*model_files, "variant.json"])
     return ExportedVariant(folder, folder / metadata.model_file, metadata, files)
-

@@ -155,8 +155,9 @@ def _detection_report(
     score_difference = 0.0
     for reference, variant in pairs:
         for first, second in ((reference, variant), (variant, reference)):
-            found, compared, difference = match_detections(first[0][0], first[1][0], second[0][0], second[1][0],
-                                                           score_threshold)
+            found, compared, difference = match_detections(
+                first[0][0], first[1][0], second[0][0], second[1][0], score_threshold
+            )
             matched, total = matched + found, total + compared
             score_difference = max(score_difference, difference)
     fraction = matched / total if total else 1.0

@@ -76,8 +76,11 @@ def quantize_with_accuracy_control(
         drop_type=nncf.DropType.ABSOLUTE,
         subset_size=_subset(subset_size, calibration_images),
     )
-    settings = {"method": "accuracy_control", "max_drop": max_drop,
-                "calibration_images": _subset(subset_size, calibration_images)}
+    settings = {
+        "method": "accuracy_control",
+        "max_drop": max_drop,
+        "calibration_images": _subset(subset_size, calibration_images),
+    }
     return _save(quantized, metadata, output_dir, settings, ov)
 
 

@@ -55,8 +55,9 @@ def measure_speed(
     extra = cpu_threads.openvino_properties()
     if inference_precision is not None:
         extra["INFERENCE_PRECISION_HINT"] = inference_precision
-    latencies = _latencies(core.compile_model(model, device, {"PERFORMANCE_HINT": "LATENCY", **extra}),
-                           item_shape, duration_s / 2)
+    latencies = _latencies(
+        core.compile_model(model, device, {"PERFORMANCE_HINT": "LATENCY", **extra}), item_shape, duration_s / 2
+    )
     throughput_model = core.compile_model(model, device, {"PERFORMANCE_HINT": "THROUGHPUT", **extra})
     sizes = [size for size in batch_sizes if dynamic_batch or size == 1] or [1]
     by_batch = {size: _throughput(throughput_model, [size, *item_shape], duration_s / 2 / len(sizes)) for size in sizes}

@@ -10,8 +10,14 @@ if TYPE_CHECKING:
     from modelyard.training.checkpoint import LoadedModel
 
 
-def metadata_for(loaded: LoadedModel, format: VariantFormat, precision: Precision, model_file: str,
-                 exportable: Any, confidence_threshold: float) -> VariantMetadata:
+def metadata_for(
+    loaded: LoadedModel,
+    format: VariantFormat,
+    precision: Precision,
+    model_file: str,
+    exportable: Any,
+    confidence_threshold: float,
+) -> VariantMetadata:
     return VariantMetadata(
         format=format,
         precision=precision,
@@ -26,4 +32,3 @@ def metadata_for(loaded: LoadedModel, format: VariantFormat, precision: Precisio
         dynamic_batch=exportable.dynamic_batch,
         confidence_threshold=confidence_threshold,
     )
-

@@ -138,8 +138,9 @@ class Predictor:
             polygons = []
             if masks is not None:
                 polygons = mask_polygons(masks[position], box, prepared.width, prepared.height)
-            objects.append(DetectedObject(self._label(int(label), score), (x_min, y_min, x_max - x_min, y_max - y_min),
-                                          polygons))
+            objects.append(
+                DetectedObject(self._label(int(label), score), (x_min, y_min, x_max - x_min, y_max - y_min), polygons)
+            )
         return Prediction(self.metadata.task, prepared.width, prepared.height, objects=objects)
 
 
@@ -158,7 +159,7 @@ def mask_polygons(box_mask: np.ndarray, box: np.ndarray, width: int, height: int
     binary = (resized >= MASK_THRESHOLD).astype(np.uint8)
     # Crop to the image so outlines never leave it, remembering the offset of the crop.
     crop_left, crop_top = max(0, -left), max(0, -top)
-    binary = binary[crop_top: crop_top + height - max(0, top), crop_left: crop_left + width - max(0, left)]
+    binary = binary[crop_top : crop_top + height - max(0, top), crop_left : crop_left + width - max(0, left)]
     contours, _ = cv2.findContours(np.ascontiguousarray(binary), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     offset = np.array([max(0, left), max(0, top)], dtype=np.float32)
     return [

@@ -13,9 +13,7 @@ class Job(IdMixin, Base):
     __tablename__ = "jobs"
 
     type: Mapped[str] = mapped_column(String(64), nullable=False)
-    project_id: Mapped[str | None] = mapped_column(
-        ForeignKey("projects.id", ondelete="SET NULL"), nullable=True
-    )
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), nullable=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     progress: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)

@@ -61,9 +61,12 @@ class JobRepository:
 
     def count_active_in_project(self, project_id: str) -> int:
         """Jobs of the project still pending, running or cancelling."""
-        return self.session.scalar(
-            select(func.count()).where(Job.project_id == project_id, Job.status.in_(ACTIVE_STATUSES))
-        ) or 0
+        return (
+            self.session.scalar(
+                select(func.count()).where(Job.project_id == project_id, Job.status.in_(ACTIVE_STATUSES))
+            )
+            or 0
+        )
 
     def active(self) -> Sequence[Job]:
         return self.session.scalars(select(Job).where(Job.status.in_(ACTIVE_STATUSES[1:]))).all()

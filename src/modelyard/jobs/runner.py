@@ -332,7 +332,7 @@ def _process_started_at(pid: int) -> datetime | None:
     except (OSError, StopIteration):
         return None
     # The command name (field 2) may hold spaces and parentheses: count the fields after its closing one.
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     if fields[0] == "Z":
         return None
     ticks = int(fields[19])  # field 22 of the line: start time in clock ticks after boot

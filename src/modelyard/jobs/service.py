@@ -73,7 +73,12 @@ class JobService:
     ) -> list[Job]:
         return list(
             self.jobs.page(
-                project_id=project_id, job_type=job_type, status=status, order=order, limit=limit, cursor=cursor,
+                project_id=project_id,
+                job_type=job_type,
+                status=status,
+                order=order,
+                limit=limit,
+                cursor=cursor,
                 project_ids=self.access.project_ids,
             )
         )

@@ -155,9 +155,12 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
         signal.signal(signal.SIGTERM, lambda *_: cancel.set())
 
     if outcome["status"] != "succeeded":
-        run_cleanup(job_type_name, registry, CleanupContext(
-            job_id, project_id, params, settings, db, store, reason=outcome["reason"]
-        ), log.error)
+        run_cleanup(
+            job_type_name,
+            registry,
+            CleanupContext(job_id, project_id, params, settings, db, store, reason=outcome["reason"]),
+            log.error,
+        )
     shutil.rmtree(work_dir, ignore_errors=True)
     store.release()
     _record_outcome(db, job_id, outcome, log)

@@ -40,4 +40,3 @@ def clean_name(value: str, what: str = "name") -> str:
 
 Name = Annotated[str, StringConstraints(min_length=1), AfterValidator(check_name)]
 """A name or key from a request, checked as the module says."""
-

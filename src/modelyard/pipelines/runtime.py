@@ -137,9 +137,7 @@ class PipelineRuntime:
             self._drop_unused_predictors()
         return entry
 
-    def serve(
-        self, key: PipelineKey, revision_id: str, variant: str, load: Callable[[], Predictor]
-    ) -> ActivePipeline:
+    def serve(self, key: PipelineKey, revision_id: str, variant: str, load: Callable[[], Predictor]) -> ActivePipeline:
         """The active entry for `key`, loading its variant first when this process does not hold it."""
         return self.current(key) or self.activate(
             key, revision_id, variant, self.predictor(key.variant_id, key.confidence_threshold, load)

@@ -34,9 +34,7 @@ def project_folder(project_id: str) -> str:
 
 
 class ProjectService:
-    def __init__(
-        self, session: Session, files: FileService, actor: str, access: ProjectAccess = EVERY_PROJECT
-    ) -> None:
+    def __init__(self, session: Session, files: FileService, actor: str, access: ProjectAccess = EVERY_PROJECT) -> None:
         self.session = session
         self.files = files
         self.actor = actor
@@ -87,7 +85,12 @@ class ProjectService:
     ) -> list[Project]:
         return list(
             self.projects.page(
-                task_type=task_type, name_contains=name_contains, sort=sort, order=order, limit=limit, cursor=cursor,
+                task_type=task_type,
+                name_contains=name_contains,
+                sort=sort,
+                order=order,
+                limit=limit,
+                cursor=cursor,
                 project_ids=self.access.project_ids,
             )
         )
@@ -208,6 +211,4 @@ class ProjectService:
     def _check_hotkey(self, project: Project, hotkey: str, *, excluding: str | None = None) -> None:
         for label in project.labels:
             if label.id != excluding and label.hotkey == hotkey:
-                raise Conflict(
-                    f"hotkey {hotkey!r} is already used by label {label.name!r} in project {project.name!r}"
-                )
+                raise Conflict(f"hotkey {hotkey!r} is already used by label {label.name!r} in project {project.name!r}")

@@ -231,9 +231,7 @@ def list_versions(
     cursor: str | None = None,
 ) -> Response:
     model = service.get_model(name)
-    rows = service.page_versions(
-        model, stage=stage.value if stage else None, order=order, limit=limit, cursor=cursor
-    )
+    rows = service.page_versions(model, stage=stage.value if stage else None, order=order, limit=limit, cursor=cursor)
     items, next_cursor = split_rows(rows, limit, lambda version: (version.number, version.id))
     return respond(Page[VersionRead](items=[version_read(version) for version in items], next_cursor=next_cursor))
 

@@ -129,9 +129,7 @@ class ModelVersion(TimestampsMixin, Base):
     )
     # Written with the version (the unit of work then inserts the version first); never loaded.
     metric_rows: WriteOnlyMapped[ModelVersionMetric] = relationship(passive_deletes=True)
-    aliases: Mapped[list[ModelAlias]] = relationship(
-        lazy="selectin", order_by="ModelAlias.alias", viewonly=True
-    )
+    aliases: Mapped[list[ModelAlias]] = relationship(lazy="selectin", order_by="ModelAlias.alias", viewonly=True)
 
     __table_args__ = (
         UniqueConstraint("model_id", "number"),
@@ -145,9 +143,7 @@ class ModelVersionMetric(Base):
 
     __tablename__ = "model_version_metrics"
 
-    version_id: Mapped[str] = mapped_column(
-        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
-    )
+    version_id: Mapped[str] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(256), primary_key=True)
     value: Mapped[float] = mapped_column(Float, nullable=False)
 

@@ -75,7 +75,7 @@ def copy_version(
         tags={tag.key: tag.value for tag in version.tags},
     )
     for file in version.files:
-        service._link_file(copied, file.name, file.sha256)
+        service.link_file(copied, file.name, file.sha256)
     origin = {"model": version.model.name, "number": version.number, "version_id": version.id}
     service.history.record(
         target, "version.copied_in", version=copied, before=origin, after={"stage": "none"}, comment=comment

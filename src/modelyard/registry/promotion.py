@@ -178,7 +178,5 @@ def _describe_diff(diff: dict[str, Any]) -> str:
     if diff["removed"]:
         parts.append("removed " + ", ".join(f"{index}:{name}" for index, name in diff["removed"].items()))
     if diff["renamed"]:
-        parts.append(
-            "renamed " + ", ".join(f"{index}:{c['from']}->{c['to']}" for index, c in diff["renamed"].items())
-        )
+        parts.append("renamed " + ", ".join(f"{index}:{c['from']}->{c['to']}" for index, c in diff["renamed"].items()))
     return "; ".join(parts)

@@ -44,9 +44,7 @@ def parse_selector(text: str) -> VersionSelector:
         return VersionSelector(latest=True)
     if text in STAGES:
         return VersionSelector(stage=text)
-    raise InvalidInput(
-        f"version {text!r} is not a number, 'latest', a stage ({', '.join(STAGES)}) or '@alias'"
-    )
+    raise InvalidInput(f"version {text!r} is not a number, 'latest', a stage ({', '.join(STAGES)}) or '@alias'")
 
 
 def reference_forms(name: str = "name") -> str:

@@ -204,8 +204,9 @@ class VersionRepository:
             .where(ModelAlias.model_id == model_id, ModelAlias.alias == alias)
         )
 
-    def by_model_name(self, model_name: str, *, number: int | None = None, alias: str | None = None,
-                      stage: str | None = None) -> ModelVersion | None:
+    def by_model_name(
+        self, model_name: str, *, number: int | None = None, alias: str | None = None, stage: str | None = None
+    ) -> ModelVersion | None:
         """A version of the model named `model_name` in one query: by number, alias, or newest
         (in a stage)."""
         kind = "alias" if alias is not None else "number" if number is not None else "newest"
@@ -294,9 +295,7 @@ class VersionRepository:
 
     # -- aliases -----------------------------------------------------------------------------
     def alias(self, model_id: str, alias: str) -> ModelAlias | None:
-        return self.session.scalar(
-            select(ModelAlias).where(ModelAlias.model_id == model_id, ModelAlias.alias == alias)
-        )
+        return self.session.scalar(select(ModelAlias).where(ModelAlias.model_id == model_id, ModelAlias.alias == alias))
 
     def aliases_of_model(self, model_id: str) -> Sequence[ModelAlias]:
         return self.session.scalars(

@@ -59,9 +59,7 @@ class Runtime(BaseModel):
     image: str | None = None
     tag: str | None = None
     flags: Annotated[list[StoredText], AfterValidator(check_json_value)] = Field(default_factory=list)
-    environment: Annotated[dict[StoredText, StoredText], AfterValidator(check_json_value)] = Field(
-        default_factory=dict
-    )
+    environment: Annotated[dict[StoredText, StoredText], AfterValidator(check_json_value)] = Field(default_factory=dict)
 
 
 # -- registered models -----------------------------------------------------------------------

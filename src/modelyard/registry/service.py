@@ -46,9 +46,7 @@ SERVING_STAGES = ("staging", "production")
 
 
 class RegistryService:
-    def __init__(
-        self, session: Session, files: FileService, actor: str, access: ProjectAccess = EVERY_PROJECT
-    ) -> None:
+    def __init__(self, session: Session, files: FileService, actor: str, access: ProjectAccess = EVERY_PROJECT) -> None:
         self.session = session
         self.files = files
         self.actor = actor
@@ -298,9 +296,7 @@ class RegistryService:
     def find_version(self, model_name: str, selector: str) -> ModelVersion:
         """`get_version(get_model(name), selector)` in one query (the hot read path)."""
         parsed = parse_selector(selector)
-        version = self.versions.by_model_name(
-            model_name, number=parsed.number, alias=parsed.alias, stage=parsed.stage
-        )
+        version = self.versions.by_model_name(model_name, number=parsed.number, alias=parsed.alias, stage=parsed.stage)
         if version is None or not self.access.allows(version.model.project_id):
             return self.get_version(self.get_model(model_name), selector)  # raises the right NotFound
         return version
@@ -324,20 +320,27 @@ class RegistryService:
         cursor: str | None,
     ) -> list[tuple[ModelVersion, Any]]:
         return self.versions.search(
-            model_id=model.id if model else None, tags=tags, metric=metric, order=order, limit=limit, cursor=cursor,
+            model_id=model.id if model else None,
+            tags=tags,
+            metric=metric,
+            order=order,
+            limit=limit,
+            cursor=cursor,
             project_ids=self.access.project_ids,
         )
 
     # -- versions: registration --------------------------------------------------------------
-    def register(self, model_name: str, request: VersionCreate) -> ModelVersion:
-        """`POST /registry/models/{name}/versions`: from a revision, or a version whose files come next."""
+    def register(
+        self, model_name: str, request: VersionCreate, *, source: dict[str, Any] | None = None
+    ) -> ModelVersion:
+        """From a revision, or a version whose files come next (`source`: where they come from; uploaded)."""
         if request.revision_id is not None:
-            source = lookup_revision_source(self.session, request.revision_id)
-            if not self.access.allows(source.project_id):
+            revision = lookup_revision_source(self.session, request.revision_id)
+            if not self.access.allows(revision.project_id):
                 raise NotFound(f"model revision {request.revision_id!r} does not exist")
             return self.register_revision(
                 model_name,
-                source,
+                revision,
                 create_model=request.create_model,
                 name=request.name,
                 description=request.description,
@@ -355,7 +358,7 @@ class RegistryService:
             parameters=request.parameters,
             runtime=request.runtime.model_dump(),
             metrics=request.metrics,
-            source=dict(UPLOADED_SOURCE),
+            source=dict(source or UPLOADED_SOURCE),
             tags=request.tags,
         )
         self._record_registered(model, version, request.comment)
@@ -395,7 +398,7 @@ class RegistryService:
             tags=tags or {},
         )
         for file_name, record in stored:
-            self._link_file(version, file_name, record.sha256)
+            self.link_file(version, file_name, record.sha256)
         self._record_registered(model, version, comment)
         return version
 
@@ -490,7 +493,8 @@ class RegistryService:
         )
         log.info("registry.version.registered", model=model.id, version=version.number, id=version.id)
 
-    def _link_file(self, version: ModelVersion, name: str, sha256: str) -> ModelVersionFile:
+    def link_file(self, version: ModelVersion, name: str, sha256: str) -> ModelVersionFile:
+        """A file of the version holding bytes already stored (same sha256): linked, never copied."""
         record = self.files.save_same_content(version_file_key(version.id, name), sha256, actor=self.actor)
         file = ModelVersionFile(
             name=name, key=record.key, size=record.size, sha256=record.sha256, created_by=self.actor

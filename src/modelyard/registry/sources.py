@@ -77,8 +77,12 @@ def lookup_revision_source(session: Session, revision_id: str) -> RevisionSource
         revision_id=revision.id,
         project_id=revision.project_id,
         dataset_revision_id=revision.dataset_revision_id,
-        configuration={"architecture": revision.architecture_id, "hyperparameters": revision.configuration,
-                       "base": revision.base, "parent_revision_id": revision.parent_id},  # fmt: skip
+        configuration={
+            "architecture": revision.architecture_id,
+            "hyperparameters": revision.configuration,
+            "base": revision.base,
+            "parent_revision_id": revision.parent_id,
+        },  # fmt: skip
         label_map={label["index"]: label["name"] for label in revision.labels},
         parameters=dict(revision.configuration),
         metrics=metrics,

@@ -95,9 +95,7 @@ def set_configuration(
     return TrainingConfigurationRead(architecture_id=architecture, overrides=overrides, hyperparameters=resolved)
 
 
-@router.get(
-    "/projects/{project}/models/{number}", response_model=ModelRevisionRead, dependencies=[Requires.read]
-)
+@router.get("/projects/{project}/models/{number}", response_model=ModelRevisionRead, dependencies=[Requires.read])
 def get_revision_by_number(project: str, number: str, service: ModelRevisions) -> ModelRevisionRead:
     """A revision by its number in the project (`PROJECT/NUMBER`, e.g. digits/4); the project by name or id."""
     return _with_sizes(service, [service.get(f"{project}/{number}")])[0]

@@ -24,9 +24,7 @@ class ModelRevision(IdMixin, TimestampsMixin, Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     base: Mapped[str] = mapped_column(String(16), nullable=False)
     dataset_revision_id: Mapped[str] = mapped_column(ForeignKey("dataset_revisions.id"), nullable=False)
-    parent_id: Mapped[str | None] = mapped_column(
-        ForeignKey("model_revisions.id", ondelete="SET NULL"), nullable=True
-    )
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("model_revisions.id", ondelete="SET NULL"), nullable=True)
     job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True)
     configuration: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
     labels: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False)

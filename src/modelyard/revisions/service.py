@@ -257,10 +257,12 @@ class ModelRevisionService:
         self.catalog.resolve(manifest, overrides)  # refuse out-of-bounds values before storing
         stored = self.configurations.get(project.id, manifest.id)
         if stored is None:
-            self.configurations.add(TrainingConfiguration(
-                project_id=project.id, architecture_id=manifest.id, overrides=overrides, created_by=self.actor))
+            self.configurations.add(
+                TrainingConfiguration(
+                    project_id=project.id, architecture_id=manifest.id, overrides=overrides, created_by=self.actor
+                )
+            )
         else:
             stored.overrides = overrides
             stored.updated_at = utcnow()
             self.session.flush()
-

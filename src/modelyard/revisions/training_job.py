@@ -274,12 +274,21 @@ def _sample(item: RevisionItem, task: str, index: dict[str, int]) -> Any:
     from modelyard.training.data import TrainingSample
 
     if task == "detection":
-        return TrainingSample(item.image_path, item.width, item.height, tuple(index[b.label_id] for b in item.boxes),
-                              boxes=tuple((b.x, b.y, b.x + b.width, b.y + b.height) for b in item.boxes))
+        return TrainingSample(
+            item.image_path,
+            item.width,
+            item.height,
+            tuple(index[b.label_id] for b in item.boxes),
+            boxes=tuple((b.x, b.y, b.x + b.width, b.y + b.height) for b in item.boxes),
+        )
     if task == "instance_segmentation":
-        return TrainingSample(item.image_path, item.width, item.height,
-                              tuple(index[p.label_id] for p in item.polygons),
-                              polygons=tuple(tuple(c for point in p.points for c in point) for p in item.polygons))
+        return TrainingSample(
+            item.image_path,
+            item.width,
+            item.height,
+            tuple(index[p.label_id] for p in item.polygons),
+            polygons=tuple(tuple(c for point in p.points for c in point) for p in item.polygons),
+        )
     return TrainingSample(item.image_path, item.width, item.height, tuple(index[i] for i in item.label_ids))
 
 
@@ -305,17 +314,28 @@ def _store_outcome(
                 result.metric_name: result.best_metric}  # fmt: skip
     save_checkpoint(work / "model.pt", result.model, manifest, data.task, labels, config, metadata)
     (work / "training_metrics.json").write_text(json.dumps([record.to_dict() for record in result.records], indent=2))
-    (work / "hyperparameters.yaml").write_text(yaml.safe_dump(
-        {"architecture": manifest.id, "task": data.task, "base": params.base, "parent": params.parent_id,
-         "dataset_revision": data.dataset_revision_id, "hyperparameters": params.hyperparameters}, sort_keys=False))
+    (work / "hyperparameters.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "architecture": manifest.id,
+                "task": data.task,
+                "base": params.base,
+                "parent": params.parent_id,
+                "dataset_revision": data.dataset_revision_id,
+                "hyperparameters": params.hyperparameters,
+            },
+            sort_keys=False,
+        )
+    )
     emit("files written: model.pt, training_metrics.json, hyperparameters.yaml, training.log")
     with transaction(context.db.sessions) as session:
         files = FileService(session, context.store)
         revision = ModelRevisionRepository(session).get(revision_id)
         assert revision is not None
         for name in ("model.pt", "training_metrics.json", "hyperparameters.yaml", "training.log"):
-            files.save(revision_file(revision.project_id, revision.id, name), work / name, actor=context.actor,
-                       move=True)
+            files.save(
+                revision_file(revision.project_id, revision.id, name), work / name, actor=context.actor, move=True
+            )
         revision.status, revision.weights_status = RevisionStatus.SUCCEEDED, WeightsStatus.AVAILABLE
         revision.finished_at = utcnow()
         revision.training_device = device
@@ -359,6 +379,12 @@ def cleanup(context: CleanupContext) -> None:
 
 
 JOB_TYPES = [
-    JobType(TRAIN_JOB, train, "Fine-tune an architecture on a dataset revision.", TrainParams, cleanup,
-            started_by="POST /api/v1/projects/{project}/models:train (modelyard train)"),
+    JobType(
+        TRAIN_JOB,
+        train,
+        "Fine-tune an architecture on a dataset revision.",
+        TrainParams,
+        cleanup,
+        started_by="POST /api/v1/projects/{project}/models:train (modelyard train)",
+    ),
 ]

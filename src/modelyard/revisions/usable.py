@@ -71,4 +71,3 @@ def ensure_usable(revision: ModelRevision) -> ModelRevision:
 def require_usable(session: Session, revision_id: str) -> ModelRevision:
     """Load the revision or raise not-found; refuse it (conflict) unless it is usable."""
     return ensure_usable(require_revision(session, revision_id))
-

@@ -225,8 +225,14 @@ def coco_metrics(
     evaluator.run()
     stats = [float(value) for value in evaluator.stats[:9]]
     return CocoMetrics(
-        map=stats[0], map_50=stats[1], map_75=stats[2], map_small=stats[3], map_medium=stats[4],
-        map_large=stats[5], mar_100=stats[8], per_label_ap=_per_label_ap(evaluator.eval["precision"], label_names),
+        map=stats[0],
+        map_50=stats[1],
+        map_75=stats[2],
+        map_small=stats[3],
+        map_medium=stats[4],
+        map_large=stats[5],
+        mar_100=stats[8],
+        per_label_ap=_per_label_ap(evaluator.eval["precision"], label_names),
     )
 
 
@@ -252,6 +258,12 @@ def _no_predictions(gt_dataset: dict[str, Any], label_names: Sequence[str]) -> C
     overall = figure(0, float("inf"))
     per_label = {name: (0.0 if index in present else -1.0) for index, name in enumerate(label_names)}
     return CocoMetrics(
-        map=overall, map_50=overall, map_75=overall, map_small=figure(0, 32**2), map_medium=figure(32**2, 96**2),
-        map_large=figure(96**2, float("inf")), mar_100=overall, per_label_ap=per_label,
+        map=overall,
+        map_50=overall,
+        map_75=overall,
+        map_small=figure(0, 32**2),
+        map_medium=figure(32**2, 96**2),
+        map_large=figure(96**2, float("inf")),
+        mar_100=overall,
+        per_label_ap=per_label,
     )

@@ -1,7 +1,7 @@
 """The Python SDK: `modelyard.Client`, over httpx, with typed results.
 
-    client = Client()                                   # in-process, on the local data directory
-    client = Client("http://127.0.0.1:8000", token=...)  # a running server
+client = Client()                                   # in-process, on the local data directory
+client = Client("http://127.0.0.1:8000", token=...)  # a running server
 """
 
 from __future__ import annotations

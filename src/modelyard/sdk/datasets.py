@@ -134,9 +134,7 @@ class Datasets:
         return self._client.send_model(ItemRead, "DELETE", f"/projects/{project}/dataset/items/{item}/annotation")
 
     # -- revisions ---------------------------------------------------------------------------
-    def create_revision(
-        self, project: str, *, ratios: dict[str, float] | None = None, seed: int = 0
-    ) -> RevisionRead:
+    def create_revision(self, project: str, *, ratios: dict[str, float] | None = None, seed: int = 0) -> RevisionRead:
         body: dict[str, Any] = {"seed": seed}
         if ratios:
             body["ratios"] = ratios
@@ -190,7 +188,11 @@ class Datasets:
         share of training items split off as testing when the source has no testing subset (server default
         0.1; 0 splits nothing)."""
         data = _drop_none(
-            format=format, project=project, new_project=new_project, task_type=task_type, unknown_labels=unknown_labels,
+            format=format,
+            project=project,
+            new_project=new_project,
+            task_type=task_type,
+            unknown_labels=unknown_labels,
             testing_fraction=testing_fraction,
         )
         source = Path(path)

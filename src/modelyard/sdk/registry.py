@@ -373,9 +373,7 @@ class Registry:
             return _load_pytorch(paths)
         if version.framework == "openvino":
             return _load_openvino(paths, device)
-        raise ValueError(
-            f"cannot load a {version.framework} version in Python; its files are in {folder} (download())"
-        )
+        raise ValueError(f"cannot load a {version.framework} version in Python; its files are in {folder} (download())")
 
 
 def _pick(paths: list[Path], suffixes: tuple[str, ...], what: str) -> Path:

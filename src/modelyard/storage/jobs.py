@@ -62,8 +62,20 @@ def collect_garbage(context: JobContext, params: dict[str, Any]) -> dict[str, An
 
 
 JOB_TYPES = [
-    JobType(VERIFY_JOB, verify_files, "Check every stored file against its record, and every file, blob and "
-            "temp folder of the data directory against the records.", VerifyParams, public=True),
-    JobType(GC_JOB, collect_garbage, "Remove temp folders of writers that are gone, and files and blobs no record "
-            "refers to (older than the grace period).", GcParams, public=True),
+    JobType(
+        VERIFY_JOB,
+        verify_files,
+        "Check every stored file against its record, and every file, blob and "
+        "temp folder of the data directory against the records.",
+        VerifyParams,
+        public=True,
+    ),
+    JobType(
+        GC_JOB,
+        collect_garbage,
+        "Remove temp folders of writers that are gone, and files and blobs no record "
+        "refers to (older than the grace period).",
+        GcParams,
+        public=True,
+    ),
 ]

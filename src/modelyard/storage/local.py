@@ -75,9 +75,15 @@ class LocalArtifactStore:
     # -- paths -------------------------------------------------------------------------------
     def path_of(self, key: str) -> Path:
         parts = PurePosixPath(key).parts
-        if not parts or key.startswith("/") or any(part in ("..", ".", "") for part in parts) or parts[0] in (
-            ".blobs",
-            ".tmp",
+        if (
+            not parts
+            or key.startswith("/")
+            or any(part in ("..", ".", "") for part in parts)
+            or parts[0]
+            in (
+                ".blobs",
+                ".tmp",
+            )
         ):
             raise InvalidInput(f"invalid storage key {key!r}: use a relative path without '..'")
         return self.root.joinpath(*parts)

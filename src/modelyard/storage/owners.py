@@ -40,7 +40,7 @@ class Owner:
 
 def parse_owner(name: str) -> Owner:
     if name.startswith(JOB_PREFIX) and len(name) > len(JOB_PREFIX):
-        return Owner(job_id=name[len(JOB_PREFIX):])
+        return Owner(job_id=name[len(JOB_PREFIX) :])
     match = _PROCESS_OWNER.match(name)
     if match:
         return Owner(pid=int(match[1]), start=int(match[2]), host=match[3])

@@ -104,9 +104,7 @@ class StoredFileRepository:
     def delete_under(self, prefix: str) -> list[str]:
         """Delete the records under a key prefix; returns the sha256s they held."""
         rows = self.session.execute(
-            delete(StoredFile)
-            .where(StoredFile.key.startswith(prefix, autoescape=True))
-            .returning(StoredFile.sha256)
+            delete(StoredFile).where(StoredFile.key.startswith(prefix, autoescape=True)).returning(StoredFile.sha256)
         ).all()
         return [row[0] for row in rows]
 

@@ -86,8 +86,15 @@ class FileService:
         now = utcnow()
         self.files.add_many(
             [
-                {"id": new_id(), "key": key, "sha256": sha256, "size": size, "created_at": now,
-                 "media_type": mimetypes.guess_type(key)[0] or "application/octet-stream", "created_by": actor}
+                {
+                    "id": new_id(),
+                    "key": key,
+                    "sha256": sha256,
+                    "size": size,
+                    "created_at": now,
+                    "media_type": mimetypes.guess_type(key)[0] or "application/octet-stream",
+                    "created_by": actor,
+                }
                 for (key, _, sha256), size in zip(entries, sizes, strict=True)
             ]
         )

@@ -235,4 +235,3 @@ class BackgroundSweep(threading.Thread):
     def stop(self, timeout: float = 10.0) -> None:
         self.halt.set()
         self.join(timeout)
-

@@ -153,14 +153,24 @@ def fit(
     started, images_seen, training_seconds = time.perf_counter(), 0, 0.0
     for epoch in range(1, config.epochs + 1):
         epoch_started = time.perf_counter()
-        loss, images = _train_one_epoch(model, adapter, training, optimizer, scheduler, config, device, epoch,
-                                        progress, should_stop)
+        loss, images = _train_one_epoch(
+            model, adapter, training, optimizer, scheduler, config, device, epoch, progress, should_stop
+        )
         training_seconds += time.perf_counter() - epoch_started
         images_seen += images
         value = loss if validation is None else _validate(model, adapter, validation, device)
         details = dict(getattr(adapter, "details", {})) if validation is not None else {}
-        records.append(EpochRecord(epoch, loss, monitor.name, value, time.perf_counter() - epoch_started,
-                                   optimizer.param_groups[0]["lr"], details))
+        records.append(
+            EpochRecord(
+                epoch,
+                loss,
+                monitor.name,
+                value,
+                time.perf_counter() - epoch_started,
+                optimizer.param_groups[0]["lr"],
+                details,
+            )
+        )
         monitor.update(epoch, value, model)
         if on_epoch is not None:
             on_epoch(records[-1])
@@ -169,9 +179,14 @@ def fit(
     model.load_state_dict(monitor.best_state)
     model.to("cpu").eval()
     return TrainingResult(
-        model=model, records=records, best_epoch=monitor.best_epoch, metric_name=monitor.name,
-        best_metric=monitor.best_value, stopped_early=len(records) < config.epochs,
-        seconds=time.perf_counter() - started, images_per_second=images_seen / max(training_seconds, 1e-9),
+        model=model,
+        records=records,
+        best_epoch=monitor.best_epoch,
+        metric_name=monitor.name,
+        best_metric=monitor.best_value,
+        stopped_early=len(records) < config.epochs,
+        seconds=time.perf_counter() - started,
+        images_per_second=images_seen / max(training_seconds, 1e-9),
     )
 
 
@@ -197,8 +212,10 @@ def _train_one_epoch(
         # waits for the device, so reading it twice would wait twice).
         loss_value = loss.item()
         if not math.isfinite(loss_value):
-            raise TrainingDiverged(f"the loss became {loss_value} in epoch {epoch}, step {step}; "
-                                   "lower the learning rate or enable gradient clipping")
+            raise TrainingDiverged(
+                f"the loss became {loss_value} in epoch {epoch}, step {step}; "
+                "lower the learning rate or enable gradient clipping"
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
         if config.gradient_clip_norm > 0:

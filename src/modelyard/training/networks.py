@@ -129,6 +129,7 @@ def load_body_weights(
     model: nn.Module, state_dict: Mapping[str, torch.Tensor], head_prefixes: tuple[str, ...], keep_head: bool
 ) -> None:
     """Load every weight outside the head; fail loudly if anything else is missing, surplus or misshapen."""
+
     def is_head(key: str) -> bool:
         return key.startswith(head_prefixes)
 
@@ -162,9 +163,9 @@ def _torchvision_classifier(
 register_builder("resnet18", "resnet34", "resnet50", family="classification", head_prefixes=("fc.",))(
     _torchvision_classifier
 )
-register_builder(
-    "mobilenet_v3_small", "mobilenet_v3_large", family="classification", head_prefixes=("classifier.3.",)
-)(_torchvision_classifier)
+register_builder("mobilenet_v3_small", "mobilenet_v3_large", family="classification", head_prefixes=("classifier.3.",))(
+    _torchvision_classifier
+)
 register_builder(
     "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", family="classification", head_prefixes=("classifier.1.",)
 )(_torchvision_classifier)
@@ -178,8 +179,9 @@ def _build_ssdlite(function: str, manifest: ArchitectureManifest, num_labels: in
     import torchvision.models.detection as detection
 
     # Class 0 is the background in torchvision detectors, hence the +1.
-    model: nn.Module = getattr(detection, function)(weights=None, weights_backbone=None, num_classes=num_labels + 1,
-                                                    **manifest.builder.kwargs)
+    model: nn.Module = getattr(detection, function)(
+        weights=None, weights_backbone=None, num_classes=num_labels + 1, **manifest.builder.kwargs
+    )
     _configure_transform(model, manifest, resizes=False)
     return model
 
@@ -208,8 +210,9 @@ def _build_mask_rcnn(function: str, manifest: ArchitectureManifest, num_labels: 
 def _build_rcnn(function: str, manifest: ArchitectureManifest, num_labels: int, pretrained: bool) -> nn.Module:
     import torchvision.models.detection as detection
 
-    model: nn.Module = getattr(detection, function)(weights=None, weights_backbone=None, num_classes=num_labels + 1,
-                                                    **manifest.builder.kwargs)
+    model: nn.Module = getattr(detection, function)(
+        weights=None, weights_backbone=None, num_classes=num_labels + 1, **manifest.builder.kwargs
+    )
     if pretrained:
         # torchvision fine-tunes R-CNNs with frozen batch-norm statistics: detection batches are too small to
         # estimate them, and the published COCO weights were saved from FrozenBatchNorm2d layers.

@@ -103,9 +103,7 @@ def upgrade() -> None:
         _fk("model_version_metrics", "version_id", "model_versions"),
         sa.PrimaryKeyConstraint("version_id", "name", name=op.f("pk_model_version_metrics")),
     )
-    op.create_index(
-        "ix_model_version_metrics_name_value", "model_version_metrics", ["name", "value", "version_id"]
-    )
+    op.create_index("ix_model_version_metrics_name_value", "model_version_metrics", ["name", "value", "version_id"])
 
     op.create_table(
         "model_version_tags",

@@ -3,7 +3,7 @@ import { useDocumentTitle } from "@mantine/hooks";
 import { useMemo } from "react";
 import { Link, useParams } from "react-router";
 
-import { Chart, EmptyState, LoadingState, PageHeader, ProblemAlert } from "@/components";
+import { EChart, EmptyState, LoadingState, PageHeader, ProblemAlert } from "@/components";
 import { curvesOption, epochRecords } from "@/lib/curves";
 import { paths } from "@/lib/paths";
 import { useSearchParam } from "@/lib/useSearchState";
@@ -158,7 +158,7 @@ export function ComparePage() {
             <Title order={2} size="h4" mb="xs">
               Training curves
             </Title>
-            <Chart option={option} label="Training loss and validation metric of each revision, overlaid" testId="compare-curves" />
+            <EChart option={option} label="Training loss and validation metric of each revision, overlaid" testId="compare-curves" />
           </Paper>
           <PerLabelComparison revisions={loaded} evaluations={evaluations.map((query) => query.data ?? [])} />
         </Stack>

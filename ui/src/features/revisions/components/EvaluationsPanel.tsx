@@ -1,7 +1,7 @@
 import { Paper, Select, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useMemo } from "react";
 
-import { Chart, LoadingState, ProblemAlert } from "@/components";
+import { EChart, LoadingState, ProblemAlert } from "@/components";
 import { formatDateTime } from "@/lib/format";
 import { useSearchParam } from "@/lib/useSearchState";
 
@@ -28,7 +28,7 @@ function ConfusionMatrix({ evaluation, labels }: { evaluation: Evaluation; label
   const matrix = evaluation.confusion_matrix ?? [];
   return (
     <Stack gap="xs">
-      <Chart option={option} label={`Confusion matrix of ${evaluation.variant} on the ${evaluation.subset} subset`} testId="confusion-matrix" height={80 + labels.length * 48} />
+      <EChart option={option} label={`Confusion matrix of ${evaluation.variant} on the ${evaluation.subset} subset`} testId="confusion-matrix" height={80 + labels.length * 48} />
       <Table aria-label="Confusion matrix (rows: actual, columns: predicted)" fz="xs">
         <Table.Thead>
           <Table.Tr>

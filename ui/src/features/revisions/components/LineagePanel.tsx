@@ -2,7 +2,7 @@ import { Anchor, Group, Paper, Stack, Text, Title } from "@mantine/core";
 import { useMemo } from "react";
 import { Link, useNavigate } from "react-router";
 
-import { Chart, LoadingState, ProblemAlert } from "@/components";
+import { EChart, LoadingState, ProblemAlert } from "@/components";
 import { paths } from "@/lib/paths";
 
 import { useLineage, type ModelRevision } from "../api/revisions";
@@ -83,7 +83,7 @@ export function LineagePanel({ project, revision }: { project: string; revision:
       ) : (
         <Stack gap="xs">
           {option && (
-            <Chart
+            <EChart
               option={option}
               height={Math.max(160, (lineage.data.ancestors.length + lineage.data.descendants.length + 1) * 90)}
               label={`Lineage of revision ${revision.number}: ${lineage.data.ancestors.length} parents, ${lineage.data.descendants.length} children`}

@@ -3,7 +3,7 @@ import { useDocumentTitle } from "@mantine/hooks";
 import { useMemo, useState, type ReactNode } from "react";
 import { Link, useParams } from "react-router";
 
-import { Chart, LoadingState, PageHeader, ProblemAlert } from "@/components";
+import { EChart, LoadingState, PageHeader, ProblemAlert } from "@/components";
 import { curvesOption, epochRecords } from "@/lib/curves";
 import { formatBytes, formatDateTime } from "@/lib/format";
 import { paths } from "@/lib/paths";
@@ -53,7 +53,7 @@ function Curves({ revision }: { revision: ModelRevision }) {
         </Text>
       ) : (
         <>
-          <Chart option={option} label={`Training loss and validation ${revision.metric_name ?? "metric"} per epoch`} testId="revision-curves" />
+          <EChart option={option} label={`Training loss and validation ${revision.metric_name ?? "metric"} per epoch`} testId="revision-curves" />
           <Table aria-label="Epochs" fz="xs" data-testid="epochs">
             <Table.Thead>
               <Table.Tr>

@@ -4,7 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link, useParams } from "react-router";
 
-import { Chart, LoadingState, PageHeader, ProblemAlert } from "@/components";
+import { EChart, LoadingState, PageHeader, ProblemAlert } from "@/components";
 import { curvesOption, epochRecords } from "@/lib/curves";
 import { formatDateTime } from "@/lib/format";
 import { paths } from "@/lib/paths";
@@ -126,7 +126,7 @@ export function TrainingJobPage() {
                 The curves appear when the first epoch ends.
               </Text>
             ) : (
-              <Chart option={option} label="Training loss and validation metric per epoch" testId="training-curves" />
+              <EChart option={option} label="Training loss and validation metric per epoch" testId="training-curves" />
             )}
             <Table mt="sm" aria-label="Epochs" data-testid="epochs">
               <Table.Thead>

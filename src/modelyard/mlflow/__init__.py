@@ -1,0 +1,1 @@
+"""MLflow's REST API mapped onto modelyard's own domains."""
