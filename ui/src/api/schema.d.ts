@@ -969,7 +969,8 @@ export interface paths {
         };
         /**
          * Job Events
-         * @description Server-Sent Events: one `status` event per change, until the job finishes.
+         * @description Server-Sent Events until the job finishes: one `status` event per change of the job, and one `metrics`
+         *     event per record the job adds to its metrics (a training's epoch), each sent once, records first.
          */
         get: operations["job_events_api_v1_jobs__job_id__events_get"];
         put?: never;
@@ -992,6 +993,27 @@ export interface paths {
          * @description The job's log: plain text with `follow=false`, else a live tail as Server-Sent Events.
          */
         get: operations["job_logs_api_v1_jobs__job_id__logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Metrics
+         * @description The figures the job recorded so far, oldest first: for a training, one record per epoch (epoch,
+         *     train_loss, metric_name, metric_value, seconds, learning_rate, details). Empty for jobs that record none.
+         */
+        get: operations["job_metrics_api_v1_jobs__job_id__metrics_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1140,7 +1162,8 @@ export interface paths {
         };
         /**
          * Training Metrics
-         * @description Per-epoch training records: train loss, validation metric, seconds, learning rate.
+         * @description Per-epoch training records: train loss, validation metric, seconds, learning rate; while the
+         *     revision trains, the epochs its job has finished so far.
          */
         get: operations["training_metrics_api_v1_models__revision_id__metrics_get"];
         put?: never;
@@ -1828,6 +1851,26 @@ export interface paths {
         };
         /** Model Events */
         get: operations["model_events_api_v1_registry_models__name__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/models/{name}/holders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Holders
+         * @description Every alias with its version and every stage with its versions, in one answer.
+         */
+        get: operations["holders_api_v1_registry_models__name__holders_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2982,6 +3025,22 @@ export interface components {
             latest_version: components["schemas"]["VersionRead"] | null;
             model: components["schemas"]["ModelRead"];
         };
+        /**
+         * ModelHolders
+         * @description Who held every alias and which versions were in each stage (`none` left out), now or at `at`.
+         */
+        ModelHolders: {
+            /** Aliases */
+            aliases: {
+                [key: string]: number;
+            };
+            /** At */
+            at?: string | null;
+            /** Stages */
+            stages: {
+                [key: string]: number[];
+            };
+        };
         /** ModelName */
         ModelName: {
             /** Name */
@@ -3073,6 +3132,11 @@ export interface components {
             project_id: string;
             /** Reason */
             reason: string | null;
+            /**
+             * Size Bytes
+             * @description Bytes of its stored variants, weights included (in lists and single reads).
+             */
+            size_bytes?: number | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RevisionStatus"];
@@ -3276,6 +3340,8 @@ export interface components {
             latency_ms_p50: number | null;
             /** Latency Ms P95 */
             latency_ms_p95: number | null;
+            /** Latency Ms P99 */
+            latency_ms_p99: number | null;
             /** Requests */
             requests: number;
             /**
@@ -6303,6 +6369,39 @@ export interface operations {
             };
         };
     };
+    job_metrics_api_v1_jobs__job_id__metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_job_types_api_v1_jobs_types_get: {
         parameters: {
             query?: never;
@@ -8474,6 +8573,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_EventRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    holders_api_v1_registry_models__name__holders_get: {
+        parameters: {
+            query?: {
+                /** @description As of this time (replayed from the history). */
+                at?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelHolders"];
                 };
             };
             /** @description Validation Error */
