@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_BIN ?= /usr/lib/postgresql/15/bin
 
-.PHONY: serve lint test install install-ml install-dev postgres chromium ui clean
+.PHONY: serve lint lint-ui test install install-ml install-dev postgres mosquitto chromium ui clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,16 +57,27 @@ postgres:
 		echo "installing PostgreSQL 15 server binaries (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
 
+# Debian's MQTT broker: the stream tests start one on 127.0.0.1 to receive the MQTT sink's messages.
+mosquitto:
+	@test -x /usr/sbin/mosquitto || { \
+		echo "installing mosquitto (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; }
+
 # Linters, type checks, import contracts and dead code, configured in pyproject.toml; any finding fails the build.
 # lint-imports analyses the package found on the path, hence src first (an editable install may point elsewhere).
-lint: install-dev
+lint: install-dev lint-ui
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src tests bench
 	PYTHONPATH=src $(BIN)/lint-imports
 	$(BIN)/vulture
 
+# The web application's linter: ESLint, with the import boundaries shared -> features -> app (`ui`'s build
+# type-checks with tsc in strict mode first).
+lint-ui: ui/node_modules/.package-lock.json
+	cd ui && npm run lint
+
 # The whole test suite after the linters, every database test on SQLite and on PostgreSQL.
-test: lint postgres chromium ui
+test: lint postgres mosquitto chromium ui
 	$(BIN)/python -m pytest -q
 
 clean:

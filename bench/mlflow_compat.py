@@ -70,7 +70,7 @@ def deep_page_token(client: Any, name: str, page_size: int, depth: int) -> str:
 def create_rate(base: str, names: list[str], clients: int, total: int) -> float:
     """create_model_version calls per second from `clients` threads, each with its own MlflowClient."""
     per_client = total // clients
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def work(offset: int) -> None:
         client = client_for(base)
@@ -78,7 +78,7 @@ def create_rate(base: str, names: list[str], clients: int, total: int) -> float:
             for index in range(per_client):
                 client.create_model_version(names[(offset + index) % len(names)], "s3://bench/model",
                                             tags={"dataset": "ds-new"}, await_creation_for=0)  # fmt: skip
-        except BaseException as error:  # reported once the threads are done
+        except Exception as error:  # noqa: BLE001 - reported once the threads are done
             errors.append(error)
 
     threads = [threading.Thread(target=work, args=(offset,)) for offset in range(clients)]

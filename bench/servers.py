@@ -20,9 +20,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int, database_url: str | None = None) -> subprocess.Popen[bytes]:
-    """Start the server on `data_dir` (and `database_url`, else SQLite there); return once it answers health."""
+def start_server(
+    data_dir: Path, port: int, database_url: str | None = None, settings: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start the server on `data_dir` (and `database_url`, else SQLite there; `settings` as MODELYARD_* variables,
+    e.g. {"STORAGE_URL": "s3://..."}); return once it answers health."""
     env = {**os.environ, "MODELYARD_DATA_DIR": str(data_dir), "MODELYARD_LOG_LEVEL": "warning"}
+    env.update({f"MODELYARD_{name}": value for name, value in (settings or {}).items()})
     env.pop("MODELYARD_DATABASE_URL", None)
     if database_url:
         env["MODELYARD_DATABASE_URL"] = database_url

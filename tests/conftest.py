@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,6 +15,7 @@ from modelyard.db import migrate
 from modelyard.sdk import Client
 from tests.databases import DATABASES
 from tests.postgres import PostgresCluster
+from tests.s3 import SeaweedServer
 
 if TYPE_CHECKING:
     from modelyard.export import ExportedVariant
@@ -44,9 +45,30 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
             yield url
 
 
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[SeaweedServer]:
+    server = SeaweedServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str | None) -> Settings:
+def storage(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings fields of the artifact store: none (the data directory) unless a test asks for "s3"
+    (tests/storages.py: `on_every_store()`), then a fresh prefix of the session's S3 bucket."""
+    if getattr(request, "param", "local") == "s3":
+        server: SeaweedServer = request.getfixturevalue("s3_server")
+        return server.settings_for()
+    return {}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None, storage: dict[str, Any]) -> Settings:
     return Settings(
+        **storage,
         data_dir=tmp_path / "data",
         database_url=database_url,
         job_modules=TEST_JOB_MODULES,

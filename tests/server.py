@@ -26,6 +26,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+STORAGE_SETTINGS = ("storage_url", "s3_endpoint_url", "s3_access_key_id", "s3_secret_access_key", "s3_addressing_style")
+
+
 def server_env(settings: Settings, port: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -42,12 +45,25 @@ def server_env(settings: Settings, port: int) -> dict[str, str]:
         env["MODELYARD_DATABASE_URL"] = settings.database_url
     else:
         env.pop("MODELYARD_DATABASE_URL", None)
+    for name in STORAGE_SETTINGS:  # an S3 store (tests/s3.py), or the data directory when none is set
+        value = getattr(settings, name)
+        if value:
+            env[f"MODELYARD_{name.upper()}"] = str(value)
+        else:
+            env.pop(f"MODELYARD_{name.upper()}", None)
     return env
 
 
 class ServerProcess:
-    def __init__(self, settings: Settings, log_path: Path, serve_options: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log_path: Path,
+        serve_options: Sequence[str] = (),
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.settings = settings
+        self.extra_env = dict(extra_env or {})
         self.serve_options = list(serve_options)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -58,7 +74,7 @@ class ServerProcess:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "modelyard", "serve", *self.serve_options],
-                env=server_env(self.settings, self.port),
+                env={**server_env(self.settings, self.port), **self.extra_env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

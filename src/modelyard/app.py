@@ -41,12 +41,15 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
         if run_jobs:
             from modelyard.jobs.runner import JobRunner
             from modelyard.storage.sweep import BackgroundSweep
+            from modelyard.stream.supervisor import StreamSupervisor
 
             runner = JobRunner(context, context.job_types)
             runner.start()  # first: its reconciliation ends the jobs that died, so the sweep sees them gone
             sweeper = BackgroundSweep(context.db, context.store, settings.storage_grace_seconds)
             sweeper.start()
             app.state.storage_sweep = sweeper
+            app.state.stream_supervisor = StreamSupervisor(context)
+            app.state.stream_supervisor.start()  # resumes the streams that were running when the server stopped
         app.state.runner = runner
         if settings.api_tokens:
             log.warning("auth.configured_tokens", count=len(settings.api_tokens),
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
             yield
         finally:
             if runner:
+                app.state.stream_supervisor.stop()
                 app.state.storage_sweep.stop()
                 runner.stop()
             context.close()
@@ -72,6 +76,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
     )
     app.state.context = context
     app.state.runner = None
+    app.state.stream_supervisor = None
     install_problem_handlers(app)
     install_docs(app)
     # Inside RequestContext: the guard's refusals carry request ids and are logged like any answer.
@@ -80,6 +85,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
     app.add_middleware(LimitsInForce, limits=InputLimits.from_settings(settings))
     app.include_router(_api_router(), prefix=API_PREFIX)
     install_mlflow(app)
+    from modelyard.stream.endpoints import metrics_router
+
+    app.include_router(metrics_router)  # Prometheus scrapes /metrics at the root, as it expects
     install_ui(app, settings.ui_dir or STATIC_DIR)  # last: its fallback answers any path no other route took
     return app
 
@@ -97,12 +105,13 @@ def _api_router() -> APIRouter:
     from modelyard.registry.endpoints import router as registry
     from modelyard.revisions.endpoints import router as models
     from modelyard.storage.endpoints import router as files
+    from modelyard.stream.endpoints import router as stream
 
     router = APIRouter()
     # Routes are matched one by one in this order (about 3 us each); the registry's reads are the
     # hottest path, so its routes come first. No two domains share a first path segment.
-    for domain in (registry, health, projects, datasets, models, jobs, files, architectures, pipelines, deployment,
-                   tokens, session):  # fmt: skip
+    for domain in (registry, health, projects, datasets, models, jobs, files, architectures, stream, pipelines,
+                   deployment, tokens, session):  # fmt: skip
         router.include_router(domain)
     return router
 

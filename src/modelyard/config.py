@@ -43,6 +43,69 @@ class Settings(BaseSettings):
         description="Files without a record, and temp folders of writers that cannot be checked, are removed by "
         "start-up and `storage.gc` once unchanged for this long.",
     )
+    storage_url: str | None = Field(
+        default=None,
+        description="Where stored files live: empty for the data directory, or `s3://BUCKET/PREFIX` for an "
+        "S3-compatible object store (the S3_* settings say how to reach it).",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="URL of the S3 server (e.g. http://127.0.0.1:8333); empty: AWS's own endpoint."
+    )
+    s3_region: str = Field(default="us-east-1", description="Region the bucket is in (signed into each request).")
+    s3_access_key_id: str | None = Field(default=None, description="Access key; empty: the usual AWS sources.")
+    # A plain string (kept out of repr): the settings travel to job processes as JSON, secrets included.
+    s3_secret_access_key: str | None = Field(default=None, repr=False, description="Secret of the access key.")
+    s3_addressing_style: Literal["path", "virtual", "auto"] = Field(
+        default="path",
+        description="`path` (http://host/bucket/key, what most self-hosted servers expect) or `virtual` "
+        "(http://bucket.host/key).",
+    )
+    s3_part_bytes: int = Field(
+        default=8 * 1024**2,
+        ge=5 * 1024**2,
+        le=5 * 1024**3,
+        description="Part size of multipart uploads; memory per transfer stays near this times S3_CONCURRENCY.",
+    )
+    s3_concurrency: int = Field(default=4, ge=1, le=64, description="Parts of one transfer sent or read at once.")
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Local copies of stored files for libraries that need a file name (S3 storage); "
+        "empty: DATA_DIR/cache/objects.",
+    )
+    cache_max_bytes: int = Field(
+        default=20 * 1024**3, gt=0, description="Size of the local copies' cache; least recently used go first."
+    )
+    redirect_min_bytes: int = Field(
+        default=8 * 1024**2,
+        ge=0,
+        description="Downloads this large or larger answer with a redirect to a presigned URL of the object "
+        "store when the client asks for it (`?redirect=true`); smaller ones stream through the server.",
+    )
+    executor: Literal["local", "ray"] = Field(
+        default="local",
+        description="Where job bodies run: `local` (a process per job on this server) or `ray` (a task per job on "
+        "the Ray cluster at RAY_ADDRESS).",
+    )
+    ray_address: str | None = Field(
+        default=None, description="Address of the Ray cluster's head (HOST:PORT) when EXECUTOR is `ray`."
+    )
+    ray_job_cpus: float = Field(default=1.0, gt=0, description="CPUs each job asks of Ray (a training job too).")
+    ray_job_memory_mb: int = Field(
+        default=2048, ge=0, description="Memory each job asks of Ray, MiB (0: no memory reservation)."
+    )
+    ray_training_gpus: float = Field(
+        default=0.0, ge=0, description="GPUs a training job asks of Ray (0: trains on CPUs); other jobs ask none."
+    )
+    ray_resources: dict[str, float] = Field(
+        default_factory=dict,
+        description="Custom Ray resources each job asks for besides CPUs, memory and GPUs (JSON), e.g. "
+        '`{"modelyard": 1}` to run jobs only on the nodes started with that resource.',
+    )
+    runner_name: str | None = Field(
+        default=None,
+        description="Name of this server among several on one database (recorded on the jobs it claims); empty: "
+        "the host name.",
+    )
     job_threads: int | None = Field(
         default=None,
         ge=1,
@@ -140,6 +203,19 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith("s3://") or not value[len("s3://"):].split("/", 1)[0]:
+            raise ValueError(f"{value!r} is not a storage URL: give s3://BUCKET/PREFIX, or nothing for the data folder")
+        return value.rstrip("/")
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return (self.cache_dir or self.data_dir / "cache" / "objects").expanduser().resolve()
 
     @property
     def resolved_database_url(self) -> str:

@@ -18,7 +18,8 @@ from tests.auth.conftest import MakeToken, ProjectThings, World, bearer, png_byt
 OPEN_PATHS = {"/api/v1/health", "/api/v1/session"}
 DOCS_PATHS = {"/docs", "/redoc", "/openapi.json"}
 WRITE_METHODS = ("post", "put", "patch", "delete")
-STREAMS = {"/api/v1/jobs/{job_id}/events", "/api/v1/jobs/{job_id}/logs"}
+STREAMS = {"/api/v1/jobs/{job_id}/events", "/api/v1/jobs/{job_id}/logs",
+           "/api/v1/projects/{project}/pipeline/stream/live"}
 # MLflow's API reads with POST where a query does not fit in a URL; these need the read scope only.
 MLFLOW_READ_POSTS = {
     "/api/2.0/mlflow/experiments/search",
@@ -31,6 +32,8 @@ MLFLOW_READ_POSTS = {
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/projects/{project}/dataset/items:delete"): {"ids": ["ITEM"]},
     ("put", "/api/v1/projects/{project}/pipeline"): {"revision": "REVISION"},
+    ("put", "/api/v1/projects/{project}/pipeline/stream/source"): {"kind": "http"},
+    ("post", "/api/v1/projects/{project}/pipeline/stream/sinks"): {"kind": "live"},
     ("post", "/api/v1/projects/{project}/pipeline:batch-predict"): {"input_folder": "/x", "output_folder": "/y"},
     ("post", "/api/v1/registry/models/{name}/versions/{selector}/stage"): {"stage": "staging"},
     ("put", "/api/v1/registry/models/{name}/aliases/{alias}"): {"version": 1},

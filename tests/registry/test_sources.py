@@ -20,6 +20,7 @@ from modelyard.registry.sources import EvaluationSource, RevisionFile, RevisionS
 from modelyard.registry.views import version_read
 from modelyard.sdk import ApiError, Client
 from modelyard.storage.service import FileService
+from tests.storages import local
 
 
 @contextmanager
@@ -50,7 +51,7 @@ def make_revision(context: AppContext, revision_id: str, weights: bytes, **field
 
 def test_registering_a_revision_takes_its_content_and_links_its_weights(context: AppContext) -> None:
     revision = make_revision(context, "rev1", b"weights" * 100)
-    blobs_before = sorted(context.store.blobs.glob("*/*"))
+    blobs_before = sorted(local(context.store).blobs.glob("*/*"))
 
     with registry_service(context) as service:
         version = version_read(service.register_revision("inspector", revision, create_model=True, comment="v1"))
@@ -67,7 +68,7 @@ def test_registering_a_revision_takes_its_content_and_links_its_weights(context:
         "configuration": {"architecture": "mobilenet_v3_small", "epochs": 3},
     }
     assert version.trainable is True
-    assert sorted(context.store.blobs.glob("*/*")) == blobs_before  # no second copy of the weights
+    assert sorted(local(context.store).blobs.glob("*/*")) == blobs_before  # no second copy of the weights
     revision_path = context.settings.data_dir / "projects/p1/models/rev1/model.pt"
     version_path = context.settings.data_dir / f"registry/versions/{version.id}/model.pt"
     assert version_path.stat().st_ino == revision_path.stat().st_ino

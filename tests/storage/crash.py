@@ -22,6 +22,7 @@ from modelyard.storage.crash_points import MARKER_ENV, PAUSE_ENV
 from modelyard.storage.models import StoredFile
 from modelyard.storage.sweep import SweepReport
 from tests.server import ServerProcess
+from tests.storages import local
 from tests.waiting import JOB_CEILING_SECONDS, START_CEILING_SECONDS
 
 KEY_FOLDERS = ("projects", "registry", "dataset_imports")
@@ -102,7 +103,8 @@ def assert_data_dir_is_what_the_database_records(settings: Settings) -> dict[str
                                       f"without a file: {sorted(set(records) - files)[:5]}"
         assert {path.name for path in (data / ".blobs").glob("*/*")} == {sha256 for sha256, _ in records.values()}
         assert [path for path in (data / ".tmp").rglob("*") if path.is_file()] == []
-        damaged = {key: context.store.inspect(key, *fingerprint, rehash=True) for key, fingerprint in records.items()}
+        store = local(context.store)
+        damaged = {key: store.inspect(key, *fingerprint, rehash=True) for key, fingerprint in records.items()}
         assert {key: problem for key, problem in damaged.items() if problem} == {}
         return records
     finally:

@@ -12,6 +12,7 @@ from modelyard.storage.models import StoredFile
 from modelyard.storage.repository import StoredFileRepository
 from modelyard.storage.service import FileService
 from modelyard.storage.sweep import sweep
+from tests.storages import local
 
 
 def _save(context: AppContext, key: str, content: bytes) -> StoredFile:
@@ -38,12 +39,12 @@ def test_delete_keeps_bytes_that_another_key_still_uses(context: AppContext) -> 
     _save(context, "b/weights.pt", b"shared weights")
     with transaction(context.db.sessions) as session:
         FileService(session, context.store).delete("a/weights.pt")
-    assert not context.store.path_of("a/weights.pt").exists()
-    assert context.store.path_of("b/weights.pt").read_bytes() == b"shared weights"
-    assert len(list(context.store.blobs.glob("*/*"))) == 1
+    assert not local(context.store).path_of("a/weights.pt").exists()
+    assert local(context.store).path_of("b/weights.pt").read_bytes() == b"shared weights"
+    assert len(list(local(context.store).blobs.glob("*/*"))) == 1
     with transaction(context.db.sessions) as session:
         FileService(session, context.store).delete("b/weights.pt")
-    assert list(context.store.blobs.glob("*/*")) == []
+    assert list(local(context.store).blobs.glob("*/*")) == []
     assert _count(context) == 0
 
 
@@ -51,7 +52,7 @@ def test_rolled_back_save_leaves_no_file_and_no_record(context: AppContext) -> N
     with pytest.raises(RuntimeError), transaction(context.db.sessions) as session:
         FileService(session, context.store).save("a/new.bin", iter([b"new"]), actor="t")
         raise RuntimeError("request failed after the upload")
-    assert not context.store.path_of("a/new.bin").exists()
+    assert not local(context.store).path_of("a/new.bin").exists()
     assert _count(context) == 0
 
 
@@ -60,7 +61,7 @@ def test_rolled_back_replace_restores_the_previous_bytes(context: AppContext) ->
     with pytest.raises(RuntimeError), transaction(context.db.sessions) as session:
         FileService(session, context.store).save("a/model.bin", iter([b"version two"]), actor="t")
         raise RuntimeError("failed")
-    assert context.store.path_of("a/model.bin").read_bytes() == b"version one"
+    assert local(context.store).path_of("a/model.bin").read_bytes() == b"version one"
     with transaction(context.db.read_sessions) as session:
         files = FileService(session, context.store)
         assert b"".join(files.open(files.get("a/model.bin"))) == b"version one"
@@ -69,8 +70,8 @@ def test_rolled_back_replace_restores_the_previous_bytes(context: AppContext) ->
 def test_replace_reclaims_the_old_bytes_after_commit(context: AppContext) -> None:
     _save(context, "a/model.bin", b"version one")
     _save(context, "a/model.bin", b"version two")
-    assert context.store.path_of("a/model.bin").read_bytes() == b"version two"
-    assert len(list(context.store.blobs.glob("*/*"))) == 1
+    assert local(context.store).path_of("a/model.bin").read_bytes() == b"version two"
+    assert len(list(local(context.store).blobs.glob("*/*"))) == 1
     assert _count(context) == 1
 
 
@@ -79,13 +80,13 @@ def test_rolled_back_delete_keeps_the_file(context: AppContext) -> None:
     with pytest.raises(RuntimeError), transaction(context.db.sessions) as session:
         FileService(session, context.store).delete("a/keep.bin")
         raise RuntimeError("failed")
-    assert context.store.path_of("a/keep.bin").read_bytes() == b"keep me"
+    assert local(context.store).path_of("a/keep.bin").read_bytes() == b"keep me"
     assert _count(context) == 1
 
 
 def test_altered_file_fails_to_open(context: AppContext) -> None:
     _save(context, "a/model.bin", b"good bytes")
-    path = context.store.path_of("a/model.bin")
+    path = local(context.store).path_of("a/model.bin")
     os.chmod(path, 0o644)
     path.write_bytes(b"evil bytes")
     with transaction(context.db.read_sessions) as session:
@@ -100,17 +101,17 @@ def test_garbage_collection_removes_only_unreferenced_content(context: AppContex
     context.store.remove_key(orphan.key)
     assert sweep(context.db, context.store, grace_seconds=0).orphan_blobs_removed == 1
     assert not context.store.has_content(orphan.sha256)
-    assert context.store.path_of("a/kept.bin").read_bytes() == b"kept"
+    assert local(context.store).path_of("a/kept.bin").read_bytes() == b"kept"
 
 
 def test_saved_bytes_appear_under_their_key_only_after_the_commit(context: AppContext) -> None:
     with transaction(context.db.sessions) as session:
         files = FileService(session, context.store)
         record = files.save("a/new.bin", iter([b"new bytes"]), actor="t")
-        assert not context.store.path_of("a/new.bin").exists()
+        assert not local(context.store).path_of("a/new.bin").exists()
         assert b"".join(files.open(record)) == b"new bytes"  # the transaction reads what it staged
         assert files.local_path(record).read_bytes() == b"new bytes"
-    assert context.store.path_of("a/new.bin").read_bytes() == b"new bytes"
+    assert local(context.store).path_of("a/new.bin").read_bytes() == b"new bytes"
     assert [path for path in context.store.tmp_root.rglob("*") if path.is_file()] == []
 
 
@@ -119,7 +120,7 @@ def test_rolled_back_save_leaves_no_temp_file(context: AppContext) -> None:
         FileService(session, context.store).save("a/new.bin", iter([b"new"]), actor="t")
         raise RuntimeError("request failed after the upload")
     assert [path for path in context.store.tmp_root.rglob("*") if path.is_file()] == []
-    assert list(context.store.blobs.glob("*/*")) == []
+    assert list(local(context.store).blobs.glob("*/*")) == []
 
 
 def test_a_reader_links_a_committed_file_its_writer_has_not_published_yet(context: AppContext) -> None:
@@ -130,4 +131,4 @@ def test_a_reader_links_a_committed_file_its_writer_has_not_published_yet(contex
     with transaction(context.db.read_sessions) as session:
         files = FileService(session, context.store)
         assert b"".join(files.open(files.get("a/late.bin"))) == b"committed, not linked yet"
-    assert context.store.path_of("a/late.bin").read_bytes() == b"committed, not linked yet"
+    assert local(context.store).path_of("a/late.bin").read_bytes() == b"committed, not linked yet"

@@ -18,6 +18,7 @@ from modelyard.storage.owners import job_owner
 from modelyard.storage.repository import StoredFileRepository
 from modelyard.storage.service import FileService
 from modelyard.storage.sweep import sweep
+from tests.storages import local
 
 
 def _save(context: AppContext, key: str, content: bytes) -> StoredFile:
@@ -37,7 +38,7 @@ def test_verify_flags_a_deleted_blob_and_a_stray_file(running_client: Client, se
     _save(context, "projects/p/kept.bin", b"kept")
     lost = _save(context, "projects/p/blobless.bin", b"blob deleted by hand")
     context.close()
-    os.unlink(context.store.blob_path(lost.sha256))
+    os.unlink(local(context.store).blob_path(lost.sha256))
     (settings.data_dir / "projects" / "p" / "stray.bin").write_bytes(b"no record")
     job = running_client.jobs.wait(running_client.jobs.submit("storage.verify").id, timeout=60)
     assert job.status == "succeeded", job.error
@@ -51,17 +52,17 @@ def test_verify_flags_a_deleted_blob_and_a_stray_file(running_client: Client, se
 
 def test_a_deleted_blob_is_restored_from_its_key_when_the_content_is_copied(context: AppContext) -> None:
     original = _save(context, "registry/versions/a/model.bin", b"weights")
-    os.unlink(context.store.blob_path(original.sha256))
+    os.unlink(local(context.store).blob_path(original.sha256))
     with transaction(context.db.sessions) as session:
         copy = FileService(session, context.store).save_same_content("registry/versions/b/model.bin",
                                                                      original.sha256, actor="t")
     assert copy.size == 7 and context.store.has_content(original.sha256)
-    assert context.store.path_of("registry/versions/b/model.bin").read_bytes() == b"weights"
+    assert local(context.store).path_of("registry/versions/b/model.bin").read_bytes() == b"weights"
 
 
 def test_files_and_blobs_without_a_record_go_only_after_the_grace_period(context: AppContext) -> None:
     kept = _save(context, "projects/p/kept.bin", b"kept")
-    stray = context.store.path_of("projects/p/dataset/stray.jpg")
+    stray = local(context.store).path_of("projects/p/dataset/stray.jpg")
     stray.parent.mkdir(parents=True)
     stray.write_bytes(b"left by a crash")
     orphan = context.store.put("projects/p/orphan.bin", iter([b"orphan"]))
@@ -72,7 +73,7 @@ def test_files_and_blobs_without_a_record_go_only_after_the_grace_period(context
     assert (old.stray_files_removed, old.orphan_blobs_removed) == (1, 1)
     assert not stray.exists() and not stray.parent.exists()
     assert not context.store.has_content(orphan.sha256)
-    assert context.store.path_of("projects/p/kept.bin").read_bytes() == b"kept" and context.store.has_content(
+    assert local(context.store).path_of("projects/p/kept.bin").read_bytes() == b"kept" and context.store.has_content(
         kept.sha256
     )
 
@@ -97,6 +98,6 @@ def test_sweep_finishes_what_a_dead_writer_committed_and_keeps_live_writers_temp
     report = sweep(context.db, context.store, grace_seconds=0)  # even with no grace at all
     assert (report.temp_removed, report.keys_published) == (1, 1)
     assert not dead_unit.parent.exists()
-    assert context.store.path_of("projects/p/late.bin").read_bytes() == content
+    assert local(context.store).path_of("projects/p/late.bin").read_bytes() == content
     assert context.store.has_content(sha256)
     assert (live_unit / "partial-1").exists() and job_unit.exists()

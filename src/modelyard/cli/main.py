@@ -60,6 +60,7 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(storage.app, name="storage")
 app.command("serve")(server.serve)
 app.command("health")(server.health)
+app.command("doctor")(server.doctor)
 
 
 def _version(value: bool) -> None:

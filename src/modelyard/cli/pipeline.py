@@ -11,9 +11,12 @@ from modelyard.cli.jobs import exit_if_unsuccessful, follow
 from modelyard.cli.output import print_fields, print_json, print_table
 from modelyard.cli.params import ProjectArgument, RevisionArgument
 from modelyard.cli.state import client
+from modelyard.cli.stream import register as register_stream_commands
+from modelyard.cli.stream import stream_fields
 from modelyard.pipelines.defaults import DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_VARIANT
 
-app = typer.Typer(help="A project's inference pipeline: the variant that answers predictions.", no_args_is_help=True)
+app = typer.Typer(help="A project's inference pipeline: the variant that answers predictions, and its stream "
+                  "from a source to sinks.", no_args_is_help=True)  # fmt: skip
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 VariantOption = Annotated[str, typer.Option("--variant", help="FORMAT-PRECISION: openvino-fp16, openvino-int8, "
                                                               "onnx-fp32, pytorch-fp32...")]  # fmt: skip
@@ -44,9 +47,15 @@ def disable(ctx: typer.Context, project: ProjectArgument, json: JsonOption = Fal
 
 @app.command("status")
 def status(ctx: typer.Context, project: ProjectArgument, json: JsonOption = False) -> None:
-    """What the pipeline serves, and its metrics since it was enabled."""
-    found = client(ctx).pipelines.status(project)
-    print_json(found) if json else _show(found)
+    """What the pipeline serves, its metrics since it was enabled, and its stream's state and counts."""
+    sdk = client(ctx)
+    found = sdk.pipelines.status(project)
+    stream = sdk.pipelines.stream_status(project)
+    if json:
+        print_json({**found.model_dump(mode="json"), "stream": stream.model_dump(mode="json")})
+        return
+    _show(found)
+    print_fields(stream_fields(stream))
 
 
 @app.command("predict")
@@ -136,3 +145,6 @@ def _show(status: Any) -> None:
                              if metrics.latency_ms_p50 is not None else "-")  # fmt: skip
         fields["throughput"] = f"{metrics.throughput_images_per_second} images/s since {metrics.since:%H:%M:%S}"
     print_fields(fields)
+
+
+register_stream_commands(app)

@@ -107,3 +107,15 @@ def _free_space(storage: dict[str, Any]) -> str:
     if not isinstance(free, int) or not isinstance(total, int):
         return ""
     return f" ({free / 1024**3:.1f} of {total / 1024**3:.1f} GiB free)"
+
+
+def doctor(ctx: typer.Context) -> None:
+    """Check this configuration: database reachable and migrated, store writable and readable (sha256 compared),
+    and with MODELYARD_EXECUTOR=ray the cluster reachable with room for every job type. Exit 1 on any failure."""
+    from modelyard.health.doctor import run_checks
+
+    results = run_checks(_settings(ctx))
+    for result in results:
+        print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.detail}")
+    if not all(result.ok for result in results):
+        raise typer.Exit(1)

@@ -25,7 +25,7 @@ from modelyard.datasets.interchange import (
     read_dataset,
     write_dataset,
 )
-from modelyard.datasets.parquet import read_revision
+from modelyard.datasets.parquet import RevisionItem
 from modelyard.datasets.repository import ItemRepository
 from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.datasets.schemas import (
@@ -399,7 +399,7 @@ def export_dataset(context: JobContext, params: dict[str, Any]) -> dict[str, Any
             revisions = DatasetRevisionService(session, files, context.actor)
             revision = revisions.get(project, request.revision_id)
             suffix = f"-r{revision.number}"
-            items = _revision_export_items(session, revisions.parquet_path(revision))
+            items = _revision_export_items(session, revisions.read_items(revision))
         else:
             suffix = ""
             items = _current_export_items(session, files, project)
@@ -434,8 +434,7 @@ def _current_export_items(session: Any, files: FileService, project: Project) ->
     ]
 
 
-def _revision_export_items(session: Any, parquet: Path) -> list[ExportItem]:
-    rows = read_revision(parquet)
+def _revision_export_items(session: Any, rows: list[RevisionItem]) -> list[ExportItem]:
     names = ItemRepository(session).names([row.item_id for row in rows])
     return [
         ExportItem(

@@ -23,7 +23,7 @@ and the label map (id, name, color, position) as it was when the revision was ma
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,16 +153,25 @@ def read_revision_table(path: Path, subset: str | None = None) -> Any:
     return pq.read_table(path, filters=filters, schema=revision_schema())
 
 
-def read_revision(path: Path, subset: str | None = None) -> list[RevisionItem]:
-    """Every item of the revision at `path` (a data.parquet), or those of one subset."""
-    folder = Path(path).resolve().parent
-    return [_item(row, folder) for row in read_revision_table(path, subset).to_pylist()]
+def read_revision(
+    path: Path, subset: str | None = None, *, locate: Callable[[list[str]], list[Path]] | None = None
+) -> list[RevisionItem]:
+    """Every item of the revision at `path` (a data.parquet), or those of one subset. `locate` turns the
+    images' paths as written (relative to the folder of data.parquet) into local files; without it they are
+    taken relative to `path`'s own folder (a revision folder copied out of modelyard)."""
+    rows = read_revision_table(path, subset).to_pylist()
+    if locate is None:
+        folder = Path(path).resolve().parent
+        images = [(folder / row["image_path"]).resolve() for row in rows]
+    else:
+        images = locate([row["image_path"] for row in rows])
+    return [_item(row, image) for row, image in zip(rows, images, strict=True)]
 
 
-def _item(row: dict[str, Any], folder: Path) -> RevisionItem:
+def _item(row: dict[str, Any], image: Path) -> RevisionItem:
     return RevisionItem(
         item_id=row["item_id"],
-        image_path=(folder / row["image_path"]).resolve(),
+        image_path=image,
         image_sha256=row["image_sha256"],
         image_size=row["image_size"],
         width=row["width"],

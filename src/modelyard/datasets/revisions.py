@@ -3,6 +3,7 @@ one immutable data.parquet; list, browse, and delete a revision's files while ke
 
 from __future__ import annotations
 
+import posixpath
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -17,8 +18,10 @@ from modelyard.datasets.models import DatasetRevision
 from modelyard.datasets.parquet import (
     FORMAT_VERSION,
     PARQUET_NAME,
+    RevisionItem,
     RevisionLabel,
     RevisionMetadata,
+    read_revision,
     read_revision_table,
     write_revision,
 )
@@ -106,6 +109,15 @@ class DatasetRevisionService:
         if revision.files_deleted:
             raise Conflict(f"dataset revision {revision.number} had its files deleted; only its record is left")
         return self.files.local_path(self.files.get(revision.parquet_key))
+
+    def read_items(self, revision: DatasetRevision, subset: str | None = None) -> list[RevisionItem]:
+        """The revision's items (or one subset's), each image a verified local file from the store."""
+        folder = posixpath.dirname(revision.parquet_key)
+
+        def locate(relative: list[str]) -> list[Path]:
+            return self.files.local_paths([posixpath.normpath(posixpath.join(folder, path)) for path in relative])
+
+        return read_revision(self.parquet_path(revision), subset, locate=locate)
 
     def browse(
         self, revision: DatasetRevision, *, subset: str | None, offset: int, limit: int

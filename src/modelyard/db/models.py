@@ -6,7 +6,7 @@ from modelyard.auth.models import ApiToken, User  # noqa: F401
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage  # noqa: F401
 from modelyard.db.base import Base
 from modelyard.evaluations.models import Evaluation  # noqa: F401
-from modelyard.jobs.models import Job  # noqa: F401
+from modelyard.jobs.models import Job, JobRunnerRecord  # noqa: F401
 from modelyard.mlflow.tracking_models import (  # noqa: F401
     MlflowArtifact,
     MlflowExperiment,
@@ -32,5 +32,6 @@ from modelyard.registry.models import (  # noqa: F401
 )
 from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant  # noqa: F401
 from modelyard.storage.models import StoredFile  # noqa: F401
+from modelyard.stream.models import OutboxMessage, ProcessedFile, StreamPipeline, StreamSink  # noqa: F401
 
 metadata = Base.metadata

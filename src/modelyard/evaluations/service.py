@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from modelyard.datasets.models import DatasetRevision
-from modelyard.datasets.parquet import read_revision
 from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.db.base import new_id
 from modelyard.db.engine import transaction
@@ -46,17 +45,16 @@ def run_evaluation(
         assert project is not None  # the revision's foreign key cascades from its project
         datasets = DatasetRevisionService(session, files, context.actor)
         data = datasets.get(project, dataset_revision or revision.dataset_revision_id)
-        parquet = datasets.parquet_path(data)
         variant_id, data_id, project_id = variant.id, data.id, revision.project_id
         label_ids = [label["id"] for label in revision.labels]
         label_names = [label["name"] for label in revision.labels]
         task = revision.task_type
         stored = EvaluationRepository(session).latest_of(variant_id, data_id, subset) if reuse_stored else None
+        items = datasets.read_items(data, subset) if stored is None else []
     if stored is not None:
         context.log.info("%s of revision %s was evaluated on this %s subset already (evaluation %s): reused; "
                          "pass force to run it again", variant_name, revision_id, subset, stored.id)  # fmt: skip
         return stored.id
-    items = read_revision(parquet, subset)
     context.log.info("evaluating %s of revision %s on %d %s images", variant_name, revision_id, len(items), subset)
     result = evaluate_variant(model_path, items, task, label_ids, label_names)
     context.log.info("%s: %s %.4f", variant_name, result.metric_name, result.metric_value)

@@ -35,18 +35,21 @@ def health(context: Context, request: Request) -> JSONResponse:
         log.error("health.database_failed", error=str(error))
         database.update(status="error", error="the database cannot be reached; the server log says why")
 
-    storage: dict[str, Any] = {"backend": "local"}
+    storage: dict[str, Any] = {"backend": context.store.backend}
     try:
         storage.update(status="ok", **context.store.usage())
     except OSError as error:
         log.error("health.storage_failed", error=str(error))
-        storage.update(status="error", error="the data directory cannot be read; the server log says why")
+        where = "the data directory" if context.store.backend == "local" else "the bucket"
+        storage.update(status="error", error=f"{where} cannot be read; the server log says why")
 
     runner = getattr(request.app.state, "runner", None)
     jobs = {
         "runner": "running" if runner and runner.alive else "stopped",
         "slots": context.settings.job_slots,
         "active": len(runner.active_job_ids) if runner else 0,
+        "executor": context.settings.executor,
+        "executor_problem": runner.executor_problem if runner else None,
         "types": context.job_types.names(),
     }
     healthy = database["status"] == "ok" and storage["status"] == "ok"

@@ -12,7 +12,7 @@ from typing import Any
 from modelyard.config import Settings
 from modelyard.db.engine import Database
 from modelyard.jobs.paths import job_metrics_path
-from modelyard.storage.local import LocalArtifactStore
+from modelyard.storage.base import ArtifactStore
 
 
 class JobCancelled(Exception):
@@ -28,7 +28,7 @@ class CleanupContext:
     params: dict[str, Any]
     settings: Settings
     db: Database
-    store: LocalArtifactStore
+    store: ArtifactStore
     reason: str
 
 
@@ -39,7 +39,7 @@ class JobContext:
     actor: str
     settings: Settings
     db: Database
-    store: LocalArtifactStore
+    store: ArtifactStore
     log: logging.Logger
     work_dir: Path
     _report: Any = field(repr=False)

@@ -31,8 +31,25 @@ class Job(IdMixin, Base):
     runner_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     host: Mapped[str | None] = mapped_column(String(256), nullable=True)
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Which executor runs the job (`local` or `ray`); on Ray, its task and the node it runs on.
+    executor: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    task_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    node_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         Index("ix_jobs_status_created_at", "status", "created_at"),
         Index("ix_jobs_project_id_created_at", "project_id", "created_at"),
     )
+
+
+class JobRunnerRecord(Base):
+    """A live job runner (one per server process): its heartbeat tells other servers whether it still watches
+    the jobs it claimed."""
+
+    __tablename__ = "job_runners"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(256), nullable=False)
+    executor: Mapped[str] = mapped_column(String(16), nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

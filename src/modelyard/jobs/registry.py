@@ -49,6 +49,8 @@ class JobType:
     cleanup: JobCleanup | None = None
     public: bool = False
     started_by: str = ""
+    uses_gpu: bool = False
+    """Whether the body can use a GPU (training): on Ray it then asks for MODELYARD_RAY_TRAINING_GPUS of them."""
 
     def __post_init__(self) -> None:
         if self.public and (self.params_model is None or self.params_model.model_config.get("extra") != "forbid"):

@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from modelyard.jobs.models import Job
+from modelyard.jobs.models import Job, JobRunnerRecord
 from modelyard.jobs.states import ACTIVE_STATUSES
 from modelyard.kit.ids import one_by_id_prefix
 from modelyard.kit.pagination import Order, keyset_page
@@ -81,3 +81,28 @@ class JobRepository:
     def heartbeat(self, job_id: str, at: datetime) -> str | None:
         self.session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=at))
         return self.session.scalar(select(Job.status).where(Job.id == job_id))
+
+
+class JobRunnerRepository:
+    """The rows of live job runners: one per server process, with its last heartbeat."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def beat(self, runner_id: str, host: str, executor: str, at: datetime) -> None:
+        record = self.session.get(JobRunnerRecord, runner_id)
+        if record is None:
+            self.session.add(JobRunnerRecord(id=runner_id, host=host, executor=executor, started_at=at,
+                                             heartbeat_at=at))  # fmt: skip
+        else:
+            record.heartbeat_at = at
+        self.session.flush()
+
+    def heartbeats(self) -> dict[str, datetime]:
+        return {row.id: row.heartbeat_at for row in self.session.scalars(select(JobRunnerRecord))}
+
+    def forget(self, runner_id: str) -> None:
+        self.session.execute(delete(JobRunnerRecord).where(JobRunnerRecord.id == runner_id))
+
+    def forget_before(self, before: datetime) -> None:
+        self.session.execute(delete(JobRunnerRecord).where(JobRunnerRecord.heartbeat_at < before))

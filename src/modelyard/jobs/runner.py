@@ -1,44 +1,46 @@
-"""The job runner: claims pending jobs from the database and runs each in its own process.
+"""The job runner: claims pending jobs from the database and hands each to its executor.
 
 Jobs are rows, so a job submitted while no runner was up starts once one is. Claims are a
-compare-and-set on the row's status, safe with several runners on one database. Cancel is
-cooperative (the worker sees `cancelling`), then SIGTERM, then SIGKILL, each after a grace period.
-At start-up, and every few seconds after, running jobs whose process is gone or whose heartbeat
-stopped are marked failed with reason `interrupted`, and their half-done work is cleaned.
+compare-and-set on the row's status, safe with several runners (servers) on one database. The executor
+runs the body in a process of its own on this server, or as a task on a Ray cluster (executors.py). Cancel
+is cooperative (the worker sees `cancelling`), then a terminate (SIGTERM, or Ray's cancel), then a kill
+(SIGKILL, or Ray's forced cancel), each after a grace period. At start-up, and every few seconds after,
+running jobs whose execution is gone are marked failed with reason `interrupted`, and their half-done work
+is cleaned.
 
-A job belongs to the runner that claimed it for as long as that runner lives: on one host, another runner
-never judges it (the owner reaps its own workers and records how they ended), so a worker that is still
-starting, between the claim and its first heartbeat, or that beats late on a saturated machine, is never
-taken for an orphan. Only when the owner is gone does the process table decide, and on other hosts the
-heartbeat.
+A job belongs to the runner that claimed it for as long as that runner lives: another runner never judges
+it (the owner reaps its own executions and records how they ended), so a worker that is still starting, or
+that beats late on a saturated machine, is never taken for an orphan. Whether the owner lives, a runner on
+the same host reads from the process table; a runner elsewhere from the owner's own heartbeat (its row in
+`job_runners`). A job's execution dies with its runner (a local worker by PR_SET_PDEATHSIG, a Ray task with
+its owner, the runner's driver), so a job whose runner is gone is interrupted.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from modelyard.context import AppContext
 from modelyard.db.base import new_id, utcnow
 from modelyard.db.engine import transaction
+from modelyard.errors import InvalidInput
 from modelyard.jobs.context import CleanupContext
+from modelyard.jobs.executors import Execution, Executor, ExecutorUnavailable, open_executor
 from modelyard.jobs.models import Job
 from modelyard.jobs.paths import job_log_path, job_work_dir
 from modelyard.jobs.registry import JobTypeRegistry
-from modelyard.jobs.repository import JobRepository
-from modelyard.jobs.worker import PARENT_ENV, SETTINGS_ENV, run_cleanup
+from modelyard.jobs.repository import JobRepository, JobRunnerRepository
+from modelyard.jobs.worker import run_cleanup
 
 log = structlog.get_logger("modelyard.jobs.runner")
 RECONCILE_EVERY_SECONDS = 5.0
@@ -50,8 +52,7 @@ _START_TIME_SLACK = timedelta(seconds=2)
 @dataclass
 class _Running:
     job_id: str
-    process: subprocess.Popen[bytes]
-    log_file: IO[bytes]
+    execution: Execution
     terminated_at: float | None = None
     killed: bool = False
 
@@ -60,12 +61,15 @@ class JobRunner:
     # Runners of this process between start and the end of stop: an owner in this process is alive only then.
     _live_in_this_process: set[str] = set()
 
-    def __init__(self, context: AppContext, registry: JobTypeRegistry) -> None:
+    def __init__(self, context: AppContext, registry: JobTypeRegistry, executor: Executor | None = None) -> None:
         self.context = context
         self.settings = context.settings
         self.registry = registry
-        self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{new_id()[:8]}"
-        self.host = socket.gethostname()
+        self.host = self.settings.runner_name or socket.gethostname()
+        self.runner_id = f"{self.host}:{os.getpid()}:{new_id()[:8]}"
+        self._executor = executor
+        self._executor_problem: str | None = None
+        self._heartbeat = _RunnerHeartbeat(self)
         self._running: dict[str, _Running] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -77,6 +81,8 @@ class JobRunner:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         JobRunner._live_in_this_process.add(self.runner_id)
+        self._heartbeat.beat()
+        self._heartbeat.start()
         self.reconcile()
         self._thread = threading.Thread(target=self._loop, name="job-runner", daemon=True)
         self._thread.start()
@@ -93,21 +99,21 @@ class JobRunner:
             self._thread.join(timeout + 5)
         if self._running:  # the thread never ran or did not finish in time: end what is left from here
             self._end_workers(timeout)
+        self._heartbeat.end()
+        if self._executor is not None:
+            self._executor.close()
         JobRunner._live_in_this_process.discard(self.runner_id)
         log.info("jobs.runner.stopped", runner=self.runner_id)
 
     def _end_workers(self, timeout: float) -> None:
         self._stopping = True
         for running in list(self._running.values()):
-            if running.process.poll() is None:
-                running.process.terminate()
+            running.execution.terminate()
         deadline = time.monotonic() + timeout
         for running in list(self._running.values()):
-            try:
-                running.process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                running.process.kill()
-                running.process.wait()
+            if not running.execution.wait(max(0.1, deadline - time.monotonic())):
+                running.execution.kill()
+                running.execution.wait(timeout)
         self._reap()
 
     @property
@@ -117,6 +123,23 @@ class JobRunner:
     @property
     def active_job_ids(self) -> list[str]:
         return list(self._running)
+
+    @property
+    def executor_problem(self) -> str | None:
+        """Why the executor cannot take jobs now (a Ray cluster out of reach); None when it can."""
+        return self._executor_problem
+
+    def _ready_executor(self) -> Executor | None:
+        if self._executor is None:
+            try:
+                self._executor = open_executor(self.settings)
+            except ExecutorUnavailable as error:
+                if self._executor_problem != str(error):
+                    log.error("jobs.executor.unavailable", executor=self.settings.executor, error=str(error))
+                self._executor_problem = str(error)
+                return None
+            self._executor_problem = None
+        return self._executor
 
     def wake(self) -> None:
         self._wake.set()
@@ -143,13 +166,16 @@ class JobRunner:
         free = self.settings.job_slots - len(self._running)
         if free <= 0 or self._stop.is_set():
             return
+        executor = self._ready_executor()
+        if executor is None:
+            return  # jobs wait, pending, for the executor to come back
         with transaction(self.context.db.read_sessions) as session:
             candidates = JobRepository(session).pending_ids(free * 4)
         for job_id in candidates:
             if len(self._running) >= self.settings.job_slots:
                 return
             if self._claim(job_id):
-                self._spawn(job_id)
+                self._spawn(executor, job_id)
 
     def _claim(self, job_id: str) -> bool:
         now = utcnow()
@@ -165,58 +191,48 @@ class JobRunner:
                 step="starting",
             )
 
-    def _spawn(self, job_id: str) -> None:
-        log_path = job_log_path(self.settings.data_dir, job_id)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_file = log_path.open("ab")
-        env = dict(os.environ)
-        env[SETTINGS_ENV] = self.settings.model_dump_json()
-        env[PARENT_ENV] = str(os.getpid())
-        # The worker imports job modules by name: give it the same import path as this process.
-        env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+    def _spawn(self, executor: Executor, job_id: str) -> None:
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "modelyard.jobs.worker", job_id],
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                cwd=str(self.settings.data_dir),
-            )
-        except OSError as error:  # no process, nobody else will end the claimed job: end it here
-            log_file.close()
-            self._finish_abandoned(job_id, "failed", "crashed", f"the job process could not start: {error}")
+            with transaction(self.context.db.read_sessions) as session:
+                job = JobRepository(session).get(job_id)
+                job_type_name = job.type if job is not None else ""
+            execution = executor.start(job_id, self.registry.get(job_type_name))
+        except (ExecutorUnavailable, InvalidInput) as error:  # nothing runs it: end the claimed job here
+            reason = "interrupted" if isinstance(error, ExecutorUnavailable) else "crashed"
+            self._finish_abandoned(job_id, "failed", reason, str(error))
             return
-        self._running[job_id] = _Running(job_id, process, log_file)
+        self._running[job_id] = _Running(job_id, execution)
         with transaction(self.context.db.sessions) as session:
-            JobRepository(session).transition(job_id, ["running", "cancelling"], pid=process.pid)
-        log.info("jobs.job.started", job=job_id, pid=process.pid)
+            JobRepository(session).transition(job_id, ["running", "cancelling"], **execution.recorded)
+        log.info("jobs.job.started", job=job_id, executor=executor.name, **execution.recorded)
 
     # -- watching ----------------------------------------------------------------------------
     def _reap(self) -> None:
         for job_id, running in list(self._running.items()):
-            code = running.process.poll()
-            if code is None:
+            end = running.execution.poll()
+            if end is None:
                 continue
             if self._running.pop(job_id, None) is None:
                 continue  # reaped meanwhile by the other side of a stop (its thread and the caller)
-            running.log_file.close()
             # A worker that ended normally has already recorded its outcome; anything still
-            # `running` here means the process died (crash, OOM kill, signal).
+            # `running` here means the execution died (crash, OOM kill, signal, a lost node).
             with transaction(self.context.db.sessions) as session:
                 job = JobRepository(session).get(job_id)
                 if job is None or job.status not in ("running", "cancelling"):
                     continue
                 was_cancelling = job.status == "cancelling"
+            how = f"its process exited with code {end.code}" if end.lost is None else end.lost
             if was_cancelling:
                 self._finish_abandoned(job_id, "cancelled", "cancelled", None)
             elif self._stopping:
-                error = f"the server stopped while the job ran (its process exited with code {code}); submit it again"
-                self._finish_abandoned(job_id, "failed", "interrupted", error)
-            else:
                 self._finish_abandoned(
-                    job_id, "failed", "crashed", f"the job process exited with code {code} before finishing"
+                    job_id, "failed", "interrupted", f"the server stopped while the job ran ({how}); submit it again"
                 )
+            elif end.lost is not None:
+                self._finish_abandoned(job_id, "failed", "interrupted", f"the job was interrupted: {how}; submit it "
+                                       "again")  # fmt: skip
+            else:
+                self._finish_abandoned(job_id, "failed", "crashed", f"the job ended before finishing: {how}")
 
     def _escalate_cancels(self) -> None:
         if not self._running:
@@ -231,33 +247,46 @@ class JobRunner:
             running = self._running[job_id]
             waited = (now - job.cancel_requested_at).total_seconds()
             if running.terminated_at is None and waited >= grace:
-                log.info("jobs.job.sigterm", job=job_id)
-                running.process.send_signal(signal.SIGTERM)
+                log.info("jobs.job.terminate", job=job_id)
+                running.execution.terminate()
                 running.terminated_at = time.monotonic()
             elif running.terminated_at is not None and not running.killed and waited >= 2 * grace:
-                log.info("jobs.job.sigkill", job=job_id)
-                running.process.kill()
+                log.info("jobs.job.kill", job=job_id)
+                running.execution.kill()
                 running.killed = True
 
     def reconcile(self) -> None:
-        """Mark running jobs whose process is gone as failed (`interrupted`) and clean what they left."""
+        """Mark running jobs whose execution is gone as failed (`interrupted`) and clean what they left."""
         self._last_reconcile = time.monotonic()
         stale_before = utcnow() - timedelta(seconds=self.settings.job_stale_seconds)
         with transaction(self.context.db.read_sessions) as session:
             jobs = [job for job in JobRepository(session).active() if job.id not in self._running]
+            runners = JobRunnerRepository(session).heartbeats()
         for job in jobs:
-            if self._is_orphaned(job, stale_before):
+            if self._is_orphaned(job, stale_before, runners):
                 status = "cancelled" if job.status == "cancelling" else "failed"
                 reason = "cancelled" if status == "cancelled" else "interrupted"
-                error = (
-                    None if status == "cancelled" else "the job's process is gone (the server stopped or was killed)"
+                error = None if status == "cancelled" else (
+                    "the job's execution is gone (its server stopped or was killed, or its node was lost); "
+                    "submit it again"
                 )
                 self._finish_abandoned(job.id, status, reason, error)
+        with transaction(self.context.db.sessions) as session:
+            # Rows of runners long gone, whose jobs were reconciled above: only the record of a crash.
+            long_gone = stale_before - timedelta(seconds=self.settings.job_stale_seconds)
+            JobRunnerRepository(session).forget_before(long_gone)
 
-    def _is_orphaned(self, job: Job, stale_before: datetime) -> bool:
+    def _is_orphaned(self, job: Job, stale_before: datetime, runners: dict[str, datetime]) -> bool:
         heartbeat_stopped = job.heartbeat_at is None or job.heartbeat_at < stale_before
+        if job.executor == "ray" and self._executor is not None and self._executor.lost(job):
+            return True  # Ray says the node it ran on is dead
         if job.host != self.host or not _PROC.is_dir():
-            return heartbeat_stopped  # no process table to ask: only the heartbeat tells
+            # No process table to ask: the owner's heartbeat tells whether it still watches the job, and a job
+            # dies with its runner. A runner with no row (an older server) leaves only the job's own heartbeat.
+            owner_beat = runners.get(job.runner_id) if job.runner_id else None
+            if owner_beat is None:
+                return heartbeat_stopped
+            return owner_beat < stale_before
         worker = _worker_state(job.pid, job.id) if job.pid else None
         if worker is True:
             return False  # a live worker is never orphaned, however late its heartbeat
@@ -300,6 +329,38 @@ class JobRunner:
         )
         run_cleanup(job_type, self.registry, cleanup, lambda detail: log.error("jobs.cleanup_failed", detail=detail))
         shutil.rmtree(job_work_dir(self.settings.data_dir, job_id), ignore_errors=True)
+
+
+class _RunnerHeartbeat(threading.Thread):
+    """Keeps the runner's row in `job_runners` fresh, so that servers elsewhere know it still watches its jobs."""
+
+    def __init__(self, runner: JobRunner) -> None:
+        super().__init__(daemon=True, name="job-runner-heartbeat")
+        self.runner = runner
+        self.stopped = threading.Event()
+
+    def beat(self) -> None:
+        runner = self.runner
+        with transaction(runner.context.db.sessions) as session:
+            JobRunnerRepository(session).beat(runner.runner_id, runner.host, runner.settings.executor, utcnow())
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.runner.settings.job_heartbeat_seconds):
+            try:
+                self.beat()
+            except SQLAlchemyError:  # a busy or unreachable database: the next beat retries
+                log.warning("jobs.runner.heartbeat_failed", runner=self.runner.runner_id)
+
+    def end(self) -> None:
+        """Stop beating and remove the row: the runner has ended its jobs itself."""
+        self.stopped.set()
+        if self.is_alive():
+            self.join(5)
+        try:
+            with transaction(self.runner.context.db.sessions) as session:
+                JobRunnerRepository(session).forget(self.runner.runner_id)
+        except SQLAlchemyError:
+            log.warning("jobs.runner.unregister_failed", runner=self.runner.runner_id)
 
 
 def _worker_state(pid: int, job_id: str) -> bool | None:

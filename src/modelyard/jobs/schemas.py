@@ -36,6 +36,11 @@ class JobRead(BaseModel):
     finished_at: datetime | None
     heartbeat_at: datetime | None
     cancel_requested_at: datetime | None
+    runner_id: str | None = Field(
+        default=None, description="The runner (server process, `NAME:PID:NONCE`) that claimed the job."
+    )
+    executor: str | None = Field(default=None, description="`local` (a process on a server) or `ray` (a Ray task).")
+    node_id: str | None = Field(default=None, description="The Ray node the job ran on (executor `ray`).")
 
 
 class JobTypeRead(BaseModel):

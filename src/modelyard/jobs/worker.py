@@ -30,7 +30,7 @@ from modelyard.jobs.paths import job_log_path, job_work_dir
 from modelyard.jobs.registry import JobTypeRegistry
 from modelyard.jobs.repository import JobRepository
 from modelyard.kit.limits import InputLimits, limits_in_force
-from modelyard.storage.local import LocalArtifactStore
+from modelyard.storage.factory import open_store
 from modelyard.storage.owners import job_owner
 
 SETTINGS_ENV = "MODELYARD_WORKER_SETTINGS"
@@ -39,7 +39,7 @@ PR_SET_PDEATHSIG = 1
 OUTCOME_ATTEMPTS = 8  # about a minute of retries with backoff
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -64,7 +64,9 @@ def _job_logger(settings: Settings, job_id: str) -> logging.Logger:
 class _Heartbeat(threading.Thread):
     """Beats every few seconds, notices a cancel asked through the database, and a dead parent."""
 
-    def __init__(self, db: Database, job_id: str, interval: float, cancel: threading.Event, parent_pid: int):
+    def __init__(
+        self, db: Database, job_id: str, interval: float, cancel: threading.Event, parent_pid: int | None
+    ) -> None:
         super().__init__(daemon=True, name=f"heartbeat-{job_id}")
         self.db, self.job_id, self.interval = db, job_id, interval
         self.cancel, self.parent_pid = cancel, parent_pid
@@ -72,7 +74,7 @@ class _Heartbeat(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
-            if os.getppid() != self.parent_pid:
+            if self.parent_pid is not None and os.getppid() != self.parent_pid:
                 os._exit(3)
             try:
                 with transaction(self.db.sessions) as session:
@@ -83,13 +85,15 @@ class _Heartbeat(threading.Thread):
                 self.cancel.set()
 
 
-def run(job_id: str, settings: Settings, parent_pid: int) -> int:
+def run(job_id: str, settings: Settings, parent_pid: int | None, where: dict[str, Any] | None = None) -> int:
+    """Run the job's body and record how it ended. `parent_pid`: the runner's process, which this one dies with
+    (None on a Ray node, where Ray ends the task with its owner); `where`: columns saying where it runs."""
     # A SIGTERM before the job body starts (the server stopping while this process loads) is kept, not fatal:
     # the job then ends as interrupted through the same path as one stopped mid-way.
     cancel = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: cancel.set())
+    _on_sigterm(lambda *_: cancel.set())
     db = Database(settings)
-    store = LocalArtifactStore(settings.data_dir, owner=job_owner(job_id))
+    store = open_store(settings, owner=job_owner(job_id))
     log = _job_logger(settings, job_id)
     registry = JobTypeRegistry.for_settings(settings)
     with transaction(db.read_sessions) as session:
@@ -98,8 +102,11 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
             log.error("worker found job %s in state %s; nothing to run", job_id, job and job.status)
             return 2
         job_type_name, project_id, params, actor = job.type, job.project_id, dict(job.params), job.created_by
+    if where:
+        with transaction(db.sessions) as session:
+            JobRepository(session).transition(job_id, ["running", "cancelling"], **where)
 
-    signal.signal(signal.SIGTERM, lambda *_: _raise_cancelled(cancel))
+    _on_sigterm(lambda *_: _raise_cancelled(cancel))
     heartbeat = _Heartbeat(db, job_id, settings.job_heartbeat_seconds, cancel, parent_pid)
     heartbeat.start()
     work_dir = job_work_dir(settings.data_dir, job_id)
@@ -136,7 +143,7 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
             result = job_type.body(context, params) or {}
         outcome = {"status": "succeeded", "progress": 100.0, "result": result}
         log.info("job %s succeeded", job_id)
-    except JobCancelled:
+    except (JobCancelled, KeyboardInterrupt):  # KeyboardInterrupt: Ray's cancel of a running task
         outcome = _stopped_outcome(db, job_id)
         log.info("job %s %s (%s)", job_id, outcome["status"], outcome["reason"])
     except Exception as error:  # noqa: BLE001 - any failure of the body fails the job, traceback in its log
@@ -152,7 +159,7 @@ def run(job_id: str, settings: Settings, parent_pid: int) -> int:
         heartbeat.stopped.set()
         # A further SIGTERM during cleanup is noted, not fatal: the worker records its own end (SIGKILL, sent by
         # the runner after its grace period, stays the backstop).
-        signal.signal(signal.SIGTERM, lambda *_: cancel.set())
+        _on_sigterm(lambda *_: cancel.set())
 
     if outcome["status"] != "succeeded":
         run_cleanup(
@@ -223,6 +230,20 @@ def run_cleanup(
         report_error(f"cleanup of job {context.job_id} failed:\n{traceback.format_exc()}")
 
 
+def _on_sigterm(handler: Callable[..., None]) -> None:
+    """Handle SIGTERM with `handler` where this thread may (the main thread of a process; a Ray task's is)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
+def run_as_ray_task(job_id: str, settings_json: str) -> int:
+    """The body of a job's Ray task: the same run as a local process, recording the node it runs on."""
+    import ray
+
+    settings = Settings.model_validate_json(settings_json)
+    return run(job_id, settings, None, {"node_id": ray.get_runtime_context().get_node_id()})
+
+
 def _raise_cancelled(cancel: threading.Event) -> None:
     cancel.set()
     raise JobCancelled("terminated")
@@ -231,7 +252,7 @@ def _raise_cancelled(cancel: threading.Event) -> None:
 def main() -> None:
     job_id = sys.argv[1]
     parent_pid = int(os.environ.get(PARENT_ENV, os.getppid()))
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
     sys.exit(run(job_id, settings, parent_pid))
 

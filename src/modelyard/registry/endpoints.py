@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
@@ -50,6 +50,7 @@ from modelyard.registry.schemas import (
 from modelyard.registry.service import RegistryService
 from modelyard.registry.sources import lookup_evaluations
 from modelyard.registry.views import file_read, model_read, version_read
+from modelyard.storage.endpoints import RedirectAllowed
 
 router = APIRouter(prefix="/registry", tags=["registry"])
 METRIC_FILTER = re.compile(r"^(?P<name>[^<>=]+?)\s*(?P<op>>=|<=|>|<|=)\s*(?P<value>[-+0-9.eE]+|inf|-inf)$")
@@ -332,17 +333,24 @@ def upload_file(
 
 
 @router.get("/models/{name}/versions/{selector}/files/{file_name:path}", dependencies=[Requires.read])
-def download_file(name: str, selector: str, file_name: str, service: Registry) -> StreamingResponse:
+def download_file(
+    name: str, selector: str, file_name: str, service: Registry, context: Context, redirect: RedirectAllowed = False
+) -> Response:
     version = service.get_version(service.get_model(name), selector)
     files = VersionFiles(service)
     file = files.get(version, file_name)
-    chunks = files.open(file)  # verifies the hash before the first byte goes out
     headers = {
-        "content-length": str(file.size),
         "x-sha256": file.sha256,
+        "x-content-sha256": file.sha256,
         "etag": f'"{file.sha256}"',
         "content-disposition": f"attachment; filename*=UTF-8''{quote(file_name.rsplit('/', 1)[-1])}",
     }
+    if redirect and file.size >= context.settings.redirect_min_bytes:
+        url = files.download_url(file)
+        if url is not None:
+            return RedirectResponse(url, status_code=status.HTTP_307_TEMPORARY_REDIRECT, headers=headers)
+    chunks = files.open(file)  # verifies the hash before the first byte goes out
+    headers["content-length"] = str(file.size)
     return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
 
 

@@ -123,6 +123,10 @@ class VersionFiles:
         """Verify the bytes against the recorded sha256 (IntegrityError if altered), then stream."""
         return self.files.open(self.files.get(file.key))
 
+    def download_url(self, file: ModelVersionFile) -> str | None:
+        """A presigned URL of the object store for the file, or None when the server streams it itself."""
+        return self.files.download_url(self.files.get(file.key), file_name=file.name.rsplit("/", 1)[-1])
+
 
 def register_with_files(
     registry: RegistryService, model_name: str, request: VersionCreate, uploads: Sequence[tuple[str, Source]]

@@ -16,7 +16,7 @@ import yaml
 
 from modelyard.architectures.manifest import ArchitectureManifest
 from modelyard.architectures.service import ArchitectureCatalog
-from modelyard.datasets.parquet import RevisionItem, read_revision, read_revision_metadata
+from modelyard.datasets.parquet import RevisionItem, read_revision_metadata
 from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.datasets.schemas import RevisionCreate
 from modelyard.db.base import utcnow
@@ -140,13 +140,13 @@ def _dataset(context: JobContext, params: TrainParams, emit: _TrainingLog) -> _D
             revision, reused = datasets.create(project, RevisionCreate())
         parquet = datasets.parquet_path(revision)
         revision_id, number = revision.id, revision.number
+        items = datasets.read_items(revision)
     emit(f"dataset revision {number} ({'reused' if reused else 'new'}, id {revision_id})")
     metadata = read_revision_metadata(parquet)
     labels = [
         {"index": index, "id": label.id, "name": label.name, "color": label.color}
         for index, label in enumerate(sorted(metadata.labels, key=lambda label: label.position))
     ]
-    items = read_revision(parquet)
     data = _Data(
         revision_id, metadata.task_type, labels,
         [item for item in items if item.subset == "training"],
@@ -379,12 +379,6 @@ def cleanup(context: CleanupContext) -> None:
 
 
 JOB_TYPES = [
-    JobType(
-        TRAIN_JOB,
-        train,
-        "Fine-tune an architecture on a dataset revision.",
-        TrainParams,
-        cleanup,
-        started_by="POST /api/v1/projects/{project}/models:train (modelyard train)",
-    ),
+    JobType(TRAIN_JOB, train, "Fine-tune an architecture on a dataset revision.", TrainParams, cleanup,
+            started_by="POST /api/v1/projects/{project}/models:train (modelyard train)", uses_gpu=True),
 ]

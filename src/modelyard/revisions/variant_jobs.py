@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from modelyard.datasets.parquet import read_revision
 from modelyard.db.engine import transaction
 from modelyard.errors import Conflict
 from modelyard.evaluations.service import run_evaluation
@@ -114,9 +113,10 @@ def _calibration_and_validation(context: JobContext, params: OptimizeParams) -> 
         assert project is not None  # the revision's foreign key cascades from its project
         files = FileService(session, context.store)
         datasets = DatasetRevisionService(session, files, context.actor)
-        parquet = datasets.parquet_path(datasets.get(project, revision.dataset_revision_id))
+        dataset_revision = datasets.get(project, revision.dataset_revision_id)
         task, label_ids = revision.task_type, [label["id"] for label in revision.labels]
-    training = read_revision(parquet, "training")[:MAX_CALIBRATION_IMAGES]
+        training = datasets.read_items(dataset_revision, "training")[:MAX_CALIBRATION_IMAGES]
+        validation = datasets.read_items(dataset_revision, "validation") if params.max_drop is not None else []
     calibration = [item.image_path for item in training]
     if not calibration:
         raise ValueError("the dataset revision has no training images to calibrate with")
@@ -124,7 +124,6 @@ def _calibration_and_validation(context: JobContext, params: OptimizeParams) -> 
         return calibration, None
     if task != "multiclass_classification":
         raise ValueError("accuracy-controlled quantization (max_drop) is available for multiclass classification")
-    validation = read_revision(parquet, "validation")
     if not validation:
         raise ValueError("accuracy-controlled quantization needs validation images")
     index = {label_id: position for position, label_id in enumerate(label_ids)}

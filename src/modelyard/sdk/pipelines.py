@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modelyard.jobs.schemas import JobRead
 from modelyard.pipelines.schemas import (
@@ -13,6 +13,13 @@ from modelyard.pipelines.schemas import (
     DEFAULT_VARIANT,
     PipelineStatus,
     PredictionsRead,
+)
+from modelyard.stream.schemas import (
+    DEFAULT_MQTT_PORT,
+    SinkRead,
+    SourceKind,
+    StreamStatus,
+    UploadedFrames,
 )
 
 if TYPE_CHECKING:
@@ -71,3 +78,88 @@ class Pipelines:
             raise
         partial.replace(destination)
         return destination
+
+    # -- the stream: source, sinks, settings, worker ---------------------------------------------
+    def set_source(
+        self,
+        project: str,
+        kind: SourceKind,
+        *,
+        path: str | Path | None = None,
+        loop: bool = False,
+        realtime: bool = False,
+        device: str | int | None = None,
+    ) -> StreamStatus:
+        """The stream's one source: `video` (path, loop, realtime), `camera` (device: index or URL), `folder`
+        (path, watched for new images) or `http` (images sent with `upload_frames`). Paths are on the server."""
+        body: dict[str, Any] = {"kind": kind, "loop": loop, "realtime": realtime}
+        if path is not None:
+            body["path"] = str(path)
+        if device is not None:
+            body["device"] = str(device)
+        return self._client.send_model(StreamStatus, "PUT", f"/projects/{project}/pipeline/stream/source", json=body)
+
+    def add_sink(
+        self,
+        project: str,
+        kind: str,
+        *,
+        path: str | Path | None = None,
+        draw: bool = False,
+        url: str | None = None,
+        host: str | None = None,
+        port: int = DEFAULT_MQTT_PORT,
+        topic: str | None = None,
+    ) -> SinkRead:
+        """Add a sink: `folder` (path, draw), `webhook` (url), `mqtt` (host, port, topic) or `live`."""
+        body: dict[str, Any] = {"kind": kind, "draw": draw, "url": url, "host": host, "port": port, "topic": topic}
+        if path is not None:
+            body["path"] = str(path)
+        return self._client.send_model(SinkRead, "POST", f"/projects/{project}/pipeline/stream/sinks", json=body)
+
+    def sinks(self, project: str) -> list[SinkRead]:
+        found = self._client.request("GET", f"/projects/{project}/pipeline/stream/sinks").json()
+        return [SinkRead.model_validate(entry) for entry in found]
+
+    def remove_sink(self, project: str, sink_id: str) -> None:
+        self._client.request("DELETE", f"/projects/{project}/pipeline/stream/sinks/{sink_id}")
+
+    def configure_stream(
+        self,
+        project: str,
+        *,
+        confidence_threshold: float | None = None,
+        labels: Sequence[str] | None = None,
+        region: tuple[int, int, int, int] | None = None,
+    ) -> StreamStatus:
+        """The stream's settings (each None: not applied): threshold, label names kept, region x, y, width, height."""
+        body: dict[str, Any] = {"confidence_threshold": confidence_threshold,
+                                "labels": list(labels) if labels is not None else None}  # fmt: skip
+        if region is not None:
+            body["region"] = dict(zip(("x", "y", "width", "height"), region, strict=True))
+        return self._client.send_model(StreamStatus, "PUT", f"/projects/{project}/pipeline/stream/settings",
+                                       json=body)  # fmt: skip
+
+    def start(self, project: str) -> StreamStatus:
+        """Run the stream in a worker process of the server until `stop` (it resumes after server restarts)."""
+        return self._client.send_model(StreamStatus, "POST", f"/projects/{project}/pipeline/stream:start")
+
+    def stop(self, project: str) -> StreamStatus:
+        return self._client.send_model(StreamStatus, "POST", f"/projects/{project}/pipeline/stream:stop")
+
+    def stream_status(self, project: str) -> StreamStatus:
+        return self._client.get_model(StreamStatus, f"/projects/{project}/pipeline/stream")
+
+    def upload_frames(self, project: str, paths: Sequence[str | Path] | str | Path) -> UploadedFrames:
+        """Send images to a stream whose source is `http`; its sinks receive their predictions."""
+        paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+        with ExitStack() as stack:
+            files = [("files", (Path(p).name, stack.enter_context(open(p, "rb")))) for p in paths]
+            return self._client.send_model(UploadedFrames, "POST", f"/projects/{project}/pipeline/stream/frames",
+                                           files=files)  # fmt: skip
+
+    def live_frames(self, project: str) -> Iterator[dict[str, Any]]:
+        """The live view's frames as they come (needs a `live` sink): predictions and `image_jpeg_base64`."""
+        for event, data in self._client.stream_events(f"/projects/{project}/pipeline/stream/live"):
+            if event == "frame":
+                yield data

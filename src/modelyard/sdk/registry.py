@@ -338,8 +338,8 @@ class Registry:
         digest = hashlib.sha256()
         fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
-            with os.fdopen(fd, "wb") as out, self._client.stream("GET", path) as response:
-                expected = expected or response.headers.get("x-sha256")
+            with os.fdopen(fd, "wb") as out, self._client.download_stream(path) as (response, recorded):
+                expected = expected or recorded
                 for chunk in response.iter_bytes(CHUNK_SIZE):
                     digest.update(chunk)
                     out.write(chunk)

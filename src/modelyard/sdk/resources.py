@@ -160,8 +160,7 @@ class Files:
         digest = hashlib.sha256()
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(destination.name + ".part")
-        with self._client.stream("GET", f"/files/{key}") as response, partial.open("wb") as out:
-            expected = response.headers.get("x-content-sha256")
+        with self._client.download_stream(f"/files/{key}") as (response, expected), partial.open("wb") as out:
             for chunk in response.iter_bytes():
                 digest.update(chunk)
                 out.write(chunk)

@@ -1,4 +1,4 @@
-"""`storage.verify`: the data directory against the database, in both directions.
+"""`storage.verify`: the data directory (or the bucket: storage/bucket_sweep.py) against the database, both ways.
 
 - every record: its file is there with the recorded size (and sha256), and the blob behind its hard
   link exists with the same bytes;
@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelyard.db.engine import Database, transaction
+from modelyard.storage.base import ArtifactStore
 from modelyard.storage.local import LocalArtifactStore
 from modelyard.storage.repository import StoredFileRepository
+from modelyard.storage.s3 import S3ArtifactStore
 from modelyard.storage.sweep import BATCH, batched, blob_files, owner_alive, stored_files, unrecorded, unreferenced
 
 RECORD_PROBLEMS = ("missing", "size", "sha256", "blob_missing", "blob_damaged")
@@ -51,13 +53,25 @@ class AuditReport:
 
 def audit(
     db: Database,
-    store: LocalArtifactStore,
+    store: ArtifactStore,
     *,
     rehash: bool,
     limit: int,
     progress: Callable[[int, int], None] = lambda checked, total: None,
 ) -> AuditReport:
     report = AuditReport(limit)
+    if isinstance(store, S3ArtifactStore):
+        from modelyard.storage.bucket_sweep import audit_bucket
+
+        audit_bucket(db, store, report, rehash, progress)
+    elif isinstance(store, LocalArtifactStore):
+        _audit_data_dir(db, store, report, rehash, progress)
+    return report
+
+
+def _audit_data_dir(
+    db: Database, store: LocalArtifactStore, report: AuditReport, rehash: bool, progress: Callable[[int, int], None]
+) -> None:
     _check_records(db, store, report, rehash, progress)
     for paths in batched(stored_files(db, store), BATCH):
         for key, _ in unrecorded(db, store, paths):
@@ -68,7 +82,6 @@ def audit(
     for entry in sorted(store.tmp_root.iterdir()):
         if entry.name != store.owner and owner_alive(db, entry.name) is False:
             report.add("temp_leftover", f".tmp/{entry.name}", "temp folder of a writer that is gone")
-    return report
 
 
 def _check_records(

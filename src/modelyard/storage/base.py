@@ -1,4 +1,4 @@
-"""The artifact store's interface. Local disk now; an S3 backend implements the same methods."""
+"""The artifact store's interface, implemented on the local disk (storage/local.py) and on S3 (storage/s3.py)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,23 @@ class ArtifactStore(Protocol):
     """Bytes by key. Writes are staged before the commit that records them and published after it;
     reads verify before serving."""
 
+    backend: str
+    owner: str
+    tmp_root: Path
+
+    @property
+    def tmp(self) -> Path:
+        """This writer's local scratch folder (for files being received or built)."""
+        ...
+
+    def release(self) -> None:
+        """Remove this writer's scratch folder if nothing is left in it (at a clean exit)."""
+        ...
+
+    def check_key(self, key: str) -> None:
+        """Raise InvalidInput unless `key` is a valid storage key."""
+        ...
+
     def put(self, key: str, source: Source, *, move: bool = False) -> StoredObject:
         """Store `source` under `key` at once (stage and publish), streaming; returns its hash and size."""
         ...
@@ -51,11 +68,37 @@ class ArtifactStore(Protocol):
         """After the commit: make each (key, sha256) of `unit` visible, then drop the unit."""
         ...
 
-    def discard(self, unit: Path) -> None:
-        """After a rollback: drop the unit and what it staged."""
+    def stage_files(self, unit: Path, entries: Sequence[tuple[Path, str]]) -> list[int]:
+        """Move many files the caller owns and has hashed, as (file, sha256), into `unit`; their sizes."""
+        ...
+
+    def discard(self, unit: Path) -> list[str]:
+        """After a rollback: drop the unit and what it staged; returns contents that may now be unused."""
+        ...
+
+    def has_staged(self, unit: Path, sha256: str) -> bool: ...
+
+    def open_staged(self, unit: Path, sha256: str, size: int) -> Iterator[bytes]:
+        """Stream content `unit` staged (not visible under its key until published)."""
+        ...
+
+    def staged_local_path(self, unit: Path, key: str, sha256: str, size: int) -> Path:
+        """A local path to the bytes `unit` staged for `key`."""
+        ...
+
+    def finish_publication(self, staged: Path, sha256: str, keys: Sequence[str]) -> int:
+        """Publish staged content for committed records whose key lacks it (a sweep after a crash)."""
+        ...
+
+    def restore_content(self, key: str, sha256: str) -> bool:
+        """Make the bytes under `key` the stored content of `sha256` again, if they match; whether it did."""
         ...
 
     def has_content(self, sha256: str) -> bool: ...
+
+    def check_present(self, key: str, sha256: str, size: int) -> None:
+        """Raise IntegrityError unless the bytes of `key` are there with this size (reads none of them)."""
+        ...
 
     def verify(self, key: str, sha256: str, size: int) -> None:
         """Raise IntegrityError unless the bytes under `key` have this sha256 and size."""
@@ -69,7 +112,13 @@ class ArtifactStore(Protocol):
         """A verified local path to the bytes (for libraries that need a file name)."""
         ...
 
+    def presigned_url(self, sha256: str, *, file_name: str, media_type: str) -> str | None:
+        """A time-limited URL that serves the content without this server, or None where there is none."""
+        ...
+
     def remove_key(self, key: str) -> None: ...
+
+    def remove_tree(self, prefix: str) -> None: ...
 
     def remove_content(self, sha256: str) -> None:
         """Drop the bytes of `sha256`; callers make sure no key still refers to it."""

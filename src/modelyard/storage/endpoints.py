@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query, status
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from modelyard.api.deps import Files, VisibleFiles
+from modelyard.api.deps import Context, Files, VisibleFiles
 from modelyard.auth.dependencies import Requires
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import split_page
@@ -36,16 +36,31 @@ def list_files(
     return Page[StoredFileRead](items=[StoredFileRead.model_validate(row) for row in items], next_cursor=next_cursor)
 
 
+RedirectAllowed = Annotated[
+    bool,
+    Query(
+        description="Answer a large file (MODELYARD_REDIRECT_MIN_BYTES) on an object store with a 307 redirect to a "
+        "presigned URL of the store; the client checks the bytes against the `x-content-sha256` header.",
+    ),
+]
+
+
 @router.get("/{key:path}", dependencies=[Requires.read])
-def download_file(key: str, files: Files, visible: VisibleFiles) -> StreamingResponse:
+def download_file(
+    key: str, files: Files, visible: VisibleFiles, context: Context, redirect: RedirectAllowed = False
+) -> Response:
     """The file's bytes; refused with `integrity_error` if they no longer match the recorded sha256."""
     visible.ensure_visible(key)
     record = files.get(key)
-    chunks = files.open(record)  # verifies before the first byte is sent
     headers = {
-        "content-length": str(record.size),
         "etag": f'"{record.sha256}"',
         "x-content-sha256": record.sha256,
         "content-disposition": f'attachment; filename="{key.rsplit("/", 1)[-1]}"',
     }
+    if redirect and record.size >= context.settings.redirect_min_bytes:
+        url = files.download_url(record, file_name=key.rsplit("/", 1)[-1])
+        if url is not None:
+            return RedirectResponse(url, status_code=status.HTTP_307_TEMPORARY_REDIRECT, headers=headers)
+    chunks = files.open(record)  # verifies before the first byte is sent (on S3: holds the last chunk until then)
+    headers["content-length"] = str(record.size)
     return StreamingResponse(chunks, media_type=record.media_type, headers=headers)

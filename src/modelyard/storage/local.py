@@ -44,7 +44,20 @@ SHA256_NAME = re.compile(r"^[0-9a-f]{64}$")
 _Item = TypeVar("_Item")
 
 
+def check_key(key: str) -> tuple[str, ...]:
+    """The parts of a valid storage key; InvalidInput for an absolute path, `..` or a reserved folder."""
+    parts = PurePosixPath(key).parts
+    if not parts or key.startswith("/") or any(part in ("..", ".", "") for part in parts) or parts[0] in (
+        ".blobs",
+        ".tmp",
+    ):
+        raise InvalidInput(f"invalid storage key {key!r}: use a relative path without '..'")
+    return parts
+
+
 class LocalArtifactStore:
+    backend = "local"
+
     def __init__(self, root: Path, *, owner: str | None = None) -> None:
         self.root = root
         self.blobs = root / ".blobs"
@@ -74,19 +87,10 @@ class LocalArtifactStore:
 
     # -- paths -------------------------------------------------------------------------------
     def path_of(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if (
-            not parts
-            or key.startswith("/")
-            or any(part in ("..", ".", "") for part in parts)
-            or parts[0]
-            in (
-                ".blobs",
-                ".tmp",
-            )
-        ):
-            raise InvalidInput(f"invalid storage key {key!r}: use a relative path without '..'")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*check_key(key))
+
+    def check_key(self, key: str) -> None:
+        check_key(key)
 
     def blob_path(self, sha256: str) -> Path:
         return self.blobs / sha256[:2] / sha256
@@ -149,8 +153,19 @@ class LocalArtifactStore:
                 shutil.copyfile(blob, staged)
         return staged.stat().st_size
 
-    def discard(self, unit: Path) -> None:
+    def discard(self, unit: Path) -> list[str]:
+        """Drop the unit; its staged files never became blobs, so no stored content is left to reclaim."""
         shutil.rmtree(unit, ignore_errors=True)
+        return []
+
+    def has_staged(self, unit: Path, sha256: str) -> bool:
+        return (unit / sha256).exists()
+
+    def open_staged(self, unit: Path, sha256: str, size: int) -> Iterator[bytes]:
+        return read_chunks(unit / sha256)
+
+    def staged_local_path(self, unit: Path, key: str, sha256: str, size: int) -> Path:
+        return unit / sha256
 
     def _place(self, unit: Path, file: Path, sha256: str) -> None:
         target = unit / sha256
@@ -260,6 +275,14 @@ class LocalArtifactStore:
             log.warning("storage.key.relinked", key=key, sha256=sha256)
             self._check(key, sha256, size)
 
+    def check_present(self, key: str, sha256: str, size: int) -> None:
+        try:
+            actual = self.path_of(key).stat().st_size
+        except FileNotFoundError:
+            raise IntegrityError(f"stored file {key!r} is missing from the data directory") from None
+        if actual != size:
+            raise IntegrityError(f"stored file {key!r} has {actual} bytes on disk, {size} were recorded")
+
     def _check(self, key: str, sha256: str, size: int) -> None:
         path = self.path_of(key)
         try:
@@ -356,6 +379,10 @@ class LocalArtifactStore:
     def local_path(self, key: str, sha256: str, size: int) -> Path:
         self.verify(key, sha256, size)
         return self.path_of(key)
+
+    def presigned_url(self, sha256: str, *, file_name: str, media_type: str) -> str | None:
+        """Files on the local disk are served by the server itself: no URL of their own."""
+        return None
 
     # -- removal -----------------------------------------------------------------------------
     def remove_key(self, key: str) -> None:

@@ -1,7 +1,8 @@
 """Stored files with their records: every file's key, sha256 and size are in the database.
 
-Files change on disk only around commits. New bytes are staged under the writer's `.tmp/<owner>/`
-before the commit and published (linked under their keys) after it; a rollback drops them.
+Files change in the store only around commits. New bytes are staged by the writer (under its
+`.tmp/<owner>/` on the local disk; uploaded and pinned on S3) before the commit and published after it;
+a rollback drops them.
 Removals happen after the commit, so a rolled-back request loses nothing. Within its own
 transaction a service reads what it staged from the staged file.
 """
@@ -22,8 +23,7 @@ from modelyard.db.base import new_id, utcnow
 from modelyard.db.engine import run_after_commit, run_after_rollback
 from modelyard.errors import NotFound
 from modelyard.storage import crash_points
-from modelyard.storage.base import Source
-from modelyard.storage.local import LocalArtifactStore, read_chunks
+from modelyard.storage.base import ArtifactStore, Source
 from modelyard.storage.models import StoredFile
 from modelyard.storage.repository import StoredFileRepository
 from modelyard.storage.schemas import FolderUsage, ProjectUsage, StorageUsage
@@ -45,7 +45,7 @@ class _Staging:
 
 
 class FileService:
-    def __init__(self, session: Session, store: LocalArtifactStore) -> None:
+    def __init__(self, session: Session, store: ArtifactStore) -> None:
         self.session = session
         self.store = store
         self.files = StoredFileRepository(session)
@@ -60,7 +60,7 @@ class FileService:
         move: bool = False,
     ) -> StoredFile:
         """Store bytes under `key`, replacing an earlier file there atomically once committed."""
-        self.store.path_of(key)  # a bad key is refused before any byte is read
+        self.store.check_key(key)  # a bad key is refused before any byte is read
         previous = self.files.get(key)
         staging = self._staging()
         staged = self.store.stage(staging.unit, source, move=move)
@@ -75,7 +75,7 @@ class FileService:
             return
         keys = [key for key, _, _ in entries]
         for key in keys:
-            self.store.path_of(key)
+            self.store.check_key(key)
         taken = self.files.existing_keys(keys)
         if taken:
             raise ValueError(f"save_new_files is for new keys only; already stored: {sorted(taken)[:3]}")
@@ -101,10 +101,10 @@ class FileService:
 
     def save_same_content(self, key: str, sha256: str, *, actor: str, media_type: str | None = None) -> StoredFile:
         """Give `key` the bytes already stored as `sha256` (no second copy)."""
-        self.store.path_of(key)
+        self.store.check_key(key)
         previous = self.files.get(key)
         staging = self._staging()
-        if not (staging.unit / sha256).exists() and not self.store.has_content(sha256):
+        if not self.store.has_staged(staging.unit, sha256) and not self.store.has_content(sha256):
             self._restore_content(sha256)
         size = self.store.pin(staging.unit, sha256)
         staging.pending[key] = sha256
@@ -139,17 +139,18 @@ class FileService:
     def _discard(self) -> None:
         staging = self.session.info.pop(STAGING_INFO, None)
         if staging is not None:
-            self.store.discard(staging.unit)
+            for sha256 in self.store.discard(staging.unit):
+                self._drop_content_if_unused(sha256)
 
     def _pending(self) -> dict[str, str]:
         staging = self.session.info.get(STAGING_INFO)
         return staging.pending if staging is not None else {}
 
-    def _staged_path(self, record: StoredFile) -> Path | None:
-        """The file this transaction staged for `record`, if it did (not visible under its key yet)."""
+    def _staged_unit(self, record: StoredFile) -> Path | None:
+        """The unit of this transaction that staged `record`'s bytes, if it did (not visible under its key yet)."""
         staging = self.session.info.get(STAGING_INFO)
         if staging is not None and staging.pending.get(record.key) == record.sha256:
-            return staging.unit / record.sha256
+            return staging.unit
         return None
 
     def _record(
@@ -204,16 +205,24 @@ class FileService:
         return self.files.page(prefix, limit=limit, cursor=cursor, where=where)
 
     def open(self, record: StoredFile) -> Iterator[bytes]:
-        staged = self._staged_path(record)
-        if staged is not None:
-            return read_chunks(staged)
+        unit = self._staged_unit(record)
+        if unit is not None:
+            return self.store.open_staged(unit, record.sha256, record.size)
         return self.store.open(record.key, record.sha256, record.size)
 
     def local_path(self, record: StoredFile) -> Path:
-        staged = self._staged_path(record)
-        if staged is not None:
-            return staged
+        unit = self._staged_unit(record)
+        if unit is not None:
+            return self.store.staged_local_path(unit, record.key, record.sha256, record.size)
         return self.store.local_path(record.key, record.sha256, record.size)
+
+    def download_url(self, record: StoredFile, *, file_name: str) -> str | None:
+        """A presigned URL of the object store for `record` (None on the local disk); the content is checked
+        to be there with its size first, and the client checks the sha256 it is given with the URL."""
+        url = self.store.presigned_url(record.sha256, file_name=file_name, media_type=record.media_type)
+        if url is not None:
+            self.store.check_present(record.key, record.sha256, record.size)
+        return url
 
     def local_paths(self, keys: Sequence[str]) -> list[Path]:
         """Verified local paths of many files, in the order of `keys` (one query; hashes checked on

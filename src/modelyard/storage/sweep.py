@@ -7,6 +7,8 @@ Three kinds of leftovers, each told apart from live work:
 - files under the store's folders that no record names (a crash between the commit that deleted a
   record and the removal of its file), once unchanged for the grace period;
 - blobs that no record refers to, likewise.
+On S3 (storage/bucket_sweep.py) keys are records only: the leftovers there are pins of writers that are
+gone and contents no record refers to.
 Runs at start-up of the server (in a background thread) and as the `storage.gc` job.
 """
 
@@ -19,17 +21,21 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 
 from modelyard.db.engine import Database, transaction
 from modelyard.jobs.repository import JobRepository
 from modelyard.jobs.states import ACTIVE_STATUSES
+from modelyard.storage.base import ArtifactStore
 from modelyard.storage.local import SHA256_NAME, LocalArtifactStore, prune_empty_parents
 from modelyard.storage.owners import parse_owner, process_alive
 from modelyard.storage.repository import StoredFileRepository
+from modelyard.storage.s3 import S3ArtifactStore
 
 log = structlog.get_logger("modelyard.storage")
+_Item = TypeVar("_Item")
 BATCH = 500
 # Top-level folders of the data directory that hold stored files even before any record is under them;
 # any other folder is swept only if some record's key starts with it (a folder of the user's stays untouched).
@@ -45,28 +51,40 @@ class SweepReport:
     keys_published: int = 0
     stray_files_removed: int = 0
     orphan_blobs_removed: int = 0
+    pins_removed: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
 
 def sweep(
-    db: Database, store: LocalArtifactStore, *, grace_seconds: float, stop: threading.Event | None = None
+    db: Database, store: ArtifactStore, *, grace_seconds: float, stop: threading.Event | None = None
 ) -> SweepReport:
     """Remove every kind of leftover (see the module's docstring); `stop` ends it between batches."""
     stop = stop or threading.Event()
     report = SweepReport()
     sweep_temp(db, store, grace_seconds, report)
     cutoff = time.time() - grace_seconds
+    if isinstance(store, S3ArtifactStore):
+        from modelyard.storage.bucket_sweep import sweep_bucket
+
+        sweep_bucket(db, store, cutoff, report, stop)
+    elif isinstance(store, LocalArtifactStore):
+        _sweep_data_dir(db, store, cutoff, report, stop)
+    return report
+
+
+def _sweep_data_dir(
+    db: Database, store: LocalArtifactStore, cutoff: float, report: SweepReport, stop: threading.Event
+) -> None:
     for paths in batched(stored_files(db, store), BATCH):
         if stop.is_set():
-            return report
+            return
         _remove_unrecorded_files(db, store, paths, cutoff, report)
     for paths in batched(blob_files(store), BATCH):
         if stop.is_set():
-            return report
+            return
         _remove_unreferenced_blobs(db, store, paths, cutoff, report)
-    return report
 
 
 # -- temp folders ------------------------------------------------------------------------------
@@ -80,7 +98,7 @@ def owner_alive(db: Database, name: str) -> bool | None:
     return process_alive(owner)
 
 
-def sweep_temp(db: Database, store: LocalArtifactStore, grace_seconds: float, report: SweepReport) -> None:
+def sweep_temp(db: Database, store: ArtifactStore, grace_seconds: float, report: SweepReport) -> None:
     """Finish and remove the temp folders of writers that are gone, or idle for the grace period."""
     now = time.time()
     for entry in sorted(store.tmp_root.iterdir()):
@@ -95,7 +113,7 @@ def sweep_temp(db: Database, store: LocalArtifactStore, grace_seconds: float, re
                     _finish_and_remove(db, store, unit, report)
 
 
-def _finish_and_remove(db: Database, store: LocalArtifactStore, entry: Path, report: SweepReport) -> None:
+def _finish_and_remove(db: Database, store: ArtifactStore, entry: Path, report: SweepReport) -> None:
     if entry.is_dir() and not entry.is_symlink():
         for folder in [entry, *(child for child in entry.iterdir() if child.is_dir() and not child.is_symlink())]:
             report.keys_published += finish_unit(db, store, folder)
@@ -106,7 +124,7 @@ def _finish_and_remove(db: Database, store: LocalArtifactStore, entry: Path, rep
     log.info("storage.sweep.temp_removed", entry=entry.name)
 
 
-def finish_unit(db: Database, store: LocalArtifactStore, unit: Path) -> int:
+def finish_unit(db: Database, store: ArtifactStore, unit: Path) -> int:
     """Publish the staged files of `unit` for the records that hold them (committed before a crash)."""
     staged = [path for path in unit.iterdir() if SHA256_NAME.match(path.name) and path.is_file()]
     if not staged:
@@ -153,8 +171,8 @@ def blob_files(store: LocalArtifactStore) -> Iterator[Path]:
             yield from sorted(folder.iterdir())
 
 
-def batched(paths: Iterator[Path], size: int) -> Iterator[list[Path]]:
-    batch: list[Path] = []
+def batched(paths: Iterator[_Item], size: int) -> Iterator[list[_Item]]:
+    batch: list[_Item] = []
     for path in paths:
         batch.append(path)
         if len(batch) == size:
@@ -218,7 +236,7 @@ def _remove_unreferenced_blobs(
 class BackgroundSweep(threading.Thread):
     """The start-up sweep, off the serving path: the server answers while it runs."""
 
-    def __init__(self, db: Database, store: LocalArtifactStore, grace_seconds: float) -> None:
+    def __init__(self, db: Database, store: ArtifactStore, grace_seconds: float) -> None:
         super().__init__(name="storage-sweep", daemon=True)
         self.db, self.store, self.grace_seconds = db, store, grace_seconds
         self.halt = threading.Event()

@@ -1700,6 +1700,182 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/pipeline/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Stream
+         * @description The stream's source, sinks, settings, worker state and metrics.
+         */
+        get: operations["get_stream_api_v1_projects__project__pipeline_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream:start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start
+         * @description Run the stream in a worker process of the server, now and after every restart, until stopped.
+         */
+        post: operations["start_api_v1_projects__project__pipeline_stream_start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream:stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop */
+        post: operations["stop_api_v1_projects__project__pipeline_stream_stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/frames": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Frames
+         * @description Queue images for the stream; its sinks receive their predictions.
+         */
+        post: operations["upload_frames_api_v1_projects__project__pipeline_stream_frames_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live View
+         * @description Server-Sent Events `frame`: the latest frame's predictions, with the frame as a JPEG (base64) with them
+         *     drawn; needs a `live` sink.
+         */
+        get: operations["live_view_api_v1_projects__project__pipeline_stream_live_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Settings
+         * @description Confidence threshold, label filter and region of interest, applied from the next frame.
+         */
+        put: operations["set_settings_api_v1_projects__project__pipeline_stream_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/sinks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Sinks */
+        get: operations["list_sinks_api_v1_projects__project__pipeline_stream_sinks_get"];
+        put?: never;
+        /**
+         * Add Sink
+         * @description Add a sink (a running stream restarts with it).
+         */
+        post: operations["add_sink_api_v1_projects__project__pipeline_stream_sinks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/sinks/{sink_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Sink */
+        delete: operations["remove_sink_api_v1_projects__project__pipeline_stream_sinks__sink_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/source": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Source
+         * @description Set the stream's one source (a running stream restarts on it).
+         */
+        put: operations["set_source_api_v1_projects__project__pipeline_stream_source_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/training-configurations/{architecture}": {
         parameters: {
             query?: never;
@@ -2141,6 +2317,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metrics
+         * @description Every stream's metrics (those of the projects the caller may see) in Prometheus' text format.
+         */
+        get: operations["metrics_metrics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2363,6 +2559,14 @@ export interface components {
              * @description The file's bytes (multipart field `file`).
              */
             file: string;
+        };
+        /** Body_upload_frames_api_v1_projects__project__pipeline_stream_frames_post */
+        Body_upload_frames_api_v1_projects__project__pipeline_stream_frames_post: {
+            /**
+             * Files
+             * @description Images for a stream whose source is `http`.
+             */
+            files: string[];
         };
         /** Body_upload_items_api_v1_projects__project__dataset_items_post */
         Body_upload_items_api_v1_projects__project__dataset_items_post: {
@@ -2774,6 +2978,11 @@ export interface components {
             created_by: string;
             /** Error */
             error: string | null;
+            /**
+             * Executor
+             * @description `local` (a process on a server) or `ray` (a Ray task).
+             */
+            executor?: string | null;
             /** Finished At */
             finished_at: string | null;
             /** Heartbeat At */
@@ -2782,6 +2991,11 @@ export interface components {
             id: string;
             /** Message */
             message: string;
+            /**
+             * Node Id
+             * @description The Ray node the job ran on (executor `ray`).
+             */
+            node_id?: string | null;
             /** Params */
             params: {
                 [key: string]: unknown;
@@ -2796,6 +3010,11 @@ export interface components {
             result: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Runner Id
+             * @description The runner (server process, `NAME:PID:NONCE`) that claimed the job.
+             */
+            runner_id?: string | null;
             /** Started At */
             started_at: string | null;
             /**
@@ -3477,6 +3696,20 @@ export interface components {
              */
             project_name: string | null;
         };
+        /**
+         * Region
+         * @description A rectangle of the frame in pixels: only it is predicted, and boxes come back in frame pixels.
+         */
+        Region: {
+            /** Height */
+            height: number;
+            /** Width */
+            width: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+        };
         /** RejectedFile */
         RejectedFile: {
             /** Name */
@@ -3712,6 +3945,124 @@ export interface components {
             /** Value */
             value: string;
         };
+        /** SinkCreate */
+        SinkCreate: {
+            /**
+             * Draw
+             * @description folder: also write each frame with its predictions drawn.
+             * @default false
+             */
+            draw: boolean;
+            /**
+             * Host
+             * @description mqtt: the broker's host.
+             */
+            host?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "folder" | "webhook" | "mqtt" | "live";
+            /**
+             * Path
+             * @description folder: where the JSON files go.
+             */
+            path?: string | null;
+            /**
+             * Port
+             * @description mqtt: the broker's port.
+             * @default 1883
+             */
+            port: number;
+            /**
+             * Topic
+             * @description mqtt: the topic (default modelyard/PROJECT/predictions).
+             */
+            topic?: string | null;
+            /**
+             * Url
+             * @description webhook: the URL each frame is POSTed to.
+             */
+            url?: string | null;
+        };
+        /** SinkMetrics */
+        SinkMetrics: {
+            /**
+             * Delivered
+             * @default 0
+             */
+            delivered: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            failed: number;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Pending
+             * @default 0
+             */
+            pending: number;
+            /**
+             * Retrying
+             * @default 0
+             */
+            retrying: number;
+        };
+        /** SinkRead */
+        SinkRead: {
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+        };
+        /**
+         * SourceConfig
+         * @description One source per pipeline. Paths are on the server (the machine that runs the pipeline).
+         */
+        SourceConfig: {
+            /**
+             * Device
+             * @description camera: an index (0) or an RTSP/HTTP URL.
+             */
+            device?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "video" | "camera" | "folder" | "http";
+            /**
+             * Loop
+             * @description video: play the file again from the start when it ends.
+             * @default false
+             */
+            loop: boolean;
+            /**
+             * Path
+             * @description video: the file; folder: the folder.
+             */
+            path?: string | null;
+            /**
+             * Realtime
+             * @description video: deliver frames at the file's frame rate, as a camera would (frames may then drop).
+             * @default false
+             */
+            realtime: boolean;
+        };
         /** SplitRatios */
         SplitRatios: {
             /**
@@ -3801,6 +4152,86 @@ export interface components {
             sha256: string;
             /** Size */
             size: number;
+        };
+        /**
+         * StreamMetrics
+         * @description What the running worker counted since it started (it reports twice a second).
+         */
+        StreamMetrics: {
+            /** Frames Dropped */
+            frames_dropped: number;
+            /** Frames Failed */
+            frames_failed: number;
+            /** Frames In */
+            frames_in: number;
+            /** Frames Processed */
+            frames_processed: number;
+            /** Latency Ms P50 */
+            latency_ms_p50: number | null;
+            /** Latency Ms P99 */
+            latency_ms_p99: number | null;
+            /** Model Ms P50 */
+            model_ms_p50: number | null;
+            /** Model Ms P99 */
+            model_ms_p99: number | null;
+            /** Queue Depth */
+            queue_depth: number;
+            /** Revision Id */
+            revision_id?: string | null;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /** Sinks */
+            sinks?: components["schemas"]["SinkMetrics"][];
+            /** Variant */
+            variant?: string | null;
+        };
+        /** StreamSettings */
+        StreamSettings: {
+            /**
+             * Confidence Threshold
+             * @description Overrides the enabled variant's threshold for the stream.
+             */
+            confidence_threshold?: number | null;
+            /**
+             * Labels
+             * @description Keep only predictions of these label names (none: all).
+             */
+            labels?: string[] | null;
+            /** @description Region of interest (none: the whole frame). */
+            region?: components["schemas"]["Region"] | null;
+        };
+        /** StreamStatus */
+        StreamStatus: {
+            /**
+             * Desired State
+             * @enum {string}
+             */
+            desired_state: "running" | "stopped";
+            /** Heartbeat At */
+            heartbeat_at?: string | null;
+            /** Last Error */
+            last_error?: string | null;
+            metrics?: components["schemas"]["StreamMetrics"] | null;
+            /** Project Id */
+            project_id: string;
+            /**
+             * Restarts
+             * @default 0
+             */
+            restarts: number;
+            settings: components["schemas"]["StreamSettings"];
+            /** Sinks */
+            sinks: components["schemas"]["SinkRead"][];
+            source: components["schemas"]["SourceConfig"] | null;
+            /** Started At */
+            started_at?: string | null;
+            /** State */
+            state: string;
+            /** Worker Pid */
+            worker_pid?: number | null;
         };
         /** Tag */
         Tag: {
@@ -4035,6 +4466,13 @@ export interface components {
             name: string;
             /** Version */
             version: string;
+        };
+        /** UploadedFrames */
+        UploadedFrames: {
+            /** Accepted */
+            accepted: string[];
+            /** Project Id */
+            project_id: string;
         };
         /** UploadResult */
         UploadResult: {
@@ -6089,7 +6527,10 @@ export interface operations {
     };
     download_file_api_v1_files__key__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Answer a large file (MODELYARD_REDIRECT_MIN_BYTES) on an object store with a 307 redirect to a presigned URL of the store; the client checks the bytes against the `x-content-sha256` header. */
+                redirect?: boolean;
+            };
             header?: never;
             path: {
                 key: string;
@@ -8045,6 +8486,329 @@ export interface operations {
             };
         };
     };
+    get_stream_api_v1_projects__project__pipeline_stream_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_api_v1_projects__project__pipeline_stream_start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stop_api_v1_projects__project__pipeline_stream_stop_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_frames_api_v1_projects__project__pipeline_stream_frames_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_frames_api_v1_projects__project__pipeline_stream_frames_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedFrames"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    live_view_api_v1_projects__project__pipeline_stream_live_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_settings_api_v1_projects__project__pipeline_stream_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_sinks_api_v1_projects__project__pipeline_stream_sinks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SinkRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_sink_api_v1_projects__project__pipeline_stream_sinks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SinkRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_sink_api_v1_projects__project__pipeline_stream_sinks__sink_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                sink_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_source_api_v1_projects__project__pipeline_stream_source_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceConfig"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_configuration_api_v1_projects__project__training_configurations__architecture__get: {
         parameters: {
             query?: never;
@@ -8894,7 +9658,10 @@ export interface operations {
     };
     download_file_api_v1_registry_models__name__versions__selector__files__file_name__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Answer a large file (MODELYARD_REDIRECT_MIN_BYTES) on an object store with a 307 redirect to a presigned URL of the store; the client checks the bytes against the `x-content-sha256` header. */
+                redirect?: boolean;
+            };
             header?: never;
             path: {
                 file_name: string;
@@ -9282,6 +10049,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CachedWeightsRead"][];
+                };
+            };
+        };
+    };
+    metrics_metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
                 };
             };
         };

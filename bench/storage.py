@@ -1,0 +1,268 @@
+"""Moving a large file through the API against moving the same bytes without modelyard, on each store.
+
+1. The data directory: a registry file upload (`PUT .../files/NAME`, multipart, as the SDK sends it) and its
+   download (streamed by the server), against `cp` of the same file on the same disk.
+2. An S3 bucket on a local SeaweedFS (the test suite's tests/s3.py): the same upload and download through the API
+   (the download once streamed through the server, once redirected to a presigned URL), against boto3 alone
+   sending and fetching the same bytes to and from the same server, with the store's own part size and threads.
+3. The server's peak resident memory (VmRSS sampled every 20 ms from /proc) during each transfer.
+4. `--compare-clients`: boto3 against obstore, the two S3 clients the store could use, uploading and downloading
+   256 MiB to the same server, three rounds each.
+
+    PYTHONPATH=src:. .venv/bin/python bench/storage.py --size-mib 1024
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from servers import free_port, start_server
+
+from modelyard.config import Settings
+from modelyard.sdk import Client
+from modelyard.storage.s3 import make_client
+from tests.s3 import BUCKET, SeaweedServer
+
+MIB = 1024 * 1024
+RATIO_AIM = 0.8
+MEMORY_AIM_MB = 200.0
+
+
+@dataclass
+class Transfer:
+    seconds: float
+    peak_rss_mb: float
+
+
+class PeakMemory:
+    """The highest VmRSS of a process while the block runs."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_kb = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(call: Callable[[], object], pid: int | None = None) -> Transfer:
+    if pid is None:
+        start = time.perf_counter()
+        call()
+        return Transfer(time.perf_counter() - start, 0.0)
+    with PeakMemory(pid) as memory:
+        start = time.perf_counter()
+        call()
+        seconds = time.perf_counter() - start
+    return Transfer(seconds, memory.peak_kb / 1024)
+
+
+def write_payload(path: Path, size: int) -> None:
+    with path.open("wb") as out:
+        for _ in range(size // (16 * MIB)):
+            out.write(os.urandom(16 * MIB))
+        out.write(os.urandom(size % (16 * MIB)))
+
+
+def through_api(
+    work: Path, payload: Path, settings: dict[str, str]
+) -> tuple[Transfer, Transfer, Transfer | None, float]:
+    """(upload, download streamed by the server, download by redirect or None, server RSS before) for one store."""
+    data = work / f"data-{len(os.listdir(work))}"
+    port = free_port()
+    server = start_server(data, port, settings=settings)
+    try:
+        with Client(f"http://127.0.0.1:{port}", timeout=600) as client:
+            client.registry.register("bench", create_model=True)
+            before = _rss_mb(server.pid)
+            upload = timed(lambda: client.registry.upload("bench/1", payload, name="weights.bin"), server.pid)
+            target = work / "downloaded.bin"
+            streamed = timed(lambda: _stream(client, "/registry/models/bench/versions/1/files/weights.bin", target),
+                             server.pid)  # fmt: skip
+            redirected = None
+            if settings:
+                redirected = timed(lambda: client.registry.download_file("bench/1", "weights.bin", target), server.pid)
+            assert target.stat().st_size == payload.stat().st_size
+            target.unlink()
+        return upload, streamed, redirected, before
+    finally:
+        server.kill()
+        server.wait()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _stream(client: Client, path: str, target: Path) -> None:
+    with client.stream("GET", path) as response, target.open("wb") as out:
+        for chunk in response.iter_bytes(MIB):
+            out.write(chunk)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def with_cp(work: Path, payload: Path) -> tuple[Transfer, Transfer]:
+    """`cp` into a folder on the same disk and back out, each copy fsynced as the store's are."""
+    stored, back = work / "cp-stored.bin", work / "cp-back.bin"
+
+    def copy(source: Path, target: Path) -> None:
+        subprocess.run(["cp", str(source), str(target)], check=True)
+        _sync(target)
+
+    upload = timed(lambda: copy(payload, stored))
+    download = timed(lambda: copy(stored, back))
+    stored.unlink()
+    back.unlink()
+    return upload, download
+
+
+def _sync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def with_boto3(work: Path, payload: Path, settings: dict[str, str]) -> tuple[Transfer, Transfer]:
+    from boto3.s3.transfer import TransferConfig
+
+    fields = {name.lower(): value for name, value in settings.items()}
+    store_settings = Settings.model_validate({"data_dir": work, **fields})
+    client = make_client(store_settings)
+    part = store_settings.s3_part_bytes
+    config = TransferConfig(multipart_threshold=part, multipart_chunksize=part,
+                            max_concurrency=store_settings.s3_concurrency, io_chunksize=MIB)  # fmt: skip
+    target = work / "bare.bin"
+    upload = timed(lambda: client.upload_file(str(payload), BUCKET, "bare/payload", Config=config))
+    download = timed(lambda: client.download_file(BUCKET, "bare/payload", str(target), Config=config))
+    target.unlink()
+    client.delete_object(Bucket=BUCKET, Key="bare/payload")
+    return upload, download
+
+
+def compare_clients(work: Path, server: SeaweedServer, rounds: int = 3) -> list[dict[str, float]]:
+    """MiB/s up and down for boto3 and obstore, 256 MiB, alternating, `rounds` times."""
+    from boto3.s3.transfer import TransferConfig
+    from obstore import get, put
+    from obstore.store import S3Store
+
+    payload, size = work / "clients.bin", 256 * MIB
+    write_payload(payload, size)
+    boto = server.client()
+    config = TransferConfig(multipart_chunksize=16 * MIB, max_concurrency=4)
+    obstore = S3Store(BUCKET, endpoint=server.endpoint_url, access_key_id="modelyard-test",
+                      secret_access_key="modelyard-test-secret", region="us-east-1",
+                      client_options={"allow_http": True}, virtual_hosted_style_request=False)  # fmt: skip
+    target = work / "clients-back.bin"
+
+    def obstore_up() -> None:
+        with payload.open("rb") as handle:
+            put(obstore, "clients/obstore", handle, chunk_size=16 * MIB, max_concurrency=4)
+
+    def obstore_down() -> None:
+        with target.open("wb") as out:
+            for chunk in get(obstore, "clients/obstore").stream(min_chunk_size=8 * MIB):
+                out.write(chunk)
+
+    figures = []
+    for _ in range(rounds):
+        figures.append({
+            "boto3_up": size / MIB / timed(lambda: boto.upload_file(str(payload), BUCKET, "clients/boto3",
+                                                                    Config=config)).seconds,
+            "boto3_down": size / MIB / timed(lambda: boto.download_file(BUCKET, "clients/boto3", str(target),
+                                                                        Config=config)).seconds,
+            "obstore_up": size / MIB / timed(obstore_up).seconds,
+            "obstore_down": size / MIB / timed(obstore_down).seconds,
+        })  # fmt: skip
+    payload.unlink()
+    target.unlink(missing_ok=True)
+    return figures
+
+
+def verdict(ratio: float, peak_mb: float) -> str:
+    speed = "met" if ratio >= RATIO_AIM else f"missed by {RATIO_AIM - ratio:.2f}"
+    memory = "met" if peak_mb < MEMORY_AIM_MB else f"{peak_mb - MEMORY_AIM_MB:.0f} MB over"
+    return f"speed {speed}; memory {memory}"
+
+
+def report(name: str, label: str, through: Transfer, anchor: Transfer, size: int, before: float) -> None:
+    ratio = anchor.seconds / through.seconds
+    print(f"| {name} | {label} | {size / MIB / through.seconds:.0f} MiB/s ({through.seconds:.2f} s) "
+          f"| {size / MIB / anchor.seconds:.0f} MiB/s ({anchor.seconds:.2f} s) | {ratio:.2f} "
+          f"| {through.peak_rss_mb:.0f} ({before:.0f} idle) | {verdict(ratio, through.peak_rss_mb)} |")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size-mib", type=int, default=1024, help="Size of the file moved (default 1 GiB).")
+    parser.add_argument("--store", choices=["local", "s3", "both"], default="both")
+    parser.add_argument("--compare-clients", action="store_true", help="Also boto3 vs obstore, 256 MiB.")
+    parser.add_argument("--work", type=Path, default=None, help="Folder for the files (default: a temp folder).")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="modelyard-bench-storage-", dir=args.work))
+    size = args.size_mib * MIB
+    payload = work / "payload.bin"
+    write_payload(payload, size)
+    print(f"{args.size_mib} MiB, load average {os.getloadavg()[0]:.2f} at the start")
+    print("| store | transfer | through the API | anchor | ratio | server peak RSS MB | verdict |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    try:
+        if args.store in ("local", "both"):
+            upload, streamed, _, before = through_api(work, payload, {})
+            cp_up, cp_down = with_cp(work, payload)
+            report("data directory", "upload vs `cp`", upload, cp_up, size, before)
+            report("data directory", "download vs `cp`", streamed, cp_down, size, before)
+        if args.store in ("s3", "both") or args.compare_clients:
+            seaweed = SeaweedServer()
+            seaweed.start()
+            try:
+                settings: dict[str, Any] = {name.upper(): value for name, value in seaweed.settings_for().items()}
+                if args.store in ("s3", "both"):
+                    upload, streamed, redirected, before = through_api(work, payload, settings)
+                    bare_up, bare_down = with_boto3(work, payload, settings)
+                    report("S3 (SeaweedFS)", "upload vs boto3", upload, bare_up, size, before)
+                    report("S3 (SeaweedFS)", "download, streamed by the server, vs boto3", streamed, bare_down,
+                           size, before)  # fmt: skip
+                    assert redirected is not None
+                    report("S3 (SeaweedFS)", "download, redirected (`?redirect=true`), vs boto3", redirected,
+                           bare_down, size, before)  # fmt: skip
+                if args.compare_clients:
+                    for index, row in enumerate(compare_clients(work, seaweed), 1):
+                        print(f"clients round {index}: boto3 up {row['boto3_up']:.0f} down {row['boto3_down']:.0f} "
+                              f"MiB/s; obstore up {row['obstore_up']:.0f} down {row['obstore_down']:.0f} MiB/s")
+            finally:
+                seaweed.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Frames between the stages of a running stream, and the bounded queues that carry them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Frame:
+    sequence: int
+    """Position in the stream, counted on across restarts."""
+    timestamp: float
+    """When the source produced the frame (seconds since the epoch)."""
+    name: str
+    """The file name for folder and upload sources; `frame-SEQUENCE` for video and camera frames."""
+    image: np.ndarray | None = None
+    """RGB uint8 (height, width, 3) for video and camera frames."""
+    path: Path | None = None
+    """The file, for folder and upload sources (decoded by the predictor, exactly as a prediction request is)."""
+    position_ms: float | None = None
+    """video: where the frame is in the file."""
+
+
+@dataclass(frozen=True)
+class PredictedFrame:
+    frame: Frame
+    payload: dict[str, Any]
+    """The JSON every sink receives."""
+    model_seconds: float
+
+
+class BoundedQueue(Generic[T]):
+    """A queue of at most `capacity` items. A full queue blocks `put`, or, when it drops, lets the newest item in
+    and throws the oldest one away (a live source must never wait for a slow model)."""
+
+    def __init__(self, capacity: int, drop_oldest: bool) -> None:
+        self.capacity = capacity
+        self.drop_oldest = drop_oldest
+        self.dropped = 0
+        self._items: deque[T] = deque()
+        self._changed = threading.Condition()
+
+    def put(self, item: T, stop: threading.Event) -> bool:
+        """Queue `item`; false if `stop` was set while waiting for room."""
+        with self._changed:
+            while len(self._items) >= self.capacity:
+                if self.drop_oldest:
+                    self._items.popleft()
+                    self.dropped += 1
+                    break
+                if stop.is_set():
+                    return False
+                self._changed.wait(0.1)
+            self._items.append(item)
+            self._changed.notify_all()
+        return True
+
+    def get(self, timeout: float) -> T | None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not self._items:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._changed.wait(left)
+            item = self._items.popleft()
+            self._changed.notify_all()
+            return item
+
+    def __len__(self) -> int:
+        with self._changed:
+            return len(self._items)
