@@ -204,7 +204,7 @@ class JobRunner:
         self._running[job_id] = _Running(job_id, execution)
         with transaction(self.context.db.sessions) as session:
             JobRepository(session).transition(job_id, ["running", "cancelling"], **execution.recorded)
-        log.info("jobs.job.started", job=job_id, executor=executor.name, **execution.recorded)
+        log.info("jobs.job.started", job=job_id, **{"executor": executor.name, **execution.recorded})
 
     # -- watching ----------------------------------------------------------------------------
     def _reap(self) -> None:
