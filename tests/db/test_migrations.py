@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import delete, insert, inspect, select, text
 
 from modelyard.config import Settings
 from modelyard.context import AppContext
@@ -65,6 +65,6 @@ def test_deleting_a_job_deletes_its_log_lines(context: AppContext) -> None:
         job_id = job.id
     with transaction(context.db.sessions) as session:
         assert JobLogRepository(session).after(job_id, 0, 10) == [(1, "one"), (2, "two")]
-        session.execute(Job.__table__.delete().where(Job.id == job_id))
+        session.execute(delete(Job).where(Job.id == job_id))
     with transaction(context.db.read_sessions) as session:
         assert session.scalars(select(JobLogLine.seq).where(JobLogLine.job_id == job_id)).all() == []
