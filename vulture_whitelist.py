@@ -90,3 +90,6 @@ _.do_POST  # tests/stream/factories.py
 _.on_connect  # tests/stream/test_sinks.py
 _.on_subscribe
 _.on_message
+
+# storage/s3.py: read by s3transfer, which queues this many parts of an upload from a stream in memory.
+max_in_memory_upload_chunks

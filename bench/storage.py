@@ -157,8 +157,9 @@ def with_boto3(work: Path, payload: Path, settings: dict[str, str]) -> tuple[Tra
     store_settings = Settings.model_validate({"data_dir": work, **fields})
     client = make_client(store_settings)
     part = store_settings.s3_part_bytes
-    config = TransferConfig(multipart_threshold=part, multipart_chunksize=part,
-                            max_concurrency=store_settings.s3_concurrency, io_chunksize=MIB)  # fmt: skip
+    concurrency = store_settings.s3_concurrency
+    config = TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=concurrency)
+    config.max_in_memory_upload_chunks = concurrency
     target = work / "bare.bin"
     upload = timed(lambda: client.upload_file(str(payload), BUCKET, "bare/payload", Config=config))
     download = timed(lambda: client.download_file(BUCKET, "bare/payload", str(target), Config=config))

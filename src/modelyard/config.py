@@ -64,10 +64,11 @@ class Settings(BaseSettings):
         "(http://bucket.host/key).",
     )
     s3_part_bytes: int = Field(
-        default=8 * 1024**2,
+        default=5 * 1024**2,
         ge=5 * 1024**2,
         le=5 * 1024**3,
-        description="Part size of multipart uploads; memory per transfer stays near this times S3_CONCURRENCY.",
+        description="Part size of multipart uploads (larger for files over 10,000 parts); an upload holds about twice "
+        "this times S3_CONCURRENCY in memory.",
     )
     s3_concurrency: int = Field(default=4, ge=1, le=64, description="Parts of one transfer sent or read at once.")
     cache_dir: Path | None = Field(

@@ -120,6 +120,8 @@ def test_job_submit_wait_show_logs_in_local_mode(settings: Settings) -> None:
     assert (job["status"], job["result"]) == ("succeeded", {"counted": 2})
     logs = modelyard(settings, "job", "logs", job["id"])
     assert "counting 2" in logs.stdout
+    metrics = json.loads(modelyard(settings, "job", "metrics", job["id"], "--json").stdout)
+    assert metrics == [{"square": 1, "step": 1}, {"square": 4, "step": 2}]
     listed = json.loads(modelyard(settings, "job", "list", "--json").stdout)
     assert [item["id"] for item in listed] == [job["id"]]
 

@@ -31,7 +31,7 @@ class SecondsParams(BaseModel):
 
 
 def count(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Counts to `steps`, reporting progress; records each run in a marker file."""
+    """Counts to `steps`, reporting progress and a metrics record per step; records each run in a marker file."""
     marker = context.settings.data_dir / "runs" / context.job_id
     marker.parent.mkdir(parents=True, exist_ok=True)
     with marker.open("a") as handle:
@@ -39,6 +39,7 @@ def count(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     for step in range(params["steps"]):
         context.log.info("counting %d", step + 1)
         context.progress(100.0 * (step + 1) / params["steps"], f"step {step + 1}", f"{step + 1}/{params['steps']}")
+        context.record_metrics({"step": step + 1, "square": (step + 1) ** 2})
         time.sleep(params["delay"])
     return {"counted": params["steps"]}
 

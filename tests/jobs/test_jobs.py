@@ -278,6 +278,14 @@ def test_events_stream_status_changes_until_the_end(running_client: Client) -> N
     assert any("counting 3" in line for line in lines)
 
 
+def test_metrics_recorded_by_a_job_are_streamed_once_each_and_listed(running_client: Client) -> None:
+    job = running_client.jobs.submit("test.count", {"steps": 3, "delay": 0.1})
+    streamed = [data for event, data in running_client.stream_events(f"/jobs/{job.id}/events") if event == "metrics"]
+    assert streamed == [{"step": 1, "square": 1}, {"step": 2, "square": 4}, {"step": 3, "square": 9}]
+    assert running_client.jobs.metrics(job.id) == streamed
+    assert running_client.jobs.metrics(running_client.jobs.submit("test.fail").id) == []
+
+
 def test_in_process_streams_deliver_log_lines_while_the_job_runs(running_client: Client) -> None:
     job = running_client.jobs.submit("test.count", {"steps": 4, "delay": 1.0})
     lines = running_client.jobs.follow_logs(job.id)

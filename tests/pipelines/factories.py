@@ -85,17 +85,17 @@ def served_model(client: Client, context: AppContext, tiny: TinyModel, folder: P
         session.flush()
         root = revision_folder(project_id, revision.id)
         files.save(revision_file(project_id, revision.id, "model.pt"), tiny.checkpoint, actor="local")
-        session.add(_variant(revision.id, "pytorch", "fp32", root, "model.pt", tiny.checkpoint.parent, ["model.pt"]))
+        session.add(variant_row(revision.id, "pytorch", "fp32", root, "model.pt", tiny.checkpoint.parent, ["model.pt"]))
         exported = tiny.fp16.folder
         names = [entry.name for entry in tiny.fp16.files]
         for name in [*names, "files.json"]:
             files.save(f"{root}/openvino-fp16/{name}", exported / name, actor="local")
-        session.add(_variant(revision.id, "openvino", "fp16", f"{root}/openvino-fp16", "model.xml", exported, names))
+        session.add(variant_row(revision.id, "openvino", "fp16", f"{root}/openvino-fp16", "model.xml", exported, names))
         revision_id = revision.id
     return ServedModel(project, project_id, revision_id, sorted((folder / "images").glob("*.png")))
 
 
-def _variant(revision_id: str, format: str, precision: str, folder: str, model_file: str, local: Path,
+def variant_row(revision_id: str, format: str, precision: str, folder: str, model_file: str, local: Path,
              names: list[str]) -> Variant:  # fmt: skip
     entries = describe_files(local, names)
     return Variant(

@@ -92,6 +92,17 @@ def test_quadra_walkthrough_with_files_history_transfer_and_copy(cli, tmp_path: 
     assert json.loads(cli("versions", "inspector", "--json")) == []
 
 
+def test_holders_lists_aliases_and_stages_now_and_at_a_time(cli) -> None:  # noqa: ANN001
+    cli("register", "held", "--create-model")
+    cli("alias", "held", "production", "1")
+    cli("stage", "held/1", "staging")
+    found = json.loads(cli("holders", "held", "--json"))
+    assert (found["aliases"], found["stages"]) == ({"production": 1}, {"staging": [1]})
+    assert json.loads(cli("holders", "held", "--at", "2020-01-01T00:00:00", "--json"))["aliases"] == {}
+    assert "@production" in cli("holders", "held")
+
+
+
 def test_errors_are_one_red_line_and_exit_code_1(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

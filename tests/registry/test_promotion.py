@@ -142,3 +142,22 @@ def test_events_page_with_a_cursor_in_both_orders(registry: Registry) -> None:
     actions = [e.action for e in first.items + second.items]
     assert actions == ["model.created"] + ["version.registered"] * 4 and second.next_cursor is None
     assert [e.version_number for e in newest_first.items] == [4, 3, 2, 1, None]
+
+
+def test_holders_name_every_alias_and_stage_now_and_as_of_a_past_moment(registry: Registry) -> None:
+    registry.register("holders", create_model=True)
+    registry.register("holders")
+    registry.register("holders")
+    registry.set_alias("holders", "production", 1)
+    registry.set_alias("holders", "canary", 2)
+    registry.stage("holders/1", "production")
+    before_swap = _moment()
+    registry.set_alias("holders", "production", 2, expected_version=1)
+    registry.remove_alias("holders", "canary")
+    registry.stage("holders/2", "production", archive_existing=True)
+
+    now = registry.holders("holders")
+    assert (now.aliases, now.stages, now.at) == ({"production": 2}, {"archived": [1], "production": [2]}, None)
+    past = registry.holders("holders", at=before_swap)
+    assert (past.aliases, past.stages) == ({"production": 1, "canary": 2}, {"production": [1]})
+    assert past.at == before_swap

@@ -45,6 +45,11 @@ def test_classification_trains_to_a_self_describing_revision(
         "model.xml", "model.bin", "variant.json", "files.json"}
     metrics = running_client.models.metrics(revision.id)
     assert [record["epoch"] for record in metrics] == [1, 2]
+    assert metrics == running_client.jobs.metrics(job.id)  # the job's records are the revision's curves
+    sizes = [stored.size_bytes for stored in running_client.models.variants(revision.id)]
+    variants_bytes = sum(sizes)
+    assert running_client.models.get(revision.id).size_bytes == variants_bytes > 0
+    assert [row.size_bytes for row in running_client.models.list(project).items] == [variants_bytes]
     assert all(record["metric_name"] == "accuracy" for record in metrics)
     log = running_client.models.log(revision.id)
     assert "epoch 2: train loss" in log and "training from scratch" in log

@@ -27,7 +27,7 @@ from modelyard.sdk import Client
 from tests.conftest import TEST_JOB_MODULES
 from tests.server import REPO_ROOT, ServerProcess
 from tests.ui.build import ensure_ui_built
-from tests.waiting import JOB_CEILING_SECONDS
+from tests.ui.seed_revisions import TrainedRevisions, seed_trained_revisions
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
@@ -143,21 +143,18 @@ class TrainedRevision:
     job_id: str
 
 
-# Two epochs on a dozen 32-pixel images from scratch: seconds of training, then the usual variants and evaluations.
-TINY_TRAINING = {"epochs": 2, "batch_size": 4, "warmup_epochs": 0, "early_stopping_patience": 0}
+@pytest.fixture(scope="session")
+def trained_revisions(ui_server: UiServer, tmp_path_factory: pytest.TempPathFactory) -> TrainedRevisions:
+    """Project "palette" with two tiny trained revisions (the second fine-tuned from the first), made once for
+    the tests that need them (curves, variants, evaluations, lineage, the pipeline, registering); tests that do
+    not ask never pay."""
+    return seed_trained_revisions(ui_server.sdk, tmp_path_factory.mktemp("ui-revisions"))
 
 
 @pytest.fixture(scope="session")
-def trained_revision(ui_server: UiServer, tmp_path_factory: pytest.TempPathFactory) -> TrainedRevision:
-    """A tiny trained revision in its own project ("trained-colors"), made once for the tests that need one
-    (training curves, variants, evaluations, the pipeline, registering); tests that do not ask never pay."""
-    from tests.revisions.factories import classification_project
-
-    project = classification_project(ui_server.sdk, tmp_path_factory.mktemp("ui-images"), name="trained-colors")
-    job = ui_server.sdk.models.train(project, "mobilenet_v3_small", base="scratch", overrides=TINY_TRAINING)
-    finished = ui_server.sdk.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS)
-    assert finished.status == "succeeded", finished.error
-    return TrainedRevision(project, finished.result["revision_id"], job.id)
+def trained_revision(trained_revisions: TrainedRevisions) -> TrainedRevision:
+    """One tiny trained revision: the first of `trained_revisions` (trained from scratch, exported, evaluated)."""
+    return TrainedRevision(trained_revisions.project, trained_revisions.first_id, trained_revisions.first_job_id)
 
 
 @pytest.fixture(scope="session")

@@ -122,6 +122,17 @@ def logs(
         print(line, flush=True)
 
 
+@app.command("metrics")
+def metrics(ctx: typer.Context, job_id: JobArgument, json: JsonOption = False) -> None:
+    """The figures a job recorded so far (a training: loss and validation metric per epoch)."""
+    records = client(ctx).jobs.metrics(job_id)
+    if json:
+        print_json(records)
+        return
+    columns = [key for key, value in records[0].items() if not isinstance(value, dict)] if records else ["epoch"]
+    print_table("job metrics", columns, [[record.get(column, "") for column in columns] for record in records])
+
+
 def failure_line(job: Any) -> str:
     """One line for a job that failed or was cancelled, naming what kind of job it was."""
     line = f"{JOB_KINDS.get(job.type, f'job {job.type}')} {job.status}"

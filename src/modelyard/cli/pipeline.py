@@ -141,7 +141,8 @@ def _show(status: Any) -> None:
         fields["metrics"] = "none yet in this server process (the variant loads on the first request)"
     else:
         fields["requests"] = f"{metrics.requests} ({metrics.failed_requests} failed), {metrics.images} images"
-        fields["latency"] = (f"p50 {metrics.latency_ms_p50} ms, p95 {metrics.latency_ms_p95} ms"
+        fields["latency"] = (f"p50 {metrics.latency_ms_p50} ms, p95 {metrics.latency_ms_p95} ms, "
+                             f"p99 {metrics.latency_ms_p99} ms"
                              if metrics.latency_ms_p50 is not None else "-")  # fmt: skip
         fields["throughput"] = f"{metrics.throughput_images_per_second} images/s since {metrics.since:%H:%M:%S}"
     print_fields(fields)

@@ -421,6 +421,24 @@ def stage(
     _show_version(moved, json)
 
 
+@app.command("holders")
+def holders(
+    ctx: typer.Context,
+    name: ModelArgument,
+    at: Annotated[datetime | None, typer.Option(help="As of this time (UTC unless a zone is given).")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Every alias and stage of a model with the versions that hold it, now or --at a past time."""
+    found = client(ctx).registry.holders(name, at=at)
+    if json:
+        print_json(found)
+        return
+    rows = [(f"@{alias}", str(number)) for alias, number in sorted(found.aliases.items())]
+    rows += [(stage, ", ".join(map(str, numbers))) for stage, numbers in found.stages.items()]
+    when = f" at {found.at:%Y-%m-%d %H:%M:%S}" if found.at else ""
+    print_table(f"holders of {name}{when}", ["alias or stage", "versions"], rows)
+
+
 # -- files ---------------------------------------------------------------------------------------
 @app.command("files")
 def files(

@@ -77,9 +77,9 @@ def list_revisions(
         return
     print_table(
         f"model revisions of {project} (name one as {project}/# or by id)",
-        ["#", "name", "architecture", "status", "metric", "weights", "parent", "id"],
-        [(r.number, r.name, r.architecture_id, r.status, _metric(r), r.weights_status, shown_id(r.parent_id), Id(r.id))
-         for r in page.items],
+        ["#", "name", "architecture", "status", "metric", "weights", "size", "parent", "id"],
+        [(r.number, r.name, r.architecture_id, r.status, _metric(r), r.weights_status, _size(r.size_bytes),
+          shown_id(r.parent_id), Id(r.id)) for r in page.items],
     )  # fmt: skip
 
 
@@ -88,6 +88,10 @@ def show(ctx: typer.Context, revision: RevisionArgument, json: JsonOption = Fals
     """Show a model revision."""
     found = client(ctx).models.get(revision)
     print_json(found) if json else _show(found)
+
+
+def _size(size_bytes: int | None) -> str:
+    return "-" if not size_bytes else f"{size_bytes / 1_000_000:.1f} MB"
 
 
 @app.command("metrics")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 
 from modelyard.config import Settings
 from modelyard.db.engine import Database
+from modelyard.jobs.paths import job_metrics_path
 from modelyard.storage.base import ArtifactStore
 
 
@@ -47,6 +49,14 @@ class JobContext:
         """Record progress (0-100) and the current step's name; also a cancellation point."""
         self._report(max(0.0, min(100.0, percent)), step, message)
         self.check_cancelled()
+
+    def record_metrics(self, record: dict[str, Any]) -> None:
+        """Append one record of figures (a training epoch's loss and validation metric) to the job's metrics,
+        which `GET /jobs/{id}/metrics` returns and `/jobs/{id}/events` streams while the job runs."""
+        path = job_metrics_path(self.settings.data_dir, self.job_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
 
     @property
     def cancel_requested(self) -> bool:

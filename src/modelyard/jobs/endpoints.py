@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Header, Query, status
@@ -17,6 +17,8 @@ from modelyard.auth.dependencies import CurrentPrincipal, Requires, forbid_unles
 from modelyard.context import AppContext
 from modelyard.db.engine import transaction
 from modelyard.jobs.logs import log_lines
+from modelyard.jobs.metrics import read_metrics_from
+from modelyard.jobs.paths import job_metrics_path
 from modelyard.jobs.schemas import JobCreate, JobRead, JobTypeRead
 from modelyard.jobs.service import JobService
 from modelyard.jobs.states import FINISHED_STATUSES, JobStatus
@@ -74,9 +76,18 @@ def cancel_job(job_id: str, service: Jobs) -> JobRead:
     return JobRead.model_validate(service.cancel(service.get(job_id)))
 
 
+@router.get("/{job_id}/metrics", response_model=list[dict[str, Any]], dependencies=[Requires.read])
+def job_metrics(job_id: str, service: Jobs, context: Context) -> list[dict[str, Any]]:
+    """The figures the job recorded so far, oldest first: for a training, one record per epoch (epoch,
+    train_loss, metric_name, metric_value, seconds, learning_rate, details). Empty for jobs that record none."""
+    service.get(job_id)
+    return read_metrics_from(job_metrics_path(context.settings.data_dir, job_id))[0]
+
+
 @router.get("/{job_id}/events", response_class=EventSourceResponse, dependencies=[Requires.read])
 def job_events(job_id: str, service: Jobs, context: Context) -> EventSourceResponse:
-    """Server-Sent Events: one `status` event per change, until the job finishes."""
+    """Server-Sent Events until the job finishes: one `status` event per change of the job, and one `metrics`
+    event per record the job adds to its metrics (a training's epoch), each sent once, records first."""
     service.get(job_id)
     return EventSourceResponse(_status_events(context, job_id), ping=KEEPALIVE_SECONDS)
 
@@ -109,8 +120,13 @@ def _current(context: AppContext, job_id: str) -> JobRead:
 
 async def _status_events(context: AppContext, job_id: str) -> AsyncIterator[ServerSentEvent]:
     last = None
+    metrics_path, metrics_position = job_metrics_path(context.settings.data_dir, job_id), 0
     while True:
         job = await anyio.to_thread.run_sync(_current, context, job_id)
+        # After the job's state: a finished job has written its last record already, so none is missed.
+        records, metrics_position = await anyio.to_thread.run_sync(read_metrics_from, metrics_path, metrics_position)
+        for record in records:
+            yield ServerSentEvent(json.dumps(record), event="metrics")
         payload = job.model_dump_json()
         if payload != last:
             yield ServerSentEvent(payload, event="status")

@@ -69,6 +69,7 @@ class ServingMetrics:
             images=images,
             latency_ms_p50=_rounded(percentile(latencies, 50)),
             latency_ms_p95=_rounded(percentile(latencies, 95)),
+            latency_ms_p99=_rounded(percentile(latencies, 99)),
             throughput_images_per_second=round(images / elapsed, 3),
         )
 

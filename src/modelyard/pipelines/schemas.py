@@ -31,6 +31,7 @@ class PipelineMetrics(BaseModel):
     images: int
     latency_ms_p50: float | None
     latency_ms_p95: float | None
+    latency_ms_p99: float | None
     throughput_images_per_second: float
     """Images answered per second of wall time since `since`."""
 

@@ -202,7 +202,7 @@ class PipelineService:
                 raise InvalidInput(f"{path} is relative: give absolute paths on the server")
         if not input_folder.is_dir():
             raise InvalidInput(f"input folder {input_folder} does not exist on the server (or is not a folder)")
-        data_dir = self.files.store.tmp_root.parent.resolve()  # the data directory, whatever the store
+        data_dir = self.files.store.data_dir.resolve()
         if output_folder.resolve().is_relative_to(data_dir):
             raise InvalidInput(f"output folder {output_folder} is inside the data directory {data_dir}: "
                                "write predictions somewhere else")  # fmt: skip

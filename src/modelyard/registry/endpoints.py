@@ -36,6 +36,7 @@ from modelyard.registry.schemas import (
     MetricFilter,
     ModelCreate,
     ModelDescription,
+    ModelHolders,
     ModelRead,
     ModelSort,
     ModelUpdate,
@@ -410,6 +411,17 @@ def stage_holders(
 ) -> Response:
     versions = PromotionService(service).stage_holders(service.get_model(name), stage.value, at)
     return respond(StageHolders(stage=stage, versions=versions, at=at))
+
+
+@router.get("/models/{name}/holders", response_model=ModelHolders, dependencies=[Requires.read])
+def holders(
+    name: str,
+    service: Registry,
+    at: Annotated[UtcDatetime | None, Query(description="As of this time (replayed from the history).")] = None,
+) -> Response:
+    """Every alias with its version and every stage with its versions, in one answer."""
+    aliases, stages = PromotionService(service).holders(service.get_model(name), at)
+    return respond(ModelHolders(aliases=aliases, stages=stages, at=at))
 
 
 # -- history -------------------------------------------------------------------------------------

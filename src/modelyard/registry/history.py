@@ -85,15 +85,26 @@ class EventLog:
 
     def alias_holder_at(self, model: RegisteredModel, alias: str, at: datetime) -> int | None:
         """The number of the version that held `alias` at `at`, or None."""
-        holder: int | None = None
+        return self.aliases_at(model, at).get(alias)
+
+    def aliases_at(self, model: RegisteredModel, at: datetime) -> dict[str, int]:
+        """Every alias held at `at`, with the number of the version that held it."""
+        holders: dict[str, int] = {}
         for event in self.events.until(model.id, ALIAS_ACTIONS, at):
-            if event.subject != alias:
+            if event.subject is None:
                 continue
-            holder = event.version_number if event.action == "alias.set" else None
-        return holder
+            if event.action == "alias.set" and event.version_number is not None:
+                holders[event.subject] = event.version_number
+            else:
+                holders.pop(event.subject, None)
+        return holders
 
     def stage_holders_at(self, model: RegisteredModel, stage: str, at: datetime) -> list[int]:
         """The numbers of the versions that were in `stage` at `at`."""
+        return self.stages_at(model, at).get(stage, [])
+
+    def stages_at(self, model: RegisteredModel, at: datetime) -> dict[str, list[int]]:
+        """Each stage that held a version at `at`, with the numbers of its versions in order."""
         stages: dict[str, tuple[str, int]] = {}
         for event in self.events.until(model.id, STAGE_ACTIONS, at):
             if event.action == "model.deleted":
@@ -105,4 +116,7 @@ class EventLog:
             else:
                 new_stage = (event.after or {}).get("stage", "none")
                 stages[event.version_id] = (new_stage, event.version_number)
-        return sorted(number for held, number in stages.values() if held == stage)
+        by_stage: dict[str, list[int]] = {}
+        for held, number in stages.values():
+            by_stage.setdefault(held, []).append(number)
+        return {held: sorted(numbers) for held, numbers in sorted(by_stage.items())}

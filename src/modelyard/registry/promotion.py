@@ -158,6 +158,18 @@ class PromotionService:
             return [version.number for version in self.versions.in_stage(model.id, stage)]
         return self.history.stage_holders_at(model, stage, at)
 
+    # -- the whole picture -------------------------------------------------------------------
+    def holders(self, model: RegisteredModel, at: datetime | None) -> tuple[dict[str, int], dict[str, list[int]]]:
+        """Who holds every alias and who is in every stage but `none`: now, or at `at` (replayed from the history)."""
+        if at is not None:
+            stages = self.history.stages_at(model, at)
+            stages.pop("none", None)
+            return self.history.aliases_at(model, at), stages
+        now: dict[str, list[int]] = {}
+        for stage, number in self.versions.staged_numbers(model.id):
+            now.setdefault(stage, []).append(number)
+        return self.aliases(model), dict(sorted(now.items()))
+
 
 def _describe_diff(diff: dict[str, Any]) -> str:
     parts = []

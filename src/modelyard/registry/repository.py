@@ -183,6 +183,15 @@ class VersionRepository:
             .order_by(ModelVersion.number)
         ).all()
 
+    def staged_numbers(self, model_id: str) -> list[tuple[str, int]]:
+        """(stage, number) of every version in a stage other than `none`, by number."""
+        rows = self.session.execute(
+            select(ModelVersion.stage, ModelVersion.number)
+            .where(ModelVersion.model_id == model_id, ModelVersion.stage != "none")
+            .order_by(ModelVersion.number)
+        ).all()
+        return [(stage, number) for stage, number in rows]
+
     def all_of(self, model_id: str) -> Sequence[ModelVersion]:
         return self.session.scalars(
             select(ModelVersion).where(ModelVersion.model_id == model_id).order_by(ModelVersion.number)

@@ -237,6 +237,14 @@ class StageHolders(BaseModel):
     at: datetime | None = None
 
 
+class ModelHolders(BaseModel):
+    """Who held every alias and which versions were in each stage (`none` left out), now or at `at`."""
+
+    aliases: dict[str, int]
+    stages: dict[str, list[int]]
+    at: datetime | None = None
+
+
 class TransferRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
-from modelyard.api.deps import Evaluations, Jobs, ModelRevisions, Projects
+from modelyard.api.deps import Context, Evaluations, Jobs, ModelRevisions, Projects
 from modelyard.auth.dependencies import Requires
 from modelyard.evaluations.models import Evaluation
 from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, split_page
+from modelyard.revisions.models import ModelRevision
 from modelyard.revisions.schemas import (
     ExportRequest,
     Lineage,
@@ -26,6 +27,7 @@ from modelyard.revisions.schemas import (
     TrainRequest,
     VariantRead,
 )
+from modelyard.revisions.service import ModelRevisionService
 
 router = APIRouter(tags=["models"])
 
@@ -59,7 +61,12 @@ def list_revisions(
         parent_id=parent, order=order, limit=limit, cursor=cursor,
     )  # fmt: skip
     items, next_cursor = split_page(rows, limit, "created_at")
-    return Page[ModelRevisionRead](items=[ModelRevisionRead.model_validate(r) for r in items], next_cursor=next_cursor)
+    return Page[ModelRevisionRead](items=_with_sizes(service, items), next_cursor=next_cursor)
+
+
+def _with_sizes(service: ModelRevisionService, revisions: list[ModelRevision]) -> list[ModelRevisionRead]:
+    sizes = service.sizes(revisions)
+    return [ModelRevisionRead.model_validate(r).model_copy(update={"size_bytes": sizes[r.id]}) for r in revisions]
 
 
 @router.get(
@@ -91,12 +98,12 @@ def set_configuration(
 @router.get("/projects/{project}/models/{number}", response_model=ModelRevisionRead, dependencies=[Requires.read])
 def get_revision_by_number(project: str, number: str, service: ModelRevisions) -> ModelRevisionRead:
     """A revision by its number in the project (`PROJECT/NUMBER`, e.g. digits/4); the project by name or id."""
-    return ModelRevisionRead.model_validate(service.get(f"{project}/{number}"))
+    return _with_sizes(service, [service.get(f"{project}/{number}")])[0]
 
 
 @router.get("/models/{revision_id}", response_model=ModelRevisionRead, dependencies=[Requires.read])
 def get_revision(revision_id: str, service: ModelRevisions) -> ModelRevisionRead:
-    return ModelRevisionRead.model_validate(service.get(revision_id))
+    return _with_sizes(service, [service.get(revision_id)])[0]
 
 
 @router.patch("/models/{revision_id}", response_model=ModelRevisionRead, dependencies=[Requires.write])
@@ -105,9 +112,10 @@ def rename_revision(revision_id: str, body: RevisionUpdate, service: ModelRevisi
 
 
 @router.get("/models/{revision_id}/metrics", dependencies=[Requires.read])
-def training_metrics(revision_id: str, service: ModelRevisions) -> list[dict]:
-    """Per-epoch training records: train loss, validation metric, seconds, learning rate."""
-    return service.training_metrics(service.get(revision_id))
+def training_metrics(revision_id: str, service: ModelRevisions, context: Context) -> list[dict]:
+    """Per-epoch training records: train loss, validation metric, seconds, learning rate; while the
+    revision trains, the epochs its job has finished so far."""
+    return service.training_metrics(service.get(revision_id), context.settings.data_dir)
 
 
 @router.get("/models/{revision_id}/log", response_class=PlainTextResponse, dependencies=[Requires.read])

@@ -123,6 +123,17 @@ class VariantRepository:
             select(Variant).where(Variant.revision_id == revision_id).order_by(Variant.created_at)
         ).all()
 
+    def total_sizes(self, revision_ids: Sequence[str]) -> dict[str, int]:
+        """Bytes of each revision's variants (a revision without variants is left out)."""
+        if not revision_ids:
+            return {}
+        rows = self.session.execute(
+            select(Variant.revision_id, func.sum(Variant.size_bytes))
+            .where(Variant.revision_id.in_(revision_ids))
+            .group_by(Variant.revision_id)
+        ).all()
+        return {revision_id: int(total or 0) for revision_id, total in rows}
+
     def add(self, variant: Variant) -> Variant:
         self.session.add(variant)
         self.session.flush()

@@ -62,6 +62,9 @@ class ModelRevisionRead(BaseModel):
     finished_at: datetime | None
     created_at: datetime
     created_by: str
+    size_bytes: int | None = Field(
+        default=None, description="Bytes of its stored variants, weights included (in lists and single reads)."
+    )
 
 
 class RevisionUpdate(BaseModel):

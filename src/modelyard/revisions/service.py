@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -15,7 +16,9 @@ from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.evaluations.models import Evaluation
 from modelyard.evaluations.repository import EvaluationRepository
+from modelyard.jobs.metrics import read_metrics_from
 from modelyard.jobs.models import Job
+from modelyard.jobs.paths import job_metrics_path
 from modelyard.jobs.registry import build_params
 from modelyard.jobs.service import JobService
 from modelyard.kit.pagination import Order
@@ -133,13 +136,21 @@ class ModelRevisionService:
              **filters: str | None) -> list[ModelRevision]:  # fmt: skip
         return list(self.revisions.page(project.id, order=order, limit=limit, cursor=cursor, **filters))
 
+    def sizes(self, revisions: list[ModelRevision]) -> dict[str, int]:
+        """Bytes of each revision's stored variants (0 when it has none)."""
+        found = VariantRepository(self.session).total_sizes([revision.id for revision in revisions])
+        return {revision.id: found.get(revision.id, 0) for revision in revisions}
+
     def rename(self, revision: ModelRevision, name: str) -> ModelRevision:
         revision.name = name
         revision.updated_at = utcnow()
         self.session.flush()
         return revision
 
-    def training_metrics(self, revision: ModelRevision) -> list[dict[str, Any]]:
+    def training_metrics(self, revision: ModelRevision, data_dir: Path) -> list[dict[str, Any]]:
+        """The stored per-epoch records; while it trains, the ones its job has recorded so far."""
+        if revision.status == RevisionStatus.RUNNING and revision.job_id:
+            return read_metrics_from(job_metrics_path(data_dir, revision.job_id))[0]
         record = self._file(revision, "training_metrics.json")
         return json.loads(b"".join(self.files.open(record)))
 

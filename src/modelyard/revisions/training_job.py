@@ -246,6 +246,7 @@ def _run_training(
     def on_epoch(record: Any) -> None:
         nonlocal last_metric
         last_metric = f", {record.metric_name} {record.metric_value:.4f}"
+        context.record_metrics(record.to_dict())
         details = "".join(f", {name} {value:.4f}" for name, value in record.details.items())
         emit(f"epoch {record.epoch}: train loss {record.train_loss:.4f}, {record.metric_name} "
              f"{record.metric_value:.4f}{details}, {record.seconds:.1f} s")  # fmt: skip

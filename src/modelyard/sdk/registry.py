@@ -28,6 +28,7 @@ from modelyard.registry.schemas import (
     FileRead,
     LabelInUse,
     ModelDescription,
+    ModelHolders,
     ModelRead,
     StageHolders,
     VersionRead,
@@ -266,6 +267,11 @@ class Registry:
     def stage_holders(self, name: str, stage: str, *, at: datetime | None = None) -> StageHolders:
         params = _drop_none(at=at.isoformat() if at else None)
         return self._client.get_model(StageHolders, f"/registry/models/{quote(name)}/stages/{stage}", params=params)
+
+    def holders(self, name: str, *, at: datetime | None = None) -> ModelHolders:
+        """Every alias and stage with the versions that hold it: now, or at `at` (from the history)."""
+        params = _drop_none(at=at.isoformat() if at else None)
+        return self._client.get_model(ModelHolders, f"/registry/models/{quote(name)}/holders", params=params)
 
     # -- history -----------------------------------------------------------------------------
     def events(

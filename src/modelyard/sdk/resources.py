@@ -111,6 +111,11 @@ class Jobs:
     def logs(self, job_id: str) -> str:
         return self._client.request("GET", f"/jobs/{job_id}/logs", params={"follow": "false"}).text
 
+    def metrics(self, job_id: str) -> builtins.list[dict[str, Any]]:
+        """The figures the job recorded so far (a training: one record per epoch), oldest first."""
+        records: builtins.list[dict[str, Any]] = self._client.request("GET", f"/jobs/{job_id}/metrics").json()
+        return records
+
     def follow_logs(self, job_id: str) -> Generator[str, None, None]:
         """The job's log lines as they are written, until the job ends (a stream: no polling, locally too).
         `close()` the generator to stop listening early."""

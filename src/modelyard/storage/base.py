@@ -33,6 +33,7 @@ class ArtifactStore(Protocol):
 
     backend: str
     owner: str
+    data_dir: Path  # the local data directory (on S3 it still holds scratch space, logs and caches)
     tmp_root: Path
 
     @property

@@ -60,6 +60,7 @@ class LocalArtifactStore:
 
     def __init__(self, root: Path, *, owner: str | None = None) -> None:
         self.root = root
+        self.data_dir = root
         self.blobs = root / ".blobs"
         self.tmp_root = root / ".tmp"
         self.owner = owner or process_owner()

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
+from urllib.parse import quote
 
 import structlog
 
@@ -77,6 +78,7 @@ class S3ArtifactStore:
             raise ValueError("an S3 store needs MODELYARD_STORAGE_URL=s3://BUCKET/PREFIX")
         self.settings = settings
         self.location = BucketLocation.parse(settings.storage_url)
+        self.data_dir = settings.data_dir
         self.tmp_root = settings.data_dir / ".tmp"
         self.owner = owner or process_owner()
         self._tmp = self.tmp_root / self.owner
@@ -97,11 +99,11 @@ class S3ArtifactStore:
     def _transfer_config(self) -> Any:
         from boto3.s3.transfer import TransferConfig
 
-        part = self.settings.s3_part_bytes
-        return TransferConfig(
-            multipart_threshold=part, multipart_chunksize=part, max_concurrency=self.settings.s3_concurrency,
-            io_chunksize=CHUNK_SIZE,
-        )  # fmt: skip
+        part, concurrency = self.settings.s3_part_bytes, self.settings.s3_concurrency
+        config = TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=concurrency)
+        # s3transfer queues 10 parts in memory for an upload from a stream: no more than are in flight here.
+        config.max_in_memory_upload_chunks = concurrency
+        return config
 
     def _name(self, *parts: str) -> str:
         return "/".join(part for part in (self.location.prefix, *parts) if part)
@@ -336,7 +338,7 @@ class S3ArtifactStore:
         params = {
             "Bucket": self.location.bucket,
             "Key": self.blob_name(sha256),
-            "ResponseContentDisposition": f'attachment; filename="{file_name}"',
+            "ResponseContentDisposition": f"attachment; filename*=UTF-8''{quote(file_name)}",
             "ResponseContentType": media_type,
         }
         return str(self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=PRESIGN_SECONDS))
@@ -424,6 +426,10 @@ def make_client(settings: Settings) -> S3Client:
         retries={"max_attempts": 5, "mode": "standard"},
         max_pool_connections=max(UPLOAD_THREADS, settings.s3_concurrency) * 2,
         signature_version="s3v4",
+        # The sha256 is ours to check; botocore's own checksums would add a pass over every part (and not every
+        # S3-compatible server accepts them).
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
     )
     return boto3.client(
         "s3",

@@ -195,7 +195,7 @@ class StreamService:
         if pipeline is None or pipeline.source_kind != "http":
             raise Conflict(f"the stream of {project.name} does not take uploads: set its source with "
                            f"`modelyard pipeline source {project.name} --http`", code="stream_not_http")  # fmt: skip
-        folder = uploads_folder(self.files.store.root, project.id)
+        folder = uploads_folder(self.files.store.data_dir, project.id)
         folder.mkdir(parents=True, exist_ok=True)
         accepted = []
         for name, content in uploads:

@@ -11,6 +11,8 @@ export class ApiProblem extends Error {
   readonly detail: string;
   readonly requestId: string | null;
   readonly errors: FieldError[];
+  /** The whole problem document, for the members a page reads beyond the common ones (a 409's `diff`). */
+  readonly document: Record<string, unknown>;
 
   constructor(init: {
     status: number;
@@ -19,6 +21,7 @@ export class ApiProblem extends Error {
     detail: string;
     requestId: string | null;
     errors?: FieldError[];
+    document?: Record<string, unknown>;
   }) {
     super(init.detail || init.title);
     this.name = "ApiProblem";
@@ -28,6 +31,7 @@ export class ApiProblem extends Error {
     this.detail = init.detail;
     this.requestId = init.requestId;
     this.errors = init.errors ?? [];
+    this.document = init.document ?? {};
   }
 }
 
@@ -48,6 +52,10 @@ export function problemFromResponse(response: Response, body: unknown): ApiProbl
         message: text(item.message, ""),
       }))
     : [];
+  // A domain error about one field (a hyperparameter out of bounds) names it at the top: `field`.
+  if (errors.length === 0 && typeof document.field === "string" && document.field !== "") {
+    errors.push({ field: document.field, message: text(document.detail, "") });
+  }
   const title = text(document.title, response.statusText || `HTTP ${response.status}`);
   return new ApiProblem({
     status: response.status,
@@ -57,6 +65,7 @@ export function problemFromResponse(response: Response, body: unknown): ApiProbl
     requestId:
       response.headers.get("x-request-id") ?? (typeof document.request_id === "string" ? document.request_id : null),
     errors,
+    document,
   });
 }
 

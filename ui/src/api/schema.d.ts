@@ -969,7 +969,8 @@ export interface paths {
         };
         /**
          * Job Events
-         * @description Server-Sent Events: one `status` event per change, until the job finishes.
+         * @description Server-Sent Events until the job finishes: one `status` event per change of the job, and one `metrics`
+         *     event per record the job adds to its metrics (a training's epoch), each sent once, records first.
          */
         get: operations["job_events_api_v1_jobs__job_id__events_get"];
         put?: never;
@@ -992,6 +993,27 @@ export interface paths {
          * @description The job's log: plain text with `follow=false`, else a live tail as Server-Sent Events.
          */
         get: operations["job_logs_api_v1_jobs__job_id__logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Metrics
+         * @description The figures the job recorded so far, oldest first: for a training, one record per epoch (epoch,
+         *     train_loss, metric_name, metric_value, seconds, learning_rate, details). Empty for jobs that record none.
+         */
+        get: operations["job_metrics_api_v1_jobs__job_id__metrics_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1140,7 +1162,8 @@ export interface paths {
         };
         /**
          * Training Metrics
-         * @description Per-epoch training records: train loss, validation metric, seconds, learning rate.
+         * @description Per-epoch training records: train loss, validation metric, seconds, learning rate; while the
+         *     revision trains, the epochs its job has finished so far.
          */
         get: operations["training_metrics_api_v1_models__revision_id__metrics_get"];
         put?: never;
@@ -1677,6 +1700,182 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/pipeline/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Stream
+         * @description The stream's source, sinks, settings, worker state and metrics.
+         */
+        get: operations["get_stream_api_v1_projects__project__pipeline_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream:start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start
+         * @description Run the stream in a worker process of the server, now and after every restart, until stopped.
+         */
+        post: operations["start_api_v1_projects__project__pipeline_stream_start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream:stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop */
+        post: operations["stop_api_v1_projects__project__pipeline_stream_stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/frames": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Frames
+         * @description Queue images for the stream; its sinks receive their predictions.
+         */
+        post: operations["upload_frames_api_v1_projects__project__pipeline_stream_frames_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live View
+         * @description Server-Sent Events `frame`: the latest frame's predictions, with the frame as a JPEG (base64) with them
+         *     drawn; needs a `live` sink.
+         */
+        get: operations["live_view_api_v1_projects__project__pipeline_stream_live_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Settings
+         * @description Confidence threshold, label filter and region of interest, applied from the next frame.
+         */
+        put: operations["set_settings_api_v1_projects__project__pipeline_stream_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/sinks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Sinks */
+        get: operations["list_sinks_api_v1_projects__project__pipeline_stream_sinks_get"];
+        put?: never;
+        /**
+         * Add Sink
+         * @description Add a sink (a running stream restarts with it).
+         */
+        post: operations["add_sink_api_v1_projects__project__pipeline_stream_sinks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/sinks/{sink_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Sink */
+        delete: operations["remove_sink_api_v1_projects__project__pipeline_stream_sinks__sink_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pipeline/stream/source": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Source
+         * @description Set the stream's one source (a running stream restarts on it).
+         */
+        put: operations["set_source_api_v1_projects__project__pipeline_stream_source_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/training-configurations/{architecture}": {
         parameters: {
             query?: never;
@@ -1828,6 +2027,26 @@ export interface paths {
         };
         /** Model Events */
         get: operations["model_events_api_v1_registry_models__name__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/models/{name}/holders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Holders
+         * @description Every alias with its version and every stage with its versions, in one answer.
+         */
+        get: operations["holders_api_v1_registry_models__name__holders_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2118,6 +2337,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metrics
+         * @description Every stream's metrics (those of the projects the caller may see) in Prometheus' text format.
+         */
+        get: operations["metrics_metrics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2340,6 +2579,14 @@ export interface components {
              * @description The file's bytes (multipart field `file`).
              */
             file: string;
+        };
+        /** Body_upload_frames_api_v1_projects__project__pipeline_stream_frames_post */
+        Body_upload_frames_api_v1_projects__project__pipeline_stream_frames_post: {
+            /**
+             * Files
+             * @description Images for a stream whose source is `http`.
+             */
+            files: string[];
         };
         /** Body_upload_items_api_v1_projects__project__dataset_items_post */
         Body_upload_items_api_v1_projects__project__dataset_items_post: {
@@ -2751,6 +2998,11 @@ export interface components {
             created_by: string;
             /** Error */
             error: string | null;
+            /**
+             * Executor
+             * @description `local` (a process on a server) or `ray` (a Ray task).
+             */
+            executor?: string | null;
             /** Finished At */
             finished_at: string | null;
             /** Heartbeat At */
@@ -2759,6 +3011,11 @@ export interface components {
             id: string;
             /** Message */
             message: string;
+            /**
+             * Node Id
+             * @description The Ray node the job ran on (executor `ray`).
+             */
+            node_id?: string | null;
             /** Params */
             params: {
                 [key: string]: unknown;
@@ -2773,6 +3030,11 @@ export interface components {
             result: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Runner Id
+             * @description The runner (server process, `NAME:PID:NONCE`) that claimed the job.
+             */
+            runner_id?: string | null;
             /** Started At */
             started_at: string | null;
             /**
@@ -2982,6 +3244,22 @@ export interface components {
             latest_version: components["schemas"]["VersionRead"] | null;
             model: components["schemas"]["ModelRead"];
         };
+        /**
+         * ModelHolders
+         * @description Who held every alias and which versions were in each stage (`none` left out), now or at `at`.
+         */
+        ModelHolders: {
+            /** Aliases */
+            aliases: {
+                [key: string]: number;
+            };
+            /** At */
+            at?: string | null;
+            /** Stages */
+            stages: {
+                [key: string]: number[];
+            };
+        };
         /** ModelName */
         ModelName: {
             /** Name */
@@ -3073,6 +3351,11 @@ export interface components {
             project_id: string;
             /** Reason */
             reason: string | null;
+            /**
+             * Size Bytes
+             * @description Bytes of its stored variants, weights included (in lists and single reads).
+             */
+            size_bytes?: number | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RevisionStatus"];
@@ -3276,6 +3559,8 @@ export interface components {
             latency_ms_p50: number | null;
             /** Latency Ms P95 */
             latency_ms_p95: number | null;
+            /** Latency Ms P99 */
+            latency_ms_p99: number | null;
             /** Requests */
             requests: number;
             /**
@@ -3448,6 +3733,20 @@ export interface components {
              * @description None: files left by a project that no longer exists.
              */
             project_name: string | null;
+        };
+        /**
+         * Region
+         * @description A rectangle of the frame in pixels: only it is predicted, and boxes come back in frame pixels.
+         */
+        Region: {
+            /** Height */
+            height: number;
+            /** Width */
+            width: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
         };
         /** RejectedFile */
         RejectedFile: {
@@ -3684,6 +3983,124 @@ export interface components {
             /** Value */
             value: string;
         };
+        /** SinkCreate */
+        SinkCreate: {
+            /**
+             * Draw
+             * @description folder: also write each frame with its predictions drawn.
+             * @default false
+             */
+            draw: boolean;
+            /**
+             * Host
+             * @description mqtt: the broker's host.
+             */
+            host?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "folder" | "webhook" | "mqtt" | "live";
+            /**
+             * Path
+             * @description folder: where the JSON files go.
+             */
+            path?: string | null;
+            /**
+             * Port
+             * @description mqtt: the broker's port.
+             * @default 1883
+             */
+            port: number;
+            /**
+             * Topic
+             * @description mqtt: the topic (default modelyard/PROJECT/predictions).
+             */
+            topic?: string | null;
+            /**
+             * Url
+             * @description webhook: the URL each frame is POSTed to.
+             */
+            url?: string | null;
+        };
+        /** SinkMetrics */
+        SinkMetrics: {
+            /**
+             * Delivered
+             * @default 0
+             */
+            delivered: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            failed: number;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Pending
+             * @default 0
+             */
+            pending: number;
+            /**
+             * Retrying
+             * @default 0
+             */
+            retrying: number;
+        };
+        /** SinkRead */
+        SinkRead: {
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+        };
+        /**
+         * SourceConfig
+         * @description One source per pipeline. Paths are on the server (the machine that runs the pipeline).
+         */
+        SourceConfig: {
+            /**
+             * Device
+             * @description camera: an index (0) or an RTSP/HTTP URL.
+             */
+            device?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "video" | "camera" | "folder" | "http";
+            /**
+             * Loop
+             * @description video: play the file again from the start when it ends.
+             * @default false
+             */
+            loop: boolean;
+            /**
+             * Path
+             * @description video: the file; folder: the folder.
+             */
+            path?: string | null;
+            /**
+             * Realtime
+             * @description video: deliver frames at the file's frame rate, as a camera would (frames may then drop).
+             * @default false
+             */
+            realtime: boolean;
+        };
         /** SplitRatios */
         SplitRatios: {
             /**
@@ -3773,6 +4190,86 @@ export interface components {
             sha256: string;
             /** Size */
             size: number;
+        };
+        /**
+         * StreamMetrics
+         * @description What the running worker counted since it started (it reports twice a second).
+         */
+        StreamMetrics: {
+            /** Frames Dropped */
+            frames_dropped: number;
+            /** Frames Failed */
+            frames_failed: number;
+            /** Frames In */
+            frames_in: number;
+            /** Frames Processed */
+            frames_processed: number;
+            /** Latency Ms P50 */
+            latency_ms_p50: number | null;
+            /** Latency Ms P99 */
+            latency_ms_p99: number | null;
+            /** Model Ms P50 */
+            model_ms_p50: number | null;
+            /** Model Ms P99 */
+            model_ms_p99: number | null;
+            /** Queue Depth */
+            queue_depth: number;
+            /** Revision Id */
+            revision_id?: string | null;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /** Sinks */
+            sinks?: components["schemas"]["SinkMetrics"][];
+            /** Variant */
+            variant?: string | null;
+        };
+        /** StreamSettings */
+        StreamSettings: {
+            /**
+             * Confidence Threshold
+             * @description Overrides the enabled variant's threshold for the stream.
+             */
+            confidence_threshold?: number | null;
+            /**
+             * Labels
+             * @description Keep only predictions of these label names (none: all).
+             */
+            labels?: string[] | null;
+            /** @description Region of interest (none: the whole frame). */
+            region?: components["schemas"]["Region"] | null;
+        };
+        /** StreamStatus */
+        StreamStatus: {
+            /**
+             * Desired State
+             * @enum {string}
+             */
+            desired_state: "running" | "stopped";
+            /** Heartbeat At */
+            heartbeat_at?: string | null;
+            /** Last Error */
+            last_error?: string | null;
+            metrics?: components["schemas"]["StreamMetrics"] | null;
+            /** Project Id */
+            project_id: string;
+            /**
+             * Restarts
+             * @default 0
+             */
+            restarts: number;
+            settings: components["schemas"]["StreamSettings"];
+            /** Sinks */
+            sinks: components["schemas"]["SinkRead"][];
+            source: components["schemas"]["SourceConfig"] | null;
+            /** Started At */
+            started_at?: string | null;
+            /** State */
+            state: string;
+            /** Worker Pid */
+            worker_pid?: number | null;
         };
         /** Tag */
         Tag: {
@@ -4007,6 +4504,13 @@ export interface components {
             name: string;
             /** Version */
             version: string;
+        };
+        /** UploadedFrames */
+        UploadedFrames: {
+            /** Accepted */
+            accepted: string[];
+            /** Project Id */
+            project_id: string;
         };
         /** UploadResult */
         UploadResult: {
@@ -6061,7 +6565,10 @@ export interface operations {
     };
     download_file_api_v1_files__key__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Answer a large file (MODELYARD_REDIRECT_MIN_BYTES) on an object store with a 307 redirect to a presigned URL of the store; the client checks the bytes against the `x-content-sha256` header. */
+                redirect?: boolean;
+            };
             header?: never;
             path: {
                 key: string;
@@ -6290,6 +6797,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    job_metrics_api_v1_jobs__job_id__metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             /** @description Validation Error */
@@ -7984,6 +8524,329 @@ export interface operations {
             };
         };
     };
+    get_stream_api_v1_projects__project__pipeline_stream_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_api_v1_projects__project__pipeline_stream_start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stop_api_v1_projects__project__pipeline_stream_stop_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_frames_api_v1_projects__project__pipeline_stream_frames_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_frames_api_v1_projects__project__pipeline_stream_frames_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedFrames"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    live_view_api_v1_projects__project__pipeline_stream_live_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_settings_api_v1_projects__project__pipeline_stream_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_sinks_api_v1_projects__project__pipeline_stream_sinks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SinkRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_sink_api_v1_projects__project__pipeline_stream_sinks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SinkRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_sink_api_v1_projects__project__pipeline_stream_sinks__sink_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                sink_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_source_api_v1_projects__project__pipeline_stream_source_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceConfig"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_configuration_api_v1_projects__project__training_configurations__architecture__get: {
         parameters: {
             query?: never;
@@ -8487,6 +9350,40 @@ export interface operations {
             };
         };
     };
+    holders_api_v1_registry_models__name__holders_get: {
+        parameters: {
+            query?: {
+                /** @description As of this time (replayed from the history). */
+                at?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelHolders"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     stage_holders_api_v1_registry_models__name__stages__stage__get: {
         parameters: {
             query?: {
@@ -8833,7 +9730,10 @@ export interface operations {
     };
     download_file_api_v1_registry_models__name__versions__selector__files__file_name__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Answer a large file (MODELYARD_REDIRECT_MIN_BYTES) on an object store with a 307 redirect to a presigned URL of the store; the client checks the bytes against the `x-content-sha256` header. */
+                redirect?: boolean;
+            };
             header?: never;
             path: {
                 file_name: string;
@@ -9221,6 +10121,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CachedWeightsRead"][];
+                };
+            };
+        };
+    };
+    metrics_metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
                 };
             };
         };

@@ -1,8 +1,12 @@
 import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
 
 import { jobsRoutes } from "@/features/jobs";
+import { pipelineRoutes } from "@/features/pipeline";
 import { projectsRoutes } from "@/features/projects";
+import { registryRoutes } from "@/features/registry";
+import { revisionsRoutes } from "@/features/revisions";
 import { settingsRoutes } from "@/features/settings";
+import { trainingRoutes } from "@/features/training";
 
 import { NotFound } from "./NotFound";
 import { RouteError } from "./RouteError";
@@ -13,7 +17,16 @@ import { Shell } from "./Shell";
  * Every page, by feature. A feature exports its routes (paths relative to `/`, components loaded lazily)
  * from its index.ts; add them to the list below. Paths follow lib/paths.ts.
  */
-const pages: RouteObject[] = [{ index: true, element: <Navigate to="/projects" replace /> }, ...projectsRoutes, ...jobsRoutes, ...settingsRoutes];
+const pages: RouteObject[] = [
+  { index: true, element: <Navigate to="/projects" replace /> },
+  ...projectsRoutes,
+  ...trainingRoutes,
+  ...revisionsRoutes,
+  ...jobsRoutes,
+  ...settingsRoutes,
+  ...pipelineRoutes,
+  ...registryRoutes,
+];
 
 export const router = createBrowserRouter([
   {

@@ -1,6 +1,6 @@
 import { Button, Center, Table, Text, UnstyledButton } from "@mantine/core";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useRef, type ReactNode } from "react";
+import { useEffect, useRef, type ReactNode } from "react";
 
 import classes from "./DataTable.module.css";
 
@@ -32,6 +32,8 @@ interface DataTableProps<Row> {
   hasMore?: boolean;
   loadingMore?: boolean;
   onLoadMore?: () => void;
+  /** Ask for the next page on its own when the last rows scroll into view (the button stays for the keyboard). */
+  loadOnScroll?: boolean;
   /** A click on a row; its first cell holds a link too, for the keyboard, new tabs and screen readers. */
   onRowOpen?: (row: Row) => void;
   rowHeight?: number;
@@ -59,6 +61,7 @@ export function DataTable<Row>({
   hasMore = false,
   loadingMore = false,
   onLoadMore,
+  loadOnScroll = false,
   onRowOpen,
   rowHeight = 44,
   maxHeight = 640,
@@ -73,6 +76,11 @@ export function DataTable<Row>({
     overscan: 10,
   });
   const items = virtualizer.getVirtualItems();
+  const lastShown = items.length > 0 ? (items[items.length - 1]?.index ?? -1) : -1;
+  const nearEnd = lastShown >= rows.length - 1;
+  useEffect(() => {
+    if (loadOnScroll && nearEnd && hasMore && !loadingMore && rows.length > 0) onLoadMore?.();
+  }, [loadOnScroll, nearEnd, hasMore, loadingMore, rows.length, onLoadMore]);
   const paddingTop = items.length > 0 ? (items[0]?.start ?? 0) : 0;
   const paddingBottom = items.length > 0 ? virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0) : 0;
 

@@ -2,7 +2,7 @@
  * The parts of ECharts the pages draw with, registered once. Imported only through `import("./echarts")`
  * from EChart, so its code is a chunk of its own that loads with the first chart, never with the first page.
  */
-import { BarChart, HeatmapChart, LineChart, ScatterChart } from "echarts/charts";
+import { BarChart, GraphChart, HeatmapChart, LineChart, ScatterChart } from "echarts/charts";
 import {
   DataZoomComponent,
   GridComponent,
@@ -17,6 +17,7 @@ import { CanvasRenderer } from "echarts/renderers";
 
 echarts.use([
   BarChart,
+  GraphChart,
   HeatmapChart,
   LineChart,
   ScatterChart,

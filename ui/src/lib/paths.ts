@@ -8,12 +8,17 @@ export const paths = {
   projects: () => "/projects",
   project: (project: string) => `/projects/${segment(project)}`,
   training: (project: string) => `/projects/${segment(project)}/training`,
+  trainingJob: (project: string, jobId: string) => `/projects/${segment(project)}/training/${segment(jobId)}`,
   models: (project: string) => `/projects/${segment(project)}/models`,
+  compareRevisions: (project: string, revisionIds: string[]) =>
+    `/projects/${segment(project)}/models/compare?ids=${revisionIds.map(segment).join(",")}`,
   revision: (project: string, revisionId: string) => `/projects/${segment(project)}/models/${segment(revisionId)}`,
   pipeline: (project: string) => `/projects/${segment(project)}/pipeline`,
   jobs: () => "/jobs",
   job: (jobId: string) => `/jobs/${segment(jobId)}`,
   registry: () => "/registry",
   registeredModel: (name: string) => `/registry/${segment(name)}`,
+  registeredVersion: (name: string, number: number) => `/registry/${segment(name)}/versions/${number}`,
+  registryHistory: (name: string) => `/registry/${segment(name)}/history`,
   settings: () => "/settings",
 };

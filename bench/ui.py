@@ -1,0 +1,163 @@
+"""The web application's weight and speed, in a real Chromium against a real `modelyard serve`.
+
+    python bench/ui.py
+
+1. JavaScript of the first page: every script Chromium fetched while opening `/` (its network log), gzipped
+   as a server would send it (level 9). Aim: at most 300 KB; each other page's code loads when it is visited.
+2. First page interactive on loopback: from the navigation's start to a click on "New project" opening its
+   dialog, in a fresh browser context (empty cache) each time; the median of five. Aim: under 1 s.
+3. A registered model with 10,000 versions (bulk-inserted into the database): its page's versions table is
+   scrolled to the end; the requests for pages of versions are counted at half way and at the end, and the
+   rows in the document are counted. Aim: one request per page of 100 rows reached, and a few dozen rows in
+   the document however far it scrolled.
+
+Needs the built UI (`cd ui && npm run build`; `make serve` builds it) and Debian's chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from registry import fill
+from servers import free_port, start_server
+
+from modelyard.config import Settings
+
+STATIC = Path(__file__).resolve().parents[1] / "src" / "modelyard" / "ui" / "static"
+FIRST_PAGE_BUDGET_BYTES = 300 * 1024
+INTERACTIVE_BUDGET_MS = 1000
+VERSIONS = 10_000
+PAGE_ROWS = 100  # the versions table's page size (ui/src/features/registry/api/registry.ts)
+
+
+def first_page_scripts(browser: Any, url: str) -> list[str]:
+    """Paths of the scripts the first page fetched, from the network log."""
+    context = browser.new_context()
+    page = context.new_page()
+    scripts: list[str] = []
+    page.on(
+        "response",
+        lambda response: scripts.append(response.url) if response.request.resource_type == "script" else None,
+    )
+    page.goto(url + "/", wait_until="networkidle")
+    page.get_by_role("heading", level=1, name="Projects").wait_for()
+    context.close()
+    return [script.removeprefix(url) for script in scripts]
+
+
+def gzipped_size(path: str) -> tuple[int, int]:
+    content = (STATIC / path.lstrip("/")).read_bytes()
+    return len(content), len(gzip.compress(content, compresslevel=9))
+
+
+def interactive_ms(browser: Any, url: str) -> float:
+    context = browser.new_context()
+    page = context.new_page()
+    started = time.perf_counter()
+    page.goto(url + "/projects", wait_until="commit")
+    page.get_by_role("button", name="New project").click()
+    page.get_by_role("dialog", name="New project").wait_for()
+    elapsed = (time.perf_counter() - started) * 1000
+    context.close()
+    return elapsed
+
+
+def scroll_versions(browser: Any, url: str, model: str) -> dict[str, Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    requests: list[str] = []
+    listing = f"/api/v1/registry/models/{model}/versions"
+    page.on("request", lambda request: requests.append(request.url) if listing in request.url else None)
+    started = time.perf_counter()
+    page.goto(f"{url}/registry/{model}")
+    table = page.get_by_test_id("data-table")
+    table.locator("tbody tr[data-index]").first.wait_for()
+    first_requests = len(requests)
+    rows = page.locator("tbody tr[data-index]")
+
+    def loaded() -> int:
+        return int(page.get_by_role("table", name="Versions").get_attribute("aria-rowcount") or 1) - 1
+
+    def scroll_until(wanted: int) -> None:
+        """Scroll to the bottom; the table asks for the next page as its last rows come into view."""
+        while (count := loaded()) < wanted:
+            table.evaluate("element => { element.scrollTop = element.scrollHeight; }")
+            page.wait_for_function(
+                "(count) => Number(document.querySelector('table[aria-label=Versions]')"
+                ".getAttribute('aria-rowcount')) - 1 > count",
+                arg=count,
+            )
+
+    scroll_until(VERSIONS // 2)
+    half_requests = len(requests)
+    scroll_until(VERSIONS)
+    page.get_by_text(f"{VERSIONS} rows").wait_for()
+    elapsed = time.perf_counter() - started
+    in_document = rows.count()
+    context.close()
+    return {"first": first_requests, "half": half_requests, "end": len(requests), "rows_in_document": in_document,
+            "seconds": elapsed}  # fmt: skip
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if not (STATIC / "index.html").is_file():
+        sys.exit(f"no UI build in {STATIC}: run `cd ui && npm run build` first")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as folder:
+        settings = Settings(data_dir=Path(folder))
+        filled = fill(settings, models=1, versions=VERSIONS)
+        model = str(filled["names"][0])  # type: ignore[index]
+        port = free_port()
+        server = start_server(Path(folder), port)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
+                print(load())
+                scripts = first_page_scripts(browser, url)
+                sizes = [gzipped_size(script) for script in scripts]
+                total_raw, total_gzip = sum(raw for raw, _ in sizes), sum(packed for _, packed in sizes)
+                all_scripts = sorted((STATIC / "assets").glob("*.js"))
+                print(f"first page: {len(scripts)} of {len(all_scripts)} scripts, {total_raw / 1024:.1f} KB, "
+                      f"{total_gzip / 1024:.1f} KB gzipped (aim <= {FIRST_PAGE_BUDGET_BYTES // 1024} KB): "
+                      f"{'ok' if total_gzip <= FIRST_PAGE_BUDGET_BYTES else 'OVER'}")  # fmt: skip
+                for script, (raw, packed) in zip(scripts, sizes, strict=True):
+                    print(f"  {script}: {raw / 1024:.1f} KB, {packed / 1024:.1f} KB gzipped")
+                interactive_ms(browser, url)  # the server's first answers warm its caches
+                timings = [interactive_ms(browser, url) for _ in range(args.runs)]
+                median = statistics.median(timings)
+                print(f"first page interactive: median {median:.0f} ms of {args.runs} "
+                      f"(min {min(timings):.0f}, max {max(timings):.0f}; aim < {INTERACTIVE_BUDGET_MS} ms): "
+                      f"{'ok' if median < INTERACTIVE_BUDGET_MS else 'OVER'}")  # fmt: skip
+                scrolled = scroll_versions(browser, url, model)
+                print(f"{VERSIONS} versions scrolled to the end in {scrolled['seconds']:.1f} s: "
+                      f"{scrolled['first']} request(s) on opening, {scrolled['half']} at half way, "
+                      f"{scrolled['end']} at the end ({VERSIONS // PAGE_ROWS} pages of {PAGE_ROWS}); "
+                      f"{scrolled['rows_in_document']} rows in the document at the end")  # fmt: skip
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Screenshots of every page of the web application for docs/ui.md, from a real server with real data.
+
+    cd ui && npm run build && cd .. && python bench/ui_screenshots.py      # writes docs/ui/*.png
+
+A fresh data directory and `modelyard serve` on a free loopback port; the data goes in through the SDK: a
+detection project of generated shapes, a tiny SSDlite trained on it for one epoch (its job exports and evaluates
+it), the pipeline serving it, a registered model with three versions whose alias and stages moved, and a second,
+classification project. Then Debian's Chromium visits each page at 1280x800 and saves a PNG (palette-reduced
+when large, to keep the repository small).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image, ImageDraw
+
+from modelyard.sdk import Client
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "ui"
+PROJECT = "shapes"
+REGISTERED = "shapes-detector"
+MAX_PNG_BYTES = 150 * 1024
+VIEWPORT = {"width": 1280, "height": 800}
+SHOWN_BOXES = 6
+DROP_FILE = """async ([name, encoded]) => {
+  const bytes = Uint8Array.from(atob(encoded), (char) => char.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, { type: "image/png" }));
+  return transfer;
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "MODELYARD_DATA_DIR": str(data_dir), "MODELYARD_LOG_LEVEL": "warning"}
+    env.pop("MODELYARD_DATABASE_URL", None)
+    command = [sys.executable, "-m", "modelyard", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
+def shapes(folder: Path, count: int) -> dict[Path, list[dict[str, Any]]]:
+    """Squares and circles on grey: images and their boxes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(3)
+    made = {}
+    for index in range(count):
+        image = Image.new("RGB", (96, 96), (235, 235, 235))
+        draw = ImageDraw.Draw(image)
+        boxes = []
+        for label in ("square", "circle"):
+            size = rng.randint(20, 34)
+            x, y = rng.randint(0, 95 - size), rng.randint(0, 95 - size)
+            shape = draw.rectangle if label == "square" else draw.ellipse
+            shape((x, y, x + size, y + size), fill=(200, 30, 30) if label == "square" else (30, 30, 200))
+            boxes.append({"x": x, "y": y, "width": size + 1, "height": size + 1, "label": label})
+        path = folder / f"shape-{index:02d}.png"
+        image.save(path)
+        made[path] = boxes
+    return made
+
+
+def seed(sdk: Client, folder: Path) -> dict[str, Any]:
+    sdk.projects.create(PROJECT, "detection", labels=["square", "circle"])
+    sdk.projects.create("colors", "multiclass_classification", labels=["red", "green", "blue"])
+    images = shapes(folder / "shapes", 16)
+    by_name = {path.name: boxes for path, boxes in images.items()}
+    for item in sdk.datasets.upload(PROJECT, list(images)).created:
+        sdk.datasets.annotate(PROJECT, item.id, boxes=by_name[item.name])
+    overrides = {"epochs": 2, "batch_size": 4, "warmup_epochs": 0, "early_stopping_patience": 0}
+    job = sdk.models.train(PROJECT, "ssdlite320_mobilenet_v3_large", base="scratch", overrides=overrides,
+                           name="first shapes")  # fmt: skip
+    done = sdk.jobs.wait(job.id, timeout=1800)
+    if done.status != "succeeded":
+        raise RuntimeError(f"training failed: {done.error}")
+    revision_id = str((done.result or {})["revision_id"])
+    sdk.pipelines.enable(PROJECT, revision_id, variant="openvino-fp16", confidence_threshold=0.001)
+    image = sorted(images)[0]
+    scores = sorted((o.label.score for o in sdk.pipelines.predict(PROJECT, [image]).predictions[0].objects),
+                    reverse=True)  # fmt: skip
+    threshold = scores[min(SHOWN_BOXES, len(scores)) - 1] if scores else 0.0
+
+    sdk.registry.register(REGISTERED, revision_id=revision_id, create_model=True, comment="first detector")
+    sdk.registry.update(REGISTERED, description="Finds squares and circles on grey backgrounds.",
+                        add_metadata={"owner": "vision team", "dataset": "generated shapes"},
+                        set_tags={"team": "vision"}, add_labels=["square", "circle"])  # fmt: skip
+    weights = folder / "model.onnx"
+    weights.write_bytes(os.urandom(4096))
+    for number, label_map in ((2, {"0": "square", "1": "circle"}), (3, {"0": "square", "1": "circle", "2": "star"})):
+        sdk.registry.register(REGISTERED, files=[weights], framework="onnx", task_type="detection",
+                              label_map=label_map, metrics={"map_50": 0.40 + number / 20},
+                              runtime={"image": "modelyard/serve", "tag": "1.0"})  # fmt: skip
+    sdk.registry.set_alias(REGISTERED, "production", 1, comment="first release")
+    sdk.registry.stage(f"{REGISTERED}/1", "production", comment="approved")
+    time.sleep(1.5)
+    before_move = datetime.now(UTC).replace(microsecond=0)
+    time.sleep(1.5)
+    sdk.registry.set_alias(REGISTERED, "production", 2, expected_version=1, comment="onnx build")
+    sdk.registry.stage(f"{REGISTERED}/2", "production", archive_existing=True, comment="faster")
+    sdk.registry.set_alias(REGISTERED, "candidate", 3)
+    sdk.registry.stage(f"{REGISTERED}/3", "staging")
+    return {"revision_id": revision_id, "job_id": job.id, "image": image, "threshold": threshold,
+            "before_move": before_move}  # fmt: skip
+
+
+def save(page: Any, name: str) -> None:
+    """A 1280x800 PNG; palette-reduced when the full-colour one is over the size limit."""
+    png = page.screenshot()
+    if len(png) > MAX_PNG_BYTES:
+        reduced = io.BytesIO()
+        Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=128).save(reduced, "PNG", optimize=True)
+        png = reduced.getvalue()
+    (OUT / f"{name}.png").write_bytes(png)
+    print(f"docs/ui/{name}.png: {len(png) / 1024:.0f} KB")
+
+
+def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
+    context = browser.new_context(base_url=url, viewport=VIEWPORT)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    revision, job = data["revision_id"], data["job_id"]
+    at = data["before_move"].isoformat().replace("+00:00", "Z")
+
+    def visit(name: str, path: str, ready: Callable[[], None] | None = None) -> None:
+        page.goto(path)
+        page.get_by_role("heading", level=1).wait_for()
+        page.wait_for_load_state("networkidle")
+        if ready:
+            ready()
+        save(page, name)
+
+    def charted(test_id: str) -> Callable[[], None]:
+        return lambda: page.wait_for_selector(f"[data-testid={test_id}][data-ready=true]")
+
+    visit("projects", "/projects")
+    visit("training", f"/projects/{PROJECT}/training?architecture=ssdlite320_mobilenet_v3_large")
+    visit("training-job", f"/projects/{PROJECT}/training/{job}", charted("training-curves"))
+    visit("models", f"/projects/{PROJECT}/models")
+    visit("revision", f"/projects/{PROJECT}/models/{revision}", charted("revision-curves"))
+
+    def predicted() -> None:
+        image: Path = data["image"]
+        transfer = page.evaluate_handle(DROP_FILE, [image.name, base64.b64encode(image.read_bytes()).decode()])
+        page.get_by_test_id("drop-zone").dispatch_event("drop", {"dataTransfer": transfer})
+        page.get_by_test_id("prediction").wait_for()
+        page.get_by_test_id("prediction").scroll_into_view_if_needed()
+
+    visit("pipeline", f"/projects/{PROJECT}/pipeline?threshold={data['threshold']}", predicted)
+    visit("registry", "/registry")
+    visit("registry-model", f"/registry/{REGISTERED}")
+    visit("registry-version", f"/registry/{REGISTERED}/versions/3")
+    visit("registry-history", f"/registry/{REGISTERED}/history?at={at}")
+    visit("jobs", "/jobs")
+    visit("job", f"/jobs/{job}")
+    visit("settings", "/settings")
+    context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    args = parser.parse_args()
+    if not (ROOT / "src" / "modelyard" / "ui" / "static" / "index.html").is_file():
+        sys.exit("no UI build: run `cd ui && npm run build` first")
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ui-screenshots-") as folder:
+        server, url = serve(Path(folder) / "data")
+        try:
+            with Client(url) as sdk:
+                data = seed(sdk, Path(folder))
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
+                shoot(browser, url, data)
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
