@@ -106,7 +106,7 @@ def test_a_ray_task_writes_its_log_and_output_to_the_database(ray_client: Client
     lines = ray_client.jobs.logs(done.id).splitlines()
     assert {"printed line", "descriptor line", "error line"} <= set(lines)
     assert any(line.endswith("INFO logged line") for line in lines)
-    assert not (ray_server.settings.data_dir / "jobs").exists()  # nothing on the server's disk
+    assert not (ray_server.settings.data_dir / "jobs" / f"{done.id}.log").exists()  # nothing on the server's disk
 
 
 def test_cancel_stops_a_ray_task_that_ignores_cooperative_cancel(ray_client: Client) -> None:
