@@ -30,6 +30,7 @@ FLUSH_LINES = 100
 LINE_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 # Lines held while the database cannot be written; past this, the oldest waiting ones are counted as dropped.
 MAX_PENDING_LINES = 10_000
+OUTPUT_DRAIN_SECONDS = 5.0
 
 
 class JobLogWriter:
@@ -139,7 +140,8 @@ def captured_output(writer: JobLogWriter) -> Iterator[None]:
         os.dup2(saved[1], 2)
         for descriptor in saved:
             os.close(descriptor)
-        reader.join()
+        # A child process the body left running still holds the pipe: its later output is not waited for.
+        reader.join(OUTPUT_DRAIN_SECONDS)
 
 
 def _forward(read_end: int, writer: JobLogWriter) -> None:
