@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     job_slots: int = Field(default=1, ge=1, le=64, description="Jobs that run at the same time.")
     job_poll_seconds: float = Field(default=0.5, gt=0)
     job_heartbeat_seconds: float = Field(default=2.0, gt=0)
+    job_log_max_lines: int = Field(
+        default=100_000, ge=10, description="Lines kept of one job's log; one more line says how many were dropped."
+    )
     job_stale_seconds: float = Field(
         default=30.0, gt=0, description="A running job with no heartbeat for this long is taken as interrupted."
     )

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import delete, insert, inspect, select, text
 
 from modelyard.config import Settings
 from modelyard.context import AppContext
 from modelyard.db import migrate
+from modelyard.db.base import utcnow
+from modelyard.db.engine import transaction
 from modelyard.db.models import metadata
-from modelyard.jobs.models import Job
+from modelyard.jobs.models import Job, JobLogLine
+from modelyard.jobs.repository import JobLogRepository
 
 
 def test_migrations_build_exactly_the_models_schema(context: AppContext) -> None:
@@ -51,3 +54,17 @@ def test_job_types_stored_before_namespacing_are_renamed(settings: Settings) -> 
         app_context.close()
     assert stored == {"j1": "revision.train", "j2": "revision.export", "j3": "revision.evaluate",
                       "j4": "revision.optimize", "j5": "storage.gc"}  # fmt: skip
+
+
+def test_deleting_a_job_deletes_its_log_lines(context: AppContext) -> None:
+    with transaction(context.db.sessions) as session:
+        job = Job(type="test.count", params={}, status="succeeded")
+        session.add(job)
+        session.flush()
+        JobLogRepository(session).append(job.id, ["one", "two"], utcnow())
+        job_id = job.id
+    with transaction(context.db.sessions) as session:
+        assert JobLogRepository(session).after(job_id, 0, 10) == [(1, "one"), (2, "two")]
+        session.execute(delete(Job).where(Job.id == job_id))
+    with transaction(context.db.read_sessions) as session:
+        assert session.scalars(select(JobLogLine.seq).where(JobLogLine.job_id == job_id)).all() == []

@@ -122,6 +122,35 @@ def cancel_self(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def chatter(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Writes to its log, to stdout (Python's and the file descriptor's, as a C library would) and to stderr."""
+    import sys
+
+    context.log.info("logged line")
+    print("printed line", flush=True)
+    os.write(1, b"descriptor line\n")
+    print("error line", file=sys.stderr, flush=True)
+    return {}
+
+
+def log_then_crash(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Logs three lines, waits until they are in the database, then exits its process abruptly."""
+    from modelyard.db.engine import transaction
+    from modelyard.jobs.repository import JobLogRepository
+
+    for number in range(1, 4):
+        context.log.info("before the crash %d", number)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with transaction(context.db.read_sessions) as session:
+            lines = JobLogRepository(session).after(context.job_id, 0, 100)
+        if any(text.endswith("before the crash 3") for _, text in lines):
+            break
+        time.sleep(0.05)
+    context.log.info("never flushed")
+    os._exit(9)
+
+
 def _output_path(data_dir: Path, job_id: str) -> Path:
     return data_dir / "outputs" / f"{job_id}.txt"
 
@@ -142,4 +171,6 @@ JOB_TYPES = [
     JobType("test.stubborn", stubborn, "Ignores cancellation and SIGTERM.", NoParams, public=True),
     JobType("test.cancel_self", cancel_self, "Cancels itself.", NoParams, public=True),
     JobType("test.threads", threads, "Reports the thread counts of its process.", NoParams, public=True),
+    JobType("test.chatter", chatter, "Logs and prints a line each way.", NoParams, public=True),
+    JobType("test.log_then_crash", log_then_crash, "Logs, then exits abruptly.", NoParams, public=True),
 ]  # fmt: skip

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -349,9 +348,3 @@ def test_storage_verify_job_reports_damaged_files(running_client: Client, settin
     assert done.status == "succeeded"
     assert done.result["checked"] == 2
     assert [item["key"] for item in done.result["damaged"]] == ["a/bad.bin"]
-
-
-def test_log_file_lives_under_the_data_directory(running_client: Client, settings: Settings) -> None:
-    job = running_client.jobs.submit("test.count", {"steps": 1})
-    running_client.jobs.wait(job.id, timeout=30)
-    assert Path(settings.data_dir / "jobs" / f"{job.id}.log").read_text().count("counting 1") == 1

@@ -100,6 +100,15 @@ def test_import_and_a_training_with_its_export_run_as_ray_tasks(ray_client: Clie
     assert "step: variants" in ray_client.jobs.logs(trained.id)  # the task's log lines reach the job's log
 
 
+def test_a_ray_task_writes_its_log_and_output_to_the_database(ray_client: Client, ray_server: ServerProcess) -> None:
+    done = _wait(ray_client, ray_client.jobs.submit("test.chatter"))
+    assert (done.status, done.executor) == ("succeeded", "ray")
+    lines = ray_client.jobs.logs(done.id).splitlines()
+    assert {"printed line", "descriptor line", "error line"} <= set(lines)
+    assert any(line.endswith("INFO logged line") for line in lines)
+    assert not (ray_server.settings.data_dir / "jobs" / f"{done.id}.log").exists()  # nothing on the server's disk
+
+
 def test_cancel_stops_a_ray_task_that_ignores_cooperative_cancel(ray_client: Client) -> None:
     job = ray_client.jobs.submit("test.ignore_cancel", {"seconds": 120})
     _wait_for_step(ray_client, job.id, "busy")

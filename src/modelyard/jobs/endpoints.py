@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import PlainTextResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -17,8 +16,9 @@ from modelyard.auth.access import scope_for_job
 from modelyard.auth.dependencies import CurrentPrincipal, Requires, forbid_unless
 from modelyard.context import AppContext
 from modelyard.db.engine import transaction
+from modelyard.jobs.logs import log_lines
 from modelyard.jobs.metrics import read_metrics_from
-from modelyard.jobs.paths import job_log_path, job_metrics_path
+from modelyard.jobs.paths import job_metrics_path
 from modelyard.jobs.schemas import JobCreate, JobRead, JobTypeRead
 from modelyard.jobs.service import JobService
 from modelyard.jobs.states import FINISHED_STATUSES, JobStatus
@@ -28,6 +28,7 @@ from modelyard.kit.pagination import Order, split_page
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 STREAM_POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
+LOG_BATCH = 1000  # lines read from the database at a time
 
 
 @router.get("/types", response_model=list[JobTypeRead], dependencies=[Requires.read])
@@ -93,15 +94,19 @@ def job_events(job_id: str, service: Jobs, context: Context) -> EventSourceRespo
 
 @router.get("/{job_id}/logs", response_model=None, dependencies=[Requires.read])
 def job_logs(
-    job_id: str, service: Jobs, context: Context, follow: bool = True
+    job_id: str,
+    service: Jobs,
+    context: Context,
+    follow: bool = True,
+    last_event_id: Annotated[str | None, Header()] = None,
 ) -> EventSourceResponse | PlainTextResponse:
-    """The job's log: plain text with `follow=false`, else a live tail as Server-Sent Events."""
+    """The job's log: plain text with `follow=false`, else a live tail as Server-Sent Events, one `log` event per
+    line with the line's number as its id; a client that reconnects with `Last-Event-ID` gets the lines after it."""
     service.get(job_id)
-    path = job_log_path(context.settings.data_dir, job_id)
     if not follow:
-        text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-        return PlainTextResponse(text)
-    return EventSourceResponse(_log_events(context, job_id), ping=KEEPALIVE_SECONDS)
+        return PlainTextResponse(_whole_log(context, job_id))
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    return EventSourceResponse(_log_events(context, job_id, after), ping=KEEPALIVE_SECONDS)
 
 
 def _current(context: AppContext, job_id: str) -> JobRead:
@@ -110,7 +115,7 @@ def _current(context: AppContext, job_id: str) -> JobRead:
 
 
 # The streams below are async generators: the event loop is free while they wait, and a client that goes away
-# cancels them at their next await. Database and file reads run in worker threads.
+# cancels them at their next await. Database reads run in worker threads.
 
 
 async def _status_events(context: AppContext, job_id: str) -> AsyncIterator[ServerSentEvent]:
@@ -131,30 +136,32 @@ async def _status_events(context: AppContext, job_id: str) -> AsyncIterator[Serv
         await anyio.sleep(STREAM_POLL_SECONDS)
 
 
-async def _log_events(context: AppContext, job_id: str) -> AsyncIterator[ServerSentEvent]:
-    path = job_log_path(context.settings.data_dir, job_id)
-    position = 0
-    pending = ""
+async def _log_events(context: AppContext, job_id: str, after: int) -> AsyncIterator[ServerSentEvent]:
     while True:
-        # Read the job's state before the file: a job that is finished now has written its last line already.
+        # Read the job's state before its lines: a job that is finished now has written its last line already.
         finished = (await anyio.to_thread.run_sync(_current, context, job_id)).status in FINISHED_STATUSES
-        chunk, position = await anyio.to_thread.run_sync(_read_from, path, position)
-        pending += chunk
-        *lines, pending = pending.split("\n")
-        for line in lines:
-            yield ServerSentEvent(json.dumps(line), event="log")
+        while True:
+            lines = await anyio.to_thread.run_sync(_lines_after, context, job_id, after)
+            for seq, text in lines:
+                yield ServerSentEvent(json.dumps(text), event="log", id=str(seq))
+                after = seq
+            if len(lines) < LOG_BATCH:
+                break
         if finished:
-            if pending:
-                yield ServerSentEvent(json.dumps(pending), event="log")
             yield ServerSentEvent("{}", event="end")
             return
         await anyio.sleep(STREAM_POLL_SECONDS)
 
 
-def _read_from(path: Path, position: int) -> tuple[str, int]:
-    """The text appended to ``path`` since ``position``, and the new position."""
-    if not path.exists():
-        return "", position
-    with path.open("r", encoding="utf-8", errors="replace") as handle:
-        handle.seek(position)
-        return handle.read(), handle.tell()
+def _lines_after(context: AppContext, job_id: str, after: int) -> list[tuple[int, str]]:
+    with transaction(context.db.read_sessions) as session:
+        return log_lines(session, context.settings.data_dir, job_id, after, LOG_BATCH)
+
+
+def _whole_log(context: AppContext, job_id: str) -> str:
+    parts: list[str] = []
+    after = 0
+    while lines := _lines_after(context, job_id, after):
+        parts.extend(f"{text}\n" for _, text in lines)
+        after = lines[-1][0]
+    return "".join(parts)

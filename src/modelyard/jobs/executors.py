@@ -2,7 +2,7 @@
 
 The runner claims a job (a compare-and-set on its row), hands it to its executor, and watches the execution it
 gets back: whether it ended and how, and how to stop it (politely, then for good). Everything else a job does
-(progress, heartbeat, log, outcome) goes through the database and the store, the same for every executor.
+(progress, heartbeat, log lines, outcome) goes through the database and the store, the same for every executor.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Protocol
 
-from modelyard.jobs.paths import job_log_path
 from modelyard.jobs.registry import JobType
 from modelyard.jobs.worker import PARENT_ENV, SETTINGS_ENV
 
@@ -33,6 +33,7 @@ class ExecutionEnd:
 
     code: int | None
     lost: str | None = None
+    output: str = ""  # what the body's process printed before its log took over its output (a failed start)
 
 
 class Execution(Protocol):
@@ -97,8 +98,10 @@ class LocalProcess:
         code = self.process.poll()
         if code is None:
             return None
+        self.log_file.seek(0)
+        output = self.log_file.read().decode("utf-8", errors="replace")
         self.log_file.close()
-        return ExecutionEnd(code)
+        return ExecutionEnd(code, output=output)
 
     def terminate(self) -> None:
         if self.process.poll() is None:
@@ -124,9 +127,9 @@ class LocalProcessExecutor:
         self.settings = settings
 
     def start(self, job_id: str, job_type: JobType) -> LocalProcess:
-        log_path = job_log_path(self.settings.data_dir, job_id)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_file = log_path.open("ab")
+        # The worker sends its output to the job's log rows once it runs; what it prints before (an import that
+        # fails) lands in this unnamed file, which the runner adds to the log when the process ends.
+        log_file = tempfile.TemporaryFile()  # closed once the process has ended
         env = dict(os.environ)
         env[SETTINGS_ENV] = self.settings.model_dump_json()
         env[PARENT_ENV] = str(os.getpid())

@@ -53,3 +53,17 @@ class JobRunnerRecord(Base):
     executor: Mapped[str] = mapped_column(String(16), nullable=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+LOG_LINE_MAX_CHARS = 4000
+
+
+class JobLogLine(Base):
+    """One line of a job's log, numbered from 1 in the order it was written (`seq`)."""
+
+    __tablename__ = "job_log_lines"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    text: Mapped[str] = mapped_column(String(LOG_LINE_MAX_CHARS), nullable=False)

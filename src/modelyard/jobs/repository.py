@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from modelyard.jobs.models import Job, JobRunnerRecord
+from modelyard.jobs.models import LOG_LINE_MAX_CHARS, Job, JobLogLine, JobRunnerRecord
 from modelyard.jobs.states import ACTIVE_STATUSES
 from modelyard.kit.ids import one_by_id_prefix
 from modelyard.kit.pagination import Order, keyset_page
@@ -106,3 +106,40 @@ class JobRunnerRepository:
 
     def forget_before(self, before: datetime) -> None:
         self.session.execute(delete(JobRunnerRecord).where(JobRunnerRecord.heartbeat_at < before))
+
+
+class JobLogRepository:
+    """The lines of jobs' logs, numbered per job from 1."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def last_seq(self, job_id: str) -> int:
+        return self.session.scalar(select(func.max(JobLogLine.seq)).where(JobLogLine.job_id == job_id)) or 0
+
+    def add(self, job_id: str, lines: Sequence[tuple[int, datetime, str]]) -> None:
+        """Insert `(seq, at, text)` lines, each cut to the longest line kept."""
+        if lines:
+            rows = [{"job_id": job_id, "seq": seq, "at": at, "text": text[:LOG_LINE_MAX_CHARS]}
+                    for seq, at, text in lines]  # fmt: skip
+            self.session.execute(insert(JobLogLine), rows)
+
+    def put(self, job_id: str, seq: int, at: datetime, text: str) -> None:
+        """Write line `seq`, replacing what it said (a count that grows, such as the lines dropped)."""
+        self.session.merge(JobLogLine(job_id=job_id, seq=seq, at=at, text=text[:LOG_LINE_MAX_CHARS]))
+        self.session.flush()
+
+    def append(self, job_id: str, texts: Sequence[str], at: datetime) -> None:
+        """Lines after the last one written (by a job's runner, once its worker has ended)."""
+        first = self.last_seq(job_id) + 1
+        self.add(job_id, [(first + index, at, text) for index, text in enumerate(texts)])
+
+    def after(self, job_id: str, seq: int, limit: int) -> list[tuple[int, str]]:
+        """Up to `limit` lines after line `seq`, as `(seq, text)` in order."""
+        rows = self.session.execute(
+            select(JobLogLine.seq, JobLogLine.text)
+            .where(JobLogLine.job_id == job_id, JobLogLine.seq > seq)
+            .order_by(JobLogLine.seq)
+            .limit(limit)
+        )
+        return [(row.seq, row.text) for row in rows]

@@ -37,9 +37,9 @@ from modelyard.errors import InvalidInput
 from modelyard.jobs.context import CleanupContext
 from modelyard.jobs.executors import Execution, Executor, ExecutorUnavailable, open_executor
 from modelyard.jobs.models import Job
-from modelyard.jobs.paths import job_log_path, job_work_dir
+from modelyard.jobs.paths import job_work_dir
 from modelyard.jobs.registry import JobTypeRegistry
-from modelyard.jobs.repository import JobRepository, JobRunnerRepository
+from modelyard.jobs.repository import JobLogRepository, JobRepository, JobRunnerRepository
 from modelyard.jobs.worker import run_cleanup
 
 log = structlog.get_logger("modelyard.jobs.runner")
@@ -214,6 +214,8 @@ class JobRunner:
                 continue
             if self._running.pop(job_id, None) is None:
                 continue  # reaped meanwhile by the other side of a stop (its thread and the caller)
+            if end.output.strip():
+                self._append_log(job_id, end.output.rstrip("\n").split("\n"))
             # A worker that ended normally has already recorded its outcome; anything still
             # `running` here means the execution died (crash, OOM kill, signal, a lost node).
             with transaction(self.context.db.sessions) as session:
@@ -323,12 +325,21 @@ class JobRunner:
                 return
             project_id, params, job_type = job.project_id, dict(job.params), job.type
         log.warning("jobs.job.abandoned", job=job_id, status=status, reason=reason)
-        _append_log(self.settings.data_dir, job_id, f"job marked {status} ({reason}) by runner {self.runner_id}")
+        self._append_log(job_id, [f"{utcnow().isoformat()} job marked {status} ({reason}) by runner {self.runner_id}"])
         cleanup = CleanupContext(
             job_id, project_id, params, self.settings, self.context.db, self.context.store, reason=reason
         )
         run_cleanup(job_type, self.registry, cleanup, lambda detail: log.error("jobs.cleanup_failed", detail=detail))
         shutil.rmtree(job_work_dir(self.settings.data_dir, job_id), ignore_errors=True)
+
+
+    def _append_log(self, job_id: str, lines: list[str]) -> None:
+        """Lines after the job's last (its worker has ended: nobody else writes them now)."""
+        try:
+            with transaction(self.context.db.sessions) as session:
+                JobLogRepository(session).append(job_id, lines, utcnow())
+        except SQLAlchemyError:
+            log.warning("jobs.log_not_written", job=job_id, lines=len(lines))
 
 
 class _RunnerHeartbeat(threading.Thread):
@@ -399,10 +410,3 @@ def _process_started_at(pid: int) -> datetime | None:
     ticks = int(fields[19])  # field 22 of the line: start time in clock ticks after boot
     seconds = int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
     return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def _append_log(data_dir: Path, job_id: str, line: str) -> None:
-    path = job_log_path(data_dir, job_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(f"{utcnow().isoformat()} {line}\n")

@@ -26,7 +26,8 @@ from modelyard.db.base import utcnow
 from modelyard.db.engine import Database, transaction
 from modelyard.errors import InvalidInput
 from modelyard.jobs.context import CleanupContext, JobCancelled, JobContext
-from modelyard.jobs.paths import job_log_path, job_work_dir
+from modelyard.jobs.logs import JobLogHandler, JobLogWriter, captured_output
+from modelyard.jobs.paths import job_work_dir
 from modelyard.jobs.registry import JobTypeRegistry
 from modelyard.jobs.repository import JobRepository
 from modelyard.kit.limits import InputLimits, limits_in_force
@@ -49,14 +50,11 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(3)
 
 
-def _job_logger(settings: Settings, job_id: str) -> logging.Logger:
-    path = job_log_path(settings.data_dir, job_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+def _job_logger(writer: JobLogWriter, job_id: str) -> logging.Logger:
+    """The job's logger: its lines go to the job's log rows."""
     logger = logging.getLogger(f"modelyard.job.{job_id}")
     logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
+    logger.addHandler(JobLogHandler(writer))
     logger.propagate = False
     return logger
 
@@ -93,14 +91,40 @@ def run(job_id: str, settings: Settings, parent_pid: int | None, where: dict[str
     cancel = threading.Event()
     _on_sigterm(lambda *_: cancel.set())
     db = Database(settings)
+    writer = JobLogWriter(db, job_id, settings.job_log_max_lines)
+    log = _job_logger(writer, job_id)
+    try:
+        with captured_output(writer):
+            outcome = _run_body(job_id, settings, parent_pid, where, db, log, cancel)
+        writer.flush()  # every line is written before the job shows as finished
+        if outcome is None:
+            return 2
+        _record_outcome(db, job_id, outcome, log)
+        return 0 if outcome["status"] == "succeeded" else 1
+    finally:
+        log.handlers.clear()
+        writer.close()
+        db.dispose()
+
+
+def _run_body(
+    job_id: str,
+    settings: Settings,
+    parent_pid: int | None,
+    where: dict[str, Any] | None,
+    db: Database,
+    log: logging.Logger,
+    cancel: threading.Event,
+) -> dict[str, Any] | None:
+    """Run the job's body and its cleanup; how it ended (None: the job was not there to run)."""
     store = open_store(settings, owner=job_owner(job_id))
-    log = _job_logger(settings, job_id)
     registry = JobTypeRegistry.for_settings(settings)
     with transaction(db.read_sessions) as session:
         job = JobRepository(session).get(job_id)
         if job is None or job.status not in ("running", "cancelling"):
             log.error("worker found job %s in state %s; nothing to run", job_id, job and job.status)
-            return 2
+            store.release()
+            return None
         job_type_name, project_id, params, actor = job.type, job.project_id, dict(job.params), job.created_by
     if where:
         with transaction(db.sessions) as session:
@@ -170,9 +194,7 @@ def run(job_id: str, settings: Settings, parent_pid: int | None, where: dict[str
         )
     shutil.rmtree(work_dir, ignore_errors=True)
     store.release()
-    _record_outcome(db, job_id, outcome, log)
-    db.dispose()
-    return 0 if outcome["status"] == "succeeded" else 1
+    return outcome
 
 
 def _record_outcome(db: Database, job_id: str, outcome: dict[str, Any], log: logging.Logger) -> None:

@@ -42,6 +42,8 @@ BATCH = 500
 KEY_ROOTS = ("projects", "registry", "dataset_imports")
 # A unit of a live process is being written while anything in it changes; idle this long, it was left behind.
 LIVE_UNIT_IDLE_SECONDS = 600.0
+# Folders of the data directory that hold no stored files: `jobs` keeps the log files of jobs that ran before
+# logs were database rows (still served), so the sweep leaves them alone.
 NOT_STORED = frozenset({"jobs", "pretrained_weights", "model_manifests", "cache"})
 
 
