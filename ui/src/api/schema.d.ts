@@ -990,7 +990,8 @@ export interface paths {
         };
         /**
          * Job Logs
-         * @description The job's log: plain text with `follow=false`, else a live tail as Server-Sent Events.
+         * @description The job's log: plain text with `follow=false`, else a live tail as Server-Sent Events, one `log` event per
+         *     line with the line's number as its id; a client that reconnects with `Last-Event-ID` gets the lines after it.
          */
         get: operations["job_logs_api_v1_jobs__job_id__logs_get"];
         put?: never;
@@ -6782,7 +6783,9 @@ export interface operations {
             query?: {
                 follow?: boolean;
             };
-            header?: never;
+            header?: {
+                "last-event-id"?: string | null;
+            };
             path: {
                 job_id: string;
             };
