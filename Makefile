@@ -78,7 +78,7 @@ lint-ui: ui/node_modules/.package-lock.json
 
 # The whole test suite after the linters, every database test on SQLite and on PostgreSQL.
 test: lint postgres mosquitto chromium ui
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -19,7 +19,7 @@ from modelyard.projects.schemas import ProjectRead as Project
 from modelyard.registry.schemas import AliasRead as ModelAlias
 from modelyard.registry.schemas import EventRead as RegistryEvent
 from modelyard.registry.schemas import FileRead as VersionFile
-from modelyard.registry.schemas import LabelInUse, ModelDescription, StageHolders
+from modelyard.registry.schemas import LabelInUse, ModelDescription, ModelHolders, StageHolders
 from modelyard.registry.schemas import ModelRead as RegisteredModel
 from modelyard.registry.schemas import VersionRead as ModelVersion
 from modelyard.revisions.schemas import Lineage
@@ -28,7 +28,10 @@ from modelyard.revisions.schemas import TrainingConfigurationRead as TrainingCon
 from modelyard.revisions.schemas import VariantRead as Variant
 from modelyard.sdk.client import Client
 from modelyard.sdk.errors import ApiError
+from modelyard.storage.schemas import StorageUsage
 from modelyard.storage.schemas import StoredFileRead as StoredFile
+from modelyard.stream.schemas import SinkRead as StreamSink
+from modelyard.stream.schemas import StreamStatus, UploadedFrames
 
 __all__ = [
     "Annotation",
@@ -48,6 +51,7 @@ __all__ = [
     "Lineage",
     "ModelAlias",
     "ModelDescription",
+    "ModelHolders",
     "ModelRevision",
     "ModelVersion",
     "Page",
@@ -57,9 +61,13 @@ __all__ = [
     "RegisteredModel",
     "RegistryEvent",
     "StageHolders",
+    "StorageUsage",
     "StoredFile",
+    "StreamSink",
+    "StreamStatus",
     "TrainingConfiguration",
     "UploadResult",
+    "UploadedFrames",
     "Variant",
     "VersionFile",
 ]
