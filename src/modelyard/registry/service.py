@@ -320,12 +320,7 @@ class RegistryService:
         cursor: str | None,
     ) -> list[tuple[ModelVersion, Any]]:
         return self.versions.search(
-            model_id=model.id if model else None,
-            tags=tags,
-            metric=metric,
-            order=order,
-            limit=limit,
-            cursor=cursor,
+            model_id=model.id if model else None, tags=tags, metric=metric, order=order, limit=limit, cursor=cursor,
             project_ids=self.access.project_ids,
         )
 
