@@ -151,7 +151,7 @@ def test_the_history_as_of_an_earlier_moment_shows_the_earlier_holder(page: Page
     page.goto("/registry/historic/history")
     expect(page.get_by_test_id("holders")).to_contain_text("Held now")
     expect(page.get_by_test_id("alias-production")).to_contain_text("version 2")
-    expect(page.get_by_test_id("timeline")).to_contain_text("@production → version 2")
+    expect(page.get_by_test_id("timeline")).to_contain_text("@production → version 2 (was version 1)")
     expect(page.get_by_test_id("timeline")).to_contain_text("“better”")
     assert_accessible(page)
 

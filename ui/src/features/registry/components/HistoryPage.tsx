@@ -23,11 +23,12 @@ function toLocalInput(iso: string): string {
 
 function summary(event: RegistryEvent): string {
   const version = event.version_number !== null ? `version ${event.version_number}` : "";
-  const before = event.before ? JSON.stringify(event.before) : null;
   const after = event.after ? JSON.stringify(event.after) : null;
   switch (event.action) {
-    case "alias.set":
-      return `@${event.subject} → ${version}${before ? ` (was ${before})` : ""}`;
+    case "alias.set": {
+      const previous = event.before?.version as number | undefined;
+      return `@${event.subject} → ${version}${previous !== undefined ? ` (was version ${previous})` : ""}`;
+    }
     case "alias.removed":
       return `@${event.subject} removed from ${version}`;
     case "version.stage_changed":
