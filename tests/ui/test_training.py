@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 
+import yaml
 from playwright.sync_api import Page, expect
 
 from tests.ui.axe import assert_accessible
-from tests.ui.conftest import UiServer
+from tests.ui.conftest import OFFLINE_ARCHITECTURE, UiServer
 from tests.ui.seed_revisions import SMALLEST_ARCHITECTURE, TrainedRevisions
 
 
@@ -66,3 +67,29 @@ def test_a_training_started_from_the_form_is_followed_live_and_cancelled(
     assert (job.params["architecture"], job.params["base"]) == (SMALLEST_ARCHITECTURE, "scratch")
     assert job.params["hyperparameters"]["epochs"] == 6 and job.params["hyperparameters"]["batch_size"] == 4
     assert ui_server.sdk.jobs.metrics(job_id)[0]["epoch"] == 1
+
+
+def test_the_servers_400_is_shown_on_the_field_it_names(
+    page: Page, ui_server: UiServer, trained_revisions: TrainedRevisions
+) -> None:
+    # The manifest is read on every call, so it can tighten a bound after the page loaded its form: the browser's
+    # own check passes, the server refuses, and its 400 lands on the field it names.
+    project = trained_revisions.project
+    manifest_file = ui_server.data_dir / "model_manifests" / "classification" / f"{OFFLINE_ARCHITECTURE}.yaml"
+    original = manifest_file.read_text(encoding="utf-8")
+    page.goto(f"/projects/{project}/training?architecture={OFFLINE_ARCHITECTURE}")
+    page.locator("label", has_text="From scratch").click()
+    epochs = page.get_by_label("epochs", exact=True)
+    epochs.fill("7")
+    before = _training_jobs(ui_server, project)
+    tightened = yaml.safe_load(original)
+    tightened["hyperparameters"]["epochs"].update(default=3, max=5)
+    manifest_file.write_text(yaml.safe_dump(tightened), encoding="utf-8")
+    try:
+        page.get_by_role("button", name="Start training").click()
+        expect(page.get_by_text("must be <= 5, got 7")).to_be_visible()
+        assert epochs.get_attribute("aria-invalid") == "true"
+        expect(page).to_have_url(re.compile(f"/projects/{project}/training\\?"))
+    finally:
+        manifest_file.write_text(original, encoding="utf-8")
+    assert _training_jobs(ui_server, project) == before
