@@ -20,6 +20,7 @@ from modelyard.context import AppContext
 from modelyard.db import migrate
 from modelyard.kit.limits import InputLimits, limits_in_force
 from modelyard.logging import configure_logging
+from modelyard.mlflow.hot_paths import install_hot_paths
 from modelyard.mlflow.router import install_mlflow
 from modelyard.ui.serving import STATIC_DIR, install_ui
 
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True, confi
     app.state.stream_supervisor = None
     install_problem_handlers(app)
     install_docs(app)
+    # Innermost middleware, so the guard, the request context and the limits below wrap it as they wrap routes.
+    install_hot_paths(app, context)
     # Inside RequestContext: the guard's refusals carry request ids and are logged like any answer.
     install_guard(app, context, health_path=f"{API_PREFIX}/health")
     app.add_middleware(RequestContext)

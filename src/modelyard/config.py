@@ -22,6 +22,15 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; empty means SQLite at DATA_DIR/modelyard.db.",
     )
+    sqlite_mmap_mb: int = Field(
+        default=256,
+        ge=0,
+        description="SQLite only: how much of the database file is read through memory-mapping, shared by every "
+        "connection (0: off). Searches that walk many rows read their pages without a system call each.",
+    )
+    sqlite_cache_mb: int = Field(
+        default=16, ge=1, description="SQLite only: each connection's page cache, for pages beyond the mapped part."
+    )
     ui_dir: Path | None = Field(
         default=None,
         description="Folder of a built web application to serve at `/`; empty: the one built into the package.",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, insert, inspect, select, text
@@ -36,6 +38,17 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(context: AppCo
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+
+
+def test_sqlite_connections_read_through_the_configured_map_and_page_cache(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=None, sqlite_mmap_mb=64, sqlite_cache_mb=8)
+    context = AppContext(settings)
+    try:
+        with context.db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA mmap_size")).scalar() == 64 * 1024 * 1024
+            assert connection.execute(text("PRAGMA cache_size")).scalar() == -8 * 1024
+    finally:
+        context.close()
 
 
 def test_job_types_stored_before_namespacing_are_renamed(settings: Settings) -> None:

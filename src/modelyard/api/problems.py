@@ -47,13 +47,7 @@ def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ModelyardError)
     async def domain_error(request: Request, error: ModelyardError) -> JSONResponse:
-        if error.status >= 500:
-            log.error("api.error", code=error.code, detail=error.message, path=request.url.path)
-        # A last guard: no message shows where the server keeps its data (the messages name uploads instead).
-        detail = without_server_path(error.message, request.app.state.context.settings.data_dir, "<data>")
-        if is_mlflow_path(request.url.path):
-            return mlflow_error(request, error.status, error_code_of(error), detail, error.code, **error.extra)
-        return problem(request, error.status, error.code, error.title, detail, **error.extra)
+        return domain_error_response(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -82,14 +76,30 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
-        log.exception("api.unhandled", path=request.url.path)
-        if is_mlflow_path(request.url.path):
-            message = "the server failed unexpectedly; the request id identifies it in the server log"
-            return mlflow_error(request, 500, "INTERNAL_ERROR", message, "internal_error")
-        return problem(
-            request,
-            500,
-            "internal_error",
-            "Internal error",
-            "the server failed unexpectedly; the request id identifies it in the server log",
-        )
+        return unexpected_error_response(request, error)
+
+
+def domain_error_response(request: Request, error: ModelyardError) -> JSONResponse:
+    """A domain error as the caller reads it: MLflow's error document on MLflow's paths, else a problem."""
+    if error.status >= 500:
+        log.error("api.error", code=error.code, detail=error.message, path=request.url.path)
+    # A last guard: no message shows where the server keeps its data (the messages name uploads instead).
+    detail = without_server_path(error.message, request.app.state.context.settings.data_dir, "<data>")
+    if is_mlflow_path(request.url.path):
+        return mlflow_error(request, error.status, error_code_of(error), detail, error.code, **error.extra)
+    return problem(request, error.status, error.code, error.title, detail, **error.extra)
+
+
+def unexpected_error_response(request: Request, error: Exception) -> JSONResponse:
+    """A 500 that names the request id and nothing of the failure (logged with its traceback)."""
+    log.exception("api.unhandled", path=request.url.path, exc_info=error)
+    if is_mlflow_path(request.url.path):
+        message = "the server failed unexpectedly; the request id identifies it in the server log"
+        return mlflow_error(request, 500, "INTERNAL_ERROR", message, "internal_error")
+    return problem(
+        request,
+        500,
+        "internal_error",
+        "Internal error",
+        "the server failed unexpectedly; the request id identifies it in the server log",
+    )
