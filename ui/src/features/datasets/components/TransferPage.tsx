@@ -86,7 +86,7 @@ function ImportSection({ project }: { project: string }) {
         </Text>
         <Group align="flex-end" gap="sm" wrap="wrap">
           <Select label="Format" data={FORMATS} value={format} onChange={(value) => value && setFormat(value as DatasetFormat)} allowDeselect={false} w={230} data-testid="import-format" />
-          <FileInput label="Archive (.zip)" placeholder="Choose a zip" accept=".zip,application/zip" value={archive} onChange={setArchive} w={260} clearable data-testid="import-archive" />
+          <FileInput label="Archive (.zip)" placeholder="Choose a zip" accept=".zip,application/zip" value={archive} onChange={setArchive} w={260} clearable clearButtonProps={{ "aria-label": "Clear the archive" }} data-testid="import-archive" />
           <Select
             label="Labels it names that the project lacks"
             data={[
