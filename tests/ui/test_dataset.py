@@ -26,8 +26,9 @@ def gallery_project(ui_server: UiServer) -> str:
     return GALLERY
 
 
-def test_gallery_filters_select_a_range_and_assign_a_label_changing_the_counts(page: Page, ui_server: UiServer,
-                                                                               gallery_project: str) -> None:  # fmt: skip
+def test_gallery_filters_select_a_range_and_assign_a_label_changing_the_counts(
+    page: Page, ui_server: UiServer, gallery_project: str
+) -> None:
     page.goto(f"/projects/{gallery_project}/dataset")
     expect(page.get_by_test_id("count-total")).to_have_text("12")
     expect(page.get_by_test_id("gallery-item")).to_have_count(12)
@@ -66,8 +67,9 @@ def test_gallery_filters_select_a_range_and_assign_a_label_changing_the_counts(p
     assert_accessible(page)
 
 
-def test_upload_of_a_folder_lists_the_duplicate_and_the_corrupt_file(page: Page, ui_server: UiServer,
-                                                                      tmp_path: Path) -> None:  # fmt: skip
+def test_upload_of_a_folder_lists_the_duplicate_and_the_corrupt_file(
+    page: Page, ui_server: UiServer, tmp_path: Path
+) -> None:
     ui_server.sdk.projects.create("upload-pets", "multiclass_classification", labels=["cat"])
     folder = tmp_path / "holiday"
     folder.mkdir()
@@ -92,8 +94,7 @@ def test_upload_of_a_folder_lists_the_duplicate_and_the_corrupt_file(page: Page,
     )  # fmt: skip
 
 
-def test_import_of_a_coco_zip_shows_its_report(page: Page, ui_server: UiServer,
-                                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_import_of_a_coco_zip_shows_its_report(page: Page, ui_server: UiServer, tmp_path: Path) -> None:
     ui_server.sdk.projects.create("import-shapes", "detection", labels=["square"])
     source = write_coco(
         tmp_path / "coco",
