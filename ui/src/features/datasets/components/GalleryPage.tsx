@@ -44,8 +44,9 @@ export function GalleryPage() {
   const project = useProject(name);
   const { listing, sort, setSort } = useGalleryParams();
   const pages = useItemPages(name, listing);
-  // The first page needs no cursor: asked for alongside the cursors, so the first thumbnails come sooner.
-  useVisiblePages(name, listing, undefined, [0]);
+  // The first page needs no cursor: asked for alongside the cursors, and drawn before they come (counting a
+  // large dataset takes longer than reading its first page).
+  const firstPage = useVisiblePages(name, listing, undefined, [0])[0];
   const listingKey = JSON.stringify(listing);
   // The selection belongs to one listing: changing a filter or the sort starts a new one.
   const [state, setState] = useState<{ key: string; selection: Selection; anchor: number | null }>({
@@ -54,7 +55,8 @@ export function GalleryPage() {
     anchor: null,
   });
   const current = state.key === listingKey ? state : { key: listingKey, selection: NOTHING_SELECTED, anchor: null };
-  const total = pages.data?.total ?? 0;
+  const total = pages.data?.total ?? firstPage?.data?.items.length ?? 0;
+  const known = pages.data !== undefined || (firstPage?.data !== undefined && !firstPage.data.next_cursor);
   const count = selectedCount(current.selection, total);
   const update = (selection: Selection, anchor: number | null) => setState({ key: listingKey, selection, anchor });
   const selectAll = () => update({ all: true, ids: new Set() }, null);
@@ -102,7 +104,7 @@ export function GalleryPage() {
           <Text size="sm" data-testid="matching-count">
             {pages.data ? `${plural(total, "item")} match` : "Counting…"}
           </Text>
-          <Button size="xs" variant="default" onClick={selectAll} disabled={total === 0}>
+          <Button size="xs" variant="default" onClick={selectAll} disabled={!pages.data || total === 0}>
             Select all {total > 0 ? total.toLocaleString() : ""} matching
           </Button>
           <Button size="xs" variant="subtle" onClick={clear} disabled={count === 0}>
@@ -111,8 +113,8 @@ export function GalleryPage() {
         </Group>
         <BulkBar project={project.data} filters={listing.filters} selection={current.selection} count={count} onDone={clear} />
         {pages.isError && <ProblemAlert title="Could not list the items" error={pages.error} />}
-        {pages.isPending && <LoadingState label="Listing the items" />}
-        {pages.data && total === 0 && (
+        {!known && total === 0 && !pages.isError && <LoadingState label="Listing the items" />}
+        {known && total === 0 && (
           <EmptyState
             title={Object.keys(listing.filters).length > 0 ? "No item matches these filters" : "No images yet"}
             action={
@@ -124,12 +126,12 @@ export function GalleryPage() {
             Upload images or import a labelled dataset; clear the filters to see every item.
           </EmptyState>
         )}
-        {pages.data && total > 0 && (
+        {total > 0 && (
           <GalleryGrid
             project={name}
             listing={listing}
             total={total}
-            cursors={pages.data.cursors}
+            cursors={pages.data?.cursors}
             isSelected={(id) => isSelected(current.selection, id)}
             onActivate={onActivate}
           />
