@@ -69,7 +69,7 @@ def test_bulk_assign_label_by_ids_changes_the_counts_per_label(client: Client, p
     counts = client.datasets.counts("pets")
     assert {label.label_name: label.items for label in counts.labels} == {"cat": 2, "dog": 0, "bird": 2}
     assert (counts.total, counts.annotated, counts.user_reviewed) == (7, 4, 4)
-    assert client.datasets.item("pets", pets["Cat_01.png"]).annotation.labels[0].name == "bird"  # type: ignore[union-attr]
+    assert client.datasets.item("pets", pets["Cat_01.png"]).annotation.labels[0].name == "bird"
     assert [i.name for i in client.datasets.items("pets", label="cat").items] == ["cat_02.png", "100%cat.png"]
 
 
@@ -87,7 +87,7 @@ def test_multilabel_assignment_adds_the_label_to_those_already_there(client: Cli
     ids = _upload(client, "scenes", ["a.png", "b.png"])
     client.datasets.annotate("scenes", ids["a.png"], labels=["sky"])
     client.datasets.bulk("scenes", "assign_label", filter={}, label="sea")
-    labels = {name: [ref.name for ref in client.datasets.item("scenes", item).annotation.labels]  # type: ignore[union-attr]
+    labels = {name: [ref.name for ref in client.datasets.item("scenes", item).annotation.labels]
               for name, item in ids.items()}  # fmt: skip
     assert labels == {"a.png": ["sky", "sea"], "b.png": ["sea"]}
 
