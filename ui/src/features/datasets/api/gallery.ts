@@ -46,9 +46,13 @@ export function useProject(project: string) {
   });
 }
 
-/** The cursor of every page of the listing, in one request: any page can then be read directly. */
-export function useItemPages(project: string, listing: Listing) {
+/**
+ * The cursor of every page of the listing, in one request: any page can then be read directly. `enabled`
+ * false holds it back (it scans every matching item: the first page goes first, unhindered).
+ */
+export function useItemPages(project: string, listing: Listing, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: datasetKeys.list({ project, ...listing, pages: PAGE_SIZE }),
     queryFn: () =>
       unwrap(

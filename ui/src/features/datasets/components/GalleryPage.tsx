@@ -43,10 +43,10 @@ export function GalleryPage() {
   const client = useQueryClient();
   const project = useProject(name);
   const { listing, sort, setSort } = useGalleryParams();
-  const pages = useItemPages(name, listing);
-  // The first page needs no cursor: asked for alongside the cursors, and drawn before they come (counting a
-  // large dataset takes longer than reading its first page).
+  // The first page needs no cursor: it is asked for first and drawn before the cursors come (numbering a
+  // large dataset takes longer than reading its first page, and would slow it down if run alongside).
   const firstPage = useVisiblePages(name, listing, undefined, [0])[0];
+  const pages = useItemPages(name, listing, firstPage !== undefined && !firstPage.isPending);
   const listingKey = JSON.stringify(listing);
   // The selection belongs to one listing: changing a filter or the sort starts a new one.
   const [state, setState] = useState<{ key: string; selection: Selection; anchor: number | null }>({
