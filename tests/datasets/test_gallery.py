@@ -31,7 +31,7 @@ def pets(client: Client) -> dict[str, str]:
     return _upload(client, "pets", NAMES)
 
 
-def test_name_filter_matches_part_of_the_name_in_any_case_and_takes_percent_literally(
+def test_name_filter_takes_any_case_and_percent_literally_and_sort_by_name_continues_across_pages(
     client: Client, pets: dict[str, str]
 ) -> None:
     assert [i.name for i in client.datasets.items("pets", name="CAT", sort="name").items] == [
@@ -39,9 +39,6 @@ def test_name_filter_matches_part_of_the_name_in_any_case_and_takes_percent_lite
     ]  # fmt: skip
     assert [i.name for i in client.datasets.items("pets", name="%c").items] == ["100%cat.png"]
     assert [i.name for i in client.datasets.items("pets", name="t_0").items] == ["Cat_01.png", "cat_02.png"]
-
-
-def test_sort_by_name_descending_continues_across_pages(client: Client, pets: dict[str, str]) -> None:
     first = client.datasets.items("pets", sort="name", order="desc", limit=4)
     rest = client.datasets.items("pets", sort="name", order="desc", limit=4, cursor=first.next_cursor)
     assert [i.name for i in first.items + rest.items] == sorted(NAMES, reverse=True)
@@ -53,10 +50,7 @@ def test_every_page_is_read_directly_from_its_cursor(client: Client, pets: dict[
     assert (pages.total, pages.page_size, len(pages.cursors)) == (7, 3, 3)
     read = [client.datasets.items("pets", sort="name", limit=3, cursor=cursor).items for cursor in pages.cursors]
     assert [[i.name for i in page] for page in read] == [sorted(NAMES)[0:3], sorted(NAMES)[3:6], sorted(NAMES)[6:]]
-
-
-def test_pages_of_a_whole_number_of_pages_and_of_no_items(client: Client, pets: dict[str, str]) -> None:
-    assert len(client.datasets.item_pages("pets", page_size=7).cursors) == 1
+    assert len(client.datasets.item_pages("pets", page_size=7).cursors) == 1  # a whole number of pages
     empty = client.datasets.item_pages("pets", name="no such name")
     assert (empty.total, empty.cursors) == (0, [None])
 
@@ -123,7 +117,7 @@ def test_bulk_delete_naming_an_unknown_id_deletes_nothing(client: Client, pets: 
                                                                           "owl.png"]  # fmt: skip
 
 
-def test_a_bulk_request_gives_ids_or_a_filter_and_its_action_argument(client: Client, pets: dict[str, str]) -> None:
+def test_a_bulk_request_gives_ids_or_a_filter_and_its_action_argument(client: Client) -> None:
     for body in (
         {"action": "delete"},
         {"action": "delete", "ids": ["x"], "filter": {}},
