@@ -5,8 +5,10 @@
 A fresh data directory and `modelyard serve` on a free loopback port; the data goes in through the SDK: a
 detection project of generated shapes, a tiny SSDlite trained on it for one epoch (its job exports and evaluates
 it), the pipeline serving it, a registered model with three versions whose alias and stages moved, and a second,
-classification project. Then Debian's Chromium visits each page at 1280x800 and saves a PNG (palette-reduced
-when large, to keep the repository small).
+classification project whose images are labelled in part, and an imported COCO dataset. Then Debian's Chromium
+visits each page at 1280x800 and saves a PNG (palette-reduced when large, to keep the repository small).
+
+    python bench/ui_screenshots.py --dataset-only      # the dataset pages alone: no training, a minute
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import json
 import os
 import random
 import shutil
@@ -92,9 +95,61 @@ def shapes(folder: Path, count: int) -> dict[Path, list[dict[str, Any]]]:
     return made
 
 
+COLORS = {"red": (200, 40, 40), "green": (40, 160, 60), "blue": (40, 70, 200)}
+
+
+def colours(folder: Path, count: int, seed: int = 5) -> dict[Path, str]:
+    """Squares of a colour with a little noise: images and the colour each shows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    made = {}
+    for index in range(count):
+        name = rng.choice(list(COLORS))
+        base = COLORS[name]
+        image = Image.new("RGB", (96, 96), tuple(min(255, channel + rng.randint(0, 40)) for channel in base))
+        ImageDraw.Draw(image).ellipse((20, 20, 76, 76), fill=(240, 240, 240))
+        path = folder / f"{name}-{index:03d}.png"
+        image.save(path)
+        made[path] = name
+    return made
+
+
+def seed_dataset(sdk: Client, folder: Path) -> dict[str, Any]:
+    """The classification project `colors` (its images labelled in part) and a COCO import into `imported`."""
+    sdk.projects.create("colors", "multiclass_classification", labels=list(COLORS))
+    images = colours(folder / "colors", 60)
+    created = sdk.datasets.upload("colors", list(images)).created
+    for item in created[:36]:
+        sdk.datasets.annotate("colors", item.id, labels=[item.name.split("-")[0]], user_reviewed=True)
+    sdk.datasets.create_revision("colors")
+    # A folder to upload by hand: two images, one of them twice, and a file that is not an image.
+    upload = folder / "holiday"
+    first = sorted(colours(upload, 3, seed=11))[0]
+    shutil.copy(first, upload / "copy-of-the-first.png")
+    (upload / "notes.jpg").write_bytes(b"not an image at all")
+    coco = folder / "coco"
+    shapes_made = shapes(coco / "images" / "train", 8)
+    document: dict[str, Any] = {"images": [], "annotations": [], "categories": [
+        {"id": 1, "name": "square"}, {"id": 2, "name": "circle"}, {"id": 3, "name": "star"}]}
+    for image_id, (path, boxes) in enumerate(sorted(shapes_made.items()), start=1):
+        document["images"].append({"id": image_id, "file_name": path.name, "width": 96, "height": 96})
+        for box in boxes:
+            document["annotations"].append({
+                "id": len(document["annotations"]) + 1, "image_id": image_id, "iscrowd": 0, "segmentation": [],
+                "category_id": 1 if box["label"] == "square" else 2, "area": box["width"] * box["height"],
+                "bbox": [box["x"], box["y"], box["width"], box["height"]],
+            })  # fmt: skip
+    (coco / "annotations").mkdir(parents=True)
+    (coco / "annotations" / "instances_train.json").write_text(json.dumps(document))
+    sdk.projects.create("imported", "detection", labels=["square"])
+    imported = sdk.jobs.wait(sdk.datasets.import_(coco, "coco", project="imported").id, timeout=600)
+    if imported.status != "succeeded":
+        raise RuntimeError(f"import failed: {imported.error}")
+    return {"upload_folder": upload, "import_job": imported.id}
+
+
 def seed(sdk: Client, folder: Path) -> dict[str, Any]:
     sdk.projects.create(PROJECT, "detection", labels=["square", "circle"])
-    sdk.projects.create("colors", "multiclass_classification", labels=["red", "green", "blue"])
     images = shapes(folder / "shapes", 16)
     by_name = {path.name: boxes for path, boxes in images.items()}
     for item in sdk.datasets.upload(PROJECT, list(images)).created:
@@ -146,13 +201,7 @@ def save(page: Any, name: str) -> None:
     print(f"docs/ui/{name}.png: {len(png) / 1024:.0f} KB")
 
 
-def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
-    context = browser.new_context(base_url=url, viewport=VIEWPORT)
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    revision, job = data["revision_id"], data["job_id"]
-    at = data["before_move"].isoformat().replace("+00:00", "Z")
-
+def visitor(page: Any) -> Callable[..., None]:
     def visit(name: str, path: str, ready: Callable[[], None] | None = None) -> None:
         page.goto(path)
         page.get_by_role("heading", level=1).wait_for()
@@ -160,6 +209,42 @@ def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
         if ready:
             ready()
         save(page, name)
+
+    return visit
+
+
+def shoot_dataset(browser: Any, url: str, data: dict[str, Any]) -> None:
+    context = browser.new_context(base_url=url, viewport=VIEWPORT)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    visit = visitor(page)
+
+    def selected() -> None:
+        tiles = page.get_by_test_id("gallery-item")
+        tiles.nth(1).click()
+        tiles.nth(4).click(modifiers=["Shift"])
+        page.get_by_test_id("selected-count").filter(has_text="4 items selected").wait_for()
+        page.mouse.move(0, 0)
+
+    visit("dataset-gallery", "/projects/colors/dataset?annotated=yes&sort=name", selected)
+
+    def uploaded() -> None:
+        page.get_by_test_id("folder-input").set_input_files(data["upload_folder"])
+        page.get_by_test_id("upload-summary").filter(has_text="Done.").wait_for()
+
+    visit("dataset-upload", "/projects/colors/dataset/upload", uploaded)
+    visit("dataset-transfer", f"/projects/imported/dataset/transfer?import={data['import_job']}",
+          lambda: page.get_by_test_id("import-report").wait_for())  # fmt: skip
+    context.close()
+
+
+def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
+    context = browser.new_context(base_url=url, viewport=VIEWPORT)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    revision, job = data["revision_id"], data["job_id"]
+    at = data["before_move"].isoformat().replace("+00:00", "Z")
+    visit = visitor(page)
 
     def charted(test_id: str) -> Callable[[], None]:
         return lambda: page.wait_for_selector(f"[data-testid={test_id}][data-ready=true]")
@@ -191,6 +276,7 @@ def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--dataset-only", action="store_true", help="Only the dataset pages (no training).")
     args = parser.parse_args()
     if not (ROOT / "src" / "modelyard" / "ui" / "static" / "index.html").is_file():
         sys.exit("no UI build: run `cd ui && npm run build` first")
@@ -201,10 +287,13 @@ def main() -> None:
         server, url = serve(Path(folder) / "data")
         try:
             with Client(url) as sdk:
-                data = seed(sdk, Path(folder))
+                dataset = seed_dataset(sdk, Path(folder))
+                data = {} if args.dataset_only else seed(sdk, Path(folder))
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
-                shoot(browser, url, data)
+                shoot_dataset(browser, url, dataset)
+                if not args.dataset_only:
+                    shoot(browser, url, data)
                 browser.close()
         finally:
             server.terminate()

@@ -5,10 +5,12 @@ from modelyard.architectures.schemas import CachedWeightsRead as CachedWeights
 from modelyard.auth.schemas import TokenCreated as CreatedApiToken
 from modelyard.auth.schemas import TokenRead as ApiToken
 from modelyard.datasets.schemas import AnnotationRead as Annotation
+from modelyard.datasets.schemas import DatasetCounts, UploadResult
+from modelyard.datasets.schemas import ItemPages as DatasetItemPages
 from modelyard.datasets.schemas import ItemRead as DatasetItem
+from modelyard.datasets.schemas import ItemsBulkResult as DatasetBulkResult
 from modelyard.datasets.schemas import RevisionItemRead as DatasetRevisionItem
 from modelyard.datasets.schemas import RevisionRead as DatasetRevision
-from modelyard.datasets.schemas import UploadResult
 from modelyard.evaluations.schemas import EvaluationRead as Evaluation
 from modelyard.jobs.schemas import JobRead as Job
 from modelyard.kit.page import Page
@@ -41,7 +43,10 @@ __all__ = [
     "CachedWeights",
     "Client",
     "CreatedApiToken",
+    "DatasetBulkResult",
+    "DatasetCounts",
     "DatasetItem",
+    "DatasetItemPages",
     "DatasetRevision",
     "DatasetRevisionItem",
     "Evaluation",

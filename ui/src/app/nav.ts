@@ -17,6 +17,9 @@ export const GLOBAL_NAV: NavEntry[] = [
 export function projectNav(project: string): NavEntry[] {
   return [
     { label: "Overview", to: paths.project(project) },
+    { label: "Dataset", to: paths.dataset(project) },
+    { label: "Upload", to: paths.datasetUpload(project) },
+    { label: "Import & export", to: paths.datasetTransfer(project) },
     { label: "Training", to: paths.training(project) },
     { label: "Models", to: paths.models(project) },
     { label: "Pipeline", to: paths.pipeline(project) },

@@ -1,5 +1,6 @@
 import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
 
+import { datasetRoutes } from "@/features/datasets";
 import { jobsRoutes } from "@/features/jobs";
 import { pipelineRoutes } from "@/features/pipeline";
 import { projectsRoutes } from "@/features/projects";
@@ -20,6 +21,7 @@ import { Shell } from "./Shell";
 const pages: RouteObject[] = [
   { index: true, element: <Navigate to="/projects" replace /> },
   ...projectsRoutes,
+  ...datasetRoutes,
   ...trainingRoutes,
   ...revisionsRoutes,
   ...jobsRoutes,

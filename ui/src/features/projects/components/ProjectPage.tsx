@@ -1,6 +1,6 @@
 import { Button, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useDisclosure, useDocumentTitle } from "@mantine/hooks";
-import { useNavigate, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 
 import { ConfirmDeleteModal, LoadingState, PageHeader, ProblemAlert } from "@/components";
 import { formatDateTime, plural } from "@/lib/format";
@@ -58,6 +58,9 @@ export function ProjectPage() {
         description={current.description || undefined}
         actions={
           <>
+            <Button component={Link} to={paths.dataset(current.name)}>
+              Dataset
+            </Button>
             {mayRename && (
               <Button variant="default" onClick={renameModal.open}>
                 Rename
