@@ -20,6 +20,7 @@ from tests.s3 import SeaweedServer
 if TYPE_CHECKING:
     from modelyard.export import ExportedVariant
     from tests.export.factories import TinyModels
+    from tests.pipelines.factories import TinyModel
 
 TEST_JOB_MODULES = ["tests.jobs.sample_jobs"]
 
@@ -111,6 +112,14 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
     from tests.export.factories import TinyModels
 
     return TinyModels(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
+    """A tiny classifier checkpoint and its OpenVINO FP16 export, for the pipeline tests (one or two servers)."""
+    from tests.pipelines.factories import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-classifier"))
 
 
 @pytest.fixture(scope="session")

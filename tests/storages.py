@@ -22,6 +22,12 @@ def on_every_store() -> pytest.MarkDecorator:
     return pytest.mark.parametrize("storage", STORAGES, indirect=True)
 
 
+def on_the_bucket() -> pytest.MarkDecorator:
+    """Run the test on an S3 bucket when this run covers S3 (else on the data directory): for the tests whose
+    server-side process must reach the files through the server's store, not the data directory."""
+    return pytest.mark.parametrize("storage", ["s3" if "s3" in STORAGES else "local"], indirect=True)
+
+
 def local(store: ArtifactStore) -> LocalArtifactStore:
     """`store` as the data directory's store, for the tests of its layout (hard links, blobs, folders)."""
     assert isinstance(store, LocalArtifactStore), "this test checks the data directory's layout"

@@ -98,6 +98,10 @@ def test_import_and_a_training_with_its_export_run_as_ray_tasks(ray_client: Clie
     assert {variant.name for variant in ray_client.models.variants(revision_id)} == {
         "pytorch-fp32", "openvino-fp16", "onnx-fp32"}  # fmt: skip
     assert "step: variants" in ray_client.jobs.logs(trained.id)  # the task's log lines reach the job's log
+    # The task's per-epoch records reach the server through the database: the job's metrics are the revision's.
+    metrics = ray_client.jobs.metrics(trained.id)
+    assert [(record["epoch"], record["metric_name"]) for record in metrics] == [(1, "accuracy")]
+    assert ray_client.models.metrics(revision_id) == metrics
 
 
 def test_a_ray_task_writes_its_log_and_output_to_the_database(ray_client: Client, ray_server: ServerProcess) -> None:

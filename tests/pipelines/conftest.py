@@ -1,4 +1,5 @@
-"""Pipeline fixtures: the real app, the SDK over it, and a served tiny classifier built once per session."""
+"""Pipeline fixtures: the real app, the SDK over it, and a served tiny classifier (`tiny_model`, built once per
+session in the suite's conftest)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from modelyard.context import AppContext
 from modelyard.logging import configure_logging
 from modelyard.sdk import Client
 from modelyard.sdk.transport import InProcessTransport
-from tests.pipelines.factories import ServedModel, TinyModel, make_tiny_model, served_model
+from tests.pipelines.factories import ServedModel, TinyModel, served_model
 
 
 def _app_client(settings: Settings, run_jobs: bool) -> Iterator[Client]:
@@ -38,11 +39,6 @@ def app_client(settings: Settings) -> Iterator[Client]:
 @pytest.fixture
 def running_app_client(settings: Settings) -> Iterator[Client]:
     yield from _app_client(settings, run_jobs=True)
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
-    return make_tiny_model(tmp_path_factory.mktemp("tiny-classifier"))
 
 
 def _context(client: Client) -> AppContext:

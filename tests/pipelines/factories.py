@@ -95,6 +95,29 @@ def served_model(client: Client, context: AppContext, tiny: TinyModel, folder: P
     return ServedModel(project, project_id, revision_id, sorted((folder / "images").glob("*.png")))
 
 
+def second_revision(context: AppContext, served: ServedModel, tiny: TinyModel) -> str:
+    """Revision 2 of the served project, with only an openvino-fp16 variant: the same files as revision 1's
+    (stored once), under a revision of its own. Its id."""
+    with transaction(context.db.sessions) as session:
+        first = session.get(ModelRevision, served.revision_id)
+        assert first is not None
+        revision = ModelRevision(
+            project_id=first.project_id, number=2, name="tiny #2", architecture_id=first.architecture_id,
+            task_type=first.task_type, status="succeeded", base="pretrained",
+            dataset_revision_id=first.dataset_revision_id, configuration={}, labels=first.labels,
+            weights_status="available", created_by="local",
+        )  # fmt: skip
+        session.add(revision)
+        session.flush()
+        folder = f"{revision_folder(first.project_id, revision.id)}/openvino-fp16"
+        files = FileService(session, context.store)
+        names = [entry.name for entry in tiny.fp16.files]
+        for name in [*names, "files.json"]:
+            files.save(f"{folder}/{name}", tiny.fp16.folder / name, actor="local")
+        session.add(variant_row(revision.id, "openvino", "fp16", folder, "model.xml", tiny.fp16.folder, names))
+        return revision.id
+
+
 def variant_row(revision_id: str, format: str, precision: str, folder: str, model_file: str, local: Path,
              names: list[str]) -> Variant:  # fmt: skip
     entries = describe_files(local, names)

@@ -13,10 +13,10 @@ from modelyard.revisions.hyperparameter_sources import (
 )
 from modelyard.revisions.models import ModelRevision
 from modelyard.sdk import Client
-from tests.pipelines.conftest import app_client, served, tiny_model
+from tests.pipelines.conftest import app_client, served
 from tests.pipelines.factories import ServedModel
 
-__all__ = ["app_client", "served", "tiny_model"]
+__all__ = ["app_client", "served"]
 
 PARENT_CONFIGURATION = {"epochs": 12, "learning_rate": 0.02, "batch_size": 8, "retired_option": 3,
                         "augmentations": {"horizontal_flip": False}}  # fmt: skip

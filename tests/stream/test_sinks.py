@@ -10,6 +10,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from tests.databases import on_one_database
+from tests.storages import on_the_bucket
 from tests.stream.conftest import ServerProcess
 from tests.stream.factories import ServedDetector, mosquitto, wait_for, webhook_receiver, write_shapes_image
 
@@ -49,6 +50,7 @@ def test_webhook_receives_every_frame_once_in_order_after_refusing_the_first_att
 
 
 @on_one_database("sqlite")
+@on_the_bucket()  # the stream's worker process loads the model through the server's store
 def test_mqtt_sink_publishes_each_frames_predictions_to_the_projects_topic(
     server: ServerProcess, detector: ServedDetector, tmp_path: Path
 ) -> None:

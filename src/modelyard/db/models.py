@@ -6,7 +6,7 @@ from modelyard.auth.models import ApiToken, User  # noqa: F401
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage  # noqa: F401
 from modelyard.db.base import Base
 from modelyard.evaluations.models import Evaluation  # noqa: F401
-from modelyard.jobs.models import Job, JobLogLine, JobRunnerRecord  # noqa: F401
+from modelyard.jobs.models import Job, JobLogLine, JobMetricRecord, JobRunnerRecord  # noqa: F401
 from modelyard.mlflow.tracking_models import (  # noqa: F401
     MlflowArtifact,
     MlflowExperiment,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from modelyard.config import Settings
 from modelyard.db.engine import Database
-from modelyard.jobs.paths import job_metrics_path
 from modelyard.storage.base import ArtifactStore
 
 
@@ -43,6 +42,7 @@ class JobContext:
     log: logging.Logger
     work_dir: Path
     _report: Any = field(repr=False)
+    _record_metrics: Callable[[dict[str, Any]], None] = field(repr=False)
     _cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def progress(self, percent: float, step: str | None = None, message: str | None = None) -> None:
@@ -52,11 +52,9 @@ class JobContext:
 
     def record_metrics(self, record: dict[str, Any]) -> None:
         """Append one record of figures (a training epoch's loss and validation metric) to the job's metrics,
-        which `GET /jobs/{id}/metrics` returns and `/jobs/{id}/events` streams while the job runs."""
-        path = job_metrics_path(self.settings.data_dir, self.job_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, sort_keys=True) + "\n")
+        which `GET /jobs/{id}/metrics` returns and `/jobs/{id}/events` streams while the job runs. Written to the
+        database with the job's log lines, within a second."""
+        self._record_metrics(record)
 
     @property
     def cancel_requested(self) -> bool:

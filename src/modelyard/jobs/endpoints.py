@@ -17,8 +17,6 @@ from modelyard.auth.dependencies import CurrentPrincipal, Requires, forbid_unles
 from modelyard.context import AppContext
 from modelyard.db.engine import transaction
 from modelyard.jobs.logs import log_lines
-from modelyard.jobs.metrics import read_metrics_from
-from modelyard.jobs.paths import job_metrics_path
 from modelyard.jobs.schemas import JobCreate, JobRead, JobTypeRead
 from modelyard.jobs.service import JobService
 from modelyard.jobs.states import FINISHED_STATUSES, JobStatus
@@ -77,19 +75,17 @@ def cancel_job(job_id: str, service: Jobs) -> JobRead:
 
 
 @router.get("/{job_id}/metrics", response_model=list[dict[str, Any]], dependencies=[Requires.read])
-def job_metrics(job_id: str, service: Jobs, context: Context) -> list[dict[str, Any]]:
+def job_metrics(job_id: str, service: Jobs) -> list[dict[str, Any]]:
     """The figures the job recorded so far, oldest first: for a training, one record per epoch (epoch,
     train_loss, metric_name, metric_value, seconds, learning_rate, details). Empty for jobs that record none."""
-    service.get(job_id)
-    return read_metrics_from(job_metrics_path(context.settings.data_dir, job_id))[0]
+    return [record for _, record in service.metrics(service.get(job_id))]
 
 
 @router.get("/{job_id}/events", response_class=EventSourceResponse, dependencies=[Requires.read])
 def job_events(job_id: str, service: Jobs, context: Context) -> EventSourceResponse:
     """Server-Sent Events until the job finishes: one `status` event per change of the job, and one `metrics`
     event per record the job adds to its metrics (a training's epoch), each sent once, records first."""
-    service.get(job_id)
-    return EventSourceResponse(_status_events(context, job_id), ping=KEEPALIVE_SECONDS)
+    return EventSourceResponse(_status_events(context, service.get(job_id).id), ping=KEEPALIVE_SECONDS)
 
 
 @router.get("/{job_id}/logs", response_model=None, dependencies=[Requires.read])
@@ -114,19 +110,25 @@ def _current(context: AppContext, job_id: str) -> JobRead:
         return JobRead.model_validate(JobService(session, context.job_types, "local").get(job_id))
 
 
+def _metrics_after(context: AppContext, job_id: str, after: int) -> list[tuple[int, dict[str, Any]]]:
+    with transaction(context.db.read_sessions) as session:
+        service = JobService(session, context.job_types, "local")
+        return service.metrics(service.get(job_id), after)
+
+
 # The streams below are async generators: the event loop is free while they wait, and a client that goes away
 # cancels them at their next await. Database reads run in worker threads.
 
 
 async def _status_events(context: AppContext, job_id: str) -> AsyncIterator[ServerSentEvent]:
     last = None
-    metrics_path, metrics_position = job_metrics_path(context.settings.data_dir, job_id), 0
+    metrics_seen = 0
     while True:
         job = await anyio.to_thread.run_sync(_current, context, job_id)
         # After the job's state: a finished job has written its last record already, so none is missed.
-        records, metrics_position = await anyio.to_thread.run_sync(read_metrics_from, metrics_path, metrics_position)
-        for record in records:
+        for seq, record in await anyio.to_thread.run_sync(_metrics_after, context, job_id, metrics_seen):
             yield ServerSentEvent(json.dumps(record), event="metrics")
+            metrics_seen = seq
         payload = job.model_dump_json()
         if payload != last:
             yield ServerSentEvent(payload, event="status")

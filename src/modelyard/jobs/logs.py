@@ -1,14 +1,16 @@
-"""A job's log as rows of the database: written by the job wherever it runs, read by every server.
+"""A job's log and its metrics as rows of the database: written by the job wherever it runs, read by every server.
 
 The job's process buffers its lines (its logger's records, and whatever its body or a library prints to
-stdout or stderr) and writes them in small batches, each in a short transaction of its own: every
-FLUSH_SECONDS, or as soon as FLUSH_LINES wait, and once more at the end. A log keeps its first
-`job_log_max_lines` lines; the line after them says how many more were dropped.
+stdout or stderr) and the metrics records its body reports (a training's epoch), and writes them in small
+batches, each in a short transaction of its own: every FLUSH_SECONDS, or as soon as FLUSH_LINES wait, and once
+more at the end. A log keeps its first `job_log_max_lines` lines; the line after them says how many more were
+dropped. Metrics records are all kept.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import threading
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -23,7 +26,7 @@ from sqlalchemy.orm import Session
 from modelyard.db.base import utcnow
 from modelyard.db.engine import Database, transaction
 from modelyard.jobs.paths import job_log_path
-from modelyard.jobs.repository import JobLogRepository
+from modelyard.jobs.repository import JobLogRepository, JobMetricsRepository
 
 FLUSH_SECONDS = 0.5
 FLUSH_LINES = 100
@@ -34,11 +37,13 @@ OUTPUT_DRAIN_SECONDS = 5.0
 
 
 class JobLogWriter:
-    """Buffers one job's lines and writes them to its rows in batches, from a thread of its own."""
+    """Buffers one job's log lines and metrics records and writes them to its rows in batches, from a thread of
+    its own."""
 
     def __init__(self, db: Database, job_id: str, max_lines: int) -> None:
         self.db, self.job_id, self.max_lines = db, job_id, max_lines
         self._pending: list[tuple[datetime, str]] = []
+        self._pending_metrics: list[tuple[datetime, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self._wake = threading.Event()
@@ -46,6 +51,7 @@ class JobLogWriter:
         self._dropped = 0
         with transaction(db.read_sessions) as session:
             self._next_seq = JobLogRepository(session).last_seq(job_id) + 1
+            self._next_metrics_seq = JobMetricsRepository(session).last_seq(job_id) + 1
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"job-log-{job_id}")
         self._thread.start()
 
@@ -60,11 +66,18 @@ class JobLogWriter:
             if len(self._pending) >= FLUSH_LINES:
                 self._wake.set()
 
+    def record_metrics(self, record: dict[str, Any], at: datetime | None = None) -> None:
+        """Queue one metrics record (a number that is not finite is kept as null, which JSON can say)."""
+        with self._lock:
+            self._pending_metrics.append((at or utcnow(), _finite(record)))
+
     def flush(self) -> None:
-        """Write the lines queued so far (kept queued if the database refuses them: the next flush retries)."""
+        """Write the lines and records queued so far (kept queued if the database refuses them: the next flush
+        retries)."""
         with self._flushing:
             with self._lock:
                 batch, self._pending = self._pending, []
+                metrics, self._pending_metrics = self._pending_metrics, []
             seq, dropped = self._next_seq, self._dropped
             kept: list[tuple[int, datetime, str]] = []
             for at, text in batch:
@@ -73,6 +86,7 @@ class JobLogWriter:
                     seq += 1
                 else:
                     dropped += 1
+            numbered = [(self._next_metrics_seq + index, at, record) for index, (at, record) in enumerate(metrics)]
             try:
                 with transaction(self.db.sessions) as session:
                     repository = JobLogRepository(session)
@@ -80,11 +94,14 @@ class JobLogWriter:
                     if dropped:
                         note = f"... {dropped} more lines dropped: a job's log keeps its first {self.max_lines} lines"
                         repository.put(self.job_id, self.max_lines + 1, utcnow(), note)
+                    JobMetricsRepository(session).add(self.job_id, numbered)
             except SQLAlchemyError:
                 with self._lock:
                     self._pending[:0] = batch
+                    self._pending_metrics[:0] = metrics
                 return
             self._next_seq, self._dropped = seq, dropped
+            self._next_metrics_seq += len(numbered)
 
     def close(self) -> None:
         """Stop the thread and write what is left."""
@@ -98,6 +115,16 @@ class JobLogWriter:
             self._wake.wait(FLUSH_SECONDS)
             self._wake.clear()
             self.flush()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 class JobLogHandler(logging.Handler):

@@ -67,3 +67,14 @@ class JobLogLine(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     text: Mapped[str] = mapped_column(String(LOG_LINE_MAX_CHARS), nullable=False)
+
+
+class JobMetricRecord(Base):
+    """One record of the figures a job reports as it runs (a training's epoch), numbered from 1 (`seq`)."""
+
+    __tablename__ = "job_metrics"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    record: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)

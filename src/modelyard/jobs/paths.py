@@ -9,11 +9,6 @@ def job_log_path(data_dir: Path, job_id: str) -> Path:
     return data_dir / "jobs" / f"{job_id}.log"
 
 
-def job_metrics_path(data_dir: Path, job_id: str) -> Path:
-    """Figures a job reports as it goes (a training's record per epoch), one JSON object a line, next to its log."""
-    return data_dir / "jobs" / f"{job_id}.metrics.jsonl"
-
-
 def job_work_dir(data_dir: Path, job_id: str) -> Path:
     """Scratch space of one run, in the job's temp folder (so files move from it into the store by a
     rename, and a sweep clears it if the job dies); removed when the job ends, whatever the outcome."""

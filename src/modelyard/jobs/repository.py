@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from modelyard.jobs.models import LOG_LINE_MAX_CHARS, Job, JobLogLine, JobRunnerRecord
+from modelyard.jobs.models import LOG_LINE_MAX_CHARS, Job, JobLogLine, JobMetricRecord, JobRunnerRecord
 from modelyard.jobs.states import ACTIVE_STATUSES
 from modelyard.kit.ids import one_by_id_prefix
 from modelyard.kit.pagination import Order, keyset_page
@@ -143,3 +143,28 @@ class JobLogRepository:
             .limit(limit)
         )
         return [(row.seq, row.text) for row in rows]
+
+
+class JobMetricsRepository:
+    """The records of figures jobs report as they run, numbered per job from 1."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def last_seq(self, job_id: str) -> int:
+        return self.session.scalar(select(func.max(JobMetricRecord.seq)).where(JobMetricRecord.job_id == job_id)) or 0
+
+    def add(self, job_id: str, records: Sequence[tuple[int, datetime, dict[str, Any]]]) -> None:
+        """Insert `(seq, at, record)` records."""
+        if records:
+            rows = [{"job_id": job_id, "seq": seq, "at": at, "record": record} for seq, at, record in records]
+            self.session.execute(insert(JobMetricRecord), rows)
+
+    def after(self, job_id: str, seq: int) -> list[tuple[int, dict[str, Any]]]:
+        """The records after record `seq`, as `(seq, record)` in order."""
+        rows = self.session.execute(
+            select(JobMetricRecord.seq, JobMetricRecord.record)
+            .where(JobMetricRecord.job_id == job_id, JobMetricRecord.seq > seq)
+            .order_by(JobMetricRecord.seq)
+        )
+        return [(row.seq, row.record) for row in rows]

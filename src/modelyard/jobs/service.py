@@ -1,4 +1,4 @@
-"""Jobs from the API's side: submit, list, cancel. Running them is the runner's business."""
+"""Jobs from the API's side: submit, list, cancel, read their metrics. Running them is the runner's business."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from modelyard.db.engine import run_after_commit
 from modelyard.errors import Conflict, NotFound
 from modelyard.jobs.models import Job
 from modelyard.jobs.registry import JobTypeRegistry
-from modelyard.jobs.repository import JobRepository
+from modelyard.jobs.repository import JobMetricsRepository, JobRepository
 from modelyard.jobs.states import FINISHED_STATUSES
 from modelyard.kit.pagination import Order
 
@@ -60,6 +60,10 @@ class JobService:
         if job is None or not self.access.allows(job.project_id):
             raise NotFound(f"job {job_id!r} does not exist: list jobs with `modelyard job list`")
         return job
+
+    def metrics(self, job: Job, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
+        """The metrics records the job has written after record number `after`, as `(seq, record)`, oldest first."""
+        return JobMetricsRepository(self.session).after(job.id, after)
 
     def page(
         self,

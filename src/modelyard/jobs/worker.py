@@ -95,7 +95,7 @@ def run(job_id: str, settings: Settings, parent_pid: int | None, where: dict[str
     log = _job_logger(writer, job_id)
     try:
         with captured_output(writer):
-            outcome = _run_body(job_id, settings, parent_pid, where, db, log, cancel)
+            outcome = _run_body(job_id, settings, parent_pid, where, db, writer, log, cancel)
         writer.flush()  # every line is written before the job shows as finished
         if outcome is None:
             return 2
@@ -113,6 +113,7 @@ def _run_body(
     parent_pid: int | None,
     where: dict[str, Any] | None,
     db: Database,
+    writer: JobLogWriter,
     log: logging.Logger,
     cancel: threading.Event,
 ) -> dict[str, Any] | None:
@@ -155,7 +156,9 @@ def _run_body(
             # progress line: the next report, or the end, records where it is.
             log.warning("progress not recorded (%s); the job goes on", type(error).__name__)
 
-    context = JobContext(job_id, project_id, actor, settings, db, store, log, work_dir, report, cancel)
+    context = JobContext(
+        job_id, project_id, actor, settings, db, store, log, work_dir, report, writer.record_metrics, cancel
+    )
     outcome: dict[str, Any]
     try:
         if cancel.is_set():

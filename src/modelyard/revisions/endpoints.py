@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
-from modelyard.api.deps import Context, Evaluations, Jobs, ModelRevisions, Projects
+from modelyard.api.deps import Evaluations, Jobs, ModelRevisions, Projects
 from modelyard.auth.dependencies import Requires
 from modelyard.evaluations.models import Evaluation
 from modelyard.evaluations.schemas import EvaluateRequest, EvaluationRead
@@ -112,10 +112,10 @@ def rename_revision(revision_id: str, body: RevisionUpdate, service: ModelRevisi
 
 
 @router.get("/models/{revision_id}/metrics", dependencies=[Requires.read])
-def training_metrics(revision_id: str, service: ModelRevisions, context: Context) -> list[dict]:
+def training_metrics(revision_id: str, service: ModelRevisions) -> list[dict]:
     """Per-epoch training records: train loss, validation metric, seconds, learning rate; while the
     revision trains, the epochs its job has finished so far."""
-    return service.training_metrics(service.get(revision_id), context.settings.data_dir)
+    return service.training_metrics(service.get(revision_id))
 
 
 @router.get("/models/{revision_id}/log", response_class=PlainTextResponse, dependencies=[Requires.read])

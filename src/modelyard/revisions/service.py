@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -16,10 +15,9 @@ from modelyard.db.base import utcnow
 from modelyard.errors import Conflict, InvalidInput, NotFound
 from modelyard.evaluations.models import Evaluation
 from modelyard.evaluations.repository import EvaluationRepository
-from modelyard.jobs.metrics import read_metrics_from
 from modelyard.jobs.models import Job
-from modelyard.jobs.paths import job_metrics_path
 from modelyard.jobs.registry import build_params
+from modelyard.jobs.repository import JobMetricsRepository
 from modelyard.jobs.service import JobService
 from modelyard.kit.pagination import Order
 from modelyard.pipelines.repository import PipelineRepository
@@ -147,10 +145,10 @@ class ModelRevisionService:
         self.session.flush()
         return revision
 
-    def training_metrics(self, revision: ModelRevision, data_dir: Path) -> list[dict[str, Any]]:
+    def training_metrics(self, revision: ModelRevision) -> list[dict[str, Any]]:
         """The stored per-epoch records; while it trains, the ones its job has recorded so far."""
         if revision.status == RevisionStatus.RUNNING and revision.job_id:
-            return read_metrics_from(job_metrics_path(data_dir, revision.job_id))[0]
+            return [record for _, record in JobMetricsRepository(self.session).after(revision.job_id, 0)]
         record = self._file(revision, "training_metrics.json")
         return json.loads(b"".join(self.files.open(record)))
 

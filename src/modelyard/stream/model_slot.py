@@ -19,7 +19,7 @@ from modelyard.pipelines.repository import PipelineRepository
 from modelyard.pipelines.service import load_predictor
 from modelyard.revisions.repository import VariantRepository
 from modelyard.revisions.variants import VariantFiles
-from modelyard.storage.local import LocalArtifactStore
+from modelyard.storage.base import ArtifactStore
 from modelyard.storage.service import FileService
 from modelyard.stream.repository import StreamRepository
 from modelyard.stream.schemas import StreamSettings
@@ -44,7 +44,7 @@ class LoadedModel:
 
 
 class ModelSlot:
-    def __init__(self, db: Database, store: LocalArtifactStore, project_id: str) -> None:
+    def __init__(self, db: Database, store: ArtifactStore, project_id: str) -> None:
         self.db, self.store, self.project_id = db, store, project_id
         self.current: LoadedModel | None = None
         self._changed = threading.Event()

@@ -24,7 +24,7 @@ from modelyard.db.engine import Database, transaction
 from modelyard.inference import ImageInputError
 from modelyard.jobs.worker import PARENT_ENV, SETTINGS_ENV, die_with_parent
 from modelyard.logging import configure_logging
-from modelyard.storage.local import LocalArtifactStore
+from modelyard.storage.factory import open_store
 from modelyard.stream.frames import BoundedQueue, Frame, PredictedFrame
 from modelyard.stream.metrics import StreamCounters
 from modelyard.stream.model_slot import ModelSlot
@@ -52,7 +52,7 @@ class StreamWorker:
         self.project_id = project_id
         self.settings = settings
         self.db = Database(settings)
-        self.store = LocalArtifactStore(settings.data_dir)
+        self.store = open_store(settings)  # the server's store: its data directory, or the bucket
         self.stop = threading.Event()
         self.counters = StreamCounters()
         self.slot = ModelSlot(self.db, self.store, project_id)
@@ -266,6 +266,7 @@ def run(project_id: str, settings: Settings) -> int:
         print(f"stream failed: {reason}", flush=True)
         return EXIT_FAILED
     finally:
+        worker.store.release()
         worker.db.dispose()
 
 
