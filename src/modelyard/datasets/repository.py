@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from typing import cast as cast_type
 
-from sqlalchemy import Row, Table, Text, cast, delete, exists, func, insert, select, update
+from sqlalchemy import Integer, Row, Select, Table, Text, cast, delete, exists, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage
 from modelyard.kit.ids import one_by_id_prefix
 from modelyard.kit.pagination import Order, keyset_page
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items of a project a list keeps; None keeps all."""
+
+    annotated: bool | None = None
+    label_id: str | None = None
+    subset: str | None = None
+    user_reviewed: bool | None = None
+    uploaded_after: datetime | None = None
+    uploaded_before: datetime | None = None
+
 
 ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 BULK_CHUNK = 5000  # for bulk updates (SQLite >= 3.32 allows 32766 parameters, PostgreSQL 65535)
@@ -48,39 +63,51 @@ class ItemRepository:
             found.update({sha256: item_id for sha256, item_id in rows})
         return found
 
-    def page(
-        self,
-        project_id: str,
-        *,
-        annotated: bool | None,
-        label_id: str | None,
-        subset: str | None,
-        user_reviewed: bool | None,
-        uploaded_after: datetime | None,
-        uploaded_before: datetime | None,
-        order: Order,
-        limit: int,
-        cursor: str | None,
-    ) -> Sequence[DatasetItem]:
+    def filtered(self, project_id: str, filters: ItemFilter) -> Select[Any]:
         statement = select(DatasetItem).where(DatasetItem.project_id == project_id)
-        if annotated is not None:
-            statement = statement.where(DatasetItem.annotated == annotated)
-        if label_id is not None:
+        if filters.annotated is not None:
+            statement = statement.where(DatasetItem.annotated == filters.annotated)
+        if filters.label_id is not None:
             statement = statement.where(
-                exists().where(ItemLabel.item_id == DatasetItem.id, ItemLabel.label_id == label_id)
+                exists().where(ItemLabel.item_id == DatasetItem.id, ItemLabel.label_id == filters.label_id)
             )
-        if subset is not None:
-            statement = statement.where(DatasetItem.subset == subset)
-        if user_reviewed is not None:
-            statement = statement.where(DatasetItem.user_reviewed == user_reviewed)
-        if uploaded_after is not None:
-            statement = statement.where(DatasetItem.uploaded_at >= uploaded_after)
-        if uploaded_before is not None:
-            statement = statement.where(DatasetItem.uploaded_at < uploaded_before)
+        if filters.subset is not None:
+            statement = statement.where(DatasetItem.subset == filters.subset)
+        if filters.user_reviewed is not None:
+            statement = statement.where(DatasetItem.user_reviewed == filters.user_reviewed)
+        if filters.uploaded_after is not None:
+            statement = statement.where(DatasetItem.uploaded_at >= filters.uploaded_after)
+        if filters.uploaded_before is not None:
+            statement = statement.where(DatasetItem.uploaded_at < filters.uploaded_before)
+        return statement
+
+    def page(
+        self, project_id: str, filters: ItemFilter, *, order: Order, limit: int, cursor: str | None
+    ) -> Sequence[DatasetItem]:
         statement = keyset_page(
-            statement, DatasetItem.uploaded_at, DatasetItem.id, order=order, limit=limit, cursor=cursor
-        )
+            self.filtered(project_id, filters), DatasetItem.uploaded_at, DatasetItem.id,
+            order=order, limit=limit, cursor=cursor,
+        )  # fmt: skip
         return self.session.scalars(statement).all()
+
+    def neighbours(self, item: DatasetItem, filters: ItemFilter) -> tuple[str | None, str | None, int, int, bool]:
+        """(id before, id after, items before, items in all, whether `filters` keep `item`) of `item` among the
+        items `filters` keep, in upload order: each an indexed range on (project, uploaded_at, id)."""
+        key = tuple_(DatasetItem.uploaded_at, DatasetItem.id)
+        here = (item.uploaded_at, item.id)
+        kept = self.filtered(item.project_id, filters)
+        previous = self.session.scalar(
+            kept.with_only_columns(DatasetItem.id).where(key < here)
+            .order_by(DatasetItem.uploaded_at.desc(), DatasetItem.id.desc()).limit(1)
+        )  # fmt: skip
+        following = self.session.scalar(
+            kept.with_only_columns(DatasetItem.id).where(key > here)
+            .order_by(DatasetItem.uploaded_at.asc(), DatasetItem.id.asc()).limit(1)
+        )  # fmt: skip
+        before = self.session.scalar(kept.with_only_columns(func.count()).where(key < here)) or 0
+        total = self.session.scalar(kept.with_only_columns(func.count())) or 0
+        matches = self.session.scalar(kept.with_only_columns(DatasetItem.id).where(DatasetItem.id == item.id))
+        return previous, following, before, total, matches is not None
 
     def many(self, project_id: str, item_ids: Sequence[str]) -> list[DatasetItem]:
         items: list[DatasetItem] = []
@@ -116,12 +143,50 @@ class ItemRepository:
                 [{"item_id": item_id, "label_id": label_id, "shapes": n} for label_id, n in shapes_per_label.items()],
             )
 
+    def advance_annotation_version(self, item: DatasetItem, expected: int | None) -> bool:
+        """Raise the item's annotation version by one while it still is `expected` (whatever it is when None);
+        False when another change came first. One conditional UPDATE, so two saves of one version cannot both
+        pass: PostgreSQL re-checks the condition on the row the first one committed."""
+        statement = update(DatasetItem).where(DatasetItem.id == item.id)
+        if expected is not None:
+            statement = statement.where(DatasetItem.annotation_version == expected)
+        statement = statement.values(annotation_version=DatasetItem.annotation_version + 1)
+        advanced = self.session.execute(
+            statement.returning(DatasetItem.annotation_version), execution_options={"synchronize_session": False}
+        ).scalar_one_or_none()
+        if advanced is None:
+            return False
+        set_committed_value(item, "annotation_version", advanced)
+        return True
+
+    def current_annotation_version(self, item_id: str) -> int | None:
+        return self.session.scalar(select(DatasetItem.annotation_version).where(DatasetItem.id == item_id))
+
     def label_usage(self, label_id: str) -> tuple[int, int]:
         """(items whose annotation uses the label, shapes or classification labels of it)."""
         items, shapes = self.session.execute(
             select(func.count(), func.coalesce(func.sum(ItemLabel.shapes), 0)).where(ItemLabel.label_id == label_id)
         ).one()
         return int(items), int(shapes)
+
+    def usage_by_label(self, project_id: str) -> dict[str, tuple[int, int]]:
+        """label id -> (items whose annotation uses it, its shapes or classification labels), for one project."""
+        rows = self.session.execute(
+            select(ItemLabel.label_id, func.count(), func.coalesce(func.sum(ItemLabel.shapes), 0))
+            .join(DatasetItem, DatasetItem.id == ItemLabel.item_id)
+            .where(DatasetItem.project_id == project_id)
+            .group_by(ItemLabel.label_id)
+        )
+        return {label_id: (int(items), int(shapes)) for label_id, items, shapes in rows}
+
+    def annotated_counts(self, project_id: str) -> tuple[int, int]:
+        """(items, annotated items) of a project."""
+        items, annotated = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(cast(DatasetItem.annotated, Integer)), 0)).where(
+                DatasetItem.project_id == project_id
+            )
+        ).one()
+        return int(items), int(annotated)
 
     def with_label(self, label_id: str) -> list[DatasetItem]:
         return list(

@@ -18,10 +18,11 @@ from modelyard.datasets.annotations import LabelBook, check_annotation, render_a
 from modelyard.datasets.archives import ArchiveLimits, extract_zip, is_zip
 from modelyard.datasets.images import CheckedImage, ThumbnailedImage, UnreadableImage, check_image, make_thumbnail
 from modelyard.datasets.models import DatasetItem
-from modelyard.datasets.repository import ItemRepository, RevisionRepository
+from modelyard.datasets.repository import ItemFilter, ItemRepository, RevisionRepository
 from modelyard.datasets.schemas import (
     AnnotationIn,
     DuplicateFile,
+    ItemNeighbours,
     ItemRead,
     ItemUpdate,
     RejectedFile,
@@ -218,7 +219,7 @@ class DatasetService:
             )
         return item
 
-    def page(
+    def item_filter(
         self,
         project: Project,
         *,
@@ -228,26 +229,26 @@ class DatasetService:
         user_reviewed: bool | None = None,
         uploaded_after: datetime | None = None,
         uploaded_before: datetime | None = None,
-        order: Order = "asc",
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> list[DatasetItem]:
-        label_id = LabelBook.of(project.labels).resolve(label) if label else None
-        uploaded_after, uploaded_before = _as_utc(uploaded_after), _as_utc(uploaded_before)
-        return list(
-            self.items.page(
-                project.id,
-                annotated=annotated,
-                label_id=label_id,
-                subset=subset,
-                user_reviewed=user_reviewed,
-                uploaded_after=uploaded_after,
-                uploaded_before=uploaded_before,
-                order=order,
-                limit=limit,
-                cursor=cursor,
-            )
+    ) -> ItemFilter:
+        """A filter of the project's items; `label` by id or name (an unknown one is a 400)."""
+        return ItemFilter(
+            annotated=annotated,
+            label_id=LabelBook.of(project.labels).resolve(label) if label else None,
+            subset=subset,
+            user_reviewed=user_reviewed,
+            uploaded_after=_as_utc(uploaded_after),
+            uploaded_before=_as_utc(uploaded_before),
         )
+
+    def page(
+        self, project: Project, filters: ItemFilter, *, order: Order = "asc", limit: int = 50, cursor: str | None = None
+    ) -> list[DatasetItem]:
+        return list(self.items.page(project.id, filters, order=order, limit=limit, cursor=cursor))
+
+    def neighbours(self, item: DatasetItem, filters: ItemFilter) -> ItemNeighbours:
+        """The items before and after `item` among those `filters` keep, in upload order, and its place there."""
+        previous, following, before, total, matches = self.items.neighbours(item, filters)
+        return ItemNeighbours(previous=previous, next=following, position=before + 1 if matches else None, total=total)
 
     def read(self, item: DatasetItem, book: LabelBook) -> ItemRead:
         return ItemRead(
@@ -263,6 +264,7 @@ class DatasetService:
             in_revision=item.in_revision,
             annotated=item.annotated,
             annotation=render_annotation(item.annotation, book),
+            annotation_version=item.annotation_version,
             user_reviewed=item.user_reviewed,
             uploaded_at=item.uploaded_at,
             uploaded_by=item.uploaded_by,
@@ -311,10 +313,15 @@ class DatasetService:
         return self.files.local_path(self.files.get(key))
 
     # -- annotations -------------------------------------------------------------------------
-    def set_annotation(self, project: Project, item: DatasetItem, request: AnnotationIn) -> DatasetItem:
+    def set_annotation(
+        self, project: Project, item: DatasetItem, request: AnnotationIn, *, expected_version: int | None = None
+    ) -> DatasetItem:
+        """Replace the item's annotation; with `expected_version`, only while the stored one is still that
+        version (else 409 `annotation_changed`, naming the version stored now)."""
         checked = check_annotation(
             TaskType(project.task_type), LabelBook.of(project.labels), request, item.width, item.height
         )
+        self._advance_version(item, expected_version)
         item.annotation = checked.stored
         item.annotated = True
         if request.user_reviewed is not None:
@@ -329,6 +336,7 @@ class DatasetService:
     ) -> None:
         """Give an unannotated item an annotation checked elsewhere (an import's duplicate of it), and its
         subset too while the item has none and no revision has frozen it."""
+        self._advance_version(item, None)
         item.annotation, item.annotated = stored, True
         if item.subset == "unassigned" and not item.in_revision:
             item.subset = subset
@@ -336,10 +344,27 @@ class DatasetService:
         self.items.set_labels(item.id, shapes_per_label)
         self.session.flush()
 
-    def delete_annotation(self, item: DatasetItem) -> DatasetItem:
+    def delete_annotation(self, item: DatasetItem, *, expected_version: int | None = None) -> DatasetItem:
+        self._advance_version(item, expected_version)
         item.annotation = None
         item.annotated = False
         item.updated_at = utcnow()
         self.items.set_labels(item.id, {})
         self.session.flush()
         return item
+
+    def _advance_version(self, item: DatasetItem, expected: int | None) -> None:
+        if self.items.advance_annotation_version(item, expected):
+            return
+        current = self.items.current_annotation_version(item.id)
+        raise AnnotationChanged(
+            f"the annotation of item {item.name!r} changed since version {expected} (it is version {current} now): "
+            "someone else saved it meanwhile; reload the item and apply your change again",
+            current_version=current,
+        )
+
+
+class AnnotationChanged(Conflict):
+    """A save named an annotation version that is no longer the stored one."""
+
+    code = "annotation_changed"

@@ -5,6 +5,7 @@ from modelyard.architectures.schemas import CachedWeightsRead as CachedWeights
 from modelyard.auth.schemas import TokenCreated as CreatedApiToken
 from modelyard.auth.schemas import TokenRead as ApiToken
 from modelyard.datasets.schemas import AnnotationRead as Annotation
+from modelyard.datasets.schemas import ItemNeighbours, ItemProposal
 from modelyard.datasets.schemas import ItemRead as DatasetItem
 from modelyard.datasets.schemas import RevisionItemRead as DatasetRevisionItem
 from modelyard.datasets.schemas import RevisionRead as DatasetRevision
@@ -15,6 +16,7 @@ from modelyard.kit.page import Page
 from modelyard.pipelines.schemas import PipelineStatus
 from modelyard.pipelines.schemas import PredictionsRead as Predictions
 from modelyard.projects.schemas import LabelRead as Label
+from modelyard.projects.schemas import LabelsUsage
 from modelyard.projects.schemas import ProjectRead as Project
 from modelyard.registry.schemas import AliasRead as ModelAlias
 from modelyard.registry.schemas import EventRead as RegistryEvent
@@ -45,9 +47,12 @@ __all__ = [
     "DatasetRevision",
     "DatasetRevisionItem",
     "Evaluation",
+    "ItemNeighbours",
+    "ItemProposal",
     "Job",
     "Label",
     "LabelInUse",
+    "LabelsUsage",
     "Lineage",
     "ModelAlias",
     "ModelDescription",
