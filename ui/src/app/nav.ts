@@ -17,6 +17,9 @@ export const GLOBAL_NAV: NavEntry[] = [
 export function projectNav(project: string): NavEntry[] {
   return [
     { label: "Overview", to: paths.project(project) },
+    { label: "Annotate", to: paths.annotate(project) },
+    { label: "Labels", to: paths.labels(project) },
+    { label: "Dataset revisions", to: paths.datasetRevisions(project) },
     { label: "Training", to: paths.training(project) },
     { label: "Models", to: paths.models(project) },
     { label: "Pipeline", to: paths.pipeline(project) },

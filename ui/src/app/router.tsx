@@ -1,5 +1,7 @@
 import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
 
+import { annotationsRoutes } from "@/features/annotations";
+import { datasetRevisionsRoutes } from "@/features/dataset-revisions";
 import { jobsRoutes } from "@/features/jobs";
 import { pipelineRoutes } from "@/features/pipeline";
 import { projectsRoutes } from "@/features/projects";
@@ -20,6 +22,8 @@ import { Shell } from "./Shell";
 const pages: RouteObject[] = [
   { index: true, element: <Navigate to="/projects" replace /> },
   ...projectsRoutes,
+  ...annotationsRoutes,
+  ...datasetRevisionsRoutes,
   ...trainingRoutes,
   ...revisionsRoutes,
   ...jobsRoutes,
