@@ -71,3 +71,11 @@ def test_proposed_polygons_come_from_the_outlines_of_each_object() -> None:
         ([(0, 0), (10, 0), (10, 10)], "dog"),
         ([(20, 20), (30, 20), (30, 28)], "dog"),
     ]
+
+
+def test_predicted_labels_are_the_project_s_through_the_revision_s_label_snapshot() -> None:
+    prediction = _detection("detection", [
+        {"label": {"index": 1, "id": "model-own-id", "name": "hot dog", "score": 0.9}, "box": [1, 1, 5, 5]},
+    ])  # fmt: skip
+    proposal = as_proposal(_empty(), prediction, ITEM, trained_on=["cat", "dog"])
+    assert [(box.label_id, box.label_name) for box in proposal.boxes] == [("dog", "dog")]

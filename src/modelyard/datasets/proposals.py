@@ -3,7 +3,7 @@ shapes (project labels, fitted into the image) for a person to accept, edit or r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from modelyard.pipelines.runtime import PipelineRuntime
 from modelyard.pipelines.schemas import FilePrediction, LabelScoreRead
 from modelyard.pipelines.service import ReceivedImage, open_serving, predict_images
 from modelyard.projects.service import ProjectService
+from modelyard.revisions.models import ModelRevision
 from modelyard.storage.service import FileService
 
 
@@ -57,6 +58,10 @@ def propose(
     """The enabled pipeline's predictions for an item (409 `pipeline_disabled` while none is enabled)."""
     item = _item_to_predict(context, project_reference, item_reference, access)
     active = open_serving(context, runtime, item.project_id, access)
+    with transaction(context.db.read_sessions) as session:
+        revision = session.get(ModelRevision, active.revision_id)
+        trained_on = [str(label["id"]) for label in sorted(revision.labels, key=lambda label: label["index"])] \
+            if revision is not None else []  # fmt: skip
     prediction = predict_images(active, [ReceivedImage(item.name, item.image)]).predictions[0]
     proposal = ItemProposal(
         item_id=item.item_id,
@@ -65,16 +70,21 @@ def propose(
         confidence_threshold=active.key.confidence_threshold,
         annotation_version=item.annotation_version,
     )
-    return as_proposal(proposal, prediction, item)
+    return as_proposal(proposal, prediction, item, trained_on)
 
 
-def as_proposal(proposal: ItemProposal, prediction: FilePrediction, item: ItemToPredict) -> ItemProposal:
-    """Fill `proposal` with the prediction's labels and shapes that the project still has labels for."""
+def as_proposal(
+    proposal: ItemProposal, prediction: FilePrediction, item: ItemToPredict, trained_on: Sequence[str] = ()
+) -> ItemProposal:
+    """Fill `proposal` with the prediction's labels and shapes that the project still has labels for.
+    `trained_on`: the project label id of each output of the model (the revision's label snapshot, in order)."""
     names = item.label_names
     ids_by_name = {name: label_id for label_id, name in names.items()}
 
     def project_label(predicted: LabelScoreRead) -> str | None:
-        """By id (the model was trained on this project's labels), else by name (a model made elsewhere)."""
+        """By the revision's snapshot, else by id, else by name (a model whose files were made elsewhere)."""
+        if predicted.index < len(trained_on) and trained_on[predicted.index] in names:
+            return trained_on[predicted.index]
         return predicted.id if predicted.id in names else ids_by_name.get(predicted.name)
 
     for label in prediction.labels:

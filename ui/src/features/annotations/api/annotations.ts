@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
 
 import { api, unwrap, type Schema } from "@/api";
 
@@ -48,8 +49,8 @@ export function useItem(project: string, item: string) {
   });
 }
 
-export function useNeighbours(project: string, item: string, filter: ItemFilter) {
-  return useQuery({
+function neighboursQuery(project: string, item: string, filter: ItemFilter) {
+  return {
     queryKey: annotationKeys.detail("neighbours", project, item, JSON.stringify(filter)),
     queryFn: () =>
       unwrap(
@@ -57,7 +58,22 @@ export function useNeighbours(project: string, item: string, filter: ItemFilter)
           params: { path: { project, item }, query: filter },
         }),
       ),
-  });
+  };
+}
+
+export function useNeighbours(project: string, item: string, filter: ItemFilter) {
+  return useQuery(neighboursQuery(project, item, filter));
+}
+
+/** Fetches the next item and where it stands while this one is labelled, so that moving on is instant. */
+export function usePrefetchItem(project: string, item: string | null, filter: ItemFilter) {
+  const client = useQueryClient();
+  useEffect(() => {
+    if (!item) return;
+    void client.prefetchQuery({ queryKey: annotationKeys.detail("item", project, item), queryFn: () => fetchItem(project, item) });
+    void client.prefetchQuery(neighboursQuery(project, item, filter));
+    new Image().src = imageUrl(project, item);
+  }, [client, project, item, filter]);
 }
 
 /** The first item the filter keeps (the editor opens there). */

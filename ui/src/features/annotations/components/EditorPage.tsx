@@ -1,17 +1,17 @@
 import { Alert, Anchor, Badge, Group, Text } from "@mantine/core";
 import { useDocumentTitle } from "@mantine/hooks";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 
 import { LoadingState, PageHeader, ProblemAlert } from "@/components";
 import { paths } from "@/lib/paths";
 
 import {
-  imageUrl,
   useItem,
   useLabelUsage,
   useNeighbours,
   usePipelineEnabled,
+  usePrefetchItem,
   useProject,
   useReloadItem,
   type ItemFilter,
@@ -58,12 +58,10 @@ function EditorForItem({ project: name, itemId }: { project: string; itemId: str
   useDocumentTitle(`${item.data?.name ?? "Annotate"} · ${name} · modelyard`);
 
   const next = neighbours.data?.next ?? null;
-  useEffect(() => {
-    // The next image is on its way while this one is labelled.
-    if (next) new Image().src = imageUrl(name, next);
-  }, [name, next]);
+  usePrefetchItem(name, next, filter);
 
-  if (project.isPending || item.isPending) return <LoadingState label="Loading the item" />;
+  // Next and previous must be known before a key moves on (a pick saves and goes to the next item at once).
+  if (project.isPending || item.isPending || neighbours.isPending) return <LoadingState label="Loading the item" />;
   if (project.isError) return <ProblemAlert title={`Could not load project ${name}`} error={project.error} />;
   if (item.isError) return <ProblemAlert title="Could not load the item" error={item.error} />;
   const current = item.data;

@@ -187,7 +187,7 @@ export function ItemEditor(props: ItemEditorProps) {
               <Button size="xs" onClick={() => void store(draft)} loading={save.isPending} disabled={!dirty}>
                 Save
               </Button>
-              <Text size="xs" c={dirty ? "orange.9" : "dimmed"} data-testid="save-state">
+              <Text size="xs" c={dirty ? "red.9" : "dimmed"} fw={dirty ? 600 : undefined} data-testid="save-state">
                 {dirty ? "Unsaved changes" : `Saved · version ${item.annotation_version}`}
               </Text>
             </Group>
