@@ -1,6 +1,7 @@
 """Screenshots of every page of the web application for docs/ui.md, from a real server with real data.
 
     cd ui && npm run build && cd .. && python bench/ui_screenshots.py      # writes docs/ui/*.png
+    python bench/ui_screenshots.py --pages annotate,labels                 # only these
 
 A fresh data directory and `modelyard serve` on a free loopback port; the data goes in through the SDK: a
 detection project of generated shapes, a tiny SSDlite trained on it for one epoch (its job exports and evaluates
@@ -146,7 +147,7 @@ def save(page: Any, name: str) -> None:
     print(f"docs/ui/{name}.png: {len(png) / 1024:.0f} KB")
 
 
-def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
+def shoot(browser: Any, url: str, data: dict[str, Any], pages: set[str] | None = None) -> None:
     context = browser.new_context(base_url=url, viewport=VIEWPORT)
     context.set_default_timeout(60_000)
     page = context.new_page()
@@ -154,6 +155,8 @@ def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
     at = data["before_move"].isoformat().replace("+00:00", "Z")
 
     def visit(name: str, path: str, ready: Callable[[], None] | None = None) -> None:
+        if pages is not None and name not in pages:
+            return
         page.goto(path)
         page.get_by_role("heading", level=1).wait_for()
         page.wait_for_load_state("networkidle")
@@ -178,6 +181,23 @@ def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
         page.get_by_test_id("prediction").scroll_into_view_if_needed()
 
     visit("pipeline", f"/projects/{PROJECT}/pipeline?threshold={data['threshold']}", predicted)
+
+    def proposed() -> None:
+        page.get_by_test_id("proposal-content").wait_for()
+        page.get_by_test_id("proposed-box").first.wait_for()
+
+    if pages is None or "annotate" in pages:
+        # The editor's proposal shows what the pipeline serves: as many boxes as the pipeline page showed.
+        serving = {"revision": revision, "variant": "openvino-fp16", "confidence_threshold": data["threshold"]}
+        httpx.put(f"{url}/api/v1/projects/{PROJECT}/pipeline", json=serving, timeout=120).raise_for_status()
+    visit("annotate", f"/projects/{PROJECT}/annotate", proposed)
+    visit("labels", f"/projects/{PROJECT}/labels", lambda: page.get_by_test_id("label-usage").first.wait_for())
+    visit("dataset-revisions", f"/projects/{PROJECT}/dataset-revisions")
+    visit(
+        "dataset-revision",
+        f"/projects/{PROJECT}/dataset-revisions/1",
+        lambda: page.get_by_test_id("items-training").wait_for(),
+    )
     visit("registry", "/registry")
     visit("registry-model", f"/registry/{REGISTERED}")
     visit("registry-version", f"/registry/{REGISTERED}/versions/3")
@@ -191,7 +211,9 @@ def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--pages", help="Comma-separated names of the screenshots to take (default: all).")
     args = parser.parse_args()
+    pages = set(args.pages.split(",")) if args.pages else None
     if not (ROOT / "src" / "modelyard" / "ui" / "static" / "index.html").is_file():
         sys.exit("no UI build: run `cd ui && npm run build` first")
     from playwright.sync_api import sync_playwright
@@ -204,7 +226,7 @@ def main() -> None:
                 data = seed(sdk, Path(folder))
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
-                shoot(browser, url, data)
+                shoot(browser, url, data, pages)
                 browser.close()
         finally:
             server.terminate()

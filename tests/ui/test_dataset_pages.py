@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -16,7 +17,8 @@ from tests.ui.conftest import UiServer
 
 def _annotated_project(sdk: Client, folder: Path, name: str, labels: list[str], count: int) -> list[str]:
     """A classification project whose `count` items are annotated with its labels in turn: the item ids."""
-    sdk.projects.create(name, "multiclass_classification", labels=labels)
+    named: list[str | dict[str, Any]] = [*labels]
+    sdk.projects.create(name, "multiclass_classification", labels=named)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for index in range(count):

@@ -168,7 +168,8 @@ def proposing_detector(
     settings = Settings(data_dir=ui_server.data_dir, job_modules=TEST_JOB_MODULES, log_level="warning")
     served = serve_tiny_detector(ui_server.sdk, settings, tmp_path_factory.mktemp("proposals"), checkpoint,
                                  name="shapes-proposed")  # fmt: skip
-    ui_server.sdk.pipelines.enable(served.project, served.revision_id, variant="pytorch-fp32", confidence_threshold=0.01)
+    sdk = ui_server.sdk
+    sdk.pipelines.enable(served.project, served.revision_id, variant="pytorch-fp32", confidence_threshold=0.01)
     return served
 
 
@@ -191,3 +192,17 @@ def test_accept_the_enabled_model_s_proposal_and_the_item_is_reviewed(
             for box in stored.annotation.boxes] == [
         (box.label_id, round(box.x, 2), round(box.y, 2), round(box.width, 2), round(box.height, 2)) for box in expected
     ]  # fmt: skip
+
+
+def test_a_save_the_server_refuses_shows_its_problem_document(page: Page, ui_server: UiServer, tmp_path: Path) -> None:
+    (item,) = _project_with_images(ui_server.sdk, tmp_path, "refused-ui", "detection", ["cat", "gone"], 1,
+                                   size=(200, 150))  # fmt: skip
+    page.goto(f"/projects/refused-ui/annotate/{item}")
+    page.get_by_role("button", name="gone").click()  # the label of new boxes
+    _drag(page, (20, 20), (60, 60))
+    ui_server.sdk.projects.delete_label("refused-ui", "gone")  # meanwhile, elsewhere
+    page.get_by_role("button", name="Save").click()
+    problem = page.get_by_test_id("problem")
+    expect(problem).to_contain_text("unknown label")
+    expect(problem).to_contain_text("unknown_label")
+    assert ui_server.sdk.datasets.item("refused-ui", item).annotated is False

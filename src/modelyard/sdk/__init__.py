@@ -5,11 +5,10 @@ from modelyard.architectures.schemas import CachedWeightsRead as CachedWeights
 from modelyard.auth.schemas import TokenCreated as CreatedApiToken
 from modelyard.auth.schemas import TokenRead as ApiToken
 from modelyard.datasets.schemas import AnnotationRead as Annotation
-from modelyard.datasets.schemas import ItemNeighbours, ItemProposal
+from modelyard.datasets.schemas import ItemNeighbours, ItemProposal, UploadResult
 from modelyard.datasets.schemas import ItemRead as DatasetItem
 from modelyard.datasets.schemas import RevisionItemRead as DatasetRevisionItem
 from modelyard.datasets.schemas import RevisionRead as DatasetRevision
-from modelyard.datasets.schemas import UploadResult
 from modelyard.evaluations.schemas import EvaluationRead as Evaluation
 from modelyard.jobs.schemas import JobRead as Job
 from modelyard.kit.page import Page

@@ -165,7 +165,7 @@ export function ProposalPanel({ proposal, pending, error, shown, onAccept, onEdi
       {Boolean(error) && <ProblemAlert title="No proposal" error={error} />}
       {proposal && !shown && (
         <Text size="sm" c="dimmed">
-          Dismissed for this item.
+          Accepted, edited, rejected, or older than the item's last save.
         </Text>
       )}
       {proposal && shown && (

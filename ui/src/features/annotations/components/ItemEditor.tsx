@@ -51,10 +51,12 @@ export function ItemEditor(props: ItemEditorProps) {
   const [pendingPolygon, setPendingPolygon] = useState<Point[]>([]);
   const [showPolygonBoxes, setShowPolygonBoxes] = useState(false);
   const [advance, setAdvance] = useState(true);
-  const [proposalShown, setProposalShown] = useState(true);
+  const [proposalDismissed, setProposalDismissed] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const save = useSaveAnnotation(project.name, item.id);
   const proposal = useProposal(project.name, item.id, props.pipelineEnabled);
+  // A proposal made before the item's last save is behind it: it stays in the panel, no longer on the image.
+  const proposalShown = !proposalDismissed && proposal.data?.annotation_version === item.annotation_version;
   const proposalDraft = useMemo(
     () => (proposal.data && proposalShown ? draftFromProposal(task, proposal.data) : null),
     [proposal.data, proposalShown, task],
@@ -118,7 +120,7 @@ export function ItemEditor(props: ItemEditorProps) {
     if (!proposal.data) return;
     const accepted = draftFromProposal(task, proposal.data);
     history.set(accepted);
-    setProposalShown(false);
+    setProposalDismissed(true);
     if (andSave) void store(accepted);
   }
 
@@ -270,7 +272,7 @@ export function ItemEditor(props: ItemEditorProps) {
           {props.pipelineEnabled && (
             <ProposalPanel proposal={proposal.data} pending={proposal.isFetching} error={proposal.error}
               shown={proposalShown} onAccept={() => acceptProposal(true)} onEdit={() => acceptProposal(false)}
-              onReject={() => setProposalShown(false)} />
+              onReject={() => setProposalDismissed(true)} />
           )}
           <Progress usage={props.usage} />
         </Stack>
