@@ -31,6 +31,8 @@ MLFLOW_READ_POSTS = {
 # than a 422. A route with a body of its own needs an entry here or a schema the generator can fill.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/projects/{project}/dataset/items:delete"): {"ids": ["ITEM"]},
+    ("post", "/api/v1/projects/{project}/dataset/items:bulk"): {"action": "move_to_subset", "ids": ["ITEM"],
+                                                                "subset": "unassigned"},
     ("put", "/api/v1/projects/{project}/pipeline"): {"revision": "REVISION"},
     ("put", "/api/v1/projects/{project}/pipeline/stream/source"): {"kind": "http"},
     ("post", "/api/v1/projects/{project}/pipeline/stream/sinks"): {"kind": "live"},

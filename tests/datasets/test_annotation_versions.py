@@ -124,3 +124,18 @@ def test_the_cli_saves_with_a_version_check_and_shows_usage_and_neighbours(
     assert (usage["annotated_items"], usage["labels"][0]["shapes"]) == (1, 1)
     around = json.loads(runner.invoke(app, ["dataset", "neighbours", "boxes", items[1], "--json"]).output)
     assert (around["previous"], around["next"], around["position"]) == (items[0], items[2], 2)
+
+
+def test_a_bulk_label_assignment_raises_the_version_of_each_item_it_changes(client: Client) -> None:
+    client.projects.create("bulk-versions", "multiclass_classification", labels=["cat", "dog"])
+    ids = []
+    for seed in range(2):
+        response = client.request(
+            "POST", "/projects/bulk-versions/dataset/items", files=[("files", (f"{seed}.png", image_bytes(seed)))]
+        )
+        ids.append(response.json()["created"][0]["id"])
+    client.datasets.bulk("bulk-versions", "assign_label", ids=[ids[0]], label="dog")
+    assert [client.datasets.item("bulk-versions", item).annotation_version for item in ids] == [1, 0]
+    with pytest.raises(ApiError) as refused:  # an editor opened before the assignment
+        client.datasets.annotate("bulk-versions", ids[0], labels=["cat"], if_version=0)
+    assert refused.value.code == "annotation_changed"

@@ -15,6 +15,7 @@ from modelyard.architectures.service import ArchitectureCatalog
 from modelyard.auth.dependencies import Access, CurrentPrincipal
 from modelyard.auth.service import FileAccess, TokenService
 from modelyard.context import AppContext
+from modelyard.datasets.gallery import GalleryService
 from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.datasets.service import DatasetService
 from modelyard.datasets.transfer import TransferService
@@ -179,6 +180,13 @@ async def deployment_packages(session: DbSession, files: Files, access: Access) 
 DatasetItems = Annotated[DatasetService, Depends(dataset_service)]
 DatasetRevisions = Annotated[DatasetRevisionService, Depends(dataset_revision_service)]
 DatasetTransfers = Annotated[TransferService, Depends(dataset_transfer_service)]
+
+
+async def dataset_gallery(datasets: DatasetItems) -> GalleryService:
+    return GalleryService(datasets)
+
+
+DatasetGallery = Annotated[GalleryService, Depends(dataset_gallery)]
 ModelRevisions = Annotated[ModelRevisionService, Depends(model_revision_service)]
 Evaluations = Annotated[EvaluationService, Depends(evaluation_service)]
 Pipelines = Annotated[PipelineService, Depends(pipeline_service)]

@@ -67,13 +67,17 @@ def items(
     annotated: Annotated[bool | None, typer.Option("--annotated/--not-annotated", help="Only (not) annotated.")] = None,
     label: Annotated[str | None, typer.Option(help="Only items whose annotation uses this label.")] = None,
     reviewed: Annotated[bool | None, typer.Option("--reviewed/--not-reviewed", help="Only (not) reviewed.")] = None,
+    name: Annotated[str | None, typer.Option(help="Only items whose file name holds this (any case).")] = None,
+    sort: Annotated[str, typer.Option(help="uploaded_at | name")] = "uploaded_at",
+    descending: Annotated[bool, typer.Option("--descending", help="Last first.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
     json: JsonOption = False,
 ) -> None:
     """List a project's dataset items."""
     items = client(ctx).datasets.iterate_items(
-        project, subset=subset, annotated=annotated, label=label, user_reviewed=reviewed, limit=min(limit, 1000)
-    )
+        project, subset=subset, annotated=annotated, label=label, user_reviewed=reviewed, name=name, sort=sort,
+        order="desc" if descending else "asc", limit=min(limit, 1000),
+    )  # fmt: skip
     found = list(islice(items, limit))
     if json:
         print_json(found)

@@ -14,6 +14,7 @@ import typer.main
 from modelyard import __version__
 from modelyard.cli import (
     architectures,
+    dataset_selection,
     datasets,
     jobs,
     labels,
@@ -43,6 +44,8 @@ app = typer.Typer(
 app.add_typer(projects.app, name="project")
 app.add_typer(labels.app, name="label")
 app.add_typer(datasets.app, name="dataset")
+datasets.app.command("counts")(dataset_selection.counts)
+datasets.app.command("bulk")(dataset_selection.bulk)
 app.command("annotate")(datasets.annotate)
 app.command("train")(revisions.train)
 app.command("export")(revisions.export)

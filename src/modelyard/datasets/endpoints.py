@@ -10,10 +10,18 @@ from pathlib import Path
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse, JSONResponse
 
-from modelyard.api.deps import Context, DatasetItems, DatasetRevisions, DatasetTransfers, Projects, Runtime
+from modelyard.api.deps import (
+    Context,
+    DatasetGallery,
+    DatasetItems,
+    DatasetRevisions,
+    DatasetTransfers,
+    Projects,
+    Runtime,
+)
 from modelyard.api.problems import problem
 from modelyard.auth.access import ProjectAccess
 from modelyard.auth.dependencies import Access, Requires
@@ -21,14 +29,20 @@ from modelyard.context import AppContext
 from modelyard.datasets.annotations import LabelBook
 from modelyard.datasets.import_subsets import DEFAULT_TESTING_FRACTION
 from modelyard.datasets.proposals import propose
+from modelyard.datasets.repository import ItemSort
 from modelyard.datasets.schemas import (
     AnnotationIn,
     AnnotationRead,
+    DatasetCounts,
     DatasetFormat,
     ExportRequest,
+    ItemFilter,
     ItemNeighbours,
+    ItemPages,
     ItemProposal,
     ItemRead,
+    ItemsBulk,
+    ItemsBulkResult,
     ItemsDelete,
     ItemsDeleted,
     ItemUpdate,
@@ -116,30 +130,69 @@ def upload_items(
     return result
 
 
+def item_filter(
+    annotated: bool | None = None,
+    label: Annotated[str | None, Query(description="Label id or name used by the annotation.")] = None,
+    subset: Subset | None = None,
+    user_reviewed: bool | None = None,
+    uploaded_after: Annotated[UtcDatetime | None, Query(description="Uploaded at or after this time.")] = None,
+    uploaded_before: Annotated[UtcDatetime | None, Query(description="Uploaded before this time.")] = None,
+    name: Annotated[str | None, Query(max_length=512, description="Part of the file name, in any case.")] = None,
+) -> ItemFilter:
+    return ItemFilter(
+        annotated=annotated, label=label, subset=subset, user_reviewed=user_reviewed,
+        uploaded_after=uploaded_after, uploaded_before=uploaded_before, name=name,
+    )  # fmt: skip
+
+
+Filter = Annotated[ItemFilter, Depends(item_filter)]
+SortBy = Annotated[ItemSort, Query(description="uploaded_at (default) or name; ties go by id.")]
+
+
 @router.get(ITEMS, response_model=Page[ItemRead], dependencies=[Requires.read])
 def list_items(
     project: str,
     projects: Projects,
     datasets: DatasetItems,
-    annotated: bool | None = None,
-    label: Annotated[str | None, Query(description="Label id or name used by the annotation.")] = None,
-    subset: Subset | None = None,
-    user_reviewed: bool | None = None,
-    uploaded_after: UtcDatetime | None = None,
-    uploaded_before: UtcDatetime | None = None,
+    matching: Filter,
+    sort: SortBy = "uploaded_at",
     order: Order = "asc",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: str | None = None,
 ) -> Page[ItemRead]:
     found = projects.get(project)
-    filters = datasets.item_filter(
-        found, annotated=annotated, label=label, subset=subset, user_reviewed=user_reviewed,
-        uploaded_after=uploaded_after, uploaded_before=uploaded_before,
-    )  # fmt: skip
-    rows = datasets.page(found, filters, order=order, limit=limit, cursor=cursor)
-    items, next_cursor = split_page(rows, limit, "uploaded_at")
+    rows = datasets.page(found, matching, sort=sort, order=order, limit=limit, cursor=cursor)
+    items, next_cursor = split_page(rows, limit, sort)
     book = LabelBook.of(found.labels)
     return Page[ItemRead](items=[datasets.read(item, book) for item in items], next_cursor=next_cursor)
+
+
+@router.get(f"{ITEMS}:pages", response_model=ItemPages, dependencies=[Requires.read])
+def item_pages(
+    project: str,
+    projects: Projects,
+    gallery: DatasetGallery,
+    matching: Filter,
+    sort: SortBy = "uploaded_at",
+    order: Order = "asc",
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ItemPages:
+    """The cursor of every page of the listing with these filters and sort (one request, whatever the
+    number of pages), so that a scrolled view reads the pages it shows and no others."""
+    return gallery.pages(projects.get(project), matching, sort=sort, order=order, page_size=page_size)
+
+
+@router.get("/projects/{project}/dataset/counts", response_model=DatasetCounts, dependencies=[Requires.read])
+def dataset_counts(project: str, projects: Projects, gallery: DatasetGallery, matching: Filter) -> DatasetCounts:
+    """How many items match the filters (every item without one): in all, per subset, per label."""
+    return gallery.counts(projects.get(project), matching)
+
+
+@router.post(f"{ITEMS}:bulk", response_model=ItemsBulkResult, dependencies=[Requires.write])
+def bulk_items(project: str, body: ItemsBulk, projects: Projects, gallery: DatasetGallery) -> ItemsBulkResult:
+    """Assign a label (classification), delete, or move to a subset many items at once: all of them or
+    none (one transaction). Moving refuses (409) items whose subset a revision froze, as for one item."""
+    return gallery.bulk(projects.get(project), body)
 
 
 @router.post(f"{ITEMS}:delete", response_model=ItemsDeleted, dependencies=[Requires.write])
@@ -157,19 +210,11 @@ def get_item(project: str, item: str, response: Response, projects: Projects, da
 
 @router.get(ITEMS + "/{item}/neighbours", response_model=ItemNeighbours, dependencies=[Requires.read])
 def item_neighbours(
-    project: str,
-    item: str,
-    projects: Projects,
-    datasets: DatasetItems,
-    annotated: bool | None = None,
-    label: Annotated[str | None, Query(description="Label id or name used by the annotation.")] = None,
-    subset: Subset | None = None,
-    user_reviewed: bool | None = None,
+    project: str, item: str, projects: Projects, datasets: DatasetItems, matching: Filter
 ) -> ItemNeighbours:
     """The items before and after this one in upload order, among those the filter keeps (as the list's)."""
     found = projects.get(project)
-    filters = datasets.item_filter(found, annotated=annotated, label=label, subset=subset, user_reviewed=user_reviewed)
-    return datasets.neighbours(datasets.get(found, item), filters)
+    return datasets.neighbours(found, datasets.get(found, item), matching)
 
 
 @router.post(ITEMS + "/{item}:propose", response_model=ItemProposal, dependencies=[Requires.write])

@@ -5,21 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from typing import cast as cast_type
 
-from sqlalchemy import Integer, Row, Select, Table, Text, cast, delete, exists, func, insert, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    Table,
+    Text,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage
+from modelyard.db.base import utcnow
 from modelyard.kit.ids import one_by_id_prefix
 from modelyard.kit.pagination import Order, keyset_page
 
+ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
+BULK_CHUNK = 5000  # for bulk updates (SQLite >= 3.32 allows 32766 parameters, PostgreSQL 65535)
+ItemSort = Literal["uploaded_at", "name"]
+SORT_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {"uploaded_at": DatasetItem.uploaded_at, "name": DatasetItem.name}
+
 
 @dataclass(frozen=True)
-class ItemFilter:
-    """Which items of a project a list keeps; None keeps all."""
+class ItemCriteria:
+    """What narrows a listing or a selection of items; None (or empty) means any."""
 
     annotated: bool | None = None
     label_id: str | None = None
@@ -27,10 +48,7 @@ class ItemFilter:
     user_reviewed: bool | None = None
     uploaded_after: datetime | None = None
     uploaded_before: datetime | None = None
-
-
-ID_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
-BULK_CHUNK = 5000  # for bulk updates (SQLite >= 3.32 allows 32766 parameters, PostgreSQL 65535)
+    name: str | None = None
 
 
 def chunks(values: Sequence[Any], size: int = ID_CHUNK) -> Iterable[Sequence[Any]]:
@@ -63,39 +81,42 @@ class ItemRepository:
             found.update({sha256: item_id for sha256, item_id in rows})
         return found
 
-    def filtered(self, project_id: str, filters: ItemFilter) -> Select[Any]:
+    def matching(self, project_id: str, criteria: ItemCriteria) -> Select[Any]:
+        """The project's items that meet every given criterion (a statement to narrow or count)."""
         statement = select(DatasetItem).where(DatasetItem.project_id == project_id)
-        if filters.annotated is not None:
-            statement = statement.where(DatasetItem.annotated == filters.annotated)
-        if filters.label_id is not None:
+        if criteria.annotated is not None:
+            statement = statement.where(DatasetItem.annotated == criteria.annotated)
+        if criteria.label_id is not None:
             statement = statement.where(
-                exists().where(ItemLabel.item_id == DatasetItem.id, ItemLabel.label_id == filters.label_id)
+                exists().where(ItemLabel.item_id == DatasetItem.id, ItemLabel.label_id == criteria.label_id)
             )
-        if filters.subset is not None:
-            statement = statement.where(DatasetItem.subset == filters.subset)
-        if filters.user_reviewed is not None:
-            statement = statement.where(DatasetItem.user_reviewed == filters.user_reviewed)
-        if filters.uploaded_after is not None:
-            statement = statement.where(DatasetItem.uploaded_at >= filters.uploaded_after)
-        if filters.uploaded_before is not None:
-            statement = statement.where(DatasetItem.uploaded_at < filters.uploaded_before)
+        if criteria.subset is not None:
+            statement = statement.where(DatasetItem.subset == criteria.subset)
+        if criteria.user_reviewed is not None:
+            statement = statement.where(DatasetItem.user_reviewed == criteria.user_reviewed)
+        if criteria.uploaded_after is not None:
+            statement = statement.where(DatasetItem.uploaded_at >= criteria.uploaded_after)
+        if criteria.uploaded_before is not None:
+            statement = statement.where(DatasetItem.uploaded_at < criteria.uploaded_before)
+        if criteria.name:
+            statement = statement.where(func.lower(DatasetItem.name).contains(criteria.name.lower(), autoescape=True))
         return statement
 
     def page(
-        self, project_id: str, filters: ItemFilter, *, order: Order, limit: int, cursor: str | None
+        self, project_id: str, criteria: ItemCriteria, *, sort: ItemSort, order: Order, limit: int, cursor: str | None
     ) -> Sequence[DatasetItem]:
         statement = keyset_page(
-            self.filtered(project_id, filters), DatasetItem.uploaded_at, DatasetItem.id,
+            self.matching(project_id, criteria), SORT_COLUMNS[sort], DatasetItem.id,
             order=order, limit=limit, cursor=cursor,
         )  # fmt: skip
         return self.session.scalars(statement).all()
 
-    def neighbours(self, item: DatasetItem, filters: ItemFilter) -> tuple[str | None, str | None, int, int, bool]:
-        """(id before, id after, items before, items in all, whether `filters` keep `item`) of `item` among the
-        items `filters` keep, in upload order: each an indexed range on (project, uploaded_at, id)."""
+    def neighbours(self, item: DatasetItem, criteria: ItemCriteria) -> tuple[str | None, str | None, int, int, bool]:
+        """(id before, id after, items before, items in all, whether `criteria` keep `item`) of `item` among the
+        items `criteria` keep, in upload order: each an indexed range on (project, uploaded_at, id)."""
         key = tuple_(DatasetItem.uploaded_at, DatasetItem.id)
         here = (item.uploaded_at, item.id)
-        kept = self.filtered(item.project_id, filters)
+        kept = self.matching(item.project_id, criteria)
         previous = self.session.scalar(
             kept.with_only_columns(DatasetItem.id).where(key < here)
             .order_by(DatasetItem.uploaded_at.desc(), DatasetItem.id.desc()).limit(1)
@@ -105,9 +126,130 @@ class ItemRepository:
             .order_by(DatasetItem.uploaded_at.asc(), DatasetItem.id.asc()).limit(1)
         )  # fmt: skip
         before = self.session.scalar(kept.with_only_columns(func.count()).where(key < here)) or 0
-        total = self.session.scalar(kept.with_only_columns(func.count())) or 0
+        total = self.count(item.project_id, criteria)
         matches = self.session.scalar(kept.with_only_columns(DatasetItem.id).where(DatasetItem.id == item.id))
         return previous, following, before, total, matches is not None
+
+    def count(self, project_id: str, criteria: ItemCriteria) -> int:
+        return self.session.scalar(self.matching(project_id, criteria).with_only_columns(func.count())) or 0
+
+    def page_ends(
+        self, project_id: str, criteria: ItemCriteria, *, sort: ItemSort, order: Order, page_size: int
+    ) -> list[tuple[Any, str]]:
+        """(sort value, id) of the last item of every full page, in order: what a keyset cursor holds, so
+        that any page can be asked for directly. One numbered scan in the database, not one query per page."""
+        sort_column = SORT_COLUMNS[sort]
+        ordering = [sort_column.asc(), DatasetItem.id.asc()] if order == "asc" else \
+            [sort_column.desc(), DatasetItem.id.desc()]  # fmt: skip
+        numbered = (
+            self.matching(project_id, criteria)
+            .with_only_columns(
+                sort_column.label("sort_value"),
+                DatasetItem.id.label("item_id"),
+                func.row_number().over(order_by=ordering).label("position"),
+            )
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(numbered.c.sort_value, numbered.c.item_id)
+            .where(numbered.c.position % page_size == 0)
+            .order_by(numbered.c.position)
+        )
+        return [(value, item_id) for value, item_id in rows]
+
+    def matching_ids(self, project_id: str, criteria: ItemCriteria) -> list[str]:
+        return list(self.session.scalars(self.matching(project_id, criteria).with_only_columns(DatasetItem.id)))
+
+    def known_ids(self, project_id: str, item_ids: Sequence[str]) -> set[str]:
+        known: set[str] = set()
+        for chunk in chunks(list(item_ids)):
+            known.update(
+                self.session.scalars(
+                    select(DatasetItem.id).where(DatasetItem.project_id == project_id, DatasetItem.id.in_(chunk))
+                )
+            )
+        return known
+
+    def subset_counts(self, project_id: str, criteria: ItemCriteria) -> list[tuple[str, int, int, int]]:
+        """(subset, items, annotated items, reviewed items) for every subset that has matching items."""
+        statement = (
+            self.matching(project_id, criteria)
+            .with_only_columns(
+                DatasetItem.subset,
+                func.count(),
+                func.coalesce(func.sum(case((DatasetItem.annotated.is_(True), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((DatasetItem.user_reviewed.is_(True), 1), else_=0)), 0),
+            )
+            .group_by(DatasetItem.subset)
+        )
+        return [(subset, int(n), int(annotated), int(reviewed)) for subset, n, annotated, reviewed in
+                self.session.execute(statement)]  # fmt: skip
+
+    def label_counts(self, project_id: str, criteria: ItemCriteria) -> dict[str, int]:
+        """label id -> matching items whose annotation uses it."""
+        matching_ids = self.matching(project_id, criteria).with_only_columns(DatasetItem.id)
+        rows = self.session.execute(
+            select(ItemLabel.label_id, func.count())
+            .where(ItemLabel.item_id.in_(matching_ids.scalar_subquery()))
+            .group_by(ItemLabel.label_id)
+        )
+        return {label_id: int(n) for label_id, n in rows}
+
+    def annotations_of(self, item_ids: Sequence[str]) -> list[tuple[str, dict[str, Any] | None]]:
+        found: list[tuple[str, dict[str, Any] | None]] = []
+        for chunk in chunks(list(item_ids)):
+            found.extend(
+                (item_id, annotation) for item_id, annotation in
+                self.session.execute(select(DatasetItem.id, DatasetItem.annotation).where(DatasetItem.id.in_(chunk)))
+            )  # fmt: skip
+        return found
+
+    def set_annotations(self, annotations: dict[str, dict[str, Any]], *, reviewed: bool) -> None:
+        """Give items their (already checked) stored annotations, and their label rows to match, in bulk."""
+        now = utcnow()
+        rows = [
+            {"id": item_id, "annotation": stored, "annotated": True, "user_reviewed": reviewed, "updated_at": now}
+            for item_id, stored in annotations.items()
+        ]
+        for chunk in chunks(rows, BULK_CHUNK):
+            self.session.execute(update(DatasetItem), list(chunk))  # ORM bulk update by primary key
+        item_ids = list(annotations)
+        for chunk in chunks(item_ids, BULK_CHUNK):  # an editor open on one of them must not save over this
+            self.session.execute(
+                update(DatasetItem).where(DatasetItem.id.in_(chunk))
+                .values(annotation_version=DatasetItem.annotation_version + 1),
+                execution_options={"synchronize_session": False},
+            )  # fmt: skip
+        for chunk in chunks(item_ids, BULK_CHUNK):
+            self.session.execute(delete(ItemLabel).where(ItemLabel.item_id.in_(chunk)))
+        labels = [
+            {"item_id": item_id, "label_id": label_id, "shapes": 1}
+            for item_id, stored in annotations.items() for label_id in stored.get("labels", [])
+        ]  # fmt: skip
+        for chunk in chunks(labels, BULK_CHUNK):
+            self.session.execute(insert(ItemLabel), list(chunk))
+
+    def frozen_elsewhere(self, item_ids: Sequence[str], subset: str) -> list[str]:
+        """Those of the items whose subset a revision froze to something other than `subset`."""
+        frozen: list[str] = []
+        for chunk in chunks(list(item_ids)):
+            frozen.extend(
+                self.session.scalars(
+                    select(DatasetItem.id).where(
+                        DatasetItem.id.in_(chunk), DatasetItem.in_revision.is_(True), DatasetItem.subset != subset
+                    )
+                )
+            )
+        return frozen
+
+    def count_not_in_subset(self, item_ids: Sequence[str], subset: str) -> int:
+        total = 0
+        for chunk in chunks(list(item_ids)):
+            total += self.session.scalar(
+                select(func.count()).select_from(DatasetItem)
+                .where(DatasetItem.id.in_(chunk), DatasetItem.subset != subset)
+            ) or 0  # fmt: skip
+        return total
 
     def many(self, project_id: str, item_ids: Sequence[str]) -> list[DatasetItem]:
         items: list[DatasetItem] = []

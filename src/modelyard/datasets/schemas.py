@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modelyard.datasets.import_subsets import DEFAULT_TESTING_FRACTION
+from modelyard.kit.bounds import UtcDatetime
 from modelyard.projects.schemas import ProjectName
 from modelyard.tasks import TaskType
 
@@ -144,6 +145,88 @@ class ItemUpdate(BaseModel):
 
     user_reviewed: bool | None = None
     subset: Subset | None = None
+
+
+class ItemFilter(BaseModel):
+    """Which items: each field given narrows the selection; together they all apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    annotated: bool | None = None
+    label: str | None = Field(default=None, description="Label id or name used by the annotation.")
+    subset: Subset | None = None
+    user_reviewed: bool | None = None
+    uploaded_after: UtcDatetime | None = Field(default=None, description="Uploaded at or after this time.")
+    uploaded_before: UtcDatetime | None = Field(default=None, description="Uploaded before this time.")
+    name: str | None = Field(default=None, max_length=512, description="Part of the file name, in any case.")
+
+
+class ItemPages(BaseModel):
+    """Where each page of a listing starts, so that any page can be read directly (a scrolled gallery)."""
+
+    total: int = Field(description="Items that match the filter.")
+    page_size: int
+    cursors: list[str | None] = Field(
+        description="The cursor of each page, in order (null for the first): list with it and limit=page_size."
+    )
+
+
+class SubsetCount(BaseModel):
+    subset: Subset
+    items: int
+    annotated: int
+    user_reviewed: int
+
+
+class LabelItemCount(BaseModel):
+    label_id: str
+    label_name: str
+    color: str
+    items: int = Field(description="Items whose annotation uses the label.")
+
+
+class DatasetCounts(BaseModel):
+    """Counts of the items that match a filter (every item without one), per subset and per label."""
+
+    total: int
+    annotated: int
+    user_reviewed: int
+    subsets: list[SubsetCount]
+    labels: list[LabelItemCount]
+
+
+BulkActionName = Literal["assign_label", "delete", "move_to_subset"]
+MAX_BULK_IDS = 100_000
+
+
+class ItemsBulk(BaseModel):
+    """One action on many items, all or none: those of `ids`, or every item that matches `filter`
+    (an empty filter: every item), less those of `exclude`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: BulkActionName
+    ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_BULK_IDS)
+    filter: ItemFilter | None = None
+    exclude: list[str] = Field(default_factory=list, max_length=MAX_BULK_IDS)
+    label: str | None = Field(default=None, description="assign_label: the label, by id or name.")
+    subset: Subset | None = Field(default=None, description="move_to_subset: where to.")
+
+    @model_validator(mode="after")
+    def _one_selection_and_the_action_argument(self) -> ItemsBulk:
+        if (self.ids is None) == (self.filter is None):
+            raise ValueError("give either `ids` or `filter` (an empty filter selects every item)")
+        if (self.action == "assign_label") != (self.label is not None):
+            raise ValueError("`label` goes with the action assign_label, and only with it")
+        if (self.action == "move_to_subset") != (self.subset is not None):
+            raise ValueError("`subset` goes with the action move_to_subset, and only with it")
+        return self
+
+
+class ItemsBulkResult(BaseModel):
+    action: BulkActionName
+    selected: int = Field(description="Items the selection held.")
+    changed: int = Field(description="Items the action changed (an item already so is not counted).")
 
 
 class ItemsDelete(BaseModel):

@@ -18,10 +18,11 @@ from modelyard.datasets.annotations import LabelBook, check_annotation, render_a
 from modelyard.datasets.archives import ArchiveLimits, extract_zip, is_zip
 from modelyard.datasets.images import CheckedImage, ThumbnailedImage, UnreadableImage, check_image, make_thumbnail
 from modelyard.datasets.models import DatasetItem
-from modelyard.datasets.repository import ItemFilter, ItemRepository, RevisionRepository
+from modelyard.datasets.repository import ItemCriteria, ItemRepository, ItemSort, RevisionRepository
 from modelyard.datasets.schemas import (
     AnnotationIn,
     DuplicateFile,
+    ItemFilter,
     ItemNeighbours,
     ItemRead,
     ItemUpdate,
@@ -50,6 +51,19 @@ def archive_limits(settings: Settings) -> ArchiveLimits:
 def _as_utc(moment: datetime | None) -> datetime | None:
     """A time without a zone is taken as UTC."""
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def criteria_of(project: Project, matching: ItemFilter) -> ItemCriteria:
+    """The filter as the repository takes it, the label resolved (an unknown one is a 400)."""
+    return ItemCriteria(
+        annotated=matching.annotated,
+        label_id=LabelBook.of(project.labels).resolve(matching.label) if matching.label else None,
+        subset=matching.subset,
+        user_reviewed=matching.user_reviewed,
+        uploaded_after=_as_utc(matching.uploaded_after),
+        uploaded_before=_as_utc(matching.uploaded_before),
+        name=matching.name or None,
+    )
 
 
 @dataclass(frozen=True)
@@ -219,35 +233,18 @@ class DatasetService:
             )
         return item
 
-    def item_filter(
-        self,
-        project: Project,
-        *,
-        annotated: bool | None = None,
-        label: str | None = None,
-        subset: str | None = None,
-        user_reviewed: bool | None = None,
-        uploaded_after: datetime | None = None,
-        uploaded_before: datetime | None = None,
-    ) -> ItemFilter:
-        """A filter of the project's items; `label` by id or name (an unknown one is a 400)."""
-        return ItemFilter(
-            annotated=annotated,
-            label_id=LabelBook.of(project.labels).resolve(label) if label else None,
-            subset=subset,
-            user_reviewed=user_reviewed,
-            uploaded_after=_as_utc(uploaded_after),
-            uploaded_before=_as_utc(uploaded_before),
+    def page(
+        self, project: Project, matching: ItemFilter, *, sort: ItemSort, order: Order, limit: int, cursor: str | None
+    ) -> list[DatasetItem]:
+        return list(
+            self.items.page(
+                project.id, criteria_of(project, matching), sort=sort, order=order, limit=limit, cursor=cursor
+            )
         )
 
-    def page(
-        self, project: Project, filters: ItemFilter, *, order: Order = "asc", limit: int = 50, cursor: str | None = None
-    ) -> list[DatasetItem]:
-        return list(self.items.page(project.id, filters, order=order, limit=limit, cursor=cursor))
-
-    def neighbours(self, item: DatasetItem, filters: ItemFilter) -> ItemNeighbours:
-        """The items before and after `item` among those `filters` keep, in upload order, and its place there."""
-        previous, following, before, total, matches = self.items.neighbours(item, filters)
+    def neighbours(self, project: Project, item: DatasetItem, matching: ItemFilter) -> ItemNeighbours:
+        """The items before and after `item` among those the filter keeps, in upload order, and its place there."""
+        previous, following, before, total, matches = self.items.neighbours(item, criteria_of(project, matching))
         return ItemNeighbours(previous=previous, next=following, position=before + 1 if matches else None, total=total)
 
     def read(self, item: DatasetItem, book: LabelBook) -> ItemRead:

@@ -5,8 +5,10 @@ from modelyard.architectures.schemas import CachedWeightsRead as CachedWeights
 from modelyard.auth.schemas import TokenCreated as CreatedApiToken
 from modelyard.auth.schemas import TokenRead as ApiToken
 from modelyard.datasets.schemas import AnnotationRead as Annotation
-from modelyard.datasets.schemas import ItemNeighbours, ItemProposal, UploadResult
+from modelyard.datasets.schemas import DatasetCounts, ItemNeighbours, ItemProposal, UploadResult
+from modelyard.datasets.schemas import ItemPages as DatasetItemPages
 from modelyard.datasets.schemas import ItemRead as DatasetItem
+from modelyard.datasets.schemas import ItemsBulkResult as DatasetBulkResult
 from modelyard.datasets.schemas import RevisionItemRead as DatasetRevisionItem
 from modelyard.datasets.schemas import RevisionRead as DatasetRevision
 from modelyard.evaluations.schemas import EvaluationRead as Evaluation
@@ -42,7 +44,10 @@ __all__ = [
     "CachedWeights",
     "Client",
     "CreatedApiToken",
+    "DatasetBulkResult",
+    "DatasetCounts",
     "DatasetItem",
+    "DatasetItemPages",
     "DatasetRevision",
     "DatasetRevisionItem",
     "Evaluation",

@@ -12,9 +12,12 @@ from typing import IO, TYPE_CHECKING, Any
 
 from modelyard.datasets.schemas import (
     AnnotationRead,
+    DatasetCounts,
     ItemNeighbours,
+    ItemPages,
     ItemProposal,
     ItemRead,
+    ItemsBulkResult,
     RevisionItemRead,
     RevisionRead,
     UploadResult,
@@ -90,15 +93,52 @@ class Datasets:
         user_reviewed: bool | None = None,
         uploaded_after: str | None = None,
         uploaded_before: str | None = None,
+        name: str | None = None,
+        sort: str = "uploaded_at",
         order: str = "asc",
         limit: int = 50,
         cursor: str | None = None,
     ) -> Page[ItemRead]:
+        """One page of items; `sort` is uploaded_at or name; `name` matches part of the file name."""
         params = _drop_none(
             annotated=annotated, label=label, subset=subset, user_reviewed=user_reviewed,
-            uploaded_after=uploaded_after, uploaded_before=uploaded_before, order=order, limit=limit, cursor=cursor,
+            uploaded_after=uploaded_after, uploaded_before=uploaded_before, name=name, sort=sort, order=order,
+            limit=limit, cursor=cursor,
         )  # fmt: skip
         return self._client.get_model(Page[ItemRead], f"/projects/{project}/dataset/items", params=params)
+
+    def item_pages(
+        self, project: str, *, page_size: int = 100, sort: str = "uploaded_at", order: str = "asc", **filters: Any
+    ) -> ItemPages:
+        """The cursor of every page of `items` with these filters (as keywords of `items`) and sort."""
+        params = _drop_none(page_size=page_size, sort=sort, order=order, **filters)
+        return self._client.get_model(ItemPages, f"/projects/{project}/dataset/items:pages", params=params)
+
+    def counts(self, project: str, **filters: Any) -> DatasetCounts:
+        """Items in all, per subset and per label; of those matching `filters` (keywords of `items`) if given."""
+        return self._client.get_model(
+            DatasetCounts, f"/projects/{project}/dataset/counts", params=_drop_none(**filters)
+        )
+
+    def bulk(
+        self,
+        project: str,
+        action: str,
+        *,
+        ids: Sequence[str] | None = None,
+        filter: dict[str, Any] | None = None,  # noqa: A002 (the API's name)
+        exclude: Sequence[str] = (),
+        label: str | None = None,
+        subset: str | None = None,
+    ) -> ItemsBulkResult:
+        """`assign_label` (with `label`), `delete`, or `move_to_subset` (with `subset`) on the items of `ids`,
+        or on every item matching `filter` ({} for all) less `exclude`: all of them or none."""
+        body = _drop_none(
+            action=action, ids=list(ids) if ids is not None else None, filter=filter, label=label, subset=subset
+        )
+        if exclude:
+            body["exclude"] = list(exclude)
+        return self._client.send_model(ItemsBulkResult, "POST", f"/projects/{project}/dataset/items:bulk", json=body)
 
     def iterate_items(self, project: str, **filters: Any) -> Iterator[ItemRead]:
         return iterate_pages(self.items, project, **filters)

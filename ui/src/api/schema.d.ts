@@ -1253,6 +1253,26 @@ export interface paths {
         patch: operations["update_project_api_v1_projects__project__patch"];
         trace?: never;
     };
+    "/api/v1/projects/{project}/dataset/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dataset Counts
+         * @description How many items match the filters (every item without one): in all, per subset, per label.
+         */
+        get: operations["dataset_counts_api_v1_projects__project__dataset_counts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/dataset/exports": {
         parameters: {
             query?: never;
@@ -1313,6 +1333,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/dataset/items:bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Items
+         * @description Assign a label (classification), delete, or move to a subset many items at once: all of them or
+         *     none (one transaction). Moving refuses (409) items whose subset a revision froze, as for one item.
+         */
+        post: operations["bulk_items_api_v1_projects__project__dataset_items_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/dataset/items:delete": {
         parameters: {
             query?: never;
@@ -1327,6 +1368,27 @@ export interface paths {
          * @description Delete several items at once (all or none).
          */
         post: operations["delete_items_api_v1_projects__project__dataset_items_delete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/dataset/items:pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Item Pages
+         * @description The cursor of every page of the listing with these filters and sort (one request, whatever the
+         *     number of pages), so that a scrolled view reads the pages it shows and no others.
+         */
+        get: operations["item_pages_api_v1_projects__project__dataset_items_pages_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2773,6 +2835,22 @@ export interface components {
             /** Tags */
             tags?: components["schemas"]["Tag"][];
         };
+        /**
+         * DatasetCounts
+         * @description Counts of the items that match a filter (every item without one), per subset and per label.
+         */
+        DatasetCounts: {
+            /** Annotated */
+            annotated: number;
+            /** Labels */
+            labels: components["schemas"]["LabelItemCount"][];
+            /** Subsets */
+            subsets: components["schemas"]["SubsetCount"][];
+            /** Total */
+            total: number;
+            /** User Reviewed */
+            user_reviewed: number;
+        };
         /** DeleteTag */
         DeleteTag: {
             /** Key */
@@ -2974,6 +3052,38 @@ export interface components {
             detail?: components["schemas"]["ValidationError"][];
         };
         /**
+         * ItemFilter
+         * @description Which items: each field given narrows the selection; together they all apply.
+         */
+        ItemFilter: {
+            /** Annotated */
+            annotated?: boolean | null;
+            /**
+             * Label
+             * @description Label id or name used by the annotation.
+             */
+            label?: string | null;
+            /**
+             * Name
+             * @description Part of the file name, in any case.
+             */
+            name?: string | null;
+            /** Subset */
+            subset?: ("unassigned" | "training" | "validation" | "testing") | null;
+            /**
+             * Uploaded After
+             * @description Uploaded at or after this time.
+             */
+            uploaded_after?: string | null;
+            /**
+             * Uploaded Before
+             * @description Uploaded before this time.
+             */
+            uploaded_before?: string | null;
+            /** User Reviewed */
+            user_reviewed?: boolean | null;
+        };
+        /**
          * ItemNeighbours
          * @description Where an item stands among the items a filter keeps, in upload order.
          */
@@ -2996,6 +3106,24 @@ export interface components {
             /**
              * Total
              * @description Items the filter keeps.
+             */
+            total: number;
+        };
+        /**
+         * ItemPages
+         * @description Where each page of a listing starts, so that any page can be read directly (a scrolled gallery).
+         */
+        ItemPages: {
+            /**
+             * Cursors
+             * @description The cursor of each page, in order (null for the first): list with it and limit=page_size.
+             */
+            cursors: (string | null)[];
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total
+             * @description Items that match the filter.
              */
             total: number;
         };
@@ -3073,6 +3201,51 @@ export interface components {
             user_reviewed: boolean;
             /** Width */
             width: number;
+        };
+        /**
+         * ItemsBulk
+         * @description One action on many items, all or none: those of `ids`, or every item that matches `filter`
+         *     (an empty filter: every item), less those of `exclude`.
+         */
+        ItemsBulk: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "assign_label" | "delete" | "move_to_subset";
+            /** Exclude */
+            exclude?: string[];
+            filter?: components["schemas"]["ItemFilter"] | null;
+            /** Ids */
+            ids?: string[] | null;
+            /**
+             * Label
+             * @description assign_label: the label, by id or name.
+             */
+            label?: string | null;
+            /**
+             * Subset
+             * @description move_to_subset: where to.
+             */
+            subset?: ("unassigned" | "training" | "validation" | "testing") | null;
+        };
+        /** ItemsBulkResult */
+        ItemsBulkResult: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "assign_label" | "delete" | "move_to_subset";
+            /**
+             * Changed
+             * @description Items the action changed (an item already so is not counted).
+             */
+            changed: number;
+            /**
+             * Selected
+             * @description Items the selection held.
+             */
+            selected: number;
         };
         /** ItemsDelete */
         ItemsDelete: {
@@ -3211,6 +3384,20 @@ export interface components {
             label: string;
             /** Models */
             models: number;
+        };
+        /** LabelItemCount */
+        LabelItemCount: {
+            /** Color */
+            color: string;
+            /**
+             * Items
+             * @description Items whose annotation uses the label.
+             */
+            items: number;
+            /** Label Id */
+            label_id: string;
+            /** Label Name */
+            label_name: string;
         };
         /** LabelRead */
         LabelRead: {
@@ -4462,6 +4649,20 @@ export interface components {
             state: string;
             /** Worker Pid */
             worker_pid?: number | null;
+        };
+        /** SubsetCount */
+        SubsetCount: {
+            /** Annotated */
+            annotated: number;
+            /** Items */
+            items: number;
+            /**
+             * Subset
+             * @enum {string}
+             */
+            subset: "unassigned" | "training" | "validation" | "testing";
+            /** User Reviewed */
+            user_reviewed: number;
         };
         /** Tag */
         Tag: {
@@ -7629,6 +7830,49 @@ export interface operations {
             };
         };
     };
+    dataset_counts_api_v1_projects__project__dataset_counts_get: {
+        parameters: {
+            query?: {
+                annotated?: boolean | null;
+                /** @description Label id or name used by the annotation. */
+                label?: string | null;
+                /** @description Part of the file name, in any case. */
+                name?: string | null;
+                subset?: ("unassigned" | "training" | "validation" | "testing") | null;
+                /** @description Uploaded at or after this time. */
+                uploaded_after?: string | null;
+                /** @description Uploaded before this time. */
+                uploaded_before?: string | null;
+                user_reviewed?: boolean | null;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetCounts"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     export_dataset_api_v1_projects__project__dataset_exports_post: {
         parameters: {
             query?: never;
@@ -7702,9 +7946,15 @@ export interface operations {
                 /** @description Label id or name used by the annotation. */
                 label?: string | null;
                 limit?: number;
+                /** @description Part of the file name, in any case. */
+                name?: string | null;
                 order?: "asc" | "desc";
+                /** @description uploaded_at (default) or name; ties go by id. */
+                sort?: "uploaded_at" | "name";
                 subset?: ("unassigned" | "training" | "validation" | "testing") | null;
+                /** @description Uploaded at or after this time. */
                 uploaded_after?: string | null;
+                /** @description Uploaded before this time. */
                 uploaded_before?: string | null;
                 user_reviewed?: boolean | null;
             };
@@ -7781,6 +8031,41 @@ export interface operations {
             };
         };
     };
+    bulk_items_api_v1_projects__project__dataset_items_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemsBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemsBulkResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     delete_items_api_v1_projects__project__dataset_items_delete_post: {
         parameters: {
             query?: never;
@@ -7803,6 +8088,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ItemsDeleted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    item_pages_api_v1_projects__project__dataset_items_pages_get: {
+        parameters: {
+            query?: {
+                annotated?: boolean | null;
+                /** @description Label id or name used by the annotation. */
+                label?: string | null;
+                /** @description Part of the file name, in any case. */
+                name?: string | null;
+                order?: "asc" | "desc";
+                page_size?: number;
+                /** @description uploaded_at (default) or name; ties go by id. */
+                sort?: "uploaded_at" | "name";
+                subset?: ("unassigned" | "training" | "validation" | "testing") | null;
+                /** @description Uploaded at or after this time. */
+                uploaded_after?: string | null;
+                /** @description Uploaded before this time. */
+                uploaded_before?: string | null;
+                user_reviewed?: boolean | null;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemPages"];
                 };
             };
             /** @description Validation Error */
@@ -8095,7 +8427,13 @@ export interface operations {
                 annotated?: boolean | null;
                 /** @description Label id or name used by the annotation. */
                 label?: string | null;
+                /** @description Part of the file name, in any case. */
+                name?: string | null;
                 subset?: ("unassigned" | "training" | "validation" | "testing") | null;
+                /** @description Uploaded at or after this time. */
+                uploaded_after?: string | null;
+                /** @description Uploaded before this time. */
+                uploaded_before?: string | null;
                 user_reviewed?: boolean | null;
             };
             header?: never;

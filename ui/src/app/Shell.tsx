@@ -16,8 +16,11 @@ function isActive(pathname: string, entry: NavEntry, exact: boolean): boolean {
 
 function NavEntries({ entries, exactFirst, onNavigate }: { entries: NavEntry[]; exactFirst: boolean; onNavigate: () => void }) {
   const { pathname } = useLocation();
-  return entries.map((entry, index) => {
-    const active = isActive(pathname, entry, exactFirst && index === 0);
+  // The most specific entry that matches is the one shown active (Upload, not Dataset, on its page).
+  const matching = entries.filter((entry, index) => isActive(pathname, entry, exactFirst && index === 0));
+  const current = matching.reduce<NavEntry | undefined>((best, entry) => (!best || entry.to.length > best.to.length ? entry : best), undefined);
+  return entries.map((entry) => {
+    const active = entry === current;
     return (
       <NavLink
         key={entry.to}

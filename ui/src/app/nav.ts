@@ -17,8 +17,11 @@ export const GLOBAL_NAV: NavEntry[] = [
 export function projectNav(project: string): NavEntry[] {
   return [
     { label: "Overview", to: paths.project(project) },
+    { label: "Dataset", to: paths.dataset(project) },
+    { label: "Upload", to: paths.datasetUpload(project) },
     { label: "Annotate", to: paths.annotate(project) },
     { label: "Labels", to: paths.labels(project) },
+    { label: "Import & export", to: paths.datasetTransfer(project) },
     { label: "Dataset revisions", to: paths.datasetRevisions(project) },
     { label: "Training", to: paths.training(project) },
     { label: "Models", to: paths.models(project) },

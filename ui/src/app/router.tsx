@@ -2,6 +2,7 @@ import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
 
 import { annotationsRoutes } from "@/features/annotations";
 import { datasetRevisionsRoutes } from "@/features/dataset-revisions";
+import { datasetRoutes } from "@/features/datasets";
 import { jobsRoutes } from "@/features/jobs";
 import { pipelineRoutes } from "@/features/pipeline";
 import { projectsRoutes } from "@/features/projects";
@@ -22,6 +23,7 @@ import { Shell } from "./Shell";
 const pages: RouteObject[] = [
   { index: true, element: <Navigate to="/projects" replace /> },
   ...projectsRoutes,
+  ...datasetRoutes,
   ...annotationsRoutes,
   ...datasetRevisionsRoutes,
   ...trainingRoutes,

@@ -20,6 +20,9 @@ export interface ItemFilter {
   user_reviewed?: boolean;
   subset?: "unassigned" | "training" | "validation" | "testing";
   label?: string;
+  uploaded_after?: string;
+  uploaded_before?: string;
+  name?: string;
 }
 
 export function useProject(project: string) {

@@ -31,8 +31,10 @@ export function useItemFilter(): [ItemFilter, string] {
     if (subset === "unassigned" || subset === "training" || subset === "validation" || subset === "testing") {
       filter.subset = subset;
     }
-    const label = params.get("label");
-    if (label) filter.label = label;
+    for (const key of ["label", "uploaded_after", "uploaded_before", "name"] as const) {
+      const value = params.get(key);
+      if (value) filter[key] = value;
+    }
     return [filter, params.toString()];
   }, [params]);
 }

@@ -1,0 +1,53 @@
+import { useMemo } from "react";
+import { useSearchParams } from "react-router";
+
+import { useSortParam } from "@/lib/useSearchState";
+
+import { SORTS, SUBSETS, type ItemFilters, type Listing, type SortKey, type Subset } from "../api/gallery";
+
+/** A yes/no filter in the URL: "yes", "no", or absent (either). */
+function yesNo(value: string | null): boolean | undefined {
+  return value === "yes" ? true : value === "no" ? false : undefined;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A day (YYYY-MM-DD) as the instant it starts, in UTC; `next` gives the start of the day after. */
+export function dayStart(day: string | null, next = false): string | undefined {
+  if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const start = Date.parse(`${day}T00:00:00Z`);
+  if (Number.isNaN(start)) return undefined;
+  return new Date(start + (next ? DAY_MS : 0)).toISOString();
+}
+
+/**
+ * The gallery's filters and sort, kept in the URL so a view can be shared:
+ * ?annotated=yes&reviewed=no&label=cat&subset=training&from=2026-01-01&to=2026-01-31&name=img&sort=-name
+ */
+export function useGalleryParams() {
+  const [params] = useSearchParams();
+  const [sort, setSort] = useSortParam({ key: "uploaded_at", order: "asc" }, SORTS);
+  const annotated = params.get("annotated");
+  const reviewed = params.get("reviewed");
+  const label = params.get("label");
+  const subset = params.get("subset");
+  const from = params.get("from");
+  const to = params.get("to");
+  const name = params.get("name");
+  const listing: Listing = useMemo(() => {
+    const filters: ItemFilters = {};
+    const annotatedValue = yesNo(annotated);
+    if (annotatedValue !== undefined) filters.annotated = annotatedValue;
+    const reviewedValue = yesNo(reviewed);
+    if (reviewedValue !== undefined) filters.user_reviewed = reviewedValue;
+    if (label) filters.label = label;
+    if (subset && (SUBSETS as string[]).includes(subset)) filters.subset = subset as Subset;
+    const after = dayStart(from);
+    if (after) filters.uploaded_after = after;
+    const before = dayStart(to, true);
+    if (before) filters.uploaded_before = before;
+    if (name) filters.name = name;
+    return { filters, sort: sort.key as SortKey, order: sort.order };
+  }, [annotated, reviewed, label, subset, from, to, name, sort.key, sort.order]);
+  return { listing, raw: { annotated, reviewed, label, subset, from, to, name }, sort, setSort };
+}
