@@ -9,6 +9,7 @@ classification project whose images are labelled in part, and an imported COCO d
 visits each page at 1280x800 and saves a PNG (palette-reduced when large, to keep the repository small).
 
     python bench/ui_screenshots.py --dataset-only      # the dataset pages alone: no training, a minute
+    python bench/ui_screenshots.py --pages annotate,labels   # only these
 """
 
 from __future__ import annotations
@@ -129,8 +130,11 @@ def seed_dataset(sdk: Client, folder: Path) -> dict[str, Any]:
     (upload / "notes.jpg").write_bytes(b"not an image at all")
     coco = folder / "coco"
     shapes_made = shapes(coco / "images" / "train", 8)
-    document: dict[str, Any] = {"images": [], "annotations": [], "categories": [
-        {"id": 1, "name": "square"}, {"id": 2, "name": "circle"}, {"id": 3, "name": "star"}]}
+    document: dict[str, Any] = {
+        "images": [],
+        "annotations": [],
+        "categories": [{"id": 1, "name": "square"}, {"id": 2, "name": "circle"}, {"id": 3, "name": "star"}],
+    }
     for image_id, (path, boxes) in enumerate(sorted(shapes_made.items()), start=1):
         document["images"].append({"id": image_id, "file_name": path.name, "width": 96, "height": 96})
         for box in boxes:
@@ -201,8 +205,10 @@ def save(page: Any, name: str) -> None:
     print(f"docs/ui/{name}.png: {len(png) / 1024:.0f} KB")
 
 
-def visitor(page: Any) -> Callable[..., None]:
+def visitor(page: Any, pages: set[str] | None) -> Callable[..., None]:
     def visit(name: str, path: str, ready: Callable[[], None] | None = None) -> None:
+        if pages is not None and name not in pages:
+            return
         page.goto(path)
         page.get_by_role("heading", level=1).wait_for()
         page.wait_for_load_state("networkidle")
@@ -213,11 +219,11 @@ def visitor(page: Any) -> Callable[..., None]:
     return visit
 
 
-def shoot_dataset(browser: Any, url: str, data: dict[str, Any]) -> None:
+def shoot_dataset(browser: Any, url: str, data: dict[str, Any], pages: set[str] | None) -> None:
     context = browser.new_context(base_url=url, viewport=VIEWPORT)
     context.set_default_timeout(60_000)
     page = context.new_page()
-    visit = visitor(page)
+    visit = visitor(page, pages)
 
     def selected() -> None:
         tiles = page.get_by_test_id("gallery-item")
@@ -238,13 +244,14 @@ def shoot_dataset(browser: Any, url: str, data: dict[str, Any]) -> None:
     context.close()
 
 
-def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
+def shoot(browser: Any, url: str, data: dict[str, Any], pages: set[str] | None = None) -> None:
     context = browser.new_context(base_url=url, viewport=VIEWPORT)
     context.set_default_timeout(60_000)
     page = context.new_page()
     revision, job = data["revision_id"], data["job_id"]
     at = data["before_move"].isoformat().replace("+00:00", "Z")
-    visit = visitor(page)
+
+    visit = visitor(page, pages)
 
     def charted(test_id: str) -> Callable[[], None]:
         return lambda: page.wait_for_selector(f"[data-testid={test_id}][data-ready=true]")
@@ -263,6 +270,23 @@ def shoot(browser: Any, url: str, data: dict[str, Any]) -> None:
         page.get_by_test_id("prediction").scroll_into_view_if_needed()
 
     visit("pipeline", f"/projects/{PROJECT}/pipeline?threshold={data['threshold']}", predicted)
+
+    def proposed() -> None:
+        page.get_by_test_id("proposal-content").wait_for()
+        page.get_by_test_id("proposed-box").first.wait_for()
+
+    if pages is None or "annotate" in pages:
+        # The editor's proposal shows what the pipeline serves: as many boxes as the pipeline page showed.
+        serving = {"revision": revision, "variant": "openvino-fp16", "confidence_threshold": data["threshold"]}
+        httpx.put(f"{url}/api/v1/projects/{PROJECT}/pipeline", json=serving, timeout=120).raise_for_status()
+    visit("annotate", f"/projects/{PROJECT}/annotate", proposed)
+    visit("labels", f"/projects/{PROJECT}/labels", lambda: page.get_by_test_id("label-usage").first.wait_for())
+    visit("dataset-revisions", f"/projects/{PROJECT}/dataset-revisions")
+    visit(
+        "dataset-revision",
+        f"/projects/{PROJECT}/dataset-revisions/1",
+        lambda: page.get_by_test_id("items-training").wait_for(),
+    )
     visit("registry", "/registry")
     visit("registry-model", f"/registry/{REGISTERED}")
     visit("registry-version", f"/registry/{REGISTERED}/versions/3")
@@ -277,7 +301,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     parser.add_argument("--dataset-only", action="store_true", help="Only the dataset pages (no training).")
+    parser.add_argument("--pages", help="Comma-separated names of the screenshots to take (default: all).")
     args = parser.parse_args()
+    pages = set(args.pages.split(",")) if args.pages else None
     if not (ROOT / "src" / "modelyard" / "ui" / "static" / "index.html").is_file():
         sys.exit("no UI build: run `cd ui && npm run build` first")
     from playwright.sync_api import sync_playwright
@@ -291,9 +317,9 @@ def main() -> None:
                 data = {} if args.dataset_only else seed(sdk, Path(folder))
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
-                shoot_dataset(browser, url, dataset)
+                shoot_dataset(browser, url, dataset, pages)
                 if not args.dataset_only:
-                    shoot(browser, url, data)
+                    shoot(browser, url, data, pages)
                 browser.close()
         finally:
             server.terminate()

@@ -34,8 +34,10 @@ def tiny_detector_checkpoint(folder: Path) -> Path:
     return made if made.is_file() else make_checkpoint(folder, "detection")
 
 
-def serve_tiny_detector(sdk: Client, settings: Settings, folder: Path, checkpoint: Path) -> ServedDetector:
-    project = detection_project(sdk, folder / "images", name=DETECTION_PROJECT, count=3)
+def serve_tiny_detector(
+    sdk: Client, settings: Settings, folder: Path, checkpoint: Path, name: str = DETECTION_PROJECT
+) -> ServedDetector:
+    project = detection_project(sdk, folder / "images", name=name, count=3)
     found = sdk.projects.get(project)
     dataset_revision = sdk.datasets.create_revision(project)
     labels = [{"index": index, "id": label.id, "name": label.name} for index, label in enumerate(found.labels)]

@@ -100,6 +100,46 @@ def items(
     )
 
 
+ItemArgument = Annotated[str, typer.Argument(help="Dataset item id (or its first 6+ characters).")]
+
+
+@app.command("neighbours")
+def neighbours(
+    ctx: typer.Context,
+    project: ProjectArgument,
+    item: ItemArgument,
+    subset: Annotated[str | None, typer.Option(help="unassigned | training | validation | testing")] = None,
+    annotated: Annotated[bool | None, typer.Option("--annotated/--not-annotated", help="Only (not) annotated.")] = None,
+    label: Annotated[str | None, typer.Option(help="Only items whose annotation uses this label.")] = None,
+    reviewed: Annotated[bool | None, typer.Option("--reviewed/--not-reviewed", help="Only (not) reviewed.")] = None,
+    json: JsonOption = False,
+) -> None:
+    """The items before and after an item (upload order) among those the filters keep."""
+    found = client(ctx).datasets.neighbours(
+        project, item, subset=subset, annotated=annotated, label=label, user_reviewed=reviewed
+    )
+    if json:
+        print_json(found)
+        return
+    place = f"{found.position} of {found.total}" if found.position is not None else f"not among the {found.total}"
+    print_fields({"previous": found.previous or "-", "next": found.next or "-", "position": place})
+
+
+@app.command("propose")
+def propose(ctx: typer.Context, project: ProjectArgument, item: ItemArgument, json: JsonOption = False) -> None:
+    """What the project's enabled model predicts for an item, as an annotation (nothing is stored)."""
+    proposal = client(ctx).datasets.propose(project, item)
+    if json:
+        print_json(proposal)
+        return
+    rows = [(label.name, "", f"{label.score:.3f}") for label in proposal.labels]
+    rows += [(box.label_name, f"box {box.x:.1f},{box.y:.1f} {box.width:.1f}x{box.height:.1f}", f"{box.score:.3f}")
+             for box in proposal.boxes]  # fmt: skip
+    rows += [(polygon.label_name, f"polygon of {len(polygon.points)} points", f"{polygon.score:.3f}")
+             for polygon in proposal.polygons]  # fmt: skip
+    print_table(f"proposal of revision {proposal.revision_id} ({proposal.variant})", ["label", "shape", "score"], rows)
+
+
 def _summary(annotation: Any) -> str:
     if annotation is None:
         return "-"
@@ -315,15 +355,19 @@ def annotate(
     ] = False,
     reviewed: Annotated[bool | None, typer.Option("--reviewed/--not-reviewed", help="Set user_reviewed.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Delete the item's annotation.")] = False,
+    if_version: Annotated[
+        int | None,
+        typer.Option("--if-version", help="Only while the stored annotation is this version (else refused)."),
+    ] = None,
     json: JsonOption = False,
 ) -> None:
     """Set (replace) an item's annotation from the command line."""
     datasets = client(ctx).datasets
     if clear:
-        result = datasets.delete_annotation(project, item)
+        result = datasets.delete_annotation(project, item, if_version=if_version)
     else:
         task = client(ctx).projects.get(project).task_type.value
-        kwargs: dict[str, Any] = {"user_reviewed": reviewed}
+        kwargs: dict[str, Any] = {"user_reviewed": reviewed, "if_version": if_version}
         if label or (empty and "classification" in task):
             kwargs["labels"] = list(label or [])
         if box or (empty and task == "detection"):
@@ -334,7 +378,8 @@ def annotate(
     if json:
         print_json(result)
     else:
-        console.print(f"{result.id}: {_summary(result.annotation) if result.annotated else 'not annotated'}")
+        summary = _summary(result.annotation) if result.annotated else "not annotated"
+        console.print(f"{result.id}: {summary} (annotation version {result.annotation_version})")
 
 
 def _parse_box(value: str) -> dict[str, Any]:

@@ -73,6 +73,20 @@ def hotkey(
     _print_one(client(ctx).projects.update_label(project, label, hotkey=key), json)
 
 
+@app.command("usage")
+def usage(ctx: typer.Context, project: ProjectArgument, json: JsonOption = False) -> None:
+    """How many items and shapes use each label, and how many items are annotated."""
+    found = client(ctx).projects.label_usage(project)
+    if json:
+        print_json(found)
+        return
+    print_table(
+        f"{found.annotated_items} of {found.items} items annotated",
+        ["label", "items", "shapes"],
+        [(label.label_name, label.items, label.shapes) for label in found.labels],
+    )
+
+
 @app.command("delete")
 def delete(
     ctx: typer.Context,

@@ -9,14 +9,26 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
+import anyio
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse, JSONResponse
 
-from modelyard.api.deps import Context, DatasetGallery, DatasetItems, DatasetRevisions, DatasetTransfers, Projects
+from modelyard.api.deps import (
+    Context,
+    DatasetGallery,
+    DatasetItems,
+    DatasetRevisions,
+    DatasetTransfers,
+    Projects,
+    Runtime,
+)
 from modelyard.api.problems import problem
-from modelyard.auth.dependencies import Requires
+from modelyard.auth.access import ProjectAccess
+from modelyard.auth.dependencies import Access, Requires
+from modelyard.context import AppContext
 from modelyard.datasets.annotations import LabelBook
 from modelyard.datasets.import_subsets import DEFAULT_TESTING_FRACTION
+from modelyard.datasets.proposals import propose
 from modelyard.datasets.repository import ItemSort
 from modelyard.datasets.schemas import (
     AnnotationIn,
@@ -25,7 +37,9 @@ from modelyard.datasets.schemas import (
     DatasetFormat,
     ExportRequest,
     ItemFilter,
+    ItemNeighbours,
     ItemPages,
+    ItemProposal,
     ItemRead,
     ItemsBulk,
     ItemsBulkResult,
@@ -39,11 +53,12 @@ from modelyard.datasets.schemas import (
     UploadResult,
 )
 from modelyard.datasets.service import IncomingFile
-from modelyard.errors import PayloadTooLarge
+from modelyard.errors import InvalidInput, PayloadTooLarge
 from modelyard.jobs.schemas import JobRead
 from modelyard.kit.bounds import UtcDatetime, fits_int64
 from modelyard.kit.page import Page
 from modelyard.kit.pagination import Order, invalid_cursor, split_page
+from modelyard.pipelines.runtime import PipelineRuntime
 from modelyard.tasks import TaskType
 
 router = APIRouter(tags=["datasets"])
@@ -187,9 +202,32 @@ def delete_items(project: str, body: ItemsDelete, projects: Projects, datasets: 
 
 
 @router.get(ITEMS + "/{item}", response_model=ItemRead, dependencies=[Requires.read])
-def get_item(project: str, item: str, projects: Projects, datasets: DatasetItems) -> ItemRead:
+def get_item(project: str, item: str, response: Response, projects: Projects, datasets: DatasetItems) -> ItemRead:
+    """An item; its ETag is its annotation version (`"3"`), for the If-Match of a save."""
     found = projects.get(project)
-    return datasets.read(datasets.get(found, item), LabelBook.of(found.labels))
+    return _with_etag(response, datasets.read(datasets.get(found, item), LabelBook.of(found.labels)))
+
+
+@router.get(ITEMS + "/{item}/neighbours", response_model=ItemNeighbours, dependencies=[Requires.read])
+def item_neighbours(
+    project: str, item: str, projects: Projects, datasets: DatasetItems, matching: Filter
+) -> ItemNeighbours:
+    """The items before and after this one in upload order, among those the filter keeps (as the list's)."""
+    found = projects.get(project)
+    return datasets.neighbours(found, datasets.get(found, item), matching)
+
+
+@router.post(ITEMS + "/{item}:propose", response_model=ItemProposal, dependencies=[Requires.write])
+async def propose_annotation(project: str, item: str, context: Context, runtime: Runtime, access: Access) -> Response:
+    """The project's enabled pipeline run on the item: its predictions as an annotation to accept, edit or reject
+    (409 `pipeline_disabled` while no model is enabled). Nothing is stored."""
+    body = await anyio.to_thread.run_sync(_proposal_json, context, runtime, project, item, access)
+    return Response(body, media_type="application/json")
+
+
+def _proposal_json(context: AppContext, runtime: PipelineRuntime, project: str, item: str,
+                   access: ProjectAccess) -> bytes:  # fmt: skip
+    return propose(context, runtime, project, item, access).model_dump_json().encode()
 
 
 @router.patch(ITEMS + "/{item}", response_model=ItemRead, dependencies=[Requires.write])
@@ -219,24 +257,65 @@ def get_thumbnail(project: str, item: str, projects: Projects, datasets: Dataset
 
 
 @router.get(ITEMS + "/{item}/annotation", response_model=AnnotationRead | None, dependencies=[Requires.read])
-def get_annotation(project: str, item: str, projects: Projects, datasets: DatasetItems) -> AnnotationRead | None:
-    """The item's annotation; null when it has none."""
+def get_annotation(
+    project: str, item: str, response: Response, projects: Projects, datasets: DatasetItems
+) -> AnnotationRead | None:
+    """The item's annotation; null when it has none. Its ETag is the annotation version."""
     found = projects.get(project)
-    return datasets.read(datasets.get(found, item), LabelBook.of(found.labels)).annotation
+    read = _with_etag(response, datasets.read(datasets.get(found, item), LabelBook.of(found.labels)))
+    return read.annotation
 
 
-@router.put(ITEMS + "/{item}/annotation", response_model=ItemRead, dependencies=[Requires.write])
-def set_annotation(project: str, item: str, body: AnnotationIn, projects: Projects, datasets: DatasetItems) -> ItemRead:
+IfMatch = Annotated[
+    str | None,
+    Header(description='The annotation version the change was made from (the ETag, `"3"`): when it is no longer '
+           "the stored one, the change is refused with 409 `annotation_changed`. Left out: no check."),
+]  # fmt: skip
+
+
+@router.put(
+    ITEMS + "/{item}/annotation",
+    response_model=ItemRead,
+    responses={409: {"description": "If-Match named an older annotation version (`annotation_changed`)."}},
+    dependencies=[Requires.write],
+)
+def set_annotation(
+    project: str,
+    item: str,
+    body: AnnotationIn,
+    response: Response,
+    projects: Projects,
+    datasets: DatasetItems,
+    if_match: IfMatch = None,
+) -> ItemRead:
     """Set or replace the item's annotation, checked against the task, the labels and the image size."""
     found = projects.get(project)
-    updated = datasets.set_annotation(found, datasets.get(found, item), body)
-    return datasets.read(updated, LabelBook.of(found.labels))
+    updated = datasets.set_annotation(found, datasets.get(found, item), body, expected_version=_version(if_match))
+    return _with_etag(response, datasets.read(updated, LabelBook.of(found.labels)))
 
 
 @router.delete(ITEMS + "/{item}/annotation", response_model=ItemRead, dependencies=[Requires.write])
-def delete_annotation(project: str, item: str, projects: Projects, datasets: DatasetItems) -> ItemRead:
+def delete_annotation(
+    project: str, item: str, response: Response, projects: Projects, datasets: DatasetItems, if_match: IfMatch = None
+) -> ItemRead:
     found = projects.get(project)
-    return datasets.read(datasets.delete_annotation(datasets.get(found, item)), LabelBook.of(found.labels))
+    updated = datasets.delete_annotation(datasets.get(found, item), expected_version=_version(if_match))
+    return _with_etag(response, datasets.read(updated, LabelBook.of(found.labels)))
+
+
+def _with_etag(response: Response, item: ItemRead) -> ItemRead:
+    response.headers["ETag"] = f'"{item.annotation_version}"'
+    return item
+
+
+def _version(if_match: str | None) -> int | None:
+    """The version an If-Match names: `"3"`, `W/"3"` or `3`; `*` (or no header) names none."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not (text.isascii() and text.isdigit()) or not fits_int64(int(text)):
+        raise InvalidInput(f'If-Match {if_match!r} is not an annotation version: send the item\'s ETag, e.g. "3"')
+    return int(text)
 
 
 # -- revisions ---------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ class DatasetItem(IdMixin, Base):
     in_revision: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     annotation: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     annotated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Raised by one on every change of the annotation: a save naming an older version is refused (409).
+    annotation_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     user_reviewed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     uploaded_by: Mapped[str] = mapped_column(String(128), nullable=False, default="local")

@@ -8,8 +8,24 @@ from datetime import datetime
 from typing import Any, Literal
 from typing import cast as cast_type
 
-from sqlalchemy import Row, Select, Table, Text, case, cast, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    Table,
+    Text,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from modelyard.datasets.models import DatasetItem, DatasetRevision, ItemLabel, RevisionImage
 from modelyard.db.base import utcnow
@@ -95,6 +111,25 @@ class ItemRepository:
         )  # fmt: skip
         return self.session.scalars(statement).all()
 
+    def neighbours(self, item: DatasetItem, criteria: ItemCriteria) -> tuple[str | None, str | None, int, int, bool]:
+        """(id before, id after, items before, items in all, whether `criteria` keep `item`) of `item` among the
+        items `criteria` keep, in upload order: each an indexed range on (project, uploaded_at, id)."""
+        key = tuple_(DatasetItem.uploaded_at, DatasetItem.id)
+        here = (item.uploaded_at, item.id)
+        kept = self.matching(item.project_id, criteria)
+        previous = self.session.scalar(
+            kept.with_only_columns(DatasetItem.id).where(key < here)
+            .order_by(DatasetItem.uploaded_at.desc(), DatasetItem.id.desc()).limit(1)
+        )  # fmt: skip
+        following = self.session.scalar(
+            kept.with_only_columns(DatasetItem.id).where(key > here)
+            .order_by(DatasetItem.uploaded_at.asc(), DatasetItem.id.asc()).limit(1)
+        )  # fmt: skip
+        before = self.session.scalar(kept.with_only_columns(func.count()).where(key < here)) or 0
+        total = self.count(item.project_id, criteria)
+        matches = self.session.scalar(kept.with_only_columns(DatasetItem.id).where(DatasetItem.id == item.id))
+        return previous, following, before, total, matches is not None
+
     def count(self, project_id: str, criteria: ItemCriteria) -> int:
         return self.session.scalar(self.matching(project_id, criteria).with_only_columns(func.count())) or 0
 
@@ -179,6 +214,12 @@ class ItemRepository:
         for chunk in chunks(rows, BULK_CHUNK):
             self.session.execute(update(DatasetItem), list(chunk))  # ORM bulk update by primary key
         item_ids = list(annotations)
+        for chunk in chunks(item_ids, BULK_CHUNK):  # an editor open on one of them must not save over this
+            self.session.execute(
+                update(DatasetItem).where(DatasetItem.id.in_(chunk))
+                .values(annotation_version=DatasetItem.annotation_version + 1),
+                execution_options={"synchronize_session": False},
+            )  # fmt: skip
         for chunk in chunks(item_ids, BULK_CHUNK):
             self.session.execute(delete(ItemLabel).where(ItemLabel.item_id.in_(chunk)))
         labels = [
@@ -244,12 +285,50 @@ class ItemRepository:
                 [{"item_id": item_id, "label_id": label_id, "shapes": n} for label_id, n in shapes_per_label.items()],
             )
 
+    def advance_annotation_version(self, item: DatasetItem, expected: int | None) -> bool:
+        """Raise the item's annotation version by one while it still is `expected` (whatever it is when None);
+        False when another change came first. One conditional UPDATE, so two saves of one version cannot both
+        pass: PostgreSQL re-checks the condition on the row the first one committed."""
+        statement = update(DatasetItem).where(DatasetItem.id == item.id)
+        if expected is not None:
+            statement = statement.where(DatasetItem.annotation_version == expected)
+        statement = statement.values(annotation_version=DatasetItem.annotation_version + 1)
+        advanced = self.session.execute(
+            statement.returning(DatasetItem.annotation_version), execution_options={"synchronize_session": False}
+        ).scalar_one_or_none()
+        if advanced is None:
+            return False
+        set_committed_value(item, "annotation_version", advanced)
+        return True
+
+    def current_annotation_version(self, item_id: str) -> int | None:
+        return self.session.scalar(select(DatasetItem.annotation_version).where(DatasetItem.id == item_id))
+
     def label_usage(self, label_id: str) -> tuple[int, int]:
         """(items whose annotation uses the label, shapes or classification labels of it)."""
         items, shapes = self.session.execute(
             select(func.count(), func.coalesce(func.sum(ItemLabel.shapes), 0)).where(ItemLabel.label_id == label_id)
         ).one()
         return int(items), int(shapes)
+
+    def usage_by_label(self, project_id: str) -> dict[str, tuple[int, int]]:
+        """label id -> (items whose annotation uses it, its shapes or classification labels), for one project."""
+        rows = self.session.execute(
+            select(ItemLabel.label_id, func.count(), func.coalesce(func.sum(ItemLabel.shapes), 0))
+            .join(DatasetItem, DatasetItem.id == ItemLabel.item_id)
+            .where(DatasetItem.project_id == project_id)
+            .group_by(ItemLabel.label_id)
+        )
+        return {label_id: (int(items), int(shapes)) for label_id, items, shapes in rows}
+
+    def annotated_counts(self, project_id: str) -> tuple[int, int]:
+        """(items, annotated items) of a project."""
+        items, annotated = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(cast(DatasetItem.annotated, Integer)), 0)).where(
+                DatasetItem.project_id == project_id
+            )
+        ).one()
+        return int(items), int(annotated)
 
     def with_label(self, label_id: str) -> list[DatasetItem]:
         return list(

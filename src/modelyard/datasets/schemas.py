@@ -77,7 +77,44 @@ class AnnotationRead(BaseModel):
     polygons: list[PolygonRead] = Field(default_factory=list)
 
 
+# -- proposals: the enabled pipeline's predictions for an item, in the annotation's form -------------
+class ProposedLabel(LabelRef):
+    score: float
+
+
+class ProposedBox(BoxRead):
+    score: float
+
+
+class ProposedPolygon(PolygonRead):
+    score: float
+
+
+class ItemProposal(BaseModel):
+    """What the project's enabled pipeline predicts for an item, as shapes of the project's labels fitted into the
+    image, to accept (save it as the annotation), edit or reject. Predicted labels the project no longer has are
+    left out."""
+
+    item_id: str
+    revision_id: str
+    variant: str
+    confidence_threshold: float
+    annotation_version: int = Field(description="The item's annotation version when it was predicted.")
+    labels: list[ProposedLabel] = Field(default_factory=list)
+    boxes: list[ProposedBox] = Field(default_factory=list)
+    polygons: list[ProposedPolygon] = Field(default_factory=list)
+
+
 # -- items -------------------------------------------------------------------------------------
+class ItemNeighbours(BaseModel):
+    """Where an item stands among the items a filter keeps, in upload order."""
+
+    previous: str | None = Field(description="Id of the item before it, if any.")
+    next: str | None = Field(description="Id of the item after it, if any.")
+    position: int | None = Field(description="1-based place of the item; null when the filter leaves it out.")
+    total: int = Field(description="Items the filter keeps.")
+
+
 class ItemRead(BaseModel):
     id: str
     project_id: str
@@ -91,6 +128,10 @@ class ItemRead(BaseModel):
     in_revision: bool
     annotated: bool
     annotation: AnnotationRead | None
+    annotation_version: int = Field(
+        description="Raised by one on every change of the annotation; a save may name it (If-Match) to be refused "
+        "with 409 `annotation_changed` when someone else saved first."
+    )
     user_reviewed: bool
     uploaded_at: datetime
     uploaded_by: str

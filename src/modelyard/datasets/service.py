@@ -23,6 +23,7 @@ from modelyard.datasets.schemas import (
     AnnotationIn,
     DuplicateFile,
     ItemFilter,
+    ItemNeighbours,
     ItemRead,
     ItemUpdate,
     RejectedFile,
@@ -241,6 +242,11 @@ class DatasetService:
             )
         )
 
+    def neighbours(self, project: Project, item: DatasetItem, matching: ItemFilter) -> ItemNeighbours:
+        """The items before and after `item` among those the filter keeps, in upload order, and its place there."""
+        previous, following, before, total, matches = self.items.neighbours(item, criteria_of(project, matching))
+        return ItemNeighbours(previous=previous, next=following, position=before + 1 if matches else None, total=total)
+
     def read(self, item: DatasetItem, book: LabelBook) -> ItemRead:
         return ItemRead(
             id=item.id,
@@ -255,6 +261,7 @@ class DatasetService:
             in_revision=item.in_revision,
             annotated=item.annotated,
             annotation=render_annotation(item.annotation, book),
+            annotation_version=item.annotation_version,
             user_reviewed=item.user_reviewed,
             uploaded_at=item.uploaded_at,
             uploaded_by=item.uploaded_by,
@@ -303,10 +310,15 @@ class DatasetService:
         return self.files.local_path(self.files.get(key))
 
     # -- annotations -------------------------------------------------------------------------
-    def set_annotation(self, project: Project, item: DatasetItem, request: AnnotationIn) -> DatasetItem:
+    def set_annotation(
+        self, project: Project, item: DatasetItem, request: AnnotationIn, *, expected_version: int | None = None
+    ) -> DatasetItem:
+        """Replace the item's annotation; with `expected_version`, only while the stored one is still that
+        version (else 409 `annotation_changed`, naming the version stored now)."""
         checked = check_annotation(
             TaskType(project.task_type), LabelBook.of(project.labels), request, item.width, item.height
         )
+        self._advance_version(item, expected_version)
         item.annotation = checked.stored
         item.annotated = True
         if request.user_reviewed is not None:
@@ -321,6 +333,7 @@ class DatasetService:
     ) -> None:
         """Give an unannotated item an annotation checked elsewhere (an import's duplicate of it), and its
         subset too while the item has none and no revision has frozen it."""
+        self._advance_version(item, None)
         item.annotation, item.annotated = stored, True
         if item.subset == "unassigned" and not item.in_revision:
             item.subset = subset
@@ -328,10 +341,27 @@ class DatasetService:
         self.items.set_labels(item.id, shapes_per_label)
         self.session.flush()
 
-    def delete_annotation(self, item: DatasetItem) -> DatasetItem:
+    def delete_annotation(self, item: DatasetItem, *, expected_version: int | None = None) -> DatasetItem:
+        self._advance_version(item, expected_version)
         item.annotation = None
         item.annotated = False
         item.updated_at = utcnow()
         self.items.set_labels(item.id, {})
         self.session.flush()
         return item
+
+    def _advance_version(self, item: DatasetItem, expected: int | None) -> None:
+        if self.items.advance_annotation_version(item, expected):
+            return
+        current = self.items.current_annotation_version(item.id)
+        raise AnnotationChanged(
+            f"the annotation of item {item.name!r} changed since version {expected} (it is version {current} now): "
+            "someone else saved it meanwhile; reload the item and apply your change again",
+            current_version=current,
+        )
+
+
+class AnnotationChanged(Conflict):
+    """A save named an annotation version that is no longer the stored one."""
+
+    code = "annotation_changed"

@@ -14,6 +14,7 @@ from modelyard.projects.models import Project
 from modelyard.projects.schemas import (
     LabelCreate,
     LabelRead,
+    LabelsUsage,
     LabelUpdate,
     ProjectCounts,
     ProjectCreate,
@@ -82,6 +83,12 @@ def delete_project(project: str, service: Projects) -> Response:
 @router.get("/{project}/labels", response_model=list[LabelRead], dependencies=[Requires.read])
 def list_labels(project: str, service: Projects) -> list[LabelRead]:
     return [LabelRead.model_validate(label) for label in service.get(project).labels]
+
+
+@router.get("/{project}/labels:usage", response_model=LabelsUsage, dependencies=[Requires.read])
+def label_usage(project: str, service: Projects) -> LabelsUsage:
+    """How many items are annotated, and how many items and shapes use each label (what deleting it removes)."""
+    return service.label_usage(service.get(project))
 
 
 @router.post(

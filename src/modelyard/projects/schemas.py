@@ -67,6 +67,21 @@ class LabelRead(BaseModel):
     created_by: str
 
 
+class LabelUsage(BaseModel):
+    label_id: str
+    label_name: str
+    items: int = Field(description="Annotated items whose annotation uses the label.")
+    shapes: int = Field(description="Its boxes or polygons (1 per item for classification).")
+
+
+class LabelsUsage(BaseModel):
+    """How much of a project's dataset is annotated, and with which labels (in the labels' order)."""
+
+    items: int
+    annotated_items: int
+    labels: list[LabelUsage]
+
+
 class ProjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

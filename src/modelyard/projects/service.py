@@ -16,7 +16,14 @@ from modelyard.kit.limits import current_limits, over_limit
 from modelyard.kit.pagination import Order
 from modelyard.projects.models import Label, Project
 from modelyard.projects.repository import LabelRepository, ProjectRepository
-from modelyard.projects.schemas import LabelCreate, LabelUpdate, ProjectCreate, ProjectUpdate
+from modelyard.projects.schemas import (
+    LabelCreate,
+    LabelsUsage,
+    LabelUpdate,
+    LabelUsage,
+    ProjectCreate,
+    ProjectUpdate,
+)
 from modelyard.storage.service import FileService
 from modelyard.tasks import TaskType
 
@@ -180,6 +187,22 @@ class ProjectService:
         self._touch(project)
         log.info("projects.label.updated", project=project.id, label=label.id)
         return label
+
+    def label_usage(self, project: Project) -> LabelsUsage:
+        """Items, annotated items, and the items and shapes of each label."""
+        from modelyard.datasets.label_usage import annotated_counts, usage_by_label
+
+        used = usage_by_label(self.session, project.id)
+        items, annotated = annotated_counts(self.session, project.id)
+        return LabelsUsage(
+            items=items,
+            annotated_items=annotated,
+            labels=[
+                LabelUsage(label_id=label.id, label_name=label.name, items=used.get(label.id, (0, 0))[0],
+                           shapes=used.get(label.id, (0, 0))[1])
+                for label in project.labels
+            ],
+        )  # fmt: skip
 
     def delete_label(self, project: Project, label: Label, *, force: bool = False) -> None:
         """Refused while annotations use the label, unless `force`, which removes those shapes."""

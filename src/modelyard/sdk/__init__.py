@@ -5,7 +5,7 @@ from modelyard.architectures.schemas import CachedWeightsRead as CachedWeights
 from modelyard.auth.schemas import TokenCreated as CreatedApiToken
 from modelyard.auth.schemas import TokenRead as ApiToken
 from modelyard.datasets.schemas import AnnotationRead as Annotation
-from modelyard.datasets.schemas import DatasetCounts, UploadResult
+from modelyard.datasets.schemas import DatasetCounts, ItemNeighbours, ItemProposal, UploadResult
 from modelyard.datasets.schemas import ItemPages as DatasetItemPages
 from modelyard.datasets.schemas import ItemRead as DatasetItem
 from modelyard.datasets.schemas import ItemsBulkResult as DatasetBulkResult
@@ -17,6 +17,7 @@ from modelyard.kit.page import Page
 from modelyard.pipelines.schemas import PipelineStatus
 from modelyard.pipelines.schemas import PredictionsRead as Predictions
 from modelyard.projects.schemas import LabelRead as Label
+from modelyard.projects.schemas import LabelsUsage
 from modelyard.projects.schemas import ProjectRead as Project
 from modelyard.registry.schemas import AliasRead as ModelAlias
 from modelyard.registry.schemas import EventRead as RegistryEvent
@@ -50,9 +51,12 @@ __all__ = [
     "DatasetRevision",
     "DatasetRevisionItem",
     "Evaluation",
+    "ItemNeighbours",
+    "ItemProposal",
     "Job",
     "Label",
     "LabelInUse",
+    "LabelsUsage",
     "Lineage",
     "ModelAlias",
     "ModelDescription",

@@ -13,7 +13,9 @@ from typing import IO, TYPE_CHECKING, Any
 from modelyard.datasets.schemas import (
     AnnotationRead,
     DatasetCounts,
+    ItemNeighbours,
     ItemPages,
+    ItemProposal,
     ItemRead,
     ItemsBulkResult,
     RevisionItemRead,
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 
 def _drop_none(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
+
+
+def _if_match(version: int | None) -> dict[str, str]:
+    return {"if-match": f'"{version}"'} if version is not None else {}
 
 
 UPLOAD_BATCH = 200
@@ -140,6 +146,21 @@ class Datasets:
     def item(self, project: str, item: str) -> ItemRead:
         return self._client.get_model(ItemRead, f"/projects/{project}/dataset/items/{item}")
 
+    def neighbours(
+        self,
+        project: str,
+        item: str,
+        *,
+        annotated: bool | None = None,
+        label: str | None = None,
+        subset: str | None = None,
+        user_reviewed: bool | None = None,
+    ) -> ItemNeighbours:
+        """The items before and after `item` (upload order) among those the filters keep, and its place there."""
+        params = _drop_none(annotated=annotated, label=label, subset=subset, user_reviewed=user_reviewed)
+        return self._client.get_model(ItemNeighbours, f"/projects/{project}/dataset/items/{item}/neighbours",
+                                      params=params)  # fmt: skip
+
     def update_item(
         self, project: str, item: str, *, user_reviewed: bool | None = None, subset: str | None = None
     ) -> ItemRead:
@@ -168,16 +189,25 @@ class Datasets:
         boxes: list[dict[str, Any]] | None = None,
         polygons: list[dict[str, Any]] | None = None,
         user_reviewed: bool | None = None,
+        if_version: int | None = None,
     ) -> ItemRead:
         """Set (replace) an item's annotation. Boxes: {x, y, width, height, label}; polygons:
-        {points: [[x, y], ...], label}; labels by name or id."""
+        {points: [[x, y], ...], label}; labels by name or id. `if_version`: only while the stored annotation is
+        still that version (the item's `annotation_version`), else ApiError 409 `annotation_changed`."""
         body = _drop_none(labels=labels, boxes=boxes, polygons=polygons, user_reviewed=user_reviewed)
         return self._client.send_model(
-            ItemRead, "PUT", f"/projects/{project}/dataset/items/{item}/annotation", json=body
-        )
+            ItemRead, "PUT", f"/projects/{project}/dataset/items/{item}/annotation", json=body,
+            headers=_if_match(if_version),
+        )  # fmt: skip
 
-    def delete_annotation(self, project: str, item: str) -> ItemRead:
-        return self._client.send_model(ItemRead, "DELETE", f"/projects/{project}/dataset/items/{item}/annotation")
+    def delete_annotation(self, project: str, item: str, *, if_version: int | None = None) -> ItemRead:
+        return self._client.send_model(ItemRead, "DELETE", f"/projects/{project}/dataset/items/{item}/annotation",
+                                       headers=_if_match(if_version))  # fmt: skip
+
+    def propose(self, project: str, item: str) -> ItemProposal:
+        """The project's enabled pipeline's predictions for an item, as an annotation to accept or edit (nothing
+        is stored; ApiError 409 `pipeline_disabled` while no model is enabled)."""
+        return self._client.send_model(ItemProposal, "POST", f"/projects/{project}/dataset/items/{item}:propose")
 
     # -- revisions ---------------------------------------------------------------------------
     def create_revision(self, project: str, *, ratios: dict[str, float] | None = None, seed: int = 0) -> RevisionRead:

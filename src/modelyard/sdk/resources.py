@@ -13,7 +13,7 @@ from modelyard.auth.schemas import TokenCreated, TokenRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.jobs.states import FINISHED_STATUSES
 from modelyard.kit.page import Page
-from modelyard.projects.schemas import LabelRead, ProjectRead
+from modelyard.projects.schemas import LabelRead, LabelsUsage, ProjectRead
 from modelyard.sdk.paging import iterate_pages
 from modelyard.storage.schemas import StorageUsage, StoredFileRead
 
@@ -74,6 +74,10 @@ class Projects:
     def update_label(self, project: str, label: str, **changes: Any) -> LabelRead:
         """Change `name`, `color` or `hotkey` (pass `hotkey=None` to clear it)."""
         return self._client.send_model(LabelRead, "PATCH", f"/projects/{project}/labels/{label}", json=changes)
+
+    def label_usage(self, project: str) -> LabelsUsage:
+        """Items, annotated items, and how many items and shapes use each label."""
+        return self._client.get_model(LabelsUsage, f"/projects/{project}/labels:usage")
 
     def delete_label(self, project: str, label: str, *, force: bool = False) -> None:
         """Refused (409) while annotations use the label, unless `force` (removes those shapes)."""

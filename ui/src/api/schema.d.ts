@@ -1402,7 +1402,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Item */
+        /**
+         * Get Item
+         * @description An item; its ETag is its annotation version (`"3"`), for the If-Match of a save.
+         */
         get: operations["get_item_api_v1_projects__project__dataset_items__item__get"];
         put?: never;
         post?: never;
@@ -1417,6 +1420,27 @@ export interface paths {
         patch: operations["update_item_api_v1_projects__project__dataset_items__item__patch"];
         trace?: never;
     };
+    "/api/v1/projects/{project}/dataset/items/{item}:propose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose Annotation
+         * @description The project's enabled pipeline run on the item: its predictions as an annotation to accept, edit or reject
+         *     (409 `pipeline_disabled` while no model is enabled). Nothing is stored.
+         */
+        post: operations["propose_annotation_api_v1_projects__project__dataset_items__item__propose_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/dataset/items/{item}/annotation": {
         parameters: {
             query?: never;
@@ -1426,7 +1450,7 @@ export interface paths {
         };
         /**
          * Get Annotation
-         * @description The item's annotation; null when it has none.
+         * @description The item's annotation; null when it has none. Its ETag is the annotation version.
          */
         get: operations["get_annotation_api_v1_projects__project__dataset_items__item__annotation_get"];
         /**
@@ -1451,6 +1475,26 @@ export interface paths {
         };
         /** Get Image */
         get: operations["get_image_api_v1_projects__project__dataset_items__item__image_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/dataset/items/{item}/neighbours": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Item Neighbours
+         * @description The items before and after this one in upload order, among those the filter keeps (as the list's).
+         */
+        get: operations["item_neighbours_api_v1_projects__project__dataset_items__item__neighbours_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1611,6 +1655,26 @@ export interface paths {
         put?: never;
         /** Add Label */
         post: operations["add_label_api_v1_projects__project__labels_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/labels:usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Label Usage
+         * @description How many items are annotated, and how many items and shapes use each label (what deleting it removes).
+         */
+        get: operations["label_usage_api_v1_projects__project__labels_usage_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3020,6 +3084,32 @@ export interface components {
             user_reviewed?: boolean | null;
         };
         /**
+         * ItemNeighbours
+         * @description Where an item stands among the items a filter keeps, in upload order.
+         */
+        ItemNeighbours: {
+            /**
+             * Next
+             * @description Id of the item after it, if any.
+             */
+            next: string | null;
+            /**
+             * Position
+             * @description 1-based place of the item; null when the filter leaves it out.
+             */
+            position: number | null;
+            /**
+             * Previous
+             * @description Id of the item before it, if any.
+             */
+            previous: string | null;
+            /**
+             * Total
+             * @description Items the filter keeps.
+             */
+            total: number;
+        };
+        /**
          * ItemPages
          * @description Where each page of a listing starts, so that any page can be read directly (a scrolled gallery).
          */
@@ -3037,11 +3127,43 @@ export interface components {
              */
             total: number;
         };
+        /**
+         * ItemProposal
+         * @description What the project's enabled pipeline predicts for an item, as shapes of the project's labels fitted into the
+         *     image, to accept (save it as the annotation), edit or reject. Predicted labels the project no longer has are
+         *     left out.
+         */
+        ItemProposal: {
+            /**
+             * Annotation Version
+             * @description The item's annotation version when it was predicted.
+             */
+            annotation_version: number;
+            /** Boxes */
+            boxes?: components["schemas"]["ProposedBox"][];
+            /** Confidence Threshold */
+            confidence_threshold: number;
+            /** Item Id */
+            item_id: string;
+            /** Labels */
+            labels?: components["schemas"]["ProposedLabel"][];
+            /** Polygons */
+            polygons?: components["schemas"]["ProposedPolygon"][];
+            /** Revision Id */
+            revision_id: string;
+            /** Variant */
+            variant: string;
+        };
         /** ItemRead */
         ItemRead: {
             /** Annotated */
             annotated: boolean;
             annotation: components["schemas"]["AnnotationRead"] | null;
+            /**
+             * Annotation Version
+             * @description Raised by one on every change of the annotation; a save may name it (If-Match) to be refused with 409 `annotation_changed` when someone else saved first.
+             */
+            annotation_version: number;
             /** Format */
             format: string;
             /** Height */
@@ -3316,6 +3438,18 @@ export interface components {
             score: number;
         };
         /**
+         * LabelsUsage
+         * @description How much of a project's dataset is annotated, and with which labels (in the labels' order).
+         */
+        LabelsUsage: {
+            /** Annotated Items */
+            annotated_items: number;
+            /** Items */
+            items: number;
+            /** Labels */
+            labels: components["schemas"]["LabelUsage"][];
+        };
+        /**
          * LabelUpdate
          * @description Fields left out stay as they are; `hotkey: null` clears the hotkey.
          */
@@ -3326,6 +3460,23 @@ export interface components {
             hotkey?: string | null;
             /** Name */
             name?: string | null;
+        };
+        /** LabelUsage */
+        LabelUsage: {
+            /**
+             * Items
+             * @description Annotated items whose annotation uses the label.
+             */
+            items: number;
+            /** Label Id */
+            label_id: string;
+            /** Label Name */
+            label_name: string;
+            /**
+             * Shapes
+             * @description Its boxes or polygons (1 per item for classification).
+             */
+            shapes: number;
         };
         /** LatestVersions */
         LatestVersions: {
@@ -3921,6 +4072,46 @@ export interface components {
              * @description None: files left by a project that no longer exists.
              */
             project_name: string | null;
+        };
+        /** ProposedBox */
+        ProposedBox: {
+            /** Height */
+            height: number;
+            /** Label Id */
+            label_id: string;
+            /** Label Name */
+            label_name: string;
+            /** Score */
+            score: number;
+            /** Width */
+            width: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+        };
+        /** ProposedLabel */
+        ProposedLabel: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Score */
+            score: number;
+        };
+        /** ProposedPolygon */
+        ProposedPolygon: {
+            /** Label Id */
+            label_id: string;
+            /** Label Name */
+            label_name: string;
+            /** Points */
+            points: [
+                number,
+                number
+            ][];
+            /** Score */
+            score: number;
         };
         /**
          * Region
@@ -8055,6 +8246,38 @@ export interface operations {
             };
         };
     };
+    propose_annotation_api_v1_projects__project__dataset_items__item__propose_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemProposal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_annotation_api_v1_projects__project__dataset_items__item__annotation_get: {
         parameters: {
             query?: never;
@@ -8090,7 +8313,10 @@ export interface operations {
     set_annotation_api_v1_projects__project__dataset_items__item__annotation_put: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The annotation version the change was made from (the ETag, `"3"`): when it is no longer the stored one, the change is refused with 409 `annotation_changed`. Left out: no check. */
+                "if-match"?: string | null;
+            };
             path: {
                 item: string;
                 project: string;
@@ -8112,6 +8338,13 @@ export interface operations {
                     "application/json": components["schemas"]["ItemRead"];
                 };
             };
+            /** @description If-Match named an older annotation version (`annotation_changed`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -8126,7 +8359,10 @@ export interface operations {
     delete_annotation_api_v1_projects__project__dataset_items__item__annotation_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The annotation version the change was made from (the ETag, `"3"`): when it is no longer the stored one, the change is refused with 409 `annotation_changed`. Left out: no check. */
+                "if-match"?: string | null;
+            };
             path: {
                 item: string;
                 project: string;
@@ -8173,6 +8409,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    item_neighbours_api_v1_projects__project__dataset_items__item__neighbours_get: {
+        parameters: {
+            query?: {
+                annotated?: boolean | null;
+                /** @description Label id or name used by the annotation. */
+                label?: string | null;
+                /** @description Part of the file name, in any case. */
+                name?: string | null;
+                subset?: ("unassigned" | "training" | "validation" | "testing") | null;
+                /** @description Uploaded at or after this time. */
+                uploaded_after?: string | null;
+                /** @description Uploaded before this time. */
+                uploaded_before?: string | null;
+                user_reviewed?: boolean | null;
+            };
+            header?: never;
+            path: {
+                item: string;
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemNeighbours"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -8504,6 +8784,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LabelRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    label_usage_api_v1_projects__project__labels_usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelsUsage"];
                 };
             };
             /** @description Validation Error */

@@ -1,5 +1,7 @@
 import { createBrowserRouter, Navigate, type RouteObject } from "react-router";
 
+import { annotationsRoutes } from "@/features/annotations";
+import { datasetRevisionsRoutes } from "@/features/dataset-revisions";
 import { datasetRoutes } from "@/features/datasets";
 import { jobsRoutes } from "@/features/jobs";
 import { pipelineRoutes } from "@/features/pipeline";
@@ -22,6 +24,8 @@ const pages: RouteObject[] = [
   { index: true, element: <Navigate to="/projects" replace /> },
   ...projectsRoutes,
   ...datasetRoutes,
+  ...annotationsRoutes,
+  ...datasetRevisionsRoutes,
   ...trainingRoutes,
   ...revisionsRoutes,
   ...jobsRoutes,

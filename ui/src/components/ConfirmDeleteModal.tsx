@@ -15,6 +15,8 @@ interface ConfirmDeleteModalProps {
   typeToConfirm?: string;
   pending?: boolean;
   error?: unknown;
+  /** Shown under the server's refusal: what the person may do about it (e.g. a "delete anyway" choice). */
+  children?: ReactNode;
 }
 
 /** Deleting says what goes before it goes; the server's refusal (a 409 with reasons) is shown in place. */
@@ -27,6 +29,7 @@ export function ConfirmDeleteModal({
   typeToConfirm,
   pending = false,
   error,
+  children,
 }: ConfirmDeleteModalProps) {
   const [typed, setTyped] = useState("");
   const confirmed = !typeToConfirm || typed === typeToConfirm;
@@ -58,6 +61,7 @@ export function ConfirmDeleteModal({
           />
         )}
         {error !== undefined && error !== null && <ProblemAlert title="Not deleted" error={error} />}
+        {children}
         <Group justify="flex-end" gap="xs">
           <Button variant="default" onClick={close}>
             Cancel

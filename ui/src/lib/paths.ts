@@ -17,6 +17,12 @@ export const paths = {
     `/projects/${segment(project)}/models/compare?ids=${revisionIds.map(segment).join(",")}`,
   revision: (project: string, revisionId: string) => `/projects/${segment(project)}/models/${segment(revisionId)}`,
   pipeline: (project: string) => `/projects/${segment(project)}/pipeline`,
+  /** The annotation editor: at an item, or (without one) at the first item the filter keeps. */
+  annotate: (project: string, itemId?: string, filter?: string) =>
+    `/projects/${segment(project)}/annotate${itemId ? `/${segment(itemId)}` : ""}${filter ? `?${filter}` : ""}`,
+  labels: (project: string) => `/projects/${segment(project)}/labels`,
+  datasetRevisions: (project: string) => `/projects/${segment(project)}/dataset-revisions`,
+  datasetRevision: (project: string, number: number) => `/projects/${segment(project)}/dataset-revisions/${number}`,
   jobs: () => "/jobs",
   job: (jobId: string) => `/jobs/${segment(jobId)}`,
   registry: () => "/registry",

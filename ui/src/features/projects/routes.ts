@@ -10,4 +10,8 @@ export const projectsRoutes: RouteObject[] = [
     path: "projects/:project",
     lazy: async () => ({ Component: (await import("./components/ProjectPage")).ProjectPage }),
   },
+  {
+    path: "projects/:project/labels",
+    lazy: async () => ({ Component: (await import("./components/LabelsPage")).LabelsPage }),
+  },
 ];

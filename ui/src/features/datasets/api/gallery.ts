@@ -5,11 +5,12 @@ import { domainKeys } from "@/lib/queryKeys";
 
 import { datasetKeys } from "./keys";
 
-export type Item = Schema<"ItemRead">;
+/** An item as the listing answers it (its polygons' points are plain number arrays there). */
+export type Item = Awaited<ReturnType<typeof fetchPage>>["items"][number];
 export type Counts = Schema<"DatasetCounts">;
 export type BulkRequest = Schema<"ItemsBulk">;
 export type BulkResult = Schema<"ItemsBulkResult">;
-export type Subset = Item["subset"];
+export type Subset = Schema<"ItemRead">["subset"];
 export type Project = Schema<"ProjectRead">;
 
 export const SUBSETS: Subset[] = ["unassigned", "training", "validation", "testing"];

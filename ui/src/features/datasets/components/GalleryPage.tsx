@@ -8,13 +8,18 @@ import { EmptyState, LoadingState, PageHeader, ProblemAlert } from "@/components
 import { plural } from "@/lib/format";
 import { paths } from "@/lib/paths";
 
-import { cachedPage, PAGE_SIZE, readPage, useItemPages, useProject, useVisiblePages, type Item, type Listing } from "../api/gallery";
+import { cachedPage, PAGE_SIZE, readPage, useItemPages, useProject, useVisiblePages, type Item, type ItemFilters, type Listing } from "../api/gallery";
 import { BulkBar } from "./BulkBar";
 import { CountsHeader } from "./CountsHeader";
 import { GalleryFilters } from "./GalleryFilters";
 import { GalleryGrid } from "./GalleryGrid";
 import { useGalleryParams } from "./galleryParams";
 import { isSelected, NOTHING_SELECTED, selectedCount, withItems, type Selection } from "./selection";
+
+/** The gallery's filter as the editor's address takes it: next and previous stay within these items. */
+function editorFilter(filters: ItemFilters): string {
+  return new URLSearchParams(Object.entries(filters).map(([key, value]) => [key, String(value)])).toString();
+}
 
 /** The ids at positions first..last, from the cache, fetching the pages that are not there yet. */
 async function idsBetween(
@@ -90,6 +95,9 @@ export function GalleryPage() {
           <>
             <Button component={Link} to={paths.datasetUpload(name)}>
               Upload images
+            </Button>
+            <Button component={Link} to={paths.annotate(name, undefined, editorFilter(listing.filters))} variant="default">
+              Annotate
             </Button>
             <Button component={Link} to={paths.datasetTransfer(name)} variant="default">
               Import & export

@@ -76,3 +76,45 @@ export function useDeleteProject() {
     },
   });
 }
+
+export type Label = Project["labels"][number];
+export type LabelUpdate = Schema<"LabelUpdate">;
+
+/** Items and shapes that use each label, and how many items are annotated. */
+export function useLabelUsage(project: string) {
+  return useQuery({
+    queryKey: projectKeys.detail(project, "label-usage"),
+    queryFn: () => unwrap(api.GET("/api/v1/projects/{project}/labels:usage", { params: { path: { project } } })),
+  });
+}
+
+/** After a label changes, the project (its labels) and the usage are read again. */
+function useLabelMutation<Variables, Result>(call: (variables: Variables) => Promise<Result>) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: call,
+    onSuccess: () => client.invalidateQueries({ queryKey: projectKeys.all }),
+  });
+}
+
+export function useAddLabel(project: string) {
+  return useLabelMutation((body: LabelCreate) =>
+    unwrap(api.POST("/api/v1/projects/{project}/labels", { params: { path: { project } }, body })),
+  );
+}
+
+export function useUpdateLabel(project: string) {
+  return useLabelMutation(({ label, body }: { label: string; body: LabelUpdate }) =>
+    unwrap(api.PATCH("/api/v1/projects/{project}/labels/{label}", { params: { path: { project, label } }, body })),
+  );
+}
+
+export function useDeleteLabel(project: string) {
+  return useLabelMutation(({ label, force }: { label: string; force: boolean }) =>
+    unwrap(
+      api.DELETE("/api/v1/projects/{project}/labels/{label}", {
+        params: { path: { project, label }, query: { force } },
+      }),
+    ),
+  );
+}

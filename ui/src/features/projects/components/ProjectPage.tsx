@@ -1,4 +1,4 @@
-import { Button, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Anchor, Button, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useDisclosure, useDocumentTitle } from "@mantine/hooks";
 import { Link, useNavigate, useParams } from "react-router";
 
@@ -61,6 +61,12 @@ export function ProjectPage() {
             <Button component={Link} to={paths.dataset(current.name)}>
               Dataset
             </Button>
+            <Button component={Link} to={paths.annotate(current.name)} variant="default">
+              Annotate
+            </Button>
+            <Button component={Link} to={paths.datasetRevisions(current.name)} variant="default">
+              Dataset revisions
+            </Button>
             {mayRename && (
               <Button variant="default" onClick={renameModal.open}>
                 Rename
@@ -89,9 +95,14 @@ export function ProjectPage() {
           <Stat label="Registered models" value={current.counts.registered_models} />
         </SimpleGrid>
         <section aria-labelledby="labels-title">
-          <Title order={2} size="h4" id="labels-title" mb="xs">
-            Labels
-          </Title>
+          <Group gap="sm" mb="xs">
+            <Title order={2} size="h4" id="labels-title">
+              Labels
+            </Title>
+            <Anchor component={Link} to={paths.labels(current.name)} size="sm">
+              Edit labels
+            </Anchor>
+          </Group>
           {current.labels.length === 0 ? (
             <Text size="sm" c="dimmed">
               This project has no labels yet.

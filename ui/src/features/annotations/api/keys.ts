@@ -1,0 +1,3 @@
+import { domainKeys } from "@/lib/queryKeys";
+
+export const annotationKeys = domainKeys("annotations");

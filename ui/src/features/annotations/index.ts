@@ -1,0 +1,1 @@
+export { annotationsRoutes } from "./routes";

@@ -1,0 +1,3 @@
+import { domainKeys } from "@/lib/queryKeys";
+
+export const datasetRevisionKeys = domainKeys("dataset-revisions");

@@ -1,0 +1,120 @@
+import { Alert, Anchor, Button, Group, Table, Text } from "@mantine/core";
+import { useDocumentTitle } from "@mantine/hooks";
+import { Link, useParams } from "react-router";
+
+import { EmptyState, LoadingState, PageHeader, ProblemAlert } from "@/components";
+import { formatBytes, formatDateTime } from "@/lib/format";
+import { paths } from "@/lib/paths";
+import { useAllowed } from "@/lib/session";
+
+import { SUBSETS, useCreateDatasetRevision, useDatasetRevisions, type DatasetRevision } from "../api/datasetRevisions";
+
+function LabelCounts({ revision }: { revision: DatasetRevision }) {
+  return (
+    <Text size="xs">
+      {revision.label_counts
+        .map((count) => `${count.label_name} ${count.items}${count.shapes !== count.items ? ` (${count.shapes} shapes)` : ""}`)
+        .join(" · ") || "—"}
+    </Text>
+  );
+}
+
+/** A project's dataset revisions, newest first, with items per subset and per label; make a new one. */
+export function DatasetRevisionsPage() {
+  const { project = "" } = useParams();
+  useDocumentTitle(`Dataset revisions · ${project} · modelyard`);
+  const revisions = useDatasetRevisions(project);
+  const create = useCreateDatasetRevision(project);
+  const mayCreate = useAllowed("write");
+
+  return (
+    <>
+      <PageHeader
+        title="Dataset revisions"
+        description={`${project} · immutable snapshots of the annotated items, each new item given its subset once`}
+        actions={
+          mayCreate && (
+            <Button onClick={() => create.mutate()} loading={create.isPending}>
+              New dataset revision
+            </Button>
+          )
+        }
+      />
+      {create.isError && <ProblemAlert title="No revision made" error={create.error} />}
+      {create.data && (
+        <Alert color={create.data.reused ? "blue" : "teal"} variant="light" mb="sm" role="status" data-testid="revision-made">
+          {create.data.reused
+            ? `Nothing changed since revision #${create.data.number}: it is used again.`
+            : `Revision #${create.data.number} made with ${create.data.item_count} items.`}{" "}
+          <Anchor component={Link} to={paths.datasetRevision(project, create.data.number)}>
+            Open it
+          </Anchor>
+        </Alert>
+      )}
+      {revisions.isPending && <LoadingState label="Loading the dataset revisions" />}
+      {revisions.isError && <ProblemAlert title="Could not load the dataset revisions" error={revisions.error} />}
+      {revisions.data?.length === 0 && (
+        <EmptyState title="No dataset revision yet">
+          Annotate some items, then make a revision here (training makes one too).
+        </EmptyState>
+      )}
+      {revisions.data && revisions.data.length > 0 && (
+        <Table.ScrollContainer minWidth={800}>
+          <Table aria-label="Dataset revisions" striped>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th scope="col">Revision</Table.Th>
+                <Table.Th scope="col">Created</Table.Th>
+                <Table.Th scope="col" ta="right">Items</Table.Th>
+                {SUBSETS.map((subset) => (
+                  <Table.Th scope="col" ta="right" key={subset} tt="capitalize">
+                    {subset}
+                  </Table.Th>
+                ))}
+                <Table.Th scope="col">Labels (items)</Table.Th>
+                <Table.Th scope="col">Files</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {revisions.data.map((revision) => (
+                <Table.Tr key={revision.id} data-testid="dataset-revision-row">
+                  <Table.Td>
+                    <Anchor component={Link} to={paths.datasetRevision(project, revision.number)}>
+                      #{revision.number}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm">{formatDateTime(revision.created_at)}</Text>
+                    <Text size="xs" c="dimmed">
+                      by {revision.created_by}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td ta="right">{revision.item_count}</Table.Td>
+                  {SUBSETS.map((subset) => (
+                    <Table.Td ta="right" key={subset} data-testid={`subset-${subset}`}>
+                      {revision.subset_counts[subset] ?? 0}
+                    </Table.Td>
+                  ))}
+                  <Table.Td>
+                    <LabelCounts revision={revision} />
+                  </Table.Td>
+                  <Table.Td>
+                    {revision.files_deleted ? (
+                      <Text size="sm" c="dimmed">
+                        deleted
+                      </Text>
+                    ) : (
+                      <Group gap={4}>
+                        <Text size="sm">{formatBytes(revision.size + revision.images_size)}</Text>
+                      </Group>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+    </>
+  );
+}

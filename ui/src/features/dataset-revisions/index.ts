@@ -1,0 +1,1 @@
+export { datasetRevisionsRoutes } from "./routes";
