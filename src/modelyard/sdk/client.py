@@ -67,6 +67,10 @@ class Client:
         self.tokens = Tokens(self)
 
     @property
+    def timeout(self) -> httpx.Timeout:
+        return self._http.timeout
+
+    @property
     def is_local(self) -> bool:
         return self._owned_transport is not None
 

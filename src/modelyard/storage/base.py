@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 CHUNK_SIZE = 1024 * 1024
+# Downloads read larger chunks: fewer hops between the reading thread and the event loop that sends them.
+STREAM_CHUNK_SIZE = 4 * 1024 * 1024
 
 Source = BinaryIO | Iterable[bytes] | Path
 
@@ -106,7 +108,8 @@ class ArtifactStore(Protocol):
         ...
 
     def open(self, key: str, sha256: str, size: int) -> Iterator[bytes]:
-        """Verify, then stream the bytes under `key` in chunks."""
+        """Stream the bytes under `key` in chunks, hashing them: a mismatch raises IntegrityError before the last
+        chunk (so a reader never sees a complete wrong file); a missing key or a wrong size before the first."""
         ...
 
     def local_path(self, key: str, sha256: str, size: int) -> Path:
