@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from modelyard.api.transfers import TransferAborted
 from modelyard.errors import ModelyardError
 from modelyard.kit.messages import without_server_path
 from modelyard.mlflow.errors import error_body, error_code_of, is_mlflow_path, status_of
@@ -82,6 +83,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        if isinstance(error, TransferAborted):  # the body had started: no answer can be sent, the connection ends
+            log.warning("api.transfer_aborted", path=request.url.path, reason=str(error))
+            return problem(request, 500, "transfer_aborted", "Transfer aborted", str(error))
         log.exception("api.unhandled", path=request.url.path)
         if is_mlflow_path(request.url.path):
             message = "the server failed unexpectedly; the request id identifies it in the server log"

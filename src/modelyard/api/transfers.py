@@ -46,6 +46,11 @@ FILE_BODY = {
 }
 
 
+class TransferAborted(Exception):  # noqa: N818 - it names what happened to the transfer
+    """A response body failed after its first bytes went out (a sha256 mismatch found at the end, a store that
+    stopped answering): the connection is closed, so the client sees an incomplete transfer, never a whole one."""
+
+
 class UploadIncomplete(InvalidInput):
     code = "upload_incomplete"
     title = "Upload incomplete"
@@ -194,7 +199,7 @@ async def read_ahead(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
             if item is _END:
                 return
             if isinstance(item, BaseException):
-                raise item
+                raise TransferAborted(str(item)) from None  # logged where it happened (the store)
             ahead.room.release()
             yield item  # type: ignore[misc]
     finally:

@@ -68,9 +68,14 @@ def download(client: Client, path: str, target: Path, *, expected: str | None = 
 
 def _streamed(response: httpx.Response, out: IO[bytes]) -> str:
     digest = hashlib.sha256()
-    for chunk in response.iter_bytes(CHUNK_SIZE):
-        digest.update(chunk)
-        out.write(chunk)
+    try:
+        for chunk in response.iter_bytes(CHUNK_SIZE):
+            digest.update(chunk)
+            out.write(chunk)
+    except httpx.RemoteProtocolError:
+        # The server checks the bytes as it sends them and ends the transfer early when they fail.
+        raise ApiError(502, "download_incomplete", "the server ended the download before the whole file arrived "
+                       "(a stored file that fails its integrity check ends so; see the server's log)", {}) from None
     return digest.hexdigest()
 
 
