@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 CHUNK_SIZE = 1024 * 1024
-# Downloads read larger chunks: fewer hops between the reading thread and the event loop that sends them.
-STREAM_CHUNK_SIZE = 4 * 1024 * 1024
 
 Source = BinaryIO | Iterable[bytes] | Path
 

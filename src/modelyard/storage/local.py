@@ -32,7 +32,7 @@ import structlog
 
 from modelyard.errors import IntegrityError, InvalidInput, NotFound
 from modelyard.storage import crash_points
-from modelyard.storage.base import CHUNK_SIZE, STREAM_CHUNK_SIZE, Source, StagedContent, StoredObject
+from modelyard.storage.base import CHUNK_SIZE, Source, StagedContent, StoredObject
 from modelyard.storage.owners import process_owner
 
 log = structlog.get_logger("modelyard.storage")
@@ -421,7 +421,7 @@ class LocalArtifactStore:
             handle.close()
             raise
         if self._is_verified(signature, sha256):
-            return _handle_chunks(handle, STREAM_CHUNK_SIZE)
+            return _handle_chunks(handle, CHUNK_SIZE)
         return self._hashed_chunks(key, handle, signature, sha256, size)
 
     def _hashed_chunks(
@@ -429,7 +429,7 @@ class LocalArtifactStore:
     ) -> Iterator[bytes]:
         digest, seen, held = hashlib.sha256(), 0, b""
         with handle:
-            while chunk := handle.read(STREAM_CHUNK_SIZE):
+            while chunk := handle.read(CHUNK_SIZE):
                 digest.update(chunk)
                 seen += len(chunk)
                 if held:

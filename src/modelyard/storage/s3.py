@@ -35,7 +35,7 @@ import structlog
 from modelyard.config import Settings
 from modelyard.errors import IntegrityError, NotFound
 from modelyard.storage import crash_points
-from modelyard.storage.base import CHUNK_SIZE, STREAM_CHUNK_SIZE, Source, StagedContent, StoredObject
+from modelyard.storage.base import CHUNK_SIZE, Source, StagedContent, StoredObject
 from modelyard.storage.cache import VerifiedCache
 from modelyard.storage.local import SHA256_NAME, check_key, read_chunks
 from modelyard.storage.owners import process_owner
@@ -315,7 +315,7 @@ class S3ArtifactStore:
         response = self._call(self.client.get_object, Bucket=self.location.bucket, Key=self.blob_name(sha256))
         body = response["Body"]
         try:
-            yield from body.iter_chunks(STREAM_CHUNK_SIZE)
+            yield from body.iter_chunks(CHUNK_SIZE)
         finally:
             body.close()
 
