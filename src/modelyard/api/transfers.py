@@ -1,4 +1,4 @@
-"""Large bodies through the API at disk speed, with bounded memory and without blocking the event loop.
+"""Large bodies through the API in one pass, with bounded memory and without blocking the event loop.
 
 - `receive_body`: a raw request body (`Content-Type: application/octet-stream`) is read on the event loop and
   handed, in blocks, to a function running on a worker thread (the store hashes and writes them in one pass),
@@ -76,7 +76,6 @@ async def receive_file(request: Request, limit: int, store: Callable[[Source], T
     the store hashes and writes each block as it comes), or the multipart field `file` once it is parsed."""
     if is_raw_body(request):
         return await receive_body(request, limit, store)
-    declared_length(request, limit)
     form = await request.form()
     try:
         upload = form.get("file")

@@ -29,7 +29,7 @@ class StagedContent:
 
 class ArtifactStore(Protocol):
     """Bytes by key. Writes are staged before the commit that records them and published after it;
-    reads verify before serving."""
+    reads are checked against the recorded sha256 and size (streams as they go, local copies before use)."""
 
     backend: str
     owner: str
