@@ -221,7 +221,7 @@ class LocalArtifactStore:
             except FileNotFoundError:
                 continue
             if stat.st_ino == written[sha256]:
-                self._remember_verified((stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns), sha256)
+                self._remember_verified(_signature(stat), sha256)
 
     def _link_staged(self, target: Path, staged: Path) -> None:
         try:
@@ -318,9 +318,9 @@ class LocalArtifactStore:
                 f"stored file {key!r} has {stat.st_size} bytes on disk, {size} were recorded: "
                 "it was changed outside modelyard"
             )
-        if self._is_verified(_signature(stat), sha256):
-            return
         signature = _signature(stat)
+        if self._is_verified(signature, sha256):
+            return
         actual, _ = _hash_file(path)
         if actual != sha256:
             raise IntegrityError(
@@ -441,8 +441,10 @@ class LocalArtifactStore:
                 f"stored file {key!r} does not match its recorded sha256 ({digest.hexdigest()[:12]}... != "
                 f"{sha256[:12]}...): it was changed outside modelyard; restore it or delete and upload it again"
             )
-        self._restore_blob(self.path_of(key), sha256)
         self._remember_verified(signature, sha256)
+        path = self.path_of(key)
+        if _same_inode(path, signature[0]):  # still the bytes just hashed: they can give the blob back
+            self._restore_blob(path, sha256)
         if held:
             yield held
 
@@ -491,6 +493,13 @@ class _Workers:
                 function(item)
         else:
             list(self._pool.map(function, items))
+
+
+def _same_inode(path: Path, inode: int) -> bool:
+    try:
+        return path.stat().st_ino == inode
+    except OSError:
+        return False
 
 
 def _same_file(first: Path, second: Path) -> bool:
