@@ -93,3 +93,6 @@ _.on_message
 
 # storage/s3.py: read by s3transfer, which queues this many parts of an upload from a stream in memory.
 max_in_memory_upload_chunks
+
+# tests/storage/test_transfers.py: read by uvicorn's serving loop, which then stops.
+_.should_exit

@@ -1,10 +1,13 @@
 """Moving a large file through the API against moving the same bytes without modelyard, on each store.
 
-1. The data directory: a registry file upload (`PUT .../files/NAME`, multipart, as the SDK sends it) and its
-   download (streamed by the server), against `cp` of the same file on the same disk.
+1. The data directory: a registry file upload (`PUT .../files/NAME`, the raw body, as the SDK sends it) and its
+   download (streamed by the server; once more by a restarted server, which has verified nothing yet), against
+   `cp` of the same file on the same disk.
 2. An S3 bucket on a local SeaweedFS (the test suite's tests/s3.py): the same upload and download through the API
    (the download once streamed through the server, once redirected to a presigned URL), against boto3 alone
    sending and fetching the same bytes to and from the same server, with the store's own part size and threads.
+Each transfer runs `--rounds` times, each time right before its anchor, so a busy machine slows both alike; the
+table gives the medians and the range of the rounds' ratios.
 3. The server's peak resident memory (VmRSS sampled every 20 ms from /proc) during each transfer.
 4. `--compare-clients`: boto3 against obstore, the two S3 clients the store could use, uploading and downloading
    256 MiB to the same server, three rounds each.
@@ -17,14 +20,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from servers import free_port, start_server
 
@@ -87,31 +91,129 @@ def write_payload(path: Path, size: int) -> None:
         out.write(os.urandom(size % (16 * MIB)))
 
 
-def through_api(
-    work: Path, payload: Path, settings: dict[str, str]
-) -> tuple[Transfer, Transfer, Transfer | None, float]:
-    """(upload, download streamed by the server, download by redirect or None, server RSS before) for one store."""
+@dataclass
+class Row:
+    """One kind of transfer, measured once a round against its anchor (run right after it, so load hits both)."""
+
+    label: str
+    pairs: list[tuple[Transfer, Transfer]] = field(default_factory=list)
+
+
+class Anchor(Protocol):
+    def upload(self, payload: Path) -> None: ...
+
+    def download(self, target: Path) -> None: ...
+
+    def clean(self) -> None: ...
+
+
+class CpAnchor:
+    """`cp` into a folder on the same disk and back out, each copy fsynced as the store's are."""
+
+    def __init__(self, work: Path) -> None:
+        self.stored = work / "cp-stored.bin"
+
+    def upload(self, payload: Path) -> None:
+        _copy(payload, self.stored)
+
+    def download(self, target: Path) -> None:
+        _copy(self.stored, target)
+
+    def clean(self) -> None:
+        self.stored.unlink(missing_ok=True)
+
+
+class Boto3Anchor:
+    """boto3 alone, with the store's part size and threads, to and from the same server."""
+
+    def __init__(self, work: Path, settings: dict[str, str]) -> None:
+        from boto3.s3.transfer import TransferConfig
+
+        fields = {name.lower(): value for name, value in settings.items()}
+        store_settings = Settings.model_validate({"data_dir": work, **fields})
+        self.client = make_client(store_settings)
+        part, concurrency = store_settings.s3_part_bytes, store_settings.s3_concurrency
+        self.config = TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=concurrency)
+        self.config.max_in_memory_upload_chunks = concurrency
+
+    def upload(self, payload: Path) -> None:
+        self.client.upload_file(str(payload), BUCKET, "bare/payload", Config=self.config)
+
+    def download(self, target: Path) -> None:
+        self.client.download_file(BUCKET, "bare/payload", str(target), Config=self.config)
+
+    def clean(self) -> None:
+        self.client.delete_object(Bucket=BUCKET, Key="bare/payload")
+
+
+def _copy(source: Path, target: Path) -> None:
+    subprocess.run(["cp", str(source), str(target)], check=True)
+    _sync(target)
+
+
+def measure_store(
+    work: Path, payload: Path, settings: dict[str, str], anchor: Anchor, rounds: int
+) -> tuple[list[Row], float]:
+    """Rounds of (upload through the API, the anchor's upload, download through the API, the anchor's download),
+    and the server's RSS before the first; on S3 also the download by redirect; on the data directory also a
+    download by a freshly started server (nothing verified in its memory: the bytes are hashed as they stream)."""
     data = work / f"data-{len(os.listdir(work))}"
     port = free_port()
     server = start_server(data, port, settings=settings)
+    on_s3 = bool(settings)
+    anchor_name = "boto3" if on_s3 else "`cp`"
+    upload = Row(f"upload vs {anchor_name}")
+    streamed = Row(f"download, streamed by the server, vs {anchor_name}" if on_s3 else "download vs `cp`")
+    redirected = Row("download, redirected (`?redirect=true`), vs boto3")
+    cold = Row("download by a restarted server (hashed as it streams) vs `cp`")
+    target, anchor_target = work / "downloaded.bin", work / "anchor-downloaded.bin"
     try:
         with Client(f"http://127.0.0.1:{port}", timeout=600) as client:
             client.registry.register("bench", create_model=True)
             before = _rss_mb(server.pid)
-            upload = timed(lambda: client.registry.upload("bench/1", payload, name="weights.bin"), server.pid)
-            target = work / "downloaded.bin"
-            streamed = timed(lambda: _stream(client, "/registry/models/bench/versions/1/files/weights.bin", target),
-                             server.pid)  # fmt: skip
-            redirected = None
-            if settings:
-                redirected = timed(lambda: client.registry.download_file("bench/1", "weights.bin", target), server.pid)
-            assert target.stat().st_size == payload.stat().st_size
-            target.unlink()
-        return upload, streamed, redirected, before
+            for _ in range(rounds):
+                _vary(payload)  # new content each round: the store would not upload content it has already
+                upload.pairs.append((
+                    timed(lambda: client.registry.upload("bench/1", payload, name="weights.bin"), server.pid),
+                    timed(lambda: anchor.upload(payload)),
+                ))  # fmt: skip
+                streamed.pairs.append((
+                    timed(lambda: _stream(client, FILE_PATH, target), server.pid),
+                    timed(lambda: anchor.download(anchor_target)),
+                ))  # fmt: skip
+                assert target.stat().st_size == payload.stat().st_size
+                if on_s3:
+                    redirected.pairs.append((
+                        timed(lambda: client.registry.download_file("bench/1", "weights.bin", target), server.pid),
+                        timed(lambda: anchor.download(anchor_target)),
+                    ))  # fmt: skip
+                    assert target.stat().st_size == payload.stat().st_size
+        if not on_s3:
+            server.kill()
+            server.wait()
+            port = free_port()
+            server = start_server(data, port, settings=settings)
+            with Client(f"http://127.0.0.1:{port}", timeout=600) as client:
+                cold.pairs.append((
+                    timed(lambda: _stream(client, FILE_PATH, target), server.pid),
+                    timed(lambda: anchor.download(anchor_target)),
+                ))  # fmt: skip
+        return [upload, streamed, redirected] if on_s3 else [upload, streamed, cold], before
     finally:
         server.kill()
         server.wait()
+        anchor.clean()
+        for path in (target, anchor_target):
+            path.unlink(missing_ok=True)
         shutil.rmtree(data, ignore_errors=True)
+
+
+FILE_PATH = "/registry/models/bench/versions/1/files/weights.bin"
+
+
+def _vary(payload: Path) -> None:
+    with payload.open("r+b") as handle:
+        handle.write(os.urandom(64))
 
 
 def _stream(client: Client, path: str, target: Path) -> None:
@@ -127,45 +229,12 @@ def _rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def with_cp(work: Path, payload: Path) -> tuple[Transfer, Transfer]:
-    """`cp` into a folder on the same disk and back out, each copy fsynced as the store's are."""
-    stored, back = work / "cp-stored.bin", work / "cp-back.bin"
-
-    def copy(source: Path, target: Path) -> None:
-        subprocess.run(["cp", str(source), str(target)], check=True)
-        _sync(target)
-
-    upload = timed(lambda: copy(payload, stored))
-    download = timed(lambda: copy(stored, back))
-    stored.unlink()
-    back.unlink()
-    return upload, download
-
-
 def _sync(path: Path) -> None:
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-
-
-def with_boto3(work: Path, payload: Path, settings: dict[str, str]) -> tuple[Transfer, Transfer]:
-    from boto3.s3.transfer import TransferConfig
-
-    fields = {name.lower(): value for name, value in settings.items()}
-    store_settings = Settings.model_validate({"data_dir": work, **fields})
-    client = make_client(store_settings)
-    part = store_settings.s3_part_bytes
-    concurrency = store_settings.s3_concurrency
-    config = TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=concurrency)
-    config.max_in_memory_upload_chunks = concurrency
-    target = work / "bare.bin"
-    upload = timed(lambda: client.upload_file(str(payload), BUCKET, "bare/payload", Config=config))
-    download = timed(lambda: client.download_file(BUCKET, "bare/payload", str(target), Config=config))
-    target.unlink()
-    client.delete_object(Bucket=BUCKET, Key="bare/payload")
-    return upload, download
 
 
 def compare_clients(work: Path, server: SeaweedServer, rounds: int = 3) -> list[dict[str, float]]:
@@ -213,17 +282,24 @@ def verdict(ratio: float, peak_mb: float) -> str:
     return f"speed {speed}; memory {memory}"
 
 
-def report(name: str, label: str, through: Transfer, anchor: Transfer, size: int, before: float) -> None:
-    ratio = anchor.seconds / through.seconds
-    print(f"| {name} | {label} | {size / MIB / through.seconds:.0f} MiB/s ({through.seconds:.2f} s) "
-          f"| {size / MIB / anchor.seconds:.0f} MiB/s ({anchor.seconds:.2f} s) | {ratio:.2f} "
-          f"| {through.peak_rss_mb:.0f} ({before:.0f} idle) | {verdict(ratio, through.peak_rss_mb)} |")  # fmt: skip
+def report(name: str, row: Row, size: int, before: float) -> None:
+    """The median round's figures, the ratio of the medians and the range of the rounds' ratios."""
+    through = statistics.median(api.seconds for api, _ in row.pairs)
+    anchor = statistics.median(bare.seconds for _, bare in row.pairs)
+    ratios = sorted(bare.seconds / api.seconds for api, bare in row.pairs)
+    peak = max(api.peak_rss_mb for api, _ in row.pairs)
+    ratio = anchor / through
+    spread = f" ({ratios[0]:.2f}-{ratios[-1]:.2f})" if len(ratios) > 1 else ""
+    print(f"| {name} | {row.label} | {size / MIB / through:.0f} MiB/s ({through:.2f} s) "
+          f"| {size / MIB / anchor:.0f} MiB/s ({anchor:.2f} s) | {ratio:.2f}{spread} "
+          f"| {peak:.0f} ({before:.0f} idle) | {verdict(ratio, peak)} |")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mib", type=int, default=1024, help="Size of the file moved (default 1 GiB).")
     parser.add_argument("--store", choices=["local", "s3", "both"], default="both")
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds of each transfer and its anchor (default 3).")
     parser.add_argument("--compare-clients", action="store_true", help="Also boto3 vs obstore, 256 MiB.")
     parser.add_argument("--work", type=Path, default=None, help="Folder for the files (default: a temp folder).")
     args = parser.parse_args()
@@ -231,33 +307,28 @@ def main() -> None:
     size = args.size_mib * MIB
     payload = work / "payload.bin"
     write_payload(payload, size)
-    print(f"{args.size_mib} MiB, load average {os.getloadavg()[0]:.2f} at the start")
-    print("| store | transfer | through the API | anchor | ratio | server peak RSS MB | verdict |")
+    print(f"{args.size_mib} MiB, {args.rounds} rounds, load average {os.getloadavg()[0]:.2f} at the start")
+    print("| store | transfer | through the API | anchor | ratio (rounds) | server peak RSS MB | verdict |")
     print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
     try:
         if args.store in ("local", "both"):
-            upload, streamed, _, before = through_api(work, payload, {})
-            cp_up, cp_down = with_cp(work, payload)
-            report("data directory", "upload vs `cp`", upload, cp_up, size, before)
-            report("data directory", "download vs `cp`", streamed, cp_down, size, before)
+            rows, before = measure_store(work, payload, {}, CpAnchor(work), args.rounds)
+            for row in rows:
+                report("data directory", row, size, before)
         if args.store in ("s3", "both") or args.compare_clients:
             seaweed = SeaweedServer()
             seaweed.start()
             try:
                 settings: dict[str, Any] = {name.upper(): value for name, value in seaweed.settings_for().items()}
                 if args.store in ("s3", "both"):
-                    upload, streamed, redirected, before = through_api(work, payload, settings)
-                    bare_up, bare_down = with_boto3(work, payload, settings)
-                    report("S3 (SeaweedFS)", "upload vs boto3", upload, bare_up, size, before)
-                    report("S3 (SeaweedFS)", "download, streamed by the server, vs boto3", streamed, bare_down,
-                           size, before)  # fmt: skip
-                    assert redirected is not None
-                    report("S3 (SeaweedFS)", "download, redirected (`?redirect=true`), vs boto3", redirected,
-                           bare_down, size, before)  # fmt: skip
+                    rows, before = measure_store(work, payload, settings, Boto3Anchor(work, settings), args.rounds)
+                    for row in rows:
+                        report("S3 (SeaweedFS)", row, size, before)
                 if args.compare_clients:
-                    for index, row in enumerate(compare_clients(work, seaweed), 1):
-                        print(f"clients round {index}: boto3 up {row['boto3_up']:.0f} down {row['boto3_down']:.0f} "
-                              f"MiB/s; obstore up {row['obstore_up']:.0f} down {row['obstore_down']:.0f} MiB/s")
+                    for index, speeds in enumerate(compare_clients(work, seaweed), 1):
+                        print(f"clients round {index}: boto3 up {speeds['boto3_up']:.0f} down "
+                              f"{speeds['boto3_down']:.0f} MiB/s; obstore up {speeds['obstore_up']:.0f} down "
+                              f"{speeds['obstore_down']:.0f} MiB/s")
             finally:
                 seaweed.stop()
     finally:

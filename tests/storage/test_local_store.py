@@ -53,7 +53,7 @@ def test_altered_bytes_are_refused_with_an_integrity_error(store: LocalArtifactS
     os.chmod(path, 0o644)
     path.write_bytes(b"tampered weights")  # same size, other bytes
     with pytest.raises(IntegrityError, match="does not match its recorded sha256"):
-        store.open(stored.key, stored.sha256, stored.size)
+        b"".join(store.open(stored.key, stored.sha256, stored.size))
 
 
 def test_truncated_file_is_refused_by_size(store: LocalArtifactStore) -> None:

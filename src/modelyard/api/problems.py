@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from modelyard.api.transfers import TransferAborted
 from modelyard.errors import ModelyardError
 from modelyard.kit.messages import without_server_path
 from modelyard.mlflow.errors import error_body, error_code_of, is_mlflow_path, status_of
@@ -92,6 +93,9 @@ def domain_error_response(request: Request, error: ModelyardError) -> JSONRespon
 
 def unexpected_error_response(request: Request, error: Exception) -> JSONResponse:
     """A 500 that names the request id and nothing of the failure (logged with its traceback)."""
+    if isinstance(error, TransferAborted):  # the body had started: no answer can be sent, the connection ends
+        log.warning("api.transfer_aborted", path=request.url.path, reason=str(error))
+        return problem(request, 500, "transfer_aborted", "Transfer aborted", str(error))
     log.exception("api.unhandled", path=request.url.path, exc_info=error)
     if is_mlflow_path(request.url.path):
         message = "the server failed unexpectedly; the request id identifies it in the server log"

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from modelyard.api.deps import Actor, Context, DbSession, Files
+from modelyard.api.transfers import stored_body
 from modelyard.auth.dependencies import Access, Requires
 from modelyard.errors import PayloadTooLarge
 from modelyard.mlflow.run_artifacts import RunArtifacts
@@ -36,14 +37,14 @@ def mlflow_list_artifacts(
 
 @router.get("/artifacts/{artifact_path:path}", dependencies=[Requires.read])
 def mlflow_download_artifact(artifact_path: str, artifacts: Artifacts) -> StreamingResponse:
-    record, chunks = artifacts.open(artifact_path)  # verified against its sha256 before the first byte
+    record, chunks = artifacts.open(artifact_path)  # hashed as it streams, against its sha256
     headers = {
         "content-length": str(record.size),
         "etag": f'"{record.sha256}"',
         "x-content-sha256": record.sha256,
         "content-disposition": f"attachment; filename*=UTF-8''{quote(artifact_path.rsplit('/', 1)[-1])}",
     }
-    return StreamingResponse(chunks, media_type=record.media_type, headers=headers)
+    return StreamingResponse(stored_body(chunks), media_type=record.media_type, headers=headers)
 
 
 @router.put("/artifacts/{artifact_path:path}", dependencies=[Requires.write])

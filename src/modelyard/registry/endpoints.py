@@ -9,13 +9,14 @@ import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
 from modelyard.api.deps import Context, Projects, Registry
+from modelyard.api.transfers import FILE_BODY, receive_file, stored_body
 from modelyard.auth.dependencies import Requires
 from modelyard.errors import InvalidInput, PayloadTooLarge
 from modelyard.kit.bounds import StoredInt, UtcDatetime
@@ -51,6 +52,7 @@ from modelyard.registry.schemas import (
 from modelyard.registry.service import RegistryService
 from modelyard.registry.sources import lookup_evaluations
 from modelyard.registry.views import file_read, model_read, version_read
+from modelyard.storage.base import Source
 from modelyard.storage.endpoints import RedirectAllowed
 
 router = APIRouter(prefix="/registry", tags=["registry"])
@@ -316,21 +318,25 @@ def list_files(name: str, selector: str, service: Registry) -> Response:
     "/models/{name}/versions/{selector}/files/{file_name:path}",
     response_model=FileRead,
     dependencies=[Requires.write],
+    openapi_extra=FILE_BODY,
 )
-def upload_file(
+async def upload_file(
     name: str,
     selector: str,
     file_name: str,
-    file: Annotated[UploadFile, File(description="The file's bytes (multipart field `file`).")],
+    request: Request,
     service: Registry,
     context: Context,
     force: Force = False,
 ) -> Response:
-    limit = context.settings.max_upload_bytes
-    if file.size is not None and file.size > limit:
-        raise PayloadTooLarge(f"file is {file.size} bytes, the limit is {limit} (MODELYARD_MAX_UPLOAD_BYTES)")
-    version = service.get_version(service.get_model(name), selector)
-    return respond(file_read(VersionFiles(service).upload(version, file_name, file.file, force=force)))
+    """Store a file in a version: the raw body (`Content-Type: application/octet-stream`, streamed into the
+    store as it arrives) or the multipart field `file`. A body that ends early stores nothing."""
+
+    def store(source: Source) -> Response:
+        version = service.get_version(service.get_model(name), selector)
+        return respond(file_read(VersionFiles(service).upload(version, file_name, source, force=force)))
+
+    return await receive_file(request, context.settings.max_upload_bytes, store)
 
 
 @router.get("/models/{name}/versions/{selector}/files/{file_name:path}", dependencies=[Requires.read])
@@ -350,9 +356,10 @@ def download_file(
         url = files.download_url(file)
         if url is not None:
             return RedirectResponse(url, status_code=status.HTTP_307_TEMPORARY_REDIRECT, headers=headers)
-    chunks = files.open(file)  # verifies the hash before the first byte goes out
+    # Hashed as it streams: altered bytes end the transfer before its last chunk.
+    body = stored_body(files.open(file))
     headers["content-length"] = str(file.size)
-    return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
+    return StreamingResponse(body, media_type="application/octet-stream", headers=headers)
 
 
 @router.delete(

@@ -67,6 +67,10 @@ class Client:
         self.tokens = Tokens(self)
 
     @property
+    def timeout(self) -> httpx.Timeout:
+        return self._http.timeout
+
+    @property
     def is_local(self) -> bool:
         return self._owned_transport is not None
 
@@ -103,23 +107,6 @@ class Client:
             if not (accept_redirect and response.status_code == 307):
                 _refuse_redirect(response)
             yield response
-
-    @contextmanager
-    def download_stream(self, path: str) -> Iterator[tuple[httpx.Response, str | None]]:
-        """A stored file's bytes and the sha256 the server recorded for them: streamed by the server, or
-        straight from its object store when the server redirects there (large files on S3)."""
-        with self.stream("GET", path, params={"redirect": "true"}, accept_redirect=True) as response:
-            expected = response.headers.get("x-content-sha256") or response.headers.get("x-sha256")
-            if response.status_code != 307:
-                yield response, expected
-                return
-            # A presigned URL carries its own authorization: no token goes to the object store.
-            with httpx.stream("GET", response.headers["location"], timeout=self._http.timeout) as direct:
-                if direct.status_code != 200:
-                    direct.read()
-                    raise ApiError(direct.status_code, "storage_error", "the object store refused the download "
-                                   f"the server redirected to: {direct.text[:200]}", {})  # fmt: skip
-                yield direct, expected
 
     def stream_events(self, path: str, **params: Any) -> Iterator[tuple[str, Any]]:
         """Server-Sent Events as (event name, JSON data) pairs, as they arrive; keep-alive comments are skipped."""

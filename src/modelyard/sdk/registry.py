@@ -8,9 +8,7 @@ References name a version: `name/3`, `name/latest`, `name/production` (newest in
 from __future__ import annotations
 
 import builtins
-import hashlib
 import json
-import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
@@ -33,13 +31,13 @@ from modelyard.registry.schemas import (
     StageHolders,
     VersionRead,
 )
+from modelyard.sdk import transfers
 from modelyard.sdk.errors import ApiError
 from modelyard.sdk.paging import iterate_pages
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
 
-CHUNK_SIZE = 1024 * 1024
 _UNSET: Any = object()
 
 
@@ -312,14 +310,9 @@ class Registry:
         path = Path(path)
         file_name = path.name if name is None else name
         params = {"force": "true"} if force else None
-        with path.open("rb") as handle:
-            return self._client.send_model(
-                FileRead,
-                "PUT",
-                _file_path(reference, file_name),
-                params=params,
-                files={"file": (path.name, handle, "application/octet-stream")},
-            )
+        return self._client.send_model(
+            FileRead, "PUT", _file_path(reference, file_name), params=params, **transfers.raw_upload(path)
+        )
 
     def delete_file(self, reference: str, name: str, *, force: bool = False) -> None:
         params = {"force": "true"} if force else None
@@ -340,26 +333,7 @@ class Registry:
         return paths
 
     def _download(self, path: str, target: Path, *, expected: str | None = None) -> Path:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "wb") as out, self._client.download_stream(path) as (response, recorded):
-                expected = expected or recorded
-                for chunk in response.iter_bytes(CHUNK_SIZE):
-                    digest.update(chunk)
-                    out.write(chunk)
-            if expected and digest.hexdigest() != expected:
-                raise ApiError(
-                    500,
-                    "integrity_error",
-                    f"downloaded {target.name} does not match its recorded sha256: download it again",
-                    {},
-                )
-            os.replace(partial, target)
-        finally:
-            Path(partial).unlink(missing_ok=True)
-        return target
+        return transfers.download(self._client, path, target, expected=expected)
 
     # -- load --------------------------------------------------------------------------------
     def load(self, reference: str, *, folder: Path | str | None = None, device: str = "CPU") -> Any:

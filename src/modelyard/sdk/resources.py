@@ -158,21 +158,11 @@ class Files:
         return self._client.get_model(StorageUsage, "/files:usage")
 
     def download(self, key: str, destination: Path) -> Path:
-        """Stream a stored file to `destination`, checking its sha256 on the way."""
-        import hashlib
+        """Stream a stored file to `destination`, checking its sha256 on the way (ApiError `integrity_error` when
+        it does not match; nothing is left at `destination` then)."""
+        from modelyard.sdk.transfers import download
 
-        digest = hashlib.sha256()
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        partial = destination.with_name(destination.name + ".part")
-        with self._client.download_stream(f"/files/{key}") as (response, expected), partial.open("wb") as out:
-            for chunk in response.iter_bytes():
-                digest.update(chunk)
-                out.write(chunk)
-        if expected and digest.hexdigest() != expected:
-            partial.unlink(missing_ok=True)
-            raise OSError(f"download of {key} was corrupted in transit (sha256 mismatch)")
-        partial.replace(destination)
-        return destination
+        return download(self._client, f"/files/{key}", destination)
 
 
 class Tokens:

@@ -29,7 +29,7 @@ class StagedContent:
 
 class ArtifactStore(Protocol):
     """Bytes by key. Writes are staged before the commit that records them and published after it;
-    reads verify before serving."""
+    reads are checked against the recorded sha256 and size (streams as they go, local copies before use)."""
 
     backend: str
     owner: str
@@ -106,7 +106,8 @@ class ArtifactStore(Protocol):
         ...
 
     def open(self, key: str, sha256: str, size: int) -> Iterator[bytes]:
-        """Verify, then stream the bytes under `key` in chunks."""
+        """Stream the bytes under `key` in chunks, hashing them: a mismatch raises IntegrityError before the last
+        chunk (so a reader never sees a complete wrong file); a missing key or a wrong size before the first."""
         ...
 
     def local_path(self, key: str, sha256: str, size: int) -> Path:

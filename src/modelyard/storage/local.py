@@ -70,6 +70,9 @@ class LocalArtifactStore:
         # Files whose hash was checked, keyed by a stat signature that any write changes (ctime
         # cannot be set back by a user), so repeated reads of large files are not hashed again.
         self._verified: OrderedDict[tuple[int, int, int, int], str] = OrderedDict()
+        # Per unit, the contents this process hashed while writing them (sha256 -> inode): once published,
+        # their keys count as verified, so the first read after an upload does not hash them again.
+        self._written: dict[Path, dict[str, int]] = {}
         self._lock = threading.Lock()
         self._names = itertools.count()
 
@@ -123,6 +126,8 @@ class LocalArtifactStore:
                 os.fsync(out.fileno())
             self._place(unit, Path(partial), digest.hexdigest())
             _fsync_dir(unit)
+            with self._lock:
+                self._written.setdefault(unit, {})[digest.hexdigest()] = (unit / digest.hexdigest()).stat().st_ino
         finally:
             Path(partial).unlink(missing_ok=True)
         return StagedContent(digest.hexdigest(), size)
@@ -156,6 +161,8 @@ class LocalArtifactStore:
 
     def discard(self, unit: Path) -> list[str]:
         """Drop the unit; its staged files never became blobs, so no stored content is left to reclaim."""
+        with self._lock:
+            self._written.pop(unit, None)
         shutil.rmtree(unit, ignore_errors=True)
         return []
 
@@ -186,6 +193,8 @@ class LocalArtifactStore:
     def publish(self, unit: Path, entries: Sequence[tuple[str, str]]) -> None:
         """Make each (key, sha256) visible: the staged content becomes a blob, the key a link to it."""
         crash_points.reached("files.publish")
+        with self._lock:
+            written = self._written.pop(unit, {})
         contents = sorted({sha256 for _, sha256 in entries})
         half = len(entries) // 2
         targets = [(self.path_of(key), unit / sha256) for key, sha256 in entries]
@@ -199,6 +208,20 @@ class LocalArtifactStore:
             folders = {self.blob_path(sha256).parent for sha256 in contents} | {target.parent for target, _ in targets}
             each(_fsync_dir, sorted(folders))
         self.discard(unit)
+        self._remember_written(written, entries)
+
+    def _remember_written(self, written: dict[str, int], entries: Sequence[tuple[str, str]]) -> None:
+        """Count as verified the keys whose bytes this process hashed as it wrote them (same inode, and a stat
+        signature taken after the last link changed: any later change to the file misses the cache)."""
+        for key, sha256 in entries:
+            if sha256 not in written:
+                continue
+            try:
+                stat = self.path_of(key).stat()
+            except FileNotFoundError:
+                continue
+            if stat.st_ino == written[sha256]:
+                self._remember_verified(_signature(stat), sha256)
 
     def _link_staged(self, target: Path, staged: Path) -> None:
         try:
@@ -295,11 +318,9 @@ class LocalArtifactStore:
                 f"stored file {key!r} has {stat.st_size} bytes on disk, {size} were recorded: "
                 "it was changed outside modelyard"
             )
-        signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-        with self._lock:
-            if self._verified.get(signature) == sha256:
-                self._verified.move_to_end(signature)
-                return
+        signature = _signature(stat)
+        if self._is_verified(signature, sha256):
+            return
         actual, _ = _hash_file(path)
         if actual != sha256:
             raise IntegrityError(
@@ -307,10 +328,21 @@ class LocalArtifactStore:
                 "it was changed outside modelyard; restore it or delete and upload it again"
             )
         self._restore_blob(path, sha256)
+        self._remember_verified(signature, sha256)
+
+    def _remember_verified(self, signature: tuple[int, int, int, int], sha256: str) -> None:
         with self._lock:
             self._verified[signature] = sha256
+            self._verified.move_to_end(signature)
             while len(self._verified) > VERIFIED_CACHE_SIZE:
                 self._verified.popitem(last=False)
+
+    def _is_verified(self, signature: tuple[int, int, int, int], sha256: str) -> bool:
+        with self._lock:
+            if self._verified.get(signature) != sha256:
+                return False
+            self._verified.move_to_end(signature)
+            return True
 
     def _relink(self, key: str, sha256: str) -> bool:
         """Link `key` to the content `sha256` (a blob, or staged by a writer that committed it)."""
@@ -374,8 +406,47 @@ class LocalArtifactStore:
         return None
 
     def open(self, key: str, sha256: str, size: int) -> Iterator[bytes]:
-        self.verify(key, sha256, size)
-        return read_chunks(self.path_of(key))
+        """Stream the bytes of `key`, hashing them on the way (one pass over the file): the last chunk goes out
+        only once the whole matched its sha256, so a reader of altered bytes sees a failed transfer, never a
+        complete wrong file. A file whose stat signature was verified (or written here) already is not hashed
+        again. A missing key or a wrong size is refused (or its key linked again) before the first byte."""
+        try:
+            self.check_present(key, sha256, size)
+        except IntegrityError:
+            self.verify(key, sha256, size)
+        handle = self.path_of(key).open("rb")
+        try:
+            signature = _signature(os.fstat(handle.fileno()))
+        except BaseException:
+            handle.close()
+            raise
+        if self._is_verified(signature, sha256):
+            return _handle_chunks(handle, CHUNK_SIZE)
+        return self._hashed_chunks(key, handle, signature, sha256, size)
+
+    def _hashed_chunks(
+        self, key: str, handle: BinaryIO, signature: tuple[int, int, int, int], sha256: str, size: int
+    ) -> Iterator[bytes]:
+        digest, seen, held = hashlib.sha256(), 0, b""
+        with handle:
+            while chunk := handle.read(CHUNK_SIZE):
+                digest.update(chunk)
+                seen += len(chunk)
+                if held:
+                    yield held
+                held = chunk
+        if (digest.hexdigest(), seen) != (sha256, size):
+            log.error("storage.read.sha256_mismatch", key=key, sha256=sha256)
+            raise IntegrityError(
+                f"stored file {key!r} does not match its recorded sha256 ({digest.hexdigest()[:12]}... != "
+                f"{sha256[:12]}...): it was changed outside modelyard; restore it or delete and upload it again"
+            )
+        self._remember_verified(signature, sha256)
+        path = self.path_of(key)
+        if _same_inode(path, signature[0]):  # still the bytes just hashed: they can give the blob back
+            self._restore_blob(path, sha256)
+        if held:
+            yield held
 
     def local_path(self, key: str, sha256: str, size: int) -> Path:
         self.verify(key, sha256, size)
@@ -424,6 +495,13 @@ class _Workers:
             list(self._pool.map(function, items))
 
 
+def _same_inode(path: Path, inode: int) -> bool:
+    try:
+        return path.stat().st_ino == inode
+    except OSError:
+        return False
+
+
 def _same_file(first: Path, second: Path) -> bool:
     try:
         return os.path.samefile(first, second)
@@ -440,6 +518,17 @@ def _chunks(source: Source) -> Iterable[bytes]:
             yield chunk
     else:
         yield from source
+
+
+def _handle_chunks(handle: BinaryIO, size: int) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(size):
+            yield chunk
+
+
+def _signature(stat: os.stat_result) -> tuple[int, int, int, int]:
+    """What any write to a file changes (ctime cannot be set back by a user)."""
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def read_chunks(path: Path) -> Iterator[bytes]:

@@ -208,8 +208,11 @@ class S3ArtifactStore:
         self._call(self.client.delete_object, Bucket=self.location.bucket, Key=self._pin_name(sha256, unit))
 
     def _upload_file(self, path: Path, sha256: str) -> None:
-        with path.open("rb") as handle:
-            self._upload_handle(handle, sha256)
+        """From a file by name, s3transfer reads each part as it sends it, rather than each whole part into memory."""
+        self._call(
+            self.client.upload_file, str(path), self.location.bucket, self.blob_name(sha256),
+            ExtraArgs={"Metadata": {"sha256": sha256}}, Config=self._transfer_config(),
+        )  # fmt: skip
 
     def _upload_handle(self, handle: IO[bytes], sha256: str) -> None:
         """Multipart upload under the content's name: S3 shows an object only once all of it arrived."""

@@ -2316,7 +2316,11 @@ export interface paths {
         };
         /** Download File */
         get: operations["download_file_api_v1_registry_models__name__versions__selector__files__file_name__get"];
-        /** Upload File */
+        /**
+         * Upload File
+         * @description Store a file in a version: the raw body (`Content-Type: application/octet-stream`, streamed into the
+         *     store as it arrives) or the multipart field `file`. A body that ends early stores nothing.
+         */
         put: operations["upload_file_api_v1_registry_models__name__versions__selector__files__file_name__put"];
         post?: never;
         /** Delete File */
@@ -2698,14 +2702,6 @@ export interface components {
              * @default {}
              */
             version: string;
-        };
-        /** Body_upload_file_api_v1_registry_models__name__versions__selector__files__file_name__put */
-        Body_upload_file_api_v1_registry_models__name__versions__selector__files__file_name__put: {
-            /**
-             * File
-             * @description The file's bytes (multipart field `file`).
-             */
-            file: string;
         };
         /** Body_upload_frames_api_v1_projects__project__pipeline_stream_frames_post */
         Body_upload_frames_api_v1_projects__project__pipeline_stream_frames_post: {
@@ -10426,7 +10422,14 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_file_api_v1_registry_models__name__versions__selector__files__file_name__put"];
+                "application/octet-stream": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The file's bytes.
+                     */
+                    file: string;
+                };
             };
         };
         responses: {
