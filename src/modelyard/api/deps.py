@@ -26,6 +26,7 @@ from modelyard.projects.service import ProjectService
 from modelyard.registry.service import RegistryService
 from modelyard.revisions.service import ModelRevisionService
 from modelyard.storage.service import FileService
+from modelyard.tuning.service import TuningService
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_END_THREADS = 64
@@ -151,6 +152,10 @@ async def model_revision_service(
     return ModelRevisionService(session, files, catalog, actor, access)
 
 
+async def tuning_service(session: DbSession, files: Files, catalog: Catalog, actor: Actor) -> TuningService:
+    return TuningService(session, files, catalog, actor)
+
+
 async def evaluation_service(session: DbSession, files: Files) -> EvaluationService:
     return EvaluationService(session, files)
 
@@ -180,6 +185,7 @@ DatasetItems = Annotated[DatasetService, Depends(dataset_service)]
 DatasetRevisions = Annotated[DatasetRevisionService, Depends(dataset_revision_service)]
 DatasetTransfers = Annotated[TransferService, Depends(dataset_transfer_service)]
 ModelRevisions = Annotated[ModelRevisionService, Depends(model_revision_service)]
+Tuning = Annotated[TuningService, Depends(tuning_service)]
 Evaluations = Annotated[EvaluationService, Depends(evaluation_service)]
 Pipelines = Annotated[PipelineService, Depends(pipeline_service)]
 Packages = Annotated[DeploymentPackages, Depends(deployment_packages)]
