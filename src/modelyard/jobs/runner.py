@@ -342,8 +342,8 @@ class JobRunner:
             project_id, params, job_type = job.project_id, dict(job.params), job.type
         if resumed:
             log.warning("jobs.job.requeued", job=job_id, reason=reason)
-            self._append_log(job_id, [f"{utcnow().isoformat()} the job's execution is gone ({error}); it is queued "
-                                      "again and resumes from what it recorded"])  # fmt: skip
+            self._append_log(job_id, [f"{utcnow().isoformat()} the job's execution is gone (its server stopped or was "
+                                      "killed); it is queued again and resumes from what it recorded"])  # fmt: skip
             shutil.rmtree(job_work_dir(self.settings.data_dir, job_id), ignore_errors=True)
             self.wake()
             return

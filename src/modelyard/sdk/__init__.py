@@ -32,6 +32,8 @@ from modelyard.storage.schemas import StorageUsage
 from modelyard.storage.schemas import StoredFileRead as StoredFile
 from modelyard.stream.schemas import SinkRead as StreamSink
 from modelyard.stream.schemas import StreamStatus, UploadedFrames
+from modelyard.tuning.schemas import StudyRead as Study
+from modelyard.tuning.schemas import TrialRead as Trial
 
 __all__ = [
     "Annotation",
@@ -65,7 +67,9 @@ __all__ = [
     "StoredFile",
     "StreamSink",
     "StreamStatus",
+    "Study",
     "TrainingConfiguration",
+    "Trial",
     "UploadResult",
     "UploadedFrames",
     "Variant",

@@ -62,5 +62,5 @@ class TuneParams(BaseModel):
     parallel: int | None = Field(default=None, ge=1, description="Trials at once; None: the server's job slots.")
     pruner: PrunerSpec = Field(default_factory=PrunerSpec)
     seed: int = 0
-    register: str | None = None
+    register_as: str | None = None
     export_best: bool = True

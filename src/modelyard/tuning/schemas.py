@@ -39,7 +39,7 @@ class TuneRequest(BaseModel):
     parallel: int | None = Field(default=None, ge=1, le=64, description="Trials at once; default: the job slots.")
     pruner: PrunerSpec = Field(default_factory=PrunerSpec)
     seed: int = Field(default=0, description="Seeds the sampler, so a study can be repeated.")
-    register: Name | None = Field(default=None, description="Register the best revision as a version of this model.")
+    register_as: Name | None = Field(default=None, description="Register the best revision as a version of this model.")
     export_best: bool = Field(default=True, description="Export and evaluate the best revision's variants.")
 
 

@@ -64,7 +64,7 @@ class TuningService:
             space=space, dataset_revision_id=dataset_revision_id, metric=metric,
             direction="minimize" if metric and metric.endswith("loss") else "maximize",
             max_trials=request.max_trials, budget_seconds=request.budget_seconds, parallel=request.parallel,
-            pruner=request.pruner, seed=request.seed, register=request.register, export_best=request.export_best,
+            pruner=request.pruner, seed=request.seed, register_as=request.register_as, export_best=request.export_best,
         )  # fmt: skip
         job = jobs.submit(TUNE_JOB, params, project.id)
         log.info("tuning.study.queued", project=project.id, job=job.id, architecture=manifest.id)

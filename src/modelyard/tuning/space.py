@@ -3,7 +3,7 @@
 Names are dotted as in the manifest (`learning_rate`, `augmentations.color_jitter`). Without a space of the
 user's, the space comes from the manifest: the learning rate and weight decay a decade either side of their
 defaults (log scale), the batch size from half to twice its default, the optimizers it offers, and the
-augmentations' strengths; every range is cut to the manifest's bounds.
+augmentations (flip or not, colour jitter, crop); every range is cut to the manifest's bounds.
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ def default_space(manifest: ArchitectureManifest) -> dict[str, SearchDimension]:
     jitter = specs["augmentations.color_jitter"]
     if jitter.min < min(jitter.max, 0.4):
         space["augmentations.color_jitter"] = SearchDimension(low=jitter.min, high=min(jitter.max, 0.4))
+    space["augmentations.horizontal_flip"] = SearchDimension(choices=[True, False])
     crop = specs["augmentations.random_resized_crop"]
     if max(crop.min, 0.5) < crop.max:
         space["augmentations.random_resized_crop"] = SearchDimension(low=max(crop.min, 0.5), high=crop.max)

@@ -136,24 +136,25 @@ def _run_trials(context: JobContext, state: _Study) -> None:
     poll = max(0.2, context.settings.job_poll_seconds)
     while True:
         trials = _settle(context, state)
-        active = [trial for trial in trials if not trial.state.is_finished()]
+        running = _finished(trials, "RUNNING")
         failed = [trial for trial in trials if trial.state.name == "FAIL" and not trial.user_attrs.get("lost")]
         if len(failed) >= FAILED_TRIALS_BEFORE_GIVING_UP and not _finished(trials, "COMPLETE", "PRUNED"):
             _cancel_children(context, "the study gave up")
             raise RuntimeError(f"the first {len(failed)} trials failed: read their jobs' logs "
                                f"(`modelyard job logs {failed[0].user_attrs.get('job_id')}`)")  # fmt: skip
         reason_to_stop = _why_no_new_trial(state, trials)
-        if reason_to_stop is None and len(active) < state.parallel:
-            _submit_trial(context, state)
+        if reason_to_stop is None and len(running) < state.parallel:
+            _submit_trial(context, state)  # a trial asked again (waiting) comes first
             continue
         _report_progress(context, state, trials)
-        if not active:
+        if not running:
             context.log.info("no more trials: %s", reason_to_stop)
             return
         time.sleep(poll)
 
 
 def _finished(trials: list[Any], *states: str) -> list[Any]:
+    """The trials in any of `states` (names of Optuna's TrialState)."""
     return [trial for trial in trials if trial.state.name in states]
 
 
@@ -245,7 +246,8 @@ def _close_ended_trial(context: JobContext, state: _Study, trial: Any, never_sub
 
 def _report_progress(context: JobContext, state: _Study, trials: list[Any]) -> None:
     counts = {name: len(_finished(trials, name)) for name in ("COMPLETE", "PRUNED", "FAIL", "RUNNING")}
-    done = (counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"]) / state.params.max_trials
+    lost = len([trial for trial in trials if trial.user_attrs.get("lost")])
+    done = (counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"] - lost) / state.params.max_trials
     if state.params.budget_seconds:
         done = max(done, (utcnow() - state.started_at).total_seconds() / state.params.budget_seconds)
     best = ""
@@ -283,8 +285,8 @@ def _finish(context: JobContext, state: _Study) -> dict[str, Any]:
 
         context.progress(96, "variants of the best revision")
         outcome["variants"], _ = make_variants(context, revision_id, context.log.info)
-    if state.params.register:
-        outcome["registered"] = _register(context, state.params.register, revision_id, best.number)
+    if state.params.register_as:
+        outcome["registered"] = _register(context, state.params.register_as, revision_id, best.number)
     context.progress(100, "succeeded")
     return outcome
 
