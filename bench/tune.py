@@ -73,7 +73,7 @@ def main() -> None:
             values = " | ".join(_cell(trial.params.get(name)) for name in names)
             print(f"| {trial.number}{' (best)' if trial.best else ''} | {values} | {_cell(trial.value)} | "
                   f"{trial.epochs} | {_cell(trial.seconds)} | {trial.status} |")  # fmt: skip
-        if done.status != "succeeded" or study.best_revision_id is None:
+        if done.status != "succeeded" or study.best_revision_id is None or done.result is None:
             raise SystemExit(f"the study {done.status}: {done.error}")
         tuned = testing_accuracy(client, study.best_revision_id)
         anchor, where = HAND_PICKED_TESTING_ACCURACY, "docs/benchmarks.md"
@@ -82,7 +82,7 @@ def main() -> None:
                                            dataset_revision=done.result["dataset_revision_id"],
                                            overrides={**HAND_PICKED, "epochs": 10, "early_stopping_patience": 0})
             trained = client.jobs.wait(baseline.id, timeout=24 * 3600)
-            if trained.status != "succeeded":
+            if trained.status != "succeeded" or trained.result is None:
                 raise SystemExit(f"the hand-picked training {trained.status}: {trained.error}")
             anchor, where = testing_accuracy(client, trained.result["revision_id"]), "trained here"
         verdict = "met" if tuned >= anchor else f"missed by {anchor - tuned:.4f}"

@@ -97,9 +97,8 @@ def check_space(manifest: ArchitectureManifest, space: Mapping[str, SearchDimens
         elif spec.type not in ("float", "int"):
             raise HyperparameterError(name, "takes choices, not a range: give {\"choices\": [...]}")
         else:
-            cast = int if spec.type == "int" else float
-            spec.validate_value(name, cast(dimension.low))
-            spec.validate_value(name, cast(dimension.high))
+            for end in (dimension.low or 0.0, dimension.high or 0.0):
+                spec.validate_value(name, int(end) if spec.type == "int" else float(end))
 
 
 def is_integer(manifest: ArchitectureManifest, name: str) -> bool:

@@ -55,6 +55,14 @@ class _Study:
     parallel: int
 
 
+@dataclass(frozen=True)
+class _EndedJob:
+    status: str
+    reason: str | None
+    error: str | None
+    result: dict[str, Any] | None
+
+
 def tune(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
     params = TuneParams.model_validate(raw_params)
     context.progress(1, "study")
@@ -210,30 +218,33 @@ def _settle(context: JobContext, state: _Study) -> list[Any]:
     open_trials = [trial for trial in trials if trial.state == TrialState.RUNNING]
     if not open_trials:
         return trials
+    ended: dict[int, _EndedJob | None] = {}  # None: the trial's job was never submitted
     with transaction(context.db.read_sessions) as session:
         repository = JobRepository(session)
-        jobs = {trial.number: repository.get(trial.user_attrs.get("job_id", "")) for trial in open_trials}
-        ended = {number: (job.status, job.reason, job.error, job.result) for number, job in jobs.items()
-                 if job is None or job.status not in ACTIVE_STATUSES} if jobs else {}  # fmt: skip
+        for trial in open_trials:
+            job = repository.get(trial.user_attrs.get("job_id", ""))
+            if job is None:
+                ended[trial.number] = None
+            elif job.status not in ACTIVE_STATUSES:
+                ended[trial.number] = _EndedJob(job.status, job.reason, job.error, job.result)
     for trial in open_trials:
         if trial.number in ended:
-            _close_ended_trial(context, state, trial, jobs[trial.number] is None, *ended[trial.number])
+            _close_ended_trial(context, state, trial, ended[trial.number])
     return state.study.get_trials(deepcopy=False) if ended else trials
 
 
-def _close_ended_trial(context: JobContext, state: _Study, trial: Any, never_submitted: bool, status: str | None,
-                       reason: str | None, error: str | None, result: dict[str, Any] | None) -> None:  # fmt: skip
+def _close_ended_trial(context: JobContext, state: _Study, trial: Any, job: _EndedJob | None) -> None:
     from optuna.trial import TrialState
 
     trial_id = state.storage.get_trial_id_from_study_id_trial_number(state.study_id, trial.number)
-    if status == "succeeded" and result and "trial_value" in result:
-        state.study.tell(trial.number, result["trial_value"])  # its job ended before it could tell the study
+    if job is not None and job.status == "succeeded" and job.result and "trial_value" in job.result:
+        state.study.tell(trial.number, job.result["trial_value"])  # its job ended before it could tell the study
         return
-    if reason == "pruned":
+    if job is not None and job.reason == "pruned":
         state.study.tell(trial.number, state=TrialState.PRUNED)
         return
-    lost = never_submitted or reason == "interrupted"
-    why = "its job was never submitted" if never_submitted else f"its job {status} ({reason}): {error or ''}".strip()
+    lost = job is None or job.reason == "interrupted"
+    why = "its job was never submitted" if job is None else f"its job {job.status} ({job.reason}): {job.error or ''}"
     state.storage.set_trial_user_attr(trial_id, "failure", why)
     if lost:
         state.storage.set_trial_user_attr(trial_id, "lost", True)
