@@ -80,6 +80,7 @@ def test_a_study_resumes_after_its_server_is_killed_and_registers_its_best(setti
             assert (again.status, again.best, again.epochs, again.params) == ("complete", True, 1, lost.params)
             assert 1e-4 <= again.params["learning_rate"] <= 1e-2
             assert again.value == study.best_value == done.result["best_value"]
+            assert study.best_params == again.params == done.result["best_params"]
             child = client.jobs.get(again.job_id or "")
             assert (child.type, child.parent_id, child.status) == ("revision.train", job.id, "succeeded")
             revision = client.models.get(again.revision_id or "")

@@ -27,8 +27,6 @@ from modelyard.tuning.repository import StudyJournalRepository
 SessionOpener = Callable[[], AbstractContextManager[Session]]
 APPEND_ATTEMPTS = 50
 
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-
 
 class DatabaseJournal(BaseJournalBackend):
     """The journal of one study (named by its tune job's id) in the `study_journal` table.
@@ -58,6 +56,7 @@ class DatabaseJournal(BaseJournalBackend):
 
 
 def storage_for(open_session: SessionOpener, study_job_id: str) -> JournalStorage:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # a line per trial belongs in the job's log, not Optuna's
     return JournalStorage(DatabaseJournal(open_session, study_job_id))
 
 
