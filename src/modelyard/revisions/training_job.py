@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -33,6 +33,9 @@ from modelyard.revisions.repository import ModelRevisionRepository
 from modelyard.revisions.states import RevisionStatus, WeightsStatus
 from modelyard.storage.service import FileService
 from modelyard.tuning.pruned import TrialPruned
+
+if TYPE_CHECKING:
+    from modelyard.tuning.trial import TrialReporter
 
 # Progress bands of the steps (percent of the whole job).
 WEIGHTS_AT, RECORD_AT, TRAINING_FROM, TRAINING_TO, FILES_AT = 3.0, 6.0, 8.0, 88.0, 89.0
@@ -78,7 +81,8 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
         except TrialPruned as pruned:
             emit(f"trial {pruned}")
             _close_record(context, revision_id, RevisionStatus.CANCELLED, "pruned", None)
-            trial.pruned()
+            if trial is not None:  # only a trial's reporter prunes
+                trial.pruned()
             raise JobCancelled(str(pruned), reason="pruned") from None
         context.progress(FILES_AT, "files")
         _store_outcome(context, params, manifest, data, revision_id, result, device, emit)
@@ -109,7 +113,7 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
     return outcome
 
 
-def _trial_reporter(context: JobContext, params: TrainParams) -> Any:
+def _trial_reporter(context: JobContext, params: TrainParams) -> TrialReporter | None:
     """The link to the study this training is a trial of (None for a plain training)."""
     if params.trial is None:
         return None
@@ -241,7 +245,7 @@ def _run_training(
     weights: Path | None,
     keep_head: bool,
     emit: _TrainingLog,
-    trial: Any = None,
+    trial: TrialReporter | None = None,
 ) -> tuple[Any, str]:
     """The TrainingResult and the device it ran on. `trial`: a TrialReporter, told each epoch's figures (it raises
     TrialPruned when its study stops the trial)."""
