@@ -64,8 +64,7 @@ def test_a_study_resumes_after_its_server_is_killed_and_registers_its_best(setti
         with Client(base_url=server.url) as client:
             project = classification_project(client, tmp_path / "images")
             job = client.models.tune(project, TINY, base="scratch", trials=1, overrides=ONE_EPOCH,
-                                     space=LEARNING_RATES, pruner={"kind": "none"}, register_as="colors-tuned",
-                                     export_best=False)  # fmt: skip
+                                     space=LEARNING_RATES, pruner={"kind": "none"}, register_as="colors-tuned")
             first = _first_trial_job_running(client, job.id)
             server.kill()
             server.start()
@@ -88,6 +87,10 @@ def test_a_study_resumes_after_its_server_is_killed_and_registers_its_best(setti
             assert revision.configuration["epochs"] == 1 and revision.name.endswith("(best of its study)")
             assert done.result["best_revision_id"] == revision.id == study.best_revision_id
             assert client.registry.version("colors-tuned/1").source["revision_id"] == revision.id
+            # The best revision, and only it, gets the variants a training makes, evaluated on the testing images.
+            assert {variant.name for variant in client.models.variants(revision.id)} == {
+                "pytorch-fp32", "openvino-fp16", "onnx-fp32"}
+            assert set(done.result["variants"]) == {"pytorch-fp32", "openvino-fp16", "onnx-fp32"}
     finally:
         server.stop()
 

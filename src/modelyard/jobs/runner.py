@@ -331,14 +331,14 @@ class JobRunner:
         with transaction(self.context.db.sessions) as session:
             repository = JobRepository(session)
             job = repository.get(job_id)
-            if job is not None and reason == "interrupted" and self._resumable(job.type) and repository.requeue(job_id):
-                resumed = True
-            elif job is None or not repository.transition(
+            if job is None:
+                return
+            # A resumable job whose execution was lost goes back to the queue, to pick up from what it recorded.
+            resumed = reason == "interrupted" and self._resumable(job.type) and repository.requeue(job_id)
+            if not resumed and not repository.transition(
                 job_id, ["running", "cancelling"], status=status, reason=reason, error=error, finished_at=utcnow()
             ):
                 return
-            else:
-                resumed = False
             project_id, params, job_type = job.project_id, dict(job.params), job.type
         if resumed:
             log.warning("jobs.job.requeued", job=job_id, reason=reason)
@@ -354,7 +354,6 @@ class JobRunner:
         )
         run_cleanup(job_type, self.registry, cleanup, lambda detail: log.error("jobs.cleanup_failed", detail=detail))
         shutil.rmtree(job_work_dir(self.settings.data_dir, job_id), ignore_errors=True)
-
 
     def _resumable(self, job_type_name: str) -> bool:
         try:

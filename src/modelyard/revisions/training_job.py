@@ -123,7 +123,7 @@ def _trial_reporter(context: JobContext, params: TrainParams) -> TrialReporter |
 
 
 def make_variants(
-    context: JobContext, revision_id: str, emit: Callable[[str], None]
+    context: JobContext, revision_id: str, emit: Callable[[str], None], *, pytorch_recorded: bool = False
 ) -> tuple[dict[str, str | None], dict[str, str]]:
     """PyTorch FP32 (the weights), OpenVINO FP16 and ONNX FP32, each evaluated on the testing subset.
 
@@ -134,7 +134,8 @@ def make_variants(
     from modelyard.revisions.variants import AUTOMATIC_VARIANTS, export_variant, record_pytorch_variant
 
     context.progress(VARIANTS_AT, "variants")
-    record_pytorch_variant(context, revision_id)
+    if not pytorch_recorded:  # a study's trial recorded its own when it ended
+        record_pytorch_variant(context, revision_id)
     made = ["pytorch-fp32"]
     for format_, precision in AUTOMATIC_VARIANTS:
         try:

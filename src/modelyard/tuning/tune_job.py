@@ -295,7 +295,7 @@ def _finish(context: JobContext, state: _Study) -> dict[str, Any]:
         from modelyard.revisions.training_job import make_variants
 
         context.progress(96, "variants of the best revision")
-        outcome["variants"], _ = make_variants(context, revision_id, context.log.info)
+        outcome["variants"], _ = make_variants(context, revision_id, context.log.info, pytorch_recorded=True)
     if state.params.register_as:
         outcome["registered"] = _register(context, state.params.register_as, revision_id, best.number)
     context.progress(100, "succeeded")
