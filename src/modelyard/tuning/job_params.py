@@ -26,8 +26,8 @@ class PrunerSpec(BaseModel):
     )
     startup_trials: int = Field(default=2, ge=0, description="median: trials that run to the end before any is judged.")
     warmup_epochs: int = Field(default=0, ge=0, description="Epochs of each trial before it is judged.")
-    lower: float | None = Field(default=None, description="threshold: prune below this value.")
-    upper: float | None = Field(default=None, description="threshold: prune above this value.")
+    lower: float | None = Field(default=None, allow_inf_nan=False, description="threshold: prune below this value.")
+    upper: float | None = Field(default=None, allow_inf_nan=False, description="threshold: prune above this value.")
 
 
 class TrialLink(BaseModel):

@@ -9,13 +9,14 @@ augmentations (flip or not, colour jitter, crop); every range is cut to the mani
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modelyard.architectures.manifest import ArchitectureManifest, HyperparameterError
 
-Choice = str | bool | int | float
+Number = Annotated[float, Field(allow_inf_nan=False)]
+Choice = str | bool | int | Number
 
 
 class SearchDimension(BaseModel):
@@ -23,8 +24,8 @@ class SearchDimension(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    low: float | None = None
-    high: float | None = None
+    low: Number | None = None
+    high: Number | None = None
     log: bool = Field(default=False, description="Sample the range on a log scale (both ends above zero).")
     choices: list[Choice] | None = Field(default=None, min_length=1)
 
