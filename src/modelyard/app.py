@@ -109,12 +109,13 @@ def _api_router() -> APIRouter:
     from modelyard.revisions.endpoints import router as models
     from modelyard.storage.endpoints import router as files
     from modelyard.stream.endpoints import router as stream
+    from modelyard.tuning.endpoints import router as tuning
 
     router = APIRouter()
     # Routes are matched one by one in this order (about 3 us each); the registry's reads are the
     # hottest path, so its routes come first. No two domains share a first path segment.
-    for domain in (registry, health, projects, datasets, models, jobs, files, architectures, stream, pipelines,
-                   deployment, tokens, session):  # fmt: skip
+    for domain in (registry, health, projects, datasets, models, tuning, jobs, files, architectures, stream,
+                   pipelines, deployment, tokens, session):  # fmt: skip
         router.include_router(domain)
     return router
 

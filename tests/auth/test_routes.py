@@ -46,6 +46,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/projects/{project}/labels"): {"name": "green"},
     ("post", "/api/v1/projects/{project}/dataset/exports"): {"format": "imagenet"},
     ("post", "/api/v1/projects/{project}/models:train"): {"architecture": "mobilenet_v3_small"},
+    ("post", "/api/v1/projects/{project}/models:tune"): {"architecture": "mobilenet_v3_small"},
     ("put", "/api/v1/projects/{project}/training-configurations/{architecture}"): {"overrides": {}},
     ("put", "/api/v1/projects/{project}/dataset/items/{item}/annotation"): {"labels": ["red"]},
 }

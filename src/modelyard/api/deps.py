@@ -27,6 +27,7 @@ from modelyard.projects.service import ProjectService
 from modelyard.registry.service import RegistryService
 from modelyard.revisions.service import ModelRevisionService
 from modelyard.storage.service import FileService
+from modelyard.tuning.service import TuningService
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_END_THREADS = 64
@@ -152,6 +153,10 @@ async def model_revision_service(
     return ModelRevisionService(session, files, catalog, actor, access)
 
 
+async def tuning_service(session: DbSession, files: Files, catalog: Catalog, actor: Actor) -> TuningService:
+    return TuningService(session, files, catalog, actor)
+
+
 async def evaluation_service(session: DbSession, files: Files) -> EvaluationService:
     return EvaluationService(session, files)
 
@@ -188,6 +193,7 @@ async def dataset_gallery(datasets: DatasetItems) -> GalleryService:
 
 DatasetGallery = Annotated[GalleryService, Depends(dataset_gallery)]
 ModelRevisions = Annotated[ModelRevisionService, Depends(model_revision_service)]
+Tuning = Annotated[TuningService, Depends(tuning_service)]
 Evaluations = Annotated[EvaluationService, Depends(evaluation_service)]
 Pipelines = Annotated[PipelineService, Depends(pipeline_service)]
 Packages = Annotated[DeploymentPackages, Depends(deployment_packages)]

@@ -25,6 +25,7 @@ from modelyard.cli import (
     server,
     storage,
     tokens,
+    tuning,
 )
 from modelyard.cli.help import tidy
 from modelyard.cli.output import fail
@@ -51,6 +52,8 @@ app.command("train")(revisions.train)
 app.command("export")(revisions.export)
 app.command("evaluate")(revisions.evaluate)
 app.command("optimize")(revisions.optimize)
+app.command("tune")(tuning.tune)
+revisions.app.command("study")(tuning.study)
 app.add_typer(revisions.app, name="models")
 app.add_typer(pipeline.app, name="pipeline")
 app.command("deploy")(pipeline.deploy)

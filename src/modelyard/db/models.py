@@ -33,5 +33,6 @@ from modelyard.registry.models import (  # noqa: F401
 from modelyard.revisions.models import ModelRevision, TrainingConfiguration, Variant  # noqa: F401
 from modelyard.storage.models import StoredFile  # noqa: F401
 from modelyard.stream.models import OutboxMessage, ProcessedFile, StreamPipeline, StreamSink  # noqa: F401
+from modelyard.tuning.models import StudyJournalEntry  # noqa: F401
 
 metadata = Base.metadata

@@ -15,7 +15,12 @@ from modelyard.storage.base import ArtifactStore
 
 
 class JobCancelled(Exception):
-    """Raised inside a job body when its cancellation was asked for."""
+    """Raised inside a job body when its cancellation was asked for; a body that stops itself for a reason of its
+    own (a hyperparameter trial pruned by its study) names the reason, and the job ends cancelled with it."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass

@@ -35,10 +35,13 @@ class Job(IdMixin, Base):
     executor: Mapped[str | None] = mapped_column(String(16), nullable=True)
     task_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     node_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The job that submitted this one (a hyperparameter study's trials are children of its tune job).
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True)
 
     __table_args__ = (
         Index("ix_jobs_status_created_at", "status", "created_at"),
         Index("ix_jobs_project_id_created_at", "project_id", "created_at"),
+        Index("ix_jobs_parent_id", "parent_id"),
     )
 
 

@@ -28,6 +28,7 @@ BUILTIN_JOB_MODULES: tuple[str, ...] = (
     "modelyard.revisions.training_job",
     "modelyard.revisions.variant_jobs",
     "modelyard.pipelines.jobs",
+    "modelyard.tuning.tune_job",
 )
 
 
@@ -51,6 +52,12 @@ class JobType:
     started_by: str = ""
     uses_gpu: bool = False
     """Whether the body can use a GPU (training): on Ray it then asks for MODELYARD_RAY_TRAINING_GPUS of them."""
+    holds_slot: bool = True
+    """Whether a running job of this type takes one of the server's job slots; a job that only coordinates others
+    (a hyperparameter study waiting on its trials) does not, so its children can use every slot."""
+    resumable: bool = False
+    """Whether a run stopped by the server going away (a restart, a kill) is queued again instead of failed: the
+    body must pick up from what it recorded (a study resumes from its journal)."""
 
     def __post_init__(self) -> None:
         if self.public and (self.params_model is None or self.params_model.model_config.get("extra") != "forbid"):

@@ -52,12 +52,22 @@ class JobRepository:
         statement = keyset_page(statement, Job.created_at, Job.id, order=order, limit=limit, cursor=cursor)
         return self.session.scalars(statement).all()
 
-    def pending_ids(self, limit: int) -> list[str]:
-        return list(
-            self.session.scalars(
-                select(Job.id).where(Job.status == "pending").order_by(Job.created_at, Job.id).limit(limit)
-            )
+    def pending(self, limit: int) -> list[tuple[str, str]]:
+        """The oldest pending jobs as `(id, type)`."""
+        rows = self.session.execute(
+            select(Job.id, Job.type).where(Job.status == "pending").order_by(Job.created_at, Job.id).limit(limit)
         )
+        return [(row.id, row.type) for row in rows]
+
+    def requeue(self, job_id: str) -> bool:
+        """A running job back to pending, as if never claimed (a resumable job whose server went away)."""
+        return self.transition(
+            job_id, ["running"], status="pending", runner_id=None, host=None, pid=None, task_id=None, node_id=None,
+            executor=None, started_at=None, heartbeat_at=None, step="waiting to resume", reason=None, error=None,
+        )  # fmt: skip
+
+    def children(self, parent_id: str) -> Sequence[Job]:
+        return self.session.scalars(select(Job).where(Job.parent_id == parent_id).order_by(Job.created_at)).all()
 
     def count_active_in_project(self, project_id: str) -> int:
         """Jobs of the project still pending, running or cancelling."""

@@ -53,6 +53,7 @@ _START_TIME_SLACK = timedelta(seconds=2)
 class _Running:
     job_id: str
     execution: Execution
+    holds_slot: bool = True
     terminated_at: float | None = None
     killed: bool = False
 
@@ -163,19 +164,29 @@ class JobRunner:
 
     # -- claiming ----------------------------------------------------------------------------
     def _claim_and_start(self) -> None:
-        free = self.settings.job_slots - len(self._running)
-        if free <= 0 or self._stop.is_set():
+        if self._stop.is_set():
             return
         executor = self._ready_executor()
         if executor is None:
             return  # jobs wait, pending, for the executor to come back
+        free = self.settings.job_slots - self._slots_held()
         with transaction(self.context.db.read_sessions) as session:
-            candidates = JobRepository(session).pending_ids(free * 4)
-        for job_id in candidates:
-            if len(self._running) >= self.settings.job_slots:
-                return
+            # A few more than the free slots: jobs that hold no slot (coordinators) start even when all are taken.
+            candidates = JobRepository(session).pending(max(free, 0) * 4 + 4)
+        for job_id, job_type_name in candidates:
+            if self._holds_slot(job_type_name) and self._slots_held() >= self.settings.job_slots:
+                continue
             if self._claim(job_id):
                 self._spawn(executor, job_id)
+
+    def _slots_held(self) -> int:
+        return sum(1 for running in self._running.values() if running.holds_slot)
+
+    def _holds_slot(self, job_type_name: str) -> bool:
+        try:
+            return self.registry.get(job_type_name).holds_slot
+        except InvalidInput:
+            return True  # an unknown type fails at its start; until then it counts like any job
 
     def _claim(self, job_id: str) -> bool:
         now = utcnow()
@@ -196,12 +207,13 @@ class JobRunner:
             with transaction(self.context.db.read_sessions) as session:
                 job = JobRepository(session).get(job_id)
                 job_type_name = job.type if job is not None else ""
-            execution = executor.start(job_id, self.registry.get(job_type_name))
+            job_type = self.registry.get(job_type_name)
+            execution = executor.start(job_id, job_type)
         except (ExecutorUnavailable, InvalidInput) as error:  # nothing runs it: end the claimed job here
             reason = "interrupted" if isinstance(error, ExecutorUnavailable) else "crashed"
             self._finish_abandoned(job_id, "failed", reason, str(error))
             return
-        self._running[job_id] = _Running(job_id, execution)
+        self._running[job_id] = _Running(job_id, execution, holds_slot=job_type.holds_slot)
         with transaction(self.context.db.sessions) as session:
             JobRepository(session).transition(job_id, ["running", "cancelling"], **execution.recorded)
         log.info("jobs.job.started", job=job_id, **{"executor": executor.name, **execution.recorded})
@@ -319,11 +331,22 @@ class JobRunner:
         with transaction(self.context.db.sessions) as session:
             repository = JobRepository(session)
             job = repository.get(job_id)
-            if job is None or not repository.transition(
+            if job is None:
+                return
+            # A resumable job whose execution was lost goes back to the queue, to pick up from what it recorded.
+            resumed = reason == "interrupted" and self._resumable(job.type) and repository.requeue(job_id)
+            if not resumed and not repository.transition(
                 job_id, ["running", "cancelling"], status=status, reason=reason, error=error, finished_at=utcnow()
             ):
                 return
             project_id, params, job_type = job.project_id, dict(job.params), job.type
+        if resumed:
+            log.warning("jobs.job.requeued", job=job_id, reason=reason)
+            self._append_log(job_id, [f"{utcnow().isoformat()} the job's execution is gone (its server stopped or was "
+                                      "killed); it is queued again and resumes from what it recorded"])  # fmt: skip
+            shutil.rmtree(job_work_dir(self.settings.data_dir, job_id), ignore_errors=True)
+            self.wake()
+            return
         log.warning("jobs.job.abandoned", job=job_id, status=status, reason=reason)
         self._append_log(job_id, [f"{utcnow().isoformat()} job marked {status} ({reason}) by runner {self.runner_id}"])
         cleanup = CleanupContext(
@@ -332,6 +355,11 @@ class JobRunner:
         run_cleanup(job_type, self.registry, cleanup, lambda detail: log.error("jobs.cleanup_failed", detail=detail))
         shutil.rmtree(job_work_dir(self.settings.data_dir, job_id), ignore_errors=True)
 
+    def _resumable(self, job_type_name: str) -> bool:
+        try:
+            return self.registry.get(job_type_name).resumable
+        except InvalidInput:
+            return False
 
     def _append_log(self, job_id: str, lines: list[str]) -> None:
         """Lines after the job's last (its worker has ended: nobody else writes them now)."""

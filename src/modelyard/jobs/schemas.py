@@ -41,6 +41,7 @@ class JobRead(BaseModel):
     )
     executor: str | None = Field(default=None, description="`local` (a process on a server) or `ray` (a Ray task).")
     node_id: str | None = Field(default=None, description="The Ray node the job ran on (executor `ray`).")
+    parent_id: str | None = Field(default=None, description="The job that submitted this one (a trial's study).")
 
 
 class JobTypeRead(BaseModel):

@@ -38,13 +38,25 @@ class JobService:
         self.wake_runner = wake_runner
         self.jobs = JobRepository(session)
 
-    def submit(self, job_type: str, params: BaseModel | dict[str, Any], project_id: str | None = None) -> Job:
+    def submit(
+        self,
+        job_type: str,
+        params: BaseModel | dict[str, Any],
+        project_id: str | None = None,
+        *,
+        parent_id: str | None = None,
+        job_id: str | None = None,
+    ) -> Job:
         """Record a pending job; the runner is woken only once the transaction has committed.
 
         Code submits a job as its parameter model; a dict (the generic HTTP endpoint) is checked against it.
+        `parent_id`: the job that asks for this one; `job_id`: an id chosen beforehand (recorded elsewhere first).
         """
         params = self.registry.validate_params(job_type, params)
-        job = self.jobs.add(Job(type=job_type, project_id=project_id, params=params, created_by=self.actor))
+        job = Job(type=job_type, project_id=project_id, params=params, created_by=self.actor, parent_id=parent_id)
+        if job_id is not None:
+            job.id = job_id
+        job = self.jobs.add(job)
         run_after_commit(self.session, self.wake_runner)
         log.info("jobs.job.submitted", job=job.id, type=job_type, project=project_id)
         return job

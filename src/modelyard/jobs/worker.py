@@ -99,6 +99,9 @@ def run(job_id: str, settings: Settings, parent_pid: int | None, where: dict[str
         writer.flush()  # every line is written before the job shows as finished
         if outcome is None:
             return 2
+        if outcome["status"] == "pending":
+            _requeue(db, job_id, log)
+            return 1
         _record_outcome(db, job_id, outcome, log)
         return 0 if outcome["status"] == "succeeded" else 1
     finally:
@@ -170,13 +173,16 @@ def _run_body(
             result = job_type.body(context, params) or {}
         outcome = {"status": "succeeded", "progress": 100.0, "result": result}
         log.info("job %s succeeded", job_id)
-    except (JobCancelled, KeyboardInterrupt):  # KeyboardInterrupt: Ray's cancel of a running task
-        outcome = _stopped_outcome(db, job_id)
+    except (JobCancelled, KeyboardInterrupt) as stop:  # KeyboardInterrupt: Ray's cancel of a running task
+        if isinstance(stop, JobCancelled) and stop.reason is not None:
+            outcome = {"status": "cancelled", "reason": stop.reason, "error": str(stop)}
+        else:
+            outcome = _stopped_outcome(db, job_id, resumable=_is_resumable(registry, job_type_name))
         log.info("job %s %s (%s)", job_id, outcome["status"], outcome["reason"])
     except Exception as error:  # noqa: BLE001 - any failure of the body fails the job, traceback in its log
         if cancel.is_set():
             # The stop was raised inside a library (a database driver's wait) that wrapped it in its own error.
-            outcome = _stopped_outcome(db, job_id)
+            outcome = _stopped_outcome(db, job_id, resumable=_is_resumable(registry, job_type_name))
             surfaced_as = type(error).__name__
             log.info("job %s %s (%s; surfaced as %s)", job_id, outcome["status"], outcome["reason"], surfaced_as)
         else:
@@ -188,7 +194,7 @@ def _run_body(
         # the runner after its grace period, stays the backstop).
         _on_sigterm(lambda *_: cancel.set())
 
-    if outcome["status"] != "succeeded":
+    if outcome["status"] not in ("succeeded", "pending"):
         run_cleanup(
             job_type_name,
             registry,
@@ -217,9 +223,24 @@ def _record_outcome(db: Database, job_id: str, outcome: dict[str, Any], log: log
             delay = min(delay * 2, 10.0)
 
 
-def _stopped_outcome(db: Database, job_id: str) -> dict[str, Any]:
+def _is_resumable(registry: JobTypeRegistry, job_type_name: str) -> bool:
+    try:
+        return registry.get(job_type_name).resumable
+    except InvalidInput:
+        return False
+
+
+def _requeue(db: Database, job_id: str, log: logging.Logger) -> None:
+    """The server stopped under a resumable job: back to pending, for the next runner to resume."""
+    with transaction(db.sessions) as session:
+        requeued = JobRepository(session).requeue(job_id)
+    log.info("job %s %s", job_id, "queued again to resume" if requeued else "was not running any more")
+
+
+def _stopped_outcome(db: Database, job_id: str, resumable: bool = False) -> dict[str, Any]:
     """A stop asked for through the job (`cancelling`) is a cancel; a SIGTERM without one is the server
-    shutting down, which interrupts the job: failed with reason `interrupted`, to be submitted again."""
+    shutting down, which interrupts the job: failed with reason `interrupted`, to be submitted again (a resumable
+    job is queued again instead: status `pending`)."""
     try:
         with transaction(db.read_sessions) as session:
             job = JobRepository(session).get(job_id)
@@ -228,6 +249,8 @@ def _stopped_outcome(db: Database, job_id: str) -> dict[str, Any]:
         cancelling = False
     if cancelling:
         return {"status": "cancelled", "reason": "cancelled"}
+    if resumable:
+        return {"status": "pending", "reason": "interrupted"}
     error = "the server stopped while the job ran; submit it again"
     return {"status": "failed", "reason": "interrupted", "error": error}
 

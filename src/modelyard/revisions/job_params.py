@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from modelyard.tuning.job_params import TrialLink
+
 TRAIN_JOB = "revision.train"
 EXPORT_JOB = "revision.export"
 EVALUATE_JOB = "revision.evaluate"
@@ -30,6 +32,8 @@ class TrainParams(BaseModel):
     parent_id: str | None = None
     dataset_revision_id: str | None = None
     name: str | None = None
+    trial: TrialLink | None = Field(default=None, description="The study this training is a trial of.")
+    variants: bool = Field(default=True, description="Export and evaluate variants once trained.")
 
 
 class ExportParams(BaseModel):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -31,6 +32,10 @@ from modelyard.revisions.paths import revision_file, revision_folder
 from modelyard.revisions.repository import ModelRevisionRepository
 from modelyard.revisions.states import RevisionStatus, WeightsStatus
 from modelyard.storage.service import FileService
+from modelyard.tuning.pruned import TrialPruned
+
+if TYPE_CHECKING:
+    from modelyard.tuning.trial import TrialReporter
 
 # Progress bands of the steps (percent of the whole job).
 WEIGHTS_AT, RECORD_AT, TRAINING_FROM, TRAINING_TO, FILES_AT = 3.0, 6.0, 8.0, 88.0, 89.0
@@ -69,8 +74,16 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
     weights, keep_head = _initial_weights(context, params, manifest, data, emit)
     context.progress(RECORD_AT, "revision record")
     revision_id = _create_record(context, params, data)
+    trial = _trial_reporter(context, params)
     try:
-        result, device = _run_training(context, params, manifest, data, weights, keep_head, emit)
+        try:
+            result, device = _run_training(context, params, manifest, data, weights, keep_head, emit, trial)
+        except TrialPruned as pruned:
+            emit(f"trial {pruned}")
+            _close_record(context, revision_id, RevisionStatus.CANCELLED, "pruned", None)
+            if trial is not None:  # only a trial's reporter prunes
+                trial.pruned()
+            raise JobCancelled(str(pruned), reason="pruned") from None
         context.progress(FILES_AT, "files")
         _store_outcome(context, params, manifest, data, revision_id, result, device, emit)
     except JobCancelled:
@@ -80,21 +93,37 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
         emit(f"training failed: {type(error).__name__}: {error}")
         _close_record(context, revision_id, RevisionStatus.FAILED, "error", f"{type(error).__name__}: {error}")
         raise
-    variants, not_evaluated = _make_variants(context, revision_id, emit)
-    context.progress(100, "succeeded")
-    return {
+    outcome: dict[str, Any] = {
         "revision_id": revision_id,
-        "variants": variants,
-        "evaluations_skipped": not_evaluated,
         "dataset_revision_id": data.dataset_revision_id,
         "metric_name": result.metric_name,
         "best_metric": result.best_metric,
         "best_epoch": result.best_epoch,
     }
+    if trial is not None:
+        outcome["trial_value"] = trial.complete(revision_id)
+    if params.variants:
+        outcome["variants"], outcome["evaluations_skipped"] = make_variants(context, revision_id, emit)
+    else:
+        from modelyard.revisions.variants import record_pytorch_variant
+
+        record_pytorch_variant(context, revision_id)
+        emit("variants: pytorch-fp32 only (export the others with `modelyard export`)")
+    context.progress(100, "succeeded")
+    return outcome
 
 
-def _make_variants(
-    context: JobContext, revision_id: str, emit: _TrainingLog
+def _trial_reporter(context: JobContext, params: TrainParams) -> TrialReporter | None:
+    """The link to the study this training is a trial of (None for a plain training)."""
+    if params.trial is None:
+        return None
+    from modelyard.tuning.trial import TrialReporter
+
+    return TrialReporter(params.trial, lambda: transaction(context.db.sessions))
+
+
+def make_variants(
+    context: JobContext, revision_id: str, emit: Callable[[str], None], *, pytorch_recorded: bool = False
 ) -> tuple[dict[str, str | None], dict[str, str]]:
     """PyTorch FP32 (the weights), OpenVINO FP16 and ONNX FP32, each evaluated on the testing subset.
 
@@ -105,7 +134,8 @@ def _make_variants(
     from modelyard.revisions.variants import AUTOMATIC_VARIANTS, export_variant, record_pytorch_variant
 
     context.progress(VARIANTS_AT, "variants")
-    record_pytorch_variant(context, revision_id)
+    if not pytorch_recorded:  # a study's trial recorded its own when it ended
+        record_pytorch_variant(context, revision_id)
     made = ["pytorch-fp32"]
     for format_, precision in AUTOMATIC_VARIANTS:
         try:
@@ -216,8 +246,10 @@ def _run_training(
     weights: Path | None,
     keep_head: bool,
     emit: _TrainingLog,
+    trial: TrialReporter | None = None,
 ) -> tuple[Any, str]:
-    """The TrainingResult and the device it ran on."""
+    """The TrainingResult and the device it ran on. `trial`: a TrialReporter, told each epoch's figures (it raises
+    TrialPruned when its study stops the trial)."""
     from modelyard.training.config import TrainingConfig
     from modelyard.training.loop import TrainingCancelled, resolve_device, train_model
 
@@ -250,6 +282,8 @@ def _run_training(
         details = "".join(f", {name} {value:.4f}" for name, value in record.details.items())
         emit(f"epoch {record.epoch}: train loss {record.train_loss:.4f}, {record.metric_name} "
              f"{record.metric_value:.4f}{details}, {record.seconds:.1f} s")  # fmt: skip
+        if trial is not None:
+            trial.report(record)
 
     labels = [label["name"] for label in data.labels]
     index = {label["id"]: label["index"] for label in data.labels}

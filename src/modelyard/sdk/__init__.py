@@ -35,6 +35,8 @@ from modelyard.storage.schemas import StorageUsage
 from modelyard.storage.schemas import StoredFileRead as StoredFile
 from modelyard.stream.schemas import SinkRead as StreamSink
 from modelyard.stream.schemas import StreamStatus, UploadedFrames
+from modelyard.tuning.schemas import StudyRead as Study
+from modelyard.tuning.schemas import TrialRead as Trial
 
 __all__ = [
     "Annotation",
@@ -74,7 +76,9 @@ __all__ = [
     "StoredFile",
     "StreamSink",
     "StreamStatus",
+    "Study",
     "TrainingConfiguration",
+    "Trial",
     "UploadResult",
     "UploadedFrames",
     "Variant",

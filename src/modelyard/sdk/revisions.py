@@ -9,8 +9,10 @@ from urllib.parse import quote
 from modelyard.errors import InvalidInput
 from modelyard.evaluations.schemas import EvaluationRead
 from modelyard.jobs.schemas import JobRead
+from modelyard.kit.durations import seconds_in
 from modelyard.kit.page import Page
 from modelyard.revisions.schemas import Lineage, ModelRevisionRead, TrainingConfigurationRead, VariantRead
+from modelyard.tuning.schemas import StudyRead
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
@@ -38,6 +40,42 @@ class ModelRevisions:
         if name is not None:
             body["name"] = name
         return self._client.send_model(JobRead, "POST", f"/projects/{project}/models:train", json=body)
+
+    def tune(
+        self,
+        project: str,
+        architecture: str,
+        *,
+        budget: float | str | None = None,
+        trials: int = 20,
+        metric: str | None = None,
+        space: dict[str, dict[str, Any]] | None = None,
+        overrides: dict[str, Any] | None = None,
+        base: str = "pretrained",
+        dataset_revision: str | int | None = None,
+        parallel: int | None = None,
+        pruner: dict[str, Any] | None = None,
+        seed: int = 0,
+        register_as: str | None = None,
+        export_best: bool = True,
+    ) -> JobRead:
+        """Queue a hyperparameter study of `architecture`: up to `trials` trainings, none started once it would end
+        past `budget` (seconds, or `30m`, `2h`). `space`: dotted name -> {low, high, log} or {choices}; default:
+        from the manifest. `pruner`: {kind: median|threshold|none, ...}. Read its trials with `study(job_id)`."""
+        body: dict[str, Any] = {
+            "architecture": architecture, "overrides": overrides or {}, "base": base, "max_trials": trials,
+            "metric": metric, "space": space, "parallel": parallel, "seed": seed, "register_as": register_as,
+            "export_best": export_best,
+            "budget_seconds": seconds_in(budget) if isinstance(budget, str) else budget,
+            "dataset_revision": None if dataset_revision is None else str(dataset_revision),
+        }  # fmt: skip
+        if pruner is not None:
+            body["pruner"] = pruner
+        return self._client.send_model(JobRead, "POST", f"/projects/{project}/models:tune", json=body)
+
+    def study(self, job_id: str) -> StudyRead:
+        """A tune job's study: each trial's parameters, metric, time and status, the best one marked."""
+        return self._client.get_model(StudyRead, f"/studies/{job_id}")
 
     def list(
         self,

@@ -1739,6 +1739,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/models:tune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tune
+         * @description Queue a hyperparameter study (a tune job); its trials are training jobs, children of it.
+         */
+        post: operations["tune_api_v1_projects__project__models_tune_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/models/{number}": {
         parameters: {
             query?: never;
@@ -2405,6 +2425,26 @@ export interface paths {
          * @description Sign out: the session is revoked and the cookie cleared (also when it was no longer valid).
          */
         delete: operations["end_session_api_v1_session_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studies/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Study
+         * @description A study's trials (parameters, metric, time, status), the best one marked.
+         */
+        get: operations["study_api_v1_studies__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -3312,6 +3352,11 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
+            /**
+             * Parent Id
+             * @description The job that submitted this one (a trial's study).
+             */
+            parent_id?: string | null;
             /** Progress */
             progress: number;
             /** Project Id */
@@ -4110,6 +4155,41 @@ export interface components {
             score: number;
         };
         /**
+         * PrunerSpec
+         * @description How bad trials are stopped, judged on the validation metric after each epoch.
+         */
+        PrunerSpec: {
+            /**
+             * Kind
+             * @description median: stop a trial whose metric is below the median of earlier trials at the same epoch; threshold: stop a trial whose metric is outside [lower, upper]; none: never stop early.
+             * @default median
+             * @enum {string}
+             */
+            kind: "median" | "threshold" | "none";
+            /**
+             * Lower
+             * @description threshold: prune below this value.
+             */
+            lower?: number | null;
+            /**
+             * Startup Trials
+             * @description median: trials that run to the end before any is judged.
+             * @default 2
+             */
+            startup_trials: number;
+            /**
+             * Upper
+             * @description threshold: prune above this value.
+             */
+            upper?: number | null;
+            /**
+             * Warmup Epochs
+             * @description Epochs of each trial before it is judged.
+             * @default 0
+             */
+            warmup_epochs: number;
+        };
+        /**
          * Region
          * @description A rectangle of the frame in pixels: only it is predicted, and boxes come back in frame pixels.
          */
@@ -4266,6 +4346,24 @@ export interface components {
          * @enum {string}
          */
         Scope: "read" | "write" | "admin";
+        /**
+         * SearchDimension
+         * @description One varying hyperparameter: a range (`low`, `high`, optionally on a log scale) or a list of choices.
+         */
+        SearchDimension: {
+            /** Choices */
+            choices?: (string | boolean | number)[] | null;
+            /** High */
+            high?: number | null;
+            /**
+             * Log
+             * @description Sample the range on a log scale (both ends above zero).
+             * @default false
+             */
+            log: boolean;
+            /** Low */
+            low?: number | null;
+        };
         /** SearchExperiments */
         SearchExperiments: {
             /** Filter */
@@ -4646,6 +4744,47 @@ export interface components {
             /** Worker Pid */
             worker_pid?: number | null;
         };
+        /** StudyRead */
+        StudyRead: {
+            /** Architecture */
+            architecture: string;
+            /** Best Params */
+            best_params: {
+                [key: string]: unknown;
+            } | null;
+            /** Best Revision Id */
+            best_revision_id: string | null;
+            /** Best Trial */
+            best_trial: number | null;
+            /** Best Value */
+            best_value: number | null;
+            /** Budget Seconds */
+            budget_seconds: number | null;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "maximize" | "minimize";
+            /** Job Id */
+            job_id: string;
+            /** Max Trials */
+            max_trials: number;
+            /** Metric */
+            metric: string | null;
+            /** Project Id */
+            project_id: string | null;
+            /** Space */
+            space: {
+                [key: string]: components["schemas"]["SearchDimension"];
+            };
+            /**
+             * Status
+             * @description The tune job's status.
+             */
+            status: string;
+            /** Trials */
+            trials: components["schemas"]["TrialRead"][];
+        };
         /** SubsetCount */
         SubsetCount: {
             /** Annotated */
@@ -4857,6 +4996,113 @@ export interface components {
             stage: string;
             /** Version */
             version: string;
+        };
+        /** TrialRead */
+        TrialRead: {
+            /** Best */
+            best: boolean;
+            /**
+             * Epochs
+             * @description Epochs whose metric the trial reported.
+             */
+            epochs: number;
+            /** Failure */
+            failure?: string | null;
+            /** Job Id */
+            job_id: string | null;
+            /** Number */
+            number: number;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Revision Id */
+            revision_id: string | null;
+            /** Seconds */
+            seconds: number | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "waiting" | "running" | "complete" | "pruned" | "failed";
+            /**
+             * Value
+             * @description The trial's metric: its best epoch's, or the last reported (pruned).
+             */
+            value: number | null;
+        };
+        /** TuneRequest */
+        TuneRequest: {
+            /**
+             * Architecture
+             * @description Architecture id, e.g. mobilenet_v3_small.
+             */
+            architecture: string;
+            /**
+             * Base
+             * @default pretrained
+             * @enum {string}
+             */
+            base: "pretrained" | "scratch";
+            /**
+             * Budget Seconds
+             * @description No new trial once it would end past this.
+             */
+            budget_seconds?: number | null;
+            /**
+             * Dataset Revision
+             * @description Dataset revision id or number; default: made from the current dataset (or reused).
+             */
+            dataset_revision?: string | null;
+            /**
+             * Export Best
+             * @description Export and evaluate the best revision's variants.
+             * @default true
+             */
+            export_best: boolean;
+            /**
+             * Max Trials
+             * @default 20
+             */
+            max_trials: number;
+            /**
+             * Metric
+             * @description Validation metric to optimise (accuracy, map, map_50, ...); default: the task's own. Metrics ending in `loss` are minimised, others maximised.
+             */
+            metric?: string | null;
+            /**
+             * Overrides
+             * @description Hyperparameters every trial shares, over the stored configuration.
+             */
+            overrides?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Parallel
+             * @description Trials at once; default: the job slots.
+             */
+            parallel?: number | null;
+            pruner?: components["schemas"]["PrunerSpec"];
+            /**
+             * Register As
+             * @description Register the best revision as a version of this model.
+             */
+            register_as?: string | null;
+            /**
+             * Seed
+             * @description Seeds the sampler, so a study can be repeated.
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Space
+             * @description Dotted hyperparameter name -> {low, high, log} or {choices}; default: from the manifest's bounds (learning rate, weight decay, batch size, optimizer, augmentations), less what `overrides` fixes.
+             */
+            space?: {
+                [key: string]: components["schemas"]["SearchDimension"];
+            } | null;
         };
         /** UpdateExperiment */
         UpdateExperiment: {
@@ -8967,6 +9213,41 @@ export interface operations {
             };
         };
     };
+    tune_api_v1_projects__project__models_tune_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TuneRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_revision_by_number_api_v1_projects__project__models__number__get: {
         parameters: {
             query?: never;
@@ -10667,6 +10948,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    study_api_v1_studies__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };

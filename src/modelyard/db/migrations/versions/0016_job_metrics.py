@@ -13,7 +13,7 @@ from alembic import op
 from modelyard.db.base import JSONType, UTCDateTime
 
 revision = "0016_job_metrics"
-down_revision = "0012_job_logs"
+down_revision = "0015_tune"
 branch_labels = None
 depends_on = None
 
