@@ -10,7 +10,13 @@ from modelyard.errors import InvalidInput
 from modelyard.evaluations.schemas import EvaluationRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.kit.page import Page
-from modelyard.revisions.schemas import Lineage, ModelRevisionRead, TrainingConfigurationRead, VariantRead
+from modelyard.revisions.schemas import (
+    Lineage,
+    ModelRevisionRead,
+    RecommendationRead,
+    TrainingConfigurationRead,
+    VariantRead,
+)
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
@@ -23,21 +29,37 @@ class ModelRevisions:
     def train(
         self,
         project: str,
-        architecture: str,
+        architecture: str | None = None,
         *,
         overrides: dict[str, Any] | None = None,
-        base: str = "pretrained",
+        base: str | None = None,
         dataset_revision: str | int | None = None,
         name: str | None = None,
+        auto: bool = False,
+        budget_seconds: float = 600,
+        goal: str = "balanced",
     ) -> JobRead:
-        """Queue a training; `base` is 'pretrained', 'scratch' or a revision id. The job's result
-        holds `revision_id` once it succeeds."""
+        """Queue a training; `base` is 'pretrained' (the default), 'scratch' or a revision id. With `auto`, the
+        job chooses whatever of architecture, base and hyperparameters is not given, to train within
+        `budget_seconds` towards `goal` (fast, balanced, accurate). The job's result holds `revision_id` once
+        it succeeds."""
         body: dict[str, Any] = {"architecture": architecture, "overrides": overrides or {}, "base": base}
+        if auto:
+            body["auto"] = {"budget_seconds": budget_seconds, "goal": goal}
         if dataset_revision is not None:
             body["dataset_revision"] = str(dataset_revision)
         if name is not None:
             body["name"] = name
         return self._client.send_model(JobRead, "POST", f"/projects/{project}/models:train", json=body)
+
+    def recommend(self, project: str, *, budget_seconds: float = 600, goal: str = "balanced") -> RecommendationRead:
+        """The architectures `train --auto` picks from, with predicted time and expected quality; the
+        recommended one first."""
+        return self._client.get_model(
+            RecommendationRead,
+            f"/projects/{project}/models:recommend",
+            params={"budget_seconds": budget_seconds, "goal": goal},
+        )
 
     def list(
         self,
