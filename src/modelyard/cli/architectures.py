@@ -86,10 +86,11 @@ def recommend(
         return
     print_table(
         f"candidates for {project} ({found.goal}, budget {found.budget_seconds:.0f} s on {found.machine})",
-        ["architecture", "input", "epochs", "predicted s", "speed", "expected quality", "base"],
+        ["", "architecture", "input", "epochs", "predicted s", "speed", "expected quality", "base"],
         [
             (
-                ("* " if plan.recommended else "") + plan.architecture,
+                "*" if plan.recommended else "",
+                plan.architecture,
                 plan.input_size,
                 f"{plan.epochs}/{plan.target_epochs}",
                 f"{plan.predicted_seconds:.0f}",

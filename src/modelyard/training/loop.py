@@ -192,7 +192,7 @@ def fit(
             on_epoch(records[-1])
         if 0 < config.early_stopping_patience <= epoch - monitor.best_epoch:
             break
-        if epoch < config.epochs and _next_epoch_overruns(config, started, first_epoch_at, epoch):
+        if epoch < config.epochs and _next_epoch_overruns(config, started, first_epoch_at, epoch, records[-1]):
             stopped_by_time_limit = True
             break
     model.load_state_dict(monitor.best_state)
@@ -210,12 +210,16 @@ def fit(
     )
 
 
-def _next_epoch_overruns(config: TrainingConfig, started: float, first_epoch_at: float, epochs_done: int) -> bool:
+def _next_epoch_overruns(
+    config: TrainingConfig, started: float, first_epoch_at: float, epochs_done: int, last: EpochRecord
+) -> bool:
+    """Whether one more epoch, as long as the mean one or the last one (on a shared machine the pace changes
+    from epoch to epoch), would end past the time limit."""
     if config.time_limit_seconds is None:
         return False
     now = time.perf_counter()
-    mean_epoch = (now - first_epoch_at) / epochs_done
-    return now - started + mean_epoch > config.time_limit_seconds
+    next_epoch = max((now - first_epoch_at) / epochs_done, last.seconds)
+    return now - started + next_epoch > config.time_limit_seconds
 
 
 def _train_one_epoch(
