@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,18 @@ MANIFESTS = load_manifests(SHIPPED_MANIFESTS_DIR, None)
 PROFILE = MachineProfile(cpus=2, torch_threads=2, device="cpu")
 
 
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Torch in the test process spins its threads while they wait; on a busy machine two of them crawl."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("one_thread")
 def test_measuring_once_caches_both_sizes_per_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(speed, "MEASURE_SECONDS", 0.1)
     small = MANIFESTS["mobilenet_v3_small"]
