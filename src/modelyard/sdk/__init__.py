@@ -4,6 +4,7 @@ from modelyard.architectures.schemas import ArchitectureRead as Architecture
 from modelyard.architectures.schemas import CachedWeightsRead as CachedWeights
 from modelyard.auth.schemas import TokenCreated as CreatedApiToken
 from modelyard.auth.schemas import TokenRead as ApiToken
+from modelyard.datasets.analysis import DatasetAnalysis
 from modelyard.datasets.schemas import AnnotationRead as Annotation
 from modelyard.datasets.schemas import ItemRead as DatasetItem
 from modelyard.datasets.schemas import RevisionItemRead as DatasetRevisionItem
@@ -24,6 +25,7 @@ from modelyard.registry.schemas import ModelRead as RegisteredModel
 from modelyard.registry.schemas import VersionRead as ModelVersion
 from modelyard.revisions.schemas import Lineage
 from modelyard.revisions.schemas import ModelRevisionRead as ModelRevision
+from modelyard.revisions.schemas import RecommendationRead as Recommendation
 from modelyard.revisions.schemas import TrainingConfigurationRead as TrainingConfiguration
 from modelyard.revisions.schemas import VariantRead as Variant
 from modelyard.sdk.client import Client
@@ -41,6 +43,7 @@ __all__ = [
     "CachedWeights",
     "Client",
     "CreatedApiToken",
+    "DatasetAnalysis",
     "DatasetItem",
     "DatasetRevision",
     "DatasetRevisionItem",
@@ -58,6 +61,7 @@ __all__ = [
     "PipelineStatus",
     "Predictions",
     "Project",
+    "Recommendation",
     "RegisteredModel",
     "RegistryEvent",
     "StageHolders",
