@@ -32,8 +32,14 @@ def spread(value: float) -> Spread:
     return Spread(minimum=value, median=value, mean=value, maximum=value)
 
 
-def analysis(task: str = "multiclass_classification", *, items: int = 1000, side: float = 224,
-             label_shapes: tuple[int, ...] = (500, 500), sizes: ObjectSizes | None = None) -> DatasetAnalysis:  # fmt: skip
+def analysis(
+    task: str = "multiclass_classification",
+    *,
+    items: int = 1000,
+    side: float = 224,
+    label_shapes: tuple[int, ...] = (500, 500),
+    sizes: ObjectSizes | None = None,
+) -> DatasetAnalysis:
     labels = [LabelStatistics(label_id=f"l{i}", label_name=f"label {i}", items=count, shapes=count,
                               share=count / sum(label_shapes)) for i, count in enumerate(label_shapes)]  # fmt: skip
     ratio = max(label_shapes) / min(label_shapes)
@@ -125,13 +131,14 @@ def test_small_objects_get_the_largest_input() -> None:
 
 
 def test_explicit_choices_are_kept() -> None:
-    config = configure(analysis(), architecture="resnet18", base="scratch",
-                       explicit={"epochs": 3, "augmentations": {"horizontal_flip": True}, "class_balancing": "sampling"})  # fmt: skip
+    explicit = {"epochs": 3, "augmentations": {"horizontal_flip": True}, "class_balancing": "sampling"}
+    config = configure(analysis(), architecture="resnet18", base="scratch", explicit=explicit)
     assert (config.architecture, config.base) == ("resnet18", "scratch")
     assert config.hyperparameters["epochs"] == 3
     assert config.hyperparameters["augmentations"]["horizontal_flip"] is True
     assert config.hyperparameters["class_balancing"] == "sampling"
-    assert {config.reasons[name] for name in ("base", "epochs", "augmentations.horizontal_flip")} == {"given explicitly"}
+    kept = {config.reasons[name] for name in ("base", "epochs", "augmentations.horizontal_flip")}
+    assert kept == {"given explicitly"}
     assert config.reasons["architecture"].startswith("given explicitly (ImageNet-1K acc@1 69.758; 3 epochs at")
 
 

@@ -31,7 +31,7 @@ def one_thread() -> Iterator[None]:
 def test_measuring_once_caches_both_sizes_per_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(speed, "MEASURE_SECONDS", 0.1)
     small = MANIFESTS["mobilenet_v3_small"]
-    narrowed = small.hyperparameters.input_size.model_copy(update={"choices": [64, 96], "default": 96})  # type: ignore[union-attr]
+    narrowed = small.hyperparameters.input_size.model_copy(update={"choices": [64, 96], "default": 96})
     manifest = small.at_input_size({"input_size": 96}).model_copy(
         update={"hyperparameters": small.hyperparameters.model_copy(update={"input_size": narrowed}),
                 "input": small.input.model_copy(update={"size": [96, 96]})})  # fmt: skip

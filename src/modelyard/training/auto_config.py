@@ -26,7 +26,6 @@ from modelyard.architectures.manifest import ArchitectureManifest
 from modelyard.datasets.analysis import DatasetAnalysis
 
 Goal = Literal["fast", "balanced", "accurate"]
-GOALS: tuple[Goal, ...] = ("fast", "balanced", "accurate")
 
 # Classification input sides per goal (floor, cap); the images' own side picks within.
 CLASSIFICATION_SIDES: dict[Goal, tuple[int, int]] = {"fast": (64, 128), "balanced": (96, 160), "accurate": (128, 224)}
