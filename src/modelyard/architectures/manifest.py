@@ -187,7 +187,8 @@ class Hyperparameters(_Strict):
     gradient_clip_norm: FloatParameter = Field(description="Maximum gradient L2 norm; 0 disables clipping.")
     augmentations: Augmentations
     input_size: SizeParameter | None = Field(
-        default=None, description="Side of the square input; absent: the input's size is fixed."
+        default=None,
+        description="Side of the square input (its default is input.size's side); absent: the input's size is fixed.",
     )
     class_balancing: ChoiceParameter | None = Field(
         default=None, description="none | sampling | loss; absent: the architecture trains unbalanced only."
@@ -288,11 +289,6 @@ class ArchitectureManifest(_Strict):
     def _one_family(self) -> ArchitectureManifest:
         if len({TASK_FAMILY[task] for task in self.tasks}) != 1 or len(set(self.tasks)) != len(self.tasks):
             raise ValueError(f"tasks {self.tasks} must be distinct and of one family (classification, ...)")
-        sizes = self.hyperparameters.input_size
-        if sizes is not None and self.input.size != [sizes.default, sizes.default]:
-            raise ValueError(
-                f"hyperparameters.input_size.default {sizes.default} must match input.size {self.input.size}"
-            )
         return self
 
     def at_input_size(self, hyperparameters: Mapping[str, Any]) -> ArchitectureManifest:

@@ -263,13 +263,10 @@ def _configuration(
         f"at most a quarter of the {analysis.subset('training')} training images"
     )
     rate = defaults.learning_rate.default * batch / defaults.batch_size.default
-    doubled = plan.base == "scratch" and manifest.family == "classification"
-    if doubled:
-        rate *= 2  # random weights need larger steps than fine-tuning
     chosen["learning_rate"] = _clamp(round(rate, 6), defaults.learning_rate.min, defaults.learning_rate.max)
     reasons["learning_rate"] = (
         f"the manifest's {defaults.learning_rate.default:g} at batch {defaults.batch_size.default}, scaled to batch "
-        f"{batch}" + (", doubled from scratch" if doubled else "")
+        f"{batch}"
     )
     chosen["warmup_epochs"] = 1 if plan.epochs >= 5 else 0
     reasons["warmup_epochs"] = "one epoch of warm-up" if plan.epochs >= 5 else "too few epochs for a warm-up"
