@@ -16,7 +16,7 @@ from tests.databases import on_one_database
 from tests.revisions.factories import classification_project
 from tests.waiting import JOB_CEILING_SECONDS
 
-BUDGET_SECONDS = 10.0
+BUDGET_SECONDS = 15.0
 # Seconds per training image of mobilenet_v3_small at 64 and 224 px on 2 CPUs: the job finds them cached and
 # measures nothing (measuring is tested in tests/training/test_speed.py).
 MEASURED = {"64": 0.0085, "224": 0.045}
@@ -48,7 +48,7 @@ def test_auto_training_fits_its_budget_and_records_its_choices(
     revision = running_client.models.get(done.result["revision_id"])
     log = running_client.jobs.logs(job.id)
     trained_seconds = float(re.search(r"images/s, ([0-9.]+) s of training", log).group(1))
-    assert BUDGET_SECONDS * 0.5 <= trained_seconds <= BUDGET_SECONDS * 1.2
+    assert BUDGET_SECONDS * 0.5 <= trained_seconds <= BUDGET_SECONDS * 1.2, log
     assert "the budget was reached" in log
     chosen = revision.auto_configuration
     assert chosen is not None and chosen["architecture"] == "mobilenet_v3_small"

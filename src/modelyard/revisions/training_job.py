@@ -286,7 +286,7 @@ def _run_training(
         raise JobCancelled(str(cancelled)) from None
     stopped = " (stopped early)" if result.stopped_early else ""
     if result.stopped_by_time_limit:
-        stopped = f" (stopped after {len(result.records)} of {config.epochs} epochs: the budget was reached)"
+        stopped = f" (stopped in epoch {len(result.records)} of {config.epochs}: the budget was reached)"
     emit(f"best epoch {result.best_epoch}: {result.metric_name} {result.best_metric:.4f}{stopped}; "
          f"{result.images_per_second:.1f} images/s, {result.seconds:.1f} s of training")  # fmt: skip
     return result, device

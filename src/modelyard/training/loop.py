@@ -165,16 +165,22 @@ def fit(
     monitor = _Monitor(adapter.metric_name if validation is not None else "train_loss", validation is not None)
     records: list[EpochRecord] = []
     started = time.perf_counter() if started is None else started
-    images_seen, training_seconds, first_epoch_at = 0, 0.0, time.perf_counter()
+    images_seen, training_seconds, first_epoch_at, validation_seconds = 0, 0.0, time.perf_counter(), 0.0
     stopped_by_time_limit = False
     for epoch in range(1, config.epochs + 1):
         epoch_started = time.perf_counter()
-        loss, images = _train_one_epoch(
-            model, adapter, training, optimizer, scheduler, config, device, epoch, progress, should_stop
+        # Within an epoch, the run stops once the time limit less the last validation's time has passed.
+        deadline = None
+        if config.time_limit_seconds is not None:
+            deadline = started + config.time_limit_seconds - validation_seconds
+        loss, images, cut_short = _train_one_epoch(
+            model, adapter, training, optimizer, scheduler, config, device, epoch, progress, should_stop, deadline
         )
         training_seconds += time.perf_counter() - epoch_started
         images_seen += images
+        validation_started = time.perf_counter()
         value = loss if validation is None else _validate(model, adapter, validation, device)
+        validation_seconds = time.perf_counter() - validation_started
         details = dict(getattr(adapter, "details", {})) if validation is not None else {}
         records.append(
             EpochRecord(
@@ -192,7 +198,8 @@ def fit(
             on_epoch(records[-1])
         if 0 < config.early_stopping_patience <= epoch - monitor.best_epoch:
             break
-        if epoch < config.epochs and _next_epoch_overruns(config, started, first_epoch_at, epoch, records[-1]):
+        overruns = epoch < config.epochs and _next_epoch_overruns(config, started, first_epoch_at, epoch, records[-1])
+        if cut_short or overruns:
             stopped_by_time_limit = True
             break
     model.load_state_dict(monitor.best_state)
@@ -233,9 +240,11 @@ def _train_one_epoch(
     epoch: int,
     progress: ProgressCallback | None,
     should_stop: StopCallback | None,
-) -> tuple[float, int]:
+    deadline: float | None = None,
+) -> tuple[float, int, bool]:
+    """(mean loss, images seen, whether `deadline` ended the epoch before its last step)."""
     model.train()
-    total_loss, images = 0.0, 0
+    total_loss, images, step = 0.0, 0, 0
     for step, batch in enumerate(loader, start=1):
         if should_stop is not None and should_stop():
             raise TrainingCancelled(f"training was cancelled in epoch {epoch}, step {step}")
@@ -258,7 +267,9 @@ def _train_one_epoch(
         images += len(batch[0])
         if progress is not None:
             progress(TrainingProgress(epoch, config.epochs, step, len(loader), total_loss / step))
-    return total_loss / len(loader), images
+        if deadline is not None and step < len(loader) and time.perf_counter() >= deadline:
+            return total_loss / step, images, True
+    return total_loss / max(step, 1), images, False
 
 
 def _validate(model: nn.Module, adapter: TaskAdapter, loader: DataLoader[Any], device: torch.device) -> float:
