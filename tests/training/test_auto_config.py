@@ -153,3 +153,11 @@ def test_speed_model_passes_through_both_measured_sizes() -> None:
     assert model.seconds_per_image(64) == pytest.approx(0.01)
     assert model.seconds_per_image(224) == pytest.approx(0.05)
     assert 0.01 < model.seconds_per_image(128) < 0.05
+
+
+def test_a_budget_too_short_for_one_epoch_takes_the_quickest() -> None:
+    sizes = ObjectSizes(small=0, medium=100, large=0, median_relative_side=0.26)
+    config = configure(analysis("detection", items=40, side=160, sizes=sizes), budget=5)
+    assert config.architecture == "ssdlite320_mobilenet_v3_large"
+    assert config.hyperparameters["epochs"] == 1
+    assert config.reasons["architecture"].startswith("goal balanced: not even one epoch fits the budget")

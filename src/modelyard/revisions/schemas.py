@@ -57,6 +57,7 @@ class CandidateRead(BaseModel):
     predicted_seconds: float = Field(description="Predicted training time (decoding, epochs, validation).")
     speed_measured: bool = Field(description="False: estimated from GFLOPs until a training measures this machine.")
     base: str
+    budget_seconds: float
     reference_metric: str | None = Field(description="The manifest's published metric, the expected quality.")
     reference_value: float | None
 

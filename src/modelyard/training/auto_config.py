@@ -106,6 +106,7 @@ class CandidatePlan:
     reference_value: float | None
     speed_measured: bool
     base: str
+    budget_seconds: float
 
     @property
     def full(self) -> bool:
@@ -204,6 +205,7 @@ def _plan(
         reference_value=value,
         speed_measured=candidate.speed.measured,
         base=start,
+        budget_seconds=budget,
     )
 
 
@@ -219,7 +221,7 @@ def _choose(plans: list[CandidatePlan], goal: Goal, architecture: str | None) ->
         chosen = min(plans, key=lambda plan: (plan.predicted_seconds / max(plan.epochs, 1), plan.architecture))
         return chosen, "goal fast: the quickest per epoch on this machine"
     if goal == "accurate":
-        pool = full or plans
+        pool = full or [plan for plan in plans if plan.predicted_seconds <= plan.budget_seconds] or plans
         chosen = max(pool, key=quality)
         return chosen, "goal accurate: the best reference metric " + (
             "among those that get their full epochs in the budget" if full else "(none gets its full epochs)"
@@ -227,7 +229,11 @@ def _choose(plans: list[CandidatePlan], goal: Goal, architecture: str | None) ->
     if full:
         chosen = max(full, key=quality)
         return chosen, "goal balanced: the best reference metric among those that get their full epochs in the budget"
-    chosen = max(plans, key=lambda plan: (plan.epochs / plan.target_epochs, plan.reference_value or 0.0))
+    within = [plan for plan in plans if plan.predicted_seconds <= plan.budget_seconds]
+    if not within:
+        chosen = min(plans, key=lambda plan: (plan.predicted_seconds, plan.architecture))
+        return chosen, "goal balanced: not even one epoch fits the budget; this one is the quickest"
+    chosen = max(within, key=lambda plan: (plan.epochs / plan.target_epochs, plan.reference_value or 0.0))
     return chosen, "goal balanced: none gets its full epochs in the budget; this one gets the largest share"
 
 
