@@ -13,7 +13,7 @@ from alembic import op
 from modelyard.db.base import JSONType
 
 revision = "0014_dataset_analysis"
-down_revision = "0012_job_logs"
+down_revision = "0013_annotation_versions"
 branch_labels = None
 depends_on = None
 
