@@ -32,6 +32,8 @@ TASK_FAMILY: dict[str, TaskFamily] = {
     "instance_segmentation": "instance_segmentation",
 }
 OPTIMIZERS = ("sgd", "adam", "adamw")
+CLASS_BALANCING = ("none", "sampling", "loss")
+"""none; sampling: draw images of rare labels more often; loss: weigh each label's loss by its rarity."""
 SCHEDULERS = ("cosine", "step", "constant")
 SHIPPED_MANIFESTS_DIR = Path(__file__).parent / "manifests"
 
@@ -127,7 +129,29 @@ class BoolParameter(_Strict):
         return value
 
 
-Parameter = FloatParameter | IntParameter | ChoiceParameter | BoolParameter
+class SizeParameter(_Strict):
+    """The side of the square input, one of the sizes the architecture is known to work at."""
+
+    type: Literal["size"]
+    default: int
+    choices: list[int] = Field(min_length=1)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _default_among_choices(self) -> SizeParameter:
+        if self.default not in self.choices:
+            raise ValueError(f"default {self.default} is not one of the sizes {self.choices}")
+        if min(self.choices) < 32:
+            raise ValueError("input sizes must be 32 pixels or more")
+        return self
+
+    def validate_value(self, field: str, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in self.choices:
+            raise HyperparameterError(field, f"must be one of {', '.join(map(str, self.choices))}, got {value!r}")
+        return value
+
+
+Parameter = FloatParameter | IntParameter | ChoiceParameter | BoolParameter | SizeParameter
 
 
 def _check_bounds(minimum: float, maximum: float, default: float) -> None:
@@ -162,12 +186,22 @@ class Hyperparameters(_Strict):
     early_stopping_patience: IntParameter = Field(description="Epochs without improvement before stopping; 0 never.")
     gradient_clip_norm: FloatParameter = Field(description="Maximum gradient L2 norm; 0 disables clipping.")
     augmentations: Augmentations
+    input_size: SizeParameter | None = Field(
+        default=None,
+        description="Side of the square input (its default is input.size's side); absent: the input's size is fixed.",
+    )
+    class_balancing: ChoiceParameter | None = Field(
+        default=None, description="none | sampling | loss; absent: the architecture trains unbalanced only."
+    )
 
     @model_validator(mode="after")
     def _choices_are_implemented(self) -> Hyperparameters:
         # A manifest may narrow the choices but never offer one the training loop does not implement.
-        for name, implemented in (("optimizer", OPTIMIZERS), ("scheduler", SCHEDULERS)):
-            unknown = set(getattr(self, name).choices) - set(implemented)
+        checks = [("optimizer", self.optimizer, OPTIMIZERS), ("scheduler", self.scheduler, SCHEDULERS)]
+        if self.class_balancing is not None:
+            checks.append(("class_balancing", self.class_balancing, CLASS_BALANCING))
+        for name, spec, implemented in checks:
+            unknown = set(spec.choices) - set(implemented)
             if unknown:
                 raise ValueError(f"{name} choices {sorted(unknown)} are not implemented; use {list(implemented)}")
         return self
@@ -257,6 +291,18 @@ class ArchitectureManifest(_Strict):
             raise ValueError(f"tasks {self.tasks} must be distinct and of one family (classification, ...)")
         return self
 
+    def at_input_size(self, hyperparameters: Mapping[str, Any]) -> ArchitectureManifest:
+        """This manifest with its input resized to the resolved `input_size` hyperparameter (when it has one)."""
+        side = hyperparameters.get("input_size")
+        sizes = self.hyperparameters.input_size
+        if side is None or sizes is None or [side, side] == self.input.size:
+            return self
+        # The input_size default follows, so the resized manifest (saved in model.pt) validates again.
+        resized = self.hyperparameters.model_copy(update={"input_size": sizes.model_copy(update={"default": side})})
+        return self.model_copy(
+            update={"input": self.input.model_copy(update={"size": [side, side]}), "hyperparameters": resized}
+        )
+
     @property
     def family(self) -> TaskFamily:
         return TASK_FAMILY[self.tasks[0]]
@@ -324,7 +370,7 @@ def resolve_hyperparameters(manifest: ArchitectureManifest, overrides: Mapping[s
 def _resolve_group(group: BaseModel, overrides: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     if not isinstance(overrides, Mapping):
         raise HyperparameterError(prefix.rstrip(".") or "hyperparameters", "must be a mapping of names to values")
-    known = type(group).model_fields
+    known = [name for name in type(group).model_fields if getattr(group, name) is not None]
     for name in overrides:
         if name not in known:
             raise HyperparameterError(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from modelyard.cli.output import print_fields, print_json, print_table
-from modelyard.cli.params import ArchitectureArgument
+from modelyard.cli.params import ArchitectureArgument, ProjectArgument
 from modelyard.cli.state import client
 
 app = typer.Typer(help="Model architectures that can be trained.", no_args_is_help=True)
@@ -66,6 +66,42 @@ def show(ctx: typer.Context, architecture_id: ArchitectureArgument, json: JsonOp
             label = key if nested is not spec else f"{name}.{key}"
             rows.append((label, item["type"], item["default"], bounds if item["type"] != "bool" else "-"))
     print_table("hyperparameters", ["name", "type", "default", "bounds"], rows)
+
+
+@app.command("recommend")
+def recommend(
+    ctx: typer.Context,
+    project: ProjectArgument,
+    budget: Annotated[str, typer.Option(help="Time the training may take, e.g. 90s, 10m, 1h.")] = "10m",
+    goal: Annotated[str, typer.Option(help="fast | balanced | accurate")] = "balanced",
+    json: JsonOption = False,
+) -> None:
+    """The architectures `train --auto` picks from for a project: predicted time on this machine and expected
+    quality (the manifest's published metric); the recommended one first."""
+    from modelyard.cli.revisions import parse_duration
+
+    found = client(ctx).models.recommend(project, budget_seconds=parse_duration(budget), goal=goal)
+    if json:
+        print_json(found)
+        return
+    print_table(
+        f"candidates for {project} ({found.goal}, budget {found.budget_seconds:.0f} s on {found.machine})",
+        ["", "architecture", "input", "epochs", "predicted s", "speed", "expected quality", "base"],
+        [
+            (
+                "*" if plan.recommended else "",
+                plan.architecture,
+                plan.input_size,
+                f"{plan.epochs}/{plan.target_epochs}",
+                f"{plan.predicted_seconds:.0f}",
+                "measured" if plan.speed_measured else "estimated",
+                f"{plan.reference_metric} {plan.reference_value:g}" if plan.reference_metric else "-",
+                plan.base,
+            )
+            for plan in found.candidates
+        ],
+    )
+    print_fields(found.reasons)
 
 
 @weights_app.command("list")

@@ -187,6 +187,54 @@ def revisions(ctx: typer.Context, project: ProjectArgument, json: JsonOption = F
     )
 
 
+@app.command("stats")
+def stats(
+    ctx: typer.Context,
+    project: ProjectArgument,
+    revision: Annotated[str, typer.Option(help="Dataset revision: id, number or `latest`.")] = "latest",
+    json: JsonOption = False,
+) -> None:
+    """What a dataset revision holds in figures: image and object sizes, labels and imbalance, density."""
+    analysis = client(ctx).datasets.analysis(project, revision)
+    if json:
+        print_json(analysis)
+        return
+    print_fields(analysis_fields(analysis))
+    print_table(
+        "labels",
+        ["label", "items", "shapes", "share"],
+        [(label.label_name, label.items, label.shapes, f"{label.share:.1%}") for label in analysis.labels],
+    )
+
+
+def analysis_fields(analysis: Any) -> dict[str, Any]:
+    def spread(value: Any) -> str:
+        return f"{value.minimum:g} / {value.median:g} / {value.mean:g} / {value.maximum:g}"
+
+    fields: dict[str, Any] = {
+        "task": analysis.task,
+        "items": f"{analysis.items} ({', '.join(f'{k} {v}' for k, v in analysis.subsets.items())})",
+        "image width (min/median/mean/max)": spread(analysis.image_width),
+        "image height (min/median/mean/max)": spread(analysis.image_height),
+    }
+    if analysis.objects_per_image is not None:
+        fields["objects per image (min/median/mean/max)"] = spread(analysis.objects_per_image)
+    if analysis.object_sizes is not None:
+        sizes = analysis.object_sizes
+        fields["object sizes (small/medium/large)"] = (
+            f"{sizes.small} / {sizes.medium} / {sizes.large} "
+            f"(median side {sizes.median_relative_side:.3f} of the image's)"
+        )
+    if analysis.annotation_density is not None:
+        fields["annotation density"] = f"{analysis.annotation_density:.1%} of an image's area on average"
+    fields["imbalance (most / least common label)"] = (
+        f"{analysis.imbalance_ratio:g}{' (imbalanced)' if analysis.imbalanced else ''}"
+    )
+    if analysis.unused_labels:
+        fields["unused labels"] = ", ".join(analysis.unused_labels)
+    return fields
+
+
 @revision_app.command("create")
 def revision_create(
     ctx: typer.Context,

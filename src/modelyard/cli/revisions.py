@@ -18,23 +18,43 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def train(
     ctx: typer.Context,
     project: ProjectArgument,
-    arch: Annotated[str, typer.Option("--arch", help="Architecture id (`modelyard architectures list`).")],
+    arch: Annotated[
+        str | None, typer.Option("--arch", help="Architecture id (`modelyard architectures list`); chosen with --auto.")
+    ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Hyperparameter key=value, e.g. epochs=5 or augmentations.horizontal_flip=false."),
     ] = None,  # fmt: skip
     base: Annotated[
-        str, typer.Option(help="pretrained | scratch | a model revision to fine-tune (PROJECT/NUMBER or id).")
-    ] = "pretrained",
+        str | None,
+        typer.Option(help="pretrained (default) | scratch | a model revision to fine-tune (PROJECT/NUMBER or id)."),
+    ] = None,
+    auto: Annotated[
+        bool,
+        typer.Option("--auto", help="Choose architecture, input size, epochs, batch, learning rate, augmentations "
+                     "and class balancing from the data and this machine's speed; given options are kept."),
+    ] = False,  # fmt: skip
+    budget: Annotated[
+        str, typer.Option(help="With --auto: time the training may take, e.g. 90s, 10m, 1h.")
+    ] = "10m",
+    goal: Annotated[str, typer.Option(help="With --auto: fast | balanced | accurate.")] = "balanced",
+    class_balancing: Annotated[
+        str | None, typer.Option(help="none | sampling | loss (the same as --set class_balancing=...).")
+    ] = None,
     dataset_revision: Annotated[str | None, typer.Option(help="Dataset revision id or number.")] = None,
     name: Annotated[str | None, typer.Option(help="Name of the new revision.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Show progress until the training ends.")] = False,
     json: JsonOption = False,
 ) -> None:
-    """Fine-tune an architecture on the project's data (a durable background job)."""
+    """Fine-tune an architecture on the project's data (a durable background job); `--auto` configures it."""
+    if arch is None and not auto:
+        raise typer.BadParameter("name an architecture, or let --auto choose one", param_hint="--arch")
+    overrides = parse_overrides(set_ or [])
+    if class_balancing is not None:
+        overrides["class_balancing"] = class_balancing
     sdk = client(ctx, run_jobs=wait)
-    job = sdk.models.train(project, arch, overrides=parse_overrides(set_ or []), base=base,
-                           dataset_revision=dataset_revision, name=name)  # fmt: skip
+    job = sdk.models.train(project, arch, overrides=overrides, base=base, dataset_revision=dataset_revision,
+                           name=name, auto=auto, budget_seconds=parse_duration(budget), goal=goal)  # fmt: skip
     if not wait:
         print_json(job) if json else print(
             f"training queued as job {job.id}; follow it with `modelyard job show {job.id}`"
@@ -47,6 +67,22 @@ def train(
     revision = sdk.models.get(job.result["revision_id"])
     if not json:
         _show(revision)
+        for evaluation in sdk.models.evaluations(revision.id):
+            print(f"{evaluation.variant} on the {evaluation.subset} subset: {evaluation.metric_name} "
+                  f"{evaluation.metric_value:.4f} ({evaluation.item_count} images)")  # fmt: skip
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `90s`, `10m`, `1.5h` -> seconds."""
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    value, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        seconds = float(value) * units[unit]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a duration such as 90s, 10m or 1h", param_hint="--budget") from None
+    if seconds <= 0:
+        raise typer.BadParameter("the budget must be positive", param_hint="--budget")
+    return seconds
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -154,10 +190,18 @@ def _show(revision: Any) -> None:
             "dataset revision": revision.dataset_revision_id,
             "labels": ", ".join(label.name for label in revision.labels),
             "device": revision.training_device,
+            "auto-configuration": _auto_summary(revision.auto_configuration),
             "started": revision.started_at,
             "finished": revision.finished_at,
         }
     )
+
+
+def _auto_summary(configuration: dict[str, Any] | None) -> str:
+    if not configuration:
+        return "-"
+    return (f"{configuration['goal']}, budget {configuration['budget_seconds']:.0f} s, predicted "
+            f"{configuration['predicted_seconds']:.0f} s (the reasons: `modelyard models logs REVISION`)")  # fmt: skip
 
 
 def _wait_for(ctx: typer.Context, submit: Any, wait: bool, json: bool) -> Any:

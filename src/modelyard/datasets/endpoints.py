@@ -26,6 +26,7 @@ from modelyard.api.problems import problem
 from modelyard.auth.access import ProjectAccess
 from modelyard.auth.dependencies import Access, Requires
 from modelyard.context import AppContext
+from modelyard.datasets.analysis import DatasetAnalysis
 from modelyard.datasets.annotations import LabelBook
 from modelyard.datasets.import_subsets import DEFAULT_TESTING_FRACTION
 from modelyard.datasets.proposals import propose
@@ -351,6 +352,14 @@ def list_revisions(project: str, projects: Projects, revisions: DatasetRevisions
 def get_revision(project: str, revision: str, projects: Projects, revisions: DatasetRevisions) -> RevisionRead:
     """A revision by id, number or `latest`."""
     return _revision_read(revisions.get(projects.get(project), revision))
+
+
+@router.get(REVISIONS + "/{revision}/analysis", response_model=DatasetAnalysis, dependencies=[Requires.read])
+def revision_analysis(project: str, revision: str, projects: Projects, revisions: DatasetRevisions) -> DatasetAnalysis:
+    """What the revision holds in figures: image and object sizes, objects per image, label counts and
+    imbalance, annotation density (computed from its data.parquet when the revision was made)."""
+    found = projects.get(project)
+    return revisions.analysis(found, revisions.get(found, revision))
 
 
 def _row_offset(cursor: str | None) -> int:

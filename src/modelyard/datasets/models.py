@@ -75,6 +75,8 @@ class DatasetRevision(IdMixin, Base):
     subset_counts: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
     label_counts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False)
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    # `datasets.analysis.DatasetAnalysis` as JSON, computed from data.parquet when the revision is made.
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     files_deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     files_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

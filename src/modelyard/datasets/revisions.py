@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.orm import Session
 
+from modelyard.datasets.analysis import DatasetAnalysis, analyse_table
 from modelyard.datasets.annotations import LabelBook
 from modelyard.datasets.models import DatasetRevision
 from modelyard.datasets.parquet import (
@@ -22,6 +23,7 @@ from modelyard.datasets.parquet import (
     RevisionLabel,
     RevisionMetadata,
     read_revision,
+    read_revision_metadata,
     read_revision_table,
     write_revision,
 )
@@ -161,6 +163,7 @@ class DatasetRevisionService:
         with tempfile.TemporaryDirectory(dir=self.files.store.tmp) as scratch:
             local = Path(scratch) / PARQUET_NAME
             write_revision(local, revision_table(rows, subsets, book, folder), metadata)
+            analysis = self._analyse(local, project)
             stored = self.files.save(
                 f"{folder}/{PARQUET_NAME}",
                 local,
@@ -181,6 +184,7 @@ class DatasetRevisionService:
                 subset_counts=dict(Counter(subsets)),
                 label_counts=[count.model_dump() for count in label_counts(rows, book)],
                 fingerprint=fingerprint,
+                analysis=analysis.model_dump(mode="json"),
                 created_by=self.actor,
             )
         )
@@ -188,6 +192,36 @@ class DatasetRevisionService:
         self._freeze(rows, subsets)
         log.info("datasets.revision.created", project=project.id, revision=revision_id, number=number, items=len(rows))
         return revision, False
+
+    def analyse_current(self, project: Project) -> DatasetAnalysis:
+        """The analysis of the revision a training would make now (the annotated items, new ones given a
+        subset as the split would), without making it."""
+        import pyarrow as pa
+
+        from modelyard.datasets.parquet import revision_schema
+
+        rows = RevisionRows.from_rows(self.items.annotated_rows(project.id))
+        if not len(rows):
+            raise InvalidInput(f"project {project.name!r} has no annotated items: annotate some first")
+        book = LabelBook.of(project.labels)
+        subsets = self._subsets_with_new_items_assigned(rows, RevisionCreate())
+        table = pa.Table.from_pydict(revision_table(rows, subsets, book, ""), schema=revision_schema())
+        labels = [(label.id, label.name) for label in sorted(project.labels, key=lambda label: label.position)]
+        return analyse_table(table, project.task_type, labels)
+
+    def analysis(self, project: Project, revision: DatasetRevision) -> DatasetAnalysis:
+        """The revision's analysis; one made before analyses were stored is computed now (from its
+        data.parquet) and stored with it."""
+        if revision.analysis is None:
+            revision.analysis = self._analyse(self.parquet_path(revision), project).model_dump(mode="json")
+            self.session.flush()
+        return DatasetAnalysis.model_validate(revision.analysis)
+
+    @staticmethod
+    def _analyse(parquet: Path, project: Project) -> DatasetAnalysis:
+        metadata = read_revision_metadata(parquet)
+        labels = [(label.id, label.name) for label in sorted(metadata.labels, key=lambda label: label.position)]
+        return analyse_table(read_revision_table(parquet), project.task_type, labels)
 
     def _freeze(self, rows: RevisionRows, subsets: Sequence[str]) -> None:
         new_assignments: dict[str, list[str]] = {}

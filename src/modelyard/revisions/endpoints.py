@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse
@@ -20,6 +20,7 @@ from modelyard.revisions.schemas import (
     Lineage,
     ModelRevisionRead,
     OptimizeRequest,
+    RecommendationRead,
     RevisionStatus,
     RevisionUpdate,
     TrainingConfigurationRead,
@@ -41,6 +42,22 @@ router = APIRouter(tags=["models"])
 def train(project: str, body: TrainRequest, service: ModelRevisions, projects: Projects, jobs: Jobs) -> JobRead:
     """Queue a training job; its result names the model revision it produced."""
     return JobRead.model_validate(service.start_training(projects.get(project), body, jobs))
+
+
+@router.get(
+    "/projects/{project}/models:recommend", response_model=RecommendationRead, dependencies=[Requires.read]
+)
+def recommend_architectures(
+    project: str,
+    projects: Projects,
+    revisions: ModelRevisions,
+    budget_seconds: Annotated[float, Query(gt=0, le=7 * 24 * 3600)] = 600,
+    goal: Annotated[Literal["fast", "balanced", "accurate"], Query()] = "balanced",
+) -> RecommendationRead:
+    """The architectures auto-configuration picks from for this project's annotated items: each one's input size
+    and epochs within the budget, predicted training time on this machine and published quality; the
+    recommended one first, with the reason of each choice."""
+    return revisions.recommend(projects.get(project), budget_seconds, goal)
 
 
 @router.get("/projects/{project}/models", response_model=Page[ModelRevisionRead], dependencies=[Requires.read])

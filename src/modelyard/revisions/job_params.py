@@ -17,13 +17,25 @@ EVALUATE_JOB = "revision.evaluate"
 OPTIMIZE_JOB = "revision.optimize"
 
 
+class AutoParams(BaseModel):
+    """What `train --auto` asked for: the job chooses the rest from the dataset's analysis and this machine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    budget_seconds: float = Field(gt=0, description="Seconds the training itself may take.")
+    goal: Literal["fast", "balanced", "accurate"] = "balanced"
+    explicit: dict[str, Any] = Field(default_factory=dict, description="Overrides given with --auto: kept as given.")
+    architecture: str | None = Field(default=None, description="Given explicitly: only the rest is chosen.")
+    base: str | None = Field(default=None, description="`pretrained` or `scratch` given explicitly.")
+
+
 class TrainParams(BaseModel):
     """Params of the `revision.train` job: what start_training checked, resolved."""
 
     model_config = ConfigDict(extra="forbid")
 
     project_id: str
-    architecture: str
+    architecture: str = Field(description="Empty with `auto`: the job chooses it.")
     hyperparameters: dict[str, Any]
     hyperparameter_sources: dict[str, str] = Field(
         default_factory=dict, description="Dotted name -> where its value comes from (parent, overrides, ...)."
@@ -34,6 +46,10 @@ class TrainParams(BaseModel):
     name: str | None = None
     trial: TrialLink | None = Field(default=None, description="The study this training is a trial of.")
     variants: bool = Field(default=True, description="Export and evaluate variants once trained.")
+    auto: AutoParams | None = None
+    auto_configuration: dict[str, Any] | None = Field(
+        default=None, description="Set by the job once it has chosen: what and why (stored on the revision)."
+    )
 
 
 class ExportParams(BaseModel):

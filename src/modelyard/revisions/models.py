@@ -28,6 +28,8 @@ class ModelRevision(IdMixin, TimestampsMixin, Base):
     job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True)
     configuration: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
     labels: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False)
+    # What `train --auto` chose and why (architecture, hyperparameters, reasons, prediction); null otherwise.
+    auto_configuration: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     training_device: Mapped[str | None] = mapped_column(String(32), nullable=True)
     metric_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
     best_metric: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -10,21 +10,65 @@ from modelyard.kit.names import Name
 from modelyard.revisions.states import RevisionStatus, WeightsStatus
 
 
+class AutoRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    budget_seconds: float = Field(
+        default=600, gt=0, le=7 * 24 * 3600, description="Seconds the training itself may take (variants follow)."
+    )
+    goal: Literal["fast", "balanced", "accurate"] = "balanced"
+
+
 class TrainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    architecture: str = Field(description="Architecture id, e.g. mobilenet_v3_small.")
+    architecture: str | None = Field(
+        default=None, description="Architecture id, e.g. mobilenet_v3_small; with `auto` it may be left out."
+    )
     overrides: JsonObject = Field(
         default_factory=dict, description="Hyperparameters over the stored configuration, e.g. {'epochs': 5}."
     )
-    base: str = Field(
-        default="pretrained",
-        description="'pretrained' (published weights), 'scratch' (random init) or a model revision id to fine-tune.",
+    base: str | None = Field(
+        default=None,
+        description="'pretrained' (published weights; the default), 'scratch' (random init) or a model revision "
+        "id to fine-tune; with `auto`, left out: chosen.",
+    )
+    auto: AutoRequest | None = Field(
+        default=None,
+        description="Choose the architecture, input size, epochs, batch size, learning rate, augmentations and "
+        "class balancing from the dataset's analysis and this machine's speed, to fit the budget; `architecture`, "
+        "`base` and `overrides` given beside it are kept.",
     )
     dataset_revision: str | None = Field(
         default=None, description="Dataset revision id or number; default: made from the current dataset (or reused)."
     )
     name: Name | None = None
+
+
+class CandidateRead(BaseModel):
+    """One architecture as auto-configuration would train it within the budget."""
+
+    architecture: str
+    recommended: bool
+    input_size: int
+    preferred_size: int = Field(description="The size the data asks for; input_size is smaller to fit the budget.")
+    epochs: int
+    target_epochs: int = Field(description="Epochs it aims for; fewer when the budget does not afford them.")
+    predicted_seconds: float = Field(description="Predicted training time (decoding, epochs, validation).")
+    speed_measured: bool = Field(description="False: estimated from GFLOPs until a training measures this machine.")
+    base: str
+    budget_seconds: float
+    reference_metric: str | None = Field(description="The manifest's published metric, the expected quality.")
+    reference_value: float | None
+
+
+class RecommendationRead(BaseModel):
+    budget_seconds: float
+    goal: str
+    machine: str = Field(description="The machine profile the speeds belong to: device, CPUs, torch threads.")
+    candidates: list[CandidateRead] = Field(description="The recommended one first.")
+    reasons: dict[str, str] = Field(description="The recommended configuration's choices, each with its reason.")
+    hyperparameters: dict[str, Any]
 
 
 class RevisionLabel(BaseModel):
@@ -52,6 +96,9 @@ class ModelRevisionRead(BaseModel):
     job_id: str | None
     configuration: dict[str, Any]
     labels: list[RevisionLabel]
+    auto_configuration: dict[str, Any] | None = Field(
+        default=None, description="What auto-configuration chose and why (null when trained without it)."
+    )
     training_device: str | None
     metric_name: str | None
     best_metric: float | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 import structlog
@@ -48,11 +49,12 @@ from modelyard.revisions.repository import (
     TrainingConfigurationRepository,
     VariantRepository,
 )
-from modelyard.revisions.schemas import TrainRequest
+from modelyard.revisions.schemas import CandidateRead, RecommendationRead, TrainRequest
 from modelyard.revisions.states import RevisionStatus, WeightsStatus
 from modelyard.revisions.usable import ensure_usable, require_revision
 from modelyard.revisions.variants import parse_variant, require_variant
 from modelyard.storage.service import FileService
+from modelyard.training.auto_config import Goal
 
 log = structlog.get_logger("modelyard.revisions")
 
@@ -77,30 +79,27 @@ class ModelRevisionService:
     # -- training ----------------------------------------------------------------------------
     def start_training(self, project: Project, request: TrainRequest, jobs: JobService) -> Job:
         """Check everything that can be checked now, then queue the training job."""
+        if request.auto is not None:
+            return self._start_auto_training(project, request, jobs)
+        if request.architecture is None:
+            raise InvalidInput("name the architecture to train, or ask for auto-configuration (`--auto`)")
         manifest = self.catalog.for_task(request.architecture, project.task_type)
         parent_id = None
-        if request.base not in ("pretrained", "scratch"):
-            parent = self.get(request.base)
+        base = request.base or "pretrained"
+        if base not in ("pretrained", "scratch"):
+            parent = self.get(base)
             self._check_can_fine_tune(project, parent, manifest.id)
             parent_id = parent.id
             defaults = self.catalog.resolve(manifest, {})
             layers = [(parent_source(parent.number, parent.id), known_only(parent.configuration, defaults)),
                       (OVERRIDE, request.overrides)]  # fmt: skip
         else:
-            if request.base == "pretrained" and manifest.pretrained_weights is None:
+            if base == "pretrained" and manifest.pretrained_weights is None:
                 raise InvalidInput(f"architecture {manifest.id} has no pretrained weights; use base 'scratch'")
             stored = self.configurations.get(project.id, manifest.id)
             layers = [(PROJECT_CONFIGURATION, stored.overrides if stored else {}), (OVERRIDE, request.overrides)]
         hyperparameters = self.catalog.resolve(manifest, merge(layers[0][1], layers[1][1]))
-        dataset_revision_id = None
-        if request.dataset_revision is not None:
-            datasets = DatasetRevisionService(self.session, self.files, self.actor)
-            dataset_revision = datasets.get(project, request.dataset_revision)
-            if dataset_revision.files_deleted:
-                raise Conflict(
-                    f"dataset revision {dataset_revision.number} had its files deleted; it cannot be trained on"
-                )
-            dataset_revision_id = dataset_revision.id
+        dataset_revision_id = self._dataset_revision_id(project, request)
         params = build_params(
             TrainParams,
             TRAIN_JOB,
@@ -108,7 +107,7 @@ class ModelRevisionService:
             architecture=manifest.id,
             hyperparameters=hyperparameters,
             hyperparameter_sources=sources_of(layers, hyperparameters),
-            base="revision" if parent_id else request.base,
+            base="revision" if parent_id else base,
             parent_id=parent_id,
             dataset_revision_id=dataset_revision_id,
             name=request.name,
@@ -116,6 +115,72 @@ class ModelRevisionService:
         job = jobs.submit(TRAIN_JOB, params, project.id)
         log.info("revisions.training.queued", project=project.id, job=job.id, architecture=manifest.id)
         return job
+
+    def _start_auto_training(self, project: Project, request: TrainRequest, jobs: JobService) -> Job:
+        """Queue a training whose job chooses what was not given (the choice needs the dataset's analysis and
+        this machine's measured speed, both at hand in the job). Given overrides are checked now."""
+        from modelyard.revisions.auto_training import candidate_manifests
+
+        assert request.auto is not None  # the caller checked
+        if request.base not in (None, "pretrained", "scratch"):
+            raise InvalidInput("auto-configuration trains from pretrained weights or from scratch, not from a revision")
+        manifests = candidate_manifests(self.catalog, project.task_type, request.architecture)
+        if not manifests:
+            raise InvalidInput(f"no architecture trains {project.task_type}")
+        for manifest in manifests:
+            self.catalog.resolve(manifest, request.overrides)  # a 400 names the field and the bound
+        params = build_params(
+            TrainParams,
+            TRAIN_JOB,
+            project_id=project.id,
+            architecture="",
+            hyperparameters={},
+            base=request.base or "pretrained",
+            dataset_revision_id=self._dataset_revision_id(project, request),
+            name=request.name,
+            auto={"budget_seconds": request.auto.budget_seconds, "goal": request.auto.goal,
+                  "explicit": request.overrides, "architecture": request.architecture, "base": request.base},
+        )  # fmt: skip
+        job = jobs.submit(TRAIN_JOB, params, project.id)
+        log.info("revisions.training.queued", project=project.id, job=job.id, architecture="auto")
+        return job
+
+    def recommend(self, project: Project, budget_seconds: float, goal: Goal) -> RecommendationRead:
+        """What auto-configuration would choose for the project's current annotated items on this machine,
+        every candidate with its predicted time and expected quality. Nothing is trained or stored."""
+        from modelyard.cpu_threads import choose
+        from modelyard.revisions.auto_training import candidate_manifests, candidates
+        from modelyard.training.auto_config import auto_configure
+        from modelyard.training.speed import machine_profile
+
+        analysis = DatasetRevisionService(self.session, self.files, self.actor).analyse_current(project)
+        manifests = candidate_manifests(self.catalog, project.task_type, None)
+        if not manifests:
+            raise InvalidInput(f"no architecture trains {project.task_type}")
+        settings = self.catalog.settings
+        profile = machine_profile(choose(settings.job_threads).threads)
+        chosen = auto_configure(analysis, candidates(manifests, settings, profile), profile, budget_seconds, goal)
+        return RecommendationRead(
+            budget_seconds=budget_seconds,
+            goal=chosen.goal,
+            machine=chosen.machine,
+            candidates=[
+                CandidateRead(**{**asdict(plan), "recommended": index == 0})
+                for index, plan in enumerate(chosen.candidates)
+            ],
+            reasons=chosen.reasons,
+            hyperparameters=chosen.hyperparameters,
+        )
+
+    def _dataset_revision_id(self, project: Project, request: TrainRequest) -> str | None:
+        if request.dataset_revision is None:
+            return None
+        dataset_revision = DatasetRevisionService(self.session, self.files, self.actor).get(
+            project, request.dataset_revision
+        )
+        if dataset_revision.files_deleted:
+            raise Conflict(f"dataset revision {dataset_revision.number} had its files deleted; it cannot be trained on")
+        return dataset_revision.id
 
     def _check_can_fine_tune(self, project: Project, parent: ModelRevision, architecture_id: str) -> None:
         if parent.project_id != project.id:

@@ -17,6 +17,7 @@ import yaml
 
 from modelyard.architectures.manifest import ArchitectureManifest
 from modelyard.architectures.service import ArchitectureCatalog
+from modelyard.datasets.analysis import DatasetAnalysis
 from modelyard.datasets.parquet import RevisionItem, read_revision_metadata
 from modelyard.datasets.revisions import DatasetRevisionService
 from modelyard.datasets.schemas import RevisionCreate
@@ -49,6 +50,8 @@ class _Data:
     labels: list[dict[str, Any]]
     training: list[RevisionItem]
     validation: list[RevisionItem]
+    analysis: DatasetAnalysis
+    testing_items: int
 
 
 class _TrainingLog:
@@ -69,7 +72,11 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
     emit = _TrainingLog(context)
     context.progress(1, "dataset revision")
     data = _dataset(context, params, emit)
-    manifest = ArchitectureCatalog(context.settings).get(params.architecture)
+    if params.auto is not None:
+        from modelyard.revisions.auto_training import configure
+
+        params = configure(context.settings, params, data.analysis, emit, lambda step: context.progress(2, step))
+    manifest = ArchitectureCatalog(context.settings).get(params.architecture).at_input_size(params.hyperparameters)
     context.progress(WEIGHTS_AT, "weights")
     weights, keep_head = _initial_weights(context, params, manifest, data, emit)
     context.progress(RECORD_AT, "revision record")
@@ -93,7 +100,15 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
         emit(f"training failed: {type(error).__name__}: {error}")
         _close_record(context, revision_id, RevisionStatus.FAILED, "error", f"{type(error).__name__}: {error}")
         raise
+    subset = "testing"
+    if data.testing_items == 0 and params.auto is not None and data.validation:
+        subset = "validation"
+        emit("the dataset revision has no testing subset: the variants are evaluated on the validation subset, "
+             "which also chose the best epoch, so the figures are optimistic; give the project testing items "
+             "(import with `--testing-fraction`) for an unbiased one")  # fmt: skip
     outcome: dict[str, Any] = {
+        "architecture": params.architecture,
+        "evaluated_on": subset,
         "revision_id": revision_id,
         "dataset_revision_id": data.dataset_revision_id,
         "metric_name": result.metric_name,
@@ -103,7 +118,7 @@ def train(context: JobContext, raw_params: dict[str, Any]) -> dict[str, Any]:
     if trial is not None:
         outcome["trial_value"] = trial.complete(revision_id)
     if params.variants:
-        outcome["variants"], outcome["evaluations_skipped"] = make_variants(context, revision_id, emit)
+        outcome["variants"], outcome["evaluations_skipped"] = make_variants(context, revision_id, emit, subset=subset)
     else:
         from modelyard.revisions.variants import record_pytorch_variant
 
@@ -123,7 +138,12 @@ def _trial_reporter(context: JobContext, params: TrainParams) -> TrialReporter |
 
 
 def make_variants(
-    context: JobContext, revision_id: str, emit: Callable[[str], None], *, pytorch_recorded: bool = False
+    context: JobContext,
+    revision_id: str,
+    emit: Callable[[str], None],
+    *,
+    pytorch_recorded: bool = False,
+    subset: str = "testing",
 ) -> tuple[dict[str, str | None], dict[str, str]]:
     """PyTorch FP32 (the weights), OpenVINO FP16 and ONNX FP32, each evaluated on the testing subset.
 
@@ -147,12 +167,12 @@ def make_variants(
     skipped: dict[str, str] = {}
     for position, name in enumerate(made):
         context.progress(EVALUATION_AT + position, f"evaluating {name}")
-        outcome = evaluate_if_possible(context, revision_id, name)
+        outcome = evaluate_if_possible(context, revision_id, name, subset)
         evaluations[name] = outcome.evaluation_id
         if outcome.skipped_because:
             skipped[name] = outcome.skipped_because
     evaluated = ", ".join(name for name, found in evaluations.items() if found) or "none"
-    emit(f"variants: {', '.join(made)}; evaluated on the testing subset: {evaluated}")
+    emit(f"variants: {', '.join(made)}; evaluated on the {subset} subset: {evaluated}")
     for reason in dict.fromkeys(skipped.values()):  # one line per reason, not one per variant
         names = ", ".join(name for name, why in skipped.items() if why == reason)
         emit(f"not evaluated ({names}): {reason}")
@@ -171,6 +191,7 @@ def _dataset(context: JobContext, params: TrainParams, emit: _TrainingLog) -> _D
         parquet = datasets.parquet_path(revision)
         revision_id, number = revision.id, revision.number
         items = datasets.read_items(revision)
+        analysis = datasets.analysis(project, revision)
     emit(f"dataset revision {number} ({'reused' if reused else 'new'}, id {revision_id})")
     metadata = read_revision_metadata(parquet)
     labels = [
@@ -181,6 +202,7 @@ def _dataset(context: JobContext, params: TrainParams, emit: _TrainingLog) -> _D
         revision_id, metadata.task_type, labels,
         [item for item in items if item.subset == "training"],
         [item for item in items if item.subset == "validation"],
+        analysis, sum(item.subset == "testing" for item in items),
     )  # fmt: skip
     emit(f"{len(data.training)} training and {len(data.validation)} validation images, {len(labels)} labels")
     if not data.training:
@@ -233,6 +255,7 @@ def _create_record(context: JobContext, params: TrainParams, data: _Data) -> str
             architecture_id=params.architecture, task_type=data.task, status=RevisionStatus.RUNNING, base=params.base,
             dataset_revision_id=data.dataset_revision_id, parent_id=params.parent_id, job_id=context.job_id,
             configuration=params.hyperparameters, labels=data.labels, weights_status=WeightsStatus.PENDING,
+            auto_configuration=params.auto_configuration,
             started_at=utcnow(), created_by=context.actor,
         ))  # fmt: skip
         return revision.id
@@ -253,7 +276,8 @@ def _run_training(
     from modelyard.training.config import TrainingConfig
     from modelyard.training.loop import TrainingCancelled, resolve_device, train_model
 
-    config = TrainingConfig.from_hyperparameters(data.task, params.hyperparameters)
+    budget = {"time_limit_seconds": params.auto.budget_seconds} if params.auto is not None else {}
+    config = TrainingConfig.from_hyperparameters(data.task, params.hyperparameters, **budget)
     device = resolve_device(config.device).type
     emit(
         f"architecture {manifest.id} on {device}; hyperparameters {json.dumps(params.hyperparameters, sort_keys=True)}"
@@ -299,8 +323,11 @@ def _run_training(
     except TrainingCancelled as cancelled:
         emit(str(cancelled))
         raise JobCancelled(str(cancelled)) from None
-    emit(f"best epoch {result.best_epoch}: {result.metric_name} {result.best_metric:.4f}"
-         f"{' (stopped early)' if result.stopped_early else ''}; {result.images_per_second:.1f} images/s")  # fmt: skip
+    stopped = " (stopped early)" if result.stopped_early else ""
+    if result.stopped_by_time_limit:
+        stopped = f" (stopped in epoch {len(result.records)} of {config.epochs}: the budget was reached)"
+    emit(f"best epoch {result.best_epoch}: {result.metric_name} {result.best_metric:.4f}{stopped}; "
+         f"{result.images_per_second:.1f} images/s, {result.seconds:.1f} s of training")  # fmt: skip
     return result, device
 
 
@@ -357,6 +384,7 @@ def _store_outcome(
                 "parent": params.parent_id,
                 "dataset_revision": data.dataset_revision_id,
                 "hyperparameters": params.hyperparameters,
+                **({"auto_configuration": params.auto_configuration} if params.auto_configuration else {}),
             },
             sort_keys=False,
         )

@@ -4,6 +4,7 @@ from modelyard.architectures.schemas import ArchitectureRead as Architecture
 from modelyard.architectures.schemas import CachedWeightsRead as CachedWeights
 from modelyard.auth.schemas import TokenCreated as CreatedApiToken
 from modelyard.auth.schemas import TokenRead as ApiToken
+from modelyard.datasets.analysis import DatasetAnalysis
 from modelyard.datasets.schemas import AnnotationRead as Annotation
 from modelyard.datasets.schemas import DatasetCounts, ItemNeighbours, ItemProposal, UploadResult
 from modelyard.datasets.schemas import ItemPages as DatasetItemPages
@@ -27,6 +28,7 @@ from modelyard.registry.schemas import ModelRead as RegisteredModel
 from modelyard.registry.schemas import VersionRead as ModelVersion
 from modelyard.revisions.schemas import Lineage
 from modelyard.revisions.schemas import ModelRevisionRead as ModelRevision
+from modelyard.revisions.schemas import RecommendationRead as Recommendation
 from modelyard.revisions.schemas import TrainingConfigurationRead as TrainingConfiguration
 from modelyard.revisions.schemas import VariantRead as Variant
 from modelyard.sdk.client import Client
@@ -46,6 +48,7 @@ __all__ = [
     "CachedWeights",
     "Client",
     "CreatedApiToken",
+    "DatasetAnalysis",
     "DatasetBulkResult",
     "DatasetCounts",
     "DatasetItem",
@@ -69,6 +72,7 @@ __all__ = [
     "PipelineStatus",
     "Predictions",
     "Project",
+    "Recommendation",
     "RegisteredModel",
     "RegistryEvent",
     "StageHolders",

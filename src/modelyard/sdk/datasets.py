@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from modelyard.datasets.analysis import DatasetAnalysis
 from modelyard.datasets.schemas import (
     AnnotationRead,
     DatasetCounts,
@@ -222,6 +223,10 @@ class Datasets:
 
     def revision(self, project: str, revision: str | int) -> RevisionRead:
         return self._client.get_model(RevisionRead, f"/projects/{project}/dataset/revisions/{revision}")
+
+    def analysis(self, project: str, revision: str | int = "latest") -> DatasetAnalysis:
+        """The revision's figures: image and object sizes, objects per image, labels and imbalance, density."""
+        return self._client.get_model(DatasetAnalysis, f"/projects/{project}/dataset/revisions/{revision}/analysis")
 
     def revision_items(
         self,

@@ -11,7 +11,13 @@ from modelyard.evaluations.schemas import EvaluationRead
 from modelyard.jobs.schemas import JobRead
 from modelyard.kit.durations import seconds_in
 from modelyard.kit.page import Page
-from modelyard.revisions.schemas import Lineage, ModelRevisionRead, TrainingConfigurationRead, VariantRead
+from modelyard.revisions.schemas import (
+    Lineage,
+    ModelRevisionRead,
+    RecommendationRead,
+    TrainingConfigurationRead,
+    VariantRead,
+)
 from modelyard.tuning.schemas import StudyRead
 
 if TYPE_CHECKING:
@@ -25,16 +31,23 @@ class ModelRevisions:
     def train(
         self,
         project: str,
-        architecture: str,
+        architecture: str | None = None,
         *,
         overrides: dict[str, Any] | None = None,
-        base: str = "pretrained",
+        base: str | None = None,
         dataset_revision: str | int | None = None,
         name: str | None = None,
+        auto: bool = False,
+        budget_seconds: float = 600,
+        goal: str = "balanced",
     ) -> JobRead:
-        """Queue a training; `base` is 'pretrained', 'scratch' or a revision id. The job's result
-        holds `revision_id` once it succeeds."""
+        """Queue a training; `base` is 'pretrained' (the default), 'scratch' or a revision id. With `auto`, the
+        job chooses whatever of architecture, base and hyperparameters is not given, to train within
+        `budget_seconds` towards `goal` (fast, balanced, accurate). The job's result holds `revision_id` once
+        it succeeds."""
         body: dict[str, Any] = {"architecture": architecture, "overrides": overrides or {}, "base": base}
+        if auto:
+            body["auto"] = {"budget_seconds": budget_seconds, "goal": goal}
         if dataset_revision is not None:
             body["dataset_revision"] = str(dataset_revision)
         if name is not None:
@@ -76,6 +89,15 @@ class ModelRevisions:
     def study(self, job_id: str) -> StudyRead:
         """A tune job's study: each trial's parameters, metric, time and status, the best one marked."""
         return self._client.get_model(StudyRead, f"/studies/{job_id}")
+
+    def recommend(self, project: str, *, budget_seconds: float = 600, goal: str = "balanced") -> RecommendationRead:
+        """The architectures `train --auto` picks from, with predicted time and expected quality; the
+        recommended one first."""
+        return self._client.get_model(
+            RecommendationRead,
+            f"/projects/{project}/models:recommend",
+            params={"budget_seconds": budget_seconds, "goal": goal},
+        )
 
     def list(
         self,

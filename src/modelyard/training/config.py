@@ -51,6 +51,13 @@ class TrainingConfig:
     random_resized_crop: float = 1.0
     """Smallest random crop area as a fraction of the image; 1 disables cropping."""
 
+    input_size: int | None = None
+    """Side of the square input; the manifest given to training is already resized to it (None: as published)."""
+
+    class_balancing: str = "none"
+    """none; sampling: draw each training image with weight 1 / count of its rarest label; loss: weigh each
+    label's loss by its inverse frequency (classification only)."""
+
     seed: int = 0
     """Seeds model initialisation, data order and augmentations so a run can be repeated."""
 
@@ -59,6 +66,9 @@ class TrainingConfig:
 
     num_workers: int | None = None
     """DataLoader worker processes; None chooses from the CPU count and whether augmentations are on."""
+
+    time_limit_seconds: float | None = None
+    """Stop after the epoch past which another epoch would end later than this many seconds from the start."""
 
     @classmethod
     def from_hyperparameters(cls, task: str, hyperparameters: Mapping[str, Any], **runtime: Any) -> TrainingConfig:

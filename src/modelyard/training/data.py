@@ -221,15 +221,27 @@ def choose_num_workers(config: TrainingConfig) -> int:
 
 
 def make_loader(
-    dataset: TrainingDataset, config: TrainingConfig, shuffle: bool, seed: int
+    dataset: TrainingDataset,
+    config: TrainingConfig,
+    shuffle: bool,
+    seed: int,
+    sample_weights: Sequence[float] | None = None,
 ) -> DataLoader[ImageAndTarget]:
+    """Batches of the dataset; with `sample_weights`, an epoch draws as many images, each with that weight
+    (with replacement), instead of a shuffle."""
+    from torch.utils.data import WeightedRandomSampler
+
     workers = choose_num_workers(config) if shuffle else 0
     generator = torch.Generator().manual_seed(seed)
     classification = dataset.task in CLASSIFICATION_TASKS
+    sampler = None
+    if sample_weights is not None:
+        sampler = WeightedRandomSampler(list(sample_weights), len(dataset), replacement=True, generator=generator)
     return DataLoader(
         dataset,
         batch_size=config.batch_size,
-        shuffle=shuffle,
+        shuffle=shuffle and sampler is None,
+        sampler=sampler,
         # A lone last image would break batch-norm statistics in training (one value per channel); drop only that.
         drop_last=shuffle and len(dataset) % config.batch_size == 1 and len(dataset) > 1,
         num_workers=workers,

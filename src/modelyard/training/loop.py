@@ -80,6 +80,8 @@ class TrainingResult:
     seconds: float
     images_per_second: float
     """Training throughput, validation excluded."""
+    stopped_by_time_limit: bool = False
+    """Another epoch would have passed ``config.time_limit_seconds``."""
 
 
 ProgressCallback = Callable[[TrainingProgress], None]
@@ -112,23 +114,32 @@ def train_model(
     should_stop: StopCallback | None = None,
     on_epoch: EpochCallback | None = None,
 ) -> TrainingResult:
-    """Fine-tune ``manifest``'s network on the samples; the best epoch is chosen on the validation samples."""
+    """Fine-tune ``manifest``'s network on the samples; the best epoch is chosen on the validation samples.
+
+    ``manifest`` is used at its input size: give ``manifest.at_input_size(hyperparameters)``."""
+    from modelyard.training.balancing import loss_weights, sampling_weights
+
+    started = time.perf_counter()
     seed_everything(config.seed)
     num_labels = len(label_names)
     spec = manifest.input
     training = TrainingDataset(training_samples, config.task, num_labels, spec, config, cache_dir=cache_dir)
     validation = TrainingDataset(validation_samples, config.task, num_labels, spec, None, cache_dir=cache_dir)
     model = create_model(manifest, num_labels, config.task, pretrained_weights, keep_head=keep_head)
+    by_sampling = config.class_balancing == "sampling"
+    by_loss = config.class_balancing == "loss"
     return fit(
         model,
-        adapter_for(config.task, spec, label_names),
-        make_loader(training, config, shuffle=True, seed=config.seed),
+        adapter_for(config.task, spec, label_names, loss_weights(training_samples, num_labels) if by_loss else None),
+        make_loader(training, config, shuffle=True, seed=config.seed,
+                    sample_weights=sampling_weights(training_samples, num_labels) if by_sampling else None),
         make_loader(validation, config, shuffle=False, seed=config.seed) if len(validation) else None,
         config,
         progress=progress,
         should_stop=should_stop,
         on_epoch=on_epoch,
-    )
+        started=started,
+    )  # fmt: skip
 
 
 def fit(
@@ -140,8 +151,11 @@ def fit(
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
     on_epoch: EpochCallback | None = None,
+    started: float | None = None,
 ) -> TrainingResult:
-    """Train for up to ``config.epochs``, keeping the weights of the epoch with the best monitored value."""
+    """Train for up to ``config.epochs``, keeping the weights of the epoch with the best monitored value.
+
+    ``config.time_limit_seconds`` counts from ``started`` (a ``time.perf_counter()`` value; default: now)."""
     if len(training) == 0:
         raise ValueError("there are no training batches; add training images or lower the batch size")
     device = resolve_device(config.device)
@@ -150,15 +164,23 @@ def fit(
     scheduler = build_scheduler(optimizer, config, steps_per_epoch=len(training))
     monitor = _Monitor(adapter.metric_name if validation is not None else "train_loss", validation is not None)
     records: list[EpochRecord] = []
-    started, images_seen, training_seconds = time.perf_counter(), 0, 0.0
+    started = time.perf_counter() if started is None else started
+    images_seen, training_seconds, first_epoch_at, validation_seconds = 0, 0.0, time.perf_counter(), 0.0
+    stopped_by_time_limit = False
     for epoch in range(1, config.epochs + 1):
         epoch_started = time.perf_counter()
-        loss, images = _train_one_epoch(
-            model, adapter, training, optimizer, scheduler, config, device, epoch, progress, should_stop
+        # Within an epoch, the run stops once the time limit less the last validation's time has passed.
+        deadline = None
+        if config.time_limit_seconds is not None:
+            deadline = started + config.time_limit_seconds - validation_seconds
+        loss, images, cut_short = _train_one_epoch(
+            model, adapter, training, optimizer, scheduler, config, device, epoch, progress, should_stop, deadline
         )
         training_seconds += time.perf_counter() - epoch_started
         images_seen += images
+        validation_started = time.perf_counter()
         value = loss if validation is None else _validate(model, adapter, validation, device)
+        validation_seconds = time.perf_counter() - validation_started
         details = dict(getattr(adapter, "details", {})) if validation is not None else {}
         records.append(
             EpochRecord(
@@ -176,6 +198,10 @@ def fit(
             on_epoch(records[-1])
         if 0 < config.early_stopping_patience <= epoch - monitor.best_epoch:
             break
+        overruns = epoch < config.epochs and _next_epoch_overruns(config, started, first_epoch_at, epoch, records[-1])
+        if cut_short or overruns:
+            stopped_by_time_limit = True
+            break
     model.load_state_dict(monitor.best_state)
     model.to("cpu").eval()
     return TrainingResult(
@@ -187,7 +213,20 @@ def fit(
         stopped_early=len(records) < config.epochs,
         seconds=time.perf_counter() - started,
         images_per_second=images_seen / max(training_seconds, 1e-9),
+        stopped_by_time_limit=stopped_by_time_limit,
     )
+
+
+def _next_epoch_overruns(
+    config: TrainingConfig, started: float, first_epoch_at: float, epochs_done: int, last: EpochRecord
+) -> bool:
+    """Whether one more epoch, as long as the mean one or the last one (on a shared machine the pace changes
+    from epoch to epoch), would end past the time limit."""
+    if config.time_limit_seconds is None:
+        return False
+    now = time.perf_counter()
+    next_epoch = max((now - first_epoch_at) / epochs_done, last.seconds)
+    return now - started + next_epoch > config.time_limit_seconds
 
 
 def _train_one_epoch(
@@ -201,9 +240,11 @@ def _train_one_epoch(
     epoch: int,
     progress: ProgressCallback | None,
     should_stop: StopCallback | None,
-) -> tuple[float, int]:
+    deadline: float | None = None,
+) -> tuple[float, int, bool]:
+    """(mean loss, images seen, whether `deadline` ended the epoch before its last step)."""
     model.train()
-    total_loss, images = 0.0, 0
+    total_loss, images, step = 0.0, 0, 0
     for step, batch in enumerate(loader, start=1):
         if should_stop is not None and should_stop():
             raise TrainingCancelled(f"training was cancelled in epoch {epoch}, step {step}")
@@ -226,7 +267,9 @@ def _train_one_epoch(
         images += len(batch[0])
         if progress is not None:
             progress(TrainingProgress(epoch, config.epochs, step, len(loader), total_loss / step))
-    return total_loss / len(loader), images
+        if deadline is not None and step < len(loader) and time.perf_counter() >= deadline:
+            return total_loss / step, images, True
+    return total_loss / max(step, 1), images, False
 
 
 def _validate(model: nn.Module, adapter: TaskAdapter, loader: DataLoader[Any], device: torch.device) -> float:

@@ -37,9 +37,15 @@ class TaskAdapter(Protocol):
     def validation_metric(self, model: nn.Module, batches: Iterable[Any], device: torch.device) -> float: ...
 
 
-def adapter_for(task: str, spec: InputSpec, label_names: Sequence[str]) -> TaskAdapter:
+def adapter_for(
+    task: str, spec: InputSpec, label_names: Sequence[str], label_weights: Sequence[float] | None = None
+) -> TaskAdapter:
+    """The task's adapter; `label_weights` (classification only) weigh each label's loss."""
     if task in CLASSIFICATION_TASKS:
-        return ClassificationAdapter(task, spec, list(label_names))
+        weights = torch.tensor(list(label_weights), dtype=torch.float32) if label_weights is not None else None
+        return ClassificationAdapter(task, spec, list(label_names), weights)
+    if label_weights is not None:
+        raise ValueError(f"class balancing by loss is for classification; use sampling for {task}")
     if task in ("detection", "instance_segmentation"):
         return ObjectAdapter(task, list(label_names))
     raise ValueError(f"unknown task {task!r}")
@@ -57,6 +63,7 @@ class ClassificationAdapter:
     task: str
     spec: InputSpec
     label_names: list[str]
+    label_weights: torch.Tensor | None = None
 
     @property
     def metric_name(self) -> str:
@@ -66,10 +73,12 @@ class ClassificationAdapter:
         images, targets = batch
         logits = model(normalized_images(images, self.spec, device))
         targets = targets.to(device, non_blocking=True)
+        weights = self.label_weights.to(device) if self.label_weights is not None else None
         if self.task == "multiclass_classification":
-            return nn.functional.cross_entropy(logits, targets)
-        # Multilabel: each label is an independent yes/no, hence sigmoid + binary cross-entropy.
-        return nn.functional.binary_cross_entropy_with_logits(logits, targets)
+            return nn.functional.cross_entropy(logits, targets, weight=weights)
+        # Multilabel: each label is an independent yes/no, hence sigmoid + binary cross-entropy; a rare
+        # label's positives weigh more.
+        return nn.functional.binary_cross_entropy_with_logits(logits, targets, pos_weight=weights)
 
     @torch.no_grad()
     def validation_metric(self, model: nn.Module, batches: Iterable[Any], device: torch.device) -> float:

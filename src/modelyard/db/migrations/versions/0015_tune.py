@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_tune"
-down_revision = "0013_annotation_versions"
+down_revision = "0014_dataset_analysis"
 branch_labels = None
 depends_on = None
 
