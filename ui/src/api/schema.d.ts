@@ -1565,6 +1565,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/dataset/revisions/{revision}/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revision Analysis
+         * @description What the revision holds in figures: image and object sizes, objects per image, label counts and
+         *     imbalance, annotation density (computed from its data.parquet when the revision was made).
+         */
+        get: operations["revision_analysis_api_v1_projects__project__dataset_revisions__revision__analysis_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/dataset/revisions/{revision}/data.parquet": {
         parameters: {
             query?: never;
@@ -1711,6 +1732,28 @@ export interface paths {
         };
         /** List Revisions */
         get: operations["list_revisions_api_v1_projects__project__models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/models:recommend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recommend Architectures
+         * @description The architectures auto-configuration picks from for this project's annotated items: each one's input size
+         *     and epochs within the budget, predicted training time on this machine and published quality; the
+         *     recommended one first, with the reason of each choice.
+         */
+        get: operations["recommend_architectures_api_v1_projects__project__models_recommend_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2642,6 +2685,21 @@ export interface components {
             /** Weights Cached */
             weights_cached: boolean;
         };
+        /** AutoRequest */
+        AutoRequest: {
+            /**
+             * Budget Seconds
+             * @description Seconds the training itself may take (variants follow).
+             * @default 600
+             */
+            budget_seconds: number;
+            /**
+             * Goal
+             * @default balanced
+             * @enum {string}
+             */
+            goal: "fast" | "balanced" | "accurate";
+        };
         /** BatchPredictRequest */
         BatchPredictRequest: {
             /**
@@ -2804,6 +2862,51 @@ export interface components {
             /** Size Bytes */
             size_bytes: number;
         };
+        /**
+         * CandidateRead
+         * @description One architecture as auto-configuration would train it within the budget.
+         */
+        CandidateRead: {
+            /** Architecture */
+            architecture: string;
+            /** Base */
+            base: string;
+            /** Budget Seconds */
+            budget_seconds: number;
+            /** Epochs */
+            epochs: number;
+            /** Input Size */
+            input_size: number;
+            /**
+             * Predicted Seconds
+             * @description Predicted training time (decoding, epochs, validation).
+             */
+            predicted_seconds: number;
+            /**
+             * Preferred Size
+             * @description The size the data asks for; input_size is smaller to fit the budget.
+             */
+            preferred_size: number;
+            /** Recommended */
+            recommended: boolean;
+            /**
+             * Reference Metric
+             * @description The manifest's published metric, the expected quality.
+             */
+            reference_metric: string | null;
+            /** Reference Value */
+            reference_value: number | null;
+            /**
+             * Speed Measured
+             * @description False: estimated from GFLOPs until a training measures this machine.
+             */
+            speed_measured: boolean;
+            /**
+             * Target Epochs
+             * @description Epochs it aims for; fewer when the budget does not afford them.
+             */
+            target_epochs: number;
+        };
         /** CreateExperiment */
         CreateExperiment: {
             /**
@@ -2870,6 +2973,48 @@ export interface components {
             source: string;
             /** Tags */
             tags?: components["schemas"]["Tag"][];
+        };
+        /**
+         * DatasetAnalysis
+         * @description The figures of one dataset revision that decide how to train on it.
+         */
+        DatasetAnalysis: {
+            /**
+             * Annotation Density
+             * @description Mean share of an image's area its objects cover, overlaps counted twice and capped at 1 (null for classification).
+             */
+            annotation_density: number | null;
+            image_height: components["schemas"]["Spread"];
+            image_width: components["schemas"]["Spread"];
+            /**
+             * Imbalance Ratio
+             * @description Shapes of the most common label over the least common used one.
+             */
+            imbalance_ratio: number;
+            /**
+             * Imbalanced
+             * @description imbalance_ratio >= 3.0.
+             */
+            imbalanced: boolean;
+            /** Items */
+            items: number;
+            /** Labels */
+            labels: components["schemas"]["LabelStatistics"][];
+            /** @description Null for classification and for sets without shapes. */
+            object_sizes: components["schemas"]["ObjectSizes"] | null;
+            /** @description Boxes or polygons per item (null for classification). */
+            objects_per_image: components["schemas"]["Spread"] | null;
+            /** Subsets */
+            subsets: {
+                [key: string]: number;
+            };
+            /** Task */
+            task: string;
+            /**
+             * Unused Labels
+             * @description Names of the project's labels no item uses.
+             */
+            unused_labels: string[];
         };
         /**
          * DatasetCounts
@@ -3478,6 +3623,28 @@ export interface components {
             /** Score */
             score: number;
         };
+        /** LabelStatistics */
+        LabelStatistics: {
+            /**
+             * Items
+             * @description Items that use the label.
+             */
+            items: number;
+            /** Label Id */
+            label_id: string;
+            /** Label Name */
+            label_name: string;
+            /**
+             * Shapes
+             * @description Boxes or polygons of the label (classification: its items).
+             */
+            shapes: number;
+            /**
+             * Share
+             * @description Its shapes over all shapes.
+             */
+            share: number;
+        };
         /**
          * LabelsUsage
          * @description How much of a project's dataset is annotated, and with which labels (in the labels' order).
@@ -3688,6 +3855,13 @@ export interface components {
         ModelRevisionRead: {
             /** Architecture Id */
             architecture_id: string;
+            /**
+             * Auto Configuration
+             * @description What auto-configuration chose and why (null when trained without it).
+             */
+            auto_configuration?: {
+                [key: string]: unknown;
+            } | null;
             /** Base */
             base: string;
             /** Best Epoch */
@@ -3825,6 +3999,26 @@ export interface components {
              * @enum {string}
              */
             precision: "fp32" | "fp16";
+        };
+        /** ObjectSizes */
+        ObjectSizes: {
+            /**
+             * Large
+             * @description Objects of 0.3 of the image's side and more.
+             */
+            large: number;
+            /**
+             * Median Relative Side
+             * @description Median of sqrt(object area / image area).
+             */
+            median_relative_side: number;
+            /** Medium */
+            medium: number;
+            /**
+             * Small
+             * @description Objects under 0.1 of the image's side (sqrt of relative area).
+             */
+            small: number;
         };
         /** OptimizeRequest */
         OptimizeRequest: {
@@ -4188,6 +4382,34 @@ export interface components {
              * @default 0
              */
             warmup_epochs: number;
+        };
+        /** RecommendationRead */
+        RecommendationRead: {
+            /** Budget Seconds */
+            budget_seconds: number;
+            /**
+             * Candidates
+             * @description The recommended one first.
+             */
+            candidates: components["schemas"]["CandidateRead"][];
+            /** Goal */
+            goal: string;
+            /** Hyperparameters */
+            hyperparameters: {
+                [key: string]: unknown;
+            };
+            /**
+             * Machine
+             * @description The machine profile the speeds belong to: device, CPUs, torch threads.
+             */
+            machine: string;
+            /**
+             * Reasons
+             * @description The recommended configuration's choices, each with its reason.
+             */
+            reasons: {
+                [key: string]: string;
+            };
         };
         /**
          * Region
@@ -4592,6 +4814,17 @@ export interface components {
              */
             validation: number;
         };
+        /** Spread */
+        Spread: {
+            /** Maximum */
+            maximum: number;
+            /** Mean */
+            mean: number;
+            /** Median */
+            median: number;
+            /** Minimum */
+            minimum: number;
+        };
         /**
          * Stage
          * @enum {string}
@@ -4944,15 +5177,16 @@ export interface components {
         TrainRequest: {
             /**
              * Architecture
-             * @description Architecture id, e.g. mobilenet_v3_small.
+             * @description Architecture id, e.g. mobilenet_v3_small; with `auto` it may be left out.
              */
-            architecture: string;
+            architecture?: string | null;
+            /** @description Choose the architecture, input size, epochs, batch size, learning rate, augmentations and class balancing from the dataset's analysis and this machine's speed, to fit the budget; `architecture`, `base` and `overrides` given beside it are kept. */
+            auto?: components["schemas"]["AutoRequest"] | null;
             /**
              * Base
-             * @description 'pretrained' (published weights), 'scratch' (random init) or a model revision id to fine-tune.
-             * @default pretrained
+             * @description 'pretrained' (published weights; the default), 'scratch' (random init) or a model revision id to fine-tune; with `auto`, left out: chosen.
              */
-            base: string;
+            base?: string | null;
             /**
              * Dataset Revision
              * @description Dataset revision id or number; default: made from the current dataset (or reused).
@@ -8835,6 +9069,38 @@ export interface operations {
             };
         };
     };
+    revision_analysis_api_v1_projects__project__dataset_revisions__revision__analysis_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                revision: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetAnalysis"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     download_revision_api_v1_projects__project__dataset_revisions__revision__data_parquet_get: {
         parameters: {
             query?: never;
@@ -9165,6 +9431,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_ModelRevisionRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    recommend_architectures_api_v1_projects__project__models_recommend_get: {
+        parameters: {
+            query?: {
+                budget_seconds?: number;
+                goal?: "fast" | "balanced" | "accurate";
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecommendationRead"];
                 };
             };
             /** @description Validation Error */
