@@ -1,6 +1,6 @@
 """The whole life of a model in the browser: create a project, train a tiny detector and watch its curves,
 evaluate it, enable it in the pipeline, predict on an image and see the boxes, register it, move an alias.
-Only the images go through the API (the dataset pages are not part of the application yet)."""
+The annotated images come in as a COCO zip through the import page: no step leaves the browser."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from modelyard.sdk import Client
+from tests.datasets.factories import write_coco, zip_folder
 from tests.revisions.factories import shapes_image
 from tests.ui.axe import assert_accessible
 from tests.ui.conftest import UiServer
@@ -19,6 +19,7 @@ from tests.waiting import JOB_CEILING_SECONDS
 
 PROJECT = "whole-path"
 IMAGES = 12
+LABELS = ("square", "circle")
 # Long waits: the training job trains, exports and evaluates on whatever the machine has to spare.
 JOB_MS = int(JOB_CEILING_SECONDS * 1000)
 LOADING_MS = 45_000
@@ -31,19 +32,31 @@ DROP_FILE = """async ([name, encoded]) => {
 }"""
 
 
-def _upload_annotated_shapes(sdk: Client, folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+def _shapes_archive(folder: Path) -> tuple[Path, list[Path]]:
+    """A COCO zip of annotated shapes (train and val, as a labelling tool exports them), and its images."""
     rng = random.Random(7)
-    boxes = {}
+    subsets: dict[str, list[tuple[str, bytes, list[tuple[float, float, float, float, int]]]]] = {"train": [], "val": []}
     for index in range(IMAGES):
-        content, annotation = shapes_image(rng)
-        path = folder / f"shape-{index}.png"
-        path.write_bytes(content)
-        boxes[path.name] = annotation
-    images = sorted(folder.glob("shape-*.png"))
-    for item in sdk.datasets.upload(PROJECT, images).created:
-        sdk.datasets.annotate(PROJECT, item.id, boxes=boxes[item.name])
-    return images
+        content, boxes = shapes_image(rng)
+        shapes = [(box["x"], box["y"], box["width"], box["height"], LABELS.index(box["label"])) for box in boxes]
+        subsets["train" if index % 4 else "val"].append((f"shape-{index}.png", content, shapes))
+    source = write_coco(folder / "coco", subsets, list(LABELS), size=(64, 64))
+    archive = folder / "shapes.zip"
+    archive.write_bytes(zip_folder(source))
+    return archive, sorted((source / "images").glob("*/shape-*.png"))
+
+
+def _import_in_the_browser(page: Page, archive: Path) -> None:
+    page.goto(f"/projects/{PROJECT}")
+    page.get_by_role("link", name="Import & export").first.click()
+    expect(page).to_have_url(f"/projects/{PROJECT}/dataset/transfer")
+    page.get_by_test_id("import-archive").click()
+    page.locator("input[type=file]").set_input_files(archive)
+    page.get_by_role("button", name="Import", exact=True).click()
+    report = page.get_by_test_id("import-report")
+    expect(report).to_be_visible(timeout=JOB_MS)
+    expect(report.get_by_test_id("report-imported")).to_have_text(str(IMAGES))
+    expect(report.get_by_test_id("report-skipped")).to_have_text("0")
 
 
 def _create_project(page: Page) -> None:
@@ -118,7 +131,8 @@ def test_a_detector_from_a_new_project_to_an_alias_in_the_browser(
     page: Page, ui_server: UiServer, tmp_path: Path
 ) -> None:
     _create_project(page)
-    images = _upload_annotated_shapes(ui_server.sdk, tmp_path / "shapes")
+    archive, images = _shapes_archive(tmp_path)
+    _import_in_the_browser(page, archive)
     _train_and_watch(page)
     revision_id = page.url.rsplit("/", 1)[1]
     _evaluate_and_register(page)

@@ -1,7 +1,9 @@
 import { Badge, Group, Paper, Stack, Text } from "@mantine/core";
+import { useEffect, useRef, useState } from "react";
 
 import type { FilePrediction } from "../api/pipeline";
 import classes from "./PredictionView.module.css";
+import { placeTags } from "./tagPlacement";
 
 const PALETTE = ["#c92a2a", "#1864ab", "#2b8a3e", "#a34100", "#862e9c", "#0b7285", "#a61e4d", "#4a6f0b"];
 
@@ -24,6 +26,23 @@ export function PredictionView({ prediction, imageUrl, threshold }: PredictionVi
   const objects = found.filter((object) => object.label.score >= threshold);
   const labels = (prediction.labels ?? []).filter((label) => label.score >= threshold);
   const { width, height } = prediction;
+  const frame = useRef<HTMLDivElement>(null);
+  const [shownWidth, setShownWidth] = useState(0);
+  useEffect(() => {
+    const element = frame.current;
+    if (!element) return;
+    const observer = new ResizeObserver(() => setShownWidth(element.clientWidth));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  const tagText = (object: (typeof objects)[number]) => `${object.label.name} ${object.label.score.toFixed(2)}`;
+  const spots =
+    shownWidth > 0 && width > 0
+      ? placeTags(
+          objects.map((object) => ({ box: object.box, text: tagText(object), score: object.label.score })),
+          shownWidth / width,
+        )
+      : [];
   return (
     <Paper withBorder p="sm" data-testid="prediction">
       <Stack gap="xs">
@@ -35,7 +54,7 @@ export function PredictionView({ prediction, imageUrl, threshold }: PredictionVi
             {width}×{height} · {prediction.task}
           </Text>
         </Group>
-        <div style={{ position: "relative", maxWidth: 560 }}>
+        <div ref={frame} style={{ position: "relative", maxWidth: 560 }}>
           {imageUrl && <img src={imageUrl} alt={prediction.file} style={{ width: "100%", display: "block" }} />}
           <svg
             viewBox={`0 0 ${width} ${height}`}
@@ -67,16 +86,17 @@ export function PredictionView({ prediction, imageUrl, threshold }: PredictionVi
               );
             })}
           </svg>
-          {objects.map((object, index) => {
+          {spots.map(({ index, inside }) => {
+            const object = objects[index]!;
             const [x = 0, y = 0] = object.box;
             return (
               <span
                 key={index}
-                className={classes.tag}
+                className={inside ? `${classes.tag} ${classes.inside}` : classes.tag}
                 style={{ left: `${(100 * x) / width}%`, top: `${(100 * y) / height}%`, background: labelColor(object.label.id) }}
                 data-testid="overlay-label"
               >
-                {object.label.name} {object.label.score.toFixed(2)}
+                {tagText(object)}
               </span>
             );
           })}
