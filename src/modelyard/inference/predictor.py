@@ -75,16 +75,19 @@ class Predictor:
         confidence_threshold: float | None = None,
         device: str = "CPU",
         inference_precision: str | None = DEFAULT_INFERENCE_PRECISION,
-        concurrency: int = 2,
+        concurrency: int | None = 2,
+        config: dict[str, Any] | None = None,
     ) -> Predictor:
-        """A predictor for a variant folder, its graph file (.xml, .onnx) or a ``model.pt`` checkpoint."""
+        """A predictor for a variant folder, its graph file (.xml, .onnx) or a ``model.pt`` checkpoint.
+
+        ``concurrency`` and ``config`` (OpenVINO properties) are as ``OpenVINOBackend`` takes them."""
         if variant.suffix == ".pt":
             return cls._open_checkpoint(variant, confidence_threshold)
         folder = variant if variant.is_dir() else variant.parent
         metadata = read_variant_metadata(folder)
         model_path = variant if variant.is_file() else folder / metadata.model_file
         scaling = PixelScaling(metadata.input_spec, metadata.input_scaling)
-        backend = OpenVINOBackend(model_path, device, inference_precision, concurrency, pixel_scaling=scaling)
+        backend = OpenVINOBackend(model_path, device, inference_precision, concurrency, config, scaling)
         return cls(backend, metadata, confidence_threshold)
 
     @classmethod

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import structlog
 from sqlalchemy.orm import Session
@@ -46,12 +46,20 @@ from modelyard.storage.service import FileService
 
 log = structlog.get_logger("modelyard.pipelines")
 PACKAGE_FORMATS = ("openvino", "onnx")
+THROUGHPUT_CONFIG = {"PERFORMANCE_HINT": "THROUGHPUT"}
+"""How a stream compiles its model (`load_predictor(..., throughput=True)`); benchmark_app's `-hint throughput`."""
 
 
-def load_predictor(model_path: Path, variant: Variant, confidence_threshold: float | None = None) -> Predictor:
-    """Open a variant's predictor; a variant that cannot be loaded is a conflict the caller can act on."""
+def load_predictor(
+    model_path: Path, variant: Variant, confidence_threshold: float | None = None, throughput: bool = False
+) -> Predictor:
+    """Open a variant's predictor; a variant that cannot be loaded is a conflict the caller can act on.
+
+    ``throughput``: compiled for frames in flight at once (OpenVINO's ``THROUGHPUT`` hint, as many infer requests
+    as it calls optimal) rather than for the latency of one request at a time."""
+    options: dict[str, Any] = {"concurrency": None, "config": THROUGHPUT_CONFIG} if throughput else {}
     try:
-        return Predictor.open(model_path, confidence_threshold=confidence_threshold)
+        return Predictor.open(model_path, confidence_threshold=confidence_threshold, **options)
     except ModelyardError:
         raise
     except (ValueError, RuntimeError, OSError) as error:

@@ -79,3 +79,53 @@ class BoundedQueue(Generic[T]):
     def __len__(self) -> int:
         with self._changed:
             return len(self._items)
+
+
+class InOrder(Generic[T]):
+    """Results that come back in any order from several predicting threads, handed out in the stream's order.
+
+    Each frame gets a ticket (0, 1, 2, ...) when it is taken from the source's queue; its result is `put` under that
+    ticket, or the ticket is `skip`ped when the frame failed. `get` hands out the result of the next ticket only
+    once it is in. At most `capacity` tickets are held: a thread whose ticket is that far ahead waits, so a slow
+    sink bounds the memory as a full queue would.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._held: dict[int, T | None] = {}
+        self._next = 0
+        self._changed = threading.Condition()
+
+    def put(self, ticket: int, item: T | None, stop: threading.Event) -> bool:
+        """Hold `item` (None: nothing to deliver for this ticket); false if `stop` was set while waiting."""
+        with self._changed:
+            while ticket >= self._next + self.capacity:
+                if stop.is_set():
+                    return False
+                self._changed.wait(0.1)
+            self._held[ticket] = item
+            self._changed.notify_all()
+        return True
+
+    def skip(self, ticket: int, stop: threading.Event) -> bool:
+        return self.put(ticket, None, stop)
+
+    def get(self, timeout: float) -> T | None:
+        """The next result in ticket order, skipped tickets passed over; None if it is not in within `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                while self._next in self._held:
+                    item = self._held.pop(self._next)
+                    self._next += 1
+                    self._changed.notify_all()
+                    if item is not None:
+                        return item
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._changed.wait(left)
+
+    def __len__(self) -> int:
+        with self._changed:
+            return len(self._held)

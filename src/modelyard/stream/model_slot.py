@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import structlog
 
 from modelyard.db.engine import Database, transaction
@@ -69,9 +70,11 @@ class ModelSlot:
             variant = VariantRepository(session).get(pipeline.variant_id)
             assert variant is not None  # a foreign key
             model_path = VariantFiles(FileService(session, self.store)).model_path(variant)
-            predictor = load_predictor(model_path, variant, threshold)
+            predictor = load_predictor(model_path, variant, threshold, throughput=True)
+            warm_up(predictor)
             self.current = LoadedModel(key, predictor, pipeline.revision_id, variant.name, settings)
-        log.info("stream.model.loaded", project=self.project_id, variant=variant.name, revision=pipeline.revision_id)
+        log.info("stream.model.loaded", project=self.project_id, variant=variant.name, revision=pipeline.revision_id,
+                 infer_requests=predictor.backend.concurrency)  # fmt: skip
         self._changed.set()
 
     def wait_for_model(self, stop: threading.Event) -> LoadedModel | None:
@@ -81,3 +84,19 @@ class ModelSlot:
             self._changed.wait(0.2)
             self._changed.clear()
         return None
+
+
+def warm_up(predictor: Predictor) -> None:
+    """One prediction on a blank frame, in this thread, before the model is handed to the predicting threads.
+
+    The first prediction in a process imports modules lazily (Pillow's, OpenVINO's data conversion); several threads
+    making their first one at once could deadlock on the import lock, and the stream stalled for good. It also
+    pays the model's slow first inference before the swap rather than on a frame.
+    """
+    height, width = predictor.spec.size
+    predictor.predict(np.zeros((height, width, 3), dtype=np.uint8))
+
+
+def predicting_threads(predictor: Predictor) -> int:
+    """Threads that predict frames at once: one per infer request, plus one preparing a frame while all infer."""
+    return predictor.backend.concurrency + 1

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import structlog
 
+from modelyard import cpu_threads
 from modelyard.config import Settings
 from modelyard.db.base import utcnow
 from modelyard.db.engine import Database, transaction
@@ -25,9 +26,9 @@ from modelyard.inference import ImageInputError
 from modelyard.jobs.worker import PARENT_ENV, SETTINGS_ENV, die_with_parent
 from modelyard.logging import configure_logging
 from modelyard.storage.factory import open_store
-from modelyard.stream.frames import BoundedQueue, Frame, PredictedFrame
+from modelyard.stream.frames import BoundedQueue, Frame, InOrder, PredictedFrame
 from modelyard.stream.metrics import StreamCounters
-from modelyard.stream.model_slot import ModelSlot
+from modelyard.stream.model_slot import LoadedModel, ModelSlot, predicting_threads
 from modelyard.stream.paths import live_folder, uploads_folder
 from modelyard.stream.predicting import frame_payload, predict_frame
 from modelyard.stream.repository import StreamRepository
@@ -58,6 +59,8 @@ class StreamWorker:
         self.slot = ModelSlot(self.db, self.store, project_id)
         self.source_done = threading.Event()
         self.model_done = threading.Event()
+        self._taking = threading.Lock()
+        self._tickets = 0
         self.failure: BaseException | None = None
 
     # -- set-up ------------------------------------------------------------------------------
@@ -77,7 +80,7 @@ class StreamWorker:
         self.source = self._source(processed)
         live = self.source.live
         self.frames: BoundedQueue[Frame] = BoundedQueue(LIVE_QUEUE_FRAMES if live else QUEUE_FRAMES, drop_oldest=live)
-        self.results: BoundedQueue[PredictedFrame] = BoundedQueue(QUEUE_FRAMES, drop_oldest=False)
+        self.results: InOrder[PredictedFrame] = InOrder(QUEUE_FRAMES)
         self.sinks: list[FrameSink] = []
         self.webhooks: list[WebhookDelivery] = []
         for sink_id, kind, config in sinks:
@@ -129,30 +132,62 @@ class StreamWorker:
             self.source_done.set()
 
     def _run_model(self) -> None:
+        """As many predicting threads as the model has infer requests, plus one that prepares the next frame
+        while every request is busy: the frames' preprocessing and decoding overlap the inference of others."""
+        try:
+            loaded = self.slot.wait_for_model(self.stop)
+            if loaded is None:
+                return
+            count = predicting_threads(loaded.predictor)
+            log.info("stream.model.threads", project=self.project_id, threads=count)
+            helpers = [threading.Thread(target=self._predict_frames, name=f"model-{index}", daemon=True)
+                       for index in range(1, count)]  # fmt: skip
+            for helper in helpers:
+                helper.start()
+            self._predict_frames()
+            for helper in helpers:
+                helper.join()
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            self.failure = error
+        finally:
+            self.model_done.set()
+
+    def _predict_frames(self) -> None:
         try:
             while not self.stop.is_set():
-                frame = self.frames.get(0.1)
-                if frame is None:
-                    if self.source_done.is_set():
+                taken = self._take_frame()
+                if taken is None:
+                    if self.source_done.is_set() and len(self.frames) == 0:
                         return
                     continue
-                loaded = self.slot.wait_for_model(self.stop)
-                if loaded is None:
-                    return
+                ticket, frame, loaded = taken
                 started = time.perf_counter()
                 try:
                     prediction = predict_frame(loaded.predictor, frame, loaded.settings)
                 except (ImageInputError, OSError, ValueError) as error:
                     self._frame_failed(frame, error)
+                    if not self.results.skip(ticket, self.stop):
+                        return
                     continue
                 seconds = time.perf_counter() - started
                 payload = frame_payload(self.project_id, frame, prediction, loaded.revision_id, loaded.variant)
-                if not self.results.put(PredictedFrame(frame, payload, seconds), self.stop):
+                if not self.results.put(ticket, PredictedFrame(frame, payload, seconds), self.stop):
                     return
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
             self.failure = error
-        finally:
-            self.model_done.set()
+
+    def _take_frame(self) -> tuple[int, Frame, LoadedModel] | None:
+        """The next frame, its place in the delivery order and the model it is predicted with, taken together:
+        a frame later in the stream is never predicted by an older model than an earlier one."""
+        with self._taking:
+            frame = self.frames.get(0.1)
+            if frame is None:
+                return None
+            loaded = self.slot.wait_for_model(self.stop)
+            if loaded is None:
+                return None
+            ticket, self._tickets = self._tickets, self._tickets + 1
+            return ticket, frame, loaded
 
     def _frame_failed(self, frame: Frame, error: Exception) -> None:
         """An unreadable file is recorded as processed (it would fail again), and counted."""
@@ -276,6 +311,9 @@ def main() -> None:
     die_with_parent(parent_pid)
     settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
     configure_logging(settings.log_level, settings.log_json)
+    choice = cpu_threads.choose(settings.job_threads)
+    cpu_threads.apply(choice)  # before OpenVINO is imported: the model's streams and threads follow the CPUs
+    log.info("stream.worker.threads", project=project_id, threads=choice.threads, why=choice.why)
     sys.exit(run(project_id, settings))
 
 

@@ -28,6 +28,8 @@ keeps predictions equal to PyTorch and to the evaluation. Pass None to let the d
 class InferenceBackend(Protocol):
     takes_pixels: bool
     """True: uint8 (N, H, W, 3) RGB batches; False: float32 NCHW batches, scaled as the bare graph expects."""
+    concurrency: int
+    """Calls that run at once; more wait for one of them to finish."""
 
     def infer(self, batch: np.ndarray) -> list[np.ndarray]: ...
 
@@ -41,14 +43,18 @@ class PixelScaling:
 
 
 class OpenVINOBackend:
-    """One compiled model shared by all threads; each call borrows an infer request from a pool."""
+    """One compiled model shared by all threads; each call borrows an infer request from a pool.
+
+    ``concurrency`` is the number of infer requests, so of calls that run at once; None takes the number the
+    compiled model calls optimal (one per stream of a ``THROUGHPUT`` hint in ``config``).
+    """
 
     def __init__(
         self,
         model_path: Path,
         device: str = "CPU",
         inference_precision: str | None = DEFAULT_INFERENCE_PRECISION,
-        concurrency: int = 2,
+        concurrency: int | None = 2,
         config: dict[str, Any] | None = None,
         pixel_scaling: PixelScaling | None = None,
     ) -> None:
@@ -65,8 +71,11 @@ class OpenVINOBackend:
             model = with_pixel_input(model, pixel_scaling)
         self.takes_pixels = pixel_scaling is not None
         self.compiled = core.compile_model(model, device, properties)
+        if concurrency is None:
+            concurrency = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        self.concurrency = max(1, concurrency)
         self._requests: queue.Queue[Any] = queue.Queue()
-        for _ in range(max(1, concurrency)):
+        for _ in range(self.concurrency):
             self._requests.put(self.compiled.create_infer_request())
 
     @contextmanager
@@ -104,6 +113,7 @@ class TorchBackend:
     """The checkpoint's module inside the export wrapper, so its outputs have the exported layout."""
 
     takes_pixels = False
+    concurrency = 1
 
     def __init__(self, module: Any) -> None:
         self.module = module.eval()
