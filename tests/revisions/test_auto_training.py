@@ -40,20 +40,27 @@ def test_auto_training_fits_its_budget_and_records_its_choices(
     project = classification_project(running_client, tmp_path / "images", per_label=6)
     running_client.datasets.create_revision(project, ratios={"training": 0.7, "validation": 0.3, "testing": 0.0})
     _seed_speed_cache(settings)
-    # No early stopping: the run goes on until the budget stops it.
-    job = running_client.models.train(project, "mobilenet_v3_small", auto=True, budget_seconds=BUDGET_SECONDS,
-                                      overrides={"class_balancing": "loss", "early_stopping_patience": 0})  # fmt: skip
+    # No early stopping, and more epochs than any machine trains in the budget (given, so kept): the budget stops
+    # the run whatever the machine's load.
+    overrides = {"class_balancing": "loss", "early_stopping_patience": 0, "epochs": 500}
+    job = running_client.models.train(
+        project, "mobilenet_v3_small", auto=True, budget_seconds=BUDGET_SECONDS, overrides=overrides
+    )
     done = running_client.jobs.wait(job.id, timeout=JOB_CEILING_SECONDS)
     assert done.status == "succeeded", done.error
     revision = running_client.models.get(done.result["revision_id"])
     log = running_client.jobs.logs(job.id)
-    trained_seconds = float(re.search(r"images/s, ([0-9.]+) s of training", log).group(1))
-    assert trained_seconds <= BUDGET_SECONDS * 1.2, log
+    speed, trained = re.search(r"([0-9.]+) images/s, ([0-9.]+) s of training", log).groups()
+    # The loop stops only between steps and validates the epoch it was in: past the budget's 20% it may run one
+    # more step and one validation, at the speed this run had (a busy machine slows both alike).
+    last_step_and_validation = (
+        revision.configuration["batch_size"] + running_client.datasets.counts(project).total
+    ) / float(speed)
+    assert float(trained) <= BUDGET_SECONDS * 1.2 + last_step_and_validation, log
     assert "the budget was reached" in log
     chosen = revision.auto_configuration
     assert chosen is not None and chosen["architecture"] == "mobilenet_v3_small"
-    assert chosen["predicted_seconds"] <= BUDGET_SECONDS
-    assert chosen["reasons"]["class_balancing"] == "given explicitly"
+    assert chosen["reasons"]["epochs"] == chosen["reasons"]["class_balancing"] == "given explicitly"
     assert revision.configuration["class_balancing"] == "loss"
     assert revision.configuration["input_size"] == chosen["hyperparameters"]["input_size"]
     assert revision.configuration["epochs"] == chosen["hyperparameters"]["epochs"]
