@@ -34,12 +34,12 @@ export function shapeKey(): string {
   return `shape-${keyCounter}`;
 }
 
-export function draftFromItem(item: Item): Draft {
-  const annotation = item.annotation;
-  if (!annotation) return EMPTY_DRAFT;
+type Shapes = Pick<NonNullable<Item["annotation"]>, "boxes" | "polygons">;
+
+/** Boxes and polygons as the server gives them (an annotation, a proposal) made into shapes of the draft. */
+function shapesOf(source: Shapes): Pick<Draft, "boxes" | "polygons"> {
   return {
-    labels: (annotation.labels ?? []).map((label) => label.id),
-    boxes: (annotation.boxes ?? []).map((box) => ({
+    boxes: (source.boxes ?? []).map((box) => ({
       key: shapeKey(),
       x: box.x,
       y: box.y,
@@ -47,7 +47,7 @@ export function draftFromItem(item: Item): Draft {
       height: box.height,
       labelId: box.label_id,
     })),
-    polygons: (annotation.polygons ?? []).map((polygon) => ({
+    polygons: (source.polygons ?? []).map((polygon) => ({
       key: shapeKey(),
       points: polygon.points.map((point) => [point[0]!, point[1]!] as Point),
       labelId: polygon.label_id,
@@ -55,23 +55,20 @@ export function draftFromItem(item: Item): Draft {
   };
 }
 
+export function draftFromItem(item: Item): Draft {
+  const annotation = item.annotation;
+  if (!annotation) return EMPTY_DRAFT;
+  return {
+    labels: (annotation.labels ?? []).map((label) => label.id),
+    ...shapesOf(annotation),
+  };
+}
+
 export function draftFromProposal(task: TaskType, proposal: Proposal): Draft {
   const labels = proposal.labels ?? [];
   return {
     labels: task === "multiclass_classification" ? labels.slice(0, 1).map((label) => label.id) : labels.map((label) => label.id),
-    boxes: (proposal.boxes ?? []).map((box) => ({
-      key: shapeKey(),
-      x: box.x,
-      y: box.y,
-      width: box.width,
-      height: box.height,
-      labelId: box.label_id,
-    })),
-    polygons: (proposal.polygons ?? []).map((polygon) => ({
-      key: shapeKey(),
-      points: polygon.points.map((point) => [point[0]!, point[1]!] as Point),
-      labelId: polygon.label_id,
-    })),
+    ...shapesOf(proposal),
   };
 }
 

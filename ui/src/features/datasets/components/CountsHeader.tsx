@@ -4,19 +4,7 @@ import { ProblemAlert } from "@/components";
 import { useSearchParam } from "@/lib/useSearchState";
 
 import { useCounts } from "../api/gallery";
-
-function Figure({ label, value, testId }: { label: string; value: number; testId: string }) {
-  return (
-    <Paper withBorder px="sm" py={4}>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
-        {label}
-      </Text>
-      <Text fw={700} data-testid={testId}>
-        {value.toLocaleString()}
-      </Text>
-    </Paper>
-  );
-}
+import { Figure } from "./Figure";
 
 /** The dataset at a glance: items, annotated, reviewed, per subset and per label (a label narrows the gallery). */
 export function CountsHeader({ project }: { project: string }) {

@@ -1,21 +1,9 @@
-import { Group, List, Paper, Table, Text, Title } from "@mantine/core";
+import { Group, List, Table, Text, Title } from "@mantine/core";
 
 import { plural } from "@/lib/format";
 
 import type { ImportReport } from "../api/transfers";
-
-function Figure({ label, value, testId }: { label: string; value: number; testId: string }) {
-  return (
-    <Paper withBorder px="sm" py={4}>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
-        {label}
-      </Text>
-      <Text fw={700} data-testid={testId}>
-        {value}
-      </Text>
-    </Paper>
-  );
-}
+import { Figure } from "./Figure";
 
 /** What an import did: items imported and skipped (with why), labels created, subsets, shapes it left out. */
 export function ImportReportView({ report }: { report: ImportReport }) {
