@@ -10,7 +10,7 @@ from modelyard.sdk import ApiError, Client
 
 BUILTIN_NAMES = [
     "dataset.export", "dataset.import", "pipeline.batch_predict", "revision.evaluate", "revision.export",
-    "revision.optimize", "revision.train", "storage.gc", "storage.verify",
+    "revision.optimize", "revision.train", "revision.tune", "storage.gc", "storage.verify",
 ]  # fmt: skip
 
 

@@ -38,7 +38,6 @@ from modelyard.storage.schemas import StoredFileRead as StoredFile
 from modelyard.stream.schemas import SinkRead as StreamSink
 from modelyard.stream.schemas import StreamStatus, UploadedFrames
 from modelyard.tuning.schemas import StudyRead as Study
-from modelyard.tuning.schemas import TrialRead as Trial
 
 __all__ = [
     "Annotation",
@@ -82,7 +81,6 @@ __all__ = [
     "StreamStatus",
     "Study",
     "TrainingConfiguration",
-    "Trial",
     "UploadResult",
     "UploadedFrames",
     "Variant",
