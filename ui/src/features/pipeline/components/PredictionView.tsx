@@ -5,7 +5,8 @@ import type { FilePrediction } from "../api/pipeline";
 import classes from "./PredictionView.module.css";
 import { placeTags } from "./tagPlacement";
 
-const PALETTE = ["#c92a2a", "#1864ab", "#2b8a3e", "#a34100", "#862e9c", "#0b7285", "#a61e4d", "#4a6f0b"];
+/** Dark enough that white 11 px text on each meets WCAG AA (4.5:1); tests/ui/test_palette.py checks it. */
+const PALETTE = ["#c92a2a", "#1864ab", "#237a36", "#a34100", "#862e9c", "#0b7285", "#a61e4d", "#4a6f0b"];
 
 /** The same colour for a label on every image. */
 export function labelColor(labelId: string): string {
