@@ -1,8 +1,11 @@
-"""The dataset pages: the gallery (filters, selection, bulk actions, counts), upload, and import with its report."""
+"""The dataset pages: the gallery (filters, selection, bulk actions, counts), upload, import with its report, and
+export of a revision downloaded as a zip."""
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -118,3 +121,46 @@ def test_import_of_a_coco_zip_shows_its_report(page: Page, ui_server: UiServer, 
     expect(report.get_by_test_id("report-subsets")).to_contain_text("validation 1")
     assert_accessible(page)
     assert ui_server.sdk.datasets.counts("import-shapes").total == 3
+
+
+def test_export_a_revision_as_coco_and_download_its_zip(page: Page, ui_server: UiServer, tmp_path: Path) -> None:
+    sdk = ui_server.sdk
+    sdk.projects.create("export-shapes", "detection", labels=["square", "circle"])
+    paths = []
+    for index in range(4):
+        paths.append(tmp_path / f"shape-{index}.png")
+        paths[-1].write_bytes(image_bytes(40 + index, (48, 32)))
+    items = [item.id for item in sdk.datasets.upload("export-shapes", paths[:3]).created]
+    shapes = [[("square", 2, 3, 10, 8)], [("circle", 20, 4, 12, 12), ("square", 1, 1, 6, 6)], [("circle", 5, 5, 9, 9)]]
+    for item, boxes in zip(items, shapes, strict=True):
+        sdk.datasets.annotate("export-shapes", item, boxes=[
+            {"label": label, "x": x, "y": y, "width": width, "height": height} for label, x, y, width, height in boxes])
+    sdk.datasets.create_revision("export-shapes")
+    sdk.datasets.upload("export-shapes", paths[3:])  # in the current data, not in revision 1
+
+    page.goto("/projects/export-shapes/dataset/transfer")
+    page.get_by_test_id("export-revision").click()
+    page.get_by_role("option", name="Revision 1 (3 items)").click()
+    expect(page.get_by_test_id("export-format")).to_have_value("COCO")
+    page.get_by_role("button", name="Export", exact=True).click()
+    download = page.get_by_test_id("export-download")
+    expect(download).to_be_visible(timeout=30_000)
+    expect(page).to_have_url(re.compile(r"export="))
+    expect(page.get_by_test_id("followed-job")).to_contain_text("3 items")
+    assert_accessible(page)
+    with page.expect_download() as downloading:
+        download.click()
+    archive = tmp_path / downloading.value.suggested_filename
+    downloading.value.save_as(archive)
+
+    with zipfile.ZipFile(archive) as bundle:
+        names = bundle.namelist()
+        documents = [json.loads(bundle.read(name)) for name in names if re.fullmatch(r"annotations/[^/]+\.json", name)]
+    assert sorted(Path(name).name for name in names if name.startswith("images/") and name.endswith(".png")) == [
+        "shape-0.png", "shape-1.png", "shape-2.png"]  # fmt: skip
+    assert sum(len(document["images"]) for document in documents) == 3
+    categories = {category["id"]: category["name"] for document in documents for category in document["categories"]}
+    assert sorted(categories.values()) == ["circle", "square"]
+    exported = sorted((categories[annotation["category_id"]], *annotation["bbox"])
+                      for document in documents for annotation in document["annotations"])  # fmt: skip
+    assert exported == sorted(box for boxes in shapes for box in boxes)

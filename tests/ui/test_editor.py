@@ -14,14 +14,11 @@ from modelyard.sdk import Client
 from tests.conftest import TEST_JOB_MODULES
 from tests.datasets.factories import image_bytes
 from tests.ui.axe import assert_accessible
+from tests.ui.canvas import drag, to_screen, within_a_pixel
 from tests.ui.conftest import UiServer
 from tests.ui.seed_pipeline import ServedDetector, serve_tiny_detector, tiny_detector_checkpoint
 
 LOADING_MS = 45_000
-TO_SCREEN = """(svg, [x, y]) => {
-  const point = new DOMPoint(x, y).matrixTransform(svg.getScreenCTM());
-  return [point.x, point.y];
-}"""
 
 
 def _project_with_images(sdk: Client, folder: Path, name: str, task: str, labels: list, count: int,
@@ -36,23 +33,6 @@ def _project_with_images(sdk: Client, folder: Path, name: str, task: str, labels
         paths.append(path)
     created = {item.name: item.id for item in sdk.datasets.upload(name, paths).created}
     return [created[path.name] for path in paths]
-
-
-def _to_screen(page: Page, x: float, y: float) -> tuple[float, float]:
-    """Where a point of the image (in its pixels) is on the screen, at the editor's current zoom."""
-    screen_x, screen_y = page.get_by_test_id("canvas").evaluate(TO_SCREEN, [x, y])
-    return screen_x, screen_y
-
-
-def _drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    page.mouse.move(*_to_screen(page, *start))
-    page.mouse.down()
-    page.mouse.move(*_to_screen(page, *end), steps=6)
-    page.mouse.up()
-
-
-def _close(actual: list[float], expected: list[float]) -> bool:
-    return all(abs(a - b) <= 1.0 for a, b in zip(actual, expected, strict=True))
 
 
 def test_label_twenty_digits_with_hotkeys_and_see_the_counts_change(
@@ -85,19 +65,19 @@ def test_draw_move_resize_and_delete_boxes_and_the_api_has_them(
     expect(page.get_by_role("heading", level=1)).to_have_text("Annotate boxes-ui-00.png")
     boxes = page.get_by_test_id("box")
 
-    _drag(page, (20, 30), (80, 70))  # a cat, with the box tool the editor opens with
+    drag(page, (20, 30), (80, 70))  # a cat, with the box tool the editor opens with
     page.keyboard.press("Escape")  # a label key would relabel the selected (new) box: none is selected now
     page.keyboard.press("d")
-    _drag(page, (120, 20), (170, 60))  # a dog
+    drag(page, (120, 20), (170, 60))  # a dog
     expect(boxes).to_have_count(2)
     expect(boxes.nth(1)).to_have_attribute("data-label", "dog")
     assert_accessible(page)
 
     page.keyboard.press("v")  # select: move the cat by (+10, +15), then far past the right edge
-    _drag(page, (50, 50), (60, 65))
-    _drag(page, (60, 65), (400, 65))
+    drag(page, (50, 50), (60, 65))
+    drag(page, (60, 65), (400, 65))
     page.keyboard.press("Control+z")  # back to where the first move left it
-    _drag(page, (90, 85), (100, 95))  # its bottom-right corner: resized to 70 x 50
+    drag(page, (90, 85), (100, 95))  # its bottom-right corner: resized to 70 x 50
     boxes.nth(1).click()
     page.keyboard.press("Delete")
     expect(boxes).to_have_count(1)
@@ -106,19 +86,19 @@ def test_draw_move_resize_and_delete_boxes_and_the_api_has_them(
 
     (stored,) = ui_server.sdk.datasets.annotation("boxes-ui", item).boxes
     assert stored.label_name == "cat"
-    assert _close([stored.x, stored.y, stored.width, stored.height], [30, 45, 70, 50])
+    assert within_a_pixel([stored.x, stored.y, stored.width, stored.height], [30, 45, 70, 50])
 
 
 def test_a_box_dragged_past_the_edge_stays_inside_the_image(page: Page, ui_server: UiServer, tmp_path: Path) -> None:
     (item,) = _project_with_images(ui_server.sdk, tmp_path, "edges-ui", "detection", ["cat"], 1, size=(200, 150))
     page.goto(f"/projects/edges-ui/annotate/{item}")
-    _drag(page, (150, 100), (260, 190))  # drawn beyond the corner: cut at it
+    drag(page, (150, 100), (260, 190))  # drawn beyond the corner: cut at it
     page.keyboard.press("v")
-    _drag(page, (170, 120), (10, 400))  # moved below and left of the image: stopped at its edges
+    drag(page, (170, 120), (10, 400))  # moved below and left of the image: stopped at its edges
     page.keyboard.press("Control+s")
     expect(page.get_by_test_id("save-state")).to_have_text("Saved · version 1")
     (stored,) = ui_server.sdk.datasets.annotation("edges-ui", item).boxes
-    assert _close([stored.x, stored.y, stored.width, stored.height], [0, 100, 50, 50])
+    assert within_a_pixel([stored.x, stored.y, stored.width, stored.height], [0, 100, 50, 50])
 
 
 def test_draw_a_polygon_point_by_point_and_the_api_has_it(page: Page, ui_server: UiServer, tmp_path: Path) -> None:
@@ -128,8 +108,8 @@ def test_draw_a_polygon_point_by_point_and_the_api_has_it(page: Page, ui_server:
     expect(page.get_by_role("heading", level=1)).to_have_text("Annotate blobs-ui-00.png")
     points = [(20, 20), (100, 25), (110, 90), (30, 80)]
     for x, y in points:
-        page.mouse.click(*_to_screen(page, x, y))
-    page.mouse.click(*_to_screen(page, *points[0]))  # the first point again closes it
+        page.mouse.click(*to_screen(page, x, y))
+    page.mouse.click(*to_screen(page, *points[0]))  # the first point again closes it
     expect(page.get_by_test_id("polygon")).to_have_count(1)
     page.get_by_label("Show boxes of polygons").check()
     expect(page.get_by_test_id("polygon-box")).to_have_count(1)
@@ -140,7 +120,7 @@ def test_draw_a_polygon_point_by_point_and_the_api_has_it(page: Page, ui_server:
 
     (stored,) = ui_server.sdk.datasets.annotation("blobs-ui", item).polygons
     assert stored.label_name == "blob"
-    assert _close([coordinate for point in stored.points for coordinate in point],
+    assert within_a_pixel([coordinate for point in stored.points for coordinate in point],
                   [coordinate for point in points for coordinate in point])  # fmt: skip
 
 
@@ -199,7 +179,7 @@ def test_a_save_the_server_refuses_shows_its_problem_document(page: Page, ui_ser
                                    size=(200, 150))  # fmt: skip
     page.goto(f"/projects/refused-ui/annotate/{item}")
     page.get_by_role("button", name="gone").click()  # the label of new boxes
-    _drag(page, (20, 20), (60, 60))
+    drag(page, (20, 20), (60, 60))
     ui_server.sdk.projects.delete_label("refused-ui", "gone")  # meanwhile, elsewhere
     page.get_by_role("button", name="Save").click()
     problem = page.get_by_test_id("problem")

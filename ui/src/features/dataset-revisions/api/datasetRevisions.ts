@@ -47,12 +47,22 @@ export function useRevisionItems(project: string, revision: string, subset: Revi
   });
 }
 
-/** Freezes the annotated items into a revision (or answers the latest one when nothing changed). */
+export type SplitRatios = Record<RevisionSubset, number>;
+
+/**
+ * Freezes the annotated items into a revision (or answers the latest one when nothing changed); the items that have
+ * no subset yet are split by `ratios` (fractions adding up to 1), the others keep theirs.
+ */
 export function useCreateDatasetRevision(project: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: () =>
-      unwrap(api.POST("/api/v1/projects/{project}/dataset/revisions", { params: { path: { project } }, body: { seed: 0 } })),
+    mutationFn: (ratios: SplitRatios) =>
+      unwrap(
+        api.POST("/api/v1/projects/{project}/dataset/revisions", {
+          params: { path: { project } },
+          body: { ratios, seed: 0 },
+        }),
+      ),
     onSuccess: () => client.invalidateQueries({ queryKey: datasetRevisionKeys.all }),
   });
 }

@@ -1,5 +1,6 @@
-import { Alert, Anchor, Button, Group, Table, Text } from "@mantine/core";
+import { Alert, Anchor, Button, Group, NumberInput, Paper, Table, Text, Title } from "@mantine/core";
 import { useDocumentTitle } from "@mantine/hooks";
+import { useState } from "react";
 import { Link, useParams } from "react-router";
 
 import { EmptyState, LoadingState, PageHeader, ProblemAlert } from "@/components";
@@ -7,7 +8,16 @@ import { formatBytes, formatDateTime } from "@/lib/format";
 import { paths } from "@/lib/paths";
 import { useAllowed } from "@/lib/session";
 
-import { SUBSETS, useCreateDatasetRevision, useDatasetRevisions, type DatasetRevision } from "../api/datasetRevisions";
+import {
+  SUBSETS,
+  useCreateDatasetRevision,
+  useDatasetRevisions,
+  type DatasetRevision,
+  type SplitRatios,
+} from "../api/datasetRevisions";
+
+/** The server's default split of new items, in percent. */
+const DEFAULT_SPLIT: SplitRatios = { training: 70, validation: 20, testing: 10 };
 
 function LabelCounts({ revision }: { revision: DatasetRevision }) {
   return (
@@ -16,6 +26,47 @@ function LabelCounts({ revision }: { revision: DatasetRevision }) {
         .map((count) => `${count.label_name} ${count.items}${count.shapes !== count.items ? ` (${count.shapes} shapes)` : ""}`)
         .join(" · ") || "—"}
     </Text>
+  );
+}
+
+/** The split of the items that have no subset yet (in percent), and the button that makes the revision. */
+function NewRevisionForm({ pending, onCreate }: { pending: boolean; onCreate: (ratios: SplitRatios) => void }) {
+  const [split, setSplit] = useState<SplitRatios>(DEFAULT_SPLIT);
+  const total = SUBSETS.reduce((sum, subset) => sum + split[subset], 0);
+  const adds = Math.abs(total - 100) < 1e-9;
+  return (
+    <Paper withBorder p="md" mb="md" component="section" aria-labelledby="new-revision-title">
+      <Title order={2} size="h4" id="new-revision-title" mb={4}>
+        Make a revision
+      </Title>
+      <Text size="sm" c="dimmed" mb="sm">
+        Freezes the annotated items. Those without a subset are split as below, once and for all; the others keep
+        their subset.
+      </Text>
+      <Group align="flex-end" gap="sm" wrap="wrap">
+        {SUBSETS.map((subset) => (
+          <NumberInput
+            key={subset}
+            label={`${subset[0]!.toUpperCase()}${subset.slice(1)} %`}
+            value={split[subset]}
+            onChange={(value) => setSplit((current) => ({ ...current, [subset]: typeof value === "number" ? value : 0 }))}
+            min={0}
+            max={100}
+            decimalScale={1}
+            w={130}
+          />
+        ))}
+        <Button onClick={() => onCreate({ training: split.training / 100, validation: split.validation / 100, testing: split.testing / 100 })}
+          loading={pending} disabled={!adds}>
+          New dataset revision
+        </Button>
+      </Group>
+      {!adds && (
+        <Text size="sm" c="red.9" mt="xs" role="alert">
+          The subsets add up to {total} %; they must add up to 100 %.
+        </Text>
+      )}
+    </Paper>
   );
 }
 
@@ -32,14 +83,8 @@ export function DatasetRevisionsPage() {
       <PageHeader
         title="Dataset revisions"
         description={`${project} · immutable snapshots of the annotated items, each new item given its subset once`}
-        actions={
-          mayCreate && (
-            <Button onClick={() => create.mutate()} loading={create.isPending}>
-              New dataset revision
-            </Button>
-          )
-        }
       />
+      {mayCreate && <NewRevisionForm pending={create.isPending} onCreate={(ratios) => create.mutate(ratios)} />}
       {create.isError && <ProblemAlert title="No revision made" error={create.error} />}
       {create.data && (
         <Alert color={create.data.reused ? "blue" : "teal"} variant="light" mb="sm" role="status" data-testid="revision-made">
