@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from tests.datasets.factories import image_bytes, truncated_jpeg, write_coco, zip_folder
 from tests.ui.axe import assert_accessible
 from tests.ui.conftest import UiServer
+from tests.waiting import JOB_CEILING_SECONDS
 
 GALLERY = "gallery-pets"
 DOG_NAMES = [f"dog-{n}.png" for n in range(4)]
@@ -133,8 +134,14 @@ def test_export_a_revision_as_coco_and_download_its_zip(page: Page, ui_server: U
     items = [item.id for item in sdk.datasets.upload("export-shapes", paths[:3]).created]
     shapes = [[("square", 2, 3, 10, 8)], [("circle", 20, 4, 12, 12), ("square", 1, 1, 6, 6)], [("circle", 5, 5, 9, 9)]]
     for item, boxes in zip(items, shapes, strict=True):
-        sdk.datasets.annotate("export-shapes", item, boxes=[
-            {"label": label, "x": x, "y": y, "width": width, "height": height} for label, x, y, width, height in boxes])
+        sdk.datasets.annotate(
+            "export-shapes",
+            item,
+            boxes=[
+                {"label": label, "x": x, "y": y, "width": width, "height": height}
+                for label, x, y, width, height in boxes
+            ],
+        )
     sdk.datasets.create_revision("export-shapes")
     sdk.datasets.upload("export-shapes", paths[3:])  # in the current data, not in revision 1
 
@@ -144,7 +151,7 @@ def test_export_a_revision_as_coco_and_download_its_zip(page: Page, ui_server: U
     expect(page.get_by_test_id("export-format")).to_have_value("COCO")
     page.get_by_role("button", name="Export", exact=True).click()
     download = page.get_by_test_id("export-download")
-    expect(download).to_be_visible(timeout=30_000)
+    expect(download).to_be_visible(timeout=JOB_CEILING_SECONDS * 1000)
     expect(page).to_have_url(re.compile(r"export="))
     expect(page.get_by_test_id("followed-job")).to_contain_text("3 items")
     assert_accessible(page)
