@@ -79,8 +79,14 @@ def test_make_a_revision_and_see_its_subsets_and_items(page: Page, ui_server: Ui
     _annotated_project(ui_server.sdk, tmp_path, "frozen-ui", ["red", "blue"], 10)
     page.goto("/projects/frozen-ui/dataset-revisions")
     expect(page.get_by_test_id("empty-state")).to_contain_text("No dataset revision yet")
-    page.get_by_role("button", name="New dataset revision").click()
-    expect(page.get_by_test_id("revision-made")).to_contain_text("Revision #1 made with 10 items")
+    make = page.get_by_role("button", name="New dataset revision")
+    page.get_by_label("Testing %", exact=True).fill("25")  # 70 + 20 + 25: refused before anything is sent
+    expect(page.get_by_role("alert")).to_have_text("The subsets add up to 115 %; they must add up to 100 %.")
+    expect(make).to_be_disabled()
+    page.get_by_label("Testing %", exact=True).fill("10")
+    make.click()
+    # The request writes the Parquet file and the images' copies: long on a machine shared with much else.
+    expect(page.get_by_test_id("revision-made")).to_contain_text("Revision #1 made with 10 items", timeout=60_000)
     made = ui_server.sdk.datasets.revision("frozen-ui", 1)
     row = page.get_by_test_id("dataset-revision-row")
     for subset in ("training", "validation", "testing"):
