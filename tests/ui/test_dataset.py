@@ -114,7 +114,7 @@ def test_import_of_a_coco_zip_shows_its_report(page: Page, ui_server: UiServer, 
     page.locator("input[type=file]").set_input_files(archive)
     page.get_by_role("button", name="Import", exact=True).click()
     report = page.get_by_test_id("import-report")
-    expect(report).to_be_visible(timeout=30_000)
+    expect(report).to_be_visible(timeout=JOB_CEILING_SECONDS * 1000)
     expect(page).to_have_url(re.compile(r"import="))
     expect(report.get_by_test_id("report-imported")).to_have_text("3")
     expect(report.get_by_test_id("report-skipped")).to_have_text("0")
