@@ -29,6 +29,19 @@ def project(client: Client) -> str:
     return "flowers"
 
 
+def test_revision_counts_each_labels_items_per_subset(client: Client, project: str) -> None:
+    ids = _add_items(client, project, range(6), ["rose", "tulip"])  # rose, tulip, rose, ...
+    client.datasets.bulk(project, "move_to_subset", ids=ids[:4], subset="training")
+    client.datasets.bulk(project, "move_to_subset", ids=ids[4:5], subset="validation")
+    client.datasets.bulk(project, "move_to_subset", ids=ids[5:], subset="testing")
+    revision = client.datasets.create_revision(project)
+    assert {count.label_name: count.subsets for count in revision.label_counts} == {
+        "rose": {"training": 2, "validation": 1, "testing": 0},
+        "tulip": {"training": 2, "validation": 0, "testing": 1},
+    }
+    assert client.datasets.revisions(project)[0].label_counts == revision.label_counts
+
+
 def test_revision_assigns_every_new_item_a_subset_and_counts(client: Client, project: str) -> None:
     ids = _add_items(client, project, range(20), ["rose", "tulip"])
     revision = client.datasets.create_revision(project)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, insert, inspect, select, text
@@ -81,3 +82,29 @@ def test_deleting_a_job_deletes_its_log_lines(context: AppContext) -> None:
         session.execute(delete(Job).where(Job.id == job_id))
     with transaction(context.db.read_sessions) as session:
         assert session.scalars(select(JobLogLine.seq).where(JobLogLine.job_id == job_id)).all() == []
+
+
+def _item_indexes(context: AppContext) -> dict[str, list[str | None]]:
+    """The dataset items' own indexes (not those behind unique constraints), by name."""
+    indexes = inspect(context.db.engine).get_indexes("dataset_items")
+    return {str(index["name"]): list(index["column_names"]) for index in indexes
+            if str(index["name"]).startswith("ix_")}  # fmt: skip
+
+
+def test_the_gallery_indexes_replace_the_narrower_ones_and_go_back_on_downgrade(context: AppContext) -> None:
+    engine = context.db.engine
+    assert _item_indexes(context) == {
+        "ix_dataset_items_project_id_annotated": ["project_id", "annotated"],
+        "ix_dataset_items_project_id_uploaded_at_id": ["project_id", "uploaded_at", "id"],
+        "ix_dataset_items_project_id_name_id": ["project_id", "name", "id"],
+        "ix_dataset_items_project_id_subset_annotated_user_reviewed": ["project_id", "subset", "annotated",
+                                                                       "user_reviewed"],
+    }  # fmt: skip
+    command.downgrade(migrate.alembic_config(engine), "0016_job_metrics")
+    before = _item_indexes(context)
+    assert before["ix_dataset_items_project_id_uploaded_at"] == ["project_id", "uploaded_at"]
+    assert before["ix_dataset_items_project_id_subset"] == ["project_id", "subset"]
+    assert not {"ix_dataset_items_project_id_uploaded_at_id", "ix_dataset_items_project_id_name_id"} & set(before)
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []

@@ -13,6 +13,7 @@ from modelyard.sdk import Client
 from tests.datasets.factories import image_bytes
 from tests.ui.axe import assert_accessible
 from tests.ui.conftest import UiServer
+from tests.ui.seed_revisions import TrainedRevisions
 
 
 def _annotated_project(sdk: Client, folder: Path, name: str, labels: list[str], count: int) -> list[str]:
@@ -109,3 +110,64 @@ def test_make_a_revision_and_see_its_subsets_and_items(page: Page, ui_server: Ui
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(page.get_by_text(re.compile("files deleted"))).to_be_visible()
     assert ui_server.sdk.datasets.revision("frozen-ui", 1).files_deleted is True
+
+
+def test_the_revisions_list_counts_items_and_labels_in_each_subset(
+    page: Page, ui_server: UiServer, tmp_path: Path
+) -> None:
+    # Twelve items, red and blue in turn; items 0-5 set to training, 6-8 to validation and 9-11 to testing
+    # before the revision, which keeps subsets already given.
+    items = _annotated_project(ui_server.sdk, tmp_path, "per-subset-ui", ["red", "blue"], 12)
+    for subset, chosen in (("training", items[:6]), ("validation", items[6:9]), ("testing", items[9:])):
+        ui_server.sdk.datasets.bulk("per-subset-ui", "move_to_subset", ids=chosen, subset=subset)
+    ui_server.sdk.datasets.create_revision("per-subset-ui")
+    page.goto("/projects/per-subset-ui/dataset-revisions")
+
+    row = page.get_by_test_id("dataset-revision-row")
+    expected = {"training": ("6", "red 3 · blue 3"), "validation": ("3", "red 2 · blue 1"),
+                "testing": ("3", "red 1 · blue 2")}  # fmt: skip
+    for subset, (count, labels) in expected.items():
+        expect(row.get_by_test_id(f"subset-{subset}")).to_have_text(count)
+        expect(row.get_by_test_id(f"subset-{subset}-labels")).to_have_text(labels)
+    made = ui_server.sdk.datasets.revision("per-subset-ui", 1)
+    assert {count.label_name: count.subsets for count in made.label_counts} == {
+        "red": {"training": 3, "validation": 2, "testing": 1},
+        "blue": {"training": 3, "validation": 1, "testing": 2},
+    }
+
+    page.goto("/projects/per-subset-ui/dataset-revisions/1")
+    red = page.get_by_test_id("revision-label-row").filter(has_text="red")
+    for subset, count in (("training", "3"), ("validation", "2"), ("testing", "1")):
+        expect(red.get_by_test_id(f"label-{subset}")).to_have_text(count)
+    assert_accessible(page)
+
+
+def test_deleting_the_files_of_a_revision_a_model_was_trained_on_shows_the_reason_and_another_goes(
+    page: Page, ui_server: UiServer, trained_revisions: TrainedRevisions, tmp_path: Path
+) -> None:
+    sdk, project = ui_server.sdk, trained_revisions.project
+    trained = sdk.models.get(trained_revisions.first_id)
+    dataset = sdk.datasets.revision(project, trained.dataset_revision_id)
+    page.goto(f"/projects/{project}/dataset-revisions/{dataset.number}")
+    page.get_by_role("button", name="Delete files").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Delete").click()
+    expect(dialog.get_by_test_id("problem")).to_contain_text(f"dataset revision {dataset.number} is needed by")
+    blockers = dialog.get_by_test_id("delete-blockers").get_by_role("listitem")
+    refusal = ui_server.http.delete(f"/projects/{project}/dataset/revisions/{dataset.id}/files")
+    assert refusal.status_code == 409
+    reasons = refusal.json()["blockers"]
+    assert f"model revision {trained.number} ({trained.name}, {trained.id}) was trained on it" in reasons
+    expect(blockers).to_have_text(reasons)
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name="Delete files")).to_be_visible()
+    assert sdk.datasets.revision(project, dataset.number).files_deleted is False
+
+    _annotated_project(sdk, tmp_path, "untrained-ui", ["red", "blue"], 4)
+    sdk.datasets.create_revision("untrained-ui")
+    page.goto("/projects/untrained-ui/dataset-revisions/1")
+    page.get_by_role("button", name="Delete files").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text(re.compile("files deleted"))).to_be_visible()
+    assert sdk.datasets.revision("untrained-ui", 1).files_deleted is True
+    assert sdk.datasets.revision(project, dataset.number).files_deleted is False

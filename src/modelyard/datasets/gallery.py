@@ -54,7 +54,7 @@ class GalleryService:
         criteria = criteria_of(project, matching)
         per_subset = {subset: (n, annotated, reviewed) for subset, n, annotated, reviewed in
                       self.items.subset_counts(project.id, criteria)}  # fmt: skip
-        per_label = self.items.label_counts(project.id, criteria)
+        per_label = self.items.label_counts(project.id, criteria, [label.id for label in project.labels])
         subsets = [
             SubsetCount(subset=subset, items=n, annotated=annotated, user_reviewed=reviewed)
             for subset in get_args(Subset)

@@ -39,8 +39,13 @@ class DatasetItem(IdMixin, Base):
 
     __table_args__ = (
         UniqueConstraint("project_id", "sha256"),
-        Index("ix_dataset_items_project_id_uploaded_at", "project_id", "uploaded_at"),
-        Index("ix_dataset_items_project_id_subset", "project_id", "subset"),
+        # The gallery's two sorts, each with the id that breaks ties: a keyset page is a range of one index,
+        # and numbering every page's end (the cursors) reads the index alone, never the rows.
+        Index("ix_dataset_items_project_id_uploaded_at_id", "project_id", "uploaded_at", "id"),
+        Index("ix_dataset_items_project_id_name_id", "project_id", "name", "id"),
+        # The gallery's counts per subset (items, annotated, reviewed) read this index alone.
+        Index("ix_dataset_items_project_id_subset_annotated_user_reviewed", "project_id", "subset", "annotated",
+              "user_reviewed"),  # fmt: skip
         Index("ix_dataset_items_project_id_annotated", "project_id", "annotated"),
     )
 

@@ -185,15 +185,15 @@ class ItemRepository:
         return [(subset, int(n), int(annotated), int(reviewed)) for subset, n, annotated, reviewed in
                 self.session.execute(statement)]  # fmt: skip
 
-    def label_counts(self, project_id: str, criteria: ItemCriteria) -> dict[str, int]:
-        """label id -> matching items whose annotation uses it."""
-        matching_ids = self.matching(project_id, criteria).with_only_columns(DatasetItem.id)
-        rows = self.session.execute(
-            select(ItemLabel.label_id, func.count())
-            .where(ItemLabel.item_id.in_(matching_ids.scalar_subquery()))
-            .group_by(ItemLabel.label_id)
-        )
-        return {label_id: int(n) for label_id, n in rows}
+    def label_counts(self, project_id: str, criteria: ItemCriteria, label_ids: Sequence[str]) -> dict[str, int]:
+        """label id -> matching items whose annotation uses it (`label_ids`: the project's labels)."""
+        # A label is used by its own project's items only: unfiltered, the label index alone answers, without
+        # a list of every item of the project to check each row against.
+        statement = select(ItemLabel.label_id, func.count()).where(ItemLabel.label_id.in_(label_ids))
+        if criteria != ItemCriteria():
+            matching_ids = self.matching(project_id, criteria).with_only_columns(DatasetItem.id)
+            statement = statement.where(ItemLabel.item_id.in_(matching_ids.scalar_subquery()))
+        return {label_id: int(n) for label_id, n in self.session.execute(statement.group_by(ItemLabel.label_id))}
 
     def annotations_of(self, item_ids: Sequence[str]) -> list[tuple[str, dict[str, Any] | None]]:
         found: list[tuple[str, dict[str, Any] | None]] = []

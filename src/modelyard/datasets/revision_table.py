@@ -169,10 +169,14 @@ def _polygons(annotations: Sequence[Mapping[str, Any] | None], names: Mapping[st
     return pa.ListArray.from_arrays(_offsets([len(item) for item in per_item]), structs, type=list_type)
 
 
-def label_counts(rows: RevisionRows, book: LabelBook) -> list[LabelCount]:
-    """Per label: the items that use it, and its shapes (or 1 per item for classification labels)."""
+def label_counts(rows: RevisionRows, subsets: Sequence[str], book: LabelBook) -> list[LabelCount]:
+    """Per label: the items that use it, and its shapes (or 1 per item for classification labels), in all and in
+    each subset (`subsets`: each row's subset in the revision)."""
     items = Counter(chain.from_iterable(rows.label_ids))
     shapes = Counter[str]()
+    per_subset: dict[str, Counter[str]] = {}
+    for label_ids, subset in zip(rows.label_ids, subsets, strict=True):
+        per_subset.setdefault(subset, Counter()).update(label_ids)
     for annotation in rows.annotations:
         if not annotation:
             continue
@@ -183,6 +187,9 @@ def label_counts(rows: RevisionRows, book: LabelBook) -> list[LabelCount]:
                 shape["label_id"] for shape in chain(annotation.get("boxes", ()), annotation.get("polygons", ()))
             )
     return [
-        LabelCount(label_id=label_id, label_name=name, items=items[label_id], shapes=shapes[label_id])
+        LabelCount(
+            label_id=label_id, label_name=name, items=items[label_id], shapes=shapes[label_id],
+            subsets={subset: counted[label_id] for subset, counted in sorted(per_subset.items())},
+        )  # fmt: skip
         for label_id, name in book.names_by_id.items()
     ]

@@ -182,7 +182,7 @@ class DatasetRevisionService:
                 images_size=sum(rows.sizes),
                 item_count=len(rows),
                 subset_counts=dict(Counter(subsets)),
-                label_counts=[count.model_dump() for count in label_counts(rows, book)],
+                label_counts=[count.model_dump() for count in label_counts(rows, subsets, book)],
                 fingerprint=fingerprint,
                 analysis=analysis.model_dump(mode="json"),
                 created_by=self.actor,

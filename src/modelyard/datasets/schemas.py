@@ -283,6 +283,11 @@ class LabelCount(BaseModel):
     label_name: str
     items: int
     shapes: int
+    subsets: dict[str, int] | None = Field(
+        default=None,
+        description="Items that use the label, per subset of the revision (every subset the revision has, 0 "
+        "included); null for revisions made before these counts were kept.",
+    )
 
 
 class RevisionRead(BaseModel):

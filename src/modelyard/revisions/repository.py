@@ -70,7 +70,7 @@ class ModelRevisionRepository:
             select(ModelRevision).where(
                 ModelRevision.dataset_revision_id == dataset_revision_id,
                 ModelRevision.weights_status == WeightsStatus.AVAILABLE,
-            )
+            ).order_by(ModelRevision.number)
         ).all()
 
     def add(self, revision: ModelRevision) -> ModelRevision:

@@ -3551,6 +3551,13 @@ export interface components {
             label_name: string;
             /** Shapes */
             shapes: number;
+            /**
+             * Subsets
+             * @description Items that use the label, per subset of the revision (every subset the revision has, 0 included); null for revisions made before these counts were kept.
+             */
+            subsets?: {
+                [key: string]: number;
+            } | null;
         };
         /** LabelCreate */
         LabelCreate: {

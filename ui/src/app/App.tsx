@@ -1,10 +1,9 @@
 import { Alert, ColorInput, createTheme, MantineProvider, Modal, type CSSVariablesResolver } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { QueryClientProvider } from "@tanstack/react-query";
-import { useState } from "react";
 import { RouterProvider } from "react-router";
 
-import { makeQueryClient } from "./queryClient";
+import { queryClient } from "./queryClient";
 import { router } from "./router";
 
 const theme = createTheme({
@@ -29,7 +28,6 @@ const resolver: CSSVariablesResolver = () => ({
 });
 
 export function App() {
-  const [queryClient] = useState(makeQueryClient);
   return (
     <MantineProvider theme={theme} defaultColorScheme="light" cssVariablesResolver={resolver}>
       <Notifications position="top-right" />

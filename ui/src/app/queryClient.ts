@@ -16,3 +16,6 @@ export function makeQueryClient(): QueryClient {
     },
   });
 }
+
+/** The application's one cache: the router's loaders start requests in it before a page's code has loaded. */
+export const queryClient = makeQueryClient();

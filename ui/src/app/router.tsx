@@ -11,9 +11,12 @@ import { revisionsRoutes } from "@/features/revisions";
 import { settingsRoutes } from "@/features/settings";
 import { trainingRoutes } from "@/features/training";
 
+import { sessionQuery } from "@/lib/session";
+
 import { NotFound } from "./NotFound";
 import { RouteError } from "./RouteError";
 import { SessionGate } from "./SessionGate";
+import { queryClient } from "./queryClient";
 import { Shell } from "./Shell";
 
 /**
@@ -23,7 +26,7 @@ import { Shell } from "./Shell";
 const pages: RouteObject[] = [
   { index: true, element: <Navigate to="/projects" replace /> },
   ...projectsRoutes,
-  ...datasetRoutes,
+  ...datasetRoutes(queryClient),
   ...annotationsRoutes,
   ...datasetRevisionsRoutes,
   ...trainingRoutes,
@@ -36,6 +39,12 @@ const pages: RouteObject[] = [
 
 export const router = createBrowserRouter([
   {
+    // The session is asked for while the first page's code loads, not after it.
+    loader: () => {
+      void queryClient.prefetchQuery(sessionQuery);
+      return null;
+    },
+    shouldRevalidate: () => false,
     element: (
       <SessionGate>
         <Shell />

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, unwrap, type Schema } from "@/api";
 import { sessionKey } from "./queryKeys";
@@ -11,12 +11,14 @@ export type Session = Schema<"SessionRead">;
 export type Scope = NonNullable<Session["scope"]>;
 
 /** Who is signed in, and whether anyone has to be; answered without a session too (never 401). */
+export const sessionQuery = queryOptions({
+  queryKey: sessionKey,
+  queryFn: () => unwrap(api.GET("/api/v1/session")),
+  staleTime: 60_000,
+});
+
 export function useSession() {
-  return useQuery({
-    queryKey: sessionKey,
-    queryFn: () => unwrap(api.GET("/api/v1/session")),
-    staleTime: 60_000,
-  });
+  return useQuery(sessionQuery);
 }
 
 /** Exchanges a token for the session cookie; every cached answer is fetched again under the new identity. */

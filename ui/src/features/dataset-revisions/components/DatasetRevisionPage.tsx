@@ -130,19 +130,29 @@ export function DatasetRevisionPage() {
           <Title order={2} size="h4" id="revision-labels" mb="xs">
             Labels
           </Title>
-          <Table aria-labelledby="revision-labels" maw={520}>
+          <Table aria-labelledby="revision-labels" maw={760}>
             <Table.Thead>
               <Table.Tr>
                 <Table.Th scope="col">Label</Table.Th>
                 <Table.Th scope="col" ta="right">Items</Table.Th>
+                {SUBSETS.map((subset) => (
+                  <Table.Th scope="col" ta="right" key={subset} tt="capitalize">
+                    {subset}
+                  </Table.Th>
+                ))}
                 <Table.Th scope="col" ta="right">Shapes</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
               {current.label_counts.map((count) => (
-                <Table.Tr key={count.label_id}>
+                <Table.Tr key={count.label_id} data-testid="revision-label-row">
                   <Table.Td>{count.label_name}</Table.Td>
                   <Table.Td ta="right">{count.items}</Table.Td>
+                  {SUBSETS.map((subset) => (
+                    <Table.Td ta="right" key={subset} data-testid={`label-${subset}`}>
+                      {count.subsets ? (count.subsets[subset] ?? 0) : "—"}
+                    </Table.Td>
+                  ))}
                   <Table.Td ta="right">{count.shapes}</Table.Td>
                 </Table.Tr>
               ))}

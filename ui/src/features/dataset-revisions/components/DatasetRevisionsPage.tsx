@@ -13,6 +13,7 @@ import {
   useCreateDatasetRevision,
   useDatasetRevisions,
   type DatasetRevision,
+  type RevisionSubset,
   type SplitRatios,
 } from "../api/datasetRevisions";
 
@@ -70,7 +71,18 @@ function NewRevisionForm({ pending, onCreate }: { pending: boolean; onCreate: (r
   );
 }
 
-/** A project's dataset revisions, newest first, with items per subset and per label; make a new one. */
+/** Items per label in one subset; nothing for revisions made before these counts were kept. */
+function SubsetLabelCounts({ revision, subset }: { revision: DatasetRevision; subset: RevisionSubset }) {
+  const counts = revision.label_counts.filter((count) => count.subsets != null && (count.subsets[subset] ?? 0) > 0);
+  if (counts.length === 0) return null;
+  return (
+    <Text size="xs" c="dimmed" data-testid={`subset-${subset}-labels`}>
+      {counts.map((count) => `${count.label_name} ${count.subsets?.[subset] ?? 0}`).join(" · ")}
+    </Text>
+  );
+}
+
+/** A project's dataset revisions, newest first, with items per subset, per label and per label in each subset; make a new one. */
 export function DatasetRevisionsPage() {
   const { project = "" } = useParams();
   useDocumentTitle(`Dataset revisions · ${project} · modelyard`);
@@ -136,8 +148,11 @@ export function DatasetRevisionsPage() {
                   </Table.Td>
                   <Table.Td ta="right">{revision.item_count}</Table.Td>
                   {SUBSETS.map((subset) => (
-                    <Table.Td ta="right" key={subset} data-testid={`subset-${subset}`}>
-                      {revision.subset_counts[subset] ?? 0}
+                    <Table.Td ta="right" key={subset}>
+                      <Text size="sm" data-testid={`subset-${subset}`}>
+                        {revision.subset_counts[subset] ?? 0}
+                      </Text>
+                      <SubsetLabelCounts revision={revision} subset={subset} />
                     </Table.Td>
                   ))}
                   <Table.Td>

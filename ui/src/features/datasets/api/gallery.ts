@@ -1,4 +1,4 @@
-import { useMutation, useQueries, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { queryOptions, useMutation, useQueries, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 
 import { api, unwrap, type Schema } from "@/api";
 import { domainKeys } from "@/lib/queryKeys";
@@ -19,6 +19,7 @@ export type SortKey = (typeof SORTS)[number];
 
 /** Items per page read from the server: a page is fetched when one of its items is on screen. */
 export const PAGE_SIZE = 100;
+const PAGE_STALE_MS = 30_000;
 
 /** What narrows the gallery, as the API's query parameters take it (absent: any). */
 export interface ItemFilters {
@@ -40,11 +41,15 @@ export interface Listing {
 const projectKeys = domainKeys("projects");
 
 /** The project (task, labels), under the projects domain's key so every page shares one copy. */
-export function useProject(project: string) {
-  return useQuery({
+function projectQuery(project: string) {
+  return queryOptions({
     queryKey: projectKeys.detail(project),
     queryFn: () => unwrap(api.GET("/api/v1/projects/{project}", { params: { path: { project } } })),
   });
+}
+
+export function useProject(project: string) {
+  return useQuery(projectQuery(project));
 }
 
 /**
@@ -89,8 +94,21 @@ export function useVisiblePages(project: string, listing: Listing, cursors: (str
       queryKey: pageKey(project, listing, page),
       queryFn: () => fetchPage(project, listing, page === 0 ? null : (cursors?.[page] ?? null)),
       enabled: page === 0 || cursors?.[page] !== undefined,
-      staleTime: 30_000,
+      staleTime: PAGE_STALE_MS,
     })),
+  });
+}
+
+/**
+ * Asks for what the gallery draws first (the project and the listing's first page) while the page's code is
+ * still loading, so that neither waits for the other: the page then finds both in the cache.
+ */
+export function prefetchGallery(client: QueryClient, project: string, listing: Listing): void {
+  void client.prefetchQuery(projectQuery(project));
+  void client.prefetchQuery({
+    queryKey: pageKey(project, listing, 0),
+    queryFn: () => fetchPage(project, listing, null),
+    staleTime: PAGE_STALE_MS,
   });
 }
 
@@ -99,7 +117,7 @@ export function readPage(client: QueryClient, project: string, listing: Listing,
   return client.fetchQuery({
     queryKey: pageKey(project, listing, page),
     queryFn: () => fetchPage(project, listing, cursors[page] ?? null),
-    staleTime: 30_000,
+    staleTime: PAGE_STALE_MS,
   });
 }
 

@@ -20,13 +20,45 @@ export function dayStart(day: string | null, next = false): string | undefined {
   return new Date(start + (next ? DAY_MS : 0)).toISOString();
 }
 
+const DEFAULT_SORT = { key: "uploaded_at", order: "asc" } as const;
+
+/** The filters an address names (see `useGalleryParams`); unknown or malformed values are left out. */
+function filtersOf(params: URLSearchParams): ItemFilters {
+  const filters: ItemFilters = {};
+  const annotated = yesNo(params.get("annotated"));
+  if (annotated !== undefined) filters.annotated = annotated;
+  const reviewed = yesNo(params.get("reviewed"));
+  if (reviewed !== undefined) filters.user_reviewed = reviewed;
+  const label = params.get("label");
+  if (label) filters.label = label;
+  const subset = params.get("subset");
+  if (subset && (SUBSETS as string[]).includes(subset)) filters.subset = subset as Subset;
+  const after = dayStart(params.get("from"));
+  if (after) filters.uploaded_after = after;
+  const before = dayStart(params.get("to"), true);
+  if (before) filters.uploaded_before = before;
+  const name = params.get("name");
+  if (name) filters.name = name;
+  return filters;
+}
+
+/** The listing an address asks for, read outside React (the route's loader asks for its first page early). */
+export function listingOf(params: URLSearchParams): Listing {
+  const raw = params.get("sort");
+  const key = raw?.replace(/^-/, "") ?? "";
+  const sort = (SORTS as readonly string[]).includes(key)
+    ? { key: key as SortKey, order: raw?.startsWith("-") ? ("desc" as const) : ("asc" as const) }
+    : DEFAULT_SORT;
+  return { filters: filtersOf(params), sort: sort.key, order: sort.order };
+}
+
 /**
  * The gallery's filters and sort, kept in the URL so a view can be shared:
  * ?annotated=yes&reviewed=no&label=cat&subset=training&from=2026-01-01&to=2026-01-31&name=img&sort=-name
  */
 export function useGalleryParams() {
   const [params] = useSearchParams();
-  const [sort, setSort] = useSortParam({ key: "uploaded_at", order: "asc" }, SORTS);
+  const [sort, setSort] = useSortParam(DEFAULT_SORT, SORTS);
   const annotated = params.get("annotated");
   const reviewed = params.get("reviewed");
   const label = params.get("label");
@@ -35,19 +67,11 @@ export function useGalleryParams() {
   const to = params.get("to");
   const name = params.get("name");
   const listing: Listing = useMemo(() => {
-    const filters: ItemFilters = {};
-    const annotatedValue = yesNo(annotated);
-    if (annotatedValue !== undefined) filters.annotated = annotatedValue;
-    const reviewedValue = yesNo(reviewed);
-    if (reviewedValue !== undefined) filters.user_reviewed = reviewedValue;
-    if (label) filters.label = label;
-    if (subset && (SUBSETS as string[]).includes(subset)) filters.subset = subset as Subset;
-    const after = dayStart(from);
-    if (after) filters.uploaded_after = after;
-    const before = dayStart(to, true);
-    if (before) filters.uploaded_before = before;
-    if (name) filters.name = name;
-    return { filters, sort: sort.key as SortKey, order: sort.order };
+    const named = new URLSearchParams();
+    for (const [key, value] of Object.entries({ annotated, reviewed, label, subset, from, to, name })) {
+      if (value !== null) named.set(key, value);
+    }
+    return { filters: filtersOf(named), sort: sort.key as SortKey, order: sort.order };
   }, [annotated, reviewed, label, subset, from, to, name, sort.key, sort.order]);
   return { listing, raw: { annotated, reviewed, label, subset, from, to, name }, sort, setSort };
 }
