@@ -47,11 +47,15 @@ class BoundedQueue(Generic[T]):
         self.drop_oldest = drop_oldest
         self.dropped = 0
         self._items: deque[T] = deque()
-        self._changed = threading.Condition()
+        lock = threading.Lock()
+        # One condition per kind of waiter, so a frame put wakes one taker and a frame taken one putter,
+        # rather than every thread waiting on the queue.
+        self._filled = threading.Condition(lock)
+        self._emptied = threading.Condition(lock)
 
     def put(self, item: T, stop: threading.Event) -> bool:
         """Queue `item`; false if `stop` was set while waiting for room."""
-        with self._changed:
+        with self._filled:
             while len(self._items) >= self.capacity:
                 if self.drop_oldest:
                     self._items.popleft()
@@ -59,25 +63,26 @@ class BoundedQueue(Generic[T]):
                     break
                 if stop.is_set():
                     return False
-                self._changed.wait(0.1)
+                self._emptied.wait(0.1)
             self._items.append(item)
-            self._changed.notify_all()
+            self._filled.notify()
         return True
 
     def get(self, timeout: float) -> T | None:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not self._items:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self._changed.wait(left)
+        with self._filled:
+            if not self._items:
+                deadline = time.monotonic() + timeout
+                while not self._items:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return None
+                    self._filled.wait(left)
             item = self._items.popleft()
-            self._changed.notify_all()
+            self._emptied.notify()
             return item
 
     def __len__(self) -> int:
-        with self._changed:
+        with self._filled:
             return len(self._items)
 
 
@@ -94,17 +99,22 @@ class InOrder(Generic[T]):
         self.capacity = capacity
         self._held: dict[int, T | None] = {}
         self._next = 0
-        self._changed = threading.Condition()
+        lock = threading.Lock()
+        self._arrived = threading.Condition(lock)
+        """Waited on by the taker: a result came in."""
+        self._advanced = threading.Condition(lock)
+        """Waited on by the threads whose ticket is too far ahead: the next ticket moved on."""
 
     def put(self, ticket: int, item: T | None, stop: threading.Event) -> bool:
         """Hold `item` (None: nothing to deliver for this ticket); false if `stop` was set while waiting."""
-        with self._changed:
+        with self._arrived:
             while ticket >= self._next + self.capacity:
                 if stop.is_set():
                     return False
-                self._changed.wait(0.1)
+                self._advanced.wait(0.1)
             self._held[ticket] = item
-            self._changed.notify_all()
+            if ticket == self._next:  # only the next ticket lets the taker go on
+                self._arrived.notify()
         return True
 
     def skip(self, ticket: int, stop: threading.Event) -> bool:
@@ -112,20 +122,22 @@ class InOrder(Generic[T]):
 
     def get(self, timeout: float) -> T | None:
         """The next result in ticket order, skipped tickets passed over; None if it is not in within `timeout`."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
+        deadline: float | None = None
+        with self._arrived:
             while True:
                 while self._next in self._held:
                     item = self._held.pop(self._next)
                     self._next += 1
-                    self._changed.notify_all()
+                    self._advanced.notify_all()  # whichever ticket is now within reach may go on
                     if item is not None:
                         return item
+                if deadline is None:
+                    deadline = time.monotonic() + timeout
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
-                self._changed.wait(left)
+                self._arrived.wait(left)
 
     def __len__(self) -> int:
-        with self._changed:
+        with self._arrived:
             return len(self._held)

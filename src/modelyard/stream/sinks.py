@@ -68,9 +68,13 @@ class FolderSink:
 
     def write(self, item: PredictedFrame) -> None:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
             stem = _stem(item)
-            _write_atomically(self.folder / f"{stem}.json", json.dumps(item.payload).encode())
+            data = json.dumps(item.payload).encode()
+            try:
+                _write_atomically(self.folder / f"{stem}.json", data)
+            except FileNotFoundError:  # the folder is made when missing, not checked with a system call per frame
+                self.folder.mkdir(parents=True, exist_ok=True)
+                _write_atomically(self.folder / f"{stem}.json", data)
             if self.draw:
                 drawn = draw_predictions(frame_pixels(item.frame), item.payload["prediction"])
                 _write_atomically(self.folder / f"{stem}.jpg", _jpeg(drawn))

@@ -76,8 +76,9 @@ def scaled_pixels(pixels: np.ndarray, spec: InputSpec, scaling: InputScaling) ->
 
 def resized_rgb(image: ImageInput, spec: InputSpec) -> tuple[np.ndarray, int, int]:
     """uint8 (input height, input width, 3) plus the original width and height."""
-    if isinstance(image, np.ndarray):
-        image = _array_to_image(image)
+    if isinstance(image, np.ndarray):  # arrays carry no EXIF and are RGB already: straight to the resize
+        pixels = _array_to_image(image)
+        return _resize_and_pad(pixels, spec), pixels.width, pixels.height
     if isinstance(image, Image.Image):
         # Both calls copy the image even when they change nothing; skip them then (arrays carry no EXIF).
         upright = ImageOps.exif_transpose(image) if image.getexif().get(0x0112, 1) != 1 else image
