@@ -58,6 +58,8 @@ MODELS_DEFAULT_RESULTS, MODELS_MAX_RESULTS = 100, 1000
 VERSIONS_DEFAULT_RESULTS, VERSIONS_MAX_RESULTS = 10_000, 200_000
 EQUALITY = frozenset({Operator.EQUAL, Operator.NOT_EQUAL})
 TEXT_OPERATORS = EQUALITY | PATTERN_OPERATORS
+# Built once: building the validator costs more than the alias lookup it guards.
+ALIAS_NAME: TypeAdapter[str] = TypeAdapter(AliasName)
 
 
 def validated(schema: type[Schema], **fields: Any) -> Schema:
@@ -326,7 +328,7 @@ def _stage_comparison(comparison: Comparison) -> Comparison:
 
 def _alias(alias: str) -> str:
     try:
-        return TypeAdapter(AliasName).validate_python(alias)
+        return ALIAS_NAME.validate_python(alias)
     except ValidationError:
         raise InvalidInput(
             f"alias {alias!r} is not valid: start with a letter or '_', then letters, digits, '_', '.', '-'"

@@ -52,12 +52,17 @@ class Dialect:
         self.session = session
         self.sqlite = session.get_bind().dialect.name == "sqlite"
         self.mark = "?" if self.sqlite else "%s"
+        self._transaction: Any = None
+        self._connection: Any = None
 
     def run(self, statement: Sql) -> list[tuple[Any, ...]]:
-        """The rows of one statement, read on the session's connection (which begins its transaction)."""
-        dbapi_connection = self.session.connection().connection.dbapi_connection
-        assert dbapi_connection is not None
-        cursor = dbapi_connection.cursor()
+        """The rows of one statement, read on the session's connection (which begins its transaction). The
+        connection is asked of the session once per transaction: a commit or rollback begins another."""
+        transaction = self.session.get_transaction()
+        if transaction is None or transaction is not self._transaction:
+            self._connection = self.session.connection().connection.dbapi_connection
+            self._transaction = self.session.get_transaction()
+        cursor = self._connection.cursor()
         try:
             cursor.execute(statement.text, statement.params)
             return list(cursor.fetchall())
