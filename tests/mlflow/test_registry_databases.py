@@ -49,3 +49,27 @@ def test_searches_answer_alike_on_both_databases(http: httpx.Client) -> None:
     }  # fmt: skip
     versions = http.get("/model-versions/search", params={"filter": "run_id IN ('r1', 'r3')"})
     assert names(versions, "model_versions", "version") == ["3", "1"]
+
+
+def test_pages_ordered_by_time_continue_where_the_last_one_ended(http: httpx.Client) -> None:
+    http.post("/registered-models/create", json={"name": "timed"})
+    for index in range(4):
+        http.post("/model-versions/create", json={"name": "timed", "source": f"s3://t/{index}"})
+    touched = http.patch("/model-versions/update", json={"name": "timed", "version": "2", "description": "touched"})
+    assert touched.status_code == 200, touched.text
+    for order in ("creation_timestamp DESC", "last_updated_timestamp ASC"):
+        params: dict[str, Any] = {"filter": "name = 'timed'", "order_by": order}
+        whole = names(http.get("/model-versions/search", params=params), "model_versions", "version")
+        walked, token = [], None
+        while True:
+            page = http.get(
+                "/model-versions/search",
+                params={**params, "max_results": 1, **({"page_token": token} if token else {})},
+            ).json()
+            walked += [version["version"] for version in page["model_versions"]]
+            token = page.get("next_page_token")
+            if not token:
+                break
+        assert (order, walked) == (order, whole)
+        assert sorted(whole) == ["1", "2", "3", "4"]
+    assert whole[-1] == "2"  # updated last
