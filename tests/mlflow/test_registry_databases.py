@@ -73,3 +73,22 @@ def test_pages_ordered_by_time_continue_where_the_last_one_ended(http: httpx.Cli
         assert (order, walked) == (order, whole)
         assert sorted(whole) == ["1", "2", "3", "4"]
     assert whole[-1] == "2"  # updated last
+
+
+def test_versions_read_by_alias_and_number_alike_on_both_databases(http: httpx.Client) -> None:
+    http.post("/registered-models/create", json={"name": "aliased"})
+    for run_id in ("r1", "r2"):
+        http.post("/model-versions/create", json={"name": "aliased", "source": f"s3://a/{run_id}", "run_id": run_id,
+                                                  "tags": [{"key": "run", "value": run_id}]})  # fmt: skip
+    assert http.post(
+        "/registered-models/alias", json={"name": "aliased", "alias": "champion", "version": "1"}
+    ).is_success
+    by_alias = http.get("/registered-models/alias", params={"name": "aliased", "alias": "champion"}).json()
+    by_number = http.get("/model-versions/get", params={"name": "aliased", "version": "1"}).json()
+    assert by_alias == by_number
+    version = by_alias["model_version"]
+    assert (version["version"], version["source"], version["run_id"], version["tags"], version["aliases"]) == (
+        "1", "s3://a/r1", "r1", [{"key": "run", "value": "r1"}], ["champion"]
+    )  # fmt: skip
+    missing = http.get("/registered-models/alias", params={"name": "aliased", "alias": "nobody"})
+    assert (missing.status_code, missing.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
