@@ -49,3 +49,46 @@ def test_searches_answer_alike_on_both_databases(http: httpx.Client) -> None:
     }  # fmt: skip
     versions = http.get("/model-versions/search", params={"filter": "run_id IN ('r1', 'r3')"})
     assert names(versions, "model_versions", "version") == ["3", "1"]
+
+
+def test_pages_ordered_by_time_continue_where_the_last_one_ended(http: httpx.Client) -> None:
+    http.post("/registered-models/create", json={"name": "timed"})
+    for index in range(4):
+        http.post("/model-versions/create", json={"name": "timed", "source": f"s3://t/{index}"})
+    touched = http.patch("/model-versions/update", json={"name": "timed", "version": "2", "description": "touched"})
+    assert touched.status_code == 200, touched.text
+    for order in ("creation_timestamp DESC", "last_updated_timestamp ASC"):
+        params: dict[str, Any] = {"filter": "name = 'timed'", "order_by": order}
+        whole = names(http.get("/model-versions/search", params=params), "model_versions", "version")
+        walked, token = [], None
+        while True:
+            page = http.get(
+                "/model-versions/search",
+                params={**params, "max_results": 1, **({"page_token": token} if token else {})},
+            ).json()
+            walked += [version["version"] for version in page["model_versions"]]
+            token = page.get("next_page_token")
+            if not token:
+                break
+        assert (order, walked) == (order, whole)
+        assert sorted(whole) == ["1", "2", "3", "4"]
+    assert whole[-1] == "2"  # updated last
+
+
+def test_versions_read_by_alias_and_number_alike_on_both_databases(http: httpx.Client) -> None:
+    http.post("/registered-models/create", json={"name": "aliased"})
+    for run_id in ("r1", "r2"):
+        http.post("/model-versions/create", json={"name": "aliased", "source": f"s3://a/{run_id}", "run_id": run_id,
+                                                  "tags": [{"key": "run", "value": run_id}]})  # fmt: skip
+    assert http.post(
+        "/registered-models/alias", json={"name": "aliased", "alias": "champion", "version": "1"}
+    ).is_success
+    by_alias = http.get("/registered-models/alias", params={"name": "aliased", "alias": "champion"}).json()
+    by_number = http.get("/model-versions/get", params={"name": "aliased", "version": "1"}).json()
+    assert by_alias == by_number
+    version = by_alias["model_version"]
+    assert (version["version"], version["source"], version["run_id"], version["tags"], version["aliases"]) == (
+        "1", "s3://a/r1", "r1", [{"key": "run", "value": "r1"}], ["champion"]
+    )  # fmt: skip
+    missing = http.get("/registered-models/alias", params={"name": "aliased", "alias": "nobody"})
+    assert (missing.status_code, missing.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")

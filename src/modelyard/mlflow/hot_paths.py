@@ -85,12 +85,12 @@ def _optional_int(fields: dict[str, list[str]], name: str) -> int | None:
 # -- the calls -----------------------------------------------------------------------------------
 def _version_by_alias(fields: dict[str, list[str]]) -> Work:
     name, alias = _one(fields, "name"), _one(fields, "alias")
-    return lambda service: {"model_version": version_json(service.version_by_alias(name, alias))}
+    return lambda service: {"model_version": service.version_body_by_alias(name, alias)}
 
 
 def _get_version(fields: dict[str, list[str]]) -> Work:
     name, version = _one(fields, "name"), _one(fields, "version")
-    return lambda service: {"model_version": version_json(service.get_version(name, version))}
+    return lambda service: {"model_version": service.version_body(name, version)}
 
 
 def _get_model(fields: dict[str, list[str]]) -> Work:

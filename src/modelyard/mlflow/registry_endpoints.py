@@ -213,7 +213,7 @@ def delete_registered_model_alias(body: AliasName, service: Service) -> Response
 
 @router.get("/registered-models/alias", dependencies=[Requires.read])
 def get_model_version_by_alias(name: Name, alias: Annotated[str, Query()], service: Service) -> Response:
-    return respond({"model_version": version_json(service.version_by_alias(name, alias))})
+    return respond({"model_version": service.version_body_by_alias(name, alias)})
 
 
 # -- model versions ------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def create_model_version(body: CreateVersion, service: Service) -> Response:
 
 @router.get("/model-versions/get", dependencies=[Requires.read])
 def get_model_version(name: Name, version: Version, service: Service) -> Response:
-    return respond({"model_version": version_json(service.get_version(name, version))})
+    return respond({"model_version": service.version_body(name, version)})
 
 
 @router.patch("/model-versions/update", dependencies=[Requires.write])

@@ -1,5 +1,6 @@
-"""The registry queries of MLflow's searches: filters from the parsed grammar, ordering by MLflow's keys, and
-keyset continuation over (sort keys..., id), so a deep page walks an index as the first page does."""
+"""The registry queries of MLflow's searches, in hand-written SQL (registry_sql.py): filters from the parsed
+grammar, ordering by MLflow's keys, keyset continuation over (sort keys..., id) so a deep page walks an index as
+the first page does, and answers built in MLflow's JSON straight from the rows."""
 
 from __future__ import annotations
 
@@ -7,204 +8,120 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelyard.mlflow.filters import Comparison, Operator
-from modelyard.mlflow.registry_rows import ModelRow, VersionRow
-from modelyard.registry.models import (
-    ModelAlias,
-    ModelVersion,
-    ModelVersionMetric,
-    ModelVersionTag,
-    RegisteredModel,
-    RegisteredModelTag,
+from modelyard.mlflow.registry_sql import (
+    TRUE,
+    Dialect,
+    SortColumn,
+    Sql,
+    after_keyset,
+    all_of,
+    any_of,
+    order_and_limit,
 )
-from modelyard.registry.repository import models_of_projects
-
-
-@dataclass(frozen=True)
-class SortColumn:
-    column: Any
-    ascending: bool
-
+from modelyard.mlflow.registry_views import model_body, version_body
+from modelyard.registry.models import ModelVersion
 
 STAGED = ("staging", "production", "archived")
-# What MLflow shows, in the order of ModelRow's and VersionRow's fields (label maps, parameters, files stay unread).
-MODEL_COLUMNS = (
-    RegisteredModel.id, RegisteredModel.name, RegisteredModel.description, RegisteredModel.created_at,
-    RegisteredModel.updated_at, RegisteredModel.updated_by,
-)  # fmt: skip
-VERSION_COLUMNS = (
-    ModelVersion.id, ModelVersion.model_id, RegisteredModel.name.label("model_name"), ModelVersion.number,
-    ModelVersion.description, ModelVersion.stage, ModelVersion.source, ModelVersion.source_revision_id,
-    ModelVersion.created_at, ModelVersion.updated_at, ModelVersion.updated_by,
-)  # fmt: skip
-# MLflow's order_by keys (and the unique id that ends every order) -> columns.
-MODEL_ORDER_COLUMNS: dict[str, Any] = {
-    "name": RegisteredModel.name,
-    "creation_timestamp": RegisteredModel.created_at,
-    "last_updated_timestamp": RegisteredModel.updated_at,
-    "timestamp": RegisteredModel.updated_at,
-    "model_id": RegisteredModel.id,
-}
-VERSION_ORDER_COLUMNS: dict[str, Any] = {
-    "name": RegisteredModel.name,
-    "version_number": ModelVersion.number,
-    "creation_timestamp": ModelVersion.created_at,
-    "last_updated_timestamp": ModelVersion.updated_at,
-    "timestamp": ModelVersion.updated_at,
-    "version_id": ModelVersion.id,
-}
+# What MLflow shows of a version, in the order version_row reads them (label maps, parameters, files stay unread).
+VERSION_FIELDS = (
+    "v.id, v.model_id, m.name, v.number, v.description, v.stage, {uri}, {run_id}, {run_link}, v.source_revision_id, "
+    "v.created_at, v.updated_at, v.updated_by"
+)
+MODEL_FIELDS = "m.id, m.name, m.description, m.created_at, m.updated_at, m.updated_by"
+# MLflow's order_by keys (and the unique id that ends every order) -> columns, and where each is in a row.
+MODEL_ORDER_COLUMNS: dict[str, str] = {
+    "name": "m.name", "creation_timestamp": "m.created_at", "last_updated_timestamp": "m.updated_at",
+    "timestamp": "m.updated_at", "model_id": "m.id",
+}  # fmt: skip
+MODEL_ROW_INDEX = {"name": 1, "creation_timestamp": 3, "last_updated_timestamp": 4, "timestamp": 4, "model_id": 0}
+VERSION_ORDER_COLUMNS: dict[str, str] = {
+    "name": "m.name", "version_number": "v.number", "creation_timestamp": "v.created_at",
+    "last_updated_timestamp": "v.updated_at", "timestamp": "v.updated_at", "version_id": "v.id",
+}  # fmt: skip
+VERSION_ROW_INDEX = {
+    "name": 2, "version_number": 3, "creation_timestamp": 10, "last_updated_timestamp": 11, "timestamp": 11,
+    "version_id": 0,
+}  # fmt: skip
+TIME_KEYS = frozenset({"creation_timestamp", "last_updated_timestamp", "timestamp"})
+# The covering index of a version's tags (migration 0017): SQLite's planner otherwise takes the unique
+# (version_id, key) index and reads each tag's row for its value.
+VERSION_TAGS_BY_VERSION = "ix_model_version_tags_version_key_value"
 
 
-def model_sort_key(model: ModelRow, names: Sequence[str]) -> list[Any]:
-    values = {"name": model.name, "creation_timestamp": model.created_at, "last_updated_timestamp": model.updated_at,
-              "timestamp": model.updated_at, "model_id": model.id}  # fmt: skip
-    return [values[name] for name in names]
+@dataclass
+class Page:
+    """A page of a search in MLflow's JSON, and the sort key of its last row (for the next page's token)."""
+
+    bodies: list[dict[str, Any]]
+    last_key: list[Any] | None
 
 
-def version_sort_key(version: VersionRow, names: Sequence[str]) -> list[Any]:
-    values = {
-        "name": version.model_name,
-        "version_number": version.number,
-        "creation_timestamp": version.created_at,
-        "last_updated_timestamp": version.updated_at,
-        "timestamp": version.updated_at,
-        "version_id": version.id,
-    }
-    return [values[name] for name in names]
+@dataclass
+class Found:
+    """One version in MLflow's JSON and the project that owns its model (None: a global model)."""
 
-
-def compare(column: Any, comparison: Comparison, *, sqlite: bool) -> ColumnElement[bool]:
-    """`column <operator> value` for one parsed comparison (its value already checked by the search)."""
-    value = comparison.value
-    operator = comparison.operator
-    if operator == Operator.EQUAL:
-        return column == value
-    if operator == Operator.NOT_EQUAL:
-        return column != value
-    if operator == Operator.LESS:
-        return column < value
-    if operator == Operator.LESS_OR_EQUAL:
-        return column <= value
-    if operator == Operator.GREATER:
-        return column > value
-    if operator == Operator.GREATER_OR_EQUAL:
-        return column >= value
-    if operator == Operator.LIKE:
-        # MLflow's LIKE is case-sensitive: PostgreSQL's is, SQLite's is not, where GLOB is.
-        return column.op("GLOB")(like_to_glob(str(value))) if sqlite else column.like(value)
-    if operator == Operator.ILIKE:
-        return func.lower(column).like(str(value).lower())
-    values = list(value) if isinstance(value, tuple) else [value]
-    return column.in_(values) if operator == Operator.IN else column.not_in(values)
-
-
-def like_to_glob(pattern: str) -> str:
-    """A LIKE pattern as a GLOB pattern: `%` -> `*`, `_` -> `?`, GLOB's own wildcards taken literally."""
-    special = {"%": "*", "_": "?", "*": "[*]", "?": "[?]", "[": "[[]"}
-    return "".join(special.get(character, character) for character in pattern)
-
-
-def _tag_condition(
-    owned: ColumnElement[bool], keyed: ColumnElement[bool], value: Any, comparison: Comparison, sqlite: bool
-) -> ColumnElement[bool]:
-    """A tag comparison. `!=` and NOT IN hold for rows without the tag, as in MLflow (its client filters
-    prompts out with `tags.mlflow.prompt.is_prompt != 'true'`, which untagged models must pass)."""
-    negated = {Operator.NOT_EQUAL: Operator.EQUAL, Operator.NOT_IN: Operator.IN}.get(comparison.operator)
-    if negated is None:
-        return exists().where(owned, keyed, compare(value, comparison, sqlite=sqlite))
-    positive = replace(comparison, operator=negated)
-    return ~exists().where(owned, keyed, compare(value, positive, sqlite=sqlite))
-
-
-def _tag_negation_matters(session: Session, tag: Any, key: str, comparison: Comparison, sqlite: bool) -> bool:
-    """Whether any row at all holds what a `!=` or NOT IN tag comparison excludes (one seek on the (key, value)
-    index). When none does, the comparison holds for every row and need not be checked row by row: the
-    prompt filter MLflow's client adds to every search costs nothing on a registry without prompts."""
-    negated = {Operator.NOT_EQUAL: Operator.EQUAL, Operator.NOT_IN: Operator.IN}.get(comparison.operator)
-    if negated is None:
-        return True
-    positive = replace(comparison, operator=negated)
-    found = session.scalar(select(tag.key).where(tag.key == key, compare(tag.value, positive, sqlite=sqlite)).limit(1))
-    return found is not None
-
-
-def after_keyset(columns: Sequence[SortColumn], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows after the one whose sort key is `values`, in the order of `columns` (mixed directions)."""
-    alternatives = []
-    for index, sort in enumerate(columns):
-        equal_before = [columns[position].column == values[position] for position in range(index)]
-        beyond = sort.column > values[index] if sort.ascending else sort.column < values[index]
-        alternatives.append(and_(*equal_before, beyond))
-    first = columns[0]
-    # The same rows, with a range on the first key that an index can seek to.
-    reach = first.column >= values[0] if first.ascending else first.column <= values[0]
-    return and_(reach, or_(*alternatives))
-
-
-AnySelect = Select[*tuple[Any, ...]]
-
-
-def ordered_page(
-    statement: AnySelect, columns: Sequence[SortColumn], after: Sequence[Any] | None, limit: int
-) -> AnySelect:
-    if after is not None:
-        statement = statement.where(after_keyset(columns, after))
-    order = [sort.column.asc() if sort.ascending else sort.column.desc() for sort in columns]
-    return statement.order_by(*order).limit(limit + 1)
+    body: dict[str, Any]
+    project_id: str | None
 
 
 class MlflowRegistryRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.sql = Dialect(session)
+        self.sqlite = self.sql.sqlite
 
-    def matches(self, column: Any, comparison: Comparison) -> ColumnElement[bool]:
-        return compare(column, comparison, sqlite=self.sqlite)
+    def matches(self, column: str, comparison: Comparison) -> Sql:
+        return self.sql.compare(column, comparison)
+
+    def _sort_key(self, row: tuple[Any, ...], names: Sequence[str], index: dict[str, int]) -> list[Any]:
+        return [self.sql.time(row[index[name]]) if name in TIME_KEYS else row[index[name]] for name in names]
 
     # -- registered models -------------------------------------------------------------------
     def search_models(
         self,
         *,
-        conditions: Sequence[ColumnElement[bool]],
+        conditions: Sequence[Sql],
         columns: Sequence[SortColumn],
+        names: Sequence[str],
         after: Sequence[Any] | None,
         limit: int,
         project_ids: frozenset[str] | None,
-    ) -> list[ModelRow]:
-        statement = select(*MODEL_COLUMNS).where(*conditions)
+    ) -> Page:
+        """A page of registered models with their tags, aliases and latest versions per stage, and the sort key
+        of the row after it (None when it is the last page)."""
+        where = list(conditions)
         if project_ids is not None:
-            statement = statement.where(RegisteredModel.project_id.in_(sorted(project_ids)))
-        rows = self.session.execute(ordered_page(statement, columns, after, limit)).all()
-        tags: dict[str, dict[str, str]] = {}
-        if rows:
-            for model_id, key, value in self.session.execute(
-                select(RegisteredModelTag.model_id, RegisteredModelTag.key, RegisteredModelTag.value).where(
-                    RegisteredModelTag.model_id.in_([row.id for row in rows])
-                )
-            ):
-                tags.setdefault(model_id, {})[key] = value
-        return [
-            ModelRow(row.id, row.name, row.description, row.created_at, row.updated_at, row.updated_by,
-                     tags=tags.get(row.id, {}))
-            for row in rows
+            where.append(self.sql.one_of("m.project_id", sorted(project_ids)))
+        if after is not None:
+            where.append(after_keyset(self.sql, columns, after))
+        condition = all_of(where)
+        statement = Sql(f"SELECT {MODEL_FIELDS} FROM registered_models m WHERE {condition.text}", condition.params)
+        rows = self.sql.run(_join(statement, order_and_limit(self.sql, columns, limit + 1)))
+        page = rows[:limit]
+        ids = [row[0] for row in page]
+        tags = self._tags_of("registered_model_tags", "model_id", ids)
+        latest, aliases = self.latest_per_stage(ids), self.aliases_of_models(ids)
+        millis = self.sql.millis
+        bodies = [
+            model_body(name, description, millis(created), millis(updated), user, tags.get(model_id),
+                       aliases.get(model_id), latest.get(model_id))
+            for model_id, name, description, created, updated, user in page
         ]  # fmt: skip
+        last = self._sort_key(page[-1], names, MODEL_ROW_INDEX) if len(rows) > limit else None
+        return Page(bodies, last)
 
-    def model_tag(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
-        if not _tag_negation_matters(self.session, RegisteredModelTag, key, comparison, self.sqlite):
-            return true()
-        return _tag_condition(
-            RegisteredModelTag.model_id == RegisteredModel.id,
-            RegisteredModelTag.key == key,
-            RegisteredModelTag.value,
-            comparison,
-            self.sqlite,
-        )
+    def model_tag(self, key: str, comparison: Comparison) -> Sql:
+        if not self._tag_negation_matters("registered_model_tags", key, comparison):
+            return TRUE
+        return self._tag_condition("registered_model_tags t", "t.model_id = m.id", key, comparison)
 
-    def latest_per_stage(self, model_ids: Sequence[str]) -> dict[str, list[VersionRow]]:
-        """For each model, its newest version in each stage that has one (MLflow's `latest_versions`).
+    def latest_per_stage(self, model_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """For each model, its newest version in each stage that has one (MLflow's `latest_versions`), in MLflow's
+        JSON, oldest first.
 
         Without reading every version: the newest version comes from the (model, number) index, the newest in
         staging, production and archived from the (model, stage) index (few versions are in them), and the
@@ -212,94 +129,61 @@ class MlflowRegistryRepository:
         """
         if not model_ids:
             return {}
-        newest = (
-            select(func.max(ModelVersion.number))
-            .where(ModelVersion.model_id == RegisteredModel.id)
-            .correlate(RegisteredModel)
-            .scalar_subquery()
-        )
+        mark = self.sql.mark
+        ids = self.sql.one_of("m.id", model_ids)
         newest_numbers = {
             model_id: number
-            for model_id, number in self.session.execute(
-                select(RegisteredModel.id, newest).where(RegisteredModel.id.in_(model_ids))
-            )
+            for model_id, number in self.sql.run(
+                Sql(
+                    "SELECT m.id, (SELECT max(v.number) FROM model_versions v WHERE v.model_id = m.id) "
+                    f"FROM registered_models m WHERE {ids.text}",
+                    ids.params,
+                )
+            )  # fmt: skip
             if number is not None
         }
-        staged = self.session.execute(
-            select(ModelVersion.model_id, ModelVersion.stage, func.max(ModelVersion.number))
-            .where(ModelVersion.model_id.in_(model_ids), ModelVersion.stage.in_(STAGED))
-            .group_by(ModelVersion.model_id, ModelVersion.stage)
-        ).all()
-        wanted = set(newest_numbers.items()) | {(model_id, number) for model_id, _, number in staged}
-        versions = self._versions_at(wanted)
-        unstaged_newest = {
-            version.model_id for version in versions
-            if version.number == newest_numbers[version.model_id] and version.stage == "none"
-        }  # fmt: skip
+        owned, staged = self.sql.one_of("v.model_id", model_ids), self.sql.one_of("v.stage", STAGED)
+        staged_rows = self.sql.run(Sql(
+            f"SELECT v.model_id, v.stage, max(v.number) FROM model_versions v WHERE {owned.text} AND {staged.text} "
+            "GROUP BY v.model_id, v.stage", owned.params + staged.params,
+        ))  # fmt: skip
+        wanted = set(newest_numbers.items()) | {(model_id, number) for model_id, _, number in staged_rows}
+        rows = self._versions_at(wanted)
+        unstaged_newest = {row[1] for row in rows if row[3] == newest_numbers[row[1]] and row[5] == "none"}
         for model_id in set(newest_numbers) - unstaged_newest:
-            number = self.session.scalar(
-                select(func.max(ModelVersion.number)).where(
-                    ModelVersion.model_id == model_id, ModelVersion.stage == "none"
-                )
-            )
-            if number is not None:
-                versions += self._versions_at({(model_id, number)})
-        found: dict[str, list[VersionRow]] = {}
-        for version in sorted(versions, key=lambda version: version.number):
-            found.setdefault(version.model_id, []).append(version)
-        return found
+            found = self.sql.run(Sql(
+                f"SELECT max(number) FROM model_versions WHERE model_id = {mark} AND stage = {mark}",
+                (model_id, "none"),
+            ))  # fmt: skip
+            if found and found[0][0] is not None:
+                rows += self._versions_at({(model_id, found[0][0])})
+        rows.sort(key=lambda row: row[3])
+        latest: dict[str, list[dict[str, Any]]] = {}
+        for row, body in zip(rows, self._version_bodies(rows), strict=True):
+            latest.setdefault(row[1], []).append(body)
+        return latest
 
-    def _versions_at(self, keys: set[tuple[str, int]]) -> list[VersionRow]:
+    def _versions_at(self, keys: set[tuple[str, int]]) -> list[tuple[Any, ...]]:
         if not keys:
             return []
         # Two IN lists seek the (model, number) index; a row-value IN would scan the table on SQLite.
-        statement = (
-            select(*VERSION_COLUMNS)
-            .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
-            .where(
-                ModelVersion.model_id.in_(sorted({model_id for model_id, _ in keys})),
-                ModelVersion.number.in_(sorted({number for _, number in keys})),
-            )
-        )
-        rows = [row for row in self.session.execute(statement) if (row.model_id, row.number) in keys]
-        return self._version_rows(rows)
-
-    def _version_rows(self, rows: Sequence[Any]) -> list[VersionRow]:
-        """Rows of VERSION_COLUMNS with their tags and aliases (two queries for the lot)."""
-        if not rows:
-            return []
-        ids = [row.id for row in rows]
-        tags: dict[str, dict[str, str]] = {}
-        for version_id, key, value in self.session.execute(
-            select(ModelVersionTag.version_id, ModelVersionTag.key, ModelVersionTag.value).where(
-                ModelVersionTag.version_id.in_(ids)
-            )
-        ):
-            tags.setdefault(version_id, {})[key] = value
-        aliases: dict[str, list[str]] = {}
-        for version_id, alias in self.session.execute(
-            select(ModelAlias.version_id, ModelAlias.alias).where(ModelAlias.version_id.in_(ids))
-        ):
-            aliases.setdefault(version_id, []).append(alias)
-        return [
-            VersionRow(
-                row.id, row.model_id, row.model_name, row.number, row.description, row.stage, row.source or {},
-                row.source_revision_id, row.created_at, row.updated_at, row.updated_by,
-                tags=tags.get(row.id, {}), aliases=sorted(aliases.get(row.id, [])),
-            )
-            for row in rows
-        ]  # fmt: skip
+        owned = self.sql.one_of("v.model_id", sorted({model_id for model_id, _ in keys}))
+        numbered = self.sql.one_of("v.number", sorted({number for _, number in keys}))
+        statement = Sql(
+            f"SELECT {self._version_fields()} FROM model_versions v JOIN registered_models m ON m.id = v.model_id "
+            f"WHERE {owned.text} AND {numbered.text}", owned.params + numbered.params,
+        )  # fmt: skip
+        return [row for row in self.sql.run(statement) if (row[1], row[3]) in keys]
 
     def aliases_of_models(self, model_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         if not model_ids:
             return {}
-        rows = self.session.execute(
-            select(ModelAlias.model_id, ModelAlias.alias, ModelVersion.number)
-            .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
-            .where(ModelAlias.model_id.in_(model_ids))
-        ).all()
+        owned = self.sql.one_of("a.model_id", model_ids)
         found: dict[str, dict[str, int]] = {}
-        for model_id, alias, number in rows:
+        for model_id, alias, number in self.sql.run(Sql(
+            "SELECT a.model_id, a.alias, v.number FROM model_aliases a JOIN model_versions v ON v.id = a.version_id "
+            f"WHERE {owned.text}", owned.params,
+        )):  # fmt: skip
             found.setdefault(model_id, {})[alias] = number
         return found
 
@@ -307,56 +191,111 @@ class MlflowRegistryRepository:
     def search_versions(
         self,
         *,
-        conditions: Sequence[ColumnElement[bool]],
+        conditions: Sequence[Sql],
         columns: Sequence[SortColumn],
+        names: Sequence[str],
         after: Sequence[Any] | None,
         limit: int,
         project_ids: frozenset[str] | None,
-    ) -> list[VersionRow]:
-        statement = (
-            select(*VERSION_COLUMNS)
-            .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
-            .where(*conditions)
-        )
+    ) -> Page:
+        where = list(conditions)
         if project_ids is not None:
-            statement = statement.where(ModelVersion.model_id.in_(models_of_projects(project_ids)))
-        return self._version_rows(self.session.execute(ordered_page(statement, columns, after, limit)).all())
+            where.append(self.sql.one_of("m.project_id", sorted(project_ids)))
+        if after is not None:
+            where.append(after_keyset(self.sql, columns, after))
+        condition = all_of(where)
+        # Ordered by model name first (MLflow's default), SQLite walks the models by name and each one's versions
+        # by number, and stops at the page's end; left to choose, it reads every version and sorts them.
+        joined = "CROSS JOIN" if self.sqlite and columns[0].column == "m.name" else "JOIN"
+        statement = Sql(
+            f"SELECT {self._version_fields()} FROM registered_models m {joined} model_versions v "
+            f"ON m.id = v.model_id WHERE {condition.text}", condition.params,
+        )  # fmt: skip
+        rows = self.sql.run(_join(statement, order_and_limit(self.sql, columns, limit + 1)))
+        page = rows[:limit]
+        last = self._sort_key(page[-1], names, VERSION_ROW_INDEX) if len(rows) > limit else None
+        return Page(self._version_bodies(page), last)
 
-    def version_tag(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
-        if not _tag_negation_matters(self.session, ModelVersionTag, key, comparison, self.sqlite):
-            return true()
-        return _tag_condition(
-            ModelVersionTag.version_id == ModelVersion.id,
-            ModelVersionTag.key == key,
-            ModelVersionTag.value,
-            comparison,
-            self.sqlite,
-        )
+    def version_by(self, model_name: str, *, alias: str | None = None, number: int | None = None) -> Found | None:
+        """One version of the model named `model_name`, by alias (from the alias's unique index) or number, in
+        MLflow's JSON with the owning project; None when there is none."""
+        mark = self.sql.mark
+        key: str | int | None
+        if alias is not None:
+            source = "model_aliases a JOIN registered_models m ON m.id = a.model_id JOIN model_versions v ON v.id = "
+            source += f"a.version_id WHERE m.name = {mark} AND a.alias = {mark}"
+            key = alias
+        else:
+            source = f"registered_models m JOIN model_versions v ON v.model_id = m.id WHERE m.name = {mark} "
+            source += f"AND v.number = {mark}"
+            key = number
+        rows = self.sql.run(Sql(f"SELECT {self._version_fields()}, m.project_id FROM {source}", (model_name, key)))
+        if not rows:
+            return None
+        return Found(self._version_bodies([rows[0][:-1]])[0], rows[0][-1])
 
-    def version_metric(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
-        return exists().where(
-            ModelVersionMetric.version_id == ModelVersion.id,
-            ModelVersionMetric.name == key,
-            compare(ModelVersionMetric.value, comparison, sqlite=self.sqlite),
-        )
+    def _version_fields(self) -> str:
+        text = self.sql.json_text
+        return VERSION_FIELDS.format(uri=text("v.source", "mlflow_uri"), run_id=text("v.source", "mlflow_run_id"),
+                                     run_link=text("v.source", "mlflow_run_link"))  # fmt: skip
 
-    def model_named(self, comparison: Comparison) -> ColumnElement[bool]:
+    def _version_bodies(self, rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        """Rows of VERSION_FIELDS in MLflow's JSON, with their tags and aliases (one query each for the lot)."""
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        tags = self._tags_of("model_version_tags", "version_id", ids)
+        aliases: dict[str, list[str]] = {}
+        owned = self.sql.one_of("version_id", ids)
+        for version_id, alias in self.sql.run(Sql(f"SELECT version_id, alias FROM model_aliases WHERE {owned.text}",
+                                                  owned.params)):  # fmt: skip
+            aliases.setdefault(version_id, []).append(alias)
+        millis = self.sql.millis
+        return [
+            version_body(version_id, model_name, number, description, stage, uri, run_id, run_link, revision_id,
+                         millis(created), millis(updated), user, tags.get(version_id), aliases.get(version_id))
+            for (version_id, _, model_name, number, description, stage, uri, run_id, run_link, revision_id, created,
+                 updated, user) in rows
+        ]  # fmt: skip
+
+    def _tags_of(self, table: str, owner: str, ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        if not ids:
+            return {}
+        owned = self.sql.one_of(owner, ids)
+        tags: dict[str, dict[str, str]] = {}
+        for owner_id, key, value in self.sql.run(Sql(f"SELECT {owner}, \"key\", value FROM {table} WHERE {owned.text}",
+                                                     owned.params)):  # fmt: skip
+            tags.setdefault(owner_id, {})[key] = value
+        return tags
+
+    def version_tag(self, key: str, comparison: Comparison) -> Sql:
+        if not self._tag_negation_matters("model_version_tags", key, comparison):
+            return TRUE
+        table = f"model_version_tags t INDEXED BY {VERSION_TAGS_BY_VERSION}" if self.sqlite else "model_version_tags t"
+        return self._tag_condition(table, "t.version_id = v.id", key, comparison)
+
+    def version_metric(self, key: str, comparison: Comparison) -> Sql:
+        value = self.sql.compare("x.value", comparison)
+        return Sql(
+            "EXISTS (SELECT 1 FROM model_version_metrics x WHERE x.version_id = v.id "
+            f"AND x.name = {self.sql.mark} AND {value.text})", (key, *value.params),
+        )  # fmt: skip
+
+    def model_named(self, comparison: Comparison) -> Sql:
         """Versions of the models whose name matches: `=` becomes one model id, so the (model, number)
         index drives the query."""
         if comparison.operator == Operator.EQUAL:
-            model_id = select(RegisteredModel.id).where(RegisteredModel.name == comparison.value).scalar_subquery()
-            return ModelVersion.model_id == model_id
-        return compare(RegisteredModel.name, comparison, sqlite=self.sqlite)
+            return Sql(f"v.model_id = (SELECT id FROM registered_models WHERE name = {self.sql.mark})",
+                       (comparison.value,))  # fmt: skip
+        return self.sql.compare("m.name", comparison)
 
-    def source_field(self, key: str, comparison: Comparison) -> ColumnElement[bool]:
+    def source_field(self, key: str, comparison: Comparison) -> Sql:
         """`run_id` and `source_path` as MLflow shows them: given through MLflow, or the training revision."""
         if key == "run_id":
-            given = ModelVersion.source["mlflow_run_id"].as_string()
-            return or_(
-                self.matches(given, comparison),
-                and_(given.is_(None), self.matches(ModelVersion.source_revision_id, comparison)),
-            )
-        return self.matches(ModelVersion.source["mlflow_uri"].as_string(), comparison)
+            given = self.sql.json_text("v.source", "mlflow_run_id")
+            revision = all_of([Sql(f"{given} IS NULL"), self.sql.compare("v.source_revision_id", comparison)])
+            return any_of([self.sql.compare(given, comparison), revision])
+        return self.sql.compare(self.sql.json_text("v.source", "mlflow_uri"), comparison)
 
     def latest_in_stage(self, model_id: str, stage: str) -> ModelVersion | None:
         return self.session.scalar(
@@ -365,3 +304,32 @@ class MlflowRegistryRepository:
             .order_by(ModelVersion.number.desc())
             .limit(1)
         )
+
+    # -- tags --------------------------------------------------------------------------------
+    def _tag_condition(self, table: str, owned: str, key: str, comparison: Comparison) -> Sql:
+        """A tag comparison. `!=` and NOT IN hold for rows without the tag, as in MLflow (its client filters
+        prompts out with `tags.mlflow.prompt.is_prompt != 'true'`, which untagged models must pass)."""
+        negated = NEGATIONS.get(comparison.operator)
+        value = self.sql.compare("t.value", comparison if negated is None else replace(comparison, operator=negated))
+        found = Sql(f"EXISTS (SELECT 1 FROM {table} WHERE {owned} AND t.\"key\" = {self.sql.mark} AND {value.text})",
+                    (key, *value.params))  # fmt: skip
+        return found if negated is None else Sql(f"NOT {found.text}", found.params)
+
+    def _tag_negation_matters(self, table: str, key: str, comparison: Comparison) -> bool:
+        """Whether any row at all holds what a `!=` or NOT IN tag comparison excludes (one seek on the (key, value)
+        index). When none does, the comparison holds for every row and need not be checked row by row: the
+        prompt filter MLflow's client adds to every search costs nothing on a registry without prompts."""
+        negated = NEGATIONS.get(comparison.operator)
+        if negated is None:
+            return True
+        value = self.sql.compare("value", replace(comparison, operator=negated))
+        found = self.sql.run(Sql(f"SELECT 1 FROM {table} WHERE \"key\" = {self.sql.mark} AND {value.text} LIMIT 1",
+                                 (key, *value.params)))  # fmt: skip
+        return bool(found)
+
+
+NEGATIONS = {Operator.NOT_EQUAL: Operator.EQUAL, Operator.NOT_IN: Operator.IN}
+
+
+def _join(first: Sql, second: Sql) -> Sql:
+    return Sql(first.text + second.text, first.params + second.params)

@@ -27,15 +27,9 @@ from modelyard.mlflow.filters import (
     unsupported_order,
 )
 from modelyard.mlflow.pages import decode_page_token, encode_page_token, query_fingerprint
-from modelyard.mlflow.registry_repository import (
-    MODEL_ORDER_COLUMNS,
-    VERSION_ORDER_COLUMNS,
-    MlflowRegistryRepository,
-    SortColumn,
-    model_sort_key,
-    version_sort_key,
-)
+from modelyard.mlflow.registry_repository import MODEL_ORDER_COLUMNS, VERSION_ORDER_COLUMNS, MlflowRegistryRepository
 from modelyard.mlflow.registry_sources import SourceFile, parse_run_source, registry_source_files
+from modelyard.mlflow.registry_sql import SortColumn
 from modelyard.mlflow.registry_views import (
     MLFLOW_SOURCE_KIND,
     STAGE_NAMES,
@@ -64,6 +58,8 @@ MODELS_DEFAULT_RESULTS, MODELS_MAX_RESULTS = 100, 1000
 VERSIONS_DEFAULT_RESULTS, VERSIONS_MAX_RESULTS = 10_000, 200_000
 EQUALITY = frozenset({Operator.EQUAL, Operator.NOT_EQUAL})
 TEXT_OPERATORS = EQUALITY | PATTERN_OPERATORS
+# Built once: building the validator costs more than the alias lookup it guards.
+ALIAS_NAME: TypeAdapter[str] = TypeAdapter(AliasName)
 
 
 def validated(schema: type[Schema], **fields: Any) -> Schema:
@@ -125,19 +121,16 @@ class MlflowRegistry:
         )
         query = query_fingerprint("models", filter_string or "", names)
         after = decode_page_token(page_token, query, len(columns))
-        rows = self.queries.search_models(
+        page = self.queries.search_models(
             conditions=conditions,
             columns=columns,
+            names=names,
             after=after,
             limit=limit,
             project_ids=self.registry.access.project_ids,
         )
-        page = list(rows[:limit])
-        ids = [model.id for model in page]
-        latest, aliases = self.queries.latest_per_stage(ids), self.queries.aliases_of_models(ids)
-        bodies = [model_json(model, aliases.get(model.id, {}), latest.get(model.id, [])) for model in page]
-        token = encode_page_token(model_sort_key(page[-1], names), query) if len(rows) > limit else None
-        return bodies, token
+        token = encode_page_token(page.last_key, query) if page.last_key is not None else None
+        return page.bodies, token
 
     def _model_condition(self, comparison: Comparison) -> Any:
         if comparison.entity == Entity.TAG:
@@ -145,7 +138,7 @@ class MlflowRegistry:
             return self.queries.model_tag(comparison.key, comparison)
         if comparison.entity == Entity.ATTRIBUTE and comparison.key == "name":
             _require_text(comparison, TEXT_OPERATORS, "name compares with =, !=, LIKE or ILIKE")
-            return self.queries.matches(RegisteredModel.name, comparison)
+            return self.queries.matches("m.name", comparison)
         raise unsupported(comparison, "registered models are searched by name and tags.<key> only")
 
     def latest_versions(self, name: str, stages: list[str] | None) -> list[dict[str, Any]]:
@@ -231,6 +224,21 @@ class MlflowRegistry:
     def version_by_alias(self, name: str, alias: str) -> ModelVersion:
         return self.registry.find_version(name, f"@{_alias(alias)}")
 
+    def version_body_by_alias(self, name: str, alias: str) -> dict[str, Any]:
+        """`version_json(version_by_alias(...))` read in plain SQL; the registry's own lookup answers what is not
+        there (or not the caller's to see) with its NotFound."""
+        found = self.queries.version_by(name, alias=_alias(alias))
+        if found is None or not self.registry.access.allows(found.project_id):
+            return version_json(self.version_by_alias(name, alias))
+        return found.body
+
+    def version_body(self, name: str, version: str | int) -> dict[str, Any]:
+        """`version_json(get_version(...))` read in plain SQL, as version_body_by_alias."""
+        found = self.queries.version_by(name, number=version_number(version))
+        if found is None or not self.registry.access.allows(found.project_id):
+            return version_json(self.get_version(name, version))
+        return found.body
+
     # -- search ------------------------------------------------------------------------------
     def search_versions(
         self, filter_string: str | None, max_results: int | None, order_by: list[str] | None, page_token: str | None
@@ -247,16 +255,16 @@ class MlflowRegistry:
         )
         query = query_fingerprint("versions", filter_string or "", names)
         after = decode_page_token(page_token, query, len(columns))
-        rows = self.queries.search_versions(
+        page = self.queries.search_versions(
             conditions=conditions,
             columns=columns,
+            names=names,
             after=after,
             limit=limit,
             project_ids=self.registry.access.project_ids,
         )
-        page = list(rows[:limit])
-        token = encode_page_token(version_sort_key(page[-1], names), query) if len(rows) > limit else None
-        return [version_json(version) for version in page], token
+        token = encode_page_token(page.last_key, query) if page.last_key is not None else None
+        return page.bodies, token
 
     def _version_condition(self, comparison: Comparison) -> Any:
         entity, key = comparison.entity, comparison.key
@@ -273,10 +281,10 @@ class MlflowRegistry:
         if entity == Entity.ATTRIBUTE and key in ("version_number", "version"):
             _require(comparison, COMPARISON_OPERATORS, "version_number compares with =, !=, <, <=, >, >=")
             _require_number(comparison)
-            return self.queries.matches(ModelVersion.number, comparison)
+            return self.queries.matches("v.number", comparison)
         if entity == Entity.ATTRIBUTE and key == "current_stage":
             _require_text(comparison, EQUALITY | SET_OPERATORS, "current_stage compares with =, !=, IN or NOT IN")
-            return self.queries.matches(ModelVersion.stage, _stage_comparison(comparison))
+            return self.queries.matches("v.stage", _stage_comparison(comparison))
         if entity == Entity.ATTRIBUTE and key in ("run_id", "source_path"):
             _require_text(comparison, TEXT_OPERATORS | SET_OPERATORS, f"{key} compares with =, !=, LIKE, ILIKE, IN")
             return self.queries.source_field(key, comparison)
@@ -320,7 +328,7 @@ def _stage_comparison(comparison: Comparison) -> Comparison:
 
 def _alias(alias: str) -> str:
     try:
-        return TypeAdapter(AliasName).validate_python(alias)
+        return ALIAS_NAME.validate_python(alias)
     except ValidationError:
         raise InvalidInput(
             f"alias {alias!r} is not valid: start with a letter or '_', then letters, digits, '_', '.', '-'"
@@ -337,7 +345,7 @@ def _limit(max_results: int | None, default: int, most: int) -> int:
 
 def _sort_columns(
     order_by: list[str] | None,
-    known: dict[str, Any],
+    known: dict[str, str],
     *,
     default: list[str],
     unique: str,

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from modelyard.errors import InvalidInput
-from modelyard.mlflow.registry_rows import ModelRow, VersionRow
 from modelyard.registry.models import ModelVersion, RegisteredModel
 
 MLFLOW_SOURCE_KIND = "mlflow"
@@ -36,56 +35,88 @@ def version_artifact_uri(version_id: str) -> str:
     return f"mlflow-artifacts:/{REGISTRY_ARTIFACT_ROOT}/{version_id}"
 
 
-def mlflow_source(version: VersionRow) -> tuple[str, str]:
-    """The (source URI, run id) MLflow shows: as given to MLflow, or where modelyard keeps the version's files
-    and the training revision it came from."""
-    uri = version.source.get("mlflow_uri") or version_artifact_uri(version.id)
-    return str(uri), str(version.source.get("mlflow_run_id") or version.source_revision_id or "")
+def version_body(
+    version_id: str,
+    model_name: str,
+    number: int,
+    description: str,
+    stage: str,
+    mlflow_uri: str | None,
+    mlflow_run_id: str | None,
+    mlflow_run_link: str | None,
+    source_revision_id: str | None,
+    created_ms: int,
+    updated_ms: int,
+    updated_by: str,
+    tags: dict[str, str] | None,
+    aliases: list[str] | None,
+) -> dict[str, Any]:
+    """A version in MLflow's shape, from its fields: the source URI and run id are those given to MLflow, or
+    else where modelyard keeps the version's files and the training revision it came from."""
+    body: dict[str, Any] = {
+        "name": model_name,
+        "version": str(number),
+        "creation_timestamp": created_ms,
+        "last_updated_timestamp": updated_ms,
+        "user_id": updated_by,
+        "current_stage": STAGE_NAMES.get(stage, stage),
+        "description": description,
+        "source": str(mlflow_uri or version_artifact_uri(version_id)),
+        "status": "READY",
+        "tags": tag_list(tags) if tags else [],
+        "aliases": sorted(aliases) if aliases else [],
+    }
+    run_id = mlflow_run_id or source_revision_id
+    if run_id:
+        body["run_id"] = str(run_id)
+    if mlflow_run_link:
+        body["run_link"] = mlflow_run_link
+    return body
 
 
 def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": key, "value": tags[key]} for key in sorted(tags)]
 
 
-def version_json(version: VersionRow | ModelVersion) -> dict[str, Any]:
-    if isinstance(version, ModelVersion):
-        version = VersionRow.of(version)
-    uri, run_id = mlflow_source(version)
+def version_json(version: ModelVersion) -> dict[str, Any]:
+    source = version.source or {}
+    return version_body(
+        version.id, version.model.name, version.number, version.description, version.stage,
+        source.get("mlflow_uri"), source.get("mlflow_run_id"), source.get("mlflow_run_link"),
+        version.source_revision_id, milliseconds(version.created_at), milliseconds(version.updated_at),
+        version.updated_by, {tag.key: tag.value for tag in version.tags}, [alias.alias for alias in version.aliases],
+    )  # fmt: skip
+
+
+def model_body(
+    name: str,
+    description: str,
+    created_ms: int,
+    updated_ms: int,
+    updated_by: str,
+    tags: dict[str, str] | None,
+    aliases: dict[str, int] | None,
+    latest_versions: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """A registered model in MLflow's shape, with its latest versions already in theirs."""
     body: dict[str, Any] = {
-        "name": version.model_name,
-        "version": str(version.number),
-        "creation_timestamp": milliseconds(version.created_at),
-        "last_updated_timestamp": milliseconds(version.updated_at),
-        "user_id": version.updated_by,
-        "current_stage": STAGE_NAMES.get(version.stage, version.stage),
-        "description": version.description,
-        "source": uri,
-        "status": "READY",
-        "tags": tag_list(version.tags),
-        "aliases": sorted(version.aliases),
+        "name": name,
+        "creation_timestamp": created_ms,
+        "last_updated_timestamp": updated_ms,
+        "user_id": updated_by,
+        "description": description,
+        "tags": tag_list(tags) if tags else [],
+        "aliases": [{"alias": alias, "version": str(aliases[alias])} for alias in sorted(aliases)] if aliases else [],
     }
-    if run_id:
-        body["run_id"] = run_id
-    run_link = version.source.get("mlflow_run_link")
-    if run_link:
-        body["run_link"] = run_link
+    if latest_versions:
+        body["latest_versions"] = latest_versions
     return body
 
 
 def model_json(
-    model: ModelRow | RegisteredModel, aliases: dict[str, int], latest_versions: list[VersionRow] | None = None
+    model: RegisteredModel, aliases: dict[str, int], latest_versions: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    if isinstance(model, RegisteredModel):
-        model = ModelRow.of(model)
-    body: dict[str, Any] = {
-        "name": model.name,
-        "creation_timestamp": milliseconds(model.created_at),
-        "last_updated_timestamp": milliseconds(model.updated_at),
-        "user_id": model.updated_by,
-        "description": model.description,
-        "tags": tag_list(model.tags),
-        "aliases": [{"alias": alias, "version": str(number)} for alias, number in sorted(aliases.items())],
-    }
-    if latest_versions:
-        body["latest_versions"] = [version_json(version) for version in latest_versions]
-    return body
+    return model_body(
+        model.name, model.description, milliseconds(model.created_at), milliseconds(model.updated_at),
+        model.updated_by, {tag.key: tag.value for tag in model.tags}, aliases, latest_versions,
+    )  # fmt: skip

@@ -135,6 +135,8 @@ class ModelVersion(TimestampsMixin, Base):
         UniqueConstraint("model_id", "number"),
         Index("ix_model_versions_model_id_stage", "model_id", "stage"),
         Index("ix_model_versions_source_revision_id", "source_revision_id"),
+        # Covering: MLflow's searches walk a model's versions by number and read only the id (migration 0017).
+        Index("ix_model_versions_model_id_number_id", "model_id", "number", "id"),
     )
 
 
@@ -160,6 +162,8 @@ class ModelVersionTag(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("version_id", "key"),
         Index("ix_model_version_tags_key_value", "key", "value", "version_id"),
+        # Covering: a version's tag checked without reading the tag's row (migration 0017).
+        Index("ix_model_version_tags_version_key_value", "version_id", "key", "value"),
     )
 
 
