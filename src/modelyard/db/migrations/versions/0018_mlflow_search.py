@@ -1,8 +1,8 @@
 """Covering indexes for MLflow's version searches: a model's versions walked by number give their ids without
 reading each row, and a version's tag is checked without reading the tag's row.
 
-Revision ID: 0017_mlflow_search
-Revises: 0016_job_metrics
+Revision ID: 0018_mlflow_search
+Revises: 0017_gallery_indexes
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0017_mlflow_search"
-down_revision = "0016_job_metrics"
+revision = "0018_mlflow_search"
+down_revision = "0017_gallery_indexes"
 branch_labels = None
 depends_on = None
 
