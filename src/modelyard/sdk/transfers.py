@@ -16,12 +16,12 @@ from typing import IO, TYPE_CHECKING
 
 import httpx
 
+from modelyard.digests import BackgroundDigest
 from modelyard.sdk.errors import ApiError
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
 
-CHUNK_SIZE = 1024 * 1024
 UPLOAD_CHUNK_SIZE = 4 * 1024 * 1024
 RANGE_PART_SIZE = 8 * 1024 * 1024
 RANGE_THREADS = 4
@@ -67,16 +67,18 @@ def download(client: Client, path: str, target: Path, *, expected: str | None = 
 
 
 def _streamed(response: httpx.Response, out: IO[bytes]) -> str:
-    digest = hashlib.sha256()
+    """The body into `out` as it arrives, hashed on a thread of its own meanwhile. The chunks are taken as
+    received: gathering them into larger ones would copy every byte twice more."""
     try:
-        for chunk in response.iter_bytes(CHUNK_SIZE):
-            digest.update(chunk)
-            out.write(chunk)
+        with BackgroundDigest() as digest:
+            for chunk in response.iter_bytes():
+                digest.update(chunk)
+                out.write(chunk)
+            return digest.hexdigest()
     except httpx.RemoteProtocolError:
         # The server checks the bytes as it sends them and ends the transfer early when they fail.
         raise ApiError(502, "download_incomplete", "the server ended the download before the whole file arrived "
                        "(a stored file that fails its integrity check ends so; see the server's log)", {}) from None
-    return digest.hexdigest()
 
 
 def _ranged(url: str, out: IO[bytes], timeout: httpx.Timeout) -> str:
