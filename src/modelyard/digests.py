@@ -7,9 +7,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import deque
-from types import TracebackType
 
-AHEAD_BYTES = 8 * 1024 * 1024
+AHEAD_BYTES = 4 * 1024 * 1024
 
 
 class BackgroundDigest:
@@ -29,9 +28,7 @@ class BackgroundDigest:
     def __enter__(self) -> BackgroundDigest:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         with self._changed:
             if kind is not None:  # nobody will ask for the digest: drop what is not hashed yet
                 self._waiting.clear()
