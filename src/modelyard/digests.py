@@ -72,4 +72,7 @@ class BackgroundDigest:
             self._digest.update(chunk)
             with self._changed:
                 self._pending -= len(chunk)
-                self._changed.notify_all()
+                # A writer held at the limit is woken once half of it is free, not after every chunk: under
+                # load each wake-up costs a trip through the scheduler.
+                if self._pending <= self._ahead // 2 or not self._waiting:
+                    self._changed.notify_all()
