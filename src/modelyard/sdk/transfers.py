@@ -16,12 +16,12 @@ from typing import IO, TYPE_CHECKING
 
 import httpx
 
+from modelyard.digests import BackgroundDigest
 from modelyard.sdk.errors import ApiError
 
 if TYPE_CHECKING:
     from modelyard.sdk.client import Client
 
-CHUNK_SIZE = 1024 * 1024
 UPLOAD_CHUNK_SIZE = 4 * 1024 * 1024
 RANGE_PART_SIZE = 8 * 1024 * 1024
 RANGE_THREADS = 4
@@ -67,16 +67,18 @@ def download(client: Client, path: str, target: Path, *, expected: str | None = 
 
 
 def _streamed(response: httpx.Response, out: IO[bytes]) -> str:
-    digest = hashlib.sha256()
+    """The body into `out` as it arrives, hashed on a thread of its own meanwhile. The chunks are taken as
+    received: gathering them into larger ones would copy every byte twice more."""
     try:
-        for chunk in response.iter_bytes(CHUNK_SIZE):
-            digest.update(chunk)
-            out.write(chunk)
+        with BackgroundDigest() as digest:
+            for chunk in response.iter_bytes():
+                digest.update(chunk)
+                out.write(chunk)
+            return digest.hexdigest()
     except httpx.RemoteProtocolError:
         # The server checks the bytes as it sends them and ends the transfer early when they fail.
         raise ApiError(502, "download_incomplete", "the server ended the download before the whole file arrived "
                        "(a stored file that fails its integrity check ends so; see the server's log)", {}) from None
-    return digest.hexdigest()
 
 
 def _ranged(url: str, out: IO[bytes], timeout: httpx.Timeout) -> str:
@@ -89,7 +91,7 @@ def _ranged(url: str, out: IO[bytes], timeout: httpx.Timeout) -> str:
         os.pwrite(out.fileno(), first, 0)
         digest.update(first)
         starts = iter(range(len(first), size, RANGE_PART_SIZE))
-        window: deque[Future[bytes]] = deque()
+        window: deque[Future[list[bytes]]] = deque()
 
         def submit() -> None:
             start = next(starts, None)
@@ -101,7 +103,8 @@ def _ranged(url: str, out: IO[bytes], timeout: httpx.Timeout) -> str:
         while window:
             part = window.popleft().result()
             submit()
-            digest.update(part)
+            for chunk in part:
+                digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -119,14 +122,25 @@ def _first_part(http: httpx.Client, url: str) -> tuple[bytes, int]:
     return response.content, int(matched.group(3))
 
 
-def _part(http: httpx.Client, url: str, descriptor: int, start: int, end: int) -> bytes:
-    response = http.get(url, headers={"range": f"bytes={start}-{end - 1}"})
-    _check_store_answer(response)
-    if response.status_code != 206 or len(response.content) != end - start:
-        raise ApiError(502, "storage_error", f"the object store sent {len(response.content)} bytes for the range "
+def _part(http: httpx.Client, url: str, descriptor: int, start: int, end: int) -> list[bytes]:
+    """One range written at its offset as it arrives; its chunks, for the caller to hash in order (kept as
+    received: joining them would copy the part once more)."""
+    chunks, received = [], 0
+    with http.stream("GET", url, headers={"range": f"bytes={start}-{end - 1}"}) as response:
+        if response.status_code not in (200, 206):
+            response.read()
+        _check_store_answer(response)
+        for chunk in response.iter_bytes() if response.status_code == 206 else ():
+            if received + len(chunk) > end - start:  # more than the range: refused below, nothing written past it
+                received += len(chunk)
+                break
+            os.pwrite(descriptor, chunk, start + received)
+            received += len(chunk)
+            chunks.append(chunk)
+    if response.status_code != 206 or received != end - start:
+        raise ApiError(502, "storage_error", f"the object store sent {received} bytes for the range "
                        f"{start}-{end - 1}", {})  # fmt: skip
-    os.pwrite(descriptor, response.content, start)
-    return response.content
+    return chunks
 
 
 def _check_store_answer(response: httpx.Response) -> None:

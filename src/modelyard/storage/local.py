@@ -30,10 +30,12 @@ from typing import BinaryIO, TypeVar
 
 import structlog
 
+from modelyard.digests import BackgroundDigest
 from modelyard.errors import IntegrityError, InvalidInput, NotFound
 from modelyard.storage import crash_points
 from modelyard.storage.base import CHUNK_SIZE, Source, StagedContent, StoredObject
 from modelyard.storage.owners import process_owner
+from modelyard.storage.writeback import WritebackFile
 
 log = structlog.get_logger("modelyard.storage")
 VERIFIED_CACHE_SIZE = 4096
@@ -113,24 +115,28 @@ class LocalArtifactStore:
             self._place(unit, source, sha256)
             _fsync_dir(unit)
             return StagedContent(sha256, size)
-        digest, size = hashlib.sha256(), 0
+        # One pass: each chunk is hashed on a thread of its own while this one writes it, and the disk starts
+        # on the first megabytes while the rest arrive (the fsync at the end waits only for the last of them).
         fd, partial = tempfile.mkstemp(dir=unit, prefix="partial-")
         try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in _chunks(source):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-                    crash_points.reached("files.streaming")
-                out.flush()
-                os.fsync(out.fileno())
-            self._place(unit, Path(partial), digest.hexdigest())
+            with BackgroundDigest() as digest:
+                try:
+                    out = WritebackFile(fd)
+                    for chunk in _chunks(source):
+                        digest.update(chunk)
+                        out.write(chunk)
+                        crash_points.reached("files.streaming")
+                    out.sync()
+                finally:
+                    os.close(fd)
+                sha256, size = digest.hexdigest(), out.size
+            self._place(unit, Path(partial), sha256)
             _fsync_dir(unit)
             with self._lock:
-                self._written.setdefault(unit, {})[digest.hexdigest()] = (unit / digest.hexdigest()).stat().st_ino
+                self._written.setdefault(unit, {})[sha256] = (unit / sha256).stat().st_ino
         finally:
             Path(partial).unlink(missing_ok=True)
-        return StagedContent(digest.hexdigest(), size)
+        return StagedContent(sha256, size)
 
     def stage_files(self, unit: Path, entries: Sequence[tuple[Path, str]]) -> list[int]:
         """Move many files the caller owns and has hashed, as (file, sha256), into `unit`; their sizes.
@@ -427,18 +433,19 @@ class LocalArtifactStore:
     def _hashed_chunks(
         self, key: str, handle: BinaryIO, signature: tuple[int, int, int, int], sha256: str, size: int
     ) -> Iterator[bytes]:
-        digest, seen, held = hashlib.sha256(), 0, b""
-        with handle:
+        seen, held = 0, b""
+        with handle, BackgroundDigest() as digest:  # hashed on a thread of its own while the chunks go out
             while chunk := handle.read(CHUNK_SIZE):
                 digest.update(chunk)
                 seen += len(chunk)
                 if held:
                     yield held
                 held = chunk
-        if (digest.hexdigest(), seen) != (sha256, size):
+            actual = digest.hexdigest()
+        if (actual, seen) != (sha256, size):
             log.error("storage.read.sha256_mismatch", key=key, sha256=sha256)
             raise IntegrityError(
-                f"stored file {key!r} does not match its recorded sha256 ({digest.hexdigest()[:12]}... != "
+                f"stored file {key!r} does not match its recorded sha256 ({actual[:12]}... != "
                 f"{sha256[:12]}...): it was changed outside modelyard; restore it or delete and upload it again"
             )
         self._remember_verified(signature, sha256)

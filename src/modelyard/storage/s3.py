@@ -33,6 +33,7 @@ from urllib.parse import quote
 import structlog
 
 from modelyard.config import Settings
+from modelyard.digests import BackgroundDigest
 from modelyard.errors import IntegrityError, NotFound
 from modelyard.storage import crash_points
 from modelyard.storage.base import CHUNK_SIZE, Source, StagedContent, StoredObject
@@ -150,17 +151,17 @@ class S3ArtifactStore:
             self._store_content(unit, sha256, lambda: self._upload_handle(handle, sha256))
             return StagedContent(sha256, size)
         # A stream that cannot be read twice: spooled to local scratch while hashed, uploaded from there.
-        digest, size = hashlib.sha256(), 0
         fd, spool_name = tempfile.mkstemp(dir=unit, prefix="partial-")
         spool = Path(spool_name)
         try:
-            with os.fdopen(fd, "wb") as out:
+            with os.fdopen(fd, "wb") as out, BackgroundDigest() as digest:  # hashed beside the writes
+                size = 0
                 for chunk in _chunks(source):
                     digest.update(chunk)
                     size += len(chunk)
                     out.write(chunk)
                     crash_points.reached("files.streaming")
-            sha256 = digest.hexdigest()
+                sha256 = digest.hexdigest()
             self._store_content(unit, sha256, lambda: self._upload_file(spool, sha256))
         finally:
             spool.unlink(missing_ok=True)
@@ -300,18 +301,19 @@ class S3ArtifactStore:
         return self.open(f"(staged {sha256[:12]}...)", sha256, size)
 
     def _verified_stream(self, key: str, sha256: str, size: int) -> Iterator[bytes]:
-        digest, seen = hashlib.sha256(), 0
-        held: bytes | None = None
-        for chunk in self._read(sha256):
-            digest.update(chunk)
-            seen += len(chunk)
-            if held is not None:
-                yield held
-            held = chunk
-        if (digest.hexdigest(), seen) != (sha256, size):
+        seen, held = 0, b""
+        with BackgroundDigest() as digest:  # hashed on a thread of its own while the chunks go out
+            for chunk in self._read(sha256):
+                digest.update(chunk)
+                seen += len(chunk)
+                if held:
+                    yield held
+                held = chunk
+            actual = digest.hexdigest()
+        if (actual, seen) != (sha256, size):
             log.error("storage.read.sha256_mismatch", key=key, sha256=sha256)
-            raise IntegrityError(_mismatch(key, digest.hexdigest(), sha256))
-        if held is not None:
+            raise IntegrityError(_mismatch(key, actual, sha256))
+        if held:
             yield held
 
     def _read(self, sha256: str) -> Iterator[bytes]:
