@@ -23,31 +23,39 @@ def assets_folder() -> Path:
 
 
 def install_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/redoc") -> None:
-    """Serve the documentation pages and their assets; the app must be built with docs_url=None, redoc_url=None."""
+    """Serve the documentation pages and their assets; the app must be built with docs_url=None, redoc_url=None.
+
+    The pages are module functions that find their app on the request, not closures over `app`: FastAPI keeps the
+    endpoints it has seen in process-wide caches, where a closure would keep every app ever built alive.
+    """
     app.mount(ASSETS_PATH, StaticFiles(directory=assets_folder()), name="docs-assets")
+    app.add_api_route(docs_url, swagger_ui, methods=["GET"], include_in_schema=False)
+    app.add_api_route(redoc_url, redoc, methods=["GET"], include_in_schema=False)
 
-    def asset(request: Request, name: str) -> str:
-        return f"{request.scope.get('root_path', '')}{ASSETS_PATH}/{name}"
 
-    def openapi_url(request: Request) -> str:
-        return f"{request.scope.get('root_path', '')}{app.openapi_url}"
+def _asset(request: Request, name: str) -> str:
+    return f"{request.scope.get('root_path', '')}{ASSETS_PATH}/{name}"
 
-    @app.get(docs_url, include_in_schema=False)
-    def swagger_ui(request: Request) -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=openapi_url(request),
-            title=f"{app.title} - API",
-            swagger_js_url=asset(request, "swagger-ui-bundle.js"),
-            swagger_css_url=asset(request, "swagger-ui.css"),
-            swagger_favicon_url=asset(request, "favicon.png"),
-        )
 
-    @app.get(redoc_url, include_in_schema=False)
-    def redoc(request: Request) -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=openapi_url(request),
-            title=f"{app.title} - API",
-            redoc_js_url=asset(request, "redoc.standalone.js"),
-            redoc_favicon_url=asset(request, "favicon.png"),
-            with_google_fonts=False,
-        )
+def _openapi_url(request: Request) -> str:
+    return f"{request.scope.get('root_path', '')}{request.app.openapi_url}"
+
+
+def swagger_ui(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=_openapi_url(request),
+        title=f"{request.app.title} - API",
+        swagger_js_url=_asset(request, "swagger-ui-bundle.js"),
+        swagger_css_url=_asset(request, "swagger-ui.css"),
+        swagger_favicon_url=_asset(request, "favicon.png"),
+    )
+
+
+def redoc(request: Request) -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url=_openapi_url(request),
+        title=f"{request.app.title} - API",
+        redoc_js_url=_asset(request, "redoc.standalone.js"),
+        redoc_favicon_url=_asset(request, "favicon.png"),
+        with_google_fonts=False,
+    )
