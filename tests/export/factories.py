@@ -64,8 +64,10 @@ def _spread_head_scores(model: nn.Module, manifest: ArchitectureManifest) -> Non
         head: nn.Module = roi_heads.box_predictor.cls_score
         std = 1.0
     else:
-        # A classifier's head is the layer its builder replaces for new labels (fc, classifier.3, head.fc, ...).
-        head = model.get_submodule(get_builder(manifest).head_prefixes[0].rstrip("."))
+        # SSD: its whole head (scores and box regressions); a classifier: the layer its builder replaces for new
+        # labels (fc, classifier.3, head.fc, ...).
+        ssd_head = getattr(model, "head", None) if manifest.family == "detection" else None
+        head = ssd_head or model.get_submodule(get_builder(manifest).head_prefixes[0].rstrip("."))
         std = 0.3
     for parameter in head.parameters():
         nn.init.normal_(parameter, 0.0, std)
