@@ -98,7 +98,10 @@ def test_trained_mask_rcnn_quantizes_and_its_variants_are_evaluated(trained: Tra
 
     prediction = Predictor.open(int8.folder, confidence_threshold=0.0).predict(samples[0].image_path)
     assert prediction.objects and all(obj.label.index in (0, 1) for obj in prediction.objects)
-    assert all(0 <= obj.box[0] <= obj.box[2] <= samples[0].width for obj in prediction.objects)
+    # Boxes are x, y, width, height in the original image's pixels, clipped to it.
+    width, height = samples[0].width, samples[0].height
+    assert all(0 <= x and 0 <= y and x + w <= width + 1e-3 and y + h <= height + 1e-3
+               for x, y, w, h in (obj.box for obj in prediction.objects))  # fmt: skip
 
     items = _revision_items(samples[2:])
     results = {name: evaluate_variant(path, items, TASK, [label.id for label in LABELS],
