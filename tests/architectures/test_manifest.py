@@ -25,6 +25,8 @@ EXPECTED_IDS = {
     "fasterrcnn_mobilenet_v3_large_320_fpn": "detection",
     "maskrcnn_resnet50_fpn": "instance_segmentation",
 }
+# timm model name -> the pretrained tag whose weights the manifest names.
+TIMM_TAGS = {"tf_efficientnetv2_b0": "in1k", "convnext_nano": "d1h_in1k", "mobilenetv4_conv_small": "e2400_r224_in1k"}
 
 
 def _write_user_manifest(data_dir: Path, manifest: dict, family: str = "classification") -> Path:
@@ -40,8 +42,9 @@ def _resnet18_as_dict(new_id: str = "my_resnet") -> dict:
     return data
 
 
-def test_shipped_manifests_cover_the_seven_architectures(shipped_manifests: dict[str, ArchitectureManifest]) -> None:
-    assert {key: manifest.family for key, manifest in shipped_manifests.items()} == EXPECTED_IDS
+def test_shipped_manifests_cover_the_ten_architectures(shipped_manifests: dict[str, ArchitectureManifest]) -> None:
+    families = {key: manifest.family for key, manifest in shipped_manifests.items()}
+    assert families == {**EXPECTED_IDS, **dict.fromkeys(TIMM_TAGS, "classification")}
     assert shipped_manifests["resnet18"].tasks == ["multiclass_classification", "multilabel_classification"]
     assert shipped_manifests["maskrcnn_resnet50_fpn"].tasks == ["instance_segmentation"]
 
@@ -63,10 +66,30 @@ def test_shipped_manifest_matches_torchvision_published_metadata(
     assert manifest.stats.gflops == published.meta["_ops"]
 
 
+@pytest.mark.parametrize(("architecture", "tag"), sorted(TIMM_TAGS.items()))
+def test_timm_manifest_matches_timm_pretrained_config(shipped_manifests: dict[str, ArchitectureManifest],
+                                                      architecture: str, tag: str) -> None:  # fmt: skip
+    import timm
+
+    manifest = shipped_manifests[architecture]
+    model = timm.create_model(f"{architecture}.{tag}", pretrained=False)
+    config, weights = model.pretrained_cfg, manifest.pretrained_weights
+    assert weights is not None and manifest.builder.function == architecture
+    assert (manifest.input.mean, manifest.input.std) == (list(config["mean"]), list(config["std"]))
+    assert manifest.stats.parameters == sum(parameter.numel() for parameter in model.parameters())
+    if config["url"]:
+        assert weights.url == config["url"] and weights.file_name == config["url"].rsplit("/", 1)[1]
+        assert weights.sha256_prefix is not None and f"-{weights.sha256_prefix}.pth" in config["url"]
+    else:
+        # Published on the Hugging Face hub only, where timm's config names the repository and no digest.
+        assert weights.url == f"https://huggingface.co/{config['hf_hub_id']}/resolve/main/model.safetensors"
+        assert weights.digest_recorded_at_download and weights.sha256 is weights.sha256_prefix is None
+
+
 def test_user_manifest_adds_an_architecture(tmp_path: Path) -> None:
     _write_user_manifest(tmp_path, _resnet18_as_dict("my_resnet"))
     manifests = load_manifests(SHIPPED_MANIFESTS_DIR, tmp_path / "model_manifests")
-    assert len(manifests) == 8
+    assert len(manifests) == 11
     assert manifests["my_resnet"].builder.function == "resnet18"
 
 

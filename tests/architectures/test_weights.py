@@ -16,6 +16,7 @@ from modelyard.architectures.weights import (
     ensure_weights,
     import_weights,
     list_cached,
+    recorded_digest_path,
     weights_path,
 )
 
@@ -142,3 +143,30 @@ def test_import_checks_the_hash_and_lists_the_file(resnet18: ArchitectureManifes
     assert (cached.family, cached.architecture_id, cached.path, cached.size_bytes) == (
         "classification", "resnet18", path, len(PAYLOAD)
     )
+
+
+def test_weights_without_a_published_digest_record_theirs_at_download(
+    served_folder: tuple[str, Path], resnet18: ArchitectureManifest, tmp_path: Path
+) -> None:
+    url, folder = served_folder
+    weights = PretrainedWeights(url=f"{url}/weights.pth", file_name="weights.pth", digest_recorded_at_download=True)
+    manifest = resnet18.model_copy(update={"pretrained_weights": weights})
+    path = ensure_weights(manifest, tmp_path / "data")
+    assert path.read_bytes() == PAYLOAD
+    assert recorded_digest_path(path).read_text(encoding="utf-8") == f"{_digest(PAYLOAD)}\n"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["weights.pt", "weights.pt.sha256"]
+    # The cache is checked against the recorded digest: intact, it is used without the server; altered, refetched.
+    other = b"the server now serves other bytes"
+    (folder / "weights.pth").write_bytes(other)
+    assert ensure_weights(manifest, tmp_path / "data", allow_download=False).read_bytes() == PAYLOAD
+    path.write_bytes(b"truncated")
+    assert ensure_weights(manifest, tmp_path / "data").read_bytes() == other
+    assert recorded_digest_path(path).read_text(encoding="utf-8").strip() == _digest(other)
+
+
+def test_a_digest_to_record_excludes_a_published_one() -> None:
+    with pytest.raises(ValueError, match="only for weights without a published sha256"):
+        PretrainedWeights(url="https://example.invalid/w.pth", file_name="w.pth", sha256_prefix="0123abcd",
+                          digest_recorded_at_download=True)  # fmt: skip
+    with pytest.raises(ValueError, match="digest_recorded_at_download: true"):
+        PretrainedWeights(url="https://example.invalid/w.pth", file_name="w.pth")

@@ -16,9 +16,10 @@ import torch
 from PIL import Image
 from torch import nn
 
+from modelyard.architectures.manifest import ArchitectureManifest
 from modelyard.export import ExportedVariant
 from modelyard.training.checkpoint import save_checkpoint
-from modelyard.training.networks import create_model
+from modelyard.training.networks import create_model, get_builder
 from modelyard.variant import LabelEntry
 from tests.training.factories import SHIPPED, TINY_SIZE, tiny_config, tiny_manifest
 
@@ -49,13 +50,13 @@ def make_checkpoint(folder: Path, task: str, size: int = TINY_SIZE, seed: int = 
     torch.manual_seed(seed)
     manifest = tiny_manifest(SHIPPED[architecture or ARCHITECTURE_FOR_TASK[task]], size=size)
     model = create_model(manifest, len(LABELS), task, None)
-    _spread_head_scores(model)
+    _spread_head_scores(model, manifest)
     _estimate_batch_norm_statistics(model, manifest.family, size)
     folder.mkdir(parents=True, exist_ok=True)
     return save_checkpoint(folder / "model.pt", model.eval(), manifest, task, LABELS, tiny_config(task))
 
 
-def _spread_head_scores(model: nn.Module) -> None:
+def _spread_head_scores(model: nn.Module, manifest: ArchitectureManifest) -> None:
     roi_heads = getattr(model, "roi_heads", None)
     if roi_heads is not None:
         # Only the R-CNN class scores: random box-head layers or box regressions would push every proposal to the
@@ -63,7 +64,10 @@ def _spread_head_scores(model: nn.Module) -> None:
         head: nn.Module = roi_heads.box_predictor.cls_score
         std = 1.0
     else:
-        head = getattr(model, "head", None) or getattr(model, "fc", None) or model.classifier[-1]  # type: ignore[assignment]  # torchvision types its attributes as Module | Tensor
+        # SSD: its whole head (scores and box regressions); a classifier: the layer its builder replaces for new
+        # labels (fc, classifier.3, head.fc, ...).
+        ssd_head = getattr(model, "head", None) if manifest.family == "detection" else None
+        head = ssd_head or model.get_submodule(get_builder(manifest).head_prefixes[0].rstrip("."))
         std = 0.3
     for parameter in head.parameters():
         nn.init.normal_(parameter, 0.0, std)

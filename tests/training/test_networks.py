@@ -63,6 +63,20 @@ def test_pretrained_classifier_keeps_body_and_gets_a_new_head(tmp_path: Path) ->
     assert all(torch.equal(state[key], value) for key, value in original.items() if not key.startswith("fc."))
 
 
+def test_timm_classifier_takes_weights_published_as_safetensors(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    manifest = SHIPPED["mobilenetv4_conv_small"]
+    builder = get_builder(manifest)
+    original = builder.build(builder.function, manifest, 1000, True).state_dict()
+    # The cache always names the file weights.pt; its content tells the format.
+    save_file({key: value.contiguous() for key, value in original.items()}, str(tmp_path / "weights.pt"))
+    model = create_model(manifest, 3, "multiclass_classification", tmp_path / "weights.pt")
+    state = model.state_dict()
+    assert state["classifier.weight"].shape == (3, 1280) and original["classifier.weight"].shape == (1000, 1280)
+    assert all(torch.equal(state[key], value) for key, value in original.items() if not key.startswith("classifier."))
+
+
 def test_pretrained_detector_uses_frozen_norms_and_a_new_box_predictor(tmp_path: Path) -> None:
     manifest = tiny_manifest(SHIPPED["fasterrcnn_mobilenet_v3_large_320_fpn"])
     original = _save_original_weights(manifest, 90, tmp_path / "weights.pt")

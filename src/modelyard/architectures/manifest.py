@@ -239,6 +239,11 @@ class PretrainedWeights(_Strict):
         default=None, description="Leading hex digits of the digest, as published in torchvision file names."
     )
     size_bytes: int | None = None
+    digest_recorded_at_download: bool = Field(
+        default=False,
+        description="No digest is published: the first download's sha256 is recorded beside the cached file and "
+        "the cache is checked against it from then on (trust on first use). Excludes sha256 and sha256_prefix.",
+    )
 
     @model_validator(mode="after")
     def _has_a_hash(self) -> PretrainedWeights:
@@ -246,20 +251,31 @@ class PretrainedWeights(_Strict):
         for name, digest, lengths in checks:
             if digest is not None and (not _HEX.match(digest) or not lengths[0] <= len(digest) <= lengths[1]):
                 raise ValueError(f"{name} must be {lengths[0]}-{lengths[1]} lowercase hex digits")
-        if self.sha256 is None and self.sha256_prefix is None:
-            raise ValueError("give sha256 or sha256_prefix so downloads can be verified")
+        published = self.sha256 is not None or self.sha256_prefix is not None
+        if self.digest_recorded_at_download:
+            if published:
+                raise ValueError("digest_recorded_at_download is only for weights without a published sha256")
+            return self
+        if not published:
+            raise ValueError(
+                "give sha256 or sha256_prefix so downloads can be verified (or, where none is published, "
+                "digest_recorded_at_download: true)"
+            )
         if self.sha256 and self.sha256_prefix and not self.sha256.startswith(self.sha256_prefix):
             raise ValueError("sha256 does not start with sha256_prefix")
         return self
 
     def matches(self, hex_digest: str) -> bool:
-        """Whether a file's sha256 agrees with what the manifest knows (the full hash, else the prefix)."""
+        """Whether a file's sha256 agrees with what the manifest knows (the full hash, else the prefix); with no
+        published digest any file matches, and the digest recorded at its download guards the cache."""
         if self.sha256 is not None:
             return hex_digest == self.sha256
         return hex_digest.startswith(self.sha256_prefix or "")
 
     @property
     def expected(self) -> str:
+        if self.digest_recorded_at_download:
+            return "(no published digest; recorded at download)"
         return self.sha256 or f"{self.sha256_prefix}..."
 
 

@@ -2,7 +2,8 @@
 
 Weights are downloaded once (or imported by hand on machines without internet), checked against the manifest's
 sha256, and written through a temporary file that is renamed into place, so a crash or a bad download never
-leaves a file under the real name.
+leaves a file under the real name. Where no digest is published (``digest_recorded_at_download``), the first
+stored file's sha256 is written beside it as ``weights.pt.sha256`` and the cached file is checked against that.
 """
 
 from __future__ import annotations
@@ -48,6 +49,19 @@ def weights_path(manifest: ArchitectureManifest, data_dir: Path) -> Path:
     return data_dir / "pretrained_weights" / manifest.family / manifest.id / "weights.pt"
 
 
+def recorded_digest_path(target: Path) -> Path:
+    """Where the sha256 of weights without a published digest is recorded when they are stored."""
+    return target.with_name(target.name + ".sha256")
+
+
+def _cache_is_intact(target: Path, published: PretrainedWeights) -> bool:
+    digest = file_sha256(target)
+    if not published.digest_recorded_at_download:
+        return published.matches(digest)
+    record = recorded_digest_path(target)
+    return record.is_file() and record.read_text(encoding="utf-8").strip() == digest
+
+
 def ensure_weights(
     manifest: ArchitectureManifest,
     data_dir: Path,
@@ -59,7 +73,7 @@ def ensure_weights(
     published = _published_weights(manifest)
     target = weights_path(manifest, data_dir)
     if target.is_file():
-        if published.matches(file_sha256(target)):
+        if _cache_is_intact(target, published):
             return target
         # A cached file that no longer matches (disk fault, manual edit) is worse than none: drop it and refetch.
         target.unlink()
@@ -140,10 +154,27 @@ def _store_verified(
             raise WeightsIntegrityError(
                 f"{source_name} has sha256 {digest} but the manifest expects {published.expected}; nothing was stored"
             )
+        record = recorded_digest_path(target)
+        if published.digest_recorded_at_download:
+            # The record goes first: a crash between the two renames leaves a record without weights (refetched),
+            # never weights whose record is missing or stale.
+            _write_atomically(record, f"{digest}\n".encode())
         os.replace(temporary, target)
         _fsync_directory(target.parent)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    descriptor, temporary_name = tempfile.mkstemp(prefix=".record-", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as sink:
+            sink.write(content)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(temporary_name, path)
+    finally:
+        Path(temporary_name).unlink(missing_ok=True)
 
 
 def _copy_hashing(source: BinaryIO, sink: BinaryIO, total: int | None, progress: DownloadProgress | None) -> str:
@@ -175,5 +206,6 @@ __all__ = [
     "file_sha256",
     "import_weights",
     "list_cached",
+    "recorded_digest_path",
     "weights_path",
 ]

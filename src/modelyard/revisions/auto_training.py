@@ -27,11 +27,11 @@ WEIGHTS_DOWNLOAD_SECONDS = 20.0
 def candidate_manifests(
     catalog: ArchitectureCatalog, task: str, architecture: str | None
 ) -> list[ArchitectureManifest]:
-    """The architectures auto-configuration picks from: the given one, else every one for the task that is not
-    deprecated."""
+    """The architectures auto-configuration picks from: the given one, else every stable one for the task
+    (experimental ones are trained only when named, and are not measured for every automatic run)."""
     if architecture is not None:
         return [catalog.for_task(architecture, task)]
-    return [m for m in catalog.list(task) if m.support_status != "deprecated"]
+    return [m for m in catalog.list(task) if m.support_status == "stable"]
 
 
 def candidates(

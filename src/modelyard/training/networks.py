@@ -115,7 +115,12 @@ def rebuild_head(model: nn.Module, manifest: ArchitectureManifest, num_labels: i
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """Tensors from a torchvision weights file or from a modelyard checkpoint (its ``state_dict`` entry)."""
+    """Tensors from a PyTorch or safetensors weights file (as torchvision and timm publish them) or from a
+    modelyard checkpoint (its ``state_dict`` entry)."""
+    if _is_safetensors(path):
+        from safetensors.torch import load_file
+
+        return dict(load_file(str(path), device="cpu"))
     # weights_only: a weights file from the internet must not be able to run code when unpickled.
     content = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(content, Mapping) and "state_dict" in content and "architecture_id" in content:
@@ -123,6 +128,14 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if not isinstance(content, Mapping):
         raise ModelBuildError(f"{path} does not hold a state_dict")
     return dict(content)
+
+
+def _is_safetensors(path: Path) -> bool:
+    # A safetensors file opens with its JSON header's length (8 bytes, little-endian) and then the header itself;
+    # PyTorch files are zip archives ("PK") or, in the legacy format, pickles (0x80).
+    with path.open("rb") as stream:
+        head = stream.read(9)
+    return len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < path.stat().st_size
 
 
 def load_body_weights(
@@ -169,6 +182,20 @@ register_builder("mobilenet_v3_small", "mobilenet_v3_large", family="classificat
 register_builder(
     "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", family="classification", head_prefixes=("classifier.1.",)
 )(_torchvision_classifier)
+
+
+def _timm_classifier(function: str, manifest: ArchitectureManifest, num_labels: int, pretrained: bool) -> nn.Module:
+    import timm
+
+    # pretrained=False: timm would fetch from its hub; weights come through the manifest's verified cache instead.
+    model: nn.Module = timm.create_model(function, pretrained=False, num_classes=num_labels, **manifest.builder.kwargs)
+    return model
+
+
+# timm names its heads per family: EfficientNet and MobileNet "classifier", ConvNeXt "head.fc".
+register_builder("tf_efficientnetv2_b0", "mobilenetv4_conv_small", family="classification",
+                 head_prefixes=("classifier.",))(_timm_classifier)  # fmt: skip
+register_builder("convnext_nano", family="classification", head_prefixes=("head.fc.",))(_timm_classifier)
 
 
 # --- detection and instance segmentation -------------------------------------------------------------------------
