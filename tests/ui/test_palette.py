@@ -37,5 +37,6 @@ def test_the_contrast_formula_matches_known_pairs() -> None:
 def test_every_label_colour_of_the_prediction_overlay_carries_white_text() -> None:
     palette = _palette()
     assert len(palette) == 8
-    weak = {colour: round(contrast_with_white(colour), 2) for colour in palette if contrast_with_white(colour) < AA_NORMAL_TEXT}
+    contrasts = {colour: round(contrast_with_white(colour), 2) for colour in palette}
+    weak = {colour: ratio for colour, ratio in contrasts.items() if ratio < AA_NORMAL_TEXT}
     assert weak == {}, f"colours below {AA_NORMAL_TEXT}:1 with white text: {weak}"
