@@ -17,6 +17,19 @@ from modelyard.mlflow.hot_paths import hot_paths
 
 pytestmark = pytest.mark.anyio
 API = "/api/2.0/mlflow"
+# The keys MLflow 3.17.2's own `mlflow server` (SQLite store, no auth) sent for a model created with only a name,
+# and for a version created with a name and a source, neither with tags nor aliases (checked against it). Its
+# server writes each answer with protobuf's MessageToDict, which leaves empty lists out; its registered model never
+# carries `user_id` nor an empty description; a version keeps its empty description.
+MLFLOW_BARE_MODEL_KEYS = {"name", "creation_timestamp", "last_updated_timestamp"}
+MLFLOW_BARE_VERSION_KEYS = {
+    "name", "version", "creation_timestamp", "last_updated_timestamp", "current_stage", "description", "source",
+    "run_id", "run_link", "status",
+}  # fmt: skip
+# Where modelyard's version differs, on purpose: it names who made the version (MLflow's is unset, so left out),
+# and a version registered without a run has no run_id (MLflow stores the request's missing run_id and run_link as
+# empty strings and sends them back; it leaves both out for a version stored without them).
+BARE_VERSION_KEYS = MLFLOW_BARE_VERSION_KEYS - {"run_id", "run_link"} | {"user_id"}
 
 
 @pytest.fixture(scope="module")
@@ -88,4 +101,21 @@ async def test_a_body_that_is_not_an_object_reaches_the_route_and_is_refused(htt
     answer = await http.post("/model-versions/create", json=["refused"])
     versions = await http.get("/model-versions/search", params={"filter": "source_path = 'refused'"})
     assert (answer.status_code, answer.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
-    assert versions.json() == {"model_versions": []}
+    assert versions.json() == {}  # MLflow's server answers an empty search with no list at all
+
+
+async def test_a_bare_model_and_version_carry_the_keys_mlflows_server_sends(http: httpx.AsyncClient) -> None:
+    created = await http.post("/registered-models/create", json={"name": "bare"})
+    model = created.json()["registered_model"]
+    version = await http.post("/model-versions/create", json={"name": "bare", "source": "s3://bucket/bare"})
+    read = await http.get("/model-versions/get", params={"name": "bare", "version": "1"})
+    found = await http.get("/model-versions/search", params={"filter": "name = 'bare'"})
+    read_model = await http.get("/registered-models/get", params={"name": "bare"})
+    found_models = await http.get("/registered-models/search", params={"filter": "name = 'bare'"})
+    assert set(model) == MLFLOW_BARE_MODEL_KEYS
+    assert set(version.json()["model_version"]) == BARE_VERSION_KEYS
+    assert set(read.json()["model_version"]) == BARE_VERSION_KEYS
+    assert [set(item) for item in found.json()["model_versions"]] == [BARE_VERSION_KEYS]
+    for answer in (read_model.json()["registered_model"], found_models.json()["registered_models"][0]):
+        assert set(answer) == MLFLOW_BARE_MODEL_KEYS | {"latest_versions"}
+        assert [set(item) for item in answer["latest_versions"]] == [BARE_VERSION_KEYS]

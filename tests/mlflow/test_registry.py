@@ -38,6 +38,24 @@ def test_registered_model_create_get_rename_update_tags_and_delete(mlflow_client
     )
 
 
+def test_fields_left_out_when_empty_read_as_empty_through_the_client(mlflow_client: Any) -> None:
+    mlflow_client.create_registered_model("sparse")
+    mlflow_client.create_model_version("sparse", "s3://bucket/sparse")
+    model = mlflow_client.get_registered_model("sparse")
+    found = mlflow_client.search_registered_models("name = 'sparse'")
+    version = mlflow_client.get_model_version("sparse", "1")
+    assert (model.description, model.tags, model.aliases, [item.version for item in model.latest_versions]) == (
+        "", {}, {}, ["1"]
+    )  # fmt: skip
+    assert [(item.name, item.description, item.tags, item.aliases) for item in found] == [("sparse", "", {}, {})]
+    assert (version.description, version.tags, version.aliases, version.run_id, version.user_id) == (
+        "", {}, [], None, "local"
+    )  # fmt: skip
+    assert list(mlflow_client.search_model_versions("name = 'nothing-here'")) == []
+    assert list(mlflow_client.search_registered_models("name = 'nothing-here'")) == []
+    assert mlflow_client.get_latest_versions("sparse", stages=["Production"]) == []
+
+
 def test_versions_create_get_update_tags_delete_and_download_uri(mlflow_client: Any) -> None:
     mlflow_client.create_registered_model("versions")
     first = mlflow_client.create_model_version("versions", "s3://bucket/model", run_id="r" * 32,

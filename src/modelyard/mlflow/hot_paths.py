@@ -42,7 +42,7 @@ from modelyard.auth.service import SESSION_COOKIE
 from modelyard.context import AppContext
 from modelyard.errors import ModelyardError
 from modelyard.mlflow.registry_service import MlflowRegistry
-from modelyard.mlflow.registry_views import version_json
+from modelyard.mlflow.registry_views import search_answer, version_json
 from modelyard.mlflow.router import MLFLOW_AJAX_PREFIX, MLFLOW_PREFIX
 from modelyard.registry.service import RegistryService
 from modelyard.storage.service import FileService
@@ -104,7 +104,7 @@ def _search_versions(fields: dict[str, list[str]]) -> Work:
 
     def work(service: MlflowRegistry) -> dict[str, Any]:
         versions, token = service.search_versions(filter_string, max_results, order_by, page_token)
-        return {"model_versions": versions, **({"next_page_token": token} if token else {})}
+        return search_answer("model_versions", versions, token)
 
     return work
 
@@ -115,7 +115,7 @@ def _search_models(fields: dict[str, list[str]]) -> Work:
 
     def work(service: MlflowRegistry) -> dict[str, Any]:
         models, token = service.search_models(filter_string, max_results, order_by, page_token)
-        return {"registered_models": models, **({"next_page_token": token} if token else {})}
+        return search_answer("registered_models", models, token)
 
     return work
 

@@ -15,7 +15,7 @@ from pydantic_core import to_json
 from modelyard.api.deps import Registry
 from modelyard.auth.dependencies import Requires
 from modelyard.mlflow.registry_service import MlflowRegistry
-from modelyard.mlflow.registry_views import version_json
+from modelyard.mlflow.registry_views import search_answer, version_json
 
 router = APIRouter(tags=["mlflow registry"])
 
@@ -169,22 +169,19 @@ def search_registered_models(
     page_token: Annotated[str | None, Query()] = None,
 ) -> Response:
     models, token = service.search_models(filter_string, max_results, order_by, page_token)
-    body: dict[str, Any] = {"registered_models": models}
-    if token:
-        body["next_page_token"] = token
-    return respond(body)
+    return respond(search_answer("registered_models", models, token))
 
 
 @router.post("/registered-models/get-latest-versions", dependencies=[Requires.read])
 def get_latest_versions(body: LatestVersions, service: Service) -> Response:
-    return respond({"model_versions": service.latest_versions(body.name, body.stages)})
+    return respond(search_answer("model_versions", service.latest_versions(body.name, body.stages)))
 
 
 @router.get("/registered-models/get-latest-versions", dependencies=[Requires.read])
 def get_latest_versions_by_query(
     name: Name, service: Service, stages: Annotated[list[str] | None, Query()] = None
 ) -> Response:
-    return respond({"model_versions": service.latest_versions(name, stages)})
+    return respond(search_answer("model_versions", service.latest_versions(name, stages)))
 
 
 @router.post("/registered-models/set-tag", dependencies=[Requires.write])
@@ -264,10 +261,7 @@ def search_model_versions(
     page_token: Annotated[str | None, Query()] = None,
 ) -> Response:
     versions, token = service.search_versions(filter_string, max_results, order_by, page_token)
-    body: dict[str, Any] = {"model_versions": versions}
-    if token:
-        body["next_page_token"] = token
-    return respond(body)
+    return respond(search_answer("model_versions", versions, token))
 
 
 @router.get("/model-versions/get-download-uri", dependencies=[Requires.read])

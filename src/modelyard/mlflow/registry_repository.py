@@ -31,7 +31,7 @@ VERSION_FIELDS = (
     "v.id, v.model_id, m.name, v.number, v.description, v.stage, {uri}, {run_id}, {run_link}, v.source_revision_id, "
     "v.created_at, v.updated_at, v.updated_by"
 )
-MODEL_FIELDS = "m.id, m.name, m.description, m.created_at, m.updated_at, m.updated_by"
+MODEL_FIELDS = "m.id, m.name, m.description, m.created_at, m.updated_at"
 # MLflow's order_by keys (and the unique id that ends every order) -> columns, and where each is in a row.
 MODEL_ORDER_COLUMNS: dict[str, str] = {
     "name": "m.name", "creation_timestamp": "m.created_at", "last_updated_timestamp": "m.updated_at",
@@ -107,9 +107,9 @@ class MlflowRegistryRepository:
         latest, aliases = self.latest_per_stage(ids), self.aliases_of_models(ids)
         millis = self.sql.millis
         bodies = [
-            model_body(name, description, millis(created), millis(updated), user, tags.get(model_id),
-                       aliases.get(model_id), latest.get(model_id))
-            for model_id, name, description, created, updated, user in page
+            model_body(name, description, millis(created), millis(updated), tags.get(model_id), aliases.get(model_id),
+                       latest.get(model_id))
+            for model_id, name, description, created, updated in page
         ]  # fmt: skip
         last = self._sort_key(page[-1], names, MODEL_ROW_INDEX) if len(rows) > limit else None
         return Page(bodies, last)

@@ -1,4 +1,9 @@
-"""Registered models and versions in MLflow's JSON shapes (model_registry.proto, proto3 JSON field names).
+"""Registered models and versions in MLflow's JSON shapes (model_registry.proto, proto3 JSON field names), with
+the fields MLflow's own server leaves out left out as well: it writes its protobuf messages with MessageToDict,
+which drops empty repeated fields (`tags`, `aliases`, `latest_versions`), and its registered model sets neither
+`user_id` nor an empty `description`. The client reads the same entities either way (a missing list is an empty
+one, a model's missing description an empty string) and parses fewer fields; a version's `description` stays,
+as MLflow sends it (the client reads a missing one as None).
 
 What MLflow keeps that modelyard has no column for lives in the version's `source` document (`mlflow_uri`,
 `mlflow_run_id`, `mlflow_run_link`: what was given to `create_model_version`).
@@ -52,7 +57,8 @@ def version_body(
     aliases: list[str] | None,
 ) -> dict[str, Any]:
     """A version in MLflow's shape, from its fields: the source URI and run id are those given to MLflow, or
-    else where modelyard keeps the version's files and the training revision it came from."""
+    else where modelyard keeps the version's files and the training revision it came from. Without tags or
+    aliases, the version has neither field, as from MLflow's server."""
     body: dict[str, Any] = {
         "name": model_name,
         "version": str(number),
@@ -63,9 +69,11 @@ def version_body(
         "description": description,
         "source": str(mlflow_uri or version_artifact_uri(version_id)),
         "status": "READY",
-        "tags": tag_list(tags) if tags else [],
-        "aliases": sorted(aliases) if aliases else [],
     }
+    if tags:
+        body["tags"] = tag_list(tags)
+    if aliases:
+        body["aliases"] = sorted(aliases)
     run_id = mlflow_run_id or source_revision_id
     if run_id:
         body["run_id"] = str(run_id)
@@ -93,21 +101,19 @@ def model_body(
     description: str,
     created_ms: int,
     updated_ms: int,
-    updated_by: str,
     tags: dict[str, str] | None,
     aliases: dict[str, int] | None,
     latest_versions: list[dict[str, Any]] | None,
 ) -> dict[str, Any]:
-    """A registered model in MLflow's shape, with its latest versions already in theirs."""
-    body: dict[str, Any] = {
-        "name": name,
-        "creation_timestamp": created_ms,
-        "last_updated_timestamp": updated_ms,
-        "user_id": updated_by,
-        "description": description,
-        "tags": tag_list(tags) if tags else [],
-        "aliases": [{"alias": alias, "version": str(aliases[alias])} for alias in sorted(aliases)] if aliases else [],
-    }
+    """A registered model in MLflow's shape, with its latest versions already in theirs: no `user_id` (MLflow's
+    server sends none for a model), and no empty description, tags, aliases or latest versions."""
+    body: dict[str, Any] = {"name": name, "creation_timestamp": created_ms, "last_updated_timestamp": updated_ms}
+    if description:
+        body["description"] = description
+    if tags:
+        body["tags"] = tag_list(tags)
+    if aliases:
+        body["aliases"] = [{"alias": alias, "version": str(aliases[alias])} for alias in sorted(aliases)]
     if latest_versions:
         body["latest_versions"] = latest_versions
     return body
@@ -118,5 +124,14 @@ def model_json(
 ) -> dict[str, Any]:
     return model_body(
         model.name, model.description, milliseconds(model.created_at), milliseconds(model.updated_at),
-        model.updated_by, {tag.key: tag.value for tag in model.tags}, aliases, latest_versions,
+        {tag.key: tag.value for tag in model.tags}, aliases, latest_versions,
     )  # fmt: skip
+
+
+def search_answer(field: str, found: list[dict[str, Any]], token: str | None = None) -> dict[str, Any]:
+    """A list answer (`{field: [...], "next_page_token": ...}`): `{}` when nothing was found and no page follows,
+    as MLflow's server answers."""
+    body: dict[str, Any] = {field: found} if found else {}
+    if token:
+        body["next_page_token"] = token
+    return body
