@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import delete, insert, inspect, select, text
+from sqlalchemy import Table, delete, insert, inspect, select, text
 
 from modelyard.config import Settings
 from modelyard.context import AppContext
@@ -15,6 +16,7 @@ from modelyard.db.engine import transaction
 from modelyard.db.models import metadata
 from modelyard.jobs.models import Job, JobLogLine
 from modelyard.jobs.repository import JobLogRepository
+from modelyard.registry.models import RegisteredModel
 
 
 def test_migrations_build_exactly_the_models_schema(context: AppContext) -> None:
@@ -50,6 +52,29 @@ def test_sqlite_connections_read_through_the_configured_map_and_page_cache(tmp_p
             assert connection.execute(text("PRAGMA cache_size")).scalar() == -8 * 1024
     finally:
         context.close()
+
+
+def test_a_read_connection_reads_in_one_transaction_and_hands_the_connection_back(context: AppContext) -> None:
+    def models(cursor: Any) -> int:
+        cursor.execute("SELECT count(*) FROM registered_models")
+        return int(cursor.fetchall()[0][0])
+
+    now = utcnow()
+    row = {"id": "f" * 32, "name": "written-meanwhile", "description": "", "metadata": {}, "archived": False,
+           "next_version_number": 1, "num_versions": 0, "created_at": now, "updated_at": now, "created_by": "test",
+           "updated_by": "test"}  # fmt: skip
+    with context.db.read_connection() as connection:
+        cursor = connection.cursor()
+        before = models(cursor)
+        with context.db.engine.begin() as writer:  # another connection commits meanwhile
+            writer.execute(insert(cast(Table, RegisteredModel.__table__)), [row])
+        during = models(cursor)
+        cursor.close()
+    # SQLite reads one snapshot from the first read on; PostgreSQL reads what is committed, as its sessions do.
+    assert (before, during) == (0, 0 if context.db.dialect == "sqlite" else 1)
+    assert context.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    with context.db.read_connection() as connection:
+        assert models(connection.cursor()) == 1
 
 
 def test_job_types_stored_before_namespacing_are_renamed(settings: Settings) -> None:

@@ -135,6 +135,25 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @contextmanager
+    def read_connection(self) -> Iterator[Any]:
+        """A pooled DB-API connection inside one read transaction, rolled back and returned at the end: for reads
+        that write their own SQL. The isolation is a read session's (SQLite: one snapshot from the first read;
+        PostgreSQL: read committed). A session's connection costs about 0.1 ms more per use (its transaction and
+        connection events), as much as a whole indexed lookup."""
+        connection = self.engine.raw_connection()
+        try:
+            if self.dialect == "sqlite":  # autocommit mode (see _sqlite_configuration): begin explicitly
+                cursor = connection.cursor()
+                cursor.execute("BEGIN")
+                cursor.close()
+            yield connection
+        finally:
+            try:
+                connection.rollback()
+            finally:
+                connection.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
 

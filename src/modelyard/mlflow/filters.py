@@ -18,6 +18,7 @@ language, not what a search supports: each search checks the comparisons it gets
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -319,6 +320,13 @@ def parse_filter(text: str | None) -> Filter:
     """The comparisons of an MLflow filter string; an empty or missing filter has none."""
     if text is None or not text.strip():
         return Filter()
+    return _parsed(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> Filter:
+    # Clients send the same few filters again and again (MLflow's adds its prompt clause to every registry
+    # search); a Filter is immutable, so each is parsed once. Refusals raise and are not kept.
     return _Parser(text).parse()
 
 

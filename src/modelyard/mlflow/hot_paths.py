@@ -18,6 +18,7 @@ endpoint and another for the commit) costs more than the lookup itself. What sta
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,6 +147,11 @@ READS: dict[str, Callable[[dict[str, list[str]]], Work]] = {
     "/registered-models/search": _search_models,
 }
 WRITES: dict[str, Callable[[dict[str, Any]], Work]] = {"/model-versions/create": _create_version}
+# Reads answered by the registry's hand-written SQL alone (the ORM only for a refusal): they read on a pooled
+# connection of their own, in one transaction, without the session's machinery. A registered model is read
+# through the ORM, so its whole answer stays in the session's one transaction.
+SQL_READS = frozenset({"/registered-models/alias", "/model-versions/get", "/model-versions/search",
+                       "/registered-models/search"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,7 @@ class HotPath:
     method: str
     scope: AccessScope
     read: Callable[[Any], Work]  # the request's fields (query) or JSON body -> the call; raises _NotPlain
+    sql_only: bool = False  # one of SQL_READS
 
 
 def hot_paths(app: ASGIApp) -> dict[str, HotPath]:
@@ -173,7 +180,7 @@ def hot_paths(app: ASGIApp) -> dict[str, HotPath]:
                 scope = declared.get((method, prefix + suffix))
                 if scope is None:
                     raise RuntimeError(f"{method} {prefix}{suffix} has no route declaring its scope")
-                found[prefix + suffix] = HotPath(method, scope, read)
+                found[prefix + suffix] = HotPath(method, scope, read, sql_only=suffix in SQL_READS)
     return found
 
 
@@ -227,7 +234,8 @@ class MlflowHotPaths:
         try:
             principal = await self._principal(scope)
             forbid_unless(principal, hot.scope)
-            body = await anyio.to_thread.run_sync(self._run, work, principal, write)
+            run = self._read_sql if hot.sql_only else functools.partial(self._run, write=write)
+            body = await anyio.to_thread.run_sync(run, work, principal)
         except ModelyardError as error:
             response = domain_error_response(Request(scope, receive), error)
             await response(scope, receive, send)
@@ -248,7 +256,21 @@ class MlflowHotPaths:
         scope.setdefault("state", {})["principal"] = principal
         return principal
 
-    def _run(self, work: Work, principal: Principal, write: bool) -> bytes:
+    def _read_sql(self, work: Work, principal: Principal) -> bytes:
+        """A read of SQL_READS in one worker thread: its SQL on a read connection, a session only for what the
+        ORM answers (a refusal), JSON bytes."""
+        database = self.context.db
+        with database.read_connection() as connection:
+            session: Session = database.read_sessions()
+            try:
+                files = FileService(session, self.context.store)
+                registry = RegistryService(session, files, principal.user, principal.access)
+                answer = work(MlflowRegistry(registry, connection))
+            finally:
+                session.close()
+        return to_json(answer)
+
+    def _run(self, work: Work, principal: Principal, *, write: bool) -> bytes:
         """Session, service call, commit and JSON in one worker thread: the thread that takes SQLite's write lock
         is the one that commits and releases it."""
         database = self.context.db

@@ -69,9 +69,12 @@ class Found:
 
 
 class MlflowRegistryRepository:
-    def __init__(self, session: Session) -> None:
+    """`connection`: a DB-API connection for the hand-written SQL (Database.read_connection), else the session's;
+    ORM queries always use the session."""
+
+    def __init__(self, session: Session, connection: Any = None) -> None:
         self.session = session
-        self.sql = Dialect(session)
+        self.sql = Dialect(session, connection)
         self.sqlite = self.sql.sqlite
 
     def matches(self, column: str, comparison: Comparison) -> Sql:

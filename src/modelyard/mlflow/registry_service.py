@@ -83,10 +83,11 @@ def version_number(text: str | int) -> int:
 
 
 class MlflowRegistry:
-    def __init__(self, registry: RegistryService) -> None:
+    def __init__(self, registry: RegistryService, read_connection: Any = None) -> None:
+        """`read_connection`: where the searches and lookups written in SQL read (see MlflowRegistryRepository)."""
         self.registry = registry
         self.promotion = PromotionService(registry)
-        self.queries = MlflowRegistryRepository(registry.session)
+        self.queries = MlflowRegistryRepository(registry.session, read_connection)
 
     # -- registered models -------------------------------------------------------------------
     def model_body(self, model: RegisteredModel) -> dict[str, Any]:

@@ -48,20 +48,23 @@ def any_of(parts: Sequence[Sql]) -> Sql:
 class Dialect:
     """What differs between SQLite and PostgreSQL in the searches' SQL."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, connection: Any = None) -> None:
         self.session = session
         self.sqlite = session.get_bind().dialect.name == "sqlite"
         self.mark = "?" if self.sqlite else "%s"
         self._transaction: Any = None
-        self._connection: Any = None
+        self._connection: Any = connection
+        self._own_connection = connection is not None
 
     def run(self, statement: Sql) -> list[tuple[Any, ...]]:
-        """The rows of one statement, read on the session's connection (which begins its transaction). The
-        connection is asked of the session once per transaction: a commit or rollback begins another."""
-        transaction = self.session.get_transaction()
-        if transaction is None or transaction is not self._transaction:
-            self._connection = self.session.connection().connection.dbapi_connection
-            self._transaction = self.session.get_transaction()
+        """The rows of one statement, read on the connection given (Database.read_connection), or else on the
+        session's (which begins its transaction). The session is asked for its connection once per transaction:
+        a commit or rollback begins another."""
+        if not self._own_connection:
+            transaction = self.session.get_transaction()
+            if transaction is None or transaction is not self._transaction:
+                self._connection = self.session.connection().connection.dbapi_connection
+                self._transaction = self.session.get_transaction()
         cursor = self._connection.cursor()
         try:
             cursor.execute(statement.text, statement.params)
