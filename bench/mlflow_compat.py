@@ -163,7 +163,7 @@ def measure_floor(base: str, names: list[str], args: argparse.Namespace) -> dict
     canned = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("canned_server.py")), str(port)])
     try:
-        _wait_for(canned)
+        wait_for_canned(canned)
         real = client_for(base)
         token = deep_page_token(real, names[0], args.page_size, args.deep_page)
         answers: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -199,7 +199,7 @@ def measure_floor(base: str, names: list[str], args: argparse.Namespace) -> dict
         server.wait(timeout=30)
 
 
-def _wait_for(base: str) -> None:
+def wait_for_canned(base: str) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
