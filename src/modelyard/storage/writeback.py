@@ -17,9 +17,9 @@ from collections.abc import Callable
 from functools import cache
 
 WRITEBACK_STEP = 8 * 1024 * 1024
-# The most one write() call is given. Linux copies a few MiB handed over at once into the page cache at a fraction
-# of the speed of the same bytes in 1 MiB calls (measured here: 0.7-3.0 s of CPU per GiB in 4 MiB calls, 0.25-0.3 s
-# in 1 MiB or 256 KiB calls, from the same buffer; bench/storage.py --write-sizes).
+# The most one write() call is given. Linux often copies a few MiB handed over at once into the page cache at a
+# fraction of the speed of the same bytes in 1 MiB calls (measured here: 0.25-3.0 s of CPU per GiB in 4 MiB calls,
+# most rounds 0.7-3.0 s; 0.21-0.27 s in 1 MiB or 256 KiB calls, from the same buffer; bench/storage.py --write-sizes).
 WRITE_SLICE = 1024 * 1024
 SYNC_FILE_RANGE_WRITE = 2  # <fcntl.h>: start writeback of the range's dirty pages, do not wait for it
 
