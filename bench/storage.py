@@ -11,6 +11,13 @@ table gives the medians and the range of the rounds' ratios.
 3. The server's peak resident memory (VmRSS sampled every 20 ms from /proc) during each transfer.
 4. `--compare-clients`: boto3 against obstore, the two S3 clients the store could use, uploading and downloading
    256 MiB to the same server, three rounds each.
+5. `--floor`: what any server on this machine could reach at best, against `cp` in the same rounds: the file sent
+   over a bare loopback TCP socket (`sendfile`, no HTTP, no Python on the sending side) to a process that reads it
+   into a reused buffer, writes it (the writeback started as the store does), fsyncs it and computes its sha256,
+   once in the same thread and once on a thread of its own (`modelyard.digests`, as the store does), and once
+   without the sha256. The guarantees cost what they cost here: no HTTP server can be faster than these rows.
+6. `--write-sizes`: the CPU time of writing 1 GiB into a new file from one buffer, in write() calls of 4 MiB,
+   1 MiB and 256 KiB, alternating, `--rounds` times (why the store never hands the kernel more than 1 MiB at once).
 
     PYTHONPATH=src:. .venv/bin/python bench/storage.py --size-mib 1024
 """
@@ -18,8 +25,11 @@ table gives the medians and the range of the rounds' ratios.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import multiprocessing
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import tempfile
@@ -33,8 +43,10 @@ from typing import Any, Protocol
 from servers import free_port, start_server
 
 from modelyard.config import Settings
+from modelyard.digests import BackgroundDigest
 from modelyard.sdk import Client
 from modelyard.storage.s3 import make_client
+from modelyard.storage.writeback import WritebackFile
 from tests.s3 import BUCKET, SeaweedServer
 
 MIB = 1024 * 1024
@@ -144,6 +156,101 @@ class Boto3Anchor:
 
     def clean(self) -> None:
         self.client.delete_object(Bucket=BUCKET, Key="bare/payload")
+
+
+class BareSocket:
+    """The floor: the file through a loopback socket into a receiving process that stores it as the store must
+    (written, fsynced, sha256 computed: `hashing` is "inline", "thread" or "none"); nothing else."""
+
+    def __init__(self, work: Path, hashing: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        target = work / f"bare-{hashing}.bin"
+        self.process = context.Process(target=_bare_receiver, args=(child, str(target), hashing), daemon=True)
+        self.process.start()
+        self.port: int = self._pipe.recv()
+        self.target = target
+
+    def upload(self, payload: Path) -> None:
+        size = payload.stat().st_size
+        with socket.create_connection(("127.0.0.1", self.port)) as connection, payload.open("rb") as source:
+            connection.sendall(size.to_bytes(8, "big"))
+            connection.sendfile(source)
+            if len(connection.recv(64, socket.MSG_WAITALL)) != 64:
+                raise RuntimeError("the receiver did not answer with a sha256")
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.target.unlink(missing_ok=True)
+
+
+def _bare_receiver(pipe: Any, target: str, hashing: str) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    pipe.send(listener.getsockname()[1])
+    buffer = memoryview(bytearray(MIB))
+    while True:
+        connection, _ = listener.accept()
+        with connection:
+            left = int.from_bytes(connection.recv(8, socket.MSG_WAITALL), "big")
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            inline = hashlib.sha256()
+            with BackgroundDigest() as beside:
+                out = WritebackFile(fd)
+                while left and (received := connection.recv_into(buffer)):
+                    if hashing == "inline":
+                        inline.update(buffer[:received])
+                    elif hashing == "thread":
+                        beside.update(buffer[:received])
+                    out.write(buffer[:received])
+                    left -= received
+                out.sync()
+                os.close(fd)
+                digest = beside.hexdigest() if hashing == "thread" else inline.hexdigest()
+            connection.sendall(digest.encode())
+
+
+def measure_floor(work: Path, payload: Path, rounds: int) -> list[Row]:
+    """Rounds of (bare socket with each way of hashing, `cp` right after it)."""
+    anchor = CpAnchor(work)
+    receivers = {hashing: BareSocket(work, hashing) for hashing in ("inline", "thread", "none")}
+    labels = {
+        "inline": "bare socket, sha256 in the receiving thread, write, fsync vs `cp`",
+        "thread": "bare socket, sha256 on a thread of its own, write, fsync vs `cp`",
+        "none": "bare socket, no sha256, write, fsync vs `cp`",
+    }
+    rows = {hashing: Row(labels[hashing]) for hashing in receivers}
+    try:
+        for _ in range(rounds):
+            for hashing, receiver in receivers.items():
+                rows[hashing].pairs.append((
+                    timed(lambda: receiver.upload(payload), receiver.process.pid),  # noqa: B023 - called at once
+                    timed(lambda: anchor.upload(payload)),
+                ))  # fmt: skip
+        return list(rows.values())
+    finally:
+        for receiver in receivers.values():
+            receiver.close()
+        anchor.clean()
+
+
+def measure_write_sizes(work: Path, size: int, rounds: int) -> None:
+    """CPU seconds of the write() calls that put `size` bytes into a new file, by the size of each call."""
+    buffer = memoryview(os.urandom(4 * MIB))
+    target = work / "write-sizes.bin"
+    seconds: dict[int, list[float]] = {4 * MIB: [], MIB: [], MIB // 4: []}
+    for _ in range(rounds):
+        for piece in seconds:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            start = time.thread_time()
+            for offset in range(0, size, piece):
+                os.write(fd, buffer[: min(piece, size - offset)])
+            seconds[piece].append(time.thread_time() - start)
+            os.close(fd)
+            target.unlink()
+    for piece, figures in seconds.items():
+        print(f"write() calls of {piece // 1024} KiB: CPU seconds per {size // MIB} MiB, by round: "
+              + ", ".join(f"{figure:.2f}" for figure in figures))  # fmt: skip
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -301,6 +408,8 @@ def main() -> None:
     parser.add_argument("--store", choices=["local", "s3", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=3, help="Rounds of each transfer and its anchor (default 3).")
     parser.add_argument("--compare-clients", action="store_true", help="Also boto3 vs obstore, 256 MiB.")
+    parser.add_argument("--floor", action="store_true", help="Also a bare socket into a file, against `cp`.")
+    parser.add_argument("--write-sizes", action="store_true", help="Also the CPU cost of write() by call size.")
     parser.add_argument("--work", type=Path, default=None, help="Folder for the files (default: a temp folder).")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="modelyard-bench-storage-", dir=args.work))
@@ -311,6 +420,11 @@ def main() -> None:
     print("| store | transfer | through the API | anchor | ratio (rounds) | server peak RSS MB | verdict |")
     print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
     try:
+        if args.write_sizes:
+            measure_write_sizes(work, size, args.rounds)
+        if args.floor:
+            for row in measure_floor(work, payload, args.rounds):
+                report("no server (the floor)", row, size, 0.0)
         if args.store in ("local", "both"):
             rows, before = measure_store(work, payload, {}, CpAnchor(work), args.rounds)
             for row in rows:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from modelyard.digests import BackgroundDigest
-from modelyard.storage.writeback import WRITEBACK_STEP, WritebackFile
+from modelyard.storage.writeback import WRITE_SLICE, WRITEBACK_STEP, WritebackFile, write_fully
 
 
 def test_the_background_digest_is_the_sha256_of_the_chunks_in_order() -> None:
@@ -68,3 +68,27 @@ def test_a_writeback_file_holds_every_byte_written_and_counts_them(tmp_path: Pat
         os.close(fd)
     assert out.size == sum(len(chunk) for chunk in data)
     assert target.read_bytes() == b"".join(bytes(chunk) for chunk in data)
+
+
+def test_a_large_chunk_reaches_the_file_whole_in_calls_of_at_most_the_slice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel copies a write() of several MiB far slower than the same bytes in 1 MiB calls."""
+    data = os.urandom(3 * WRITE_SLICE + 123)
+    calls: list[int] = []
+    real_write = os.write
+
+    def counted_write(fd: int, chunk: bytes | memoryview) -> int:
+        calls.append(len(chunk))
+        return real_write(fd, chunk)
+
+    target = tmp_path / "out.bin"
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT)
+    monkeypatch.setattr(os, "write", counted_write)
+    try:
+        write_fully(fd, data)
+    finally:
+        monkeypatch.undo()
+        os.close(fd)
+    assert target.read_bytes() == data
+    assert calls == [WRITE_SLICE, WRITE_SLICE, WRITE_SLICE, 123]

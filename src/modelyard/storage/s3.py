@@ -40,6 +40,7 @@ from modelyard.storage.base import CHUNK_SIZE, Source, StagedContent, StoredObje
 from modelyard.storage.cache import VerifiedCache
 from modelyard.storage.local import SHA256_NAME, check_key, read_chunks
 from modelyard.storage.owners import process_owner
+from modelyard.storage.writeback import write_fully
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -154,12 +155,12 @@ class S3ArtifactStore:
         fd, spool_name = tempfile.mkstemp(dir=unit, prefix="partial-")
         spool = Path(spool_name)
         try:
-            with os.fdopen(fd, "wb") as out, BackgroundDigest() as digest:  # hashed beside the writes
+            with os.fdopen(fd, "wb", buffering=0) as out, BackgroundDigest() as digest:  # hashed beside the writes
                 size = 0
                 for chunk in _chunks(source):
                     digest.update(chunk)
                     size += len(chunk)
-                    out.write(chunk)
+                    write_fully(out.fileno(), chunk)
                     crash_points.reached("files.streaming")
                 sha256 = digest.hexdigest()
             self._store_content(unit, sha256, lambda: self._upload_file(spool, sha256))
