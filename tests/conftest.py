@@ -23,18 +23,6 @@ if TYPE_CHECKING:
     from tests.pipelines.factories import TinyModel
 
 TEST_JOB_MODULES = ["tests.jobs.sample_jobs"]
-BROWSER_TESTS = "tests/ui/"
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for `pytest -n N --dist loadgroup` (`make test`): a test file runs whole in one process, so its
-    module fixtures (trained models, started servers) are made once; the browser tests are one group, as they
-    share a session's seeded server and Chromium. Runs before xdist reads the groups."""
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        group = BROWSER_TESTS if path.startswith(BROWSER_TESTS) else path
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
