@@ -77,8 +77,12 @@ lint-ui: ui/node_modules/.package-lock.json
 	cd ui && npm run lint
 
 # The whole test suite after the linters, every database test on SQLite and on PostgreSQL.
+# One pytest process per CPU this process may use, at most 4, each test file whole on one of them, so that its
+# module fixtures (trained models, started servers) are made once.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(4, len(os.sched_getaffinity(0))))')
+
 test: lint postgres mosquitto chromium ui
-	$(BIN)/python -m pytest -q --durations=30
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=30
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -53,7 +53,13 @@ def test_onnx_export_of_every_architecture_passes_parity(architecture: str, task
     _assert_fp32_parity(exported, task)
 
 
-@pytest.mark.parametrize(("architecture", "task"), REGISTERED_ARCHITECTURES)
+# Mask R-CNN's INT8 variant is made and checked the same way from a trained model in tests/export/test_mask_rcnn.py
+# (the costliest quantization of the catalog, made once in the suite).
+QUANTIZED_HERE = [(architecture, task) for architecture, task in REGISTERED_ARCHITECTURES
+                  if architecture != "maskrcnn_resnet50_fpn"]  # fmt: skip
+
+
+@pytest.mark.parametrize(("architecture", "task"), QUANTIZED_HERE)
 def test_int8_quantization_of_every_architecture_gives_a_smaller_ir_that_predicts(
     architecture: str, task: str, tiny_models: TinyModels
 ) -> None:

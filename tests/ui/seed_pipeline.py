@@ -4,6 +4,8 @@ as the training job stores it. Written straight to the server's database and fil
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +33,12 @@ class ServedDetector:
 def tiny_detector_checkpoint(folder: Path) -> Path:
     """The checkpoint, made once into `folder` (deterministic: seeded) and reused from there afterwards."""
     made = folder / "model.pt"
-    return made if made.is_file() else make_checkpoint(folder, "detection")
+    if not made.is_file():
+        # Made aside and renamed into place: another test process (`make test` runs several) may look at the same
+        # cache folder at the same moment, and must see the whole file or none.
+        with tempfile.TemporaryDirectory(dir=folder) as scratch:
+            os.replace(make_checkpoint(Path(scratch), "detection"), made)
+    return made
 
 
 def serve_tiny_detector(
