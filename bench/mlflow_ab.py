@@ -22,14 +22,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import mlflow_compat
 import registry
-from servers import free_port
+from servers import free_port, start_server
 
 from modelyard.config import Settings
 
@@ -38,20 +37,7 @@ CALLS = ("alias", "search by tag", "models first page", "deep page")
 
 def serve(source: Path, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "MODELYARD_DATA_DIR": str(data_dir), "MODELYARD_LOG_LEVEL": "warning",
-           "PYTHONPATH": str(source)}  # fmt: skip
-    command = [sys.executable, "-m", "modelyard", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"the server of {source} did not start")
+    return start_server(data_dir, port, source=source), f"http://127.0.0.1:{port}"
 
 
 def answer_bytes(base: str, key: str, name: str, token: str) -> bytes:

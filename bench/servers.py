@@ -21,11 +21,18 @@ def free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, port: int, database_url: str | None = None, settings: dict[str, str] | None = None
+    data_dir: Path,
+    port: int,
+    database_url: str | None = None,
+    settings: dict[str, str] | None = None,
+    source: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start the server on `data_dir` (and `database_url`, else SQLite there; `settings` as MODELYARD_* variables,
-    e.g. {"STORAGE_URL": "s3://..."}); return once it answers health."""
+    e.g. {"STORAGE_URL": "s3://..."}; `source`, a tree's `src` folder to run instead of the installed package);
+    return once it answers health."""
     env = {**os.environ, "MODELYARD_DATA_DIR": str(data_dir), "MODELYARD_LOG_LEVEL": "warning"}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     env.update({f"MODELYARD_{name}": value for name, value in (settings or {}).items()})
     env.pop("MODELYARD_DATABASE_URL", None)
     if database_url:

@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +40,7 @@ from inference import make_checkpoint
 from modelyard import cpu_threads
 from modelyard.app import create_app
 from modelyard.config import Settings
-from modelyard.export import export_openvino
+from modelyard.export import ExportedVariant, export_openvino
 from modelyard.inference import Predictor
 from modelyard.logging import configure_logging
 from modelyard.pipelines.service import THROUGHPUT_CONFIG
@@ -130,6 +132,33 @@ def live_latency(client: Client, project: str, video: Path, out: Path, seconds: 
     return status
 
 
+@dataclass
+class StreamBench:
+    """A tiny detector's FP32 IR enabled in a project's pipeline, on a server in this process."""
+
+    client: Client
+    project: str
+    variant: ExportedVariant
+    configuration: CompiledLike
+
+
+@contextmanager
+def served_stream(root: Path) -> Iterator[StreamBench]:
+    checkpoint = make_checkpoint(root / "model", ARCHITECTURE, "detection")
+    variant = export_openvino(checkpoint, root / "model" / "openvino_fp32", "fp32")
+    settings = Settings(data_dir=root / "data", log_level="warning")  # the server's default poll intervals
+    configuration = stream_configuration(variant.model_path, settings)
+    app = create_app(settings, run_jobs=True, configure_logs=False)
+    transport = InProcessTransport(app)
+    client = Client(transport=transport)
+    try:
+        served = serve_detector(client, app.state.context, variant, root / "dataset")
+        yield StreamBench(client, served.project, variant, configuration)
+    finally:
+        client.close()
+        transport.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--frames", type=int, default=600, help="Frames of the throughput video.")
@@ -141,35 +170,24 @@ def main() -> None:
     rounds: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-stream-") as scratch:
         root = Path(scratch)
-        checkpoint = make_checkpoint(root / "model", ARCHITECTURE, "detection")
-        variant = export_openvino(checkpoint, root / "model" / "openvino_fp32", "fp32")
         video = write_video(root / "shapes.avi", options.frames, 640, 480, fps=LIVE_FPS)
-        settings = Settings(data_dir=root / "data", log_level="warning")  # the server's default poll intervals
-        configuration = stream_configuration(variant.model_path, settings)
-        app = create_app(settings, run_jobs=True, configure_logs=False)
-        transport = InProcessTransport(app)
-        client = Client(transport=transport)
-        try:
-            served = serve_detector(client, app.state.context, variant, root / "dataset")
+        with served_stream(root) as bench:
             for index in range(options.rounds):
                 started = time.monotonic()
-                fps = stream_fps(client, served.project, video, root / f"out-{index}")
+                fps = stream_fps(bench.client, bench.project, video, root / f"out-{index}")
                 seconds = max(3.0, min(time.monotonic() - started, options.frames / max(fps, 1e-9)))
-                app_fps = benchmark_app(variant.model_path, seconds, configuration)
+                app_fps = benchmark_app(bench.variant.model_path, seconds, bench.configuration)
                 rounds.append({"stream_fps": round(fps, 2), "benchmark_app_fps": round(app_fps, 2),
                                "ratio": round(fps / app_fps, 3)})  # fmt: skip
                 print(json.dumps({"round": index + 1, **rounds[-1]}), flush=True)
-            live = live_latency(client, served.project, video, root / "live", options.live_seconds)
-        finally:
-            client.close()
-            transport.close()
+            live = live_latency(bench.client, bench.project, video, root / "live", options.live_seconds)
     metrics = live.metrics
     assert metrics is not None
     report = {
         "model": f"{ARCHITECTURE} FP32 IR, random weights, 640x480 frames",
-        "configuration": {"streams": configuration.streams, "threads": configuration.threads,
-                          "infer_requests": configuration.requests,
-                          "benchmark_app": " ".join(benchmark_app_flags(configuration.requests))},  # fmt: skip
+        "configuration": {"streams": bench.configuration.streams, "threads": bench.configuration.threads,
+                          "infer_requests": bench.configuration.requests,
+                          "benchmark_app": " ".join(benchmark_app_flags(bench.configuration.requests))},  # fmt: skip
         "rounds": rounds,
         "ratio_median": round(statistics.median(entry["ratio"] for entry in rounds), 3),
         "aim": AIM,

@@ -22,16 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from inference import make_checkpoint
-from stream import ARCHITECTURE, LIVE_FPS, benchmark_app_flags, stream_configuration, stream_fps
+from stream import LIVE_FPS, benchmark_app_flags, served_stream, stream_fps
 
-from modelyard.app import create_app
-from modelyard.config import Settings
-from modelyard.export import export_openvino
 from modelyard.logging import configure_logging
-from modelyard.sdk import Client
-from modelyard.sdk.transport import InProcessTransport
-from tests.stream.factories import serve_detector, write_video
+from tests.stream.factories import write_video
 
 SHORT_FRAMES = 100
 LONG_FRAMES = 500
@@ -50,28 +44,20 @@ def main() -> None:
     tool = Path(sys.executable).parent / "benchmark_app"
     with tempfile.TemporaryDirectory(prefix="bench-stream-cpu-") as scratch:
         root = Path(scratch)
-        checkpoint = make_checkpoint(root / "model", ARCHITECTURE, "detection")
-        variant = export_openvino(checkpoint, root / "model" / "openvino_fp32", "fp32")
         videos = {frames: write_video(root / f"shapes-{frames}.avi", frames, 640, 480, fps=LIVE_FPS)
                   for frames in (SHORT_FRAMES, LONG_FRAMES)}  # fmt: skip
-        settings = Settings(data_dir=root / "data", log_level="warning")
-        configuration = stream_configuration(variant.model_path, settings)
-        app = create_app(settings, run_jobs=True, configure_logs=False)
-        transport = InProcessTransport(app)
-        client = Client(transport=transport)
-        try:
-            served = serve_detector(client, app.state.context, variant, root / "dataset")
+        with served_stream(root) as bench:
             for index in range(options.rounds):
                 worker, server, app_cpu = {}, {}, {}
                 for frames, video in videos.items():
                     children, own = cpu_seconds(resource.RUSAGE_CHILDREN), cpu_seconds(resource.RUSAGE_SELF)
-                    stream_fps(client, served.project, video, root / f"out-{index}-{frames}")
+                    stream_fps(bench.client, bench.project, video, root / f"out-{index}-{frames}")
                     time.sleep(0.5)  # the finished worker is reaped by the supervisor, its CPU then counted
                     worker[frames] = cpu_seconds(resource.RUSAGE_CHILDREN) - children
                     server[frames] = cpu_seconds(resource.RUSAGE_SELF) - own
                     children = cpu_seconds(resource.RUSAGE_CHILDREN)
-                    subprocess.run([str(tool), "-m", str(variant.model_path), "-niter", str(frames),
-                                    *benchmark_app_flags(configuration.requests)],
+                    subprocess.run([str(tool), "-m", str(bench.variant.model_path), "-niter", str(frames),
+                                    *benchmark_app_flags(bench.configuration.requests)],
                                    capture_output=True, check=True)  # fmt: skip
                     app_cpu[frames] = cpu_seconds(resource.RUSAGE_CHILDREN) - children
                 per_frame = {name: (side[LONG_FRAMES] - side[SHORT_FRAMES]) / (LONG_FRAMES - SHORT_FRAMES) * 1000
@@ -82,9 +68,6 @@ def main() -> None:
                     "ratio": round(per_frame["app"] / (per_frame["worker"] + per_frame["server"]), 3),
                     "load_average_1min": round(os.getloadavg()[0], 2),
                 }), flush=True)  # fmt: skip
-        finally:
-            client.close()
-            transport.close()
 
 
 if __name__ == "__main__":
