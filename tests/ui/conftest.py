@@ -157,7 +157,10 @@ def trained_revision(trained_revisions: TrainedRevisions) -> TrainedRevision:
     return TrainedRevision(trained_revisions.project, trained_revisions.first_id, trained_revisions.first_job_id)
 
 
-@pytest.fixture(scope="session")
+# Playwright and its Chromium live for one test file, not the session: while the sync API is open it holds an
+# asyncio loop as the running loop of the main thread, so an async test run later in the same process (`make test`
+# runs the files over several processes, in any order) could not start its own.
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
     from playwright.sync_api import sync_playwright
 
@@ -165,7 +168,7 @@ def playwright_instance() -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     from playwright.sync_api import expect
 
