@@ -3,13 +3,16 @@ budget, then (with `--defaults`) the architecture's defaults on the same data, f
 
     PYTHONPATH=src .venv/bin/python bench/auto.py digits [--budget 600] [--goal balanced] [--defaults]
     PYTHONPATH=src .venv/bin/python bench/auto.py shapes [--images 300] [--budget 780] [--defaults]
+    PYTHONPATH=src .venv/bin/python bench/auto.py shapes --compare ssdlite320_mobilenet_v3_large rt_detr_r18vd
 
 digits: scikit-learn's 1,797 digits written as an ImageNet folder (one folder per label, 32 px PNG files) and
 imported; shapes: generated scenes of squares, circles and triangles written as a COCO folder with a train and
 a val subset only, imported (the import moves 10 % of train to testing). Prints the dataset's analysis, every
 choice auto-configuration made with its reason, the training time against the budget, and each variant's
 testing figure; with `--defaults`, the same for a training with the manifest's defaults (mobilenet_v3_small or
-ssdlite320_mobilenet_v3_large, from the same start as the auto run).
+ssdlite320_mobilenet_v3_large, from the same start as the auto run). With `--compare A B ...`, each named
+architecture is trained with `--auto` on the same data and budget instead (the architecture given, everything else
+chosen), and a table puts their testing figures and their OpenVINO IR latency and throughput side by side.
 """
 
 from __future__ import annotations
@@ -118,6 +121,26 @@ def report(outcome: dict[str, Any], budget: float | None) -> None:
         print(f"| {evaluation.variant} | {evaluation.subset} | {name} | {value:.4f} | {evaluation.item_count} |")
 
 
+def compare(client: Client, project: str, architectures: list[str], budget: float, goal: str) -> None:
+    """Each architecture trained with --auto on the same data and budget; testing figures and speed side by side."""
+    rows = []
+    for architecture in architectures:
+        outcome = run_training(client, project, f"--auto --architecture {architecture}", auto=True,
+                               budget_seconds=budget, goal=goal, architecture=architecture)  # fmt: skip
+        report(outcome, budget)
+        revision = outcome["revision"]
+        speed = next(v.speed for v in client.models.variants(revision.id) if v.name == "openvino-fp16") or {}
+        testing = next(e for e in outcome["evaluations"] if e.variant == "openvino-fp16" and e.subset == "testing")
+        rows.append((architecture, revision.configuration.get("input_size"), revision.epochs_trained,
+                     outcome["training_seconds"], testing.metrics.get("map_50", float("nan")), testing.metric_value,
+                     speed.get("latency_p50_ms", float("nan")), speed.get("throughput_fps", float("nan"))))  # fmt: skip
+    print(f"\n## Side by side: the same data, --auto with a {budget:.0f} s budget, OpenVINO FP16 IR on this machine")
+    print("| architecture | input px | epochs | training s | testing mAP@.5 | testing mAP | p50 ms | images/s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, side, epochs, seconds, map_50, map_all, p50, fps in rows:
+        print(f"| {name} | {side} | {epochs} | {seconds:.0f} | {map_50:.4f} | {map_all:.4f} | {p50:.1f} | {fps:.1f} |")
+
+
 def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in values.items():
@@ -136,6 +159,8 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=None, help="digits: the first N (all 1,797); shapes: scenes "
                         "generated, train and val (300).")  # fmt: skip
     parser.add_argument("--defaults", action="store_true", help="Also train with the architecture's defaults.")
+    parser.add_argument("--compare", nargs="+", default=None, metavar="ARCHITECTURE",
+                        help="Train these architectures with --auto on the same budget and compare them.")
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
     budget = args.budget or (600.0 if args.dataset == "digits" else 780.0)
@@ -157,6 +182,9 @@ def main() -> None:
         revision = client.datasets.create_revision(args.dataset)
         print(f"# {args.dataset}: {revision.item_count} items, subsets {revision.subset_counts}")
         print(json.dumps(client.datasets.analysis(args.dataset).model_dump(mode="json"), indent=1))
+        if args.compare:
+            compare(client, args.dataset, args.compare, budget, args.goal)
+            return
         auto = run_training(client, args.dataset, "--auto", auto=True, budget_seconds=budget, goal=args.goal)
         report(auto, budget)
         if args.defaults:

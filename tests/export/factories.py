@@ -64,8 +64,8 @@ def _spread_head_scores(model: nn.Module, manifest: ArchitectureManifest) -> Non
         head: nn.Module = roi_heads.box_predictor.cls_score
         std = 1.0
     else:
-        # SSD: its whole head (scores and box regressions); a classifier: the layer its builder replaces for new
-        # labels (fc, classifier.3, head.fc, ...).
+        # SSD: its whole head (scores and box regressions); a classifier or RT-DETR: the layer its builder replaces
+        # for new labels (fc, classifier.3, head.fc, RT-DETR's decoder class heads, ...).
         ssd_head = getattr(model, "head", None) if manifest.family == "detection" else None
         head = ssd_head or model.get_submodule(get_builder(manifest).head_prefixes[0].rstrip("."))
         std = 0.3
@@ -80,7 +80,12 @@ def _estimate_batch_norm_statistics(model: nn.Module, family: str, size: int) ->
     for norm in norms:
         norm.reset_running_stats()
         norm.momentum = None  # cumulative average over the batches below
-    body = model if family == "classification" else model.backbone
+    if family == "classification":
+        body = model
+    elif hasattr(model, "backbone"):
+        body = model.get_submodule("backbone")  # torchvision detectors
+    else:
+        body = model.get_submodule("model")  # RT-DETR: transformers' backbone, hybrid encoder and decoder, no loss
     body.train()
     # SSDlite's transform upsamples every input to 320, so its backbone sees 320 px images.
     side = 320 if hasattr(model, "anchor_generator") else size

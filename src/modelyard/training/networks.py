@@ -1,4 +1,4 @@
-"""Model factory: one registry of torchvision builders, one ``create_model`` for every architecture.
+"""Model factory: one registry of builders (torchvision, timm, transformers), one ``create_model`` for them all.
 
 Each builder constructs the network with a head sized for the project's labels; pretrained weights are then
 loaded into everything except the head (``head_prefixes``), so the same path serves ImageNet/COCO weights, a
@@ -41,7 +41,7 @@ _BUILDERS: dict[str, RegisteredBuilder] = {}
 def register_builder(
     *functions: str, family: TaskFamily, head_prefixes: tuple[str, ...]
 ) -> Callable[[BuildFunction], BuildFunction]:
-    """Register ``build`` for the given torchvision builder names, which manifests name in ``builder.function``."""
+    """Register ``build`` for the given builder names, which manifests name in ``builder.function``."""
 
     def decorate(build: BuildFunction) -> BuildFunction:
         for function in functions:
@@ -246,6 +246,20 @@ def _build_rcnn(function: str, manifest: ArchitectureManifest, num_labels: int, 
         _freeze_batch_norms(model.get_submodule("backbone"))
     _configure_transform(model, manifest, resizes=True)
     return model
+
+
+# RT-DETR (transformers): the label-sized layers are the encoder's query-selection scores, the decoder's class
+# heads and the denoising embedding of the ground-truth labels (one row per label, plus one for "no label").
+@register_builder(
+    "rt_detr_r18vd",
+    "rt_detr_r34vd",
+    family="detection",
+    head_prefixes=("model.decoder.class_embed.", "model.enc_score_head.", "model.denoising_class_embed."),
+)
+def _build_rt_detr(function: str, manifest: ArchitectureManifest, num_labels: int, pretrained: bool) -> nn.Module:
+    from modelyard.training.detr import build_rt_detr
+
+    return build_rt_detr(function, manifest, num_labels)
 
 
 def _configure_transform(model: nn.Module, manifest: ArchitectureManifest, resizes: bool) -> None:
