@@ -13,7 +13,7 @@ from modelyard.sdk import ApiError, Client
 SHIPPED = {
     "resnet18", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
     "ssdlite320_mobilenet_v3_large", "fasterrcnn_mobilenet_v3_large_320_fpn", "maskrcnn_resnet50_fpn",
-    "tf_efficientnetv2_b0", "convnext_nano", "mobilenetv4_conv_small",
+    "tf_efficientnetv2_b0", "convnext_nano", "mobilenetv4_conv_small", "rt_detr_r18vd",
 }  # fmt: skip
 
 

@@ -27,6 +27,8 @@ EXPECTED_IDS = {
 }
 # timm model name -> the pretrained tag whose weights the manifest names.
 TIMM_TAGS = {"tf_efficientnetv2_b0": "in1k", "convnext_nano": "d1h_in1k", "mobilenetv4_conv_small": "e2400_r224_in1k"}
+# transformers detectors -> the Hugging Face hub repository of the converted authors' checkpoint.
+TRANSFORMERS_REPOSITORIES = {"rt_detr_r18vd": "PekingU/rtdetr_r18vd"}
 
 
 def _write_user_manifest(data_dir: Path, manifest: dict, family: str = "classification") -> Path:
@@ -42,9 +44,10 @@ def _resnet18_as_dict(new_id: str = "my_resnet") -> dict:
     return data
 
 
-def test_shipped_manifests_cover_the_ten_architectures(shipped_manifests: dict[str, ArchitectureManifest]) -> None:
+def test_shipped_manifests_cover_the_catalog(shipped_manifests: dict[str, ArchitectureManifest]) -> None:
     families = {key: manifest.family for key, manifest in shipped_manifests.items()}
-    assert families == {**EXPECTED_IDS, **dict.fromkeys(TIMM_TAGS, "classification")}
+    expected = {**EXPECTED_IDS, **dict.fromkeys(TIMM_TAGS, "classification")}
+    assert families == {**expected, **dict.fromkeys(TRANSFORMERS_REPOSITORIES, "detection")}
     assert shipped_manifests["resnet18"].tasks == ["multiclass_classification", "multilabel_classification"]
     assert shipped_manifests["maskrcnn_resnet50_fpn"].tasks == ["instance_segmentation"]
 
@@ -86,10 +89,27 @@ def test_timm_manifest_matches_timm_pretrained_config(shipped_manifests: dict[st
         assert weights.digest_recorded_at_download and weights.sha256 is weights.sha256_prefix is None
 
 
+@pytest.mark.parametrize(("architecture", "repository"), sorted(TRANSFORMERS_REPOSITORIES.items()))
+def test_transformers_manifest_matches_the_model_it_builds(shipped_manifests: dict[str, ArchitectureManifest],
+                                                           architecture: str, repository: str) -> None:  # fmt: skip
+    from transformers import RTDetrForObjectDetection
+
+    from modelyard.training.detr import rt_detr_config
+
+    manifest = shipped_manifests[architecture]
+    weights = manifest.pretrained_weights
+    # The published checkpoint's head has COCO's 80 labels; RT-DETR scales pixels to [0, 1] and normalises no further.
+    model = RTDetrForObjectDetection(rt_detr_config(manifest.builder.function, 80, dict(manifest.builder.kwargs)))
+    assert manifest.stats.parameters == sum(parameter.numel() for parameter in model.parameters())
+    assert (manifest.input.mean, manifest.input.std) == ([0.0] * 3, [1.0] * 3)
+    assert weights is not None and weights.url == f"https://huggingface.co/{repository}/resolve/main/model.safetensors"
+    assert weights.digest_recorded_at_download and weights.sha256 is weights.sha256_prefix is None
+
+
 def test_user_manifest_adds_an_architecture(tmp_path: Path) -> None:
     _write_user_manifest(tmp_path, _resnet18_as_dict("my_resnet"))
     manifests = load_manifests(SHIPPED_MANIFESTS_DIR, tmp_path / "model_manifests")
-    assert len(manifests) == 11
+    assert len(manifests) == len(load_manifests(SHIPPED_MANIFESTS_DIR, None)) + 1 == 12
     assert manifests["my_resnet"].builder.function == "resnet18"
 
 
