@@ -55,9 +55,14 @@ def test_training_mode_returns_one_loss_and_needs_targets() -> None:
         model(images)
 
 
-def test_evaluation_mode_answers_like_a_torchvision_detector() -> None:
+@pytest.mark.parametrize("builder", ["rt_detr_r18vd", "rt_detr_r34vd"])
+def test_evaluation_mode_answers_like_a_torchvision_detector(builder: str) -> None:
     torch.manual_seed(0)
-    model = create_model(tiny_manifest(SHIPPED["rt_detr_r18vd"], 64), 3, "detection", None).eval()
+    manifest = tiny_manifest(SHIPPED["rt_detr_r18vd"], 64)
+    manifest = manifest.model_copy(update={"builder": manifest.builder.model_copy(update={"function": builder})})
+    model = create_model(manifest, 3, "detection", None).eval()
+    # A 64 px input has 84 cells at strides 8, 16 and 32, fewer than the 300 queries: the encoder takes them all.
+    assert isinstance(model, RTDetr) and model.config.num_queries == 84
     with torch.no_grad():
         outputs = model([torch.rand(3, 64, 96)])
     [output] = outputs
