@@ -96,3 +96,8 @@ max_in_memory_upload_chunks
 
 # tests/storage/test_transfers.py: read by uvicorn's serving loop, which then stops.
 _.should_exit
+
+# training/detr.py: transformers reads a backbone config's `out_features` (the stages the encoder takes) and a
+# model's `loss_type` (which loss its forward computes).
+_.out_features
+_.loss_type
