@@ -5,9 +5,10 @@ IR, and the end-to-end latency of a live source at 15 frames per second.
    server running in this process (job runner and stream supervisor included, the worker a process of its own).
 2. Throughput: a generated 640x480 video (moving shapes) as the stream's source, read as fast as the model takes
    frames, into a folder sink (one JSON per frame). Frames per second are counted between the first and the last
-   JSON written, so the worker's start-up (imports, model load) is left out. The stream compiles its model with
-   OpenVINO's THROUGHPUT hint, f32 inference precision and as many infer requests in flight as the compiled model
-   calls optimal; benchmark_app runs the same IR in the same configuration
+   JSON written, so the worker's start-up (imports, model load) is left out. `--codec`: Motion JPEG (the
+   default; each frame is a JPEG, which the predictor decodes) or MPEG-4 (OpenCV decodes the frames). The stream
+   compiles its model with OpenVINO's THROUGHPUT hint, f32 inference precision and as many infer requests in
+   flight as the compiled model calls optimal; benchmark_app runs the same IR in the same configuration
    (`-api async -hint throughput -nireq N -infer_precision f32 -b 1`), and the bench checks that both report the
    same streams and threads. The two sides alternate, stream then benchmark_app for as long, `--rounds` times, so
    load that comes and goes on a shared machine weighs on both alike. Aim: stream fps >= 0.8 x benchmark_app fps
@@ -55,6 +56,8 @@ STATUS_POLL_SECONDS = 0.5
 bench polls no more often than the server's own loops do by default (`job_poll_seconds`)."""
 ARCHITECTURE = "ssdlite320_mobilenet_v3_large"
 LIVE_FPS = 15.0
+CODECS = {"MJPG": "avi", "mp4v": "mp4"}
+"""FourCC: the file's suffix."""
 
 
 def wait_until_finished(client: Client, project: str) -> StreamStatus:
@@ -164,13 +167,17 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=600, help="Frames of the throughput video.")
     parser.add_argument("--rounds", type=int, default=3, help="Stream, then benchmark_app, this many times.")
     parser.add_argument("--live-seconds", type=float, default=10.0)
+    parser.add_argument("--codec", choices=sorted(CODECS), default="MJPG",
+                        help="The video's codec: Motion JPEG (each frame a JPEG, decoded as a JPEG file is) or "
+                             "MPEG-4 Part 2 (inter-frame, decoded by OpenCV, as cameras' H.264 is).")  # fmt: skip
     options = parser.parse_args()
     configure_logging("warning")
     load_before = os.getloadavg()
     rounds: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-stream-") as scratch:
         root = Path(scratch)
-        video = write_video(root / "shapes.avi", options.frames, 640, 480, fps=LIVE_FPS)
+        video = write_video(root / f"shapes.{CODECS[options.codec]}", options.frames, 640, 480, fps=LIVE_FPS,
+                            codec=options.codec)  # fmt: skip
         with served_stream(root) as bench:
             for index in range(options.rounds):
                 started = time.monotonic()
@@ -184,7 +191,7 @@ def main() -> None:
     metrics = live.metrics
     assert metrics is not None
     report = {
-        "model": f"{ARCHITECTURE} FP32 IR, random weights, 640x480 frames",
+        "model": f"{ARCHITECTURE} FP32 IR, random weights, 640x480 frames, {options.codec} video",
         "configuration": {"streams": bench.configuration.streams, "threads": bench.configuration.threads,
                           "infer_requests": bench.configuration.requests,
                           "benchmark_app": " ".join(benchmark_app_flags(bench.configuration.requests))},  # fmt: skip

@@ -107,8 +107,10 @@ def write_shapes_image(path: Path, index: int, width: int, height: int) -> Path:
     return path
 
 
-def write_video(path: Path, frames: int, width: int = 160, height: int = 120, fps: float = 15.0) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (width, height))
+def write_video(path: Path, frames: int, width: int = 160, height: int = 120, fps: float = 15.0,
+                codec: str = "MJPG") -> Path:  # fmt: skip
+    """Moving shapes; Motion JPEG in AVI by default, or another FourCC OpenCV writes (`mp4v` in .mp4)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*codec), fps, (width, height))
     assert writer.isOpened()
     for index in range(frames):
         writer.write(cv2.cvtColor(shapes_frame(index, width, height), cv2.COLOR_RGB2BGR))
@@ -116,8 +118,29 @@ def write_video(path: Path, frames: int, width: int = 160, height: int = 120, fp
     return path
 
 
+def avi_jpeg_frames(video: Path) -> list[bytes]:
+    """The JPEG of every frame of a Motion JPEG AVI, read from the file's RIFF chunks (no OpenCV): the `##dc`
+    chunks of its `movi` list, in order."""
+    data = video.read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"AVI "
+    frames: list[bytes] = []
+
+    def walk(start: int, end: int) -> None:
+        while start + 8 <= end:
+            kind, size = data[start: start + 4], int.from_bytes(data[start + 4: start + 8], "little")
+            if kind == b"LIST" and data[start + 8: start + 12] in (b"movi", b"rec "):
+                walk(start + 12, start + 8 + size)
+            elif kind[2:] == b"dc" and size:
+                frames.append(data[start + 8: start + 8 + size])
+            start += 8 + size + (size & 1)  # chunks are padded to an even length
+
+    walk(12, len(data))
+    assert all(frame.startswith(b"\xff\xd8") for frame in frames)
+    return frames
+
+
 def decoded_frames(video: Path) -> list[np.ndarray]:
-    """The video's frames as the pipeline decodes them (OpenCV), RGB."""
+    """The video's frames as OpenCV decodes them, RGB (the pipeline's frames for codecs other than Motion JPEG)."""
     capture = cv2.VideoCapture(str(video))
     frames = []
     while True:

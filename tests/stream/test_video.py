@@ -1,4 +1,5 @@
-"""A generated video through the tiny detector into a folder sink: every frame once, as the package predicts it."""
+"""A generated video (Motion JPEG, and MPEG-4 decoded by OpenCV) through the tiny detector into a folder sink:
+every frame once, as the package predicts it."""
 
 from __future__ import annotations
 
@@ -7,22 +8,47 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from tests.databases import on_one_database
 from tests.packages import run_deployment_package
 from tests.stream.conftest import ServerProcess
-from tests.stream.factories import VARIANT, ServedDetector, decoded_frames, wait_for, write_video
+from tests.stream.factories import (
+    VARIANT,
+    ServedDetector,
+    avi_jpeg_frames,
+    decoded_frames,
+    wait_for,
+    write_video,
+)
 
 FRAMES = 12
 
 
+def _frames_as_files(video: Path, codec: str, folder: Path) -> list[Path]:
+    """Each frame as the image file the package is given: a Motion JPEG frame is the JPEG the video holds (taken
+    from the file's chunks, not through OpenCV); any other codec's frame is OpenCV's decoding, kept as PNG."""
+    folder.mkdir()
+    if codec == "MJPG":
+        jpegs = avi_jpeg_frames(video)
+        for index, jpeg in enumerate(jpegs):
+            (folder / f"{index}.jpg").write_bytes(jpeg)
+        return [folder / f"{index}.jpg" for index in range(len(jpegs))]
+    paths = []
+    for index, pixels in enumerate(decoded_frames(video)):
+        paths.append(folder / f"{index}.png")
+        cv2.imwrite(str(paths[-1]), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+    return paths
+
+
 @on_one_database("sqlite")
+@pytest.mark.parametrize(("codec", "suffix"), [("MJPG", "avi"), ("mp4v", "mp4")])
 def test_every_video_frame_reaches_the_folder_sink_once_with_the_packages_predictions(
-    server: ServerProcess, detector: ServedDetector, tmp_path: Path
+    server: ServerProcess, detector: ServedDetector, tmp_path: Path, codec: str, suffix: str
 ) -> None:
     client = server.client
     assert client is not None
-    video = write_video(tmp_path / "shapes.avi", FRAMES)
+    video = write_video(tmp_path / f"shapes.{suffix}", FRAMES, codec=codec)
     out = tmp_path / "out"
     out.mkdir()
     client.pipelines.set_source(detector.project, "video", path=video)
@@ -44,12 +70,8 @@ def test_every_video_frame_reaches_the_folder_sink_once_with_the_packages_predic
     assert [(entry.id, entry.delivered, entry.failed) for entry in metrics.sinks] == [(sink.id, FRAMES, 0)]
     assert finished.desired_state == "stopped" and finished.restarts == 0
 
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    paths = []
-    for index, pixels in enumerate(decoded_frames(video)):
-        paths.append(frames / f"{index}.png")
-        cv2.imwrite(str(paths[-1]), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+    paths = _frames_as_files(video, codec, tmp_path / "frames")
+    assert len(paths) == FRAMES
     package = client.pipelines.deploy(detector.revision_id, VARIANT, tmp_path / "model.zip")
     printed = run_deployment_package(package, tmp_path / "unpacked", paths)
     assert sum(len(output["objects"]) for output in printed) > 0

@@ -23,7 +23,10 @@ class Frame:
     name: str
     """The file name for folder and upload sources; `frame-SEQUENCE` for video and camera frames."""
     image: np.ndarray | None = None
-    """RGB uint8 (height, width, 3) for video and camera frames."""
+    """RGB uint8 (height, width, 3) for video and camera frames that OpenCV decodes."""
+    encoded: bytes | None = None
+    """The JPEG of a Motion JPEG video or camera frame, as the stream carries it: decoded by the predictor as any
+    JPEG file is (training's decoder, scaled down inside the JPEG decoder), not by OpenCV."""
     path: Path | None = None
     """The file, for folder and upload sources (decoded by the predictor, exactly as a prediction request is)."""
     position_ms: float | None = None

@@ -1,14 +1,16 @@
 """One frame through the enabled variant, then the stream's settings: region of interest and label filter.
 
 The predictor is the one prediction requests and batch jobs use (`Predictor`, fed the file or the RGB frame),
-so a frame's predictions are those of the deployment package on the same image.
+so a frame's predictions are those of the deployment package on the same image (a Motion JPEG frame: on its JPEG).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -22,16 +24,21 @@ def frame_pixels(frame: Frame) -> np.ndarray:
     """The frame as RGB uint8 pixels, upright (files are turned by their EXIF orientation, as predictions are)."""
     if frame.image is not None:
         return frame.image
-    assert frame.path is not None
-    with Image.open(frame.path) as opened:
+    with Image.open(_file(frame)) as opened:
         return np.asarray(ImageOps.exif_transpose(opened).convert("RGB"))
+
+
+def _file(frame: Frame) -> Path | BinaryIO:
+    """An encoded frame: its file (folder, upload) or its JPEG (Motion JPEG stream) as an open file."""
+    if frame.encoded is not None:
+        return io.BytesIO(frame.encoded)
+    assert frame.path is not None
+    return frame.path
 
 
 def predict_frame(predictor: Predictor, frame: Frame, settings: StreamSettings) -> Prediction:
     if settings.region is None:
-        source = frame.image if frame.image is not None else frame.path
-        assert source is not None
-        prediction = predictor.predict(source)
+        prediction = predictor.predict(frame.image if frame.image is not None else _file(frame))
     else:
         prediction = _predict_region(predictor, frame_pixels(frame), settings.region)
     if settings.labels is not None:

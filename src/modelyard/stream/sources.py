@@ -46,20 +46,64 @@ class FrameSource(Protocol):
         """Emit frames until exhausted or stopped."""
 
 
-def _rgb(frame: Any) -> Any:
-    import cv2
-
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+JPEG_START = b"\xff\xd8"
 
 
-def _open_capture(target: str | int) -> Any:
-    import cv2
+class Capture:
+    """A stream OpenCV opens, read frame by frame.
 
-    capture = cv2.VideoCapture(target)
-    if not capture.isOpened():
-        capture.release()
-        raise SourceError(f"OpenCV cannot open {target!r}")
-    return capture
+    A Motion JPEG stream (an MJPG video, most USB and IP cameras' MJPEG) is read undecoded: each frame is the
+    JPEG the stream carries, which the predictor decodes as it decodes a JPEG file (libjpeg, scaled down inside
+    the decoder when the model's input is smaller). That costs a fraction of OpenCV decoding full size plus a
+    resize, and gives a frame the pixels, and so the predictions, of the same JPEG uploaded or packaged. Other
+    codecs are decoded by OpenCV (FFmpeg) into RGB arrays.
+    """
+
+    def __init__(self, target: str | int) -> None:
+        import cv2
+
+        self._capture = cv2.VideoCapture(target)
+        if not self._capture.isOpened():
+            self._capture.release()
+            raise SourceError(f"OpenCV cannot open {target!r}")
+        self.fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        self._pending: dict[str, Any] | None = None
+        self.jpeg = self._read_jpeg(target)
+
+    def _read_jpeg(self, target: str | int) -> bool:
+        """Switch to undecoded frames when the stream is Motion JPEG and its first frame is a JPEG."""
+        import cv2
+
+        fourcc = int(self._capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").upper()
+        if fourcc != b"MJPG" or not self._capture.set(cv2.CAP_PROP_FORMAT, -1):
+            return False
+        read, packet = self._capture.read()
+        if read and packet is not None and packet.tobytes().startswith(JPEG_START):
+            self._pending = {"encoded": packet.tobytes()}
+            return True
+        # Not what was announced: read the stream from its start again, decoded by OpenCV.
+        self._capture.release()
+        self._capture = cv2.VideoCapture(target)
+        if not self._capture.isOpened():
+            raise SourceError(f"OpenCV cannot open {target!r} again")
+        return False
+
+    def read(self) -> dict[str, Any] | None:
+        """The next frame as `Frame` fields (`encoded` JPEG bytes or an RGB `image`); None at the end."""
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+            return frame
+        read, pixels = self._capture.read()
+        if not read or pixels is None:
+            return None
+        if self.jpeg:
+            return {"encoded": pixels.tobytes()}
+        import cv2
+
+        return {"image": cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)}
+
+    def release(self) -> None:
+        self._capture.release()
 
 
 class VideoSource:
@@ -69,23 +113,21 @@ class VideoSource:
         self.path, self.sequence, self.loop, self.live = path, sequence, loop, realtime
 
     def run(self, emit: Emit, stop: threading.Event) -> None:
-        import cv2
-
         if not self.path.is_file():
             raise SourceError(f"the video {self.path} does not exist")
         while not stop.is_set():
-            capture = _open_capture(str(self.path))
-            fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+            capture = Capture(str(self.path))
+            fps = capture.fps or 25.0
             started, index = time.monotonic(), 0
             try:
                 while not stop.is_set():
                     if self.live:
                         stop.wait(max(0.0, started + index / fps - time.monotonic()))
-                    read, pixels = capture.read()
-                    if not read:
+                    pixels = capture.read()
+                    if pixels is None:
                         break
-                    frame = Frame(self.sequence.take(), time.time(), f"frame-{index:08d}", image=_rgb(pixels),
-                                  position_ms=round(index * 1000 / fps, 3))  # fmt: skip
+                    frame = Frame(self.sequence.take(), time.time(), f"frame-{index:08d}",
+                                  position_ms=round(index * 1000 / fps, 3), **pixels)  # fmt: skip
                     index += 1
                     if not emit(frame):
                         return
@@ -108,7 +150,7 @@ class CameraSource:
         failures = 0
         while not stop.is_set():
             try:
-                capture = _open_capture(self.target)
+                capture = Capture(self.target)
             except SourceError:
                 failures += 1
                 if failures >= CAMERA_REOPEN_ATTEMPTS:
@@ -117,12 +159,12 @@ class CameraSource:
                 continue
             try:
                 while not stop.is_set():
-                    read, pixels = capture.read()
-                    if not read:
+                    pixels = capture.read()
+                    if pixels is None:
                         break  # the stream ended or broke: open it again
                     failures = 0
                     sequence = self.sequence.take()
-                    if not emit(Frame(sequence, time.time(), f"frame-{sequence:08d}", image=_rgb(pixels))):
+                    if not emit(Frame(sequence, time.time(), f"frame-{sequence:08d}", **pixels)):
                         return
             finally:
                 capture.release()

@@ -67,7 +67,9 @@ def decode_opened(image: Image.Image, spec: InputSpec) -> np.ndarray:
     resized_size = (max(1, round(width * geometry.scale_x)), max(1, round(height * geometry.scale_y)))
     # draft() lets libjpeg decode at a reduced scale, far cheaper than decoding full size then shrinking.
     image.draft("RGB", _stored_size(image, resized_size))
-    upright = ImageOps.exif_transpose(image).convert("RGB")
+    # Both calls copy the image even when they change nothing (no EXIF turn, RGB already): skip them then.
+    upright = ImageOps.exif_transpose(image) if image.getexif().get(_EXIF_ORIENTATION_TAG, 1) != 1 else image
+    upright = upright if upright.mode == "RGB" else upright.convert("RGB")
     resized = upright.resize(resized_size, Image.Resampling.BILINEAR)
     return pad_to(np.asarray(resized, dtype=np.uint8), spec)
 
