@@ -17,6 +17,7 @@ from PIL import Image, ImageOps
 
 from modelyard.architectures.manifest import InputSpec
 from modelyard.training.images import ImageGeometry, decode_opened, displayed_size, geometry_for, pad_to
+from modelyard.training.resample import resize_array
 
 ImageInput = str | Path | BinaryIO | Image.Image | np.ndarray
 """A file path, an open binary file (an upload), a PIL image, or an RGB uint8 array of shape (height, width, 3)."""
@@ -77,8 +78,12 @@ def scaled_pixels(pixels: np.ndarray, spec: InputSpec, scaling: InputScaling) ->
 def resized_rgb(image: ImageInput, spec: InputSpec) -> tuple[np.ndarray, int, int]:
     """uint8 (input height, input width, 3) plus the original width and height."""
     if isinstance(image, np.ndarray):  # arrays carry no EXIF and are RGB already: straight to the resize
-        pixels = _array_to_image(image)
-        return _resize_and_pad(pixels, spec), pixels.width, pixels.height
+        pixels = _rgb_array(image)
+        height, width = pixels.shape[:2]
+        geometry = geometry_for(width, height, spec)
+        size = (max(1, round(width * geometry.scale_x)), max(1, round(height * geometry.scale_y)))
+        resized = pixels if size == (width, height) else resize_array(pixels, size)  # Pillow's values, faster
+        return pad_to(resized, spec), width, height
     if isinstance(image, Image.Image):
         # Both calls copy the image even when they change nothing; skip them then (arrays carry no EXIF).
         upright = ImageOps.exif_transpose(image) if image.getexif().get(0x0112, 1) != 1 else image
@@ -101,10 +106,10 @@ def _decode_file(source: str | Path | BinaryIO, spec: InputSpec) -> tuple[np.nda
         raise ImageInputError(f"cannot read {name}: {error}") from error
 
 
-def _array_to_image(array: np.ndarray) -> Image.Image:
-    if array.ndim != 3 or array.shape[2] != 3:
+def _rgb_array(array: np.ndarray) -> np.ndarray:
+    if array.ndim != 3 or array.shape[2] != 3 or array.shape[0] < 1 or array.shape[1] < 1:
         raise ImageInputError(f"an image array must have shape (height, width, 3), got {array.shape}")
-    return Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8), "RGB")
+    return np.ascontiguousarray(array, dtype=np.uint8)
 
 
 def _resize_and_pad(image: Image.Image, spec: InputSpec) -> np.ndarray:
