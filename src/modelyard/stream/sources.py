@@ -54,9 +54,9 @@ class Capture:
 
     A Motion JPEG stream (an MJPG video, most USB and IP cameras' MJPEG) is read undecoded: each frame is the
     JPEG the stream carries, which the predictor decodes as it decodes a JPEG file (libjpeg, scaled down inside
-    the decoder when the model's input is smaller). That costs a fraction of OpenCV decoding full size plus a
-    resize, and gives a frame the pixels, and so the predictions, of the same JPEG uploaded or packaged. Other
-    codecs are decoded by OpenCV (FFmpeg) into RGB arrays.
+    the decoder when the model's input is half the frame or less). That costs less than OpenCV's decoding (1.0
+    against 1.5 ms at 640x480), and gives a frame the pixels, and so the predictions, of the same JPEG uploaded
+    or packaged. Other codecs are decoded by OpenCV (FFmpeg) into RGB arrays.
     """
 
     def __init__(self, target: str | int) -> None:

@@ -82,7 +82,8 @@ def resized_rgb(image: ImageInput, spec: InputSpec) -> tuple[np.ndarray, int, in
         height, width = pixels.shape[:2]
         geometry = geometry_for(width, height, spec)
         size = (max(1, round(width * geometry.scale_x)), max(1, round(height * geometry.scale_y)))
-        resized = pixels if size == (width, height) else resize_array(pixels, size)  # Pillow's values, faster
+        # Pillow's values, in less time (`resample`); a copy when the size is right, as Pillow's resize makes one.
+        resized = pixels.copy() if size == (width, height) else resize_array(pixels, size)
         return pad_to(resized, spec), width, height
     if isinstance(image, Image.Image):
         # Both calls copy the image even when they change nothing; skip them then (arrays carry no EXIF).
