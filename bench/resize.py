@@ -55,6 +55,14 @@ def side_by_side(ours: Callable[[int], Any], anchor: Callable[[int], Any], count
     return {"ours_ms": round(ours_ms, 3), "anchor_ms": round(anchor_ms, 3), "speed_up": round(anchor_ms / ours_ms, 2)}
 
 
+def compare_resizes(width: int, height: int, size: tuple[int, int], count: int, rounds: int) -> dict[str, Any]:
+    frames = [shapes_frame(index, width, height) for index in range(8)]
+    equal = all(np.array_equal(resize_array(frame, size), pillow(frame, size)) for frame in frames)
+    timing = side_by_side(lambda index: resize_array(frames[index % 8], size),
+                          lambda index: pillow(frames[index % 8], size), count, rounds)  # fmt: skip
+    return {"identical": equal, **timing}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--images", type=int, default=200)
@@ -63,11 +71,8 @@ def main() -> None:
     count = options.images
     results: list[dict[str, Any]] = []
     for (width, height), size in SIZES:
-        frames = [shapes_frame(index, width, height) for index in range(8)]
-        equal = all(np.array_equal(resize_array(frame, size), pillow(frame, size)) for frame in frames)
-        row = side_by_side(lambda index: resize_array(frames[index % 8], size),  # noqa: B023 - used at once
-                           lambda index: pillow(frames[index % 8], size), count, options.rounds)  # noqa: B023
-        results.append({"resize": f"{width}x{height} to {size[0]}x{size[1]}", "identical": equal, **row})
+        results.append({"resize": f"{width}x{height} to {size[0]}x{size[1]}",
+                        **compare_resizes(width, height, size, count, options.rounds)})  # fmt: skip
         print(json.dumps(results[-1]), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-resize-") as scratch:
         video = write_video(Path(scratch) / "shapes.avi", 60, 640, 480)

@@ -62,6 +62,7 @@ class Capture:
     def __init__(self, target: str | int) -> None:
         import cv2
 
+        self._cv2 = cv2
         self._capture = cv2.VideoCapture(target)
         if not self._capture.isOpened():
             self._capture.release()
@@ -72,14 +73,14 @@ class Capture:
 
     def _read_jpeg(self, target: str | int) -> bool:
         """Switch to undecoded frames when the stream is Motion JPEG and its first frame is a JPEG."""
-        import cv2
-
+        cv2 = self._cv2
         fourcc = int(self._capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").upper()
         if fourcc != b"MJPG" or not self._capture.set(cv2.CAP_PROP_FORMAT, -1):
             return False
         read, packet = self._capture.read()
-        if read and packet is not None and packet.tobytes().startswith(JPEG_START):
-            self._pending = {"encoded": packet.tobytes()}
+        first = packet.tobytes() if read and packet is not None else b""
+        if first.startswith(JPEG_START):
+            self._pending = {"encoded": first}
             return True
         # Not what was announced: read the stream from its start again, decoded by OpenCV.
         self._capture.release()
@@ -98,9 +99,7 @@ class Capture:
             return None
         if self.jpeg:
             return {"encoded": pixels.tobytes()}
-        import cv2
-
-        return {"image": cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)}
+        return {"image": self._cv2.cvtColor(pixels, self._cv2.COLOR_BGR2RGB)}
 
     def release(self) -> None:
         self._capture.release()

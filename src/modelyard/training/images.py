@@ -48,6 +48,12 @@ def geometry_for(width: int, height: int, spec: InputSpec) -> ImageGeometry:
     return ImageGeometry(scale_x, scale_y)
 
 
+def resized_size(width: int, height: int, spec: InputSpec) -> tuple[int, int]:
+    """The width and height an image of this size is resized to before padding (letterbox) to the input size."""
+    geometry = geometry_for(width, height, spec)
+    return max(1, round(width * geometry.scale_x)), max(1, round(height * geometry.scale_y))
+
+
 def decode_resized(path: Path, width: int, height: int, spec: InputSpec) -> np.ndarray:
     """RGB uint8 array of shape (input height, input width, 3); letterbox pads right and bottom with black."""
     try:
@@ -62,15 +68,13 @@ def decode_resized(path: Path, width: int, height: int, spec: InputSpec) -> np.n
 
 def decode_opened(image: Image.Image, spec: InputSpec) -> np.ndarray:
     """An opened, not yet decoded image as ``decode_resized`` returns it: upright, resized and padded."""
-    width, height = displayed_size(image)
-    geometry = geometry_for(width, height, spec)
-    resized_size = (max(1, round(width * geometry.scale_x)), max(1, round(height * geometry.scale_y)))
+    size = resized_size(*displayed_size(image), spec)
     # draft() lets libjpeg decode at a reduced scale, far cheaper than decoding full size then shrinking.
-    image.draft("RGB", _stored_size(image, resized_size))
+    image.draft("RGB", _stored_size(image, size))
     # Both calls copy the image even when they change nothing (no EXIF turn, RGB already): skip them then.
     upright = ImageOps.exif_transpose(image) if image.getexif().get(_EXIF_ORIENTATION_TAG, 1) != 1 else image
     upright = upright if upright.mode == "RGB" else upright.convert("RGB")
-    resized = upright.resize(resized_size, Image.Resampling.BILINEAR)
+    resized = upright.resize(size, Image.Resampling.BILINEAR)
     return pad_to(np.asarray(resized, dtype=np.uint8), spec)
 
 

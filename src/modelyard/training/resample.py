@@ -19,7 +19,7 @@ costs about what this saves, so those keep Pillow's resize):
   filter in doubles over the whole image would cost more than Pillow. Rows: the weighted sum of the phase's own
   rows, every ``p``-th one (views, no copies), in doubles, exact below 2**53.
 - The rounding is exact as well: ``floor(s / 2**22 + 0.5)`` is ``round(s / 2**22 + 2**-23)``, which never falls
-  on a tie (`_rounded` says which OpenCV calls compute it without losing bits).
+  on a tie (`_rounding`), computed by OpenCV calls that keep every bit of the sums.
 - The positions near the edges, whose weights differ, and the odd one whose rounded weights differ from its
   phase's by a unit, are summed one by one with numpy.
 
@@ -112,11 +112,14 @@ def _horizontal(pixels: np.ndarray, plan: _AxisPlan) -> np.ndarray:
     rows = pixels.shape[0]
     out = np.empty((rows, plan.out_size, 3), dtype=np.uint8)
     for phase in plan.phases:
-        kernel, depth, bits = _kernel(phase.weights)
-        sums = cv2.filter2D(pixels, depth, kernel.reshape(1, -1), anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+        kernel = _kernel(phase.weights)
+        assert kernel is not None  # column plans are made only of phases that have one
+        small, bits = kernel
+        sums = cv2.filter2D(pixels, cv2.CV_16S, small.reshape(1, -1), anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
         span = sums[:, phase.first_input: phase.first_input + plan.step * phase.count]
         grouped = span.reshape(rows, phase.count, 3 * plan.step)
-        rounded = _rounded(grouped, bits)
+        # float32 arithmetic, exact for these 16-bit sums (`_kernel` makes sure): see `_rounding` for the offset.
+        rounded = cv2.convertScaleAbs(grouped, alpha=2.0**-bits, beta=_rounding(bits))
         end = phase.first_output + plan.stride * (phase.count - 1) + 1
         if plan.stride == 1:  # OpenCV copies the first pixel of each group straight into the output's columns
             cv2.mixChannels([rounded], [out[:, phase.first_output: end]], [0, 0, 1, 1, 2, 2])
@@ -137,7 +140,8 @@ def _vertical(pixels: np.ndarray, plan: _AxisPlan) -> np.ndarray:
         sums = cv2.addWeighted(views[0], phase.weights[0], second, second_weight, 0.0, dtype=cv2.CV_64F)
         for view, weight in zip(views[2:], phase.weights[2:], strict=True):
             sums = cv2.scaleAdd(view.astype(np.float64), float(weight), sums)
-        rounded = _rounded(sums, PRECISION_BITS)
+        # In doubles (`convertScaleAbs` would compute in float32 and lose the low bits of these sums).
+        rounded = cv2.addWeighted(sums, 2.0**-PRECISION_BITS, sums, 0.0, _rounding(PRECISION_BITS), dtype=cv2.CV_8U)
         end = phase.first_output + plan.stride * (phase.count - 1) + 1
         out[phase.first_output: end: plan.stride] = rounded
     for output, first, weights in plan.edges:
@@ -145,30 +149,22 @@ def _vertical(pixels: np.ndarray, plan: _AxisPlan) -> np.ndarray:
     return out
 
 
-def _kernel(weights: tuple[int, ...]) -> tuple[np.ndarray, int, int]:
-    """The filter for one phase: the weights divided by their largest common power of two, summed in 16-bit
-    integers when the sums fit, in doubles otherwise; and the fractional bits left to round away."""
-    cv2 = _opencv()
+def _kernel(weights: tuple[int, ...]) -> tuple[np.ndarray, int] | None:
+    """A columns filter exact in 16-bit integers: the weights divided by their largest common power of two, and
+    the fractional bits left to round away; None when the sums would not fit (weights that need doubles)."""
     common = math.gcd(*weights)
     # At least one fractional bit is kept: with none, the half added before rounding would make ties.
     shift = min(PRECISION_BITS - 1, (common & -common).bit_length() - 1) if common else 0
     small = [weight >> shift for weight in weights]
-    if sum(small) * 255 <= INT16_LIMIT and PRECISION_BITS - shift + 9 <= FLOAT32_BITS:
-        return np.array(small, dtype=np.float32), cv2.CV_16S, PRECISION_BITS - shift
-    return np.array(weights, dtype=np.float64), cv2.CV_64F, PRECISION_BITS
+    if sum(small) * 255 > INT16_LIMIT or PRECISION_BITS - shift + 9 > FLOAT32_BITS:
+        return None
+    return np.array(small, dtype=np.float32), PRECISION_BITS - shift
 
 
-def _rounded(sums: np.ndarray, bits: int) -> np.ndarray:
-    """``floor(sums / 2**bits + 0.5)`` as uint8, exactly: ``round(sums / 2**bits + 2**-(bits + 1))`` has no ties.
-
-    16-bit sums go through `convertScaleAbs`, whose float32 arithmetic is exact for them (`_kernel` makes sure);
-    doubles through `addWeighted` to 8 bits, which computes in doubles (`convertScaleAbs` would not)."""
-    cv2 = _opencv()
-    if sums.dtype == np.int16:
-        rounded: np.ndarray = cv2.convertScaleAbs(sums, alpha=2.0**-bits, beta=2.0 ** -(bits + 1))
-    else:
-        rounded = cv2.addWeighted(sums, 2.0**-bits, sums, 0.0, 2.0 ** -(bits + 1), dtype=cv2.CV_8U)
-    return rounded
+def _rounding(bits: int) -> float:
+    """The offset that makes OpenCV's round-half-to-even give Pillow's ``floor(sum / 2**bits + 0.5)``:
+    ``round(sum / 2**bits + 2**-(bits + 1))`` is the same integer and never falls on a tie."""
+    return 2.0 ** -(bits + 1)
 
 
 def _exact(taps: np.ndarray, weights: tuple[int, ...], axis: int) -> np.ndarray:
@@ -217,8 +213,7 @@ def _axis_plan(in_size: int, out_size: int, max_phases: int, grouped: bool) -> _
     edges = tuple((i, weights[i][0], weights[i][1]) for i in range(out_size) if i not in regular)
     if len(phases) > max_phases or len(edges) > MAX_EDGES:
         return None  # too irregular to be worth it: Pillow is faster then
-    if grouped and any(_kernel(phase.weights)[2] == PRECISION_BITS and phase.weights != (1 << PRECISION_BITS,)
-                       for phase in phases):  # fmt: skip
+    if grouped and any(_kernel(phase.weights) is None for phase in phases):
         return None  # a columns filter in doubles over the whole image costs more than Pillow's pass
     return _AxisPlan(in_size, out_size, step, stride, tuple(phases), edges)
 

@@ -16,7 +16,14 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from modelyard.architectures.manifest import InputSpec
-from modelyard.training.images import ImageGeometry, decode_opened, displayed_size, geometry_for, pad_to
+from modelyard.training.images import (
+    ImageGeometry,
+    decode_opened,
+    displayed_size,
+    geometry_for,
+    pad_to,
+    resized_size,
+)
 from modelyard.training.resample import resize_array
 
 ImageInput = str | Path | BinaryIO | Image.Image | np.ndarray
@@ -80,8 +87,7 @@ def resized_rgb(image: ImageInput, spec: InputSpec) -> tuple[np.ndarray, int, in
     if isinstance(image, np.ndarray):  # arrays carry no EXIF and are RGB already: straight to the resize
         pixels = _rgb_array(image)
         height, width = pixels.shape[:2]
-        geometry = geometry_for(width, height, spec)
-        size = (max(1, round(width * geometry.scale_x)), max(1, round(height * geometry.scale_y)))
+        size = resized_size(width, height, spec)
         # Pillow's values, in less time (`resample`); a copy when the size is right, as Pillow's resize makes one.
         resized = pixels.copy() if size == (width, height) else resize_array(pixels, size)
         return pad_to(resized, spec), width, height
@@ -114,7 +120,5 @@ def _rgb_array(array: np.ndarray) -> np.ndarray:
 
 
 def _resize_and_pad(image: Image.Image, spec: InputSpec) -> np.ndarray:
-    width, height = image.size
-    geometry = geometry_for(width, height, spec)
-    size = (max(1, round(width * geometry.scale_x)), max(1, round(height * geometry.scale_y)))
+    size = resized_size(*image.size, spec)
     return pad_to(np.asarray(image.resize(size, Image.Resampling.BILINEAR), dtype=np.uint8), spec)
